@@ -1,0 +1,68 @@
+// One build per target (see README "Architecture"). tfjs stays external in the
+// Node bundles so tfjs-node, where installed, shares the engine's tfjs-core.
+import * as esbuild from 'esbuild';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+const root = path.dirname(new URL(import.meta.url).pathname);
+const dist = path.join(root, 'dist');
+fs.mkdirSync(dist, { recursive: true });
+
+const nodeExternal = ['vscode', '@tensorflow/tfjs-node', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-wasm'];
+
+/** @type {esbuild.BuildOptions[]} */
+const targets = [
+  { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  { entryPoints: ['src/engine/index.ts'], outfile: 'dist/engine.js' },
+  { entryPoints: ['src/host/worker.ts'], outfile: 'dist/worker.js' },
+  { entryPoints: ['src/host/extension.ts'], outfile: 'dist/extension.js' },
+  { entryPoints: ['bench/main.ts'], outfile: 'dist/bench.js' },
+]
+  .filter((t) => fs.existsSync(path.join(root, t.entryPoints[0])))
+  .map((t) => ({
+    ...t,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    sourcemap: !production,
+    minify: production,
+    external: nodeExternal,
+    logLevel: 'warning',
+  }));
+
+const webviewEntry = 'webview/main.ts';
+if (fs.existsSync(path.join(root, webviewEntry))) {
+  targets.push({
+    entryPoints: [webviewEntry],
+    outfile: 'dist/webview.js',
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    sourcemap: !production,
+    minify: production,
+    // Plotly is loaded as its own <script> from dist/, not bundled.
+    external: ['plotly.js-strict-dist-min'],
+    logLevel: 'warning',
+  });
+}
+
+function copyAssets() {
+  const wasmDir = path.join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
+  for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) {
+    fs.copyFileSync(path.join(wasmDir, f), path.join(dist, f));
+  }
+  const plotly = path.join(root, 'node_modules/plotly.js-strict-dist-min/plotly-strict.min.js');
+  if (fs.existsSync(plotly)) fs.copyFileSync(plotly, path.join(dist, 'plotly.min.js'));
+}
+
+copyAssets();
+if (watch) {
+  for (const t of targets) (await esbuild.context(t)).watch();
+} else {
+  await Promise.all(targets.map((t) => esbuild.build(t)));
+  for (const t of targets) if (t.outfile.endsWith('cli.js')) fs.chmodSync(path.join(root, t.outfile), 0o755);
+}

@@ -1,0 +1,115 @@
+/**
+ * The batched network objective: M parameter vectors in, M losses out, in
+ * one pass of batched matrix products. Everything that evaluates many points
+ * (paths, slices, line searches) stands on this.
+ */
+import { tf } from '../backend';
+import type { Objective } from '../objective';
+import type { Dataset } from '../data/types';
+import { inputError } from '../errors';
+import { ModelSpec, paramCount, paramLayout, formatLayers } from './spec';
+
+function activate(x: tf.Tensor, a: ModelSpec['activation']): tf.Tensor {
+  switch (a) {
+    case 'relu':
+      return tf.relu(x);
+    case 'tanh':
+      return tf.tanh(x);
+    case 'sigmoid':
+      return tf.sigmoid(x);
+    case 'softplus':
+      return tf.softplus(x);
+    case 'elu':
+      return tf.elu(x);
+    case 'linear':
+      return x;
+  }
+}
+
+/** Network outputs (logits for classification) for M parameter vectors: [M, N, out]. */
+export function forwardBatched(spec: ModelSpec, thetas: tf.Tensor2D, x: tf.Tensor2D): tf.Tensor3D {
+  return tf.tidy(() => {
+    const m = thetas.shape[0];
+    const layout = paramLayout(spec);
+    let h: tf.Tensor = tf.expandDims(x, 0); // [1, N, in], broadcast over M in the first product
+    const nLayers = spec.layers.length - 1;
+    for (let i = 0; i < nLayers; i++) {
+      const w = layout.find((e) => e.layer === i && e.kind === 'weight')!;
+      const W = tf.reshape(tf.slice(thetas, [0, w.offset], [m, w.size]), [m, w.shape[0], w.shape[1]]);
+      h = i === 0 ? tf.matMul(tf.tile(h, [m, 1, 1]), W) : tf.matMul(h, W);
+      if (spec.bias) {
+        const b = layout.find((e) => e.layer === i && e.kind === 'bias')!;
+        h = tf.add(h, tf.reshape(tf.slice(thetas, [0, b.offset], [m, b.size]), [m, 1, b.size]));
+      }
+      if (i < nLayers - 1) h = activate(h, spec.activation);
+    }
+    return h as tf.Tensor3D;
+  });
+}
+
+/** Per-vector loss [M] from outputs [M, N, out] and targets [N, out]. */
+export function lossFromOutputs(spec: ModelSpec, out: tf.Tensor3D, y: tf.Tensor2D): tf.Tensor1D {
+  return tf.tidy(() => {
+    if (spec.loss === 'cross-entropy') {
+      const lse = tf.logSumExp(out, 2); // [M, N]
+      const picked = tf.sum(tf.mul(out, y), 2); // [M, N]
+      return tf.mean(tf.sub(lse, picked), 1) as tf.Tensor1D;
+    }
+    return tf.mean(tf.squaredDifference(out, y), [1, 2]) as tf.Tensor1D;
+  });
+}
+
+export function checkDataFitsModel(spec: ModelSpec, data: Pick<Dataset, 'features' | 'outputs' | 'id'>): void {
+  const inW = spec.layers[0];
+  const outW = spec.layers[spec.layers.length - 1];
+  if (inW !== data.features || outW !== data.outputs) {
+    throw inputError(
+      `model ${formatLayers(spec.layers)} takes ${inW} inputs and gives ${outW} outputs, but dataset "${data.id}" has ` +
+        `${data.features} features and ${data.outputs} ${data.outputs === 1 ? 'output' : 'outputs'}; ` +
+        `use a spec like ${data.features}-32-${data.outputs}`,
+    );
+  }
+}
+
+/** Tensors of a dataset held on the backend, so repeated evaluations do not re-upload. */
+export interface DeviceData {
+  x: tf.Tensor2D;
+  y: tf.Tensor2D;
+  n: number;
+  dispose(): void;
+}
+
+export function toDevice(data: Pick<Dataset, 'x' | 'y' | 'n' | 'features' | 'outputs'>): DeviceData {
+  const x = tf.tensor2d(data.x, [data.n, data.features]);
+  const y = tf.tensor2d(data.y, [data.n, data.outputs]);
+  return { x, y, n: data.n, dispose: () => { x.dispose(); y.dispose(); } };
+}
+
+/** The network's loss on fixed data as an objective over flat parameter vectors. */
+export function networkObjective(spec: ModelSpec, data: { x: tf.Tensor2D; y: tf.Tensor2D }): Objective {
+  const dim = paramCount(spec);
+  return {
+    dim,
+    evaluate: (thetas: tf.Tensor2D) => lossFromOutputs(spec, forwardBatched(spec, thetas, data.x), data.y),
+  };
+}
+
+export interface Evaluation {
+  loss: number;
+  /** Fraction correct (classification only). */
+  accuracy?: number;
+}
+
+/** Loss and accuracy of one parameter vector on a dataset, in chunks to bound memory. */
+export function evaluateModel(spec: ModelSpec, theta: Float32Array | tf.Tensor1D, data: DeviceData, task: 'classification' | 'regression'): Evaluation {
+  return tf.tidy(() => {
+    const t = (theta instanceof Float32Array ? tf.tensor2d(theta, [1, theta.length]) : tf.reshape(theta, [1, -1])) as tf.Tensor2D;
+    const out = forwardBatched(spec, t, data.x);
+    const loss = lossFromOutputs(spec, out, data.y).dataSync()[0];
+    if (task !== 'classification') return { loss };
+    const pred = tf.argMax(tf.squeeze(out, [0]), 1);
+    const truth = tf.argMax(data.y, 1);
+    const acc = tf.mean(tf.cast(tf.equal(pred, truth), 'float32')).dataSync()[0];
+    return { loss, accuracy: acc };
+  });
+}
