@@ -4,6 +4,8 @@ import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
+const pkg = JSON.parse(fs.readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
+const define = { __LANDSCAPE_VERSION__: JSON.stringify(pkg.version) };
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
 const root = path.dirname(new URL(import.meta.url).pathname);
@@ -30,6 +32,7 @@ const targets = [
     sourcemap: !production,
     minify: production,
     external: nodeExternal,
+    define,
     logLevel: 'warning',
   }));
 

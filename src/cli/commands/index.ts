@@ -1,0 +1,6 @@
+import type { CommandDef } from './types';
+import { trainCommand } from './train';
+import { infoCommand } from './info';
+
+/** Every `landscape` subcommand, in the order `landscape --help` lists them. */
+export const COMMANDS: CommandDef[] = [trainCommand, infoCommand];

@@ -1,0 +1,453 @@
+/**
+ * Training as an async iterator of events. The caller (CLI, VS Code worker,
+ * study) decides how to show them; this module owns the run folder:
+ *
+ *   <out>/run.json                       config, seed, backend, versions, checkpoints + metrics
+ *   <out>/metrics.jsonl                  one JSON line per epoch event
+ *   <out>/checkpoints/epoch-NNNN.safetensors
+ *   <out>/best.safetensors               lowest test loss so far (the early-stopped solution)
+ *   <out>/final.safetensors              written when the run completes
+ *
+ * Every file is written atomically, so a crash or a cancel leaves each
+ * finished checkpoint loadable and run.json valid.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { tf, initBackend, BackendInfo } from './backend';
+import { Rng } from './rng';
+import { inputError, computeError, CancelledError, LandscapeError } from './errors';
+import { LANDSCAPE_VERSION } from './version';
+import { loadDataset } from './data';
+import type { Split } from './data/types';
+import { ModelSpec, makeSpec, initParams, paramCount, formatLayers, Activation, LossName } from './model/spec';
+import { networkObjective, toDevice, evaluateModel, checkDataFitsModel, DeviceData } from './model/network';
+import { lossAndGrad } from './objective';
+import { createOptimizer, OptimizerName, OptimizerOptions } from './optim';
+import { saveCheckpoint, CheckpointMeta } from './checkpoint';
+import { writeJsonAtomic } from './checkpoint/atomic';
+
+export interface TrainConfig {
+  /** Built-in dataset name (digits, spirals, …) or a CSV file path. */
+  dataset: string;
+  /** Layer widths, e.g. "64-32-32-10". */
+  model: string;
+  activation?: Activation;
+  bias?: boolean;
+  /** Default: cross-entropy for classification, mse for regression. */
+  loss?: LossName;
+  optimizer: OptimizerName;
+  lr?: number;
+  momentum?: number;
+  l2?: number;
+  epochs: number;
+  /** Mini-batch size for the SGD family (full-batch optimizers ignore it). */
+  batch?: number;
+  seed?: number;
+  /** Write checkpoints/epoch-NNNN every this many epochs (0: only best and final). */
+  checkpointEvery?: number;
+  testFraction?: number;
+  /** CSV options. */
+  labelColumn?: string | number;
+  task?: 'classification' | 'regression' | 'auto';
+  /** Synthetic dataset size and noise. */
+  n?: number;
+  noise?: number;
+  backend?: string;
+  /** Run folder. */
+  out: string;
+  /** Extra optimizer options (history, rho, …). */
+  optimizerOptions?: OptimizerOptions;
+}
+
+export interface ResolvedTrainConfig extends Required<Omit<TrainConfig, 'labelColumn' | 'task' | 'n' | 'noise' | 'backend' | 'optimizerOptions' | 'lr' | 'momentum'>> {
+  labelColumn?: string | number;
+  task?: 'classification' | 'regression' | 'auto';
+  n?: number;
+  noise?: number;
+  backend?: string;
+  lr?: number;
+  momentum?: number;
+  optimizerOptions: OptimizerOptions;
+}
+
+export interface EpochEvent {
+  type: 'epoch';
+  epoch: number;
+  step: number;
+  trainLoss: number;
+  testLoss: number;
+  /** Train accuracy (classification only). */
+  accuracy?: number;
+  testAccuracy?: number;
+  /** Norm of the full-batch training gradient at the end of the epoch. */
+  gradNorm: number;
+  lr: number;
+  /** Seconds since the run started. */
+  time: number;
+}
+
+export interface CheckpointInfo {
+  /** Relative to the run folder. */
+  file: string;
+  kind: 'periodic' | 'best' | 'final' | 'interrupted';
+  epoch: number;
+  step: number;
+  trainLoss: number;
+  testLoss: number;
+  accuracy?: number;
+  testAccuracy?: number;
+}
+
+export type TrainEvent =
+  | {
+      type: 'start';
+      runDir: string;
+      backend: BackendInfo;
+      config: ResolvedTrainConfig;
+      model: string;
+      paramCount: number;
+      trainSize: number;
+      testSize: number;
+      epochs: number;
+    }
+  | EpochEvent
+  | ({ type: 'checkpoint'; path: string } & CheckpointInfo)
+  | { type: 'done'; status: RunStatus; runDir: string; epochs: number; finalPath?: string; bestPath?: string; best?: CheckpointInfo; message?: string };
+
+export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+
+export interface RunJson {
+  formatVersion: 1;
+  status: RunStatus;
+  config: ResolvedTrainConfig;
+  seed: number;
+  backend: string;
+  versions: { landscape: string; tfjs: string; node: string };
+  model: { spec: string; activation: Activation; bias: boolean; loss: LossName; paramCount: number };
+  dataset: { id: string; task: string; trainSize: number; testSize: number; features: number; outputs: number };
+  started: string;
+  finished?: string;
+  epochsCompleted: number;
+  checkpoints: CheckpointInfo[];
+  best?: CheckpointInfo;
+  error?: string;
+}
+
+const FULL_BATCH_DEFAULT = 64;
+
+export function resolveTrainConfig(c: TrainConfig): ResolvedTrainConfig {
+  if (!c.out) throw inputError('no output folder given (--out <dir>)');
+  if (!Number.isInteger(c.epochs) || c.epochs < 1) throw inputError(`epochs must be a whole number ≥ 1, got ${c.epochs}`);
+  const batch = c.batch ?? FULL_BATCH_DEFAULT;
+  if (!Number.isInteger(batch) || batch < 1) throw inputError(`batch must be a whole number ≥ 1, got ${c.batch}`);
+  const every = c.checkpointEvery ?? 10;
+  if (!Number.isInteger(every) || every < 0) throw inputError(`checkpoint-every must be a whole number ≥ 0, got ${c.checkpointEvery}`);
+  const seed = c.seed ?? 0;
+  if (!Number.isInteger(seed) || seed < 0) throw inputError(`seed must be a whole number ≥ 0, got ${c.seed}`);
+  const testFraction = c.testFraction ?? 0.2;
+  if (!(testFraction > 0 && testFraction < 1)) throw inputError(`test fraction must be between 0 and 1, got ${testFraction}`);
+  if (c.lr !== undefined && !(c.lr > 0 && Number.isFinite(c.lr))) throw inputError(`learning rate must be a positive number, got ${c.lr}`);
+  if (c.l2 !== undefined && !(c.l2 >= 0 && Number.isFinite(c.l2))) throw inputError(`l2 must be ≥ 0, got ${c.l2}`);
+  return {
+    dataset: c.dataset,
+    model: c.model,
+    activation: c.activation ?? 'relu',
+    bias: c.bias ?? true,
+    loss: c.loss ?? ('' as LossName),
+    optimizer: c.optimizer,
+    lr: c.lr,
+    momentum: c.momentum,
+    l2: c.l2 ?? 0,
+    epochs: c.epochs,
+    batch,
+    seed,
+    checkpointEvery: every,
+    testFraction,
+    labelColumn: c.labelColumn,
+    task: c.task,
+    n: c.n,
+    noise: c.noise,
+    backend: c.backend,
+    out: path.resolve(c.out),
+    optimizerOptions: c.optimizerOptions ?? {},
+  };
+}
+
+/** Timestamps honour SOURCE_DATE_EPOCH so that reruns can be byte-identical. */
+export function nowIso(): string {
+  const sde = process.env.SOURCE_DATE_EPOCH;
+  if (sde && /^\d+$/.test(sde)) return new Date(Number(sde) * 1000).toISOString();
+  return new Date().toISOString();
+}
+
+function epochName(epoch: number): string {
+  return `checkpoints/epoch-${String(epoch).padStart(4, '0')}.safetensors`;
+}
+
+function isFiniteNum(x: number): boolean {
+  return Number.isFinite(x);
+}
+
+/**
+ * Train a network. Yields events; the generator's return value is the final
+ * run.json. Errors (bad input, NaN loss) are thrown after run.json records
+ * them. Cancel with `signal`: the run stops between steps, the last finished
+ * epoch is saved, and a CancelledError is thrown.
+ */
+export async function* train(config: TrainConfig, opts: { signal?: AbortSignal } = {}): AsyncGenerator<TrainEvent, RunJson> {
+  const cfg = resolveTrainConfig(config);
+  const backend = await initBackend(cfg.backend);
+  const split: Split = await loadDataset(cfg.dataset, {
+    seed: cfg.seed,
+    testFraction: cfg.testFraction,
+    labelColumn: cfg.labelColumn,
+    task: cfg.task,
+    n: cfg.n,
+    noise: cfg.noise,
+  });
+  const task = split.train.task;
+  const loss: LossName = cfg.loss || (task === 'classification' ? 'cross-entropy' : 'mse');
+  cfg.loss = loss;
+  const spec: ModelSpec = makeSpec(cfg.model, { activation: cfg.activation, bias: cfg.bias, loss });
+  checkDataFitsModel(spec, split.train);
+  const optimizer = createOptimizer(cfg.optimizer, { ...cfg.optimizerOptions, lr: cfg.lr, momentum: cfg.momentum, l2: cfg.l2 });
+  const P = paramCount(spec);
+
+  fs.mkdirSync(path.join(cfg.out, 'checkpoints'), { recursive: true });
+  const runJsonPath = path.join(cfg.out, 'run.json');
+  const metricsPath = path.join(cfg.out, 'metrics.jsonl');
+  fs.writeFileSync(metricsPath, '');
+
+  const rng = new Rng(cfg.seed);
+  const initRng = rng.fork();
+  const batchRng = rng.fork();
+  const started = Date.now();
+  const run: RunJson = {
+    formatVersion: 1,
+    status: 'running',
+    config: cfg,
+    seed: cfg.seed,
+    backend: backend.name,
+    versions: { landscape: LANDSCAPE_VERSION, tfjs: backend.tfjsVersion, node: process.versions.node },
+    model: { spec: formatLayers(spec.layers), activation: spec.activation, bias: spec.bias, loss, paramCount: P },
+    dataset: {
+      id: split.train.id,
+      task,
+      trainSize: split.train.n,
+      testSize: split.test.n,
+      features: split.train.features,
+      outputs: split.train.outputs,
+    },
+    started: nowIso(),
+    epochsCompleted: 0,
+    checkpoints: [],
+  };
+  writeJsonAtomic(runJsonPath, run);
+
+  const trainDev: DeviceData = toDevice(split.train);
+  const testDev: DeviceData = toDevice(split.test);
+  const fullObjective = networkObjective(spec, trainDev);
+  let theta: tf.Tensor1D = tf.tensor1d(initParams(spec, initRng));
+  let lastGood: { theta: Float32Array; ev: EpochEvent } | undefined;
+  let step = 0;
+  let epoch = 0;
+
+  const metaFor = (ev: EpochEvent): CheckpointMeta => ({
+    formatVersion: '1',
+    model: formatLayers(spec.layers),
+    activation: spec.activation,
+    bias: String(spec.bias),
+    loss,
+    dataset: split.train.id,
+    datasetSeed: String(cfg.seed),
+    testFraction: String(cfg.testFraction),
+    optimizer: cfg.optimizer,
+    hyperparameters: JSON.stringify(optimizer.options),
+    seed: String(cfg.seed),
+    step: String(ev.step),
+    epoch: String(ev.epoch),
+    trainLoss: String(ev.trainLoss),
+    testLoss: String(ev.testLoss),
+    trainAccuracy: ev.accuracy === undefined ? '' : String(ev.accuracy),
+    testAccuracy: ev.testAccuracy === undefined ? '' : String(ev.testAccuracy),
+    backend: backend.name,
+    time: nowIso(),
+  });
+
+  const writeCkpt = (rel: string, kind: CheckpointInfo['kind'], values: Float32Array, ev: EpochEvent): CheckpointInfo & { path: string } => {
+    const abs = path.join(cfg.out, rel);
+    saveCheckpoint(abs, spec, values, metaFor(ev));
+    const info: CheckpointInfo = {
+      file: rel,
+      kind,
+      epoch: ev.epoch,
+      step: ev.step,
+      trainLoss: ev.trainLoss,
+      testLoss: ev.testLoss,
+      accuracy: ev.accuracy,
+      testAccuracy: ev.testAccuracy,
+    };
+    if (kind === 'best') run.best = info;
+    else run.checkpoints = [...run.checkpoints.filter((c) => c.file !== rel), info];
+    writeJsonAtomic(runJsonPath, run);
+    return { ...info, path: abs };
+  };
+
+  const evaluateEpoch = (): EpochEvent => {
+    const tr = evaluateModel(spec, theta, trainDev, task);
+    const te = evaluateModel(spec, theta, testDev, task);
+    const { grad } = lossAndGrad(fullObjective, theta);
+    const gradNorm = tf.tidy(() => tf.norm(grad).dataSync()[0]);
+    grad.dispose();
+    return {
+      type: 'epoch',
+      epoch,
+      step,
+      trainLoss: tr.loss,
+      testLoss: te.loss,
+      accuracy: tr.accuracy,
+      testAccuracy: te.accuracy,
+      gradNorm,
+      lr: optimizer.options.lr ?? 0,
+      time: (Date.now() - started) / 1000,
+    };
+  };
+
+  const finish = (status: RunStatus, error?: string) => {
+    run.status = status;
+    run.finished = nowIso();
+    if (error) run.error = error;
+    writeJsonAtomic(runJsonPath, run);
+  };
+
+  yield {
+    type: 'start',
+    runDir: cfg.out,
+    backend,
+    config: cfg,
+    model: formatLayers(spec.layers),
+    paramCount: P,
+    trainSize: split.train.n,
+    testSize: split.test.n,
+    epochs: cfg.epochs,
+  };
+
+  try {
+    // Epoch 0 is the initial point, so curves start where training starts.
+    let ev = evaluateEpoch();
+    if (![ev.trainLoss, ev.testLoss].every(isFiniteNum)) throw computeError(`initial loss is not finite (train ${ev.trainLoss}); check the data for extreme values`);
+    fs.appendFileSync(metricsPath, JSON.stringify(ev) + '\n');
+    lastGood = { theta: Float32Array.from(theta.dataSync()), ev };
+    yield ev;
+    let bestTest = Infinity;
+
+    for (epoch = 1; epoch <= cfg.epochs; epoch++) {
+      if (optimizer.fullBatch) {
+        if (opts.signal?.aborted) throw new CancelledError();
+        const r = optimizer.step(theta, fullObjective);
+        theta.dispose();
+        theta = r.theta;
+        step++;
+      } else {
+        const perm = batchRng.permutation(trainDev.n);
+        for (let start = 0; start < perm.length; start += cfg.batch) {
+          if (opts.signal?.aborted) throw new CancelledError();
+          const idx = perm.subarray(start, Math.min(start + cfg.batch, perm.length));
+          const idxT = tf.tensor1d(idx, 'int32');
+          const bx = tf.gather(trainDev.x, idxT) as tf.Tensor2D;
+          const by = tf.gather(trainDev.y, idxT) as tf.Tensor2D;
+          idxT.dispose();
+          const r = optimizer.step(theta, networkObjective(spec, { x: bx, y: by }));
+          bx.dispose();
+          by.dispose();
+          theta.dispose();
+          theta = r.theta;
+          step++;
+          if (!Number.isFinite(r.loss)) break;
+        }
+      }
+      ev = evaluateEpoch();
+      if (![ev.trainLoss, ev.testLoss, ev.gradNorm].every(isFiniteNum)) {
+        const good = lastGood!;
+        const saved = writeCkpt(epochName(good.ev.epoch), 'interrupted', good.theta, good.ev);
+        yield { type: 'checkpoint', ...saved };
+        throw computeError(
+          `training diverged at epoch ${epoch}: the loss became ${ev.trainLoss} (try a smaller learning rate); ` +
+            `the last good state (epoch ${good.ev.epoch}) is saved in ${saved.path}`,
+        );
+      }
+      fs.appendFileSync(metricsPath, JSON.stringify(ev) + '\n');
+      const values = Float32Array.from(theta.dataSync());
+      lastGood = { theta: values, ev };
+      run.epochsCompleted = epoch;
+      yield ev;
+
+      if (cfg.checkpointEvery > 0 && epoch % cfg.checkpointEvery === 0) {
+        yield { type: 'checkpoint', ...writeCkpt(epochName(epoch), 'periodic', values, ev) };
+      }
+      if (ev.testLoss < bestTest) {
+        bestTest = ev.testLoss;
+        yield { type: 'checkpoint', ...writeCkpt('best.safetensors', 'best', values, ev) };
+      }
+    }
+    const finalCk = writeCkpt('final.safetensors', 'final', lastGood.theta, lastGood.ev);
+    yield { type: 'checkpoint', ...finalCk };
+    finish('completed');
+    yield {
+      type: 'done',
+      status: 'completed',
+      runDir: cfg.out,
+      epochs: cfg.epochs,
+      finalPath: finalCk.path,
+      bestPath: run.best ? path.join(cfg.out, run.best.file) : undefined,
+      best: run.best,
+    };
+    return run;
+  } catch (e) {
+    if (e instanceof CancelledError) {
+      // Keep the last finished epoch, unless it is already on disk.
+      if (lastGood && lastGood.ev.epoch > 0 && !run.checkpoints.some((c) => c.epoch === lastGood!.ev.epoch)) {
+        try {
+          writeCkpt(epochName(lastGood.ev.epoch), 'interrupted', lastGood.theta, lastGood.ev);
+        } catch {
+          // the cancel is still reported; a failed save is not worse than no save
+        }
+      }
+      finish('cancelled', `cancelled after epoch ${lastGood?.ev.epoch ?? 0}`);
+    } else {
+      finish('failed', e instanceof Error ? e.message : String(e));
+    }
+    throw e instanceof LandscapeError || e instanceof Error ? e : new Error(String(e));
+  } finally {
+    theta.dispose();
+    trainDev.dispose();
+    testDev.dispose();
+    optimizer.dispose();
+  }
+}
+
+/** Run training to the end, calling `onEvent` for each event. */
+export async function trainToEnd(config: TrainConfig, onEvent?: (e: TrainEvent) => void, signal?: AbortSignal): Promise<RunJson> {
+  const it = train(config, { signal });
+  for (;;) {
+    const r = await it.next();
+    if (r.done) return r.value;
+    onEvent?.(r.value);
+  }
+}
+
+/** Read a run folder's run.json with a clear error when it is missing or broken. */
+export function readRunJson(dir: string): RunJson {
+  const p = path.join(dir, 'run.json');
+  let text: string;
+  try {
+    text = fs.readFileSync(p, 'utf8');
+  } catch {
+    throw inputError('no run.json here; is this a Landscape run folder?', p);
+  }
+  try {
+    return JSON.parse(text) as RunJson;
+  } catch (e) {
+    throw inputError(`run.json is not valid JSON (${(e as Error).message})`, p);
+  }
+}
