@@ -58,6 +58,8 @@ function copyAssets() {
   for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) {
     fs.copyFileSync(path.join(wasmDir, f), path.join(dist, f));
   }
+  // The built-in datasets travel with the bundles (dist/data/...), found by src/engine/data/digits.ts.
+  fs.cpSync(path.join(root, 'data'), path.join(dist, 'data'), { recursive: true });
   const plotly = path.join(root, 'node_modules/plotly.js-strict-dist-min/plotly-strict.min.js');
   if (fs.existsSync(plotly)) fs.copyFileSync(plotly, path.join(dist, 'plotly.min.js'));
 }
