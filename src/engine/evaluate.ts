@@ -112,7 +112,15 @@ export async function reevaluateCheckpoint(ck: OpenedCheckpoint, opts: { dataset
   }
   const seed = ck.meta.datasetSeed !== undefined && ck.meta.datasetSeed !== '' ? Number(ck.meta.datasetSeed) : 0;
   const testFraction = ck.meta.testFraction ? Number(ck.meta.testFraction) : 0.2;
-  const split = await loadDataset(dataset, { seed, testFraction });
+  let extra: { n?: number; noise?: number; labelColumn?: string | number; task?: 'classification' | 'regression' | 'auto' } = {};
+  if (!opts.dataset && ck.meta.datasetOptions) {
+    try {
+      extra = JSON.parse(ck.meta.datasetOptions);
+    } catch {
+      throw inputError('has unreadable datasetOptions metadata (not JSON)', ck.file);
+    }
+  }
+  const split = await loadDataset(dataset, { seed, testFraction, ...extra });
   checkDataFitsModel(ck.spec, split.train);
   const tr = toDevice(split.train);
   const te = toDevice(split.test);

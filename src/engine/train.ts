@@ -212,6 +212,12 @@ export async function* train(config: TrainConfig, opts: { signal?: AbortSignal }
   checkDataFitsModel(spec, split.train);
   const optimizer = createOptimizer(cfg.optimizer, { ...cfg.optimizerOptions, lr: cfg.lr, momentum: cfg.momentum, l2: cfg.l2 });
   const P = paramCount(spec);
+  // Checkpoints must let `info` rebuild exactly this data: a CSV by its
+  // absolute path, a synthetic set with its size and noise.
+  const datasetRef = fs.existsSync(cfg.dataset) && /\.csv$/i.test(cfg.dataset) ? path.resolve(cfg.dataset) : cfg.dataset;
+  const datasetOptions: Record<string, unknown> = {};
+  for (const k of ['n', 'noise', 'labelColumn', 'task'] as const) if (cfg[k] !== undefined) datasetOptions[k] = cfg[k];
+  const extraMeta: Record<string, string> = Object.keys(datasetOptions).length ? { datasetOptions: JSON.stringify(datasetOptions) } : {};
 
   fs.mkdirSync(path.join(cfg.out, 'checkpoints'), { recursive: true });
   const runJsonPath = path.join(cfg.out, 'run.json');
@@ -258,7 +264,7 @@ export async function* train(config: TrainConfig, opts: { signal?: AbortSignal }
     activation: spec.activation,
     bias: String(spec.bias),
     loss,
-    dataset: split.train.id,
+    dataset: datasetRef,
     datasetSeed: String(cfg.seed),
     testFraction: String(cfg.testFraction),
     optimizer: cfg.optimizer,
@@ -276,7 +282,7 @@ export async function* train(config: TrainConfig, opts: { signal?: AbortSignal }
 
   const writeCkpt = (rel: string, kind: CheckpointInfo['kind'], values: Float32Array, ev: EpochEvent): CheckpointInfo & { path: string } => {
     const abs = path.join(cfg.out, rel);
-    saveCheckpoint(abs, spec, values, metaFor(ev));
+    saveCheckpoint(abs, spec, values, metaFor(ev), extraMeta);
     const info: CheckpointInfo = {
       file: rel,
       kind,
