@@ -11,8 +11,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-// tfjs-core ships gradients separately; without this, tf.grad fails on the first op.
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+// tfjs-core's CommonJS build has no gradients; the union package registers
+// them (its subpath module is ESM only and cannot be required from our CJS
+// bundles). It shares this tfjs-core copy, as tfjs-node does.
+import '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { inputError, computeError } from './errors';
 
