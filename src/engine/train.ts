@@ -257,6 +257,8 @@ export async function* train(config: TrainConfig, opts: { signal?: AbortSignal }
   let lastGood: { theta: Float32Array; ev: EpochEvent } | undefined;
   let step = 0;
   let epoch = 0;
+  // The rate the last step used: the configured one, or L-BFGS' line-search step length.
+  let lastLr = optimizer.options.lr ?? 0;
 
   const metaFor = (ev: EpochEvent): CheckpointMeta => ({
     formatVersion: '1',
@@ -314,7 +316,7 @@ export async function* train(config: TrainConfig, opts: { signal?: AbortSignal }
       accuracy: tr.accuracy,
       testAccuracy: te.accuracy,
       gradNorm,
-      lr: optimizer.options.lr ?? 0,
+      lr: lastLr,
       time: (Date.now() - started) / 1000,
     };
   };
@@ -353,6 +355,7 @@ export async function* train(config: TrainConfig, opts: { signal?: AbortSignal }
         const r = optimizer.step(theta, fullObjective);
         theta.dispose();
         theta = r.theta;
+        lastLr = r.lr;
         step++;
       } else {
         const perm = batchRng.permutation(trainDev.n);
@@ -368,6 +371,7 @@ export async function* train(config: TrainConfig, opts: { signal?: AbortSignal }
           by.dispose();
           theta.dispose();
           theta = r.theta;
+          lastLr = r.lr;
           step++;
           if (!Number.isFinite(r.loss)) break;
         }
