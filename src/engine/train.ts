@@ -43,6 +43,8 @@ export interface TrainConfig {
   /** Mini-batch size for the SGD family (full-batch optimizers ignore it). */
   batch?: number;
   seed?: number;
+  /** Seed of the dataset and its train/test split; defaults to `seed`. */
+  dataSeed?: number;
   /** Write checkpoints/epoch-NNNN every this many epochs (0: only best and final). */
   checkpointEvery?: number;
   testFraction?: number;
@@ -144,6 +146,7 @@ export function resolveTrainConfig(c: TrainConfig): ResolvedTrainConfig {
   if (!Number.isInteger(every) || every < 0) throw inputError(`checkpoint-every must be a whole number ≥ 0, got ${c.checkpointEvery}`);
   const seed = c.seed ?? 0;
   if (!Number.isInteger(seed) || seed < 0) throw inputError(`seed must be a whole number ≥ 0, got ${c.seed}`);
+  if (c.dataSeed !== undefined && (!Number.isInteger(c.dataSeed) || c.dataSeed < 0)) throw inputError(`data seed must be a whole number ≥ 0, got ${c.dataSeed}`);
   const testFraction = c.testFraction ?? 0.2;
   if (!(testFraction > 0 && testFraction < 1)) throw inputError(`test fraction must be between 0 and 1, got ${testFraction}`);
   if (c.lr !== undefined && !(c.lr > 0 && Number.isFinite(c.lr))) throw inputError(`learning rate must be a positive number, got ${c.lr}`);
@@ -161,6 +164,7 @@ export function resolveTrainConfig(c: TrainConfig): ResolvedTrainConfig {
     epochs: c.epochs,
     batch,
     seed,
+    dataSeed: c.dataSeed ?? seed,
     checkpointEvery: every,
     testFraction,
     labelColumn: c.labelColumn,
@@ -198,7 +202,7 @@ export async function* train(config: TrainConfig, opts: { signal?: AbortSignal }
   const cfg = resolveTrainConfig(config);
   const backend = await initBackend(cfg.backend);
   const split: Split = await loadDataset(cfg.dataset, {
-    seed: cfg.seed,
+    seed: cfg.dataSeed,
     testFraction: cfg.testFraction,
     labelColumn: cfg.labelColumn,
     task: cfg.task,
@@ -267,7 +271,7 @@ export async function* train(config: TrainConfig, opts: { signal?: AbortSignal }
     bias: String(spec.bias),
     loss,
     dataset: datasetRef,
-    datasetSeed: String(cfg.seed),
+    datasetSeed: String(cfg.dataSeed),
     testFraction: String(cfg.testFraction),
     optimizer: cfg.optimizer,
     hyperparameters: JSON.stringify(optimizer.options),

@@ -1,0 +1,2 @@
+export * from './study';
+export { renderReport, summaryLines, escapeHtml } from './report';

@@ -1,0 +1,483 @@
+/**
+ * The optimizer study (Yu & Morozov 2026 at laptop scale): train S seeds
+ * with mini-batch SGD and S with full-batch L-BFGS on the built-in digits,
+ * measure barriers between minima of the same optimizer with
+ * FourierPathFinder (straight line alongside), map every solution with RBF
+ * kernel PCA, and state whether each of the paper's findings reproduces.
+ *
+ * Layout of <out>:
+ *   runs/<optimizer>-s<seed>/   ordinary run folders (reused when complete)
+ *   paths/<a>__<b>.json         one finished path each (reused when the options match)
+ *   study.json                  every number
+ *   report.html                 self-contained report (Plotly inlined)
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { initBackend, BackendInfo } from '../backend';
+import { inputError, throwIfAborted } from '../errors';
+import { Rng } from '../rng';
+import { LANDSCAPE_VERSION } from '../version';
+import { loadDataset } from '../data';
+import { makeSpec, paramCount } from '../model/spec';
+import { networkObjective, toDevice } from '../model/network';
+import { train, TrainConfig, TrainEvent, RunJson, readRunJson } from '../train';
+import { loadCheckpoint } from '../checkpoint';
+import { writeJsonAtomic, writeFileAtomicSync } from '../checkpoint/atomic';
+import { renderReport } from './report';
+import { findPath } from '../path';
+import type { PathResult } from '../path';
+import { kernelPCA } from '../analysis/kpca';
+
+export const STUDY_PRESETS = ['quick', 'default'] as const;
+export type StudyPreset = (typeof STUDY_PRESETS)[number];
+
+export interface StudyConfig {
+  preset: StudyPreset;
+  dataset: string;
+  model: string;
+  bias: boolean;
+  /** Seeds per optimizer: 1..seeds. */
+  seeds: number;
+  sgd: { epochs: number; lr: number; batch: number };
+  lbfgs: { epochs: number };
+  /** Random pairs per optimizer group (all pairs when larger than the number of pairs). */
+  pairsPerGroup: number;
+  path: { points: number; modes: number; steps: number; lr: number; lambda: number; objective: 'minimax' };
+  /** Seed of the pair choice and of everything not tied to a run's own seed. */
+  seed: number;
+}
+
+export function presetConfig(preset: StudyPreset): StudyConfig {
+  const common = { preset, dataset: 'digits', model: '64-32-32-10', bias: false, seed: 0 } as const;
+  if (preset === 'quick') {
+    return {
+      ...common,
+      seeds: 2,
+      sgd: { epochs: 15, lr: 0.1, batch: 64 },
+      lbfgs: { epochs: 15 },
+      pairsPerGroup: 1,
+      path: { points: 12, modes: 6, steps: 40, lr: 0.01, lambda: 1e-4, objective: 'minimax' },
+    };
+  }
+  return {
+    ...common,
+    seeds: 4,
+    sgd: { epochs: 40, lr: 0.1, batch: 64 },
+    lbfgs: { epochs: 40 },
+    pairsPerGroup: 3,
+    path: { points: 20, modes: 10, steps: 120, lr: 0.01, lambda: 1e-4, objective: 'minimax' },
+  };
+}
+
+export type OptimizerGroup = 'sgd' | 'lbfgs';
+export const GROUPS: readonly OptimizerGroup[] = ['sgd', 'lbfgs'];
+
+export interface StudySolution {
+  /** e.g. "sgd-s1/final", "lbfgs-s2/early". */
+  id: string;
+  optimizer: OptimizerGroup;
+  seed: number;
+  kind: 'final' | 'early';
+  /** Relative to the study folder. */
+  file: string;
+  epoch: number;
+  trainLoss: number;
+  testLoss: number;
+  trainAccuracy?: number;
+  testAccuracy?: number;
+}
+
+export interface BarrierNumbers {
+  height: number;
+  tAtMax: number;
+  barrierFromA: number;
+  barrierFromB: number;
+  barrierFromMean: number;
+}
+
+export interface StudyBarrier {
+  optimizer: OptimizerGroup;
+  a: string;
+  b: string;
+  lossA: number;
+  lossB: number;
+  straight: BarrierNumbers;
+  optimized: BarrierNumbers & { iterations: number };
+  profile: { t: number[]; straight: number[]; optimized: number[] };
+  /** Relative to the study folder. */
+  file: string;
+}
+
+export interface Verdict {
+  id: 'deeper-minima' | 'lower-sgd-barriers' | 'kpca-separates';
+  claim: string;
+  reproduced: boolean;
+  evidence: string;
+  numbers: Record<string, number>;
+}
+
+export interface StudyResult {
+  formatVersion: 1;
+  config: StudyConfig;
+  backend: string;
+  versions: { landscape: string; tfjs: string; node: string };
+  paramCount: number;
+  solutions: StudySolution[];
+  barriers: StudyBarrier[];
+  kpca: {
+    kernel: string;
+    gamma: number;
+    ids: string[];
+    projections: number[][];
+    explainedVariance: number[];
+  };
+  verdicts: Verdict[];
+  timing: { trainSeconds: number; pathSeconds: number; totalSeconds: number };
+  reused: { runs: number; paths: number };
+}
+
+export type StudyEvent =
+  | { type: 'phase'; phase: 'train' | 'barriers' | 'kpca' | 'report'; message: string; total?: number }
+  | { type: 'run-start'; run: string; index: number; total: number; reused: boolean }
+  | { type: 'train'; run: string; event: TrainEvent }
+  | { type: 'path-start'; pair: string; index: number; total: number; reused: boolean }
+  | { type: 'path-iteration'; pair: string; iteration: number; steps: number; height: number; bestHeight: number }
+  | { type: 'path-done'; pair: string; barrier: StudyBarrier }
+  | { type: 'done'; result: StudyResult; studyJson: string; reportHtml: string };
+
+export interface StudyOptions {
+  out: string;
+  preset?: StudyPreset;
+  /** Overrides of the preset. */
+  seeds?: number;
+  epochs?: number;
+  pathSteps?: number;
+  pairsPerGroup?: number;
+  backend?: string;
+  signal?: AbortSignal;
+}
+
+export function resolveStudyConfig(o: StudyOptions): StudyConfig {
+  const preset = o.preset ?? 'default';
+  if (!STUDY_PRESETS.includes(preset)) throw inputError(`unknown preset "${preset}"; choose one of ${STUDY_PRESETS.join(', ')}`);
+  const c = presetConfig(preset);
+  const posInt = (v: number | undefined, name: string, min = 1) => {
+    if (v === undefined) return undefined;
+    if (!Number.isInteger(v) || v < min) throw inputError(`${name} must be a whole number ≥ ${min}, got ${v}`);
+    return v;
+  };
+  c.seeds = posInt(o.seeds, '--seeds', 2) ?? c.seeds;
+  const epochs = posInt(o.epochs, '--epochs');
+  if (epochs) {
+    c.sgd.epochs = epochs;
+    c.lbfgs.epochs = epochs;
+  }
+  c.path.steps = posInt(o.pathSteps, '--path-steps') ?? c.path.steps;
+  c.pairsPerGroup = posInt(o.pairsPerGroup, '--pairs') ?? c.pairsPerGroup;
+  return c;
+}
+
+function runName(opt: OptimizerGroup, seed: number): string {
+  return `${opt}-s${seed}`;
+}
+
+function runConfig(c: StudyConfig, opt: OptimizerGroup, seed: number, out: string, backend?: string): TrainConfig {
+  // One data split for every run (dataSeed), so losses and barriers are measured on the same data;
+  // the run's own seed drives only the initial weights and the batch order.
+  const base = { dataset: c.dataset, model: c.model, bias: c.bias, seed, dataSeed: c.seed, out, backend, checkpointEvery: 0 };
+  return opt === 'sgd'
+    ? { ...base, optimizer: 'sgd', lr: c.sgd.lr, batch: c.sgd.batch, epochs: c.sgd.epochs }
+    : { ...base, optimizer: 'lbfgs', epochs: c.lbfgs.epochs };
+}
+
+/** A finished run is reused only when it was trained with exactly this configuration. */
+function reusableRun(dir: string, cfg: TrainConfig): RunJson | undefined {
+  if (!fs.existsSync(path.join(dir, 'run.json'))) return undefined;
+  try {
+    const rj = readRunJson(dir);
+    const same =
+      rj.status === 'completed' &&
+      rj.config.optimizer === cfg.optimizer &&
+      rj.config.epochs === cfg.epochs &&
+      rj.config.seed === cfg.seed &&
+      rj.config.model === cfg.model &&
+      rj.config.dataset === cfg.dataset &&
+      rj.config.bias === cfg.bias &&
+      (cfg.lr === undefined || rj.config.lr === cfg.lr) &&
+      rj.config.dataSeed === cfg.dataSeed &&
+      (cfg.optimizer !== 'sgd' || rj.config.batch === cfg.batch);
+    return same && fs.existsSync(path.join(dir, 'final.safetensors')) && fs.existsSync(path.join(dir, 'best.safetensors')) ? rj : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function numbers(h: { height: number; tAtMax: number; barrierFromA: number; barrierFromB: number; barrierFromMean: number }): BarrierNumbers {
+  return { height: h.height, tAtMax: h.tAtMax, barrierFromA: h.barrierFromA, barrierFromB: h.barrierFromB, barrierFromMean: h.barrierFromMean };
+}
+
+/** Seeded choice of up to k distinct pairs among n items. */
+export function choosePairs(n: number, k: number, rng: Rng): [number, number][] {
+  const all: [number, number][] = [];
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) all.push([i, j]);
+  if (k >= all.length) return all;
+  const perm = rng.permutation(all.length);
+  return Array.from(perm.subarray(0, k))
+    .sort((x, y) => x - y)
+    .map((p) => all[p]);
+}
+
+function mean(xs: number[]): number {
+  return xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : NaN;
+}
+
+/** Best threshold accuracy of a 1-D score separating two labelled groups. */
+export function separation(scores: number[], labels: boolean[]): { accuracy: number; gap: number } {
+  const order = scores.map((s, i) => [s, labels[i]] as const).sort((a, b) => a[0] - b[0]);
+  const n = order.length;
+  const positives = labels.filter(Boolean).length;
+  let best = 0;
+  let gap = -Infinity;
+  let posLeft = 0;
+  for (let cut = 0; cut <= n; cut++) {
+    if (cut > 0 && order[cut - 1][1]) posLeft++;
+    const negLeft = cut - posLeft;
+    // Either side may hold the positives.
+    const accA = (negLeft + (positives - posLeft)) / n;
+    const accB = (posLeft + (n - positives - negLeft)) / n;
+    const acc = Math.max(accA, accB);
+    if (acc > best || (acc === best && cut > 0 && cut < n && order[cut][0] - order[cut - 1][0] > gap)) {
+      best = acc;
+      gap = cut > 0 && cut < n ? order[cut][0] - order[cut - 1][0] : gap;
+    }
+  }
+  return { accuracy: best, gap };
+}
+
+export function verdicts(solutions: StudySolution[], barriers: StudyBarrier[], pc1: number[]): Verdict[] {
+  const finals = (opt: OptimizerGroup) => solutions.filter((s) => s.optimizer === opt && s.kind === 'final');
+  const sgdTrain = finals('sgd').map((s) => s.trainLoss);
+  const lbTrain = finals('lbfgs').map((s) => s.trainLoss);
+  const deeper = mean(lbTrain) < mean(sgdTrain);
+  const bSgd = barriers.filter((b) => b.optimizer === 'sgd').map((b) => b.optimized.barrierFromMean);
+  const bLb = barriers.filter((b) => b.optimizer === 'lbfgs').map((b) => b.optimized.barrierFromMean);
+  const sSgd = barriers.filter((b) => b.optimizer === 'sgd').map((b) => b.straight.barrierFromMean);
+  const sLb = barriers.filter((b) => b.optimizer === 'lbfgs').map((b) => b.straight.barrierFromMean);
+  const lower = bSgd.length > 0 && bLb.length > 0 && mean(bSgd) < mean(bLb);
+  const sep = separation(
+    pc1,
+    solutions.map((s) => s.optimizer === 'sgd'),
+  );
+  const f = (x: number) => (Number.isFinite(x) ? x.toPrecision(3) : String(x));
+  return [
+    {
+      id: 'deeper-minima',
+      claim: 'L-BFGS reaches lower training loss than SGD',
+      reproduced: deeper,
+      evidence: `mean final train loss: L-BFGS ${f(mean(lbTrain))}, SGD ${f(mean(sgdTrain))} (${lbTrain.length} + ${sgdTrain.length} runs, same number of epochs)`,
+      numbers: { lbfgsMeanTrainLoss: mean(lbTrain), sgdMeanTrainLoss: mean(sgdTrain) },
+    },
+    {
+      id: 'lower-sgd-barriers',
+      claim: 'SGD minima are separated by lower barriers than L-BFGS minima',
+      reproduced: lower,
+      evidence:
+        `mean optimized barrier (height above the mean of the two endpoint losses): SGD ${f(mean(bSgd))} over ${bSgd.length} pairs, ` +
+        `L-BFGS ${f(mean(bLb))} over ${bLb.length} pairs; straight line: SGD ${f(mean(sSgd))}, L-BFGS ${f(mean(sLb))}`,
+      numbers: { sgdMeanBarrier: mean(bSgd), lbfgsMeanBarrier: mean(bLb), sgdMeanStraight: mean(sSgd), lbfgsMeanStraight: mean(sLb) },
+    },
+    {
+      id: 'kpca-separates',
+      claim: 'RBF kernel PCA separates the two groups along its first component',
+      reproduced: sep.accuracy === 1,
+      evidence: `the best threshold on component 1 classifies ${(sep.accuracy * 100).toFixed(0)}% of the ${pc1.length} solutions by optimizer` + (sep.accuracy === 1 ? ` (gap ${f(sep.gap)})` : ''),
+      numbers: { thresholdAccuracy: sep.accuracy },
+    },
+  ];
+}
+
+/**
+ * Run the study. Yields progress events and returns the result; finished
+ * runs and paths from an interrupted earlier call are reused.
+ */
+export async function* runStudy(o: StudyOptions): AsyncGenerator<StudyEvent, StudyResult> {
+  if (!o.out) throw inputError('no output folder given (--out <dir>)');
+  const cfg = resolveStudyConfig(o);
+  const out = path.resolve(o.out);
+  const backend: BackendInfo = await initBackend(o.backend);
+  fs.mkdirSync(path.join(out, 'runs'), { recursive: true });
+  fs.mkdirSync(path.join(out, 'paths'), { recursive: true });
+  const t0 = Date.now();
+  const reused = { runs: 0, paths: 0 };
+
+  // Phase 1: training.
+  const plan: { opt: OptimizerGroup; seed: number }[] = [];
+  for (const opt of GROUPS) for (let s = 1; s <= cfg.seeds; s++) plan.push({ opt, seed: s });
+  yield { type: 'phase', phase: 'train', message: `training ${cfg.seeds} seeds each of SGD and L-BFGS on ${cfg.dataset} (${cfg.model}, no biases)`, total: plan.length };
+  const solutions: StudySolution[] = [];
+  for (let i = 0; i < plan.length; i++) {
+    throwIfAborted(o.signal);
+    const { opt, seed } = plan[i];
+    const name = runName(opt, seed);
+    const dir = path.join(out, 'runs', name);
+    const tc = runConfig(cfg, opt, seed, dir, o.backend);
+    let rj = reusableRun(dir, tc);
+    yield { type: 'run-start', run: name, index: i, total: plan.length, reused: Boolean(rj) };
+    if (rj) reused.runs++;
+    else {
+      fs.rmSync(dir, { recursive: true, force: true });
+      const it = train(tc, { signal: o.signal });
+      for (;;) {
+        const r = await it.next();
+        if (r.done) {
+          rj = r.value;
+          break;
+        }
+        yield { type: 'train', run: name, event: r.value };
+      }
+    }
+    const final = rj.checkpoints.find((c) => c.kind === 'final')!;
+    const best = rj.best!;
+    for (const [kind, ck, file] of [
+      ['final', final, 'final.safetensors'],
+      ['early', best, 'best.safetensors'],
+    ] as const) {
+      solutions.push({
+        id: `${name}/${kind}`,
+        optimizer: opt,
+        seed,
+        kind,
+        file: path.join('runs', name, file),
+        epoch: ck.epoch,
+        trainLoss: ck.trainLoss,
+        testLoss: ck.testLoss,
+        trainAccuracy: ck.accuracy,
+        testAccuracy: ck.testAccuracy,
+      });
+    }
+  }
+  const trainSeconds = (Date.now() - t0) / 1000;
+
+  // Load every solution's parameters once.
+  const thetas = new Map<string, Float32Array>();
+  for (const s of solutions) thetas.set(s.id, (await loadCheckpoint(path.join(out, s.file))).theta);
+
+  // Phase 2: barriers within each group, between final solutions.
+  const split = await loadDataset(cfg.dataset, { seed: cfg.seed });
+  const spec = makeSpec(cfg.model, { bias: cfg.bias, loss: 'cross-entropy' });
+  const rng = new Rng(cfg.seed);
+  const pairs: { opt: OptimizerGroup; a: string; b: string }[] = [];
+  for (const opt of GROUPS) {
+    const ids = solutions.filter((s) => s.optimizer === opt && s.kind === 'final').map((s) => s.id);
+    for (const [i, j] of choosePairs(ids.length, cfg.pairsPerGroup, rng.fork())) pairs.push({ opt, a: ids[i], b: ids[j] });
+  }
+  yield { type: 'phase', phase: 'barriers', message: `FourierPathFinder (${cfg.path.objective}) on ${pairs.length} pairs, straight line alongside`, total: pairs.length };
+  const tPaths = Date.now();
+  const barriers: StudyBarrier[] = [];
+  // Barriers are heights of the full-batch training loss on the split every run trained on.
+  const dev = toDevice(split.train);
+  try {
+    const fn = networkObjective(spec, dev);
+    for (let k = 0; k < pairs.length; k++) {
+      throwIfAborted(o.signal);
+      const p = pairs[k];
+      const label = `${p.a} ↔ ${p.b}`;
+      const file = path.join('paths', `${p.a.replace(/\//g, '_')}__${p.b.replace(/\//g, '_')}.json`);
+      const abs = path.join(out, file);
+      const wantOptions = { ...cfg.path, dataSeed: cfg.seed };
+      let barrier: StudyBarrier | undefined;
+      if (fs.existsSync(abs)) {
+        try {
+          const saved = JSON.parse(fs.readFileSync(abs, 'utf8')) as { options: unknown; barrier: StudyBarrier };
+          if (JSON.stringify(saved.options) === JSON.stringify(wantOptions)) barrier = saved.barrier;
+        } catch {
+          barrier = undefined;
+        }
+      }
+      yield { type: 'path-start', pair: label, index: k, total: pairs.length, reused: Boolean(barrier) };
+      if (barrier) reused.paths++;
+      else {
+        const iterations: { iteration: number; height: number; bestHeight: number }[] = [];
+        let res: PathResult | undefined;
+        const job = findPath(fn, thetas.get(p.a)!, thetas.get(p.b)!, {
+          method: 'fourier',
+          objective: cfg.path.objective,
+          points: cfg.path.points,
+          modes: cfg.path.modes,
+          steps: cfg.path.steps,
+          lr: cfg.path.lr,
+          lambda: cfg.path.lambda,
+          seed: cfg.seed,
+          signal: o.signal,
+          onIteration: (it) => {
+            iterations.push({ iteration: it.iteration, height: it.height, bestHeight: it.bestHeight });
+          },
+        }).then((r) => (res = r));
+        // Forward iteration progress while the path search runs.
+        let sent = 0;
+        while (!res) {
+          await Promise.race([job, new Promise((r) => setTimeout(r, 250))]);
+          for (; sent < iterations.length; sent++) yield { type: 'path-iteration', pair: label, steps: cfg.path.steps, ...iterations[sent] };
+        }
+        await job;
+        const r = res as PathResult;
+        barrier = {
+          optimizer: p.opt,
+          a: p.a,
+          b: p.b,
+          lossA: r.lossA,
+          lossB: r.lossB,
+          straight: numbers(r.linear),
+          optimized: { ...numbers(r), iterations: r.iterations },
+          profile: { t: r.profile.t, straight: r.linear.profile.loss, optimized: r.profile.loss },
+          file,
+        };
+        writeJsonAtomic(abs, { options: wantOptions, barrier });
+      }
+      barriers.push(barrier);
+      yield { type: 'path-done', pair: label, barrier };
+    }
+  } finally {
+    dev.dispose();
+  }
+  const pathSeconds = (Date.now() - tPaths) / 1000;
+
+  // Phase 3: kernel PCA of every solution, RBF with γ = 1/P.
+  yield { type: 'phase', phase: 'kpca', message: `kernel PCA (RBF, γ = 1/P) of ${solutions.length} solutions` };
+  const P = paramCount(spec);
+  const kp = await kernelPCA(
+    solutions.map((s) => thetas.get(s.id)!),
+    { kernel: 'rbf', gamma: 1 / P, components: 2, names: solutions.map((s) => s.file) },
+  );
+  const result: StudyResult = {
+    formatVersion: 1,
+    config: cfg,
+    backend: backend.name,
+    versions: { landscape: LANDSCAPE_VERSION, tfjs: backend.tfjsVersion, node: process.versions.node },
+    paramCount: P,
+    solutions,
+    barriers,
+    kpca: {
+      kernel: 'rbf',
+      gamma: 1 / P,
+      ids: solutions.map((s) => s.id),
+      projections: kp.projections,
+      explainedVariance: kp.explainedVariance,
+    },
+    verdicts: verdicts(
+      solutions,
+      barriers,
+      kp.projections.map((p) => p[0]),
+    ),
+    timing: { trainSeconds, pathSeconds, totalSeconds: (Date.now() - t0) / 1000 },
+    reused,
+  };
+  yield { type: 'phase', phase: 'report', message: 'writing study.json and report.html' };
+  const studyJson = path.join(out, 'study.json');
+  writeJsonAtomic(studyJson, result);
+  const reportHtml = path.join(out, 'report.html');
+  writeFileAtomicSync(reportHtml, renderReport(result));
+  yield { type: 'done', result, studyJson, reportHtml };
+  return result;
+}
+
