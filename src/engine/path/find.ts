@@ -1,0 +1,217 @@
+/**
+ * findPath: the library entry point for a low path between two minima of any
+ * objective, by the Fourier path finder (default), the straight line or a
+ * climbing-image nudged elastic band. Heights are always measured on a grid
+ * ten times denser than the path points, and the straight line's numbers are
+ * reported alongside.
+ */
+import { tf } from '../backend';
+import type { Objective } from '../objective';
+import { inputError } from '../errors';
+import { chainPath, denseGridSize, denseHeights, evenGrid, evaluateAlong, straightPath, summarize } from './heights';
+import { fourierPath, runFourier } from './fourier';
+import { runNeb } from './neb';
+import {
+  PATH_METHODS,
+  PATH_OBJECTIVES,
+  PathEndpoint,
+  PathOptions,
+  PathResult,
+  ResolvedPathOptions,
+  HeightSummary,
+} from './types';
+
+export const PATH_DEFAULTS = {
+  method: 'fourier',
+  objective: 'minimax',
+  modes: 10,
+  points: 50,
+  lambda: 1e-4,
+  steps: 300,
+  lr: 0.01,
+  noise: 0,
+  seed: 0,
+  tauStart: 0.3,
+  tauEnd: 0.01,
+} as const;
+
+function intOption(name: string, v: number | undefined, def: number, min: number): number {
+  const x = v ?? def;
+  if (!Number.isInteger(x) || x < min) throw inputError(`path option "${name}" must be a whole number ≥ ${min}, got ${x}`);
+  return x;
+}
+
+function numOption(name: string, v: number | undefined, def: number, positive: boolean): number {
+  const x = v ?? def;
+  if (typeof x !== 'number' || !Number.isFinite(x) || (positive ? x <= 0 : x < 0)) {
+    throw inputError(`path option "${name}" must be a finite number ${positive ? '> 0' : '≥ 0'}, got ${x}`);
+  }
+  return x;
+}
+
+export function resolvePathOptions(o: PathOptions = {}): ResolvedPathOptions {
+  const method = o.method ?? PATH_DEFAULTS.method;
+  if (!(PATH_METHODS as readonly string[]).includes(method)) {
+    throw inputError(`unknown path method "${method}"; choose one of ${PATH_METHODS.join(', ')}`);
+  }
+  const objective = o.objective ?? PATH_DEFAULTS.objective;
+  if (!(PATH_OBJECTIVES as readonly string[]).includes(objective)) {
+    throw inputError(`unknown path objective "${objective}"; choose one of ${PATH_OBJECTIVES.join(', ')}`);
+  }
+  const steps = intOption('steps', o.steps, PATH_DEFAULTS.steps, 0);
+  const points = intOption('points', o.points, PATH_DEFAULTS.points, 2);
+  const r: ResolvedPathOptions = {
+    method,
+    objective,
+    modes: intOption('modes', o.modes, PATH_DEFAULTS.modes, 0),
+    points,
+    lambda: numOption('lambda', o.lambda, PATH_DEFAULTS.lambda, false),
+    steps,
+    lr: numOption('lr', o.lr, PATH_DEFAULTS.lr, true),
+    noise: numOption('noise', o.noise, PATH_DEFAULTS.noise, false),
+    seed: intOption('seed', o.seed, PATH_DEFAULTS.seed, 0),
+    tauStart: numOption('tauStart', o.tauStart, PATH_DEFAULTS.tauStart, true),
+    tauEnd: numOption('tauEnd', o.tauEnd, PATH_DEFAULTS.tauEnd, true),
+    denseSelect: o.denseSelect ?? false,
+    climbFrom: intOption('climbFrom', o.climbFrom, Math.floor(steps / 3), 0),
+    densePoints: denseGridSize(points),
+  };
+  if (o.spring !== undefined) r.spring = numOption('spring', o.spring, 1, true);
+  return r;
+}
+
+function toVector(x: PathEndpoint, name: string, dim: number): Float32Array {
+  let v: Float32Array;
+  if (x instanceof tf.Tensor) {
+    if (x.rank !== 1) throw inputError(`endpoint ${name} must be a 1-D tensor, got shape [${x.shape.join(', ')}]`);
+    v = Float32Array.from(x.dataSync());
+  } else {
+    v = Float32Array.from(x as ArrayLike<number>);
+  }
+  if (v.length !== dim) throw inputError(`endpoint ${name} has ${v.length} values but the objective takes ${dim}`);
+  for (let i = 0; i < v.length; i++) {
+    if (!Number.isFinite(v[i])) throw inputError(`endpoint ${name} has a non-finite value (${v[i]}) at index ${i}`);
+  }
+  return v;
+}
+
+function sameVector(a: Float32Array, b: Float32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function toRows(x: tf.Tensor2D): number[][] {
+  const [n, d] = x.shape;
+  const flat = x.dataSync();
+  return Array.from({ length: n }, (_, i) => Array.from(flat.subarray(i * d, (i + 1) * d)));
+}
+
+/**
+ * Find a low path from a to b on `fn`. Resolves to the path's height H (the
+ * largest loss along it, on a grid ten times denser than its points), where
+ * it lies, the barriers from each end and from their mean, the profile, and
+ * the same numbers for the straight line.
+ */
+export async function findPath(fn: Objective, a: PathEndpoint, b: PathEndpoint, options: PathOptions = {}): Promise<PathResult> {
+  if (!fn || typeof fn.evaluate !== 'function' || !Number.isInteger(fn.dim) || fn.dim < 1) {
+    throw inputError('findPath needs an objective { dim, evaluate(thetas) } with a positive whole dim');
+  }
+  const o = resolvePathOptions(options);
+  const va = toVector(a, 'A', fn.dim);
+  const vb = toVector(b, 'B', fn.dim);
+  const ab = tf.tensor2d([va, vb].flatMap((v) => Array.from(v)), [2, fn.dim]);
+  // One chunk of dense points is as large as one iteration's batch, which the caller's memory already allows.
+  const chunk = o.points;
+  try {
+    const linear = denseHeights(fn, straightPath(ab), o.points, chunk);
+    const common = {
+      lossA: linear.profile.loss[0],
+      lossB: linear.profile.loss[linear.profile.loss.length - 1],
+      options: o,
+    };
+    // A path from a point to itself has no barrier: its height is the point's loss.
+    if (o.method === 'linear' || sameVector(va, vb)) {
+      return {
+        method: o.method,
+        ...(o.method === 'fourier' ? { objective: o.objective } : {}),
+        ...linear,
+        linear,
+        iterations: 0,
+        coefficients: o.method === 'fourier' ? Array.from({ length: o.modes }, () => new Array<number>(fn.dim).fill(0)) : [],
+        ...(o.method === 'neb' ? { images: Array.from(evenGrid(o.points), () => Array.from(va)) } : {}),
+        bestIteration: 0,
+        objectiveHistory: [],
+        heightHistory: [],
+        ...common,
+      };
+    }
+    if (o.method === 'neb') {
+      const run = await runNeb(fn, ab, {
+        points: o.points,
+        steps: o.steps,
+        spring: o.spring,
+        climbFrom: o.climbFrom,
+        signal: options.signal,
+        onIteration: options.onIteration,
+        batches: options.batches,
+      });
+      try {
+        const h: HeightSummary = denseHeights(fn, chainPath(run.images), o.points, chunk);
+        o.spring = run.spring;
+        return {
+          method: 'neb',
+          ...h,
+          linear,
+          iterations: run.iterations,
+          coefficients: [],
+          images: toRows(run.images),
+          bestIteration: run.iterations,
+          objectiveHistory: run.objectiveHistory,
+          heightHistory: run.heightHistory,
+          ...common,
+        };
+      } finally {
+        run.images.dispose();
+      }
+    }
+    const run = await runFourier(fn, ab, {
+      objective: o.objective,
+      modes: o.modes,
+      points: o.points,
+      lambda: o.lambda,
+      steps: o.steps,
+      lr: o.lr,
+      noise: o.noise,
+      seed: o.seed,
+      tauStart: o.tauStart,
+      tauEnd: o.tauEnd,
+      denseSelect: o.denseSelect,
+      signal: options.signal,
+      onIteration: options.onIteration,
+      batches: options.batches,
+    });
+    const fp = fourierPath(ab, run.coefficients);
+    try {
+      const t = evenGrid(o.densePoints);
+      const h = summarize(t, evaluateAlong(fn, fp.path, t, chunk));
+      return {
+        method: 'fourier',
+        objective: o.objective,
+        ...h,
+        linear,
+        iterations: run.iterations,
+        coefficients: toRows(run.coefficients),
+        bestIteration: run.bestIteration,
+        objectiveHistory: run.objectiveHistory,
+        heightHistory: run.heightHistory,
+        ...(o.objective === 'minimax' ? { tauHistory: run.tauHistory } : {}),
+        ...common,
+      };
+    } finally {
+      fp.dispose();
+      run.coefficients.dispose();
+    }
+  } finally {
+    ab.dispose();
+  }
+}

@@ -1,0 +1,26 @@
+/** Barrier heights between minima: path finders, heights, all-pairs analysis and test landscapes. */
+export * from './types';
+export { findPath, resolvePathOptions, PATH_DEFAULTS } from './find';
+export {
+  fourierObjectiveAndGrad,
+  fourierPath,
+  sineRow,
+  dataTerm,
+  selectionScore,
+  minimaxTau,
+} from './fourier';
+export { improvedTangentWeights } from './neb';
+export {
+  BasisPath,
+  evenGrid,
+  denseGridSize,
+  pathPoints,
+  evaluateAlong,
+  summarize,
+  denseHeights,
+  straightPath,
+  chainPath,
+} from './heights';
+export { TensorAdam } from './adam';
+export * from './toy';
+export * from './pairs';
