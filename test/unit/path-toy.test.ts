@@ -193,6 +193,12 @@ test('cancel between iterations with an AbortSignal; no tensors are left behind'
     assert.equal(last, 5);
     assert.equal(tf.memory().numTensors, before, method);
   }
+  // A failing progress callback ends the search with its error and leaks nothing either.
+  for (const method of ['fourier', 'neb'] as const) {
+    const before = tf.memory().numTensors;
+    await assert.rejects(findPath(toy, A, B, { method, steps: 50, onIteration: (it) => { if (it.iteration === 3) throw new Error('listener broke'); } }), /listener broke/);
+    assert.equal(tf.memory().numTensors, before, method);
+  }
   // An abort from a timer is seen too: the loop yields between iterations.
   const ac = new AbortController();
   setTimeout(() => ac.abort(), 5);

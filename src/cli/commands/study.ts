@@ -82,6 +82,7 @@ export const studyCommand: CommandDef = {
           io.out('');
           io.out(`report: ${path.relative(process.cwd(), e.reportHtml) || e.reportHtml}`);
           io.out(`numbers: ${path.relative(process.cwd(), e.studyJson) || e.studyJson}`);
+          io.out(`checkpoints: ${path.join(path.relative(process.cwd(), path.dirname(e.studyJson)) || '.', 'runs')}/<optimizer>-s<seed>/{best,final}.safetensors`);
           break;
       }
     }

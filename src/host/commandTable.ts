@@ -1,0 +1,94 @@
+/**
+ * Every command the extension contributes, in one table. The handlers live in
+ * src/host/commands/ (one file per command); package.json's `contributes`
+ * must list the same ids and titles, which test/unit/host-manifest.test.ts
+ * checks. Adding a command: a row here, a handler file, a line in
+ * commands/index.ts, and its manifest entries (see notes/extension.md).
+ *
+ * Pure data: the unit tests import it without VS Code.
+ */
+
+export const CATEGORY = 'Landscape';
+
+export interface CommandInfo {
+  id: string;
+  /** Shown as "Landscape: <title>" in the palette. */
+  title: string;
+  /** Codicon for view and editor title bars. */
+  icon?: string;
+  /** Offered in the explorer context menu of checkpoint files (and tfjs model.json). */
+  explorerContext?: boolean;
+  /** Offered as a button in the checkpoint viewer (receives the viewer's file). */
+  viewerAction?: boolean;
+  /** Label of that button, when it should differ from the title. */
+  viewerLabel?: string;
+  /** Training or writing files: asks for workspace trust first. */
+  needsTrust?: boolean;
+}
+
+export const COMMANDS = {
+  newExperiment: { id: 'landscape.newExperiment', title: 'New Experiment', icon: '$(new-file)', needsTrust: true },
+  train: { id: 'landscape.train', title: 'Train', icon: '$(play)', needsTrust: true },
+  stop: { id: 'landscape.stop', title: 'Stop', icon: '$(debug-stop)' },
+  openPanel: { id: 'landscape.openPanel', title: 'Open Panel' },
+  inspectCheckpoint: { id: 'landscape.inspectCheckpoint', title: 'Inspect Checkpoint', explorerContext: true },
+  selectBackend: { id: 'landscape.selectBackend', title: 'Select Backend', icon: '$(server-environment)' },
+  showLog: { id: 'landscape.showLog', title: 'Show Log', icon: '$(output)' },
+  setMinimumA: {
+    id: 'landscape.setMinimumA',
+    title: 'Set as Minimum A',
+    explorerContext: true,
+    viewerAction: true,
+  },
+} as const satisfies Record<string, CommandInfo>;
+
+export type CommandKey = keyof typeof COMMANDS;
+export const COMMAND_LIST: readonly CommandInfo[] = Object.values(COMMANDS);
+
+/** Commands used between our own views; registered but not contributed (not in the palette). */
+export const INTERNAL_COMMANDS = {
+  /** Open a run's result panel; argument: the Uri of its run.json. */
+  openRun: 'landscape.openRun',
+} as const;
+
+/** Context keys the manifest's `when` clauses use. */
+export const CONTEXT_KEYS = {
+  /** A training job is running (shows Stop in the view title). */
+  training: 'landscape.training',
+  /** Minimum A is set (later: shows "Compute Barrier to Minimum A"). */
+  minimumASet: 'landscape.minimumASet',
+} as const;
+
+/** `when` clause matching the files our explorer actions apply to. */
+export const CHECKPOINT_FILE_WHEN = 'resourceExtname == .safetensors || resourceFilename == model.json';
+
+export const VIEW_IDS = {
+  container: 'landscape',
+  side: 'landscape.sideView',
+} as const;
+
+export const WEBVIEW_TYPES = {
+  /** Custom editor for *.safetensors. */
+  checkpointEditor: 'landscape.checkpoint',
+  /** Checkpoint viewer opened on a tfjs model.json (a plain webview panel). */
+  checkpointPanel: 'landscape.checkpointPanel',
+  /** Result panels (training runs now; barriers and kernel PCA later). */
+  result: 'landscape.result',
+} as const;
+
+export const OUTPUT_CHANNEL = 'Landscape';
+
+/** Settings (contributes.configuration), as `landscape.<key>`. */
+export const SECTION = 'landscape';
+export const SETTING_KEYS = {
+  backend: 'backend',
+  checkpointEvery: 'checkpointEvery',
+  runsFolder: 'runsFolder',
+  maxStreamRate: 'maxStreamRate',
+} as const;
+export const SETTING_DEFAULTS = {
+  backend: 'auto' as 'auto' | 'tensorflow' | 'wasm' | 'cpu',
+  checkpointEvery: 10,
+  runsFolder: 'runs',
+  maxStreamRate: 20,
+};

@@ -1,0 +1,48 @@
+/**
+ * Command id -> handler. The Record types make the compiler insist that every
+ * command in commandTable.ts has a handler here.
+ */
+import * as vscode from 'vscode';
+import { COMMANDS, INTERNAL_COMMANDS, type CommandKey } from '../commandTable';
+import { reportError } from '../log';
+import type { CommandHandler, Services } from '../services';
+import { inspectCheckpoint } from './inspectCheckpoint';
+import { newExperiment } from './newExperiment';
+import { openPanel } from './openPanel';
+import { openRun } from './openRun';
+import { selectBackend } from './selectBackend';
+import { setMinimumA } from './setMinimumA';
+import { showLog } from './showLog';
+import { stop } from './stop';
+import { train } from './train';
+
+export const HANDLERS: Record<CommandKey, CommandHandler> = {
+  newExperiment,
+  train,
+  stop,
+  openPanel,
+  inspectCheckpoint,
+  selectBackend,
+  showLog,
+  setMinimumA,
+};
+
+const INTERNAL_HANDLERS: Record<keyof typeof INTERNAL_COMMANDS, CommandHandler> = {
+  openRun,
+};
+
+export function registerCommands(s: Services): vscode.Disposable[] {
+  const wrap = (id: string, title: string, h: CommandHandler) =>
+    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+      try {
+        return await h(s, ...args);
+      } catch (e) {
+        reportError(s.log, title, e);
+        return undefined;
+      }
+    });
+  return [
+    ...(Object.keys(COMMANDS) as CommandKey[]).map((k) => wrap(COMMANDS[k].id, COMMANDS[k].title, HANDLERS[k])),
+    ...(Object.keys(INTERNAL_COMMANDS) as (keyof typeof INTERNAL_COMMANDS)[]).map((k) => wrap(INTERNAL_COMMANDS[k], k, INTERNAL_HANDLERS[k])),
+  ];
+}

@@ -1,0 +1,7 @@
+import * as vscode from 'vscode';
+import type { Services } from '../services';
+
+/** Landscape: Stop — cancels the training run; its finished epochs stay on disk. */
+export function stop(s: Services): void {
+  if (!s.training.stop()) void vscode.window.showInformationMessage('Landscape: no training run to stop.');
+}

@@ -1,0 +1,78 @@
+/**
+ * Entry of dist/extension.js. The extension host only wires things together:
+ * it never loads tfjs (a unit test checks the bundle's inputs); every
+ * computation runs in dist/worker.js threads started by the JobRunner.
+ */
+import * as vscode from 'vscode';
+import { BackendStatus } from './backendStatus';
+import { CheckpointViewers } from './checkpointViewer';
+import { VIEW_IDS, WEBVIEW_TYPES } from './commandTable';
+import { registerCommands } from './commands';
+import { JobRunner } from './jobs';
+import { createLog } from './log';
+import { MinimumA } from './minimumA';
+import { ResultPanels } from './results';
+import { trainingRunKind } from './results/trainingRun';
+import { RunStore } from './runStore';
+import type { Services } from './services';
+import { affects, backendSetting, maxStreamRateSetting } from './settings';
+import { SideViewProvider } from './sideView';
+import { TrainingController } from './training';
+import { WorkspaceRuns } from './workspaceRuns';
+
+declare const __LANDSCAPE_VERSION__: string | undefined;
+
+export function activate(context: vscode.ExtensionContext): { services: Services } {
+  const log = createLog();
+  const version = typeof __LANDSCAPE_VERSION__ === 'string' ? __LANDSCAPE_VERSION__ : 'dev';
+  log.info(`Landscape ${version} activated (VS Code ${vscode.version}, Node ${process.versions.node}, ${vscode.workspace.isTrusted ? 'trusted' : 'untrusted'} workspace)`);
+  // Outgoing messages are schema-checked while developing and testing; bugs then show in the log.
+  const checkOutgoing = context.extensionMode !== vscode.ExtensionMode.Production;
+
+  const workerPath = vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker.js').fsPath;
+  const jobs = new JobRunner(workerPath, log, () => backendSetting());
+  const store = new RunStore();
+  const runs = new WorkspaceRuns(log);
+  const backend = new BackendStatus(jobs, log);
+  const training = new TrainingController(jobs, store, runs, backend, log);
+  const side = new SideViewProvider(context.extensionUri, store, runs, backend, training, log, checkOutgoing);
+  const minimumA = new MinimumA(context.workspaceState);
+  const checkpoints = new CheckpointViewers(context.extensionUri, jobs, minimumA, log, checkOutgoing);
+  const results = new ResultPanels(context.extensionUri, log, checkOutgoing);
+  results.register(trainingRunKind);
+
+  const s: Services = { context, log, jobs, store, runs, backend, training, side, checkpoints, results, minimumA };
+
+  context.subscriptions.push(
+    log,
+    jobs,
+    runs,
+    backend,
+    training,
+    side,
+    minimumA,
+    checkpoints,
+    results,
+    vscode.window.registerWebviewViewProvider(VIEW_IDS.side, side),
+    vscode.window.registerCustomEditorProvider(WEBVIEW_TYPES.checkpointEditor, checkpoints, {
+      supportsMultipleEditorsPerDocument: true,
+      webviewOptions: { enableFindWidget: true },
+    }),
+    vscode.window.registerWebviewPanelSerializer(WEBVIEW_TYPES.checkpointPanel, checkpoints),
+    vscode.window.registerWebviewPanelSerializer(WEBVIEW_TYPES.result, results),
+    ...registerCommands(s),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (affects(e, 'backend')) backend.invalidate();
+      if (affects(e, 'maxStreamRate')) side.setMaxRate(maxStreamRateSetting());
+      if (affects(e, 'runsFolder')) runs.refresh();
+    }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => log.info('workspace trusted: training and New Experiment are available')),
+  );
+  void vscode.commands.executeCommand('setContext', 'landscape.training', false);
+  runs.refresh();
+  return { services: s };
+}
+
+export function deactivate(): void {
+  // Nothing to do: VS Code disposes context.subscriptions, which cancels running jobs.
+}

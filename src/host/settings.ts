@@ -1,0 +1,49 @@
+/** The extension's settings (contributes.configuration), read fresh each time. */
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { clampRate } from './coalescer';
+import { BACKEND_SETTING_VALUES, type BackendSetting } from './experiment';
+import { SECTION, SETTING_DEFAULTS, SETTING_KEYS } from './commandTable';
+
+export { SECTION, SETTING_DEFAULTS, SETTING_KEYS };
+
+function cfg(): vscode.WorkspaceConfiguration {
+  return vscode.workspace.getConfiguration(SECTION);
+}
+
+export function backendSetting(): BackendSetting {
+  const v = cfg().get<string>(SETTING_KEYS.backend, SETTING_DEFAULTS.backend);
+  return (BACKEND_SETTING_VALUES as readonly string[]).includes(v) ? (v as BackendSetting) : SETTING_DEFAULTS.backend;
+}
+
+export function checkpointEverySetting(): number {
+  const v = cfg().get<number>(SETTING_KEYS.checkpointEvery, SETTING_DEFAULTS.checkpointEvery);
+  return Number.isInteger(v) && v >= 0 ? v : SETTING_DEFAULTS.checkpointEvery;
+}
+
+export function maxStreamRateSetting(): number {
+  return clampRate(cfg().get<number>(SETTING_KEYS.maxStreamRate, SETTING_DEFAULTS.maxStreamRate), SETTING_DEFAULTS.maxStreamRate);
+}
+
+/** Absolute runs folder: relative settings resolve against the workspace folder. */
+export function runsFolder(workspaceRoot: string): string {
+  const v = (cfg().get<string>(SETTING_KEYS.runsFolder, SETTING_DEFAULTS.runsFolder) ?? '').trim() || SETTING_DEFAULTS.runsFolder;
+  return path.resolve(workspaceRoot, v);
+}
+
+export async function setBackendSetting(value: BackendSetting): Promise<void> {
+  const c = cfg();
+  const inspect = c.inspect(SETTING_KEYS.backend);
+  // Change it where it is set, so a workspace value is not silently shadowing the new choice.
+  const target =
+    inspect?.workspaceFolderValue !== undefined
+      ? vscode.ConfigurationTarget.WorkspaceFolder
+      : inspect?.workspaceValue !== undefined
+        ? vscode.ConfigurationTarget.Workspace
+        : vscode.ConfigurationTarget.Global;
+  await c.update(SETTING_KEYS.backend, value, target);
+}
+
+export function affects(e: vscode.ConfigurationChangeEvent, key: keyof typeof SETTING_KEYS): boolean {
+  return e.affectsConfiguration(`${SECTION}.${SETTING_KEYS[key]}`);
+}

@@ -1,0 +1,205 @@
+/**
+ * The Landscape side view: live training charts, the workspace's runs and
+ * checkpoints, the backend, and the training form. It gets a snapshot of the
+ * run store when its page loads (the page is rebuilt every time the view is
+ * shown again), then coalesced deltas.
+ */
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { HostMessage, TrainForm, WebviewMessage } from '../protocol';
+import type { BackendStatus } from './backendStatus';
+import { Coalescer } from './coalescer';
+import { COMMANDS, INTERNAL_COMMANDS, VIEW_IDS } from './commandTable';
+import { formFromExperiment, DEFAULT_EXPERIMENT, EXPERIMENT_FILE } from './experiment';
+import type { Log } from './log';
+import { mergeDeltas, type RunDelta, type RunStore } from './runStore';
+import { maxStreamRateSetting } from './settings';
+import type { TrainingController } from './training';
+import { loadExperiment } from './training';
+import { WebviewChannel, saveExportedImage, setWebviewHtml, webviewOptions } from './webview';
+import { checkWorkspaceFile, isCheckpointPath, primaryFolder } from './workspace';
+import type { WorkspaceRuns } from './workspaceRuns';
+
+export class SideViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
+  private view: vscode.WebviewView | undefined;
+  private channel: WebviewChannel | undefined;
+  /** The page has said 'ready' since it was last (re)built. */
+  private ready = false;
+  private readonly coalescer: Coalescer<RunDelta>;
+  private readonly subs: vscode.Disposable[] = [];
+  private readonly viewSubs: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly store: RunStore,
+    private readonly runs: WorkspaceRuns,
+    private readonly backend: BackendStatus,
+    private readonly training: TrainingController,
+    private readonly log: Log,
+    private readonly checkOutgoing: boolean,
+  ) {
+    this.coalescer = new Coalescer<RunDelta>((d) => this.post({ type: 'runDelta', ...d }), mergeDeltas, maxStreamRateSetting());
+    const unsubscribe = store.onEvent((e) => {
+      if (e.kind === 'reset') {
+        this.coalescer.reset();
+        if (this.isLive()) this.sendSnapshot();
+        return;
+      }
+      if (!this.isLive()) return;
+      this.coalescer.push(e.delta);
+      const st = e.delta.status?.state;
+      // The end of a run goes out at once, not up to 1/rate later.
+      if (st === 'completed' || st === 'failed' || st === 'cancelled') this.coalescer.flush();
+    });
+    this.subs.push({ dispose: unsubscribe });
+    this.subs.push(runs.onDidChange((list) => this.isLive() && void this.post({ type: 'runs', runs: list })));
+    this.subs.push(backend.onDidChange((b) => this.isLive() && void this.post({ type: 'backend', backend: b })));
+    const watcher = vscode.workspace.createFileSystemWatcher(`**/${EXPERIMENT_FILE}`);
+    const formChanged = () => this.isLive() && this.sendForm();
+    this.subs.push(watcher, watcher.onDidChange(formChanged), watcher.onDidCreate(formChanged), watcher.onDidDelete(formChanged));
+  }
+
+  setMaxRate(rate: number): void {
+    this.coalescer.setRate(rate);
+  }
+
+  /** Show the view (Landscape: Open Panel). */
+  async reveal(): Promise<void> {
+    await vscode.commands.executeCommand(`workbench.view.extension.${VIEW_IDS.container}`);
+    await vscode.commands.executeCommand(`${VIEW_IDS.side}.focus`);
+  }
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.disposeView();
+    this.view = view;
+    this.ready = false;
+    view.webview.options = webviewOptions(this.extensionUri);
+    const channel = new WebviewChannel(view.webview, this.log, 'side view', this.checkOutgoing);
+    this.channel = channel;
+    channel.onMessage((m) => this.onMessage(m));
+    this.viewSubs.push(
+      channel,
+      view.onDidChangeVisibility(() => {
+        // A hidden view's page is destroyed (no retainContextWhenHidden: charts of
+        // long runs are not worth the memory). Shown again, the new page says
+        // 'ready' and gets a snapshot with the whole history.
+        if (!view.visible) {
+          this.ready = false;
+          this.coalescer.reset();
+        }
+      }),
+      view.onDidDispose(() => {
+        if (this.view === view) this.disposeView();
+      }),
+    );
+    setWebviewHtml(view.webview, this.extensionUri, 'side', 'Landscape');
+    void this.backend.probe();
+    void this.runs.scanNow();
+  }
+
+  private isLive(): boolean {
+    return this.view !== undefined && this.view.visible && this.ready;
+  }
+
+  private post(m: HostMessage): void {
+    if (!this.channel || !this.ready) return;
+    void this.channel.post(m);
+  }
+
+  private currentForm(): { form: TrainForm; experimentFile: string | null } {
+    const root = primaryFolder()?.uri.fsPath;
+    if (!root) return { form: formFromExperiment(DEFAULT_EXPERIMENT), experimentFile: null };
+    try {
+      const loaded = loadExperiment(root);
+      return { form: formFromExperiment(loaded.experiment), experimentFile: loaded.file ? path.relative(root, loaded.file) : null };
+    } catch (e) {
+      // A broken landscape.json: the form shows the defaults; Train reports the fault.
+      this.log.warn(`side view: ${e instanceof Error ? e.message : String(e)}`);
+      return { form: formFromExperiment(DEFAULT_EXPERIMENT), experimentFile: path.join(root, EXPERIMENT_FILE) };
+    }
+  }
+
+  private sendForm(): void {
+    const { form, experimentFile } = this.currentForm();
+    this.post({ type: 'form', form, experimentFile });
+  }
+
+  private sendSnapshot(): void {
+    if (!this.channel) return;
+    this.coalescer.reset();
+    const { form, experimentFile } = this.currentForm();
+    void this.channel.post({
+      type: 'sideSnapshot',
+      live: this.store.snapshot(),
+      runs: this.runs.list,
+      backend: this.backend.label,
+      form,
+      datasets: this.backend.datasets,
+      optimizers: this.backend.optimizers,
+      training: this.training.running,
+      experimentFile,
+    });
+  }
+
+  private async onMessage(m: WebviewMessage): Promise<void> {
+    switch (m.type) {
+      case 'ready':
+        this.ready = true;
+        this.sendSnapshot();
+        return;
+      case 'train':
+        await this.training.start(m.form);
+        return;
+      case 'stop':
+        if (!this.training.stop()) void vscode.window.showInformationMessage('Landscape: no training run to stop.');
+        return;
+      case 'inspect': {
+        const file = checkWorkspaceFile(m.path);
+        if (!file || !isCheckpointPath(file)) {
+          this.log.warn(`side view: refused to inspect ${JSON.stringify(m.path.slice(0, 300))}: not a checkpoint file inside the workspace`);
+          return;
+        }
+        await vscode.commands.executeCommand(COMMANDS.inspectCheckpoint.id, vscode.Uri.file(file));
+        return;
+      }
+      case 'openRun': {
+        const file = checkWorkspaceFile(m.runJson);
+        if (!file || path.basename(file) !== 'run.json') {
+          this.log.warn(`side view: refused to open ${JSON.stringify(m.runJson.slice(0, 300))}: not a run.json inside the workspace`);
+          return;
+        }
+        await vscode.commands.executeCommand(INTERNAL_COMMANDS.openRun, vscode.Uri.file(file));
+        return;
+      }
+      case 'openExperiment': {
+        const root = primaryFolder()?.uri.fsPath;
+        const file = root && path.join(root, EXPERIMENT_FILE);
+        if (file && checkWorkspaceFile(file)) await vscode.window.showTextDocument(vscode.Uri.file(file));
+        else await vscode.commands.executeCommand(COMMANDS.newExperiment.id);
+        return;
+      }
+      case 'selectBackend':
+        await vscode.commands.executeCommand(COMMANDS.selectBackend.id);
+        return;
+      case 'export':
+        await saveExportedImage(m, this.log, primaryFolder()?.uri.fsPath);
+        return;
+      default:
+        this.log.warn(`side view: ignored a "${m.type}" message (not used here)`);
+    }
+  }
+
+  private disposeView(): void {
+    for (const s of this.viewSubs.splice(0)) s.dispose();
+    this.view = undefined;
+    this.channel = undefined;
+    this.ready = false;
+    this.coalescer.reset();
+  }
+
+  dispose(): void {
+    this.disposeView();
+    this.coalescer.dispose();
+    for (const s of this.subs.splice(0)) s.dispose();
+  }
+}

@@ -1,0 +1,436 @@
+/**
+ * The one message protocol between the extension host and its webviews: one
+ * discriminated union per direction, each with a runtime validator used on
+ * both sides (a webview is a web page: anything it sends, or anything that
+ * reaches it, is checked before use).
+ *
+ * Types are inferred from the validators, so the two cannot drift apart.
+ * This file must stay free of Node, DOM and vscode imports: it is bundled
+ * into the extension host and into the browser bundle alike.
+ */
+
+// ---------------------------------------------------------------------------
+// A minimal schema library: each schema checks a value and carries its type.
+
+export interface Schema<T> {
+  /** Returns null when `v` matches, else a message naming the offending path. */
+  readonly check: (v: unknown, at: string) => string | null;
+  readonly isOptional?: boolean;
+  /** Phantom field carrying the static type; never set at run time. */
+  readonly __type?: T;
+}
+export type Infer<S> = S extends Schema<infer T> ? T : never;
+
+type Shape = Record<string, Schema<unknown>>;
+type OptionalKeys<S extends Shape> = { [K in keyof S]: S[K]['isOptional'] extends true ? K : never }[keyof S];
+type RequiredKeys<S extends Shape> = Exclude<keyof S, OptionalKeys<S>>;
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+type ObjectType<S extends Shape> = Simplify<
+  { [K in RequiredKeys<S>]: Infer<S[K]> } & { [K in OptionalKeys<S>]?: Infer<S[K]> }
+>;
+
+/** Caps keep a hostile or buggy peer from making us allocate without bound. */
+export const LIMITS = {
+  string: 4096,
+  path: 4096,
+  text: 100_000,
+  /** An exported PNG of a large panel, as a data URL. */
+  dataUrl: 40 * 1024 * 1024,
+  points: 1_000_000,
+  list: 10_000,
+  bins: 1000,
+  tensors: 10_000,
+  shapeRank: 8,
+} as const;
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
+  return typeof v === 'string' ? 'a string' : `${typeof v}`;
+}
+
+export const S = {
+  string(max: number = LIMITS.string): Schema<string> {
+    return {
+      check: (v, at) =>
+        typeof v !== 'string' ? `${at}: expected a string, got ${describe(v)}` : v.length > max ? `${at}: string longer than ${max}` : null,
+    };
+  },
+  /** A finite number (NaN and ±Infinity do not survive JSON and are refused). */
+  number(): Schema<number> {
+    return {
+      check: (v, at) => (typeof v === 'number' && Number.isFinite(v) ? null : `${at}: expected a finite number, got ${describe(v)}`),
+    };
+  },
+  int(min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): Schema<number> {
+    return {
+      check: (v, at) =>
+        typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max
+          ? null
+          : `${at}: expected a whole number in ${min}..${max}, got ${typeof v === 'number' ? v : describe(v)}`,
+    };
+  },
+  boolean(): Schema<boolean> {
+    return { check: (v, at) => (typeof v === 'boolean' ? null : `${at}: expected true or false, got ${describe(v)}`) };
+  },
+  literal<const L extends string>(value: L): Schema<L> {
+    return { check: (v, at) => (v === value ? null : `${at}: expected "${value}"`) };
+  },
+  oneOf<const L extends readonly string[]>(values: L): Schema<L[number]> {
+    return {
+      check: (v, at) =>
+        typeof v === 'string' && (values as readonly string[]).includes(v) ? null : `${at}: expected one of ${values.join(', ')}`,
+    };
+  },
+  array<T>(item: Schema<T>, max: number = LIMITS.list): Schema<T[]> {
+    return {
+      check: (v, at) => {
+        if (!Array.isArray(v)) return `${at}: expected an array, got ${describe(v)}`;
+        if (v.length > max) return `${at}: more than ${max} items`;
+        for (let i = 0; i < v.length; i++) {
+          const e = item.check(v[i], `${at}[${i}]`);
+          if (e) return e;
+        }
+        return null;
+      },
+    };
+  },
+  tuple<A, B>(a: Schema<A>, b: Schema<B>): Schema<[A, B]> {
+    return {
+      check: (v, at) => {
+        if (!Array.isArray(v) || v.length !== 2) return `${at}: expected a pair`;
+        return a.check(v[0], `${at}[0]`) ?? b.check(v[1], `${at}[1]`);
+      },
+    };
+  },
+  nullable<T>(s: Schema<T>): Schema<T | null> {
+    return { check: (v, at) => (v === null ? null : s.check(v, at)) };
+  },
+  optional<T>(s: Schema<T>): Schema<T> & { readonly isOptional: true } {
+    return { check: (v, at) => (v === undefined ? null : s.check(v, at)), isOptional: true };
+  },
+  /** A plain object with exactly these keys (unknown keys are refused). */
+  object<const Sh extends Shape>(shape: Sh): Schema<ObjectType<Sh>> & { readonly shape: Sh } {
+    const keys = Object.keys(shape);
+    return {
+      shape,
+      check: (v, at) => {
+        if (typeof v !== 'object' || v === null || Array.isArray(v)) return `${at}: expected an object, got ${describe(v)}`;
+        const o = v as Record<string, unknown>;
+        for (const k of Object.keys(o)) {
+          if (!Object.prototype.hasOwnProperty.call(shape, k)) return `${at}: unexpected field "${k}"`;
+        }
+        for (const k of keys) {
+          const s = shape[k];
+          if (!(k in o) && !s.isOptional) return `${at}.${k}: missing`;
+          const e = s.check(o[k], `${at}.${k}`);
+          if (e) return e;
+        }
+        return null;
+      },
+    };
+  },
+  /** A union discriminated by `tag`; each variant is an object schema keyed by its tag value. */
+  tagged<const K extends string, const V extends Record<string, Schema<unknown>>>(
+    tag: K,
+    variants: V,
+  ): Schema<{ [T in keyof V]: Infer<V[T]> }[keyof V]> & { readonly variants: V } {
+    return {
+      variants,
+      check: (v, at) => {
+        if (typeof v !== 'object' || v === null || Array.isArray(v)) return `${at}: expected an object, got ${describe(v)}`;
+        const t = (v as Record<string, unknown>)[tag];
+        if (typeof t !== 'string' || !Object.prototype.hasOwnProperty.call(variants, t)) {
+          return `${at}.${tag}: unknown ${tag} ${typeof t === 'string' ? `"${t.slice(0, 60)}"` : describe(t)}`;
+        }
+        return variants[t].check(v, at);
+      },
+    };
+  },
+};
+
+// ---------------------------------------------------------------------------
+// Shared data shapes.
+
+const num = S.number();
+const optNum = S.optional(S.number());
+const str = S.string();
+const path = S.string(LIMITS.path);
+const count = S.int(0);
+
+/** One epoch event of a training run (epoch 0 is the initial point). */
+export const EpochPointSchema = S.object({
+  epoch: count,
+  step: count,
+  trainLoss: num,
+  testLoss: num,
+  accuracy: optNum,
+  testAccuracy: optNum,
+  gradNorm: num,
+  lr: num,
+  time: num,
+});
+export type EpochPoint = Infer<typeof EpochPointSchema>;
+
+/** A checkpoint file shown in a list. */
+export const CheckpointRefSchema = S.object({
+  path,
+  label: str,
+  detail: S.optional(str),
+});
+export type CheckpointRef = Infer<typeof CheckpointRefSchema>;
+
+export const RUN_STATES = ['idle', 'starting', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type RunState = (typeof RUN_STATES)[number];
+
+export const RunStatusSchema = S.object({
+  state: S.oneOf(RUN_STATES),
+  /** One human line, e.g. "training digits · epoch 3/8". */
+  text: S.string(LIMITS.text),
+  epoch: count,
+  epochs: count,
+});
+export type RunStatus = Infer<typeof RunStatusSchema>;
+
+/** The authoritative series of the current (or last) run, as the host holds it. */
+export const LiveRunSchema = S.object({
+  runId: str,
+  runDir: path,
+  label: str,
+  points: S.array(EpochPointSchema, LIMITS.points),
+  checkpoints: S.array(CheckpointRefSchema),
+  status: RunStatusSchema,
+});
+export type LiveRun = Infer<typeof LiveRunSchema>;
+
+export const RunEntrySchema = S.object({
+  runDir: path,
+  runJson: path,
+  label: str,
+  detail: str,
+  status: str,
+  checkpoints: S.array(CheckpointRefSchema),
+});
+export type RunEntry = Infer<typeof RunEntrySchema>;
+
+export const RunsListSchema = S.object({
+  runs: S.array(RunEntrySchema),
+  /** Checkpoints (and tfjs model.json files) outside any run folder. */
+  others: S.array(CheckpointRefSchema),
+  /** True when the scan stopped at its cap. */
+  truncated: S.boolean(),
+});
+export type RunsList = Infer<typeof RunsListSchema>;
+
+export const TrainFormSchema = S.object({
+  dataset: S.string(LIMITS.path),
+  model: S.string(200),
+  optimizer: S.string(100),
+  epochs: S.int(1, 1_000_000),
+});
+export type TrainForm = Infer<typeof TrainFormSchema>;
+
+export const BackendLabelSchema = S.object({ text: str, detail: S.string(LIMITS.text) });
+export type BackendLabel = Infer<typeof BackendLabelSchema>;
+
+export const TensorStatSchema = S.object({
+  name: str,
+  shape: S.array(count, LIMITS.shapeRank),
+  dtype: S.string(16),
+  size: count,
+  mean: S.nullable(num),
+  std: S.nullable(num),
+  min: S.nullable(num),
+  max: S.nullable(num),
+  norm: S.nullable(num),
+});
+export type TensorStat = Infer<typeof TensorStatSchema>;
+
+export const HistogramSchema = S.object({
+  name: str,
+  min: num,
+  max: num,
+  counts: S.array(count, LIMITS.bins),
+});
+export type Histogram = Infer<typeof HistogramSchema>;
+
+export const ModelSpecInfoSchema = S.object({
+  text: str,
+  layers: S.array(S.int(1), 1000),
+  activation: str,
+  bias: S.boolean(),
+  loss: str,
+  paramCount: count,
+});
+export type ModelSpecInfo = Infer<typeof ModelSpecInfoSchema>;
+
+/** What the checkpoint viewer shows; computed in the worker. */
+export const CheckpointInfoSchema = S.object({
+  format: S.oneOf(['safetensors', 'tfjs'] as const),
+  fileSize: count,
+  metadata: S.array(S.tuple(S.string(LIMITS.string), S.string(LIMITS.text))),
+  spec: S.nullable(ModelSpecInfoSchema),
+  /** Why no model spec could be read (e.g. a PyTorch file without metadata). */
+  specError: S.optional(S.string(LIMITS.text)),
+  tensors: S.array(TensorStatSchema, LIMITS.tensors),
+  histograms: S.array(HistogramSchema, LIMITS.tensors),
+});
+export type CheckpointInfo = Infer<typeof CheckpointInfoSchema>;
+
+const EvalPartSchema = S.object({ loss: S.nullable(num), accuracy: S.optional(S.nullable(num)) });
+export const EvalResultSchema = S.object({
+  dataset: str,
+  backend: str,
+  train: EvalPartSchema,
+  test: EvalPartSchema,
+  seconds: num,
+});
+export type EvalResult = Infer<typeof EvalResultSchema>;
+
+/** A button in the checkpoint viewer that runs a contributed command on the file. */
+export const ActionSchema = S.object({ command: S.string(200), label: str, detail: S.optional(str) });
+export type Action = Infer<typeof ActionSchema>;
+
+/** Result-panel payloads, one variant per kind. Later issues add theirs here. */
+export const ResultDataSchema = S.tagged('kind', {
+  trainingRun: S.object({
+    kind: S.literal('trainingRun'),
+    runDir: path,
+    status: str,
+    summary: S.array(S.tuple(S.string(LIMITS.string), S.string(LIMITS.text))),
+    points: S.array(EpochPointSchema, LIMITS.points),
+    checkpoints: S.array(CheckpointRefSchema),
+  }),
+});
+export type ResultData = Infer<typeof ResultDataSchema>;
+export type ResultKind = ResultData['kind'];
+export const RESULT_KINDS = Object.keys(ResultDataSchema.variants) as ResultKind[];
+
+export const VIEWS = ['side', 'checkpoint', 'result'] as const;
+export type ViewName = (typeof VIEWS)[number];
+
+/** What a result panel keeps in its webview state, so the serializer can restore it. */
+export const ResultPanelStateSchema = S.object({ kind: S.oneOf(RESULT_KINDS), file: path });
+export type ResultPanelState = Infer<typeof ResultPanelStateSchema>;
+
+/** What a checkpoint panel (opened on a tfjs model.json) keeps in its webview state. */
+export const CheckpointPanelStateSchema = S.object({ file: path });
+
+// ---------------------------------------------------------------------------
+// Host -> webview.
+
+export const HostMessageSchema = S.tagged('type', {
+  /** Everything the side view shows; sent when it is ready or visible again. */
+  sideSnapshot: S.object({
+    type: S.literal('sideSnapshot'),
+    live: S.nullable(LiveRunSchema),
+    runs: RunsListSchema,
+    backend: BackendLabelSchema,
+    form: TrainFormSchema,
+    datasets: S.array(S.string(LIMITS.path), 1000),
+    optimizers: S.array(S.string(100), 100),
+    training: S.boolean(),
+    /** Workspace-relative path of landscape.json when the form came from it. */
+    experimentFile: S.nullable(path),
+  }),
+  /** New points (and checkpoints, status) of the live run, starting at index `from`. */
+  runDelta: S.object({
+    type: S.literal('runDelta'),
+    runId: str,
+    from: count,
+    points: S.array(EpochPointSchema, LIMITS.points),
+    checkpoints: S.array(CheckpointRefSchema),
+    status: S.optional(RunStatusSchema),
+  }),
+  runs: S.object({ type: S.literal('runs'), runs: RunsListSchema }),
+  backend: S.object({ type: S.literal('backend'), backend: BackendLabelSchema }),
+  form: S.object({ type: S.literal('form'), form: TrainFormSchema, experimentFile: S.nullable(path) }),
+  checkpoint: S.object({
+    type: S.literal('checkpoint'),
+    file: path,
+    name: str,
+    info: CheckpointInfoSchema,
+    actions: S.array(ActionSchema, 100),
+  }),
+  checkpointError: S.object({ type: S.literal('checkpointError'), file: path, message: S.string(LIMITS.text) }),
+  actions: S.object({ type: S.literal('actions'), actions: S.array(ActionSchema, 100) }),
+  evaluating: S.object({ type: S.literal('evaluating') }),
+  evaluation: S.object({ type: S.literal('evaluation'), result: EvalResultSchema }),
+  evaluationError: S.object({ type: S.literal('evaluationError'), message: S.string(LIMITS.text) }),
+  result: S.object({ type: S.literal('result'), file: path, title: str, data: ResultDataSchema }),
+  resultError: S.object({ type: S.literal('resultError'), file: path, message: S.string(LIMITS.text) }),
+});
+export type HostMessage = Infer<typeof HostMessageSchema>;
+export type HostMessageType = HostMessage['type'];
+
+// ---------------------------------------------------------------------------
+// Webview -> host.
+
+export const WebviewMessageSchema = S.tagged('type', {
+  /** The page loaded (or lost track of the stream) and wants a snapshot. */
+  ready: S.object({ type: S.literal('ready'), view: S.oneOf(VIEWS) }),
+  train: S.object({ type: S.literal('train'), form: TrainFormSchema }),
+  stop: S.object({ type: S.literal('stop') }),
+  inspect: S.object({ type: S.literal('inspect'), path }),
+  openRun: S.object({ type: S.literal('openRun'), runJson: path }),
+  openExperiment: S.object({ type: S.literal('openExperiment') }),
+  selectBackend: S.object({ type: S.literal('selectBackend') }),
+  evaluate: S.object({ type: S.literal('evaluate') }),
+  /** A checkpoint-viewer button: runs one of the offered actions on the viewer's file. */
+  runAction: S.object({ type: S.literal('runAction'), command: S.string(200) }),
+  export: S.object({
+    type: S.literal('export'),
+    format: S.oneOf(['png', 'svg'] as const),
+    dataUrl: S.string(LIMITS.dataUrl),
+    name: S.string(200),
+  }),
+  log: S.object({ type: S.literal('log'), level: S.oneOf(['info', 'warn', 'error'] as const), message: S.string(LIMITS.text) }),
+});
+export type WebviewMessage = Infer<typeof WebviewMessageSchema>;
+export type WebviewMessageType = WebviewMessage['type'];
+
+// ---------------------------------------------------------------------------
+// Display helpers, so host messages and webview tables print numbers alike.
+
+export function formatNumber(x: number | undefined | null, digits = 4): string {
+  if (x === undefined || x === null) return '–';
+  if (!Number.isFinite(x)) return String(x);
+  if (x !== 0 && (Math.abs(x) < 1e-3 || Math.abs(x) >= 1e5)) return x.toExponential(digits - 1);
+  return Number(x.toPrecision(digits)).toString();
+}
+
+export function formatPercent(x: number | undefined | null): string {
+  return x === undefined || x === null || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(1)}%`;
+}
+
+// ---------------------------------------------------------------------------
+// Validation entry points.
+
+export type Validated<T> = { ok: true; value: T } | { ok: false; error: string };
+
+export function validateHostMessage(m: unknown): Validated<HostMessage> {
+  const e = HostMessageSchema.check(m, 'message');
+  return e === null ? { ok: true, value: m as HostMessage } : { ok: false, error: e };
+}
+
+export function validateWebviewMessage(m: unknown): Validated<WebviewMessage> {
+  const e = WebviewMessageSchema.check(m, 'message');
+  return e === null ? { ok: true, value: m as WebviewMessage } : { ok: false, error: e };
+}
+
+export function validate<T>(schema: Schema<T>, v: unknown, at = 'value'): Validated<T> {
+  const e = schema.check(v, at);
+  return e === null ? { ok: true, value: v as T } : { ok: false, error: e };
+}
+
+/** A short, log-safe preview of an invalid message (never the whole thing: it may be huge). */
+export function previewMessage(m: unknown, max = 200): string {
+  let s: string;
+  try {
+    s = JSON.stringify(m) ?? String(m);
+  } catch {
+    s = String(m);
+  }
+  return s.length > max ? `${s.slice(0, max)}… (${s.length} chars)` : s;
+}

@@ -1,0 +1,537 @@
+// End-to-end test of the Landscape extension in a real VS Code (code-server) driven by Chromium.
+//
+//   npm run package && npm run test:e2e        (after scripts/e2e-setup.sh)
+//   node --import tsx test/e2e/run.ts [--vsix FILE] [--keep] [--timeout SECONDS]
+//
+// Prints one line per check and ends with "N passed, N failed"; exits 1 if any check failed.
+// Screenshots, the code-server log, the browser console and (on failure) VS Code's own logs go to
+// test-results/e2e/. Everything the run writes besides that lives in a temp folder that is removed.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { chromium, type Browser, type FrameLocator, type Page } from 'playwright-core';
+import { installExtension, resolveInstall, startCodeServer, type RunningServer } from './codeServer';
+import {
+  menuItem,
+  quickOpen,
+  revealInExplorer,
+  runCommand,
+  sleep,
+  waitFor,
+  waitForActivityBarItem,
+  waitForWorkbench,
+  webviewWith,
+} from './workbench';
+
+const repo = path.resolve(__dirname, '..', '..');
+const fixture = path.join(repo, 'test', 'fixtures', 'e2e-workspace');
+const outDir = path.join(repo, 'test-results', 'e2e');
+
+// From ../shared/E2E.md: Debian's Chromium, no sandbox (root in CI), nothing that phones home.
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  // Only loopback: any other host name fails to resolve inside the browser, so nothing (extension
+  // gallery, CDNs) leaves the machine and nothing can make the run depend on the network.
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
+];
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+interface Options {
+  vsix: string;
+  keep: boolean;
+  timeoutS: number;
+}
+
+function parseArgs(argv: string[]): Options {
+  let vsix = process.env.LANDSCAPE_E2E_VSIX ?? '';
+  let keep = process.env.LANDSCAPE_E2E_KEEP === '1';
+  let timeoutS = Number(process.env.LANDSCAPE_E2E_TIMEOUT ?? 600);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--vsix') vsix = argv[++i] ?? '';
+    else if (a === '--keep') keep = true;
+    else if (a === '--timeout') timeoutS = Number(argv[++i]);
+    else throw new Error(`unknown argument ${a} (expected --vsix FILE, --keep, --timeout SECONDS)`);
+  }
+  if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new Error(`--timeout must be a positive number of seconds`);
+  return { vsix: vsix ? path.resolve(vsix) : findVsix(), keep, timeoutS };
+}
+
+/** The .vsix `npm run package` wrote: <name>-<version>.vsix at the repo root, else the newest one there or in dist/. */
+function findVsix(): string {
+  const pkg = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')) as { name: string; version: string };
+  const expected = path.join(repo, `${pkg.name}-${pkg.version}.vsix`);
+  if (fs.existsSync(expected)) return expected;
+  const found = [repo, path.join(repo, 'dist')]
+    .filter((d) => fs.existsSync(d))
+    .flatMap((d) => fs.readdirSync(d).filter((f) => f.endsWith('.vsix')).map((f) => path.join(d, f)))
+    .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
+  if (found.length) return found[0];
+  throw new Error(`no .vsix found (looked for ${expected} and *.vsix in the repo root and dist/): run "npm run package" first`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks
+
+interface Experiment {
+  model: string;
+  bias: boolean;
+  optimizer: string;
+  dataset: string;
+  epochs: number;
+}
+
+function readExperiment(): Experiment {
+  const file = path.join(fixture, 'landscape.json');
+  const j = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  if (typeof j.model !== 'string' || typeof j.epochs !== 'number' || typeof j.dataset !== 'string') {
+    throw new Error(`${file}: needs "model" (string), "dataset" (string) and "epochs" (number)`);
+  }
+  const optimizer = typeof j.optimizer === 'string' ? j.optimizer : (j.optimizer as { name?: string } | undefined)?.name ?? '';
+  return { model: j.model, bias: j.bias !== false, optimizer, dataset: j.dataset, epochs: j.epochs };
+}
+
+/** Tensor names a dense net of this spec stores, in the engine's layout. */
+function expectedTensors(e: Experiment): { name: string; shape: number[] }[] {
+  const sizes = e.model.split('-').map(Number);
+  const out: { name: string; shape: number[] }[] = [];
+  for (let i = 0; i + 1 < sizes.length; i++) {
+    out.push({ name: `layers.${i}.weight`, shape: [sizes[i], sizes[i + 1]] });
+    if (e.bias) out.push({ name: `layers.${i}.bias`, shape: [sizes[i + 1]] });
+  }
+  return out;
+}
+
+class CheckFailed extends Error {}
+function expect(cond: unknown, msg: string): asserts cond {
+  if (!cond) throw new CheckFailed(msg);
+}
+
+interface TraceInfo {
+  name: string;
+  n: number;
+  y: number[];
+}
+
+/** Plotly keeps the figure's traces on the chart div as `.data`; read names and y values. */
+async function readTraces(frame: FrameLocator, id: string): Promise<TraceInfo[] | undefined> {
+  return frame
+    .locator(`#${id}`)
+    .evaluate((el: any) => {
+      const data = el && Array.isArray(el.data) ? el.data : undefined;
+      if (!data) return undefined;
+      return data.map((t: any) => {
+        const y = t && t.y ? Array.from(t.y as ArrayLike<unknown>).map(Number) : [];
+        return { name: String(t.name ?? ''), n: y.length, y };
+      });
+    }, undefined, { timeout: 5000 });
+}
+
+/** Train-loss point count and status text in one round trip, so sampling keeps up with training. */
+async function sampleLoss(frame: FrameLocator): Promise<{ train: number; status: string }> {
+  return frame.locator('body').evaluate((body: any) => {
+    const doc = body.ownerDocument;
+    const data = doc.getElementById('chart-loss')?.data;
+    const trace = Array.isArray(data) ? data.find((t: any) => t && t.name === 'train loss') : undefined;
+    return {
+      train: trace && trace.y ? Number(trace.y.length) : 0,
+      status: String(doc.getElementById('status')?.textContent ?? ''),
+    };
+  }, undefined, { timeout: 5000 });
+}
+
+async function textOf(frame: FrameLocator, selector: string): Promise<string> {
+  const loc = frame.locator(selector).first();
+  return (await loc.count()) ? ((await loc.textContent({ timeout: 5000 })) ?? '').replace(/\s+/g, ' ').trim() : '';
+}
+
+function listFiles(dir: string, rel = ''): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
+    const r = rel ? `${rel}/${d.name}` : d.name;
+    return d.isDirectory() ? listFiles(path.join(dir, d.name), r) : [r];
+  });
+}
+
+interface Context {
+  page: Page;
+  workspace: string;
+  exp: Experiment;
+  shot(name: string): Promise<void>;
+}
+
+/** Checkpoint files under runs/, relative to the workspace; read from disk so each check stands alone. */
+function checkpointFiles(workspace: string): string[] {
+  return listFiles(path.join(workspace, 'runs'))
+    .map((f) => `runs/${f}`)
+    .filter((f) => f.endsWith('.safetensors'));
+}
+
+async function checkTrainLive(c: Context): Promise<string> {
+  const { page, exp } = c;
+  const expectedPoints = exp.epochs + 1;
+
+  // Open the panel first so the chart exists before the first epoch event arrives.
+  await runCommand(page, 'Landscape: Open Panel');
+  const panel = await webviewWith(page, '#chart-loss', 60_000);
+  const before = (await readTraces(panel, 'chart-loss').catch(() => undefined)) ?? [];
+  const before0 = Math.max(0, ...before.map((t) => t.n));
+
+  const t0 = Date.now();
+  await runCommand(page, 'Landscape: Train');
+
+  // Sample the loss chart while training runs: the point count must rise between two samples
+  // taken before completion, starting from a partly drawn chart (a chart that jumps from empty
+  // to complete in one sample would not show that the panel streams).
+  const samples: { t: number; train: number; done: boolean }[] = [];
+  let liveShot = 0;
+  let done = false;
+  const deadline = Date.now() + 240_000;
+  while (!done) {
+    expect(Date.now() < deadline, `training did not finish within 240 s; samples of the train-loss point count: ${fmtSamples(samples)}`);
+    const { train, status } = await sampleLoss(panel).catch(() => ({ train: 0, status: '' }));
+    done = /\bdone\b/i.test(status);
+    samples.push({ t: Date.now() - t0, train, done });
+    // Shoot the first partly drawn chart, then once more when it is about half drawn (a curve
+    // says more than a dot); the second overwrites the first.
+    if (!done && train > 0 && train < expectedPoints && liveShot < (train >= expectedPoints / 2 ? 2 : 1)) {
+      liveShot = train >= expectedPoints / 2 ? 2 : 1;
+      await c.shot('01-training-live');
+    }
+    if (!done) await sleep(100);
+  }
+  const running = samples.filter((s) => !s.done);
+  // A partly drawn chart seen while running, and a later sample with more points.
+  const grewLive = running.some(
+    (s, i) => s.train > 0 && s.train < expectedPoints && samples.slice(i + 1).some((l) => l.train > s.train),
+  );
+  expect(
+    grewLive,
+    `the loss trace did not grow while training ran (before: ${before0} points; ${running.length} samples while running); ` +
+      `changes [ms:count]: ${fmtSamples(samples)}`,
+  );
+
+  // Let the last coalesced delta land, then read the final figure.
+  const final = await waitFor(
+    `the loss chart to settle at ${expectedPoints} points`,
+    async () => {
+      const tr = await readTraces(panel, 'chart-loss');
+      const a = tr?.find((t) => t.name === 'train loss');
+      return a && a.n >= expectedPoints ? tr : undefined;
+    },
+    10_000,
+  ).catch(async () => (await readTraces(panel, 'chart-loss').catch(() => undefined)) ?? []);
+  await c.shot('02-training-done');
+  const names = final.map((t) => t.name);
+  const trainT = final.find((t) => t.name === 'train loss');
+  const testT = final.find((t) => t.name === 'test loss');
+  expect(trainT && testT, `chart-loss has traces [${names.join(', ')}], expected "train loss" and "test loss"`);
+  expect(trainT.n === expectedPoints, `"train loss" has ${trainT.n} points, expected ${expectedPoints} (epochs ${exp.epochs} + epoch 0)`);
+  expect(testT.n === expectedPoints, `"test loss" has ${testT.n} points, expected ${expectedPoints}`);
+  const bad = [...trainT.y, ...testT.y].filter((v) => !Number.isFinite(v) || v <= 0);
+  expect(bad.length === 0, `loss values must be finite and positive (log axis); got ${bad.slice(0, 5).join(', ')}`);
+  expect(
+    trainT.y[trainT.n - 1] < trainT.y[0],
+    `train loss did not fall: epoch 0 ${trainT.y[0]}, last ${trainT.y[trainT.n - 1]}`,
+  );
+  for (const id of ['chart-accuracy', 'chart-gradnorm', 'chart-lr']) {
+    expect((await panel.locator(`#${id}`).count()) > 0, `the side panel has no #${id}`);
+  }
+  const runItems = await waitFor('the runs list to show the new run', async () => {
+    const n = await panel.locator('#runs-list .run-item').count();
+    return n > 0 ? n : undefined;
+  }, 10_000).catch(() => 0);
+  expect(runItems > 0, 'the side panel\'s #runs-list shows no .run-item after training');
+  const backend = await textOf(panel, '#backend');
+  expect(backend.length > 0, 'the side panel shows no backend (#backend is empty or missing)');
+
+  // The run's files, as the issue defines them.
+  const files = listFiles(path.join(c.workspace, 'runs')).map((f) => `runs/${f}`);
+  const checkpoints = checkpointFiles(c.workspace);
+  const epochs = checkpoints.filter((f) => /\/checkpoints\/epoch-\d{4}\.safetensors$/.test(f));
+  expect(epochs.length > 0, `no runs/<run>/checkpoints/epoch-NNNN.safetensors written; runs/ has: ${files.join(', ') || '(nothing)'}`);
+  expect(checkpoints.some((f) => f.endsWith('/final.safetensors')), `no final.safetensors written; runs/ has: ${files.join(', ')}`);
+  expect(checkpoints.some((f) => f.endsWith('/best.safetensors')), `no best.safetensors written; runs/ has: ${files.join(', ')}`);
+
+  return `${trainT.n} points per trace, grew live (${running.length} samples while running; changes [ms:count] ${fmtSamples(samples)}), ` +
+    `loss ${trainT.y[0].toPrecision(3)} -> ${trainT.y[trainT.n - 1].toPrecision(3)}, backend "${backend}", ` +
+    `${checkpoints.length} checkpoints, ${((Date.now() - t0) / 1000).toFixed(1)} s`;
+}
+
+/** Toasts would cover the viewer in the screenshots; they are not what is checked. */
+async function clearNotifications(page: Page): Promise<void> {
+  await runCommand(page, 'Notifications: Clear All Notifications', 10_000).catch(() => undefined);
+}
+
+function fmtSamples(s: { t: number; train: number; done: boolean }[]): string {
+  // Only the changes, so a long run stays readable.
+  const changes = s.filter((x, i) => i === 0 || x.train !== s[i - 1].train || x.done !== s[i - 1].done);
+  return changes.map((x) => `${x.t}:${x.train}${x.done ? '(done)' : ''}`).join(' ') || '(none)';
+}
+
+async function checkViewerTensors(c: Context): Promise<string> {
+  const { page, exp } = c;
+  const file = checkpointFiles(c.workspace).find((f) => f.endsWith('/final.safetensors'));
+  expect(file, 'no runs/<run>/**/final.safetensors to open: training wrote none');
+  await runCommand(page, 'View: Close All Editors');
+  await quickOpen(page, file);
+  const viewer = await webviewWith(page, '#tensor-table tbody tr', 60_000);
+  const rows = await viewer.locator('#tensor-table tbody tr').evaluateAll((trs: any[]) =>
+    trs.map((tr) => ({
+      name: String(tr.cells?.[0]?.textContent ?? '').trim(),
+      text: String(tr.textContent ?? '').replace(/\s+/g, ' ').trim(),
+    })),
+  );
+  await viewer.locator('#tensor-table').scrollIntoViewIfNeeded().catch(() => undefined);
+  await clearNotifications(page);
+  await c.shot('03-checkpoint-viewer');
+  const want = expectedTensors(exp);
+  const got = rows.map((r) => r.name);
+  expect(
+    JSON.stringify(got) === JSON.stringify(want.map((w) => w.name)),
+    `tensor table of ${file} lists [${got.join(', ')}], expected [${want.map((w) => w.name).join(', ')}]`,
+  );
+  for (const w of want) {
+    const text = rows.find((r) => r.name === w.name)!.text.slice(w.name.length);
+    const shapeRe = new RegExp(`\\b${w.shape.join('\\D{1,4}')}\\b`);
+    expect(shapeRe.test(text), `tensor row ${w.name} does not show shape [${w.shape.join(', ')}]: "${text}"`);
+  }
+  const spec = await textOf(viewer, '#model-spec');
+  const specRe = new RegExp(exp.model.split('-').join('\\D+'));
+  expect(specRe.test(spec), `#model-spec shows "${spec}", expected the model ${exp.model}`);
+  expect((await viewer.locator('#btn-evaluate').count()) > 0, 'the checkpoint viewer has no #btn-evaluate');
+  return `${file}: ${got.join(', ')}; model spec "${spec}"`;
+}
+
+async function checkContextMenuInspect(c: Context): Promise<string> {
+  const { page, exp } = c;
+  const epochFiles = checkpointFiles(c.workspace).filter((f) => /\/epoch-\d{4}\.safetensors$/.test(f)).sort();
+  expect(epochFiles.length > 0, 'no runs/<run>/checkpoints/epoch-NNNN.safetensors to right-click: training wrote none');
+  // A middle epoch, so the metadata cannot be mistaken for the final checkpoint's.
+  const file = epochFiles[Math.floor((epochFiles.length - 1) / 2)];
+  const epoch = Number(/epoch-(\d{4})/.exec(file)![1]);
+
+  await runCommand(page, 'View: Close All Editors');
+  await clearNotifications(page);
+  const row = await revealInExplorer(page, file);
+  await row.click({ button: 'right' });
+  const item = menuItem(page, /Inspect Checkpoint/);
+  await item.first().waitFor({ state: 'visible', timeout: 10_000 }).catch(async () => {
+    const offered = await page.locator('.monaco-menu .action-label').allInnerTexts().catch(() => []);
+    await c.shot('04-context-menu');
+    throw new CheckFailed(`the explorer context menu of ${file} has no "Inspect Checkpoint"; it offers: ${offered.filter(Boolean).join(' | ') || '(no menu)'}`);
+  });
+  await item.first().hover();
+  await sleep(400); // the menu fades in
+  await c.shot('04-context-menu');
+  await item.first().click();
+
+  const viewer = await webviewWith(page, '#metadata-table tr', 60_000);
+  const meta = await viewer.locator('#metadata-table tr').evaluateAll((trs: any[]) =>
+    trs
+      .map((tr) => [tr.querySelector('th')?.textContent ?? '', tr.querySelector('td')?.textContent ?? ''] as [string, string])
+      .map(([k, v]) => [k.trim(), v.replace(/\s+/g, ' ').trim()] as [string, string]),
+  );
+  await clearNotifications(page);
+  await c.shot('05-inspect-metadata');
+  const m = new Map(meta);
+  const show = meta.map(([k, v]) => `${k}=${v.slice(0, 40)}`).join(', ');
+  expect(m.get('model') === exp.model, `metadata "model" is "${m.get('model') ?? '(missing)'}", expected "${exp.model}"; table: ${show}`);
+  expect(
+    new RegExp(`\\b${exp.optimizer}\\b`, 'i').test(m.get('optimizer') ?? ''),
+    `metadata "optimizer" is "${m.get('optimizer') ?? '(missing)'}", expected ${exp.optimizer}; table: ${show}`,
+  );
+  if (m.has('dataset')) {
+    expect(new RegExp(exp.dataset, 'i').test(m.get('dataset')!), `metadata "dataset" is "${m.get('dataset')}", expected ${exp.dataset}`);
+  }
+  if (m.has('epoch')) {
+    expect(Number(m.get('epoch')) === epoch, `metadata "epoch" is "${m.get('epoch')}", but the file is ${file}`);
+  }
+  return `${file}: model=${m.get('model')}, optimizer=${m.get('optimizer')}${m.has('epoch') ? `, epoch=${m.get('epoch')}` : ''} (${meta.length} rows)`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Runner
+
+const CHECKS: { name: string; fn: (c: Context) => Promise<string> }[] = [
+  { name: 'palette "Landscape: Train" streams a growing loss chart to the side panel', fn: checkTrainLive },
+  { name: 'opening a checkpoint shows its tensors in the checkpoint viewer', fn: checkViewerTensors },
+  { name: 'explorer context menu "Inspect Checkpoint" shows the metadata', fn: checkContextMenuInspect },
+];
+
+const USER_SETTINGS = {
+  'workbench.startupEditor': 'none',
+  'workbench.tips.enabled': false,
+  'workbench.enableExperiments': false,
+  'workbench.welcomePage.walkthroughs.openOnInstall': false,
+  'workbench.colorTheme': 'Default Dark Modern',
+  'telemetry.telemetryLevel': 'off',
+  'update.mode': 'none',
+  'extensions.autoCheckUpdates': false,
+  'extensions.autoUpdate': false,
+  'extensions.ignoreRecommendations': true,
+  'security.workspace.trust.enabled': false,
+  'git.enabled': false,
+  'explorer.autoReveal': true,
+  // One row per folder, so the test can walk runs/<run>/checkpoints/ by name and tree level.
+  'explorer.compactFolders': false,
+  'workbench.secondarySideBar.defaultVisibility': 'hidden',
+  'chat.disableAIFeatures': true,
+};
+
+async function main(): Promise<number> {
+  const started = Date.now();
+  const results: { name: string; ok: boolean; msg: string }[] = [];
+  let server: RunningServer | undefined;
+  let browser: Browser | undefined;
+  let tmp: string | undefined;
+  let opts: Options | undefined;
+  let cleaned: Promise<void> | undefined;
+  let userDataDir = '';
+
+  const cleanup = (keepLogs: boolean) =>
+    (cleaned ??= (async () => {
+      if (browser) await Promise.race([browser.close().catch(() => undefined), sleep(10_000)]);
+      if (server) await server.stop();
+      if (keepLogs && userDataDir && fs.existsSync(path.join(userDataDir, 'logs'))) {
+        // VS Code's own logs (extension host, renderer) say why an extension misbehaved.
+        fs.cpSync(path.join(userDataDir, 'logs'), path.join(outDir, 'vscode-logs'), { recursive: true });
+      }
+      if (tmp && !opts?.keep) fs.rmSync(tmp, { recursive: true, force: true });
+      else if (tmp) console.log(`kept ${tmp}`);
+    })());
+
+  let aborted = false;
+  let finished: number | undefined;
+  const finish = (code: number) => {
+    // Printed once, whichever of the normal path and an abort gets here first.
+    if (finished !== undefined) return finished;
+    const passed = results.filter((r) => r.ok).length;
+    const failed = results.length - passed;
+    console.log(`e2e: ${((Date.now() - started) / 1000).toFixed(0)} s; artifacts in ${path.relative(process.cwd(), outDir) || outDir}`);
+    console.log(`${passed} passed, ${failed} failed`);
+    finished = failed > 0 || code !== 0 ? 1 : 0;
+    return finished;
+  };
+
+  const failRemaining = (why: string) => {
+    for (const ch of CHECKS.slice(results.length)) {
+      results.push({ name: ch.name, ok: false, msg: why });
+      console.log(`not ok - ${ch.name}: ${why}`);
+    }
+  };
+
+  // A hard limit for the whole run, cleanup included: a hung page or server never blocks CI.
+  const onAbort = (why: string) => {
+    if (aborted || finished !== undefined) return;
+    aborted = true;
+    console.log(`e2e: ${why}; stopping code-server and Chromium`);
+    failRemaining(why);
+    void Promise.race([cleanup(true), sleep(20_000)]).finally(() => process.exit(finish(1)));
+  };
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => onAbort(`interrupted by ${sig}`));
+
+  let hardTimer: NodeJS.Timeout | undefined;
+  try {
+    opts = parseArgs(process.argv.slice(2));
+    hardTimer = setTimeout(() => onAbort(`hard timeout of ${opts!.timeoutS} s reached`), opts.timeoutS * 1000);
+
+    const exp = readExperiment();
+    const paths = resolveInstall();
+    fs.mkdirSync(outDir, { recursive: true });
+    for (const f of fs.readdirSync(outDir)) fs.rmSync(path.join(outDir, f), { recursive: true, force: true });
+
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'landscape-e2e-'));
+    const workspace = path.join(tmp, 'workspace');
+    userDataDir = path.join(tmp, 'user-data');
+    const extensionsDir = path.join(tmp, 'extensions');
+    // Training writes runs/ into the workspace: always into this copy, never into the repo.
+    fs.cpSync(fixture, workspace, { recursive: true });
+    fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
+    fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify(USER_SETTINGS, null, 2));
+    fs.mkdirSync(extensionsDir);
+    const csOpts = { paths, userDataDir, extensionsDir, logFile: path.join(outDir, 'code-server.log') };
+
+    console.log(`e2e: installing ${path.relative(process.cwd(), opts.vsix)} into code-server`);
+    await installExtension(csOpts, opts.vsix);
+    const installed = fs.readdirSync(extensionsDir).filter((d) => !d.startsWith('.') && d !== 'extensions.json');
+    if (installed.length === 0) throw new Error(`--install-extension reported success but ${extensionsDir} is empty`);
+    console.log(`e2e: installed ${installed.join(', ')}`);
+
+    server = await startCodeServer(csOpts, workspace);
+    console.log(`e2e: code-server ${server.url} (pid ${server.child.pid})`);
+
+    browser = await chromium.launch({ executablePath: paths.chromium, args: CHROMIUM_ARGS, headless: true, timeout: 60_000 });
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
+    const page = await context.newPage();
+    page.setDefaultTimeout(30_000);
+    const consoleLog = path.join(outDir, 'browser-console.log');
+    page.on('console', (m) => fs.appendFileSync(consoleLog, `[${m.type()}] ${m.text()}\n`));
+    page.on('pageerror', (e) => fs.appendFileSync(consoleLog, `[pageerror] ${e.message}\n`));
+    context.on('request', (r) => {
+      const u = new URL(r.url());
+      if (/^https?:$|^wss?:$/.test(u.protocol) && u.hostname !== '127.0.0.1' && u.hostname !== 'localhost') {
+        fs.appendFileSync(consoleLog, `[non-loopback request] ${r.url()}\n`);
+      }
+    });
+
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`, { waitUntil: 'domcontentloaded' });
+    await waitForWorkbench(page);
+    // The extension's activity-bar container appears once the extension host has registered it.
+    await waitForActivityBarItem(page, 'Landscape').catch(() => {
+      throw new Error('the "Landscape" activity-bar container never appeared: was the extension installed and did it load? See vscode-logs/');
+    });
+
+    const ctx: Context = {
+      page,
+      workspace,
+      exp,
+      shot: async (name) => {
+        await page.screenshot({ path: path.join(outDir, `${name}.png`) }).catch((e: Error) => console.log(`e2e: screenshot ${name} failed: ${e.message}`));
+      },
+    };
+    for (const ch of CHECKS) {
+      const t = Date.now();
+      try {
+        const detail = await ch.fn(ctx);
+        if (aborted) break;
+        results.push({ name: ch.name, ok: true, msg: detail });
+        console.log(`ok - ${ch.name} (${((Date.now() - t) / 1000).toFixed(1)} s): ${detail}`);
+      } catch (e) {
+        if (aborted) break;
+        const msg = e instanceof Error ? e.message : String(e);
+        results.push({ name: ch.name, ok: false, msg });
+        console.log(`not ok - ${ch.name} (${((Date.now() - t) / 1000).toFixed(1)} s): ${msg}`);
+        await page.screenshot({ path: path.join(outDir, `failed-${results.length}.png`) }).catch(() => undefined);
+        await page.keyboard.press('Escape').catch(() => undefined);
+      }
+    }
+  } catch (e) {
+    if (aborted) return new Promise<number>(() => undefined); // the abort handler exits
+    const msg = e instanceof Error ? e.message : String(e);
+    console.log(`e2e: setup failed: ${msg}`);
+    failRemaining(`not run: setup failed (${msg.split('\n')[0]})`);
+  } finally {
+    if (hardTimer) clearTimeout(hardTimer);
+    await cleanup(results.some((r) => !r.ok));
+  }
+  if (aborted) return new Promise<number>(() => undefined); // the abort handler exits
+  return finish(0);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(e);
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  },
+);

@@ -1,0 +1,204 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  HostMessageSchema,
+  WebviewMessageSchema,
+  validateHostMessage,
+  validateWebviewMessage,
+  ResultDataSchema,
+  RESULT_KINDS,
+  LIMITS,
+  S,
+  formatNumber,
+  formatPercent,
+  previewMessage,
+  type HostMessage,
+  type WebviewMessage,
+  type EpochPoint,
+  type CheckpointInfo,
+} from '../../src/protocol';
+
+const point: EpochPoint = { epoch: 0, step: 0, trainLoss: 2.3, testLoss: 2.31, accuracy: 0.1, testAccuracy: 0.09, gradNorm: 1.5, lr: 0.1, time: 0.2 };
+const regressionPoint: EpochPoint = { epoch: 1, step: 10, trainLoss: 0.5, testLoss: 0.6, gradNorm: 0.1, lr: 0.01, time: 1 };
+const status = { state: 'running' as const, text: 'epoch 1/8', epoch: 1, epochs: 8 };
+const ckpt = { path: '/w/runs/r/best.safetensors', label: 'best.safetensors (epoch 1)', detail: 'test loss 0.3' };
+const runs = {
+  runs: [{ runDir: '/w/runs/r', runJson: '/w/runs/r/run.json', label: 'r', detail: 'digits · 64-32-32-10', status: 'completed', checkpoints: [ckpt] }],
+  others: [{ path: '/w/a.safetensors', label: 'a.safetensors' }],
+  truncated: false,
+};
+const info: CheckpointInfo = {
+  format: 'safetensors',
+  fileSize: 14272,
+  metadata: [
+    ['model', '64-32-32-10'],
+    ['dataset', '<script>alert(1)</script>'],
+  ],
+  spec: { text: '64-32-32-10 relu no-bias cross-entropy', layers: [64, 32, 32, 10], activation: 'relu', bias: false, loss: 'cross-entropy', paramCount: 3424 },
+  tensors: [{ name: 'layers.0.weight', shape: [64, 32], dtype: 'F32', size: 2048, mean: 0.01, std: 0.2, min: -0.5, max: 0.5, norm: 9 }],
+  histograms: [{ name: 'layers.0.weight', min: -0.5, max: 0.5, counts: [1, 2, 3] }],
+};
+
+/** One valid example of every host message type (the test below checks that none is missing). */
+const HOST_EXAMPLES: HostMessage[] = [
+  {
+    type: 'sideSnapshot',
+    live: { runId: 'r', runDir: '/w/runs/r', label: 'digits', points: [point, regressionPoint], checkpoints: [ckpt], status },
+    runs,
+    backend: { text: 'wasm · tfjs 4.22.0', detail: 'backend wasm' },
+    form: { dataset: 'digits', model: '64-32-32-10', optimizer: 'sgd', epochs: 8 },
+    datasets: ['digits'],
+    optimizers: ['sgd', 'adam'],
+    training: true,
+    experimentFile: 'landscape.json',
+  },
+  { type: 'sideSnapshot', live: null, runs: { runs: [], others: [], truncated: true }, backend: { text: 'checking…', detail: '' }, form: { dataset: 'digits', model: '64-10', optimizer: 'sgd', epochs: 1 }, datasets: [], optimizers: [], training: false, experimentFile: null },
+  { type: 'runDelta', runId: 'r', from: 2, points: [point], checkpoints: [] },
+  { type: 'runDelta', runId: 'r', from: 3, points: [], checkpoints: [ckpt], status: { ...status, state: 'completed', text: 'done' } },
+  { type: 'runs', runs },
+  { type: 'backend', backend: { text: 'cpu', detail: 'backend cpu' } },
+  { type: 'form', form: { dataset: 'data/x.csv', model: '4-8-3', optimizer: 'adam', epochs: 100 }, experimentFile: null },
+  { type: 'checkpoint', file: '/w/a.safetensors', name: 'a.safetensors', info, actions: [{ command: 'landscape.setMinimumA', label: 'Set as Minimum A' }] },
+  { type: 'checkpoint', file: '/w/m/model.json', name: 'm/model.json', info: { ...info, format: 'tfjs', spec: null, specError: 'no spec', histograms: [] }, actions: [] },
+  { type: 'checkpointError', file: '/w/a.safetensors', message: 'file is truncated' },
+  { type: 'actions', actions: [{ command: 'landscape.setMinimumA', label: 'Set as Minimum A', detail: 'this checkpoint is Minimum A' }] },
+  { type: 'evaluating' },
+  { type: 'evaluation', result: { dataset: 'digits', backend: 'wasm', train: { loss: 0.1, accuracy: 0.97 }, test: { loss: null, accuracy: null }, seconds: 0.1 } },
+  { type: 'evaluation', result: { dataset: 'teacher', backend: 'cpu', train: { loss: 0.1 }, test: { loss: 0.2 }, seconds: 0 } },
+  { type: 'evaluationError', message: 'no dataset in metadata' },
+  {
+    type: 'result',
+    file: '/w/runs/r/run.json',
+    title: 'Run r',
+    data: { kind: 'trainingRun', runDir: '/w/runs/r', status: 'completed', summary: [['status', 'completed']], points: [point], checkpoints: [ckpt] },
+  },
+  { type: 'resultError', file: '/w/runs/r/run.json', message: 'cannot read run.json' },
+];
+
+const WEBVIEW_EXAMPLES: WebviewMessage[] = [
+  { type: 'ready', view: 'side' },
+  { type: 'ready', view: 'checkpoint' },
+  { type: 'ready', view: 'result' },
+  { type: 'train', form: { dataset: 'digits', model: '64-32-32-10', optimizer: 'sgd', epochs: 8 } },
+  { type: 'stop' },
+  { type: 'inspect', path: '/w/runs/r/best.safetensors' },
+  { type: 'openRun', runJson: '/w/runs/r/run.json' },
+  { type: 'openExperiment' },
+  { type: 'selectBackend' },
+  { type: 'evaluate' },
+  { type: 'runAction', command: 'landscape.setMinimumA' },
+  { type: 'export', format: 'png', dataUrl: 'data:image/png;base64,iVBORw0KGgo=', name: 'training-loss' },
+  { type: 'export', format: 'svg', dataUrl: 'data:image/svg+xml,%3Csvg%3E%3C%2Fsvg%3E', name: 'hist' },
+  { type: 'log', level: 'error', message: 'boom' },
+];
+
+/** Shapes that must be refused, with why. */
+function mutations(m: Record<string, unknown>): [string, unknown][] {
+  const out: [string, unknown][] = [
+    ['extra field', { ...m, evil: 1 }],
+    ['unknown type', { ...m, type: 'nope' }],
+    ['type missing', Object.fromEntries(Object.entries(m).filter(([k]) => k !== 'type'))],
+  ];
+  for (const k of Object.keys(m)) {
+    if (k === 'type') continue;
+    const v = m[k];
+    // Optional fields may be absent, so removal is only a mutation for required ones; a wrong type always is.
+    out.push([`${k}: wrong type`, { ...m, [k]: typeof v === 'string' ? 42 : typeof v === 'number' ? 'x' : typeof v === 'boolean' ? 'true' : v === null ? 7 : 'x' }]);
+  }
+  return out;
+}
+
+describe('protocol', () => {
+  it('has an example of every message type in both directions', () => {
+    assert.deepEqual(new Set(HOST_EXAMPLES.map((m) => m.type)), new Set(Object.keys(HostMessageSchema.variants)));
+    assert.deepEqual(new Set(WEBVIEW_EXAMPLES.map((m) => m.type)), new Set(Object.keys(WebviewMessageSchema.variants)));
+  });
+
+  it('accepts every valid host message, also after a JSON round trip', () => {
+    for (const m of HOST_EXAMPLES) {
+      const v = validateHostMessage(m);
+      assert.ok(v.ok, `${m.type}: ${v.ok ? '' : v.error}`);
+      assert.ok(validateHostMessage(JSON.parse(JSON.stringify(m))).ok, m.type);
+    }
+  });
+
+  it('accepts every valid webview message', () => {
+    for (const m of WEBVIEW_EXAMPLES) {
+      const v = validateWebviewMessage(m);
+      assert.ok(v.ok, `${m.type}: ${v.ok ? '' : v.error}`);
+    }
+  });
+
+  it('refuses extra fields, unknown types and wrongly typed fields, naming the fault', () => {
+    for (const m of [...HOST_EXAMPLES, ...WEBVIEW_EXAMPLES]) {
+      const validateFn = HOST_EXAMPLES.includes(m as HostMessage) ? validateHostMessage : validateWebviewMessage;
+      for (const [why, bad] of mutations(m as unknown as Record<string, unknown>)) {
+        const v = validateFn(bad);
+        assert.equal(v.ok, false, `${m.type} with ${why} was accepted`);
+        if (!v.ok) assert.match(v.error, /^message/);
+      }
+    }
+  });
+
+  it('refuses non-objects', () => {
+    for (const bad of [null, undefined, 1, 'ready', [], [{ type: 'ready', view: 'side' }], true]) {
+      assert.equal(validateWebviewMessage(bad).ok, false, String(bad));
+      assert.equal(validateHostMessage(bad).ok, false, String(bad));
+    }
+  });
+
+  it('refuses missing required fields inside nested data', () => {
+    const { trainLoss: _drop, ...noLoss } = point;
+    const bad = { type: 'runDelta', runId: 'r', from: 0, points: [noLoss], checkpoints: [] };
+    const v = validateHostMessage(bad);
+    assert.equal(v.ok, false);
+    assert.match(v.ok ? '' : v.error, /points\[0\]\.trainLoss: missing/);
+  });
+
+  it('refuses values JSON cannot carry and numbers out of range', () => {
+    assert.equal(validateHostMessage({ type: 'runDelta', runId: 'r', from: 0, points: [{ ...point, testLoss: NaN }], checkpoints: [] }).ok, false);
+    assert.equal(validateHostMessage({ type: 'runDelta', runId: 'r', from: -1, points: [], checkpoints: [] }).ok, false);
+    assert.equal(validateHostMessage({ type: 'runDelta', runId: 'r', from: 0.5, points: [], checkpoints: [] }).ok, false);
+    assert.equal(validateWebviewMessage({ type: 'train', form: { dataset: 'digits', model: '64-10', optimizer: 'sgd', epochs: 0 } }).ok, false);
+    assert.equal(validateWebviewMessage({ type: 'export', format: 'gif', dataUrl: 'data:', name: 'x' }).ok, false);
+    assert.equal(validateWebviewMessage({ type: 'ready', view: 'sidebar' }).ok, false);
+  });
+
+  it('caps string and array sizes', () => {
+    const long = 'x'.repeat(LIMITS.path + 1);
+    assert.equal(validateWebviewMessage({ type: 'inspect', path: long }).ok, false);
+    assert.equal(validateWebviewMessage({ type: 'inspect', path: long.slice(1) }).ok, true);
+    const tooManyBins = { ...info, histograms: [{ name: 'h', min: 0, max: 1, counts: new Array(LIMITS.bins + 1).fill(0) }] };
+    assert.equal(validateHostMessage({ type: 'checkpoint', file: '/f', name: 'f', info: tooManyBins, actions: [] }).ok, false);
+  });
+
+  it('is not fooled by prototype keys', () => {
+    assert.equal(validateWebviewMessage(JSON.parse('{"type":"stop","__proto__":{"x":1}}')).ok, false);
+    assert.equal(validateWebviewMessage({ type: 'toString' }).ok, false);
+    assert.equal(validateWebviewMessage({ type: 'constructor' }).ok, false);
+  });
+
+  it('knows every result kind', () => {
+    assert.deepEqual(RESULT_KINDS, Object.keys(ResultDataSchema.variants));
+    assert.ok(RESULT_KINDS.includes('trainingRun'));
+  });
+
+  it('schema helpers: optional, nullable, tuple', () => {
+    const sch = S.object({ a: S.optional(S.int(0, 3)), b: S.nullable(S.string(3)), c: S.tuple(S.string(), S.number()) });
+    assert.equal(sch.check({ b: null, c: ['k', 1] }, 'v'), null);
+    assert.equal(sch.check({ a: 3, b: 'abc', c: ['k', 1] }, 'v'), null);
+    assert.match(sch.check({ a: 4, b: null, c: ['k', 1] }, 'v') ?? '', /v\.a/);
+    assert.match(sch.check({ b: 'abcd', c: ['k', 1] }, 'v') ?? '', /longer/);
+    assert.match(sch.check({ b: null, c: ['k'] }, 'v') ?? '', /pair/);
+  });
+
+  it('formats numbers the same on both sides', () => {
+    assert.equal(formatNumber(0.123456), '0.1235');
+    assert.equal(formatNumber(2), '2');
+    assert.equal(formatNumber(1.5e-5), '1.500e-5');
+    assert.equal(formatNumber(null), '–');
+    assert.equal(formatPercent(0.9471), '94.7%');
+    assert.equal(formatPercent(undefined), '–');
+    assert.match(previewMessage({ a: 'x'.repeat(500) }), /… \(\d+ chars\)$/);
+  });
+});
