@@ -23,8 +23,8 @@ import { ModelSpec, makeSpec, initParams, paramCount, formatLayers, Activation, 
 import { networkObjective, toDevice, evaluateModel, checkDataFitsModel, DeviceData } from './model/network';
 import { lossAndGrad } from './objective';
 import { createOptimizer, OptimizerName, OptimizerOptions } from './optim';
-import { saveCheckpoint, CheckpointMeta } from './checkpoint';
-import { writeJsonAtomic } from './checkpoint/atomic';
+import { saveCheckpoint, CheckpointMeta, loadCheckpointSync } from './checkpoint';
+import { writeJsonAtomic, removeStaleTempFiles } from './checkpoint/atomic';
 
 export interface TrainConfig {
   /** Built-in dataset name (digits, spirals, …) or a CSV file path. */
@@ -59,9 +59,13 @@ export interface TrainConfig {
   out: string;
   /** Extra optimizer options (history, rho, …). */
   optimizerOptions?: OptimizerOptions;
+  /** Continue the run in `out` from its last checkpoint (same configuration required). */
+  resume?: boolean;
+  /** Replace a run already in `out` instead of refusing. */
+  overwrite?: boolean;
 }
 
-export interface ResolvedTrainConfig extends Required<Omit<TrainConfig, 'labelColumn' | 'task' | 'n' | 'noise' | 'backend' | 'optimizerOptions' | 'lr' | 'momentum'>> {
+export interface ResolvedTrainConfig extends Required<Omit<TrainConfig, 'labelColumn' | 'task' | 'n' | 'noise' | 'backend' | 'optimizerOptions' | 'lr' | 'momentum' | 'resume' | 'overwrite'>> {
   labelColumn?: string | number;
   task?: 'classification' | 'regression' | 'auto';
   n?: number;
@@ -133,6 +137,8 @@ export interface RunJson {
   checkpoints: CheckpointInfo[];
   best?: CheckpointInfo;
   error?: string;
+  /** Epochs at which the run was resumed after an interruption. */
+  resumedAt?: number[];
 }
 
 const FULL_BATCH_DEFAULT = 64;
@@ -223,10 +229,10 @@ export async function* train(config: TrainConfig, opts: { signal?: AbortSignal }
   for (const k of ['n', 'noise', 'labelColumn', 'task'] as const) if (cfg[k] !== undefined) datasetOptions[k] = cfg[k];
   const extraMeta: Record<string, string> = Object.keys(datasetOptions).length ? { datasetOptions: JSON.stringify(datasetOptions) } : {};
 
-  fs.mkdirSync(path.join(cfg.out, 'checkpoints'), { recursive: true });
   const runJsonPath = path.join(cfg.out, 'run.json');
   const metricsPath = path.join(cfg.out, 'metrics.jsonl');
-  fs.writeFileSync(metricsPath, '');
+  const previous = prepareRunFolder(cfg, config, runJsonPath);
+  fs.mkdirSync(path.join(cfg.out, 'checkpoints'), { recursive: true });
 
   const rng = new Rng(cfg.seed);
   const initRng = rng.fork();
@@ -252,12 +258,39 @@ export async function* train(config: TrainConfig, opts: { signal?: AbortSignal }
     epochsCompleted: 0,
     checkpoints: [],
   };
+  let initial = initParams(spec, initRng);
+  let resumeFrom: CheckpointInfo | undefined;
+  if (previous) {
+    removeStaleTempFiles(cfg.out);
+    removeStaleTempFiles(path.join(cfg.out, 'checkpoints'));
+    // The latest checkpoint that still loads; a torn or missing file is skipped.
+    const candidates = [...previous.checkpoints].filter((c) => c.kind !== 'best').sort((a, b) => b.epoch - a.epoch);
+    for (const c of candidates) {
+      try {
+        const ck = loadCheckpointSync(path.join(cfg.out, c.file));
+        initial = ck.theta;
+        resumeFrom = c;
+        break;
+      } catch {
+        // try an older one
+      }
+    }
+    run.started = previous.started;
+    run.resumedAt = [...(previous.resumedAt ?? []), resumeFrom?.epoch ?? 0];
+    if (resumeFrom) {
+      run.checkpoints = previous.checkpoints.filter((c) => c.epoch <= resumeFrom!.epoch && c.kind !== 'final');
+      if (previous.best && previous.best.epoch <= resumeFrom.epoch) run.best = previous.best;
+      run.epochsCompleted = resumeFrom.epoch;
+    }
+  }
+  // metrics.jsonl keeps the lines up to the resumed epoch (a torn last line is dropped).
+  fs.writeFileSync(metricsPath, resumeFrom ? keptMetrics(metricsPath, resumeFrom.epoch) : '');
   writeJsonAtomic(runJsonPath, run);
 
   const trainDev: DeviceData = toDevice(split.train);
   const testDev: DeviceData = toDevice(split.test);
   const fullObjective = networkObjective(spec, trainDev);
-  let theta: tf.Tensor1D = tf.tensor1d(initParams(spec, initRng));
+  let theta: tf.Tensor1D = tf.tensor1d(initial);
   let lastGood: { theta: Float32Array; ev: EpochEvent } | undefined;
   let step = 0;
   let epoch = 0;
@@ -345,15 +378,29 @@ export async function* train(config: TrainConfig, opts: { signal?: AbortSignal }
   };
 
   try {
-    // Epoch 0 is the initial point, so curves start where training starts.
-    let ev = evaluateEpoch();
-    if (![ev.trainLoss, ev.testLoss].every(isFiniteNum)) throw computeError(`initial loss is not finite (train ${ev.trainLoss}); check the data for extreme values`);
-    fs.appendFileSync(metricsPath, JSON.stringify(ev) + '\n');
-    lastGood = { theta: Float32Array.from(theta.dataSync()), ev };
-    yield ev;
-    let bestTest = Infinity;
+    let ev: EpochEvent;
+    let bestTest = run.best ? run.best.testLoss : Infinity;
+    let firstEpoch = 1;
+    if (resumeFrom) {
+      // Continue where the checkpoint left off. Mini-batch order stays the
+      // same as an uninterrupted run by replaying the skipped permutations;
+      // optimizer state (momentum, Adam moments, L-BFGS history) restarts.
+      step = resumeFrom.step;
+      epoch = resumeFrom.epoch;
+      if (!optimizer.fullBatch) for (let e = 1; e <= resumeFrom.epoch; e++) batchRng.permutation(trainDev.n);
+      ev = evaluateEpoch();
+      lastGood = { theta: Float32Array.from(theta.dataSync()), ev };
+      firstEpoch = resumeFrom.epoch + 1;
+    } else {
+      // Epoch 0 is the initial point, so curves start where training starts.
+      ev = evaluateEpoch();
+      if (![ev.trainLoss, ev.testLoss].every(isFiniteNum)) throw computeError(`initial loss is not finite (train ${ev.trainLoss}); check the data for extreme values`);
+      fs.appendFileSync(metricsPath, JSON.stringify(ev) + '\n');
+      lastGood = { theta: Float32Array.from(theta.dataSync()), ev };
+      yield ev;
+    }
 
-    for (epoch = 1; epoch <= cfg.epochs; epoch++) {
+    for (epoch = firstEpoch; epoch <= cfg.epochs; epoch++) {
       if (optimizer.fullBatch) {
         if (opts.signal?.aborted) throw new CancelledError();
         const r = optimizer.step(theta, fullObjective);
@@ -438,6 +485,57 @@ export async function* train(config: TrainConfig, opts: { signal?: AbortSignal }
     testDev.dispose();
     optimizer.dispose();
   }
+}
+
+/**
+ * Decide what to do with an existing run folder: refuse (nothing is lost by
+ * accident), replace it (overwrite), or return its run.json to resume from.
+ */
+function prepareRunFolder(cfg: ResolvedTrainConfig, given: TrainConfig, runJsonPath: string): RunJson | undefined {
+  if (!fs.existsSync(runJsonPath)) return undefined;
+  if (given.overwrite) {
+    fs.rmSync(path.join(cfg.out, 'checkpoints'), { recursive: true, force: true });
+    for (const f of ['best.safetensors', 'final.safetensors', 'metrics.jsonl', 'run.json']) fs.rmSync(path.join(cfg.out, f), { force: true });
+    return undefined;
+  }
+  if (!given.resume) {
+    throw inputError('already holds a run; continue it with --resume, replace it with --overwrite, or choose another --out', cfg.out);
+  }
+  let prev: RunJson;
+  try {
+    prev = readRunJson(cfg.out);
+  } catch (e) {
+    throw inputError(`cannot resume: ${(e as Error).message}`, cfg.out);
+  }
+  const keys = ['dataset', 'model', 'activation', 'bias', 'optimizer', 'lr', 'momentum', 'l2', 'batch', 'seed', 'dataSeed', 'testFraction', 'n', 'noise'] as const;
+  for (const k of keys) {
+    const a = (prev.config as unknown as Record<string, unknown>)[k];
+    const b = (cfg as unknown as Record<string, unknown>)[k];
+    if (k === 'dataset' && typeof a === 'string' && typeof b === 'string' && path.resolve(a) === path.resolve(b)) continue;
+    if (JSON.stringify(a ?? null) !== JSON.stringify(b ?? null)) {
+      throw inputError(`cannot resume: the run was trained with ${k} = ${JSON.stringify(a)}, now ${JSON.stringify(b)}; use the same options or another --out`, cfg.out);
+    }
+  }
+  return prev;
+}
+
+function keptMetrics(metricsPath: string, upToEpoch: number): string {
+  let text = '';
+  try {
+    text = fs.readFileSync(metricsPath, 'utf8');
+  } catch {
+    return '';
+  }
+  const kept: string[] = [];
+  for (const line of text.split('\n')) {
+    try {
+      const e = JSON.parse(line) as EpochEvent;
+      if (e.type === 'epoch' && e.epoch <= upToEpoch) kept.push(line);
+    } catch {
+      // torn or empty line
+    }
+  }
+  return kept.length ? kept.join('\n') + '\n' : '';
 }
 
 /** Run training to the end, calling `onEvent` for each event. */

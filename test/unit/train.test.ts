@@ -114,3 +114,39 @@ test('bad configurations are input errors', async () => {
   await assert.rejects(trainToEnd(small(path.join(tmp, 'bad2'), { epochs: 0 })), /epochs must be a whole number/);
   await assert.rejects(trainToEnd(small(path.join(tmp, 'bad3'), { optimizer: 'adamw' as never })), (e: unknown) => e instanceof LandscapeError && e.kind === 'input');
 });
+
+test('an existing run folder is refused unless --resume or --overwrite', async () => {
+  const out = path.join(tmp, 'exists');
+  await trainToEnd(small(out, { epochs: 1 }));
+  await assert.rejects(trainToEnd(small(out, { epochs: 1 })), /already holds a run; continue it with --resume/);
+  const again = await trainToEnd(small(out, { epochs: 2, overwrite: true }));
+  assert.equal(again.epochsCompleted, 2);
+  await assert.rejects(trainToEnd(small(out, { epochs: 3, seed: 9, resume: true })), /cannot resume: the run was trained with seed = 3, now 9/);
+});
+
+test('resume after a cancel continues from the last checkpoint and matches an uninterrupted SGD run', async () => {
+  // Plain SGD has no optimizer state, and the batch order is replayed, so the
+  // resumed run must land on exactly the same weights.
+  const cfg = (out: string) => small(out, { optimizer: 'sgd', lr: 0.1, epochs: 6, checkpointEvery: 2 });
+  const whole = path.join(tmp, 'whole');
+  await trainToEnd(cfg(whole));
+  const cut = path.join(tmp, 'cut');
+  const ac = new AbortController();
+  await assert.rejects(
+    trainToEnd(cfg(cut), (e) => {
+      if (e.type === 'epoch' && e.epoch === 3) ac.abort();
+    }, ac.signal),
+    (e: unknown) => e instanceof CancelledError,
+  );
+  assert.equal(readRunJson(cut).status, 'cancelled');
+  const events: TrainEvent[] = [];
+  const resumed = await trainToEnd({ ...cfg(cut), resume: true }, (e) => events.push(e));
+  assert.equal(resumed.status, 'completed');
+  assert.deepEqual(resumed.resumedAt, [3]);
+  assert.deepEqual(events.filter((e) => e.type === 'epoch').map((e) => (e as { epoch: number }).epoch), [4, 5, 6]);
+  const a = await loadCheckpoint(path.join(whole, 'final.safetensors'));
+  const b = await loadCheckpoint(path.join(cut, 'final.safetensors'));
+  assert.deepEqual(b.theta, a.theta);
+  const lines = fs.readFileSync(path.join(cut, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).epoch);
+  assert.deepEqual(lines, [0, 1, 2, 3, 4, 5, 6]);
+});

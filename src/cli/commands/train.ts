@@ -31,6 +31,8 @@ const flags: FlagSpec[] = [
   { name: 'noise', type: 'number', description: 'noise of a synthetic dataset' },
   { name: 'backend', type: 'string', description: 'tfjs backend (also LANDSCAPE_BACKEND)', choices: BACKEND_CHOICES, defaultText: 'auto' },
   { name: 'out', type: 'string', description: 'run folder to write', defaultText: 'runs/<dataset>-<optimizer>-s<seed>', metavar: 'dir' },
+  { name: 'resume', type: 'boolean', description: 'continue the run in --out from its last checkpoint (same options)' },
+  { name: 'overwrite', type: 'boolean', description: 'replace a run already in --out' },
   { name: 'json', type: 'boolean', description: 'one JSON object per line on stdout' },
 ];
 
@@ -73,6 +75,8 @@ export const trainCommand: CommandDef = {
       noise: f.noise as number | undefined,
       backend: f.backend as string | undefined,
       out,
+      resume: Boolean(f.resume),
+      overwrite: Boolean(f.overwrite),
     };
     const json = Boolean(f.json);
     let total = config.epochs;
