@@ -10,8 +10,8 @@ export {
   minimaxTau,
 } from './fourier';
 export { improvedTangentWeights } from './neb';
+export type { BasisPath } from './heights';
 export {
-  BasisPath,
   evenGrid,
   denseGridSize,
   pathPoints,
