@@ -56,7 +56,8 @@ export interface DirectionInfo {
   /** Top-eigenvector directions: the eigenvalue and how it was computed. */
   eigenvalue?: number;
   residual?: number;
-  lanczos?: { seed: number; iterations: number; hvp: string; converged: boolean };
+  /** Top-eigenvector directions: rerunning Lanczos with this seed, `iterations` steps and tol 0 gives the same vector. */
+  lanczos?: { seed: number; iterations: number; which: string; tol: number; hvp: string; converged: boolean };
 }
 
 export function randomDirection(theta: ArrayLike<number>, opts: RandomDirectionOptions): { vector: Float64Array; info: DirectionInfo } {

@@ -183,7 +183,7 @@ export async function sliceHessianDirection(
     norm: norm(v),
     eigenvalue: eig.eigenvalues[0],
     residual: eig.residuals[0],
-    lanczos: { seed: eig.seed, iterations: eig.iterations, hvp: eig.hvp, converged: eig.converged },
+    lanczos: { seed: eig.seed, iterations: eig.iterations, which: eig.which, tol: eig.tol, hvp: eig.hvp, converged: eig.converged },
     description: `top Hessian eigenvector (${eig.which}), unit norm, largest-magnitude entry positive`,
   };
   const axis = makeAxis('α', `α (top Hessian eigenvector, λ = ${eig.eigenvalues[0].toPrecision(4)})`, opts.range ?? [-1, 1], opts.points ?? DEFAULT_1D_POINTS, info);
