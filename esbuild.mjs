@@ -19,6 +19,7 @@ const targets = [
   { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   { entryPoints: ['src/engine/index.ts'], outfile: 'dist/engine.js' },
   { entryPoints: ['src/host/worker.ts'], outfile: 'dist/worker.js' },
+  { entryPoints: ['src/engine/pool/pathWorker.ts'], outfile: 'dist/pathWorker.js' },
   { entryPoints: ['src/host/extension.ts'], outfile: 'dist/extension.js' },
   { entryPoints: ['bench/main.ts'], outfile: 'dist/bench.js' },
 ]

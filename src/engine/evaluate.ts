@@ -35,7 +35,7 @@ export interface OpenedCheckpoint {
   tensors: TensorSummary[];
 }
 
-export function summarize(name: string, dtype: string, shape: number[], data: ArrayLike<number>): TensorSummary {
+export function summarizeTensor(name: string, dtype: string, shape: number[], data: ArrayLike<number>): TensorSummary {
   let sum = 0;
   let sq = 0;
   let min = Infinity;
@@ -81,14 +81,14 @@ export async function loadAnyCheckpoint(file: string, modelSpec?: string | Model
   }
   if (path.basename(file).toLowerCase().endsWith('.json')) {
     const m = await importTfjsModel(file);
-    const tensors = paramLayout(m.spec).map((e) => summarize(e.name, 'F32', e.shape, m.theta.subarray(e.offset, e.offset + e.size)));
+    const tensors = paramLayout(m.spec).map((e) => summarizeTensor(e.name, 'F32', e.shape, m.theta.subarray(e.offset, e.offset + e.size)));
     return { file, format: 'tfjs', spec: m.spec, specString: formatLayers(m.spec.layers), theta: m.theta, meta: {}, tensors };
   }
   const ck = await loadCheckpoint(file, spec ? { spec } : undefined);
   const meta: Record<string, string> = { ...(ck.rawMetadata ?? {}) };
   const tensors = paramLayout(ck.spec).map((e) => {
     const stored = ck.tensors.get(e.name);
-    return summarize(e.name, stored?.dtype ?? 'F32', e.shape, ck.theta.subarray(e.offset, e.offset + e.size));
+    return summarizeTensor(e.name, stored?.dtype ?? 'F32', e.shape, ck.theta.subarray(e.offset, e.offset + e.size));
   });
   return { file, format: 'safetensors', spec: ck.spec, specString: formatLayers(ck.spec.layers), theta: ck.theta, meta, tensors };
 }

@@ -16,3 +16,8 @@ export * from './checkpoint';
 export * from './train';
 export * from './evaluate';
 export { LANDSCAPE_VERSION } from './version';
+export * from './checkpointObjective';
+export * from './pool';
+export * from './path';
+export * from './analysis';
+export * from './study';

@@ -25,6 +25,8 @@ import { lossAndGrad } from './objective';
 import { createOptimizer, OptimizerName, OptimizerOptions } from './optim';
 import { saveCheckpoint, CheckpointMeta, loadCheckpointSync } from './checkpoint';
 import { writeJsonAtomic, removeStaleTempFiles } from './checkpoint/atomic';
+import { hessianTopEigenvalues, HvpUsed } from './analysis/hessian';
+import { optimizerStability, OptimizerStabilityVerdict } from './trainingStability';
 
 export interface TrainConfig {
   /** Built-in dataset name (digits, spirals, …) or a CSV file path. */
@@ -63,9 +65,17 @@ export interface TrainConfig {
   resume?: boolean;
   /** Replace a run already in `out` instead of refusing. */
   overwrite?: boolean;
+  /**
+   * Every this many epochs (the initial point included), estimate λmax of the
+   * training loss by a few Lanczos steps and yield a 'stability' event (also
+   * a line of metrics.jsonl). 0 or absent: off.
+   */
+  stabilityEvery?: number;
 }
 
-export interface ResolvedTrainConfig extends Required<Omit<TrainConfig, 'labelColumn' | 'task' | 'n' | 'noise' | 'backend' | 'optimizerOptions' | 'lr' | 'momentum' | 'resume' | 'overwrite'>> {
+export interface ResolvedTrainConfig extends Required<Omit<TrainConfig, 'labelColumn' | 'task' | 'n' | 'noise' | 'backend' | 'optimizerOptions' | 'lr' | 'momentum' | 'resume' | 'overwrite' | 'stabilityEvery'>> {
+  /** Present only when on, so run.json of runs without it is unchanged. */
+  stabilityEvery?: number;
   labelColumn?: string | number;
   task?: 'classification' | 'regression' | 'auto';
   n?: number;
@@ -89,6 +99,36 @@ export interface EpochEvent {
   gradNorm: number;
   lr: number;
   /** Seconds since the run started. */
+  time: number;
+}
+
+/**
+ * Sharpness during training (TrainConfig.stabilityEvery): λmax of the
+ * objective the optimizer descends (the full-batch training loss, plus the
+ * L2 penalty's l2 when there is one) against the learning rate's bound.
+ */
+export interface StabilityEvent {
+  type: 'stability';
+  epoch: number;
+  step: number;
+  lambdaMax: number;
+  /** Lanczos error estimate of lambdaMax (it excludes the products' own float32 error). */
+  errorEstimate: number;
+  /** The largest stable λmax at this rate, limit/η: 2/η for SGD, 2(1 + β)/η with momentum; absent without a rate. */
+  threshold?: number;
+  /** The rate of the last step (L-BFGS: its line-search step); absent before L-BFGS' first step. */
+  lr?: number;
+  /** Heavy-ball or Nesterov momentum the bound accounts for. */
+  momentum?: number;
+  /** L2 weight decay included in lambdaMax. */
+  l2?: number;
+  /** 'not-applicable' for adaptive optimizers, L-BFGS and the rolling ball (see trainingStability.ts). */
+  verdict: OptimizerStabilityVerdict;
+  message: string;
+  hvp: HvpUsed;
+  iterations: number;
+  /** Seed of the Lanczos start vector. */
+  seed: number;
   time: number;
 }
 
@@ -117,6 +157,7 @@ export type TrainEvent =
       epochs: number;
     }
   | EpochEvent
+  | StabilityEvent
   | ({ type: 'checkpoint'; path: string } & CheckpointInfo)
   | { type: 'done'; status: RunStatus; runDir: string; epochs: number; finalPath?: string; bestPath?: string; best?: CheckpointInfo; message?: string };
 
@@ -157,6 +198,8 @@ export function resolveTrainConfig(c: TrainConfig): ResolvedTrainConfig {
   if (!(testFraction > 0 && testFraction < 1)) throw inputError(`test fraction must be between 0 and 1, got ${testFraction}`);
   if (c.lr !== undefined && !(c.lr > 0 && Number.isFinite(c.lr))) throw inputError(`learning rate must be a positive number, got ${c.lr}`);
   if (c.l2 !== undefined && !(c.l2 >= 0 && Number.isFinite(c.l2))) throw inputError(`l2 must be ≥ 0, got ${c.l2}`);
+  const stabilityEvery = c.stabilityEvery ?? 0;
+  if (!Number.isInteger(stabilityEvery) || stabilityEvery < 0) throw inputError(`stability-every must be a whole number ≥ 0, got ${c.stabilityEvery}`);
   return {
     dataset: c.dataset,
     model: c.model,
@@ -180,6 +223,7 @@ export function resolveTrainConfig(c: TrainConfig): ResolvedTrainConfig {
     backend: c.backend,
     out: path.resolve(c.out),
     optimizerOptions: c.optimizerOptions ?? {},
+    ...(stabilityEvery > 0 ? { stabilityEvery } : {}),
   };
 }
 
@@ -189,6 +233,9 @@ export function nowIso(): string {
   if (sde && /^\d+$/.test(sde)) return new Date(Number(sde) * 1000).toISOString();
   return new Date().toISOString();
 }
+
+/** Lanczos steps per stability estimate: enough for λmax to a few digits on small nets, cheap next to an epoch. */
+const STABILITY_ITERATIONS = 10;
 
 function epochName(epoch: number): string {
   return `checkpoints/epoch-${String(epoch).padStart(4, '0')}.safetensors`;
@@ -358,6 +405,32 @@ export async function* train(config: TrainConfig, opts: { signal?: AbortSignal }
     };
   };
 
+  const stabilityAt = async (ev: EpochEvent, values: Float32Array): Promise<StabilityEvent> => {
+    const eig = await hessianTopEigenvalues(fullObjective, values, { k: 1, iterations: STABILITY_ITERATIONS, seed: cfg.seed, signal: opts.signal });
+    const lambdaMax = eig.eigenvalues[0] + cfg.l2;
+    if (!Number.isFinite(lambdaMax)) throw computeError(`the top Hessian eigenvalue at epoch ${ev.epoch} is not finite (${lambdaMax})`);
+    const lr = lastLr > 0 ? lastLr : optimizer.options.lr;
+    const s = optimizerStability(lambdaMax, cfg.optimizer, { lr, momentum: optimizer.options.momentum });
+    return {
+      type: 'stability',
+      epoch: ev.epoch,
+      step: ev.step,
+      lambdaMax,
+      errorEstimate: eig.errorEstimates[0],
+      ...(s.threshold !== undefined ? { threshold: s.threshold } : {}),
+      ...(s.lr !== undefined ? { lr: s.lr } : {}),
+      ...(s.momentum !== undefined ? { momentum: s.momentum } : {}),
+      ...(cfg.l2 > 0 ? { l2: cfg.l2 } : {}),
+      verdict: s.verdict,
+      message: s.message,
+      hvp: eig.hvp,
+      iterations: eig.iterations,
+      seed: cfg.seed,
+      time: (Date.now() - started) / 1000,
+    };
+  };
+  const stabilityDue = (e: number) => (cfg.stabilityEvery ?? 0) > 0 && e % cfg.stabilityEvery! === 0;
+
   const finish = (status: RunStatus, error?: string) => {
     run.status = status;
     run.finished = nowIso();
@@ -398,6 +471,11 @@ export async function* train(config: TrainConfig, opts: { signal?: AbortSignal }
       fs.appendFileSync(metricsPath, JSON.stringify(ev) + '\n');
       lastGood = { theta: Float32Array.from(theta.dataSync()), ev };
       yield ev;
+      if (stabilityDue(0)) {
+        const st = await stabilityAt(ev, lastGood.theta);
+        fs.appendFileSync(metricsPath, JSON.stringify(st) + '\n');
+        yield st;
+      }
     }
 
     for (epoch = firstEpoch; epoch <= cfg.epochs; epoch++) {
@@ -442,6 +520,11 @@ export async function* train(config: TrainConfig, opts: { signal?: AbortSignal }
       lastGood = { theta: values, ev };
       run.epochsCompleted = epoch;
       yield ev;
+      if (stabilityDue(epoch)) {
+        const st = await stabilityAt(ev, values);
+        fs.appendFileSync(metricsPath, JSON.stringify(st) + '\n');
+        yield st;
+      }
 
       if (cfg.checkpointEvery > 0 && epoch % cfg.checkpointEvery === 0) {
         yield { type: 'checkpoint', ...writeCkpt(epochName(epoch), 'periodic', values, ev) };
@@ -529,8 +612,8 @@ function keptMetrics(metricsPath: string, upToEpoch: number): string {
   const kept: string[] = [];
   for (const line of text.split('\n')) {
     try {
-      const e = JSON.parse(line) as EpochEvent;
-      if (e.type === 'epoch' && e.epoch <= upToEpoch) kept.push(line);
+      const e = JSON.parse(line) as EpochEvent | StabilityEvent;
+      if ((e.type === 'epoch' || e.type === 'stability') && e.epoch <= upToEpoch) kept.push(line);
     } catch {
       // torn or empty line
     }

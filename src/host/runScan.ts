@@ -120,7 +120,7 @@ export function buildRunsList(input: ScanInput): RunsList {
   };
 }
 
-/** metrics.jsonl lines into chart points; lines that are not epoch events are skipped and counted. */
+/** metrics.jsonl lines into chart points; other event types are passed over, unreadable lines skipped and counted. */
 export function parseMetrics(jsonl: string): { points: EpochPoint[]; skipped: number } {
   const points: EpochPoint[] = [];
   let skipped = 0;
@@ -134,6 +134,8 @@ export function parseMetrics(jsonl: string): { points: EpochPoint[]; skipped: nu
       continue;
     }
     const o = obj(v);
+    // Other event lines (e.g. 'stability') are not curve points, and not damage either.
+    if (typeof o.type === 'string' && o.type !== 'epoch') continue;
     const p: Record<string, unknown> = {};
     for (const k of Object.keys(EpochPointSchema.shape)) if (o[k] !== undefined && o[k] !== null) p[k] = o[k];
     if (EpochPointSchema.check(p, 'point') !== null || points.length >= SCAN_LIMITS.pointsPerRun) {

@@ -1,7 +1,13 @@
 import type { CommandDef } from './types';
 import { trainCommand } from './train';
 import { infoCommand } from './info';
+import { pathCommand } from './path';
+import { barriersCommand } from './barriers';
 import { studyCommand } from './study';
+import { kpcaCommand } from './kpca';
+import { hessianCommand } from './hessian';
+import { gradcheckCommand } from './gradcheck';
+import { sliceCommand } from './slice';
 
 /** Every `landscape` subcommand, in the order `landscape --help` lists them. */
-export const COMMANDS: CommandDef[] = [studyCommand, trainCommand, infoCommand];
+export const COMMANDS: CommandDef[] = [studyCommand, trainCommand, infoCommand, pathCommand, barriersCommand, kpcaCommand, hessianCommand, gradcheckCommand, sliceCommand];

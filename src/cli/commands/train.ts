@@ -24,6 +24,7 @@ const flags: FlagSpec[] = [
   { name: 'data-seed', type: 'int', description: 'seed of the dataset and its train/test split', defaultText: '--seed' },
   { name: 'l2', type: 'number', description: 'L2 weight decay', defaultText: '0' },
   { name: 'checkpoint-every', type: 'int', description: 'write checkpoints/epoch-NNNN every k epochs (0: only best and final)', defaultText: '10' },
+  { name: 'stability-every', type: 'int', description: 'every k epochs, estimate λmax (10 Lanczos steps) and compare it with 2/η', defaultText: '0 (off)' },
   { name: 'test-fraction', type: 'number', description: 'held-out fraction', defaultText: '0.2' },
   { name: 'label', type: 'string', description: 'CSV label column, by name or index (negative counts from the end)', defaultText: 'last' },
   { name: 'task', type: 'string', description: 'CSV task', choices: ['auto', 'classification', 'regression'], defaultText: 'auto' },
@@ -77,6 +78,7 @@ export const trainCommand: CommandDef = {
       out,
       resume: Boolean(f.resume),
       overwrite: Boolean(f.overwrite),
+      stabilityEvery: f.stabilityEvery as number | undefined,
     };
     const json = Boolean(f.json);
     let total = config.epochs;
@@ -95,6 +97,12 @@ export const trainCommand: CommandDef = {
           const line = `epoch ${String(e.epoch).padStart(String(total).length)}/${total} train ${fmt(e.trainLoss)} test ${fmt(e.testLoss)}${acc} |g| ${fmt(e.gradNorm, 3)}`;
           if (io.tty) io.status(`${progressBar(e.epoch, total, 24)} ${line}`);
           else if (e.epoch === total || e.epoch % Math.max(1, Math.round(total / 10)) === 0) io.err(line);
+          break;
+        }
+        case 'stability': {
+          const line = `stability at epoch ${e.epoch}: λmax ${fmt(e.lambdaMax)}${e.threshold !== undefined ? ` vs ${e.momentum ? 'limit' : '2'}/η ${fmt(e.threshold)}` : ''}: ${e.verdict === 'not-applicable' ? `no verdict (${e.message})` : e.message}`;
+          if (io.tty) io.status('');
+          io.err(line);
           break;
         }
         case 'done':

@@ -1,0 +1,218 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { FlagSpec, parseArgs } from '../args';
+import type { Io } from '../output';
+import { fmt, progressBar, table } from '../output';
+import { BACKEND_CHOICES, BackendInfo, describeBackend, initBackend } from '../../engine/backend';
+import { LandscapeError, computeError, inputError } from '../../engine/errors';
+import { loadAnyCheckpoint, OpenedCheckpoint } from '../../engine/evaluate';
+import { checkSameSurface, objectiveForCheckpoint, DataRecipe } from '../../engine/checkpointObjective';
+import { findPath, resolvePathOptions } from '../../engine/path/find';
+import { PATH_METHODS, PATH_OBJECTIVES, PathMethod, PathObjective, PathResult, PathIteration } from '../../engine/path/types';
+import type { PathTaskOptions } from '../../engine/pool/pathTask';
+import { writeFileAtomicSync } from '../../engine/checkpoint/atomic';
+import type { CommandDef } from './types';
+
+/** The path options shared by `landscape path` and `landscape barriers`. */
+export const PATH_FLAGS: FlagSpec[] = [
+  { name: 'method', type: 'string', description: 'path finder', choices: PATH_METHODS, defaultText: 'fourier' },
+  { name: 'objective', type: 'string', description: 'Fourier path objective (minimax: the smooth maximum along the path)', choices: PATH_OBJECTIVES, defaultText: 'minimax' },
+  { name: 'modes', type: 'int', description: 'N_F, sine modes of the Fourier path', defaultText: '10' },
+  { name: 'points', type: 'int', description: 'M, points on the path (NEB: images), ends included', defaultText: '50' },
+  { name: 'lambda', type: 'number', description: 'λ of the smoothness term λ·Σ‖ω(t_{m+1}) − ω(t_m)‖²', defaultText: '1e-4' },
+  { name: 'steps', type: 'int', description: 'optimisation steps', defaultText: '300' },
+  { name: 'lr', type: 'number', description: 'Adam learning rate (Fourier)', defaultText: '0.01' },
+  { name: 'seed', type: 'int', description: 'seed of the gradient noise, the mini-batch order and random pairs', defaultText: '0' },
+  { name: 'noise', type: 'number', description: 'σ of N(0, σ²) noise added to the coefficient gradients each step', defaultText: '0' },
+  { name: 'dense-select', type: 'boolean', description: 'keep the iterate whose height on the dense grid is lowest (guards against paths slipping over narrow ridges between points)' },
+  { name: 'spring', type: 'number', description: 'NEB spring constant', defaultText: 'from the problem\'s scales' },
+  { name: 'batch', type: 'int', description: 'mini-batch size for the path optimisation (heights stay full-batch)', defaultText: 'full batch' },
+  { name: 'dataset', type: 'string', description: 'measure the loss on this dataset instead of the one in the metadata', metavar: 'name|file.csv' },
+  { name: 'model', type: 'string', description: 'model spec, for checkpoints without Landscape metadata (e.g. PyTorch safetensors)', metavar: 'spec' },
+  { name: 'backend', type: 'string', description: 'tfjs backend (also LANDSCAPE_BACKEND)', choices: BACKEND_CHOICES, defaultText: 'auto' },
+  { name: 'coefficients', type: 'boolean', description: 'include the N_F × P path coefficients (and NEB images) in the JSON output' },
+];
+
+const flags: FlagSpec[] = [
+  ...PATH_FLAGS,
+  { name: 'json', type: 'boolean', description: 'print the result as one JSON object on stdout' },
+  { name: 'out', type: 'string', description: 'write the full result JSON (with coefficients) to this file, or into this folder as <A>__<B>.path.json', metavar: 'file' },
+];
+
+type Flags = Record<string, string | number | boolean | undefined>;
+
+/** Path options from the shared flags, defaults left to the engine. */
+export function pathTaskOptions(f: Flags): PathTaskOptions {
+  const o: PathTaskOptions = {};
+  if (f.method !== undefined) o.method = f.method as PathMethod;
+  if (f.objective !== undefined) o.objective = f.objective as PathObjective;
+  for (const k of ['modes', 'points', 'lambda', 'steps', 'lr', 'seed', 'noise', 'spring'] as const) {
+    if (f[k] !== undefined) o[k] = f[k] as number;
+  }
+  if (f.denseSelect !== undefined) o.denseSelect = Boolean(f.denseSelect);
+  return o;
+}
+
+export function checkBatchFlag(f: Flags): number | undefined {
+  const b = f.batch as number | undefined;
+  if (b !== undefined && b < 1) throw inputError(`--batch must be a whole number ≥ 1, got ${b}`);
+  return b;
+}
+
+/** The data a result was measured on, as written into result files. */
+export function datasetRecord(recipe: DataRecipe, trainSize: number, batch: number | undefined) {
+  return {
+    name: recipe.dataset,
+    seed: recipe.seed,
+    testFraction: recipe.testFraction,
+    options: recipe.options,
+    split: 'train' as const,
+    trainSize,
+    ...(batch !== undefined && batch < trainSize ? { batch } : {}),
+  };
+}
+
+/** A checkpoint's stem: its file name without .safetensors (a tfjs model: its folder's name). */
+export function checkpointStem(file: string): string {
+  const base = path.basename(file);
+  if (base.toLowerCase() === 'model.json') return path.basename(path.dirname(path.resolve(file))) || 'model';
+  return base.replace(/\.(safetensors|json)$/i, '');
+}
+
+/** Compact JSON, written atomically; the parent folder is created. Coefficients make indented JSON many times larger. */
+export function writeResultJson(file: string, value: unknown): void {
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  writeFileAtomicSync(file, JSON.stringify(value) + '\n');
+}
+
+/** The iteration status line both commands draw on a terminal. */
+export function iterationStatus(it: PathIteration, steps: number): string {
+  return `${progressBar(it.iteration, steps, 20)} iteration ${it.iteration}/${steps}  height ${fmt(it.height)}  best ${fmt(it.bestHeight)}`;
+}
+
+/** Turns a failure on the path into one naming both checkpoints; bad input and cancels pass through. */
+export function withPair(e: unknown, a: string, b: string): unknown {
+  if (e instanceof LandscapeError && e.kind === 'compute') return computeError(`path from ${a} to ${b}: ${e.message}`);
+  return e;
+}
+
+async function openCheckpoint(file: string, model: string | undefined): Promise<OpenedCheckpoint> {
+  return loadAnyCheckpoint(file, model);
+}
+
+function without<T extends object>(o: T, keys: readonly string[]): Partial<T> {
+  const r: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (!keys.includes(k)) r[k] = v;
+  return r as Partial<T>;
+}
+
+function sameWeights(x: Float32Array, y: Float32Array): boolean {
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
+function summaryRows(r: PathResult): string[][] {
+  const row = (label: string, a: number, b: number) => [label, fmt(a), fmt(b)];
+  return [
+    ['', 'straight', r.method === 'linear' ? 'straight' : 'optimized'],
+    row('height H', r.linear.height, r.height),
+    row('t at max', r.linear.tAtMax, r.tAtMax),
+    row('barrier from A', r.linear.barrierFromA, r.barrierFromA),
+    row('barrier from B', r.linear.barrierFromB, r.barrierFromB),
+    row('barrier from mean', r.linear.barrierFromMean, r.barrierFromMean),
+  ];
+}
+
+export const pathCommand: CommandDef = {
+  name: 'path',
+  usage: 'A.safetensors B.safetensors [--method fourier|linear|neb] [--objective minimax|sum|squared] [--modes 10] [--points 50] [--lambda 1e-4] [--steps 300] [--lr 0.01] [--seed 0] [--json] [--out file]',
+  summary: 'Find a low path between two minima and report its barrier height next to the straight line\'s.',
+  flags,
+  async run(argv: string[], io: Io, signal: AbortSignal): Promise<number> {
+    const { flags: f, positionals } = parseArgs(argv, flags, 'path');
+    if (positionals.length !== 2) {
+      throw inputError(`"landscape path" needs two checkpoint files A and B (got ${positionals.length}), e.g. landscape path runs/a/final.safetensors runs/b/final.safetensors`);
+    }
+    const [fileA, fileB] = positionals;
+    const options = pathTaskOptions(f);
+    // Bad option values are usage errors before any data is loaded.
+    const steps = resolvePathOptions(options).steps;
+    const batch = checkBatchFlag(f);
+    const json = Boolean(f.json);
+    const dataset = f.dataset as string | undefined;
+    const model = f.model as string | undefined;
+    // Fail on a missing or unreadable B before spending time on A's data.
+    for (const file of [fileA, fileB]) if (!fs.existsSync(file)) throw inputError('file not found', file);
+    const backend: BackendInfo = await initBackend(f.backend as string | undefined);
+    const a = await openCheckpoint(fileA, model);
+    const b = await openCheckpoint(fileB, model);
+    checkSameSurface(a, b, { datasetOverride: dataset !== undefined });
+    const surface = await objectiveForCheckpoint(a, { dataset, batch, seed: options.seed });
+    const started = Date.now();
+    let result: PathResult;
+    try {
+      if (!json) {
+        io.err(
+          `landscape path: ${options.method ?? 'fourier'}${(options.method ?? 'fourier') === 'fourier' ? `/${options.objective ?? 'minimax'}` : ''} from ${fileA} to ${fileB}; ` +
+            `training loss of ${a.specString} on ${surface.recipe.dataset} (${surface.trainSize} rows${surface.batches ? `, batches of ${batch}` : ''}); ${describeBackend(backend)}`,
+        );
+      }
+      try {
+        result = await findPath(surface.objective, a.theta, b.theta, {
+          ...options,
+          signal,
+          batches: surface.batches,
+          onIteration: io.tty ? (it) => io.status(iterationStatus(it, steps)) : undefined,
+        });
+      } catch (e) {
+        throw withPair(e, fileA, fileB);
+      } finally {
+        if (io.tty) io.status('');
+      }
+    } finally {
+      surface.dispose();
+    }
+    const seconds = (Date.now() - started) / 1000;
+    const doc = {
+      kind: 'landscape.path',
+      formatVersion: 1,
+      a: fileA,
+      b: fileB,
+      model: a.specString,
+      dataset: datasetRecord(surface.recipe, surface.trainSize, batch),
+      backend: backend.name,
+      seconds,
+      ...result,
+    };
+    let written: string | undefined;
+    if (f.out !== undefined) {
+      let out = f.out as string;
+      if (out.endsWith('/') || out.endsWith(path.sep) || (fs.existsSync(out) && fs.statSync(out).isDirectory())) {
+        out = path.join(out, `${checkpointStem(fileA)}__${checkpointStem(fileB)}.path.json`);
+      }
+      writeResultJson(out, doc);
+      written = out;
+    }
+    if (json) {
+      io.out(JSON.stringify(f.coefficients ? doc : without(doc, ['coefficients', 'images'])));
+      return 0;
+    }
+    io.out(table([
+      ['A', fileA, `loss ${fmt(result.lossA)}`],
+      ['B', fileB, `loss ${fmt(result.lossB)}`],
+    ]));
+    const o = result.options;
+    const how =
+      result.method === 'fourier'
+        ? `fourier/${o.objective}, ${result.iterations} steps (kept ${result.bestIteration}), M = ${o.points}, N_F = ${o.modes}, λ = ${o.lambda}, lr ${o.lr}${o.noise ? `, noise ${o.noise}` : ''}${o.denseSelect ? ', dense select' : ''}`
+        : result.method === 'neb'
+          ? `neb (climbing image from ${o.climbFrom}), ${result.iterations} steps, ${o.points} images, spring ${fmt(o.spring)}`
+          : 'straight line';
+    io.out(`${how}; heights on ${o.densePoints} points`);
+    if (sameWeights(a.theta, b.theta)) io.out('A and B are the same point: the height is its loss');
+    io.out(table(summaryRows(result)));
+    if (written) io.out(`wrote ${written}`);
+    return 0;
+  },
+};

@@ -1,0 +1,151 @@
+import { FlagSpec, parseArgs } from '../args';
+import type { Io } from '../output';
+import { fmt, table } from '../output';
+import { inputError } from '../../engine/errors';
+import { describeBackend, initBackend } from '../../engine/backend';
+import { loadAnyCheckpoint, OpenedCheckpoint } from '../../engine/evaluate';
+import {
+  BiasMode,
+  HvpMode,
+  NORMALIZATIONS,
+  Normalization,
+  Slice,
+  slice2DCheckpoints,
+  slice2DRandom,
+  sliceBetweenCheckpoints,
+  sliceHessianDirection,
+  sliceRandomDirection,
+} from '../../engine/analysis';
+import type { CommandDef } from './types';
+import { COMMON_FLAGS, DATASET_FLAG, emitResult, parseRange, positiveInt, requireFile, shortLabels } from './common-analysis';
+import { checkSameSurface, objectiveForCheckpoint } from '../../engine/checkpointObjective';
+
+export const SLICE_KINDS = ['line', 'random', 'hessian', 'plane', 'random-plane'] as const;
+export type SliceKind = (typeof SLICE_KINDS)[number];
+
+/** Checkpoints each kind takes. */
+const ARITY: Record<SliceKind, number> = { line: 2, random: 1, hessian: 1, plane: 3, 'random-plane': 1 };
+const DEFAULT_KIND: Record<number, SliceKind> = { 1: 'random', 2: 'line', 3: 'plane' };
+
+const flags: FlagSpec[] = [
+  { name: 'kind', type: 'string', description: 'line (2 checkpoints), random or hessian (1), random-plane (1, 2D), plane (3, 2D)', choices: SLICE_KINDS, defaultText: 'by count: 1 random, 2 line, 3 plane' },
+  { name: 'points', type: 'int', description: 'grid points per axis', defaultText: '41 (1D), 31 (2D)' },
+  { name: 'range', type: 'string', description: 'coordinate range "from,to" (2D: both axes)', defaultText: 'line -0.5,1.5; random, hessian, random-plane -1,1; plane: around the three points', metavar: 'a,b' },
+  { name: 'y-range', type: 'string', description: 'range of the second axis of a 2D slice', defaultText: '--range', metavar: 'a,b' },
+  { name: 'seed', type: 'int', description: 'random direction seed (random-plane: seed and seed + 1); hessian: Lanczos start vector seed', defaultText: '1 (hessian: 0)' },
+  { name: 'normalization', type: 'string', description: 'normalisation of random directions (Li et al. 2018)', choices: NORMALIZATIONS, defaultText: 'filter' },
+  { name: 'bias-direction', type: 'string', description: 'random direction on the biases under filter/layer normalisation', choices: ['zero', 'filter'], defaultText: 'zero' },
+  { name: 'iterations', type: 'int', description: 'Lanczos steps for --kind hessian', defaultText: '20' },
+  { name: 'hvp', type: 'string', description: 'Hessian-vector products for --kind hessian', choices: ['auto', 'autodiff', 'finite-difference'], defaultText: 'auto' },
+  DATASET_FLAG,
+  ...COMMON_FLAGS,
+];
+
+export const sliceCommand: CommandDef = {
+  name: 'slice',
+  usage: '<checkpoint> [checkpoint2 [checkpoint3]] [--kind line|random|hessian|plane|random-plane] [--points n] [--range a,b] [--seed s] [--json] [--out file.json]',
+  summary: 'The training loss on a line or plane of parameter space: between checkpoints, along random filter-normalised or top-Hessian directions.',
+  flags,
+  async run(argv: string[], io: Io, signal: AbortSignal): Promise<number> {
+    const { flags: f, positionals } = parseArgs(argv, flags, 'slice');
+    if (positionals.length === 0 || positionals.length > 3) {
+      throw inputError(`"landscape slice" takes one to three checkpoint files (got ${positionals.length}): one for random/hessian/random-plane, two for line, three for plane`);
+    }
+    const kind = (f.kind as SliceKind | undefined) ?? DEFAULT_KIND[positionals.length];
+    if (ARITY[kind] !== positionals.length) {
+      throw inputError(`--kind ${kind} takes ${ARITY[kind]} checkpoint${ARITY[kind] === 1 ? '' : 's'}, got ${positionals.length}`);
+    }
+    const is2D = kind === 'plane' || kind === 'random-plane';
+    const randomKind = kind === 'random' || kind === 'random-plane';
+    if (!randomKind && (f.normalization !== undefined || f.biasDirection !== undefined)) {
+      throw inputError(`--normalization and --bias-direction apply to random directions (--kind random or random-plane), not --kind ${kind}`);
+    }
+    if (kind !== 'hessian' && (f.iterations !== undefined || f.hvp !== undefined)) throw inputError(`--iterations and --hvp apply to --kind hessian, not --kind ${kind}`);
+    if (!is2D && f.yRange !== undefined) throw inputError(`--y-range applies to 2D slices (--kind plane or random-plane), not --kind ${kind}`);
+    if (kind === 'line' || kind === 'plane') {
+      if (f.seed !== undefined) throw inputError(`--seed has no effect on --kind ${kind} (its directions come from the checkpoints)`);
+    }
+    const points = positiveInt(f.points, 'points', 2);
+    const range = parseRange(f.range as string | undefined, 'range');
+    const yRange = parseRange(f.yRange as string | undefined, 'y-range') ?? range;
+    const seed = positiveInt(f.seed, 'seed', 0);
+    const iterations = positiveInt(f.iterations, 'iterations');
+    const files = positionals.map(requireFile);
+
+    const backend = await initBackend(f.backend as string | undefined);
+    const cks: OpenedCheckpoint[] = [];
+    for (const file of files) cks.push(await loadAnyCheckpoint(file, f.model as string | undefined));
+    const labels = shortLabels(files);
+    if (new Set(labels).size < labels.length) throw inputError(`the same checkpoint is given twice (${files.join(', ')})`);
+    // The objective is the first checkpoint's training loss; the others must live on the same surface.
+    for (let i = 1; i < cks.length; i++) checkSameSurface(cks[0], cks[i], { datasetOverride: f.dataset !== undefined });
+    const obj = await objectiveForCheckpoint(cks[0], { dataset: f.dataset as string | undefined });
+    try {
+      const source: Record<string, string> = { dataset: obj.dataset, split: obj.split, backend: backend.name };
+      files.forEach((file, i) => (source[cks.length === 1 ? 'checkpoint' : String.fromCharCode(65 + i)] = file));
+      const grid = { points, signal, source };
+      const random = { normalization: f.normalization as Normalization | undefined, bias: f.biasDirection as BiasMode | undefined, spec: cks[0].spec };
+      let s: Slice;
+      switch (kind) {
+        case 'line':
+          s = await sliceBetweenCheckpoints(obj.objective, cks[0].theta, cks[1].theta, { ...grid, range, names: [labels[0], labels[1]] });
+          break;
+        case 'random':
+          s = await sliceRandomDirection(obj.objective, cks[0].theta, { ...grid, ...random, range, seed: seed ?? 1, name: labels[0] });
+          break;
+        case 'hessian':
+          s = await sliceHessianDirection(obj.objective, cks[0].theta, {
+            ...grid,
+            range,
+            name: labels[0],
+            lanczos: { seed: seed ?? 0, iterations, hvp: f.hvp as HvpMode | undefined },
+          });
+          break;
+        case 'random-plane': {
+          const s0 = seed ?? 1;
+          s = await slice2DRandom(obj.objective, cks[0].theta, { ...grid, ...random, xRange: range, yRange, seeds: [s0, s0 + 1], name: labels[0] });
+          break;
+        }
+        case 'plane':
+          s = await slice2DCheckpoints(obj.objective, cks[0].theta, cks[1].theta, cks[2].theta, { ...grid, xRange: range, yRange, names: [labels[0], labels[1], labels[2]] });
+          break;
+      }
+      const result = {
+        command: 'slice',
+        request: { kind, files, points: s.kind === '1d' ? s.axes.x.points : [s.axes.x.points, s.axes.y.points] },
+        backend: backend.name,
+        model: cks[0].specString,
+        objective: { dataset: obj.dataset, split: obj.split, samples: obj.trainSize },
+        ...s,
+      };
+      emitResult(io, f, result, () => renderSlice(s, kind, cks[0], obj.dataset, describeBackend(backend)));
+      return 0;
+    } finally {
+      obj.dispose();
+    }
+  },
+};
+
+function renderSlice(s: Slice, kind: SliceKind, ck: OpenedCheckpoint, dataset: string, backend: string): string[] {
+  const m = s.meta;
+  const lines = [`${kind} slice of the training loss on ${dataset}: ${ck.specString} (${m.dim} parameters); ${backend}`, m.parameterization];
+  const axes = s.kind === '1d' ? [s.axes.x] : [s.axes.x, s.axes.y];
+  for (const a of axes) lines.push(`${a.label}: ${a.points} points from ${fmt(a.range[0])} to ${fmt(a.range[1])}`);
+  if (m.cosine !== undefined && kind === 'random-plane') lines.push(`cosine between the two directions: ${fmt(m.cosine, 3)}`);
+  lines.push(`markers: ${m.markers.map((mk) => `${mk.label} at ${mk.y === undefined ? fmt(mk.x) : `(${fmt(mk.x)}, ${fmt(mk.y)})`} loss ${fmt(mk.loss)}`).join('; ')}`);
+  const where = (p: { x: number; y?: number }) => (p.y === undefined ? `${s.axes.x.name} = ${fmt(p.x)}` : `(${fmt(p.x)}, ${fmt(p.y)})`);
+  lines.push(`min ${fmt(m.min.loss)} at ${where(m.min)}, max ${fmt(m.max.loss)} at ${where(m.max)}`);
+  if (s.kind === '1d') {
+    const x = s.axes.x;
+    const marks = new Map<number, string>();
+    for (const mk of m.markers) {
+      // Markers sit on grid points when the grid hits them (t = 0 and 1 of a line with the default 41 points).
+      const i = x.values.findIndex((v) => Math.abs(v - mk.x) <= 1e-9 * Math.max(1, Math.abs(mk.x)));
+      if (i >= 0) marks.set(i, [marks.get(i), mk.label].filter(Boolean).join(', '));
+    }
+    lines.push('', table([[x.name, 'loss', ''], ...s.values.map((v, i) => [fmt(x.values[i]), fmt(v), marks.get(i) ?? ''])]));
+  } else {
+    lines.push(`${s.axes.x.points}×${s.axes.y.points} grid (its values are in the JSON result: --out file.json or --json)`);
+  }
+  return lines;
+}
