@@ -292,6 +292,74 @@ export type EvalResult = Infer<typeof EvalResultSchema>;
 export const ActionSchema = S.object({ command: S.string(200), label: str, detail: S.optional(str) });
 export type Action = Infer<typeof ActionSchema>;
 
+/** The numbers of one path's height: H, where it lies, and the barriers from each end and their mean. */
+export const HeightNumbersSchema = S.object({
+  height: num,
+  tAtMax: num,
+  barrierFromA: num,
+  barrierFromB: num,
+  barrierFromMean: num,
+});
+export type HeightNumbers = Infer<typeof HeightNumbersSchema>;
+
+/** A minimum named in a barrier result. `path` is absolute in messages, relative to the result file on disk. */
+export const MinimumRefSchema = S.object({ path, label: str, loss: S.nullable(num) });
+export type MinimumRef = Infer<typeof MinimumRefSchema>;
+
+const series = S.array(num, LIMITS.points);
+const cell = S.nullable(num);
+/** At most this many minima in one all-pairs result (the matrices are n×n). */
+export const MAX_MINIMA = 500;
+const matrix = S.array(S.array(cell, MAX_MINIMA), MAX_MINIMA);
+const kvRows = S.array(S.tuple(S.string(LIMITS.string), S.string(LIMITS.text)), 200);
+
+export const PATH_METHOD_NAMES = ['fourier', 'linear', 'neb'] as const;
+export const PATH_OBJECTIVE_NAMES = ['minimax', 'sum', 'squared'] as const;
+
+/**
+ * The path drawn in the plane through A spanned by B − A (axis 1) and the
+ * orthonormalised deviation of the path point farthest from the straight
+ * line (axis 2), at the profile's t. Computed in the worker in float64.
+ */
+export const PathPlaneSchema = S.object({
+  x: series,
+  y: series,
+  /** ‖B − A‖: B sits at (distanceAB, 0). */
+  distanceAB: num,
+  /** Distance of the farthest path point from the straight line, and its t. */
+  maxDeviation: num,
+  tAtMaxDeviation: num,
+  /** Largest distance of a path point from the plane (how much the drawing leaves out). */
+  maxResidual: num,
+  /** Optional loss over a grid of the plane: z[iy][ix] at (gridX[ix], gridY[iy]); null where not finite. */
+  surface: S.optional(
+    S.object({
+      x: S.array(num, 1000),
+      y: S.array(num, 1000),
+      z: S.array(S.array(cell, 1000), 1000),
+    }),
+  ),
+});
+export type PathPlane = Infer<typeof PathPlaneSchema>;
+
+/** One computed pair of an all-pairs result, with its dense profiles (for the pair chart under the matrix). */
+export const PairResultSchema = S.object({
+  i: count,
+  j: count,
+  optimized: HeightNumbersSchema,
+  straight: HeightNumbersSchema,
+  iterations: count,
+  profile: S.object({ t: series, straight: series, optimized: series }),
+});
+export type PairResult = Infer<typeof PairResultSchema>;
+
+/**
+ * Disconnectivity graph, flattened: node k < n is minimum k; node n + m is
+ * merges[m]. The root is the last merge (or minimum 0 when n = 1).
+ */
+export const TreeMergeSchema = S.object({ height: S.nullable(num), children: S.array(count, MAX_MINIMA) });
+export type TreeMerge = Infer<typeof TreeMergeSchema>;
+
 /** Result-panel payloads, one variant per kind. Later issues add theirs here. */
 export const ResultDataSchema = S.tagged('kind', {
   trainingRun: S.object({
@@ -301,6 +369,50 @@ export const ResultDataSchema = S.tagged('kind', {
     summary: S.array(S.tuple(S.string(LIMITS.string), S.string(LIMITS.text))),
     points: S.array(EpochPointSchema, LIMITS.points),
     checkpoints: S.array(CheckpointRefSchema),
+  }),
+  /** One path between two minima: straight line and optimized path, heights, history, the plane drawing. */
+  barrierPath: S.object({
+    kind: S.literal('barrierPath'),
+    a: MinimumRefSchema,
+    b: MinimumRefSchema,
+    method: S.oneOf(PATH_METHOD_NAMES),
+    objective: S.optional(S.oneOf(PATH_OBJECTIVE_NAMES)),
+    straight: HeightNumbersSchema,
+    optimized: HeightNumbersSchema,
+    /** Losses on the dense grid (10·(M − 1) + 1 points), the same t for both. */
+    profile: S.object({ t: series, straight: series, optimized: series }),
+    /** Path-point height per iteration and the best kept so far. */
+    history: S.object({ height: series, best: series }),
+    plane: PathPlaneSchema,
+    iterations: count,
+    bestIteration: count,
+    dataset: str,
+    backend: str,
+    seconds: num,
+    /** Display rows: settings and provenance. */
+    settings: kvRows,
+  }),
+  /** Barriers between every pair (or a random selection) of a set of minima. */
+  barrierMatrix: S.object({
+    kind: S.literal('barrierMatrix'),
+    /** The folder the result was saved in (absolute in messages, "." on disk). */
+    folder: path,
+    minima: S.array(MinimumRefSchema, MAX_MINIMA),
+    /** Saddle heights H_ij of the optimized paths; the diagonal holds each minimum's loss. */
+    heights: matrix,
+    /** H_ij − mean(loss_i, loss_j); zero on the diagonal, null where not computed. */
+    barriers: matrix,
+    /** The straight lines' heights, for comparison. */
+    straightHeights: matrix,
+    pairs: S.array(PairResultSchema, LIMITS.list),
+    mst: S.array(S.object({ i: count, j: count, height: num }), MAX_MINIMA),
+    tree: S.array(TreeMergeSchema, MAX_MINIMA),
+    /** "all" or "random:N". */
+    selection: S.string(100),
+    dataset: str,
+    backend: str,
+    seconds: num,
+    settings: kvRows,
   }),
 });
 export type ResultData = Infer<typeof ResultDataSchema>;
@@ -360,6 +472,29 @@ export const HostMessageSchema = S.tagged('type', {
   evaluationError: S.object({ type: S.literal('evaluationError'), message: S.string(LIMITS.text) }),
   result: S.object({ type: S.literal('result'), file: path, title: str, data: ResultDataSchema }),
   resultError: S.object({ type: S.literal('resultError'), file: path, message: S.string(LIMITS.text) }),
+  /**
+   * A result still being computed: a status line and the path height per
+   * iteration of the path being optimized (series `id`), from index `from`.
+   * A page whose copy does not end at `from` asks for a snapshot ('ready').
+   */
+  resultProgress: S.object({
+    type: S.literal('resultProgress'),
+    file: path,
+    kind: S.oneOf(RESULT_KINDS),
+    title: str,
+    status: S.string(LIMITS.text),
+    series: S.nullable(
+      S.object({
+        id: str,
+        from: count,
+        steps: count,
+        heights: series,
+        best: series,
+        /** The straight line's height, drawn as a reference. */
+        straight: S.optional(num),
+      }),
+    ),
+  }),
 });
 export type HostMessage = Infer<typeof HostMessageSchema>;
 export type HostMessageType = HostMessage['type'];

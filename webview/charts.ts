@@ -40,7 +40,7 @@ export interface ChartOptions {
   height?: number;
 }
 
-interface Theme {
+export interface Theme {
   fg: string;
   muted: string;
   grid: string;
@@ -112,11 +112,29 @@ export function plotlyAvailable(): boolean {
   return typeof Plotly !== 'undefined';
 }
 
+/** A figure drawn from the theme (heatmaps, dendrograms, anything beyond x/y traces); rebuilt when the theme changes. */
+export type FigureBuilder = (t: Theme) => { data: Plotly.Trace[]; layout?: Plotly.Layout };
+
+/** Base layout and a patch, merged one level deep for the axes (so a patch can add to the themed axes). */
+function mergeLayout(base: Plotly.Layout, patch: Plotly.Layout | undefined): Plotly.Layout {
+  if (!patch) return base;
+  const out: Plotly.Layout = { ...base, ...patch };
+  for (const k of Object.keys(patch)) {
+    const b = base[k];
+    const p = patch[k];
+    if (/^[xy]axis\d*$/.test(k) && typeof b === 'object' && b !== null && typeof p === 'object' && p !== null) out[k] = { ...(b as object), ...(p as object) };
+  }
+  return out;
+}
+
 export class Chart {
   readonly card: HTMLElement;
   readonly el: HTMLElement;
   private ready: Promise<unknown> = Promise.resolve();
   private resizeQueued = false;
+  private figure: FigureBuilder | undefined;
+  private clickHandler: ((point: { x: unknown; y: unknown; curveNumber: number; pointIndex: unknown }) => void) | undefined;
+  private clickBound = false;
 
   constructor(private readonly o: ChartOptions) {
     this.el = h('div', { id: o.id, class: 'chart', role: 'img', 'aria-label': o.ariaLabel });
@@ -236,8 +254,42 @@ export class Chart {
       .catch((e) => this.fail(e));
   }
 
+  /** Replace the chart with a figure of its own (traces and a layout patch built from the theme). */
+  setFigure(build: FigureBuilder): void {
+    if (!plotlyAvailable()) return;
+    this.figure = build;
+    this.empty = false;
+    this.ready = this.ready
+      .then(() => {
+        const f = build(readTheme());
+        return Plotly!.react(this.el, f.data, mergeLayout(this.layout(), f.layout), this.config());
+      })
+      .then(() => this.bindClick())
+      .catch((e) => this.fail(e));
+  }
+
+  /** Called with the clicked point (Plotly's plotly_click). */
+  onClick(fn: (point: { x: unknown; y: unknown; curveNumber: number; pointIndex: unknown }) => void): void {
+    this.clickHandler = fn;
+    this.ready = this.ready.then(() => this.bindClick());
+  }
+
+  private bindClick(): void {
+    const el = this.el as Plotly.PlotElement;
+    if (this.clickBound || !this.clickHandler || typeof el.on !== 'function') return;
+    this.clickBound = true;
+    el.on('plotly_click', (ev: unknown) => {
+      const p = (ev as { points?: { x: unknown; y: unknown; curveNumber: number; pointIndex?: unknown; pointNumber?: unknown }[] })?.points?.[0];
+      if (p) this.clickHandler?.({ x: p.x, y: p.y, curveNumber: p.curveNumber, pointIndex: p.pointIndex ?? p.pointNumber });
+    });
+  }
+
   applyTheme(): void {
     if (!plotlyAvailable()) return;
+    if (this.figure) {
+      this.setFigure(this.figure);
+      return;
+    }
     const current = (this.el as Plotly.PlotElement).data ?? [];
     const data = current.map((tr) => ({ x: (tr.x ?? []) as Plotly.Datum[], y: (tr.y ?? []) as Plotly.Datum[] }));
     this.setData(data);

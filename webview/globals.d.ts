@@ -12,12 +12,12 @@ declare namespace Plotly {
   type Datum = number | string | null;
   interface Trace {
     name?: string;
-    type?: 'scatter' | 'bar';
-    mode?: 'lines' | 'markers' | 'lines+markers';
+    type?: 'scatter' | 'bar' | 'heatmap' | 'contour';
+    mode?: 'lines' | 'markers' | 'lines+markers' | 'markers+text';
     x?: Datum[];
     y?: Datum[];
     line?: { color?: string; width?: number; dash?: string };
-    marker?: { color?: string; size?: number; line?: { color?: string; width?: number } };
+    marker?: { color?: string | string[]; size?: number | number[]; symbol?: string | string[]; line?: { color?: string; width?: number } };
     hovertemplate?: string;
     showlegend?: boolean;
     [key: string]: unknown;
@@ -27,6 +27,8 @@ declare namespace Plotly {
   interface PlotElement extends HTMLElement {
     data?: Trace[];
     layout?: Layout;
+    /** Plotly's event hook (plotly_click and friends), present once the plot exists. */
+    on?: (event: string, handler: (ev: unknown) => void) => void;
   }
 }
 interface PlotlyStatic {

@@ -26,6 +26,8 @@ export function startSide(app: HTMLElement): void {
   const state: State = { runId: null, points: [], training: false, resyncPending: false };
 
   const status = h('div', { id: 'status', class: 'status', role: 'status', 'aria-live': 'polite', text: 'Connecting…' });
+  // Which run the charts show (a study trains several in turn).
+  const liveRun = h('div', { id: 'live-run', class: 'live-run' });
   const backend = h('span', { id: 'backend', class: 'backend-label', text: 'checking…' });
   const changeBackend = h('button', { class: 'link-button', type: 'button', text: 'change', 'aria-label': 'Select the compute backend' });
   changeBackend.addEventListener('click', () => post({ type: 'selectBackend' }));
@@ -58,7 +60,7 @@ export function startSide(app: HTMLElement): void {
   app.removeAttribute('aria-busy');
   append(
     app,
-    h('section', { class: 'summary' }, status, h('div', { class: 'backend-row' }, h('span', { class: 'muted', text: 'Backend: ' }), backend, ' ', changeBackend)),
+    h('section', { class: 'summary' }, status, liveRun, h('div', { class: 'backend-row' }, h('span', { class: 'muted', text: 'Backend: ' }), backend, ' ', changeBackend)),
     form,
     charts.element,
     h('section', { class: 'runs', 'aria-label': 'Runs' }, h('h2', { text: 'Runs and checkpoints' }), runsList),
@@ -148,6 +150,7 @@ export function startSide(app: HTMLElement): void {
   const setLive = (live: LiveRun | null) => {
     state.runId = live?.runId ?? null;
     state.points = live ? live.points.slice() : [];
+    liveRun.textContent = live ? `Charts: ${live.label}` : '';
     charts.set(state.points);
     setStatus(live?.status ?? null);
   };

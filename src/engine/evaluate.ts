@@ -71,7 +71,7 @@ export async function loadAnyCheckpoint(file: string, modelSpec?: string | Model
   try {
     stat = fs.statSync(file);
   } catch {
-    throw inputError('file not found', file);
+    throw inputError('file not found; check the path', file);
   }
   const spec = typeof modelSpec === 'string' ? parseSpecString(modelSpec) : modelSpec;
   if (stat.isDirectory()) {

@@ -5,6 +5,7 @@
  * objectives; training, path search, slices and curvature take one.
  */
 import { tf } from './backend';
+import { usableFast } from './fast';
 
 export interface Objective {
   readonly dim: number;
@@ -14,6 +15,10 @@ export interface Objective {
 
 /** Loss and gradient at one point. The caller owns (and disposes) `grad`. */
 export function lossAndGrad(f: Objective, theta: tf.Tensor1D): { loss: number; grad: tf.Tensor1D } {
+  if (usableFast(f)) {
+    const r = f.fast.run(theta.dataSync() as Float32Array, 1, true);
+    return { loss: r.losses[0], grad: tf.tensor1d(r.grads!) };
+  }
   const { value, grad } = tf.tidy(() => {
     const g = tf.valueAndGrad((t: tf.Tensor) => tf.reshape(f.evaluate(tf.reshape(t, [1, f.dim]) as tf.Tensor2D), []) as tf.Scalar);
     const r = g(theta);
@@ -30,6 +35,12 @@ export function lossAndGrad(f: Objective, theta: tf.Tensor1D): { loss: number; g
  * each row's own gradient.
  */
 export function batchLossAndGrad(f: Objective, thetas: tf.Tensor2D): { losses: tf.Tensor1D; grads: tf.Tensor2D } {
+  if (usableFast(f)) {
+    const m = thetas.shape[0];
+    const r = f.fast.run(thetas.dataSync() as Float32Array, m, true);
+    // Kept like the tfjs path's losses, so both outlive a caller's tidy alike.
+    return { losses: tf.keep(tf.tensor1d(Float32Array.from(r.losses))), grads: tf.tensor2d(r.grads!, [m, f.dim]) };
+  }
   let losses: tf.Tensor1D | undefined;
   // keep() lets the per-row losses outlive the gradient's internal tidy, so
   // the forward pass is not run twice. The caller disposes both results.

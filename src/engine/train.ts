@@ -19,12 +19,13 @@ import { inputError, computeError, CancelledError, LandscapeError } from './erro
 import { LANDSCAPE_VERSION } from './version';
 import { loadDataset } from './data';
 import type { Split } from './data/types';
-import { ModelSpec, makeSpec, initParams, paramCount, formatLayers, Activation, LossName } from './model/spec';
+import { ModelSpec, makeSpec, initParams, paramCount, formatLayers, parseLayers, Activation, LossName } from './model/spec';
+import { checkModelSize, checkTrainingMemory } from './limits';
 import { networkObjective, toDevice, evaluateModel, checkDataFitsModel, DeviceData } from './model/network';
 import { lossAndGrad } from './objective';
 import { createOptimizer, OptimizerName, OptimizerOptions } from './optim';
 import { saveCheckpoint, CheckpointMeta, loadCheckpointSync } from './checkpoint';
-import { writeJsonAtomic, removeStaleTempFiles } from './checkpoint/atomic';
+import { writeJsonAtomic, writeFileAtomicSync, removeStaleTempFiles } from './checkpoint/atomic';
 import { hessianTopEigenvalues, HvpUsed } from './analysis/hessian';
 import { optimizerStability, OptimizerStabilityVerdict } from './trainingStability';
 
@@ -253,6 +254,10 @@ function isFiniteNum(x: number): boolean {
  */
 export async function* train(config: TrainConfig, opts: { signal?: AbortSignal } = {}): AsyncGenerator<TrainEvent, RunJson> {
   const cfg = resolveTrainConfig(config);
+  // A model too large, or an output path that cannot be a folder, is refused
+  // before the backend starts or anything is allocated.
+  checkModelSize(parseLayers(cfg.model), cfg.bias);
+  checkOutFolder(cfg.out);
   const backend = await initBackend(cfg.backend);
   const split: Split = await loadDataset(cfg.dataset, {
     seed: cfg.dataSeed,
@@ -267,6 +272,16 @@ export async function* train(config: TrainConfig, opts: { signal?: AbortSignal }
   cfg.loss = loss;
   const spec: ModelSpec = makeSpec(cfg.model, { activation: cfg.activation, bias: cfg.bias, loss });
   checkDataFitsModel(spec, split.train);
+  checkTrainingMemory({
+    layers: spec.layers,
+    bias: spec.bias,
+    optimizer: cfg.optimizer,
+    trainRows: split.train.n,
+    testRows: split.test.n,
+    features: split.train.features,
+    outputs: split.train.outputs,
+    history: cfg.optimizerOptions.history,
+  });
   const optimizer = createOptimizer(cfg.optimizer, { ...cfg.optimizerOptions, lr: cfg.lr, momentum: cfg.momentum, l2: cfg.l2 });
   const P = paramCount(spec);
   // Checkpoints must let `info` rebuild exactly this data: a CSV by its
@@ -279,7 +294,11 @@ export async function* train(config: TrainConfig, opts: { signal?: AbortSignal }
   const runJsonPath = path.join(cfg.out, 'run.json');
   const metricsPath = path.join(cfg.out, 'metrics.jsonl');
   const previous = prepareRunFolder(cfg, config, runJsonPath);
-  fs.mkdirSync(path.join(cfg.out, 'checkpoints'), { recursive: true });
+  try {
+    fs.mkdirSync(path.join(cfg.out, 'checkpoints'), { recursive: true });
+  } catch (e) {
+    throw folderError(e, cfg.out);
+  }
 
   const rng = new Rng(cfg.seed);
   const initRng = rng.fork();
@@ -331,7 +350,8 @@ export async function* train(config: TrainConfig, opts: { signal?: AbortSignal }
     }
   }
   // metrics.jsonl keeps the lines up to the resumed epoch (a torn last line is dropped).
-  fs.writeFileSync(metricsPath, resumeFrom ? keptMetrics(metricsPath, resumeFrom.epoch) : '');
+  // Atomic, so a resume killed right here still finds the kept lines next time.
+  writeFileAtomicSync(metricsPath, resumeFrom ? keptMetrics(metricsPath, resumeFrom.epoch) : '');
   writeJsonAtomic(runJsonPath, run);
 
   const trainDev: DeviceData = toDevice(split.train);
@@ -568,6 +588,25 @@ export async function* train(config: TrainConfig, opts: { signal?: AbortSignal }
     testDev.dispose();
     optimizer.dispose();
   }
+}
+
+/** The run folder may exist (as a folder) or not yet; anything else in its place is refused. */
+export function checkOutFolder(out: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(out);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') throw inputError('cannot be a folder: part of the path is a file; choose another --out folder', out);
+    return;
+  }
+  if (!st.isDirectory()) throw inputError('is a file, not a folder; choose another --out folder', out);
+}
+
+function folderError(e: unknown, out: string): LandscapeError {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOTDIR' || code === 'EEXIST') return inputError('cannot create the run folder: a file is in the way; choose another --out', out);
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return inputError(`cannot create the run folder: permission denied (${code}); choose another --out`, out);
+  return inputError(`cannot create the run folder (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`, out);
 }
 
 /**

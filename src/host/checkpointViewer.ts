@@ -90,11 +90,17 @@ export class CheckpointViewers implements vscode.CustomReadonlyEditorProvider, v
 
   private actions(file: string): Action[] {
     const a = this.minimumA.get();
-    return COMMAND_LIST.filter((c) => c.viewerAction).map((c) => {
-      const action: Action = { command: c.id, label: c.viewerLabel ?? c.title };
-      if (c.id === COMMANDS.setMinimumA.id && a) action.detail = a === file ? 'this checkpoint is Minimum A' : `Minimum A is now ${path.basename(a)}`;
-      return action;
-    });
+    return (
+      COMMAND_LIST.filter((c) => c.viewerAction)
+        // The barrier to Minimum A needs an A, and one other than this file.
+        .filter((c) => c.id !== COMMANDS.barrierToMinimumA.id || (a !== undefined && a !== file))
+        .map((c) => {
+          const action: Action = { command: c.id, label: c.viewerLabel ?? c.title };
+          if (c.id === COMMANDS.setMinimumA.id && a) action.detail = a === file ? 'this checkpoint is Minimum A' : `Minimum A is now ${path.basename(a)}`;
+          if (c.id === COMMANDS.barrierToMinimumA.id && a) action.detail = `from ${path.basename(path.dirname(a))}/${path.basename(a)}`;
+          return action;
+        })
+    );
   }
 
   private attach(panel: vscode.WebviewPanel, file: string): void {

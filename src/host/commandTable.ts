@@ -10,6 +10,9 @@
 
 export const CATEGORY = 'Landscape';
 
+/** `when` clause matching the files our explorer actions apply to. */
+export const CHECKPOINT_FILE_WHEN = 'resourceExtname == .safetensors || resourceFilename == model.json';
+
 export interface CommandInfo {
   id: string;
   /** Shown as "Landscape: <title>" in the palette. */
@@ -18,6 +21,8 @@ export interface CommandInfo {
   icon?: string;
   /** Offered in the explorer context menu of checkpoint files (and tfjs model.json). */
   explorerContext?: boolean;
+  /** The `when` clause of that menu entry, when it is not CHECKPOINT_FILE_WHEN. */
+  explorerWhen?: string;
   /** Offered as a button in the checkpoint viewer (receives the viewer's file). */
   viewerAction?: boolean;
   /** Label of that button, when it should differ from the title. */
@@ -40,6 +45,30 @@ export const COMMANDS = {
     explorerContext: true,
     viewerAction: true,
   },
+  findPath: { id: 'landscape.findPath', title: 'Find Path Between Minima', icon: '$(debug-step-over)', needsTrust: true },
+  barrierToMinimumA: {
+    id: 'landscape.barrierToMinimumA',
+    title: 'Compute Barrier to Minimum A',
+    explorerContext: true,
+    explorerWhen: `landscape.minimumASet && (${CHECKPOINT_FILE_WHEN})`,
+    viewerAction: true,
+    needsTrust: true,
+  },
+  barrierBetweenSelected: {
+    id: 'landscape.barrierBetweenSelected',
+    title: 'Compute Barrier Between Selected',
+    explorerContext: true,
+    explorerWhen: `listMultiSelection && !explorerResourceIsFolder && (${CHECKPOINT_FILE_WHEN})`,
+    needsTrust: true,
+  },
+  barriersBetween: {
+    id: 'landscape.barriersBetween',
+    title: 'Barriers Between Checkpoints',
+    explorerContext: true,
+    explorerWhen: 'explorerResourceIsFolder || listMultiSelection',
+    needsTrust: true,
+  },
+  compareOptimizers: { id: 'landscape.compareOptimizers', title: 'Compare Optimizers', icon: '$(beaker)', needsTrust: true },
 } as const satisfies Record<string, CommandInfo>;
 
 export type CommandKey = keyof typeof COMMANDS;
@@ -53,14 +82,15 @@ export const INTERNAL_COMMANDS = {
 
 /** Context keys the manifest's `when` clauses use. */
 export const CONTEXT_KEYS = {
-  /** A training job is running (shows Stop in the view title). */
+  /** A training job or a study is running (shows Stop in the view title). */
   training: 'landscape.training',
-  /** Minimum A is set (later: shows "Compute Barrier to Minimum A"). */
+  /** Minimum A is set (shows "Compute Barrier to Minimum A"). */
   minimumASet: 'landscape.minimumASet',
 } as const;
 
-/** `when` clause matching the files our explorer actions apply to. */
-export const CHECKPOINT_FILE_WHEN = 'resourceExtname == .safetensors || resourceFilename == model.json';
+/** VS Code's own context keys our `when` clauses use. */
+export const BUILTIN_CONTEXT_KEYS = ['view', 'resourceExtname', 'resourceFilename', 'listMultiSelection', 'explorerResourceIsFolder'] as const;
+
 
 export const VIEW_IDS = {
   container: 'landscape',
@@ -72,8 +102,12 @@ export const WEBVIEW_TYPES = {
   checkpointEditor: 'landscape.checkpoint',
   /** Checkpoint viewer opened on a tfjs model.json (a plain webview panel). */
   checkpointPanel: 'landscape.checkpointPanel',
-  /** Result panels (training runs now; barriers and kernel PCA later). */
+  /** Result panels (training runs, barrier paths, barrier matrices; kernel PCA later). */
   result: 'landscape.result',
+  /** Result files (*.path.json, barriers.json) opened from the explorer: a read-only custom editor. */
+  resultEditor: 'landscape.resultFile',
+  /** The optimizer study's report.html. */
+  report: 'landscape.report',
 } as const;
 
 export const OUTPUT_CHANNEL = 'Landscape';
@@ -85,10 +119,16 @@ export const SETTING_KEYS = {
   checkpointEvery: 'checkpointEvery',
   runsFolder: 'runsFolder',
   maxStreamRate: 'maxStreamRate',
+  pathSteps: 'path.steps',
+  pathPoints: 'path.points',
+  pathPlaneGrid: 'path.planeGrid',
 } as const;
 export const SETTING_DEFAULTS = {
   backend: 'auto' as 'auto' | 'tensorflow' | 'wasm' | 'cpu',
   checkpointEvery: 10,
   runsFolder: 'runs',
   maxStreamRate: 20,
+  pathSteps: 100,
+  pathPoints: 30,
+  pathPlaneGrid: 25,
 };

@@ -8,6 +8,7 @@
  */
 import * as path from 'path';
 import { inputError } from '../engine/errors';
+import { escapeControl, quoteText } from '../engine/text';
 import { ACTIVATIONS, LOSSES, type Activation, type LossName } from '../engine/model/spec';
 import { OPTIMIZER_NAMES, OPTION_KEYS, type OptimizerName, type OptimizerOptions } from '../engine/optim/types';
 import type { TrainConfig } from '../engine/train';
@@ -39,6 +40,8 @@ export interface Experiment {
   epochs: number;
   batch?: number;
   seed?: number;
+  /** Seed of the dataset and its train/test split (default: seed). Runs compared by barriers need the same one. */
+  dataSeed?: number;
   checkpointEvery?: number;
   testFraction?: number;
   labelColumn?: string | number;
@@ -77,7 +80,8 @@ const nonEmptyString = (max: number): FieldCheck => (v) =>
 const FIELDS: Record<keyof Experiment | '$schema', FieldCheck> = {
   $schema: (v) => (typeof v === 'string' ? null : 'must be a string'),
   dataset: nonEmptyString(4096),
-  model: (v) => (typeof v === 'string' && /^\s*\d+(\s*[-x,]\s*\d+)+\s*$/.test(v) && v.length <= 200 ? null : 'must be layer widths such as "64-32-32-10"'),
+  // Length first: the pattern is only ever run on short strings.
+  model: (v) => (typeof v === 'string' && v.length <= 200 && /^\s*\d+(\s*[-x,]\s*\d+)+\s*$/.test(v) ? null : 'must be layer widths such as "64-32-32-10"'),
   activation: oneOf(ACTIVATIONS),
   bias: (v) => (typeof v === 'boolean' ? null : 'must be true or false'),
   loss: oneOf(LOSSES),
@@ -88,6 +92,7 @@ const FIELDS: Record<keyof Experiment | '$schema', FieldCheck> = {
   epochs: (v) => (isInt(v) && v >= 1 && v <= 1_000_000 ? null : 'must be a whole number from 1 to 1000000'),
   batch: intAtLeast(1),
   seed: (v) => (isInt(v) && v >= 0 && v <= 0xffffffff ? null : 'must be a whole number from 0 to 4294967295'),
+  dataSeed: (v) => (isInt(v) && v >= 0 && v <= 0xffffffff ? null : 'must be a whole number from 0 to 4294967295'),
   checkpointEvery: intAtLeast(0),
   testFraction: (v) => (isNum(v) && v > 0 && v < 1 ? null : 'must be a number between 0 and 1'),
   labelColumn: (v) => (isInt(v) || (typeof v === 'string' && v.length > 0 && v.length <= 1000) ? null : 'must be a column name or index'),
@@ -102,7 +107,7 @@ const FIELDS: Record<keyof Experiment | '$schema', FieldCheck> = {
   optimizerOptions: (v) => {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'must be an object of numbers';
     for (const [k, x] of Object.entries(v)) {
-      if (!(OPTION_KEYS as readonly string[]).includes(k)) return `has an unknown option "${k}"; known options: ${OPTION_KEYS.join(', ')}`;
+      if (!(OPTION_KEYS as readonly string[]).includes(k)) return `has an unknown option ${quoteText(k)}; known options: ${OPTION_KEYS.join(', ')}`;
       if (!isNum(x)) return `option "${k}" must be a finite number`;
     }
     return null;
@@ -111,13 +116,25 @@ const FIELDS: Record<keyof Experiment | '$schema', FieldCheck> = {
 
 export const EXPERIMENT_FIELDS = Object.keys(FIELDS).filter((k) => k !== '$schema') as (keyof Experiment)[];
 
-/** Parse and check the text of landscape.json. Throws an input error naming `file` and the field. */
+/** A landscape.json holds a few settings; anything far larger is not one. */
+export const MAX_EXPERIMENT_CHARS = 1024 * 1024;
+
+/**
+ * Parse and check the text of landscape.json. Throws an input error naming
+ * `file` and the field. Bound: text over MAX_EXPERIMENT_CHARS is refused
+ * before parsing; otherwise the cost is one JSON.parse plus linear checks of
+ * bounded fields (test/unit/fuzz-experiment.test.ts).
+ */
 export function parseExperiment(text: string, file: string): Experiment {
+  if (text.length > MAX_EXPERIMENT_CHARS) {
+    throw inputError(`is too large for a landscape.json (${text.length} characters, at most ${MAX_EXPERIMENT_CHARS}); it should hold a few settings`, file);
+  }
   let raw: unknown;
   try {
     raw = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (e) {
-    throw inputError(`not valid JSON (${(e as Error).message})`, file);
+    // V8 quotes a bounded snippet of the text, which may hold control characters.
+    throw inputError(`not valid JSON (${escapeControl((e as Error).message).slice(0, 300)})`, file);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw inputError('must hold a JSON object such as {"dataset": "digits", "model": "64-32-32-10", "optimizer": "sgd", "epochs": 30}', file);
@@ -125,7 +142,7 @@ export function parseExperiment(text: string, file: string): Experiment {
   const o = raw as Record<string, unknown>;
   for (const key of Object.keys(o)) {
     if (!Object.prototype.hasOwnProperty.call(FIELDS, key)) {
-      throw inputError(`unknown field "${key.slice(0, 80)}"; known fields: ${EXPERIMENT_FIELDS.join(', ')}`, file);
+      throw inputError(`unknown field ${quoteText(key, 80)}; known fields: ${EXPERIMENT_FIELDS.join(', ')}`, file);
     }
     const why = FIELDS[key as keyof typeof FIELDS](o[key]);
     if (why) throw inputError(`field "${key}" ${why}`, file);
@@ -194,7 +211,7 @@ export function experimentToTrainConfig(exp: Experiment, ctx: TrainConfigContext
     epochs: exp.epochs,
     out: ctx.out,
   };
-  const copy = ['activation', 'bias', 'loss', 'lr', 'momentum', 'l2', 'batch', 'seed', 'testFraction', 'labelColumn', 'task', 'n', 'noise'] as const;
+  const copy = ['activation', 'bias', 'loss', 'lr', 'momentum', 'l2', 'batch', 'seed', 'dataSeed', 'testFraction', 'labelColumn', 'task', 'n', 'noise'] as const;
   for (const k of copy) if (exp[k] !== undefined) (cfg as unknown as Record<string, unknown>)[k] = exp[k];
   if (exp.optimizerOptions) cfg.optimizerOptions = { ...exp.optimizerOptions };
   cfg.checkpointEvery = exp.checkpointEvery ?? ctx.checkpointEvery;
@@ -217,6 +234,8 @@ export function experimentTemplate(): string {
     epochs: DEFAULT_EXPERIMENT.epochs,
     batch: DEFAULT_EXPERIMENT.batch,
     seed: DEFAULT_EXPERIMENT.seed,
+    // Spelled out so a second run with another seed keeps the same data split: barriers compare minima of one loss.
+    dataSeed: 0,
     testFraction: 0.2,
   };
   return JSON.stringify(t, null, 2) + '\n';

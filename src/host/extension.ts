@@ -5,18 +5,22 @@
  */
 import * as vscode from 'vscode';
 import { BackendStatus } from './backendStatus';
+import { BarrierJobs } from './barriers';
 import { CheckpointViewers } from './checkpointViewer';
 import { VIEW_IDS, WEBVIEW_TYPES } from './commandTable';
 import { registerCommands } from './commands';
 import { JobRunner } from './jobs';
 import { createLog } from './log';
 import { MinimumA } from './minimumA';
+import { ReportPanels } from './reportPanel';
 import { ResultPanels } from './results';
+import { barrierMatrixKind, barrierPathKind } from './results/barriers';
 import { trainingRunKind } from './results/trainingRun';
 import { RunStore } from './runStore';
 import type { Services } from './services';
 import { affects, backendSetting, maxStreamRateSetting } from './settings';
 import { SideViewProvider } from './sideView';
+import { StudyController } from './study';
 import { TrainingController } from './training';
 import { WorkspaceRuns } from './workspaceRuns';
 
@@ -35,13 +39,18 @@ export function activate(context: vscode.ExtensionContext): { services: Services
   const runs = new WorkspaceRuns(log);
   const backend = new BackendStatus(jobs, log);
   const training = new TrainingController(jobs, store, runs, backend, log);
-  const side = new SideViewProvider(context.extensionUri, store, runs, backend, training, log, checkOutgoing);
+  const reports = new ReportPanels(log);
+  const study = new StudyController(jobs, store, runs, training, reports, log);
+  const side = new SideViewProvider(context.extensionUri, store, runs, backend, training, study, log, checkOutgoing);
   const minimumA = new MinimumA(context.workspaceState);
   const checkpoints = new CheckpointViewers(context.extensionUri, jobs, minimumA, log, checkOutgoing);
   const results = new ResultPanels(context.extensionUri, log, checkOutgoing);
   results.register(trainingRunKind);
+  results.register(barrierPathKind);
+  results.register(barrierMatrixKind);
+  const barriers = new BarrierJobs(jobs, results, log);
 
-  const s: Services = { context, log, jobs, store, runs, backend, training, side, checkpoints, results, minimumA };
+  const s: Services = { context, log, jobs, store, runs, backend, training, side, checkpoints, results, minimumA, barriers, study, reports };
 
   context.subscriptions.push(
     log,
@@ -49,6 +58,8 @@ export function activate(context: vscode.ExtensionContext): { services: Services
     runs,
     backend,
     training,
+    study,
+    reports,
     side,
     minimumA,
     checkpoints,
@@ -60,6 +71,11 @@ export function activate(context: vscode.ExtensionContext): { services: Services
     }),
     vscode.window.registerWebviewPanelSerializer(WEBVIEW_TYPES.checkpointPanel, checkpoints),
     vscode.window.registerWebviewPanelSerializer(WEBVIEW_TYPES.result, results),
+    vscode.window.registerCustomEditorProvider(WEBVIEW_TYPES.resultEditor, results, {
+      supportsMultipleEditorsPerDocument: true,
+      webviewOptions: { enableFindWidget: true },
+    }),
+    vscode.window.registerWebviewPanelSerializer(WEBVIEW_TYPES.report, reports),
     ...registerCommands(s),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (affects(e, 'backend')) backend.invalidate();

@@ -7,9 +7,8 @@
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import * as vscode from 'vscode';
-import type { TrainEvent } from '../engine/train';
 import type { Log } from './log';
-import type { ErrorKind, JobKind, JobRequest, JobResults, WorkerInit, WorkerToHost } from './workerProtocol';
+import type { ErrorKind, JobEvents, JobKind, JobRequest, JobResults, WorkerInit, WorkerToHost } from './workerProtocol';
 
 export class JobError extends Error {
   constructor(
@@ -25,12 +24,14 @@ export function isCancelled(e: unknown): boolean {
   return e instanceof JobError && e.kind === 'cancelled';
 }
 
-export interface JobOptions {
+export type JobProgress = vscode.Progress<{ message?: string; increment?: number }>;
+
+export interface JobOptions<K extends JobKind = JobKind> {
   /** Title of the progress notification; no notification when `progress` is 'window'. */
   title: string;
   /** 'notification' (default, with Cancel) or 'window' (status bar, for background look-ups). */
   progress?: 'notification' | 'window';
-  onEvent?: (e: TrainEvent, progress: vscode.Progress<{ message?: string; increment?: number }>) => void;
+  onEvent?: (e: JobEvents[K], progress: JobProgress) => void;
 }
 
 export interface JobHandle<K extends JobKind> {
@@ -42,6 +43,8 @@ export interface JobHandle<K extends JobKind> {
 
 /** How long a cancelled training job may take to save its last epoch before the thread is stopped. */
 const GRACEFUL_CANCEL_MS = 15_000;
+/** Jobs that save something when cancelled (a training run's last epoch); others are stopped at once. */
+const GRACEFUL_KINDS: ReadonlySet<JobKind> = new Set<JobKind>(['train', 'study']);
 const MAX_LOG_LINE = 300;
 
 export class JobRunner implements vscode.Disposable {
@@ -60,7 +63,7 @@ export class JobRunner implements vscode.Disposable {
     return [...this.active.values()];
   }
 
-  start<K extends JobKind>(request: Extract<JobRequest, { kind: K }>, opts: JobOptions): JobHandle<K> {
+  start<K extends JobKind>(request: Extract<JobRequest, { kind: K }>, opts: JobOptions<K>): JobHandle<K> {
     const id = `${request.kind}-${++this.counter}`;
     const cancelFlag = new SharedArrayBuffer(4);
     const flag = new Int32Array(cancelFlag);
@@ -72,8 +75,8 @@ export class JobRunner implements vscode.Disposable {
     let settled = false;
     let cancelled = false;
     let killTimer: ReturnType<typeof setTimeout> | undefined;
-    let progressRef: vscode.Progress<{ message?: string; increment?: number }> | undefined;
-    const queued: TrainEvent[] = [];
+    let progressRef: JobProgress | undefined;
+    const queued: JobEvents[K][] = [];
 
     const result = new Promise<JobResults[K]>((resolve, reject) => {
       const finish = (err: JobError | undefined, value?: JobResults[K]) => {
@@ -103,8 +106,9 @@ export class JobRunner implements vscode.Disposable {
       pipeLines(worker.stderr, (l) => this.log.warn(`[${id}] ${l}`));
       worker.on('message', (m: WorkerToHost) => {
         if (m.type === 'event') {
-          if (progressRef) opts.onEvent?.(m.event, progressRef);
-          else queued.push(m.event);
+          const ev = m.event as JobEvents[K];
+          if (progressRef) opts.onEvent?.(ev, progressRef);
+          else queued.push(ev);
         } else if (m.type === 'result') {
           finish(undefined, m.result as JobResults[K]);
         } else if (m.type === 'error') {
@@ -129,8 +133,8 @@ export class JobRunner implements vscode.Disposable {
         Atomics.store(flag, 0, 1);
         worker?.postMessage({ type: 'cancel' });
         this.log.info(`job ${id}: cancel requested`);
-        // Training saves its last finished epoch when cancelled; other jobs have nothing to save.
-        if (request.kind === 'train') killTimer = setTimeout(() => void worker?.terminate(), GRACEFUL_CANCEL_MS);
+        // Training (also inside a study) saves its last finished epoch when cancelled; other jobs have nothing to save.
+        if (GRACEFUL_KINDS.has(request.kind)) killTimer = setTimeout(() => void worker?.terminate(), GRACEFUL_CANCEL_MS);
         else void worker?.terminate();
       },
     };
@@ -176,6 +180,12 @@ function describeRequest(r: JobRequest): string {
       return 'backend';
     case 'train':
       return r.config.out;
+    case 'path':
+      return `${r.a} ↔ ${r.b}, ${r.settings.points} points, ${r.settings.steps} steps`;
+    case 'barriers':
+      return `${r.files.length} minima in ${r.folder}, pairs ${r.selection}`;
+    case 'study':
+      return `${r.preset} preset into ${r.out}`;
   }
 }
 

@@ -1,6 +1,7 @@
 /** The "Landscape" output channel (Landscape: Show Log). */
 import * as vscode from 'vscode';
 import { OUTPUT_CHANNEL } from './commandTable';
+import { notificationText } from './guards';
 
 export type Log = vscode.LogOutputChannel;
 
@@ -17,7 +18,8 @@ export function reportError(log: Log, what: string, e: unknown): void {
   const msg = errorMessage(e);
   log.error(`${what}: ${msg}`);
   if (e instanceof Error && e.stack && !(e as { kind?: string }).kind) log.debug(e.stack);
-  void vscode.window.showErrorMessage(`Landscape: ${what}: ${msg}`, 'Show Log').then((pick) => {
+  // Messages quote file names and file contents: keep them from becoming links in the notification.
+  void vscode.window.showErrorMessage(`Landscape: ${what}: ${notificationText(msg)}`, 'Show Log').then((pick) => {
     if (pick) log.show(true);
   });
 }

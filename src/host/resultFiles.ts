@@ -56,3 +56,14 @@ export function readResultFile(file: string, kind?: ResultKind): ResultFile {
   if (kind && v.value.kind !== kind) throw inputError(`holds a ${v.value.kind} result, not ${kind}`, file);
   return { landscapeResult: RESULT_FILE_VERSION, kind: v.value.kind, saved: typeof o.saved === 'string' ? o.saved : '', data: v.value };
 }
+
+/** When a result file was saved (its `saved` field, as local date and time), or undefined if unreadable. */
+export function resultFileDate(file: string): string | undefined {
+  try {
+    const saved = readResultFile(file).saved;
+    const d = new Date(saved);
+    return Number.isNaN(d.getTime()) ? undefined : d.toLocaleString();
+  } catch {
+    return undefined;
+  }
+}

@@ -63,6 +63,8 @@ export function mergeDeltas(a: RunDelta, b: RunDelta): RunDelta {
 
 export class RunStore {
   private live: LiveRun | undefined;
+  /** Put before every status line of the live run (e.g. "study · sgd-s1 (1/4) · "). */
+  private tag = '';
   private readonly listeners = new Set<(e: StoreEvent) => void>();
 
   onEvent(fn: (e: StoreEvent) => void): () => void {
@@ -84,16 +86,25 @@ export class RunStore {
     return { ...this.live, points: this.live.points.slice(), checkpoints: this.live.checkpoints.slice(), status: { ...this.live.status } };
   }
 
-  begin(runId: string, runDir: string, label: string, epochs: number): void {
+  begin(runId: string, runDir: string, label: string, epochs: number, tag = ''): void {
+    this.tag = tag;
     this.live = {
       runId,
       runDir,
       label,
       points: [],
       checkpoints: [],
-      status: { state: 'starting', text: `starting ${label}…`, epoch: 0, epochs },
+      status: { state: 'starting', text: `${tag}starting ${label}…`, epoch: 0, epochs },
     };
     this.emit({ kind: 'reset' });
+  }
+
+  /** A status line of its own (a study between runs: path search, kernel PCA, report). */
+  setStatus(state: RunState, text: string): void {
+    const live = this.live;
+    if (!live) return;
+    live.status = { state, text, epoch: live.status.epoch, epochs: live.status.epochs };
+    this.delta([], [], live.status);
   }
 
   apply(ev: TrainEvent): void {
@@ -103,7 +114,7 @@ export class RunStore {
       case 'start': {
         live.status = {
           state: 'running',
-          text: `training ${ev.config.dataset} · ${ev.model} · ${ev.config.optimizer} on ${ev.backend.name} · epoch 0/${ev.epochs}`,
+          text: `${this.tag}training ${ev.config.dataset} · ${ev.model} · ${ev.config.optimizer} on ${ev.backend.name} · epoch 0/${ev.epochs}`,
           epoch: 0,
           epochs: ev.epochs,
         };
@@ -114,7 +125,7 @@ export class RunStore {
         const p = toPoint(ev);
         live.status = {
           state: 'running',
-          text: `training · epoch ${ev.epoch}/${live.status.epochs} · train loss ${formatNumber(ev.trainLoss)} · test loss ${formatNumber(ev.testLoss)}`,
+          text: `${this.tag}training · epoch ${ev.epoch}/${live.status.epochs} · train loss ${formatNumber(ev.trainLoss)} · test loss ${formatNumber(ev.testLoss)}`,
           epoch: ev.epoch,
           epochs: live.status.epochs,
         };

@@ -1,13 +1,16 @@
 /** Everything a command handler may use, created once in activate(). */
 import type * as vscode from 'vscode';
 import type { BackendStatus } from './backendStatus';
+import type { BarrierJobs } from './barriers';
 import type { CheckpointViewers } from './checkpointViewer';
 import type { JobRunner } from './jobs';
 import type { Log } from './log';
 import type { MinimumA } from './minimumA';
+import type { ReportPanels } from './reportPanel';
 import type { ResultPanels } from './results';
 import type { RunStore } from './runStore';
 import type { SideViewProvider } from './sideView';
+import type { StudyController } from './study';
 import type { TrainingController } from './training';
 import type { WorkspaceRuns } from './workspaceRuns';
 
@@ -23,6 +26,9 @@ export interface Services {
   checkpoints: CheckpointViewers;
   results: ResultPanels;
   minimumA: MinimumA;
+  barriers: BarrierJobs;
+  study: StudyController;
+  reports: ReportPanels;
 }
 
 /** A command handler: VS Code passes (uri, selectedUris) from the explorer context menu. */

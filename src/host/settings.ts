@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { clampRate } from './coalescer';
 import { BACKEND_SETTING_VALUES, type BackendSetting } from './experiment';
 import { SECTION, SETTING_DEFAULTS, SETTING_KEYS } from './commandTable';
+import type { PathJobSettings } from './workerProtocol';
 
 export { SECTION, SETTING_DEFAULTS, SETTING_KEYS };
 
@@ -23,6 +24,20 @@ export function checkpointEverySetting(): number {
 
 export function maxStreamRateSetting(): number {
   return clampRate(cfg().get<number>(SETTING_KEYS.maxStreamRate, SETTING_DEFAULTS.maxStreamRate), SETTING_DEFAULTS.maxStreamRate);
+}
+
+function intSetting(key: 'pathSteps' | 'pathPoints' | 'pathPlaneGrid', min: number, max: number): number {
+  const v = cfg().get<number>(SETTING_KEYS[key], SETTING_DEFAULTS[key]);
+  return Number.isInteger(v) && v >= min && v <= max ? v : SETTING_DEFAULTS[key];
+}
+
+/** landscape.path.*: the path finder's size for barriers (a bad value falls back to the default). */
+export function pathSettings(): PathJobSettings {
+  return {
+    steps: intSetting('pathSteps', 0, 100_000),
+    points: intSetting('pathPoints', 3, 1000),
+    planeGrid: intSetting('pathPlaneGrid', 0, 200),
+  };
 }
 
 /** Absolute runs folder: relative settings resolve against the workspace folder. */

@@ -14,6 +14,7 @@ import { formFromExperiment, DEFAULT_EXPERIMENT, EXPERIMENT_FILE } from './exper
 import type { Log } from './log';
 import { mergeDeltas, type RunDelta, type RunStore } from './runStore';
 import { maxStreamRateSetting } from './settings';
+import type { StudyController } from './study';
 import type { TrainingController } from './training';
 import { loadExperiment } from './training';
 import { WebviewChannel, saveExportedImage, setWebviewHtml, webviewOptions } from './webview';
@@ -35,6 +36,7 @@ export class SideViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     private readonly runs: WorkspaceRuns,
     private readonly backend: BackendStatus,
     private readonly training: TrainingController,
+    private readonly study: StudyController,
     private readonly log: Log,
     private readonly checkOutgoing: boolean,
   ) {
@@ -136,7 +138,7 @@ export class SideViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       form,
       datasets: this.backend.datasets,
       optimizers: this.backend.optimizers,
-      training: this.training.running,
+      training: this.training.running || this.study.running,
       experimentFile,
     });
   }
@@ -151,7 +153,7 @@ export class SideViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         await this.training.start(m.form);
         return;
       case 'stop':
-        if (!this.training.stop()) void vscode.window.showInformationMessage('Landscape: no training run to stop.');
+        if (!this.training.stop() && !this.study.stop()) void vscode.window.showInformationMessage('Landscape: no training run to stop.');
         return;
       case 'inspect': {
         const file = checkWorkspaceFile(m.path);

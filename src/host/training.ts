@@ -74,6 +74,11 @@ export class TrainingController implements vscode.Disposable {
       if (pick) this.stop();
       return;
     }
+    if (this.store.isActive) {
+      // The optimizer study streams its runs through the same store (and side view charts).
+      void vscode.window.showWarningMessage('Landscape: the optimizer study is running; stop it (Landscape: Stop) or let it finish before training.');
+      return;
+    }
     const folder = primaryFolder();
     if (!folder) {
       void vscode.window.showErrorMessage('Landscape: open a folder first; runs are written into the workspace.');

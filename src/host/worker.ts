@@ -1,6 +1,6 @@
 /**
  * Entry of dist/worker.js: one worker thread per job (train, inspect,
- * evaluate, probe). All tfjs work happens here so the extension host never
+ * evaluate, probe, path, barriers, study). All tfjs work happens here so the extension host never
  * blocks; a job that crashes or leaks takes only its own thread down.
  */
 import * as fs from 'fs';
@@ -14,9 +14,19 @@ import { readSafetensors } from '../engine/checkpoint';
 import { DATASET_NAMES } from '../engine/data';
 import { OPTIMIZER_NAMES } from '../engine/optim/types';
 import { paramLayout, specToString, paramCount, type ModelSpec } from '../engine/model/spec';
+import { runStudy, summaryLines } from '../engine/study';
 import type { CheckpointInfo, EvalResult, Histogram, ModelSpecInfo } from '../protocol';
 import { histogram, tensorStat } from './tensorStats';
-import { HISTOGRAM_BINS, type ErrorKind, type JobRequest, type ProbeResult, type WorkerInit, type WorkerToHost } from './workerProtocol';
+import { runBarriersJob, runPathJob, type JobContext } from './workerBarriers';
+import {
+  HISTOGRAM_BINS,
+  type ErrorKind,
+  type JobRequest,
+  type ProbeResult,
+  type StudyJobResult,
+  type WorkerInit,
+  type WorkerToHost,
+} from './workerProtocol';
 
 const port = parentPort;
 if (!port) throw new Error('dist/worker.js must run as a worker thread');
@@ -113,7 +123,29 @@ async function probe(): Promise<ProbeResult> {
   };
 }
 
+async function study(req: Extract<JobRequest, { kind: 'study' }>): Promise<StudyJobResult> {
+  const it = runStudy({ out: req.out, preset: req.preset, backend: init.backend, signal: controller.signal });
+  let files: { studyJson: string; reportHtml: string } | undefined;
+  for (;;) {
+    const r = await it.next();
+    if (r.done) {
+      if (!files) throw new Error('the study finished without writing its report');
+      return {
+        ...files,
+        summary: summaryLines(r.value),
+        verdicts: r.value.verdicts.map((v) => ({ claim: v.claim, reproduced: v.reproduced })),
+      };
+    }
+    const ev = r.value;
+    // The full result is on disk (study.json); the host only needs where.
+    if (ev.type === 'done') files = { studyJson: ev.studyJson, reportHtml: ev.reportHtml };
+    else post({ type: 'event', event: ev });
+    await nextTurn();
+  }
+}
+
 async function run(req: JobRequest): Promise<void> {
+  const ctx: JobContext = { backend: init.backend, signal: controller.signal, emit: (event) => post({ type: 'event', event }) };
   switch (req.kind) {
     case 'train': {
       const it = train(req.config, { signal: controller.signal });
@@ -136,6 +168,15 @@ async function run(req: JobRequest): Promise<void> {
       return;
     case 'probe':
       post({ type: 'result', result: await probe() });
+      return;
+    case 'path':
+      post({ type: 'result', result: await runPathJob(req, ctx) });
+      return;
+    case 'barriers':
+      post({ type: 'result', result: await runBarriersJob(req, ctx) });
+      return;
+    case 'study':
+      post({ type: 'result', result: await study(req) });
       return;
   }
 }

@@ -4,7 +4,8 @@
  * importing this file never loads tfjs.
  */
 import type { TrainConfig, TrainEvent, RunJson } from '../engine/train';
-import type { BackendLabel, CheckpointInfo, EvalResult } from '../protocol';
+import type { StudyEvent, StudyPreset } from '../engine/study/study';
+import type { BackendLabel, CheckpointInfo, EvalResult, HeightNumbers } from '../protocol';
 
 export interface ProbeResult {
   backend: BackendLabel;
@@ -12,19 +13,85 @@ export interface ProbeResult {
   optimizers: string[];
 }
 
+/** Path-finder settings of a barrier job (the landscape.path.* settings). */
+export interface PathJobSettings {
+  /** M, path points (endpoints included). */
+  points: number;
+  /** Adam steps. */
+  steps: number;
+  /** Side of the loss grid drawn under the path in its plane; 0 for none. */
+  planeGrid: number;
+}
+
 export type JobRequest =
   | { kind: 'train'; config: TrainConfig }
   | { kind: 'inspect'; file: string }
   | { kind: 'evaluate'; file: string }
-  | { kind: 'probe' };
+  | { kind: 'probe' }
+  /** The path between two minima, saved as `out` (a .path.json). */
+  | { kind: 'path'; a: string; b: string; out: string; settings: PathJobSettings }
+  /** Every pair (or "random:N") of `files`, saved as `out` (barriers.json in `folder`). */
+  | { kind: 'barriers'; files: string[]; folder: string; out: string; selection: string; settings: PathJobSettings }
+  /** The optimizer study (landscape study) into `out`. */
+  | { kind: 'study'; out: string; preset: StudyPreset };
 
 export type JobKind = JobRequest['kind'];
+
+/** Progress of the path and barriers jobs; `index` numbers the pair (0 for a single path). */
+export type PathJobEvent =
+  | { type: 'setup'; backend: string; dataset: string; minima: number; pairs: number; steps: number }
+  | { type: 'pair-start'; index: number; total: number; a: string; b: string }
+  | { type: 'iteration'; index: number; iteration: number; height: number; bestHeight: number }
+  | { type: 'pair-done'; index: number; total: number; optimized: HeightNumbers; straight: HeightNumbers }
+  | { type: 'surface'; points: number };
+
+/** The study's events as the worker forwards them: the final result stays on disk (study.json). */
+export type StudyJobEvent = Exclude<StudyEvent, { type: 'done' }>;
+
+export interface PathJobResult {
+  file: string;
+  optimized: HeightNumbers;
+  straight: HeightNumbers;
+  iterations: number;
+  seconds: number;
+}
+
+export interface BarriersJobResult {
+  file: string;
+  minima: number;
+  pairs: number;
+  /** The highest and lowest barrier above the mean endpoint loss over the computed pairs. */
+  maxBarrier: number | null;
+  minBarrier: number | null;
+  seconds: number;
+}
+
+export interface StudyJobResult {
+  studyJson: string;
+  reportHtml: string;
+  summary: string[];
+  verdicts: { claim: string; reproduced: boolean }[];
+}
 
 export interface JobResults {
   train: RunJson;
   inspect: CheckpointInfo;
   evaluate: EvalResult;
   probe: ProbeResult;
+  path: PathJobResult;
+  barriers: BarriersJobResult;
+  study: StudyJobResult;
+}
+
+/** What each job streams while it runs. */
+export interface JobEvents {
+  train: TrainEvent;
+  inspect: never;
+  evaluate: never;
+  probe: never;
+  path: PathJobEvent;
+  barriers: PathJobEvent;
+  study: StudyJobEvent;
 }
 
 /** Passed as `workerData`. */
@@ -46,7 +113,7 @@ export type HostToWorker = { type: 'cancel' };
 export type ErrorKind = 'input' | 'compute' | 'cancelled' | 'internal';
 
 export type WorkerToHost =
-  | { type: 'event'; event: TrainEvent }
+  | { type: 'event'; event: JobEvents[JobKind] }
   | { type: 'result'; result: JobResults[JobKind] }
   | { type: 'error'; kind: ErrorKind; message: string; stack?: string };
 

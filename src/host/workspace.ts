@@ -1,7 +1,6 @@
 /** Workspace folders, trust, and checks on paths that arrive from webviews. */
-import * as fs from 'fs';
-import * as path from 'path';
 import * as vscode from 'vscode';
+import { containedFile, isCheckpointFileName } from './guards';
 
 /** The folder Landscape works in: the one holding the active file, else the first. */
 export function primaryFolder(): vscode.WorkspaceFolder | undefined {
@@ -15,9 +14,11 @@ export function primaryFolder(): vscode.WorkspaceFolder | undefined {
   return folders[0];
 }
 
-export function isInside(dir: string, file: string): boolean {
-  const rel = path.relative(dir, file);
-  return rel.length > 0 && !rel.startsWith('..') && !path.isAbsolute(rel);
+export { isInside } from './guards';
+
+/** The file-scheme workspace folders, as paths. */
+export function workspaceRoots(): string[] {
+  return (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
 }
 
 /**
@@ -26,30 +27,12 @@ export function isInside(dir: string, file: string): boolean {
  * a web page; it must not be able to point the host at arbitrary files.
  */
 export function checkWorkspaceFile(p: string): string | undefined {
-  if (!path.isAbsolute(p) || p.includes('\0')) return undefined;
-  let real: string;
-  try {
-    real = fs.realpathSync(p);
-    if (!fs.statSync(real).isFile()) return undefined;
-  } catch {
-    return undefined;
-  }
-  for (const f of vscode.workspace.workspaceFolders ?? []) {
-    if (f.uri.scheme !== 'file') continue;
-    let root = f.uri.fsPath;
-    try {
-      root = fs.realpathSync(root);
-    } catch {
-      // keep the unresolved root
-    }
-    if (isInside(root, real)) return p;
-  }
-  return undefined;
+  const c = containedFile(p, workspaceRoots());
+  return c.ok ? c.value : undefined;
 }
 
 export function isCheckpointPath(p: string): boolean {
-  const base = path.basename(p).toLowerCase();
-  return base.endsWith('.safetensors') || base === 'model.json';
+  return isCheckpointFileName(p);
 }
 
 /**

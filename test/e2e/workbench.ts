@@ -100,6 +100,15 @@ export async function runCommand(page: Page, title: string, timeoutMs = 30_000):
   await quickInput(page).waitFor({ state: 'hidden', timeout: timeoutMs }).catch(() => undefined);
 }
 
+/** Picks the entry `label` of the quick pick a command opened (type it, check it is highlighted, Enter). */
+export async function pickQuickItem(page: Page, label: string, timeoutMs = 20_000): Promise<void> {
+  await quickInputBox(page).waitFor({ state: 'visible', timeout: timeoutMs });
+  await quickInputBox(page).fill(label);
+  await waitFor(`the quick pick to offer "${label}"`, async () => ((await focusedQuickPickLabel(page)) === label ? true : undefined), timeoutMs, 200);
+  await page.keyboard.press('Enter');
+  await quickInput(page).waitFor({ state: 'hidden', timeout: timeoutMs }).catch(() => undefined);
+}
+
 /** Opens a workspace file through quick open (Ctrl+P, type its path, Enter). */
 export async function quickOpen(page: Page, relPath: string, timeoutMs = 20_000): Promise<void> {
   await closeQuickInput(page);
@@ -131,16 +140,23 @@ export async function revealInExplorer(page: Page, relPath: string, timeoutMs = 
   await tree.waitFor({ state: 'visible', timeout: timeoutMs });
   const parts = relPath.split('/');
   let row: Locator | undefined;
+  let parentIndex = -1;
   for (let i = 0; i < parts.length; i++) {
     // aria-level is 1 for the workspace's top-level entries; the level keeps a "checkpoints" folder
-    // of one run apart from a file of the same name elsewhere.
-    row = tree.locator(`.monaco-list-row[aria-level="${i + 1}"][aria-label="${parts[i]}"]`).first();
+    // of one run apart from a file of the same name elsewhere, and the list index (data-index) of
+    // the parent keeps two runs' final.safetensors apart: the child is the first row below its
+    // parent at the next level, before the parent's next sibling.
+    const index = await childRowIndex(tree, parentIndex, i + 1, parts[i], timeoutMs);
+    row = index !== undefined
+      ? tree.locator(`.monaco-list-row[data-index="${index}"]`).first()
+      : tree.locator(`.monaco-list-row[aria-level="${i + 1}"][aria-label="${parts[i]}"]`).first();
     await row.waitFor({ state: 'visible', timeout: timeoutMs }).catch(async () => {
       // Long trees are virtualised: bring the row into the DOM by scrolling.
       await tree.hover();
       for (let k = 0; k < 20 && !(await row!.isVisible()); k++) await page.mouse.wheel(0, 300);
       await row!.waitFor({ state: 'visible', timeout: 2000 });
     });
+    parentIndex = Number((await row.getAttribute('data-index')) ?? -1);
     if (i < parts.length - 1 && (await row.getAttribute('aria-expanded')) === 'false') {
       await row.click();
       await waitFor(`explorer folder ${parts.slice(0, i + 1).join('/')} to expand`, async () =>
@@ -149,6 +165,27 @@ export async function revealInExplorer(page: Page, relPath: string, timeoutMs = 
   }
   await row!.scrollIntoViewIfNeeded();
   return row!;
+}
+
+/** The list index of `label` at `level` under the row with index `parentIndex` (-1: the top), if it is drawn. */
+async function childRowIndex(tree: Locator, parentIndex: number, level: number, label: string, timeoutMs: number): Promise<number | undefined> {
+  return waitFor(
+    `explorer row ${label} at level ${level}`,
+    async () => {
+      const rows = await tree.locator('.monaco-list-row').evaluateAll((els: any[]) =>
+        els.map((e) => ({ index: Number(e.getAttribute('data-index')), level: Number(e.getAttribute('aria-level')), label: String(e.getAttribute('aria-label') ?? '') })),
+      );
+      rows.sort((x, y) => x.index - y.index);
+      for (const r of rows) {
+        if (r.index <= parentIndex) continue;
+        if (r.level < level) return undefined; // past the parent's subtree
+        if (r.level === level && r.label === label) return r.index;
+      }
+      return undefined;
+    },
+    Math.min(timeoutMs, 5000),
+    150,
+  ).catch(() => undefined);
 }
 
 /** A context menu entry (VS Code draws its own menus, in a shadow root Playwright pierces). */

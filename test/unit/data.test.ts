@@ -555,8 +555,8 @@ describe('CSV loader', () => {
     // [case, file contents (or a setup returning a path), options, expected message]
     type Case = { name: string; run: () => unknown; re: RegExp };
     const cases: Case[] = [
-      { name: 'empty', run: () => loadCsv(writeCsv('empty.csv', '')), re: /empty\.csv: empty file$/ },
-      { name: 'blank', run: () => loadCsv(writeCsv('blank.csv', '\n  \n\n')), re: /blank\.csv: empty file$/ },
+      { name: 'empty', run: () => loadCsv(writeCsv('empty.csv', '')), re: /empty\.csv: empty file; pass a CSV file/ },
+      { name: 'blank', run: () => loadCsv(writeCsv('blank.csv', '\n  \n\n')), re: /blank\.csv: empty file; pass a CSV file/ },
       { name: 'header only', run: () => loadCsv(writeCsv('head.csv', 'a,b,label\n')), re: /head\.csv: no data rows \(only the header line 1\)/ },
       {
         name: 'ragged',
@@ -649,7 +649,7 @@ describe('CSV loader', () => {
         run: () => loadCsv(writeCsv('quote.csv', 'a,b,y\n1,"2,0\n')),
         re: /quote\.csv: line 2: unterminated quoted field/,
       },
-      { name: 'not found', run: () => loadCsv(path.join(tmp, 'missing-file.csv')), re: /missing-file\.csv: file not found$/ },
+      { name: 'not found', run: () => loadCsv(path.join(tmp, 'missing-file.csv')), re: /missing-file\.csv: file not found; check the path of the CSV file$/ },
       {
         name: 'directory',
         run: () => {
@@ -657,7 +657,7 @@ describe('CSV loader', () => {
           fs.mkdirSync(d, { recursive: true });
           return loadCsv(d);
         },
-        re: /adir\.csv: is a directory, not a CSV file$/,
+        re: /adir\.csv: is a directory, not a CSV file; pass the path of a \.csv file$/,
       },
       {
         name: 'too large',
@@ -687,7 +687,7 @@ describe('CSV loader', () => {
         () => loadDataset('mnist'),
         /^unknown dataset "mnist": use one of digits, spirals, moons, circles, blobs, xor, teacher, or the path of a \.csv file$/,
       );
-      await inputFaultAsync(() => loadDataset(path.join(tmp, 'nope.csv')), /nope\.csv: file not found$/);
+      await inputFaultAsync(() => loadDataset(path.join(tmp, 'nope.csv')), /nope\.csv: file not found; check the path of the CSV file$/);
       await inputFaultAsync(() => loadDataset('moons', { testFraction: 1.5 }), /test fraction must be/);
       await inputFaultAsync(() => loadDataset('digits', { n: 1 }), /n must be a whole number >= 2/);
     });

@@ -50,6 +50,14 @@ describe('landscape.json', () => {
     assert.doesNotThrow(() => resolveTrainConfig(cfg));
   });
 
+  it('passes dataSeed through, so runs with other seeds can share one data split (and one loss surface)', () => {
+    const cfg = experimentToTrainConfig(parseExperiment('{"seed": 2, "dataSeed": 1}', FILE), { root: '/w', out: '/w/runs/x' });
+    assert.equal(cfg.seed, 2);
+    assert.equal(cfg.dataSeed, 1);
+    assert.equal(resolveTrainConfig(cfg).dataSeed, 1);
+    assert.match(parseError('{"dataSeed": -3}').message, /"dataSeed"/);
+  });
+
   it('fills left-out fields with the New Experiment defaults', () => {
     const exp = parseExperiment('{"epochs": 5}', FILE);
     assert.deepEqual(exp, { ...DEFAULT_EXPERIMENT, epochs: 5 });

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
+  BUILTIN_CONTEXT_KEYS,
   CATEGORY,
   CHECKPOINT_FILE_WHEN,
   COMMANDS,
@@ -52,6 +53,11 @@ describe('extension manifest', () => {
     }
     const palette = contributed.map((x) => `${x.category}: ${x.title}`).sort();
     assert.deepEqual(palette, [
+      'Landscape: Barriers Between Checkpoints',
+      'Landscape: Compare Optimizers',
+      'Landscape: Compute Barrier Between Selected',
+      'Landscape: Compute Barrier to Minimum A',
+      'Landscape: Find Path Between Minima',
       'Landscape: Inspect Checkpoint',
       'Landscape: New Experiment',
       'Landscape: Open Panel',
@@ -71,17 +77,23 @@ describe('extension manifest', () => {
     }
   });
 
-  it('offers the checkpoint actions in the explorer context menu, and only those', () => {
+  it('offers the checkpoint actions in the explorer context menu, and only those, with their when clauses', () => {
     const items = (c.menus['explorer/context'] as MenuItem[]).filter((m) => m.command.startsWith('landscape.'));
     assert.deepEqual(items.map((m) => m.command).sort(), COMMAND_LIST.filter((x) => x.explorerContext).map((x) => x.id).sort());
     for (const m of items) {
-      assert.equal(m.when, CHECKPOINT_FILE_WHEN, m.command);
+      const info = COMMAND_LIST.find((x) => x.id === m.command)!;
+      assert.equal(m.when, info.explorerWhen ?? CHECKPOINT_FILE_WHEN, m.command);
       assert.match(m.group ?? '', /^landscape@\d+$/);
     }
+    const when = (id: string) => items.find((m) => m.command === id)!.when!;
+    // The barrier to A only once A is set; between selected only with several files selected.
+    assert.match(when(COMMANDS.barrierToMinimumA.id), /^landscape\.minimumASet && \(/);
+    assert.match(when(COMMANDS.barrierBetweenSelected.id), /listMultiSelection && !explorerResourceIsFolder && \(/);
+    assert.match(when(COMMANDS.barriersBetween.id), /explorerResourceIsFolder/);
   });
 
   it('uses only known context keys and commands in when clauses and menus', () => {
-    const known = new Set([...Object.values(CONTEXT_KEYS), 'view', 'resourceExtname', 'resourceFilename']);
+    const known = new Set<string>([...Object.values(CONTEXT_KEYS), ...BUILTIN_CONTEXT_KEYS, 'false']);
     for (const [menu, items] of Object.entries(c.menus as Record<string, MenuItem[]>)) {
       for (const m of items) {
         assert.ok(COMMAND_LIST.some((x) => x.id === m.command), `${menu}: ${m.command}`);
@@ -89,6 +101,9 @@ describe('extension manifest', () => {
           const key = term.replace(/[()!\s]/g, ' ').trim().split(/\s*(?:==|!=)\s*|\s+/)[0];
           if (key) assert.ok(known.has(key), `${menu}: unknown context key "${key}" in "${m.when}"`);
         }
+        // Parentheses must balance, or VS Code ignores the whole clause.
+        const w = m.when ?? '';
+        assert.equal((w.match(/\(/g) ?? []).length, (w.match(/\)/g) ?? []).length, `${menu}: ${w}`);
       }
     }
   });
@@ -97,11 +112,15 @@ describe('extension manifest', () => {
     assert.ok(c.viewsContainers.activitybar.some((v: { id: string; title: string }) => v.id === VIEW_IDS.container && v.title === 'Landscape'));
     const views = c.views[VIEW_IDS.container] as { id: string; type: string }[];
     assert.deepEqual(views.map((v) => [v.id, v.type]), [[VIEW_IDS.side, 'webview']]);
-    const ed = (c.customEditors as { viewType: string; selector: { filenamePattern: string }[]; priority: string }[])[0];
-    assert.equal(ed.viewType, WEBVIEW_TYPES.checkpointEditor);
+    const editors = c.customEditors as { viewType: string; selector: { filenamePattern: string }[]; priority: string }[];
+    const ed = editors.find((e) => e.viewType === WEBVIEW_TYPES.checkpointEditor)!;
     assert.deepEqual(ed.selector, [{ filenamePattern: '*.safetensors' }]);
     assert.equal(ed.priority, 'default');
-    for (const t of [WEBVIEW_TYPES.result, WEBVIEW_TYPES.checkpointPanel]) assert.ok(manifest.activationEvents.includes(`onWebviewPanel:${t}`), t);
+    const res = editors.find((e) => e.viewType === WEBVIEW_TYPES.resultEditor)!;
+    assert.deepEqual(res.selector, [{ filenamePattern: '*.path.json' }, { filenamePattern: 'barriers.json' }]);
+    assert.equal(res.priority, 'default');
+    assert.equal(editors.length, 2);
+    for (const t of [WEBVIEW_TYPES.result, WEBVIEW_TYPES.checkpointPanel, WEBVIEW_TYPES.report]) assert.ok(manifest.activationEvents.includes(`onWebviewPanel:${t}`), t);
   });
 
   it('declares the settings the code reads, with the same defaults', () => {
@@ -136,7 +155,7 @@ describe('extension manifest', () => {
         if (kind === 'onView') assert.equal(id, VIEW_IDS.side);
       }
     }
-    assert.deepEqual(steps.map((s) => s.id), ['newExperiment', 'openPanel', 'train', 'inspect', 'firstBarrier']);
+    assert.deepEqual(steps.map((s) => s.id), ['newExperiment', 'openPanel', 'train', 'inspect', 'firstBarrier', 'compareOptimizers']);
   });
 
   it('has the scripts to package the extension and type-check the webview', () => {

@@ -177,6 +177,27 @@ describe('RunStore', () => {
     assert.ok(validateHostMessage({ type: 'sideSnapshot', live: snap, runs: { runs: [], others: [], truncated: false }, backend: { text: 'x', detail: '' }, form: { dataset: 'digits', model: '64-10', optimizer: 'sgd', epochs: 1 }, datasets: [], optimizers: [], training: false, experimentFile: null }).ok);
   });
 
+  it('tags the status lines of a study run and carries status-only updates', () => {
+    const store = new RunStore();
+    const deltas: RunDelta[] = [];
+    store.onEvent((e) => e.kind === 'delta' && deltas.push(e.delta));
+    store.begin('study:quick:sgd-s1', '/w/runs/study-quick/runs/sgd-s1', 'study · sgd-s1', 0, 'study · sgd-s1 (1/4) · ');
+    store.apply(epochEvent(0));
+    assert.match(store.current!.status.text, /^study · sgd-s1 \(1\/4\) · training · epoch 0/);
+    store.setStatus('running', 'study · barriers · pair 1/2');
+    const last = deltas[deltas.length - 1];
+    assert.deepEqual(last.points, []);
+    assert.equal(last.status?.text, 'study · barriers · pair 1/2');
+    assert.equal(store.current!.points.length, 1, 'the charts keep the last run');
+    assert.equal(store.isActive, true, 'a running study keeps Train away from the store');
+    store.setStatus('completed', 'study done');
+    assert.equal(store.isActive, false);
+    for (const d of deltas) assert.ok(validateHostMessage({ type: 'runDelta', ...d }).ok);
+    // A plain run after the study has no tag.
+    store.begin('r', '/r', 'x', 3);
+    assert.match(store.current!.status.text, /^starting x/);
+  });
+
   it('toPoint keeps only the protocol fields and leaves out missing accuracies', () => {
     const p = toPoint({ ...epochEvent(1), accuracy: undefined, testAccuracy: undefined });
     assert.deepEqual(Object.keys(p).sort(), ['epoch', 'gradNorm', 'lr', 'step', 'testLoss', 'time', 'trainLoss']);

@@ -27,8 +27,9 @@ function runJob<K extends JobKind>(request: Extract<JobRequest, { kind: K }>, op
     const cancel = () => Atomics.store(new Int32Array(cancelFlag), 0, 1);
     w.on('message', (m: WorkerToHost) => {
       if (m.type === 'event') {
-        events.push(m.event);
-        opts.onEvent?.(m.event, cancel);
+        const ev = m.event as TrainEvent;
+        events.push(ev);
+        opts.onEvent?.(ev, cancel);
         return;
       }
       void w.terminate();

@@ -16,6 +16,7 @@ import {
   type WebviewMessage,
   type EpochPoint,
   type CheckpointInfo,
+  type ResultData,
 } from '../../src/protocol';
 
 const point: EpochPoint = { epoch: 0, step: 0, trainLoss: 2.3, testLoss: 2.31, accuracy: 0.1, testAccuracy: 0.09, gradNorm: 1.5, lr: 0.1, time: 0.2 };
@@ -37,6 +38,46 @@ const info: CheckpointInfo = {
   spec: { text: '64-32-32-10 relu no-bias cross-entropy', layers: [64, 32, 32, 10], activation: 'relu', bias: false, loss: 'cross-entropy', paramCount: 3424 },
   tensors: [{ name: 'layers.0.weight', shape: [64, 32], dtype: 'F32', size: 2048, mean: 0.01, std: 0.2, min: -0.5, max: 0.5, norm: 9 }],
   histograms: [{ name: 'layers.0.weight', min: -0.5, max: 0.5, counts: [1, 2, 3] }],
+};
+
+const hn = { height: 1.2, tAtMax: 0.5, barrierFromA: 1.1, barrierFromB: 1.0, barrierFromMean: 1.05 };
+const barrierPath: Extract<ResultData, { kind: 'barrierPath' }> = {
+  kind: 'barrierPath',
+  a: { path: '/w/runs/r1/final.safetensors', label: 'r1/final', loss: 0.1 },
+  b: { path: '/w/runs/r2/final.safetensors', label: 'r2/final', loss: null },
+  method: 'fourier',
+  objective: 'minimax',
+  straight: { ...hn, height: 2 },
+  optimized: hn,
+  profile: { t: [0, 0.5, 1], straight: [0.1, 2, 0.2], optimized: [0.1, 1.2, 0.2] },
+  history: { height: [2, 1.3], best: [2, 1.3] },
+  plane: { x: [0, 1, 2], y: [0, 0.4, 0], distanceAB: 2, maxDeviation: 0.4, tAtMaxDeviation: 0.5, maxResidual: 0.01, surface: { x: [0, 2], y: [-1, 1], z: [[0.1, null], [1, 2]] } },
+  iterations: 1,
+  bestIteration: 1,
+  dataset: 'digits',
+  backend: 'wasm',
+  seconds: 3.2,
+  settings: [['steps', '100']],
+};
+const barrierMatrix: Extract<ResultData, { kind: 'barrierMatrix' }> = {
+  kind: 'barrierMatrix',
+  folder: '/w/runs',
+  minima: [
+    { path: '/w/runs/r1/final.safetensors', label: 'r1/final', loss: 0.1 },
+    { path: '/w/runs/r2/final.safetensors', label: 'r2/final', loss: 0.2 },
+    { path: '/w/runs/r3/final.safetensors', label: 'r3/final', loss: 0.3 },
+  ],
+  heights: [[0.1, 1, null], [1, 0.2, 2], [null, 2, 0.3]],
+  barriers: [[0, 0.85, null], [0.85, 0, 1.75], [null, 1.75, 0]],
+  straightHeights: [[0.1, 3, null], [3, 0.2, 4], [null, 4, 0.3]],
+  pairs: [{ i: 0, j: 1, optimized: hn, straight: hn, iterations: 5, profile: { t: [0, 1], straight: [0.1, 0.2], optimized: [0.1, 0.2] } }],
+  mst: [{ i: 0, j: 1, height: 1 }, { i: 1, j: 2, height: 2 }],
+  tree: [{ height: 1, children: [0, 1] }, { height: 2, children: [3, 2] }],
+  selection: 'random:2',
+  dataset: 'digits',
+  backend: 'cpu',
+  seconds: 9,
+  settings: [],
 };
 
 /** One valid example of every host message type (the test below checks that none is missing). */
@@ -73,6 +114,17 @@ const HOST_EXAMPLES: HostMessage[] = [
     data: { kind: 'trainingRun', runDir: '/w/runs/r', status: 'completed', summary: [['status', 'completed']], points: [point], checkpoints: [ckpt] },
   },
   { type: 'resultError', file: '/w/runs/r/run.json', message: 'cannot read run.json' },
+  { type: 'result', file: '/w/runs/r1/final__r2-final.path.json', title: 'Barrier r1/final ↔ r2/final', data: barrierPath },
+  { type: 'result', file: '/w/runs/barriers.json', title: 'Barriers in runs', data: barrierMatrix },
+  {
+    type: 'resultProgress',
+    file: '/w/runs/r1/final__r2-final.path.json',
+    kind: 'barrierPath',
+    title: 'Barrier r1/final ↔ r2/final',
+    status: 'iteration 3/100 · path height 1.2',
+    series: { id: '0:a:b', from: 3, steps: 100, heights: [1.2], best: [1.2], straight: 2 },
+  },
+  { type: 'resultProgress', file: '/w/runs/barriers.json', kind: 'barrierMatrix', title: 'Barriers', status: 'starting…', series: null },
 ];
 
 const WEBVIEW_EXAMPLES: WebviewMessage[] = [
@@ -180,7 +232,43 @@ describe('protocol', () => {
 
   it('knows every result kind', () => {
     assert.deepEqual(RESULT_KINDS, Object.keys(ResultDataSchema.variants));
-    assert.ok(RESULT_KINDS.includes('trainingRun'));
+    assert.deepEqual([...RESULT_KINDS].sort(), ['barrierMatrix', 'barrierPath', 'trainingRun']);
+  });
+
+  it('refuses barrier results of the wrong shape, naming the field', () => {
+    const bad = (data: unknown, re: RegExp) => {
+      const v = validateHostMessage({ type: 'result', file: '/w/x.path.json', title: 't', data });
+      assert.equal(v.ok, false, `accepted ${re}`);
+      assert.match(v.ok ? '' : v.error, re);
+    };
+    bad({ ...barrierPath, plane: { ...barrierPath.plane, x: [0, Infinity] } }, /plane\.x\[1\]/);
+    bad({ ...barrierPath, plane: { ...barrierPath.plane, surface: { x: [0], y: [0], z: [['a']] } } }, /surface\.z\[0\]\[0\]/);
+    bad({ ...barrierPath, method: 'gradient-descent' }, /method/);
+    bad({ ...barrierPath, objective: 'max' }, /objective/);
+    bad({ ...barrierPath, optimized: (({ tAtMax: _t, ...rest }) => rest)(hn) }, /optimized\.tAtMax: missing/);
+    bad({ ...barrierPath, a: { ...barrierPath.a, extra: 1 } }, /unexpected field "extra"/);
+    bad({ ...barrierPath, iterations: -1 }, /iterations/);
+    bad({ ...barrierPath, kind: 'barrierMatrix' }, /unexpected field "a"/);
+    bad({ ...barrierMatrix, heights: [[0.1, 'x']] }, /heights\[0\]\[1\]/);
+    bad({ ...barrierMatrix, tree: [{ height: 1, children: [-1] }] }, /tree\[0\]\.children\[0\]/);
+    bad({ ...barrierMatrix, pairs: [{ ...barrierMatrix.pairs[0], i: 0.5 }] }, /pairs\[0\]\.i/);
+    bad({ ...barrierMatrix, minima: new Array(501).fill(barrierMatrix.minima[0]) }, /minima: more than 500/);
+    bad({ ...barrierMatrix, heights: [new Array(501).fill(null)] }, /heights\[0\]: more than 500/);
+  });
+
+  it('refuses progress messages of the wrong shape', () => {
+    const ok = HOST_EXAMPLES.find((m) => m.type === 'resultProgress' && m.series !== null) as Extract<HostMessage, { type: 'resultProgress' }>;
+    const series = ok.series!;
+    for (const [why, m] of [
+      ['unknown kind', { ...ok, kind: 'surface' }],
+      ['string height', { ...ok, series: { ...series, heights: ['1.2'] } }],
+      ['NaN best', { ...ok, series: { ...series, best: [NaN] } }],
+      ['negative from', { ...ok, series: { ...series, from: -1 } }],
+      ['series missing', (({ series: _s, ...rest }) => rest)(ok)],
+      ['extra series field', { ...ok, series: { ...series, plane: [] } }],
+    ] as [string, unknown][]) {
+      assert.equal(validateHostMessage(m).ok, false, why);
+    }
   });
 
   it('schema helpers: optional, nullable, tuple', () => {

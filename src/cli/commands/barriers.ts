@@ -14,6 +14,7 @@ import type { PathResult } from '../../engine/path/types';
 import { runPathPairs, defaultJobs } from '../../engine/pool/pathPool';
 import type { PairTaskOutcome, PathProblem } from '../../engine/pool/pathTask';
 import { PATH_FLAGS, pathTaskOptions, checkBatchFlag, datasetRecord, writeResultJson } from './path';
+import { checkOutputPath } from './common-analysis';
 import type { CommandDef } from './types';
 
 const flags: FlagSpec[] = [
@@ -52,11 +53,11 @@ function expandArguments(args: string[]): string[] {
     try {
       st = fs.statSync(a);
     } catch {
-      throw inputError('file not found', a);
+      throw inputError('file not found; check the path', a);
     }
     if (st.isDirectory()) {
       const inside = checkpointsIn(a);
-      if (inside.length === 0) throw inputError('is a folder without any .safetensors checkpoints', a);
+      if (inside.length === 0) throw inputError('is a folder without any .safetensors checkpoints; pass checkpoint files, or a folder that holds some (e.g. a run folder)', a);
       files.push(...inside);
     } else files.push(a);
   }
@@ -103,8 +104,17 @@ export const barriersCommand: CommandDef = {
   usage: '<checkpoints… | folder> [--pairs all|random:N] [--jobs n] [path options] [--json] [--out file]',
   summary: 'Barrier heights between every pair of minima (on worker threads): the matrix, its minimum spanning tree and the disconnectivity graph.',
   flags,
+  fileArgs: {
+    slots: [
+      { at: 0, kind: 'checkpoints', required: true },
+      { at: '--dataset', kind: 'dataset' },
+      { at: '--out', kind: 'outFile' },
+    ],
+    quick: ['--steps', '2', '--points', '5', '--modes', '2', '--jobs', '1'],
+  },
   async run(argv: string[], io: Io, signal: AbortSignal): Promise<number> {
     const { flags: f, positionals } = parseArgs(argv, flags, 'barriers');
+    checkOutputPath(f.out as string | undefined);
     if (positionals.length === 0) throw inputError('"landscape barriers" needs checkpoint files or a folder of them, e.g. landscape barriers runs/');
     const selection = parsePairSpec((f.pairs as string | undefined) ?? 'all');
     const jobs = (f.jobs as number | undefined) ?? defaultJobs();

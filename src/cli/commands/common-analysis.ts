@@ -66,7 +66,7 @@ export function expandCheckpointArgs(args: string[]): string[] {
     try {
       st = fs.statSync(a);
     } catch {
-      throw inputError('file or folder not found', a);
+      throw inputError('file or folder not found; check the path', a);
     }
     if (st.isDirectory()) {
       if (fs.existsSync(path.join(a, 'model.json'))) {
@@ -74,7 +74,7 @@ export function expandCheckpointArgs(args: string[]): string[] {
         continue;
       }
       const inside = checkpointsInFolder(a);
-      if (inside.length === 0) throw inputError('is a folder without any .safetensors checkpoints', a);
+      if (inside.length === 0) throw inputError('is a folder without any .safetensors checkpoints; pass checkpoint files, or a folder that holds some (e.g. a run folder)', a);
       out.push(...inside);
     } else out.push(a);
   }
@@ -87,7 +87,7 @@ export function requireFile(file: string): string {
   try {
     st = fs.statSync(file);
   } catch {
-    throw inputError('file not found', file);
+    throw inputError('file not found; check the path', file);
   }
   if (st.isDirectory() && !fs.existsSync(path.join(file, 'model.json'))) {
     throw inputError('is a folder, not a checkpoint; give a .safetensors file', file);
@@ -145,6 +145,23 @@ export function positiveInt(v: unknown, flag: string, min = 1): number | undefin
 }
 
 /**
+ * Refuse an --out path that cannot be written, before any computation: a
+ * path through a file, or a folder where a file is meant (unless the command
+ * accepts a folder and picks the name itself).
+ */
+export function checkOutputPath(out: string | undefined, folderOk = false): void {
+  if (out === undefined) return;
+  if (out.trim() === '') throw inputError('--out needs a file name, e.g. --out result.json');
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(out);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') throw inputError('cannot be written: part of the path is a file, not a folder; choose another --out', out);
+  }
+  if (st?.isDirectory() && !folderOk) throw inputError('is a folder; give --out a file name, e.g. result.json', out);
+}
+
+/**
  * Emit a finished result: the JSON object on stdout with --json, else the
  * table; with --out also the JSON file. The file is written before anything
  * is printed, so a failed write is the only output.
@@ -156,7 +173,7 @@ export function emitResult(io: Io, f: Record<string, unknown>, result: Record<st
     try {
       fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
     } catch (e) {
-      throw inputError(`cannot create the folder for --out (${(e as NodeJS.ErrnoException).code ?? String(e)})`, out);
+      throw inputError(`cannot create the folder for --out (${(e as NodeJS.ErrnoException).code ?? String(e)}); choose another --out`, out);
     }
     writeJsonAtomic(out, full);
   }

@@ -6,7 +6,7 @@ import { describeBackend, initBackend } from '../../engine/backend';
 import { loadAnyCheckpoint } from '../../engine/evaluate';
 import { GradCheckProbe, gradientCheck, reluKinkDetector } from '../../engine/analysis';
 import type { CommandDef } from './types';
-import { COMMON_FLAGS, DATASET_FLAG, emitResult, positiveInt, requireFile } from './common-analysis';
+import { COMMON_FLAGS, DATASET_FLAG, emitResult, positiveInt, requireFile, checkOutputPath } from './common-analysis';
 import { objectiveForCheckpoint } from '../../engine/checkpointObjective';
 
 const flags: FlagSpec[] = [
@@ -27,8 +27,17 @@ export const gradcheckCommand: CommandDef = {
   usage: '<checkpoint> [--coordinates 20] [--directions 10] [--seed 0] [--json] [--out file.json]',
   summary: 'Check the autodiff gradient against central differences (float32-aware steps); flags ReLU kinks. Exit 0 with a PASS/FAIL verdict.',
   flags,
+  fileArgs: {
+    slots: [
+      { at: 0, kind: 'checkpoint', required: true },
+      { at: '--dataset', kind: 'dataset' },
+      { at: '--out', kind: 'outFile' },
+    ],
+    quick: ['--coordinates', '2', '--directions', '1'],
+  },
   async run(argv: string[], io: Io, signal: AbortSignal): Promise<number> {
     const { flags: f, positionals } = parseArgs(argv, flags, 'gradcheck');
+    checkOutputPath(f.out as string | undefined);
     if (positionals.length !== 1) throw inputError('"landscape gradcheck" needs exactly one checkpoint file, e.g. landscape gradcheck runs/x/final.safetensors');
     const file = requireFile(positionals[0]);
     const coordinates = positiveInt(f.coordinates, 'coordinates', 0);

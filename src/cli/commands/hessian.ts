@@ -7,7 +7,7 @@ import { loadAnyCheckpoint } from '../../engine/evaluate';
 import { HvpMode, hessianTopEigenvalues, hessianTrace } from '../../engine/analysis';
 import { optimizerStability } from '../../engine/trainingStability';
 import type { CommandDef } from './types';
-import { COMMON_FLAGS, DATASET_FLAG, emitResult, positiveInt, requireFile } from './common-analysis';
+import { COMMON_FLAGS, DATASET_FLAG, emitResult, positiveInt, requireFile, checkOutputPath } from './common-analysis';
 import { objectiveForCheckpoint } from '../../engine/checkpointObjective';
 
 const flags: FlagSpec[] = [
@@ -41,8 +41,17 @@ export const hessianCommand: CommandDef = {
   usage: '<checkpoint> [--k 1] [--iterations n] [--trace] [--samples 64] [--seed 0] [--hvp auto] [--lr η] [--json] [--out file.json]',
   summary: 'Top Hessian eigenvalues (Lanczos), optional trace (Hutchinson), and the stability verdict against 2/η.',
   flags,
+  fileArgs: {
+    slots: [
+      { at: 0, kind: 'checkpoint', required: true },
+      { at: '--dataset', kind: 'dataset' },
+      { at: '--out', kind: 'outFile' },
+    ],
+    quick: ['--iterations', '3'],
+  },
   async run(argv: string[], io: Io, signal: AbortSignal): Promise<number> {
     const { flags: f, positionals } = parseArgs(argv, flags, 'hessian');
+    checkOutputPath(f.out as string | undefined);
     if (positionals.length !== 1) throw inputError('"landscape hessian" needs exactly one checkpoint file, e.g. landscape hessian runs/x/final.safetensors');
     const file = requireFile(positionals[0]);
     const k = positiveInt(f.k, 'k') ?? 1;

@@ -21,11 +21,18 @@ export const infoCommand: CommandDef = {
   usage: '<checkpoint.safetensors | model.json> [--json]',
   summary: 'Show a checkpoint\'s metadata and tensors, and re-evaluate its train/test loss and accuracy.',
   flags,
+  fileArgs: {
+    slots: [
+      { at: 0, kind: 'checkpoint', required: true },
+      { at: '--dataset', kind: 'dataset' },
+    ],
+    quick: [],
+  },
   async run(argv: string[], io: Io): Promise<number> {
     const { flags: f, positionals } = parseArgs(argv, flags, 'info');
     if (positionals.length !== 1) throw inputError('"landscape info" needs exactly one checkpoint file, e.g. landscape info runs/digits-sgd-s0/final.safetensors');
     const file = positionals[0];
-    if (!fs.existsSync(file)) throw inputError('file not found', file);
+    if (!fs.existsSync(file)) throw inputError('file not found; check the path', file);
     const backend = await initBackend(f.backend as string | undefined);
     const ck = await loadAnyCheckpoint(file, f.model as string | undefined);
     const evaluation = f.noEval ? undefined : await reevaluateCheckpoint(ck, { dataset: f.dataset as string | undefined });

@@ -8,7 +8,7 @@ import { describeBackend, initBackend } from '../../engine/backend';
 import { loadAnyCheckpoint, OpenedCheckpoint } from '../../engine/evaluate';
 import { KERNELS, KernelName, kernelPCA } from '../../engine/analysis';
 import type { CommandDef } from './types';
-import { COMMON_FLAGS, checkpointsInFolder, emitResult, expandCheckpointArgs, metaNumber, positiveInt, shortLabels } from './common-analysis';
+import { COMMON_FLAGS, checkpointsInFolder, emitResult, expandCheckpointArgs, metaNumber, positiveInt, shortLabels, checkOutputPath } from './common-analysis';
 
 const flags: FlagSpec[] = [
   { name: 'kernel', type: 'string', description: 'kernel', choices: KERNELS, defaultText: 'rbf' },
@@ -69,7 +69,7 @@ function trajectoryFiles(dir: string): string[] {
   try {
     st = fs.statSync(dir);
   } catch {
-    throw inputError('--trajectory folder not found', dir);
+    throw inputError('--trajectory folder not found; check the path of the run folder', dir);
   }
   if (!st.isDirectory()) throw inputError('--trajectory needs a run folder (with checkpoints/epoch-NNNN.safetensors), not a file', dir);
   const sub = path.join(dir, 'checkpoints');
@@ -83,8 +83,17 @@ export const kpcaCommand: CommandDef = {
   usage: '<checkpoints… | folder> [--kernel rbf] [--components 2] [--trajectory run-dir] [--json] [--out file.json]',
   summary: 'Kernel PCA map of checkpoints (solutions), with explained variance; optionally a run\'s trajectory projected into it.',
   flags,
+  fileArgs: {
+    slots: [
+      { at: 0, kind: 'checkpoints', required: true },
+      { at: '--trajectory', kind: 'runDir' },
+      { at: '--out', kind: 'outFile' },
+    ],
+    quick: [],
+  },
   async run(argv: string[], io: Io, signal: AbortSignal): Promise<number> {
     const { flags: f, positionals } = parseArgs(argv, flags, 'kpca');
+    checkOutputPath(f.out as string | undefined);
     if (positionals.length === 0) throw inputError('"landscape kpca" needs checkpoint files or a folder of them, e.g. landscape kpca runs/');
     const components = positiveInt(f.components, 'components') ?? 2;
     const files = expandCheckpointArgs(positionals);

@@ -11,6 +11,7 @@ import { findPath, resolvePathOptions } from '../../engine/path/find';
 import { PATH_METHODS, PATH_OBJECTIVES, PathMethod, PathObjective, PathResult, PathIteration } from '../../engine/path/types';
 import type { PathTaskOptions } from '../../engine/pool/pathTask';
 import { writeFileAtomicSync } from '../../engine/checkpoint/atomic';
+import { checkOutputPath } from './common-analysis';
 import type { CommandDef } from './types';
 
 /** The path options shared by `landscape path` and `landscape barriers`. */
@@ -81,7 +82,11 @@ export function checkpointStem(file: string): string {
 
 /** Compact JSON, written atomically; the parent folder is created. Coefficients make indented JSON many times larger. */
 export function writeResultJson(file: string, value: unknown): void {
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  try {
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  } catch (e) {
+    throw inputError(`cannot create the folder for --out (${(e as NodeJS.ErrnoException).code ?? String(e)}); choose another --out`, file);
+  }
   writeFileAtomicSync(file, JSON.stringify(value) + '\n');
 }
 
@@ -129,8 +134,18 @@ export const pathCommand: CommandDef = {
   usage: 'A.safetensors B.safetensors [--method fourier|linear|neb] [--objective minimax|sum|squared] [--modes 10] [--points 50] [--lambda 1e-4] [--steps 300] [--lr 0.01] [--seed 0] [--json] [--out file]',
   summary: 'Find a low path between two minima and report its barrier height next to the straight line\'s.',
   flags,
+  fileArgs: {
+    slots: [
+      { at: 0, kind: 'checkpoint', required: true },
+      { at: 1, kind: 'checkpoint', required: true },
+      { at: '--dataset', kind: 'dataset' },
+      { at: '--out', kind: 'outFile' },
+    ],
+    quick: ['--steps', '2', '--points', '5', '--modes', '2'],
+  },
   async run(argv: string[], io: Io, signal: AbortSignal): Promise<number> {
     const { flags: f, positionals } = parseArgs(argv, flags, 'path');
+    checkOutputPath(f.out as string | undefined, true);
     if (positionals.length !== 2) {
       throw inputError(`"landscape path" needs two checkpoint files A and B (got ${positionals.length}), e.g. landscape path runs/a/final.safetensors runs/b/final.safetensors`);
     }
@@ -143,7 +158,7 @@ export const pathCommand: CommandDef = {
     const dataset = f.dataset as string | undefined;
     const model = f.model as string | undefined;
     // Fail on a missing or unreadable B before spending time on A's data.
-    for (const file of [fileA, fileB]) if (!fs.existsSync(file)) throw inputError('file not found', file);
+    for (const file of [fileA, fileB]) if (!fs.existsSync(file)) throw inputError('file not found; check the path', file);
     const backend: BackendInfo = await initBackend(f.backend as string | undefined);
     const a = await openCheckpoint(fileA, model);
     const b = await openCheckpoint(fileB, model);

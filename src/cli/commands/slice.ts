@@ -17,7 +17,7 @@ import {
   sliceRandomDirection,
 } from '../../engine/analysis';
 import type { CommandDef } from './types';
-import { COMMON_FLAGS, DATASET_FLAG, emitResult, parseRange, positiveInt, requireFile, shortLabels } from './common-analysis';
+import { COMMON_FLAGS, DATASET_FLAG, emitResult, parseRange, positiveInt, requireFile, shortLabels, checkOutputPath } from './common-analysis';
 import { checkSameSurface, objectiveForCheckpoint } from '../../engine/checkpointObjective';
 
 export const SLICE_KINDS = ['line', 'random', 'hessian', 'plane', 'random-plane'] as const;
@@ -46,10 +46,19 @@ export const sliceCommand: CommandDef = {
   usage: '<checkpoint> [checkpoint2 [checkpoint3]] [--kind line|random|hessian|plane|random-plane] [--points n] [--range a,b] [--seed s] [--json] [--out file.json]',
   summary: 'The training loss on a line or plane of parameter space: between checkpoints, along random filter-normalised or top-Hessian directions.',
   flags,
+  fileArgs: {
+    slots: [
+      { at: 0, kind: 'checkpoint', required: true },
+      { at: '--dataset', kind: 'dataset' },
+      { at: '--out', kind: 'outFile' },
+    ],
+    quick: ['--points', '3'],
+  },
   async run(argv: string[], io: Io, signal: AbortSignal): Promise<number> {
     const { flags: f, positionals } = parseArgs(argv, flags, 'slice');
+    checkOutputPath(f.out as string | undefined);
     if (positionals.length === 0 || positionals.length > 3) {
-      throw inputError(`"landscape slice" takes one to three checkpoint files (got ${positionals.length}): one for random/hessian/random-plane, two for line, three for plane`);
+      throw inputError(`"landscape slice" takes one to three checkpoint files (got ${positionals.length}): one for random/hessian/random-plane, two for line, three for plane, e.g. landscape slice runs/x/final.safetensors`);
     }
     const kind = (f.kind as SliceKind | undefined) ?? DEFAULT_KIND[positionals.length];
     if (ARITY[kind] !== positionals.length) {

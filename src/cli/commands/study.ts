@@ -5,6 +5,7 @@ import { fmt, progressBar } from '../output';
 import { runStudy, STUDY_PRESETS, StudyPreset, summaryLines } from '../../engine/study';
 import { BACKEND_CHOICES, describeBackend, initBackend } from '../../engine/backend';
 import { inputError } from '../../engine/errors';
+import { checkOutFolder } from '../../engine/train';
 import type { CommandDef } from './types';
 
 const flags: FlagSpec[] = [
@@ -13,6 +14,7 @@ const flags: FlagSpec[] = [
   { name: 'epochs', type: 'int', description: 'epochs per run (overrides the preset)' },
   { name: 'pairs', type: 'int', description: 'random pairs per optimizer (overrides the preset)' },
   { name: 'path-steps', type: 'int', description: 'FourierPathFinder steps (overrides the preset)' },
+  { name: 'jobs', type: 'int', description: 'worker threads for the path searches', defaultText: 'one per core' },
   { name: 'backend', type: 'string', description: 'tfjs backend', choices: BACKEND_CHOICES, defaultText: 'auto' },
   { name: 'out', type: 'string', description: 'study folder; an interrupted study there is resumed', defaultText: 'study', metavar: 'dir' },
   { name: 'json', type: 'boolean', description: 'one JSON object per event on stdout' },
@@ -23,10 +25,12 @@ export const studyCommand: CommandDef = {
   usage: '[--preset quick|default] [--out study] [--json]',
   summary: 'The optimizer study: SGD against L-BFGS minima, their barriers and kernel-PCA map, with a report.',
   flags,
+  fileArgs: { slots: [{ at: '--out', kind: 'outDir' }] },
   async run(argv: string[], io: Io, signal: AbortSignal): Promise<number> {
     const { flags: f, positionals } = parseArgs(argv, flags, 'study');
     if (positionals.length) throw inputError(`unexpected argument "${positionals[0]}" for "landscape study"`);
     const out = (f.out as string | undefined) ?? 'study';
+    checkOutFolder(out);
     const json = Boolean(f.json);
     const backend = await initBackend(f.backend as string | undefined);
     if (!json) io.err(`landscape study: ${describeBackend(backend)}`);
@@ -37,6 +41,7 @@ export const studyCommand: CommandDef = {
       epochs: f.epochs as number | undefined,
       pairsPerGroup: f.pairs as number | undefined,
       pathSteps: f.pathSteps as number | undefined,
+      jobs: f.jobs as number | undefined,
       backend: f.backend as string | undefined,
       signal,
     });

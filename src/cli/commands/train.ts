@@ -47,6 +47,13 @@ export const trainCommand: CommandDef = {
   usage: '[--dataset digits] [--model 64-32-32-10] [--optimizer sgd] [--epochs 20] [--out dir] [options]',
   summary: 'Train a dense network and write a run folder with safetensors checkpoints.',
   flags,
+  fileArgs: {
+    slots: [
+      { at: '--dataset', kind: 'dataset' },
+      { at: '--out', kind: 'outDir' },
+    ],
+    quick: ['--model', '2-4-2', '--epochs', '1', '--checkpoint-every', '0'],
+  },
   async run(argv: string[], io: Io, signal: AbortSignal): Promise<number> {
     const { flags: f, positionals } = parseArgs(argv, flags, 'train');
     if (positionals.length) throw inputError(`unexpected argument "${positionals[0]}" for "landscape train"`);

@@ -381,6 +381,20 @@ export function checkpointFromDecoded(decoded: DecodedSafetensors, file: string,
   // Our own names with the wrong shapes are better reported as our layout's error.
   else if (tensors.size > 0 && [...tensors.keys()].every((n) => OUR_NAME.test(n)) && !looksTransposed(tensors, spec)) format = 'landscape';
   else format = 'torch';
+  if (format === 'torch') {
+    // The PyTorch importer allocates the parameter vector before it matches
+    // layers; a spec (typed by the user) that the file's values cannot fill is
+    // refused first, so a huge spec never allocates more than the file holds.
+    const need = paramCount(spec);
+    let have = 0;
+    for (const t of tensors.values()) have += t.data.length;
+    if (need > have) {
+      throw badInput(
+        `model ${formatLayers(spec.layers)} has ${need} parameters but the file holds only ${have} values; pass the model spec the weights were trained with (--model)`,
+        file,
+      );
+    }
+  }
   const theta = format === 'landscape' ? thetaFromLandscapeTensors(tensors, spec, file) : thetaFromTorchTensors(tensors, spec, file);
   return { file, format, spec, theta, meta, rawMetadata: metadata, tensors };
 }

@@ -10,6 +10,16 @@
  * and each fault gets its own message naming the file. Only F32 and F64 are
  * accepted because the engine computes in float32; other dtypes are refused
  * with advice rather than silently converted.
+ *
+ * Memory bound: decodeSafetensors allocates one copy of the tensor bytes
+ * actually present in the buffer, plus the header text; readSafetensors first
+ * reads the file, only after stat shows it within maxBytes
+ * (LANDSCAPE_MAX_CHECKPOINT_BYTES, default 2 GiB); readSafetensorsHeader
+ * allocates only the header (at most maxHeaderBytes and the file's size). No
+ * length or shape from the file is used to allocate before it has been
+ * checked against the bytes present, so a forged header length or a huge
+ * shape costs nothing. test/unit/fuzz-safetensors.test.ts holds every case to
+ * 1 MiB + 4 × the input's size.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -350,12 +360,15 @@ function parseEntry(name: string, raw: unknown, dataBytes: number, file: string)
  * anything is allocated for the header. Returns the header length.
  */
 function checkPrefix(prefix: Buffer, fileSize: number, file: string, maxHeaderBytes: number): number {
+  const advice = '; pass a .safetensors checkpoint (for a tfjs model, its model.json)';
   if (fileSize < 8) {
-    throw badInput(`file is ${fileSize} bytes, shorter than the 8-byte safetensors header length (empty, truncated, or not a safetensors file)`, file);
+    throw badInput(`file is ${fileSize} bytes, shorter than the 8-byte safetensors header length (empty, truncated, or not a safetensors file)${advice}`, file);
   }
   const n = prefix.readBigUInt64LE(0);
   if (n > BigInt(fileSize - 8)) {
-    throw badInput(`safetensors header length ${n} is larger than the rest of the file (${fileSize - 8} bytes; truncated or not a safetensors file)`, file);
+    // A CSV or a note passed by mistake: say so rather than quote a nonsense length alone.
+    const text = /^[\t\n\r\x20-\x7e]{8}$/.test(prefix.toString('latin1')) ? `; it starts with text (${JSON.stringify(prefix.toString('latin1'))}), so it is no checkpoint` : '';
+    throw badInput(`safetensors header length ${n} is larger than the rest of the file (${fileSize - 8} bytes; truncated or not a safetensors file)${text}${advice}`, file);
   }
   if (n > BigInt(maxHeaderBytes)) {
     throw badInput(`safetensors header is too large: ${n} bytes exceeds the limit of ${maxHeaderBytes}`, file);

@@ -6,6 +6,14 @@
  * Each weight group's shard files are concatenated in the order listed and
  * hold that group's weights back to back as little-endian float32. Dense
  * kernels are already [in, units], our layout, so no transpose is needed.
+ *
+ * Memory bound: model.json is read only when within maxJsonBytes (100 MB);
+ * shard sizes come from stat and must equal what the manifest declares, with
+ * their total within maxBytes (the checkpoint limit), before any shard is
+ * read; the parameter vector is allocated only after every kernel and bias
+ * shape matches the topology. An import therefore allocates a few copies of
+ * the shard bytes plus the JSON text, whatever sizes the JSON claims
+ * (test/unit/fuzz-tfjs.test.ts holds each case to 1 MiB + 8 × its input).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -51,6 +59,8 @@ function isObject(v: unknown): v is Json {
 }
 
 function str(v: unknown): string {
+  // A missing field must not read as the word "undefined" in a message.
+  if (v === undefined) return 'nothing';
   const s = typeof v === 'string' ? v : JSON.stringify(v) ?? String(v);
   return s.length > 60 ? s.slice(0, 60) + '…' : s;
 }
@@ -124,7 +134,7 @@ function parseTopology(json: Json, file: string): { dense: DenseInfo[]; inputWid
     throw badInput(`is a tfjs "${str(json.format)}"${what}, not a "layers-model"; only Layers models of Dense layers import`, file);
   }
   let topology = json.modelTopology;
-  if (!isObject(topology)) throw badInput('model.json has no "modelTopology" object; is this a tfjs layers-model?', file);
+  if (!isObject(topology)) throw badInput('model.json has no "modelTopology" object, so it is no tfjs layers-model; pass the model.json written by model.save(), or a .safetensors checkpoint', file);
   // Keras-converted files wrap the model in model_config.
   if (isObject(topology.model_config)) topology = topology.model_config;
   const t = topology as Json;
@@ -152,7 +162,7 @@ function parseTopology(json: Json, file: string): { dense: DenseInfo[]; inputWid
       case 'Dense': {
         const units = lc.units;
         if (typeof units !== 'number' || !Number.isSafeInteger(units) || units < 1 || units > MAX_LAYER_WIDTH) {
-          throw badInput(`Dense layer "${name}" has units ${str(units)}; expected a whole number in 1..${MAX_LAYER_WIDTH}`, file);
+          throw badInput(`Dense layer "${name}" has ${units === undefined ? 'no units' : `units ${str(units)}`}; expected a whole number in 1..${MAX_LAYER_WIDTH}`, file);
         }
         const useBias = lc.use_bias ?? lc.useBias ?? true;
         if (typeof useBias !== 'boolean') throw badInput(`Dense layer "${name}" has use_bias ${str(useBias)}; expected true or false`, file);
@@ -161,7 +171,7 @@ function parseTopology(json: Json, file: string): { dense: DenseInfo[]; inputWid
       }
       default:
         throw badInput(
-          `layer "${name}" is a ${l.class_name}; only Dense layers (with InputLayer/Dropout) import`,
+          `layer "${name}" is a ${str(l.class_name)}; only Dense layers (with InputLayer/Dropout) import`,
           file,
         );
     }
@@ -244,7 +254,7 @@ function readWeights(json: Json, file: string, maxBytes: number): ManifestWeight
       const shape = w.shape;
       let count = 1;
       if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
-        throw badInput(`weight "${w.name}" has shape ${str(shape)}; expected a list of whole numbers`, file);
+        throw badInput(`weight "${w.name}" has ${shape === undefined ? 'no shape' : `shape ${str(shape)}`}; expected a list of whole numbers`, file);
       }
       for (const d of shape as number[]) count *= d;
       if (!Number.isSafeInteger(count * 4)) throw badInput(`weight "${w.name}" shape ${str(shape)} is impossibly large`, file);

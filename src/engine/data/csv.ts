@@ -4,10 +4,24 @@
  * so a user can fix the file without guessing. Standardisation is not done
  * here: it must use the training part's statistics, so loadDataset applies it
  * after the split.
+ *
+ * Text from the file that appears in a message (cells, header names) is
+ * escaped and cut short (src/engine/text.ts), so a message stays one
+ * readable line.
+ *
+ * Memory bound: loadCsv reads a file only when it is within maxBytes
+ * (CSV_MAX_BYTES, 256 MiB). parseCsv allocates at most 4 bytes per character
+ * of text for the features, twice while trimming to the rows found (the row
+ * count is bounded by the text length over the column count, so thousands of
+ * columns or of blank lines cost nothing),
+ * the label strings, and the one-hot labels: rows × classes float32 values,
+ * with at most CSV_MAX_CLASSES classes. Cell parsing is linear in the cell's
+ * length. test/unit/fuzz-csv.test.ts holds every case to this bound.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inputError } from '../errors';
+import { escapeControl, quoteText, truncate } from '../text';
 import { oneHot } from './split';
 import type { Dataset, Task } from './types';
 
@@ -32,6 +46,8 @@ export interface CsvOptions {
 /** 256 MiB: the decoded text must fit one JavaScript string with room to parse. */
 export const CSV_MAX_BYTES = 256 * 1024 * 1024;
 export const CSV_AUTO_MAX_CLASSES = 50;
+/** Most classes any CSV may have: the one-hot labels take rows × classes floats. */
+export const CSV_MAX_CLASSES = 1000;
 const FLOAT32_MAX = 3.4028234663852886e38;
 
 /** Read and parse a CSV file into a raw (unstandardised) dataset with id "csv:<basename>". */
@@ -42,11 +58,11 @@ export function loadCsv(file: string, opts: CsvOptions = {}): Dataset {
     st = fs.statSync(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw inputError('file not found', file);
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw inputError('file not found; check the path of the CSV file', file);
     throw inputError(`cannot access the file (${(e as Error).message})`, file);
   }
-  if (st.isDirectory()) throw inputError('is a directory, not a CSV file', file);
-  if (!st.isFile()) throw inputError('is not a regular file', file);
+  if (st.isDirectory()) throw inputError('is a directory, not a CSV file; pass the path of a .csv file', file);
+  if (!st.isFile()) throw inputError('is not a regular file; pass the path of a .csv file', file);
   if (st.size > maxBytes) {
     throw inputError(`file is too large (${formatBytes(st.size)}; the limit is ${formatBytes(maxBytes)})`, file);
   }
@@ -66,7 +82,9 @@ function formatBytes(b: number): string {
 /** A parsed cell: a finite number, a non-finite number (NaN, inf, overflow), or text. */
 type Cell = { kind: 'num'; v: number } | { kind: 'nonfinite' } | { kind: 'text' } | { kind: 'empty' };
 
-const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+// Unambiguous (digits, then an optional "." with digits), so a long run of
+// digits followed by junk fails in linear time instead of backtracking.
+const NUMBER_RE = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const NONFINITE_RE = /^[+-]?(?:inf|infinity|nan)$/i;
 const DECIMAL_COMMA_RE = /^[+-]?\d+,\d+(?:[eE][+-]?\d+)?$/;
 
@@ -139,10 +157,13 @@ export function parseCsv(text: string, file: string, opts: CsvOptions = {}): Dat
   const maxClasses = opts.maxClasses ?? CSV_AUTO_MAX_CLASSES;
   const taskOpt: CsvTask = opts.task ?? 'auto';
   if (taskOpt !== 'auto' && taskOpt !== 'classification' && taskOpt !== 'regression') {
-    throw inputError(`task must be classification, regression or auto (got "${String(taskOpt)}")`);
+    throw inputError(`task must be classification, regression or auto (got ${quoteText(String(taskOpt))})`, file);
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  if (text.trim() === '') throw inputError('empty file', file);
+  if (text.trim() === '') throw inputError('empty file; pass a CSV file with a label column and at least one feature column', file);
+  // Text files hold no NUL; a checkpoint or another binary file passed as data does.
+  const nul = text.indexOf('\u0000');
+  if (nul >= 0 && nul < 65536) throw inputError('is not a CSV text file (it holds binary data, e.g. a checkpoint); pass a .csv file', file);
 
   const it = lines(text);
   const first = it.next().value as Line;
@@ -175,14 +196,17 @@ export function parseCsv(text: string, file: string, opts: CsvOptions = {}): Dat
     );
   }
   const names = header ? row0.map((s, j) => s.trim() || `column${j + 1}`) : undefined;
-  const colName = (j: number) => (names ? `"${names[j]}"` : `${j + 1} (index ${j})`);
+  const colName = (j: number) => (names ? quoteText(names[j], 40) : `${j + 1} (index ${j})`);
 
   const labelCol = resolveLabelColumn(opts.labelColumn, names, ncols, file);
   const nFeat = ncols - 1;
 
-  // Upper bound on rows, so features go straight into one float32 buffer.
+  // Upper bound on rows, so features go straight into one float32 buffer. A
+  // row of ncols fields holds at least ncols - 1 delimiters plus a line end,
+  // so rows <= (length + 1) / ncols: wide files with many lines stay linear.
   let maxRows = 1;
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) maxRows++;
+  maxRows = Math.min(maxRows, Math.floor((text.length + 1) / ncols));
   const x = new Float32Array(maxRows * nFeat);
   const labelText: string[] = [];
   const labelLine: number[] = [];
@@ -200,9 +224,9 @@ export function parseCsv(text: string, file: string, opts: CsvOptions = {}): Dat
       else if (c.kind === 'empty') {
         throw inputError(`line ${ln.no}, column ${colName(j)}: empty value (missing values are not supported)`, file);
       } else if (c.kind === 'nonfinite') {
-        throw inputError(`line ${ln.no}, column ${colName(j)}: non-finite value "${fields[j].trim()}"`, file);
+        throw inputError(`line ${ln.no}, column ${colName(j)}: non-finite value ${quoteText(fields[j].trim())}`, file);
       } else {
-        throw inputError(`line ${ln.no}, column ${colName(j)}: "${fields[j].trim()}" is not a number`, file);
+        throw inputError(`line ${ln.no}, column ${colName(j)}: ${quoteText(fields[j].trim())} is not a number`, file);
       }
     }
     const lab = fields[labelCol].trim();
@@ -225,7 +249,7 @@ export function parseCsv(text: string, file: string, opts: CsvOptions = {}): Dat
   const firstText = cells.findIndex((c) => c.kind === 'text');
   const allNumeric = firstText < 0;
   if (badNum >= 0 && (allNumeric || taskOpt === 'regression')) {
-    throw inputError(`line ${labelLine[badNum]}, label column ${labelName}: non-finite value "${labelText[badNum]}"`, file);
+    throw inputError(`line ${labelLine[badNum]}, label column ${labelName}: non-finite value ${quoteText(labelText[badNum])}`, file);
   }
   let task: Task;
   if (taskOpt === 'auto') {
@@ -236,7 +260,7 @@ export function parseCsv(text: string, file: string, opts: CsvOptions = {}): Dat
     else {
       throw inputError(
         `label column ${labelName} has ${distinct} distinct values, not all numbers: too many for classification ` +
-          `(at most ${maxClasses}) and not numeric for regression (line ${labelLine[firstText]}: "${labelText[firstText]}")`,
+          `(at most ${maxClasses}) and not numeric for regression (line ${labelLine[firstText]}: ${quoteText(labelText[firstText])})`,
         file,
       );
     }
@@ -251,7 +275,7 @@ export function parseCsv(text: string, file: string, opts: CsvOptions = {}): Dat
   if (task === 'regression') {
     if (!allNumeric) {
       throw inputError(
-        `line ${labelLine[firstText]}, label column ${labelName}: "${labelText[firstText]}" is not a number; regression needs numeric targets`,
+        `line ${labelLine[firstText]}, label column ${labelName}: ${quoteText(labelText[firstText])} is not a number; regression needs numeric targets`,
         file,
       );
     }
@@ -272,7 +296,14 @@ export function parseCsv(text: string, file: string, opts: CsvOptions = {}): Dat
     classNames = vals;
   }
   if (keys.length < 2) {
-    throw inputError(`label column ${labelName} has a single class ("${classNames[0]}"); classification needs at least 2`, file);
+    throw inputError(`label column ${labelName} has a single class (${quoteText(classNames[0])}); classification needs at least 2`, file);
+  }
+  if (keys.length > CSV_MAX_CLASSES) {
+    throw inputError(
+      `label column ${labelName} has ${keys.length} distinct values, more than the ${CSV_MAX_CLASSES} classes Landscape supports; ` +
+        `use --task regression for numeric targets, or another --label column`,
+      file,
+    );
   }
   const index = new Map<string | number, number>(keys.map((k, i) => [k, i]));
   const labels = new Int32Array(n);
@@ -303,11 +334,12 @@ function resolveLabelColumn(col: string | number | undefined, names: string[] | 
     if (/^[+-]?\d+$/.test(s)) return resolveLabelIndex(Number(s), ncols, file);
     if (!names) {
       throw inputError(
-        `the file has no header row, so label column "${s}" cannot be found by name; give its index instead (0..${ncols - 1}, or -1 for the last)`,
+        `the file has no header row, so label column ${quoteText(s)} cannot be found by name; give its index instead (0..${ncols - 1}, or -1 for the last)`,
         file,
       );
     }
-    throw inputError(`label column "${s}" not found; available columns: ${names.join(', ')}`, file);
+    const listed = names.slice(0, 20).map((n) => escapeControl(truncate(n, 40)));
+    throw inputError(`label column ${quoteText(s)} not found; available columns: ${listed.join(', ')}${names.length > 20 ? `, … (${names.length} in all)` : ''}`, file);
   }
   return resolveLabelIndex(col, ncols, file);
 }

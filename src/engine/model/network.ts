@@ -8,6 +8,7 @@ import type { Objective } from '../objective';
 import type { Dataset } from '../data/types';
 import { inputError } from '../errors';
 import { ModelSpec, paramCount, paramLayout, formatLayers } from './spec';
+import { fastPathFor, tapeIsRecording, type FastObjective } from '../fast';
 
 function activate(x: tf.Tensor, a: ModelSpec['activation']): tf.Tensor {
   switch (a) {
@@ -30,13 +31,22 @@ function activate(x: tf.Tensor, a: ModelSpec['activation']): tf.Tensor {
 export function forwardBatched(spec: ModelSpec, thetas: tf.Tensor2D, x: tf.Tensor2D): tf.Tensor3D {
   return tf.tidy(() => {
     const m = thetas.shape[0];
+    const n = x.shape[0];
     const layout = paramLayout(spec);
-    let h: tf.Tensor = tf.expandDims(x, 0); // [1, N, in], broadcast over M in the first product
+    let h: tf.Tensor = x;
     const nLayers = spec.layers.length - 1;
     for (let i = 0; i < nLayers; i++) {
       const w = layout.find((e) => e.layer === i && e.kind === 'weight')!;
-      const W = tf.reshape(tf.slice(thetas, [0, w.offset], [m, w.size]), [m, w.shape[0], w.shape[1]]);
-      h = i === 0 ? tf.matMul(tf.tile(h, [m, 1, 1]), W) : tf.matMul(h, W);
+      const [fanIn, fanOut] = w.shape;
+      const W = tf.reshape(tf.slice(thetas, [0, w.offset], [m, w.size]), [m, fanIn, fanOut]);
+      if (i === 0) {
+        // The data is shared by all M vectors: one [N, in] × [in, M·out] product
+        // instead of M products on M copies of x.
+        const wide = tf.reshape(tf.transpose(W, [1, 0, 2]), [fanIn, m * fanOut]);
+        h = tf.transpose(tf.reshape(tf.matMul(x, wide), [n, m, fanOut]), [1, 0, 2]);
+      } else {
+        h = tf.matMul(h, W);
+      }
       if (spec.bias) {
         const b = layout.find((e) => e.layer === i && e.kind === 'bias')!;
         h = tf.add(h, tf.reshape(tf.slice(thetas, [0, b.offset], [m, b.size]), [m, 1, b.size]));
@@ -85,13 +95,33 @@ export function toDevice(data: Pick<Dataset, 'x' | 'y' | 'n' | 'features' | 'out
   return { x, y, n: data.n, dispose: () => { x.dispose(); y.dispose(); } };
 }
 
-/** The network's loss on fixed data as an objective over flat parameter vectors. */
+/**
+ * The network's loss on fixed data as an objective over flat parameter
+ * vectors. Where the fast kernels load (src/engine/fast), the objective
+ * carries them: `evaluate` runs them unless a gradient tape is recording,
+ * and `batchLossAndGrad` / `lossAndGrad` / the optimizers use them for
+ * gradients. Otherwise, and under a tape, it is the tfjs graph below.
+ */
 export function networkObjective(spec: ModelSpec, data: { x: tf.Tensor2D; y: tf.Tensor2D }): Objective {
   const dim = paramCount(spec);
-  return {
+  const viaTfjs = (thetas: tf.Tensor2D) => lossFromOutputs(spec, forwardBatched(spec, thetas, data.x), data.y);
+  const fast = fastPathFor(spec, () => ({
+    // Copies: the caller may dispose the tensors after its last call.
+    x: (data.x.dataSync() as Float32Array).slice(),
+    y: (data.y.dataSync() as Float32Array).slice(),
+    n: data.x.shape[0],
+  }));
+  if (!fast) return { dim, evaluate: viaTfjs };
+  const objective: FastObjective = {
     dim,
-    evaluate: (thetas: tf.Tensor2D) => lossFromOutputs(spec, forwardBatched(spec, thetas, data.x), data.y),
+    fast,
+    evaluate: (thetas: tf.Tensor2D) => {
+      if (tapeIsRecording()) return viaTfjs(thetas);
+      const r = fast.run(thetas.dataSync() as Float32Array, thetas.shape[0], false);
+      return tf.tensor1d(Float32Array.from(r.losses));
+    },
   };
+  return objective;
 }
 
 export interface Evaluation {

@@ -2,6 +2,7 @@
 import { tf } from '../backend';
 import type { Objective } from '../objective';
 import { inputError } from '../errors';
+import { usableFast } from '../fast';
 
 export interface GradStats {
   /** Gradient with the L2 term λ·θ added; the caller owns it. */
@@ -23,6 +24,18 @@ export function checkTheta(theta: tf.Tensor1D, f: Objective, who: string): void 
  * in a single dataSync, the one host round-trip of a first-order step.
  */
 export function gradStats(f: Objective, theta: tf.Tensor1D, l2: number): GradStats {
+  if (usableFast(f)) {
+    // Dense networks: loss and gradient from the fused kernels, the L2 term and norm on the host.
+    const th = theta.dataSync() as Float32Array;
+    const r = f.fast.run(th, 1, true);
+    const g = r.grads!;
+    let sq = 0;
+    for (let i = 0; i < g.length; i++) {
+      if (l2 > 0) g[i] += l2 * th[i];
+      sq += g[i] * g[i];
+    }
+    return { grad: tf.tensor1d(g), loss: r.losses[0], gradNorm: Math.sqrt(sq) };
+  }
   const out = tf.tidy(() => {
     const vg = tf.valueAndGrad((t: tf.Tensor) => tf.reshape(f.evaluate(tf.reshape(t, [1, f.dim]) as tf.Tensor2D), []) as tf.Scalar);
     const { value, grad } = vg(theta);

@@ -14,18 +14,16 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { initBackend, BackendInfo } from '../backend';
-import { inputError, throwIfAborted } from '../errors';
+import { inputError, computeError, throwIfAborted } from '../errors';
 import { Rng } from '../rng';
 import { LANDSCAPE_VERSION } from '../version';
-import { loadDataset } from '../data';
 import { makeSpec, paramCount } from '../model/spec';
-import { networkObjective, toDevice } from '../model/network';
 import { train, TrainConfig, TrainEvent, RunJson, readRunJson } from '../train';
 import { loadCheckpoint } from '../checkpoint';
 import { writeJsonAtomic, writeFileAtomicSync } from '../checkpoint/atomic';
 import { renderReport } from './report';
-import { findPath } from '../path';
-import type { PathResult } from '../path';
+import { runPathPairs, defaultJobs } from '../pool';
+import type { PathProblem } from '../pool';
 import { kernelPCA } from '../analysis/kpca';
 
 export const STUDY_PRESETS = ['quick', 'default'] as const;
@@ -153,6 +151,8 @@ export interface StudyOptions {
   epochs?: number;
   pathSteps?: number;
   pairsPerGroup?: number;
+  /** Worker threads for the path searches (default: one per core). */
+  jobs?: number;
   backend?: string;
   signal?: AbortSignal;
 }
@@ -363,7 +363,6 @@ export async function* runStudy(o: StudyOptions): AsyncGenerator<StudyEvent, Stu
   for (const s of solutions) thetas.set(s.id, (await loadCheckpoint(path.join(out, s.file))).theta);
 
   // Phase 2: barriers within each group, between final solutions.
-  const split = await loadDataset(cfg.dataset, { seed: cfg.seed });
   const spec = makeSpec(cfg.model, { bias: cfg.bias, loss: 'cross-entropy' });
   const rng = new Rng(cfg.seed);
   const pairs: { opt: OptimizerGroup; a: string; b: string }[] = [];
@@ -373,73 +372,115 @@ export async function* runStudy(o: StudyOptions): AsyncGenerator<StudyEvent, Stu
   }
   yield { type: 'phase', phase: 'barriers', message: `FourierPathFinder (${cfg.path.objective}) on ${pairs.length} pairs, straight line alongside`, total: pairs.length };
   const tPaths = Date.now();
-  const barriers: StudyBarrier[] = [];
   // Barriers are heights of the full-batch training loss on the split every run trained on.
-  const dev = toDevice(split.train);
-  try {
-    const fn = networkObjective(spec, dev);
-    for (let k = 0; k < pairs.length; k++) {
-      throwIfAborted(o.signal);
-      const p = pairs[k];
-      const label = `${p.a} ↔ ${p.b}`;
-      const file = path.join('paths', `${p.a.replace(/\//g, '_')}__${p.b.replace(/\//g, '_')}.json`);
-      const abs = path.join(out, file);
-      const wantOptions = { ...cfg.path, dataSeed: cfg.seed };
-      let barrier: StudyBarrier | undefined;
-      if (fs.existsSync(abs)) {
-        try {
-          const saved = JSON.parse(fs.readFileSync(abs, 'utf8')) as { options: unknown; barrier: StudyBarrier };
-          if (JSON.stringify(saved.options) === JSON.stringify(wantOptions)) barrier = saved.barrier;
-        } catch {
-          barrier = undefined;
-        }
+  const wantOptions = { ...cfg.path, dataSeed: cfg.seed };
+  const label = (p: { a: string; b: string }) => `${p.a} ↔ ${p.b}`;
+  const fileOf = (p: { a: string; b: string }) => path.join('paths', `${p.a.replace(/\//g, '_')}__${p.b.replace(/\//g, '_')}.json`);
+  const found = new Map<number, StudyBarrier>();
+  const pending: number[] = [];
+  for (let k = 0; k < pairs.length; k++) {
+    const abs = path.join(out, fileOf(pairs[k]));
+    let barrier: StudyBarrier | undefined;
+    if (fs.existsSync(abs)) {
+      try {
+        const saved = JSON.parse(fs.readFileSync(abs, 'utf8')) as { options: unknown; barrier: StudyBarrier };
+        if (JSON.stringify(saved.options) === JSON.stringify(wantOptions)) barrier = saved.barrier;
+      } catch {
+        barrier = undefined;
       }
-      yield { type: 'path-start', pair: label, index: k, total: pairs.length, reused: Boolean(barrier) };
-      if (barrier) reused.paths++;
-      else {
-        const iterations: { iteration: number; height: number; bestHeight: number }[] = [];
-        let res: PathResult | undefined;
-        const job = findPath(fn, thetas.get(p.a)!, thetas.get(p.b)!, {
-          method: 'fourier',
-          objective: cfg.path.objective,
-          points: cfg.path.points,
-          modes: cfg.path.modes,
-          steps: cfg.path.steps,
-          lr: cfg.path.lr,
-          lambda: cfg.path.lambda,
-          seed: cfg.seed,
-          signal: o.signal,
-          onIteration: (it) => {
-            iterations.push({ iteration: it.iteration, height: it.height, bestHeight: it.bestHeight });
-          },
-        }).then((r) => (res = r));
-        // Forward iteration progress while the path search runs.
-        let sent = 0;
-        while (!res) {
-          await Promise.race([job, new Promise((r) => setTimeout(r, 250))]);
-          for (; sent < iterations.length; sent++) yield { type: 'path-iteration', pair: label, steps: cfg.path.steps, ...iterations[sent] };
-        }
-        await job;
-        const r = res as PathResult;
-        barrier = {
-          optimizer: p.opt,
-          a: p.a,
-          b: p.b,
-          lossA: r.lossA,
-          lossB: r.lossB,
-          straight: numbers(r.linear),
-          optimized: { ...numbers(r), iterations: r.iterations },
-          profile: { t: r.profile.t, straight: r.linear.profile.loss, optimized: r.profile.loss },
-          file,
-        };
-        writeJsonAtomic(abs, { options: wantOptions, barrier });
-      }
-      barriers.push(barrier);
-      yield { type: 'path-done', pair: label, barrier };
     }
-  } finally {
-    dev.dispose();
+    yield { type: 'path-start', pair: label(pairs[k]), index: k, total: pairs.length, reused: Boolean(barrier) };
+    if (barrier) {
+      reused.paths++;
+      found.set(k, barrier);
+      yield { type: 'path-done', pair: label(pairs[k]), barrier };
+    } else pending.push(k);
   }
+  if (pending.length) {
+    // The pending paths run on a pool of worker threads (one per core); a
+    // path's numbers do not depend on which thread computes it.
+    const ids = [...new Set(pending.flatMap((k) => [pairs[k].a, pairs[k].b]))];
+    const index = new Map(ids.map((id, i) => [id, i]));
+    const problem: PathProblem = {
+      backend: backend.name,
+      spec,
+      recipe: { dataset: cfg.dataset, seed: cfg.seed, testFraction: 0.2, options: {} },
+      thetas: ids.map((id) => thetas.get(id)!),
+      path: {
+        method: 'fourier',
+        objective: cfg.path.objective,
+        points: cfg.path.points,
+        modes: cfg.path.modes,
+        steps: cfg.path.steps,
+        lr: cfg.path.lr,
+        lambda: cfg.path.lambda,
+        seed: cfg.seed,
+      },
+    };
+    const byIndices = new Map(pending.map((k) => [`${index.get(pairs[k].a)},${index.get(pairs[k].b)}`, k]));
+    const queue: StudyEvent[] = [];
+    let wake: (() => void) | undefined;
+    const push = (e: StudyEvent) => {
+      queue.push(e);
+      wake?.();
+    };
+    let failure: unknown;
+    let finished = false;
+    const job = runPathPairs(
+      problem,
+      pending.map((k) => [index.get(pairs[k].a)!, index.get(pairs[k].b)!] as [number, number]),
+      {
+        jobs: Math.min(o.jobs ?? defaultJobs(), pending.length),
+        signal: o.signal,
+        onProgress: (pr) => {
+          const k = byIndices.get(`${pr.i},${pr.j}`)!;
+          push({ type: 'path-iteration', pair: label(pairs[k]), iteration: pr.iteration, steps: cfg.path.steps, height: pr.height, bestHeight: pr.bestHeight });
+        },
+        onResult: (res) => {
+          const k = byIndices.get(`${res.i},${res.j}`)!;
+          const p = pairs[k];
+          if (!res.result) {
+            failure ??= computeError(`path ${label(p)} failed: ${res.error?.message ?? 'unknown error'}`);
+            return;
+          }
+          const r = res.result;
+          const barrier: StudyBarrier = {
+            optimizer: p.opt,
+            a: p.a,
+            b: p.b,
+            lossA: r.lossA,
+            lossB: r.lossB,
+            straight: numbers(r.linear),
+            optimized: { ...numbers(r), iterations: r.iterations },
+            profile: { t: r.profile.t, straight: r.linear.profile.loss, optimized: r.profile.loss },
+            file: fileOf(p),
+          };
+          // Saved as soon as it is done, so an interrupted study keeps it.
+          writeJsonAtomic(path.join(out, barrier.file), { options: wantOptions, barrier });
+          found.set(k, barrier);
+          push({ type: 'path-done', pair: label(p), barrier });
+        },
+      },
+    ).then(
+      () => {
+        finished = true;
+        wake?.();
+      },
+      (e) => {
+        failure ??= e;
+        finished = true;
+        wake?.();
+      },
+    );
+    while (!finished || queue.length) {
+      if (!queue.length) await new Promise<void>((r) => (wake = r));
+      wake = undefined;
+      while (queue.length) yield queue.shift()!;
+    }
+    await job;
+    if (failure) throw failure;
+  }
+  const barriers: StudyBarrier[] = pairs.map((_, k) => found.get(k)!);
   const pathSeconds = (Date.now() - tPaths) / 1000;
 
   // Phase 3: kernel PCA of every solution, RBF with γ = 1/P.

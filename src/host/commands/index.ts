@@ -6,6 +6,11 @@ import * as vscode from 'vscode';
 import { COMMANDS, INTERNAL_COMMANDS, type CommandKey } from '../commandTable';
 import { reportError } from '../log';
 import type { CommandHandler, Services } from '../services';
+import { barrierBetweenSelected } from './barrierBetweenSelected';
+import { barriersBetween } from './barriersBetween';
+import { barrierToMinimumA } from './barrierToMinimumA';
+import { compareOptimizers } from './compareOptimizers';
+import { findPath } from './findPath';
 import { inspectCheckpoint } from './inspectCheckpoint';
 import { newExperiment } from './newExperiment';
 import { openPanel } from './openPanel';
@@ -25,6 +30,11 @@ export const HANDLERS: Record<CommandKey, CommandHandler> = {
   selectBackend,
   showLog,
   setMinimumA,
+  findPath,
+  barrierToMinimumA,
+  barrierBetweenSelected,
+  barriersBetween,
+  compareOptimizers,
 };
 
 const INTERNAL_HANDLERS: Record<keyof typeof INTERNAL_COMMANDS, CommandHandler> = {

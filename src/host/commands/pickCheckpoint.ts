@@ -1,7 +1,6 @@
 /** Which checkpoint a command means: the explorer's file, the active viewer's, or one the user picks. */
-import * as fs from 'fs';
-import * as path from 'path';
 import * as vscode from 'vscode';
+import { checkCheckpointChoice, notificationText } from '../guards';
 import type { Services } from '../services';
 import { isCheckpointPath, primaryFolder } from '../workspace';
 
@@ -9,7 +8,7 @@ export async function pickCheckpoint(s: Services, arg: unknown, verb: string): P
   let file: string | undefined;
   if (arg instanceof vscode.Uri) {
     if (arg.scheme !== 'file') {
-      void vscode.window.showErrorMessage(`Landscape: ${verb} works on files on disk, not ${arg.scheme}: resources.`);
+      void vscode.window.showErrorMessage(`Landscape: ${verb} works on files on disk, not ${notificationText(arg.scheme, 40)}: resources; copy the checkpoint into the workspace folder first.`);
       return undefined;
     }
     file = arg.fsPath;
@@ -28,17 +27,10 @@ export async function pickCheckpoint(s: Services, arg: unknown, verb: string): P
     if (!picked || picked.length === 0) return undefined;
     file = picked[0].fsPath;
   }
-  let stat: fs.Stats | undefined;
-  try {
-    stat = fs.statSync(file);
-  } catch {
-    void vscode.window.showErrorMessage(`Landscape: ${file} does not exist.`);
+  const c = checkCheckpointChoice(file, verb);
+  if (!c.ok) {
+    void vscode.window.showErrorMessage(c.reason);
     return undefined;
   }
-  if (stat.isDirectory() && fs.existsSync(path.join(file, 'model.json'))) file = path.join(file, 'model.json');
-  else if (stat.isDirectory() || !isCheckpointPath(file)) {
-    void vscode.window.showErrorMessage(`Landscape: ${path.basename(file)} is not a checkpoint; choose a .safetensors file or a tfjs model.json.`);
-    return undefined;
-  }
-  return file;
+  return c.value;
 }

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { Services } from '../services';
 
-/** Landscape: Stop — cancels the training run; its finished epochs stay on disk. */
+/** Landscape: Stop — cancels the training run (or the optimizer study); finished epochs stay on disk. */
 export function stop(s: Services): void {
-  if (!s.training.stop()) void vscode.window.showInformationMessage('Landscape: no training run to stop.');
+  if (!s.training.stop() && !s.study.stop()) void vscode.window.showInformationMessage('Landscape: no training run to stop.');
 }

@@ -1,0 +1,117 @@
+/**
+ * The fast path for dense networks: fused, batched forward/backward kernels
+ * in WebAssembly SIMD (kernels.as), behind the engine's Objective interface.
+ *
+ * `networkObjective` returns a FastObjective whenever the kernels load. Its
+ * `evaluate` stays an ordinary, differentiable tfjs objective while a
+ * gradient tape is recording (so tf.grad through it, and second derivatives,
+ * work as before) and runs the kernels otherwise; `batchLossAndGrad`,
+ * `lossAndGrad` and the optimizers call `fast.run` directly for losses and
+ * gradients. tfjs stays the general path and the reference the parity tests
+ * compare against. LANDSCAPE_FAST=0 turns the fast path off.
+ */
+import { tf } from '../backend';
+import { computeError } from '../errors';
+import type { ModelSpec } from '../model/spec';
+import type { Objective } from '../objective';
+import { DenseKernels, defaultThreads, type HostData, type RunResult } from './kernels';
+
+export type { HostData, RunResult } from './kernels';
+
+/** Host-array entry points of a fast objective. */
+export interface FastPath {
+  readonly spec: ModelSpec;
+  /** Losses (float64) and optionally gradients [M × P] of M parameter vectors given row-major. */
+  run(thetas: Float32Array, m: number, wantGrad: boolean): RunResult;
+}
+
+/** An objective with a fast path: `evaluate` as usual, plus `fast` for host-side losses and gradients. */
+export interface FastObjective extends Objective {
+  readonly fast: FastPath;
+}
+
+export function isFastObjective(f: Objective): f is FastObjective {
+  return typeof (f as Partial<FastObjective>).fast?.run === 'function';
+}
+
+/**
+ * Whether tfjs is recording operations for a gradient. Then results must be
+ * built from tfjs ops, so the fast path steps aside. If tfjs ever stops
+ * exposing this, the answer is yes: the tfjs path is always correct.
+ */
+export function tapeIsRecording(): boolean {
+  const engine = tf.engine() as unknown as { isTapeOn?: () => boolean };
+  return typeof engine.isTapeOn === 'function' ? engine.isTapeOn() : true;
+}
+
+/** A fast objective that may be used right now (no gradient tape is recording through it). */
+export function usableFast(f: Objective): f is FastObjective {
+  return isFastObjective(f) && !tapeIsRecording();
+}
+
+let kernels: DenseKernels | null | undefined;
+let loadError: string | undefined;
+let forcedOff = false;
+
+function envDisabled(): boolean {
+  const v = (process.env.LANDSCAPE_FAST ?? '').trim().toLowerCase();
+  return v === '0' || v === 'false' || v === 'off' || v === 'no';
+}
+
+/** The shared kernel instance, or null when the fast path is off or the module cannot load here. */
+export function fastKernels(): DenseKernels | null {
+  if (forcedOff || envDisabled()) return null;
+  if (kernels === undefined) {
+    try {
+      kernels = new DenseKernels(defaultThreads());
+    } catch (e) {
+      kernels = null;
+      loadError = e instanceof Error ? e.message : String(e);
+    }
+  }
+  return kernels;
+}
+
+/** Turn the fast path on or off for this process (tests compare both paths). */
+export function setFastEnabled(on: boolean): void {
+  forcedOff = !on;
+}
+
+/** Threads the kernels use for large calls (the calling thread included). */
+export function setFastThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw computeError(`fast kernels: thread count must be a whole number ≥ 1, got ${n}`);
+  fastKernels()?.setThreads(n);
+}
+
+export interface FastInfo {
+  enabled: boolean;
+  threads: number;
+  /** Bytes of the kernels' WebAssembly memory (it only grows). */
+  memoryBytes: number;
+  /** Why the kernels are not in use, when they are not. */
+  reason?: string;
+}
+
+export function fastInfo(): FastInfo {
+  const k = fastKernels();
+  if (!k) return { enabled: false, threads: 1, memoryBytes: 0, reason: forcedOff || envDisabled() ? 'turned off (LANDSCAPE_FAST=0)' : loadError };
+  return { enabled: true, threads: k.threads, memoryBytes: k.memory.buffer.byteLength };
+}
+
+/**
+ * The fast path of a dense network on fixed data, or null when the kernels
+ * are unavailable. `data` is read lazily (on the first call), so a caller
+ * may pass tensors' contents through a getter.
+ */
+export function fastPathFor(spec: ModelSpec, data: () => HostData): FastPath | null {
+  const k = fastKernels();
+  if (!k) return null;
+  let host: HostData | undefined;
+  return {
+    spec,
+    run(thetas: Float32Array, m: number, wantGrad: boolean): RunResult {
+      host ??= data();
+      return k.run(spec, host, thetas, m, wantGrad);
+    },
+  };
+}

@@ -1,0 +1,495 @@
+// Fused dense-network kernels for Landscape, in AssemblyScript, compiled to
+// WebAssembly with SIMD by build-wasm.mjs (output committed as wasm-binary.ts).
+//
+// The host (kernels.ts) owns the memory: it lays out the data, the parameter
+// vectors, the per-thread scratch and a configuration block of i32 words
+// (CFG_* below), and passes byte offsets. Nothing here allocates, so the same
+// module can run in several threads over one shared memory.
+//
+// One call evaluates parameter vectors m0..m1 on rows r0..r1 of the data:
+// for every point, the network runs tile by tile (T rows at a time) through
+// forward, loss and backward, so activations never leave the cache, and the
+// weight gradients accumulate in place. Layer widths are padded to multiples
+// of 4 (one SIMD vector); padded weights are zero, so the padded columns never
+// reach a real output.
+
+// ---- configuration block (i32 words at cfg)
+const CFG_LAYERS: i32 = 0;
+const CFG_ACT: i32 = 1; // 0 linear, 1 relu, 2 tanh, 3 sigmoid, 4 softplus, 5 elu
+const CFG_LOSS: i32 = 2; // 0 cross-entropy, 1 mse
+const CFG_BIAS: i32 = 3;
+const CFG_NTOTAL: i32 = 4; // rows the loss is averaged over (all threads together)
+const CFG_DIM: i32 = 5; // P, floats per parameter vector
+const CFG_TILE: i32 = 6;
+const CFG_X: i32 = 8; // byte offset of x [rows × w0]
+const CFG_XSTRIDE: i32 = 9;
+const CFG_Y: i32 = 10; // byte offset of y [rows × pw_L], zero padded
+const CFG_YSTRIDE: i32 = 11;
+const CFG_OUT: i32 = 12; // real output width w_L
+const CFG_ZBUF: i32 = 13; // scratch byte offsets: logits, output gradient, hidden gradient
+const CFG_DZBUF: i32 = 14;
+const CFG_DHBUF: i32 = 15;
+const CFG_LAYER0: i32 = 16;
+const LAYER_WORDS: i32 = 16;
+// per layer i, at word CFG_LAYER0 + i·LAYER_WORDS:
+const L_K: i32 = 0; // rows of the padded weight (input width as stored)
+const L_KREAL: i32 = 1;
+const L_N: i32 = 2; // padded output width
+const L_NREAL: i32 = 3;
+const L_TW: i32 = 4; // weight offset in the parameter vector (floats)
+const L_TB: i32 = 5; // bias offset in the parameter vector (floats), -1 without bias
+const L_WP: i32 = 6; // scratch byte offsets: padded weight, its transpose, bias, gradients, input activations
+const L_WT: i32 = 7;
+const L_B: i32 = 8;
+const L_GW: i32 = 9;
+const L_GB: i32 = 10;
+const L_H: i32 = 11;
+
+function cfgAt(cfg: usize, word: i32): i32 {
+  return load<i32>(cfg + (<usize>word << 2));
+}
+
+function layerAt(cfg: usize, layer: i32, word: i32): i32 {
+  return load<i32>(cfg + (<usize>(CFG_LAYER0 + layer * LAYER_WORDS + word) << 2));
+}
+
+// ---- matrix products (strides in floats; n a multiple of 4)
+
+/** C[m×n] = (acc ? C : 0) + A[m×k]·B[k×n]. */
+export function gemm_nn(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, m: i32, k: i32, n: i32, acc: i32): void {
+  const sa = <usize>lda << 2;
+  const sb = <usize>ldb << 2;
+  const sc = <usize>ldc << 2;
+  let j = 0;
+  for (; j + 8 <= n; j += 8) {
+    let i = 0;
+    for (; i + 4 <= m; i += 4) {
+      const pc = c + <usize>i * sc + (<usize>j << 2);
+      let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+      let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+      if (acc) {
+        c00 = v128.load(pc); c01 = v128.load(pc, 16);
+        c10 = v128.load(pc + sc); c11 = v128.load(pc + sc, 16);
+        c20 = v128.load(pc + 2 * sc); c21 = v128.load(pc + 2 * sc, 16);
+        c30 = v128.load(pc + 3 * sc); c31 = v128.load(pc + 3 * sc, 16);
+      }
+      let pa = a + <usize>i * sa;
+      let pb = b + (<usize>j << 2);
+      for (let kk = 0; kk < k; kk++) {
+        const b0 = v128.load(pb);
+        const b1 = v128.load(pb, 16);
+        const a0 = f32x4.splat(load<f32>(pa));
+        const a1 = f32x4.splat(load<f32>(pa + sa));
+        const a2 = f32x4.splat(load<f32>(pa + 2 * sa));
+        const a3 = f32x4.splat(load<f32>(pa + 3 * sa));
+        c00 = f32x4.add(c00, f32x4.mul(a0, b0));
+        c01 = f32x4.add(c01, f32x4.mul(a0, b1));
+        c10 = f32x4.add(c10, f32x4.mul(a1, b0));
+        c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+        c20 = f32x4.add(c20, f32x4.mul(a2, b0));
+        c21 = f32x4.add(c21, f32x4.mul(a2, b1));
+        c30 = f32x4.add(c30, f32x4.mul(a3, b0));
+        c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+        pa += 4;
+        pb += sb;
+      }
+      v128.store(pc, c00); v128.store(pc, c01, 16);
+      v128.store(pc + sc, c10); v128.store(pc + sc, c11, 16);
+      v128.store(pc + 2 * sc, c20); v128.store(pc + 2 * sc, c21, 16);
+      v128.store(pc + 3 * sc, c30); v128.store(pc + 3 * sc, c31, 16);
+    }
+    for (; i < m; i++) {
+      const pc = c + <usize>i * sc + (<usize>j << 2);
+      let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+      if (acc) {
+        c00 = v128.load(pc); c01 = v128.load(pc, 16);
+      }
+      let pa = a + <usize>i * sa;
+      let pb = b + (<usize>j << 2);
+      for (let kk = 0; kk < k; kk++) {
+        const a0 = f32x4.splat(load<f32>(pa));
+        c00 = f32x4.add(c00, f32x4.mul(a0, v128.load(pb)));
+        c01 = f32x4.add(c01, f32x4.mul(a0, v128.load(pb, 16)));
+        pa += 4;
+        pb += sb;
+      }
+      v128.store(pc, c00); v128.store(pc, c01, 16);
+    }
+  }
+  for (; j < n; j += 4) {
+    let i = 0;
+    for (; i + 4 <= m; i += 4) {
+      const pc = c + <usize>i * sc + (<usize>j << 2);
+      let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+      if (acc) {
+        c0 = v128.load(pc); c1 = v128.load(pc + sc); c2 = v128.load(pc + 2 * sc); c3 = v128.load(pc + 3 * sc);
+      }
+      let pa = a + <usize>i * sa;
+      let pb = b + (<usize>j << 2);
+      for (let kk = 0; kk < k; kk++) {
+        const b0 = v128.load(pb);
+        c0 = f32x4.add(c0, f32x4.mul(f32x4.splat(load<f32>(pa)), b0));
+        c1 = f32x4.add(c1, f32x4.mul(f32x4.splat(load<f32>(pa + sa)), b0));
+        c2 = f32x4.add(c2, f32x4.mul(f32x4.splat(load<f32>(pa + 2 * sa)), b0));
+        c3 = f32x4.add(c3, f32x4.mul(f32x4.splat(load<f32>(pa + 3 * sa)), b0));
+        pa += 4;
+        pb += sb;
+      }
+      v128.store(pc, c0); v128.store(pc + sc, c1); v128.store(pc + 2 * sc, c2); v128.store(pc + 3 * sc, c3);
+    }
+    for (; i < m; i++) {
+      const pc = c + <usize>i * sc + (<usize>j << 2);
+      let c0 = acc ? v128.load(pc) : f32x4.splat(0);
+      let pa = a + <usize>i * sa;
+      let pb = b + (<usize>j << 2);
+      for (let kk = 0; kk < k; kk++) {
+        c0 = f32x4.add(c0, f32x4.mul(f32x4.splat(load<f32>(pa)), v128.load(pb)));
+        pa += 4;
+        pb += sb;
+      }
+      v128.store(pc, c0);
+    }
+  }
+}
+
+/** C[m×n] += Aᵀ·B with A [k×m] and B [k×n]: the weight gradient Hᵀ·dZ summed over k rows. */
+export function gemm_tn(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, m: i32, k: i32, n: i32): void {
+  const sa = <usize>lda << 2;
+  const sb = <usize>ldb << 2;
+  const sc = <usize>ldc << 2;
+  let j = 0;
+  for (; j + 8 <= n; j += 8) {
+    let i = 0;
+    for (; i + 4 <= m; i += 4) {
+      const pc = c + <usize>i * sc + (<usize>j << 2);
+      let c00 = v128.load(pc), c01 = v128.load(pc, 16);
+      let c10 = v128.load(pc + sc), c11 = v128.load(pc + sc, 16);
+      let c20 = v128.load(pc + 2 * sc), c21 = v128.load(pc + 2 * sc, 16);
+      let c30 = v128.load(pc + 3 * sc), c31 = v128.load(pc + 3 * sc, 16);
+      let pa = a + (<usize>i << 2);
+      let pb = b + (<usize>j << 2);
+      for (let t = 0; t < k; t++) {
+        const b0 = v128.load(pb);
+        const b1 = v128.load(pb, 16);
+        const a0 = f32x4.splat(load<f32>(pa));
+        const a1 = f32x4.splat(load<f32>(pa, 4));
+        const a2 = f32x4.splat(load<f32>(pa, 8));
+        const a3 = f32x4.splat(load<f32>(pa, 12));
+        c00 = f32x4.add(c00, f32x4.mul(a0, b0));
+        c01 = f32x4.add(c01, f32x4.mul(a0, b1));
+        c10 = f32x4.add(c10, f32x4.mul(a1, b0));
+        c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+        c20 = f32x4.add(c20, f32x4.mul(a2, b0));
+        c21 = f32x4.add(c21, f32x4.mul(a2, b1));
+        c30 = f32x4.add(c30, f32x4.mul(a3, b0));
+        c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+        pa += sa;
+        pb += sb;
+      }
+      v128.store(pc, c00); v128.store(pc, c01, 16);
+      v128.store(pc + sc, c10); v128.store(pc + sc, c11, 16);
+      v128.store(pc + 2 * sc, c20); v128.store(pc + 2 * sc, c21, 16);
+      v128.store(pc + 3 * sc, c30); v128.store(pc + 3 * sc, c31, 16);
+    }
+    for (; i < m; i++) {
+      const pc = c + <usize>i * sc + (<usize>j << 2);
+      let c00 = v128.load(pc), c01 = v128.load(pc, 16);
+      let pa = a + (<usize>i << 2);
+      let pb = b + (<usize>j << 2);
+      for (let t = 0; t < k; t++) {
+        const a0 = f32x4.splat(load<f32>(pa));
+        c00 = f32x4.add(c00, f32x4.mul(a0, v128.load(pb)));
+        c01 = f32x4.add(c01, f32x4.mul(a0, v128.load(pb, 16)));
+        pa += sa;
+        pb += sb;
+      }
+      v128.store(pc, c00); v128.store(pc, c01, 16);
+    }
+  }
+  for (; j < n; j += 4) {
+    let i = 0;
+    for (; i + 4 <= m; i += 4) {
+      const pc = c + <usize>i * sc + (<usize>j << 2);
+      let c0 = v128.load(pc), c1 = v128.load(pc + sc), c2 = v128.load(pc + 2 * sc), c3 = v128.load(pc + 3 * sc);
+      let pa = a + (<usize>i << 2);
+      let pb = b + (<usize>j << 2);
+      for (let t = 0; t < k; t++) {
+        const b0 = v128.load(pb);
+        c0 = f32x4.add(c0, f32x4.mul(f32x4.splat(load<f32>(pa)), b0));
+        c1 = f32x4.add(c1, f32x4.mul(f32x4.splat(load<f32>(pa, 4)), b0));
+        c2 = f32x4.add(c2, f32x4.mul(f32x4.splat(load<f32>(pa, 8)), b0));
+        c3 = f32x4.add(c3, f32x4.mul(f32x4.splat(load<f32>(pa, 12)), b0));
+        pa += sa;
+        pb += sb;
+      }
+      v128.store(pc, c0); v128.store(pc + sc, c1); v128.store(pc + 2 * sc, c2); v128.store(pc + 3 * sc, c3);
+    }
+    for (; i < m; i++) {
+      const pc = c + <usize>i * sc + (<usize>j << 2);
+      let c0 = v128.load(pc);
+      let pa = a + (<usize>i << 2);
+      let pb = b + (<usize>j << 2);
+      for (let t = 0; t < k; t++) {
+        c0 = f32x4.add(c0, f32x4.mul(f32x4.splat(load<f32>(pa)), v128.load(pb)));
+        pa += sa;
+        pb += sb;
+      }
+      v128.store(pc, c0);
+    }
+  }
+}
+
+// ---- elementwise
+
+/**
+ * e^x for four lanes: x = n·ln2 + r with |r| ≤ ln2/2, a degree-6 polynomial
+ * for e^r (Cephes' expf coefficients, about 1 ulp) and 2^n put into the
+ * exponent bits. Inputs are clamped to [-87.3, 88.3], where 2^n stays normal.
+ */
+function exp4(x: v128): v128 {
+  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.3)), f32x4.splat(88.3));
+  const fx = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
+  let r = f32x4.sub(x, f32x4.mul(fx, f32x4.splat(0.693359375)));
+  r = f32x4.sub(r, f32x4.mul(fx, f32x4.splat(-2.12194440e-4)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
+  p = f32x4.add(f32x4.mul(f32x4.mul(p, r), r), f32x4.add(r, f32x4.splat(1)));
+  const e = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(fx), i32x4.splat(127)), 23);
+  return f32x4.mul(p, e);
+}
+
+/** Applies the activation in place to count floats (a multiple of 4). */
+function activate(p: usize, count: i32, act: i32): void {
+  const end = p + (<usize>count << 2);
+  const one = f32x4.splat(1);
+  const zero = f32x4.splat(0);
+  if (act == 1) {
+    for (let q = p; q < end; q += 16) v128.store(q, f32x4.max(v128.load(q), zero));
+  } else if (act == 2) {
+    // tanh x = 1 − 2/(e^{2x} + 1): exact limits ±1, no overflow to NaN.
+    for (let q = p; q < end; q += 16) {
+      const e = exp4(f32x4.add(v128.load(q), v128.load(q)));
+      v128.store(q, f32x4.sub(one, f32x4.div(f32x4.splat(2), f32x4.add(e, one))));
+    }
+  } else if (act == 3) {
+    for (let q = p; q < end; q += 16) v128.store(q, f32x4.div(one, f32x4.add(one, exp4(f32x4.neg(v128.load(q))))));
+  } else if (act == 4) {
+    // softplus x = log(1 + e^x); above 15, e^-x is below float32 resolution and the value is x.
+    for (let q = p; q < end; q += 4) {
+      const x = load<f32>(q);
+      store<f32>(q, x > 15 ? x : <f32>Math.log1p(Math.exp(<f64>x)));
+    }
+  } else if (act == 5) {
+    for (let q = p; q < end; q += 16) {
+      const x = v128.load(q);
+      v128.store(q, v128.bitselect(x, f32x4.sub(exp4(x), one), f32x4.gt(x, zero)));
+    }
+  }
+}
+
+/** dz = dh ⊙ f'(z), with f'(z) written through the activation's output h. */
+function activationGrad(dh: usize, h: usize, dz: usize, count: i32, act: i32): void {
+  const one = f32x4.splat(1);
+  const zero = f32x4.splat(0);
+  for (let o: usize = 0; o < (<usize>count << 2); o += 16) {
+    const g = v128.load(dh + o);
+    const y = v128.load(h + o);
+    let r: v128;
+    if (act == 1) r = v128.and(g, f32x4.gt(y, zero));
+    else if (act == 2) r = f32x4.mul(g, f32x4.sub(one, f32x4.mul(y, y)));
+    else if (act == 3) r = f32x4.mul(g, f32x4.mul(y, f32x4.sub(one, y)));
+    else if (act == 4) r = f32x4.mul(g, f32x4.sub(one, exp4(f32x4.neg(y))));
+    else if (act == 5) r = v128.bitselect(g, f32x4.mul(g, f32x4.add(y, one)), f32x4.gt(y, zero));
+    else r = g;
+    v128.store(dz + o, r);
+  }
+}
+
+// ---- the network
+
+function fill(p: usize, count: i32, v: f32): void {
+  const s = f32x4.splat(v);
+  const end = p + (<usize>count << 2);
+  let q = p;
+  for (; q + 16 <= end; q += 16) v128.store(q, s);
+  for (; q < end; q += 4) store<f32>(q, v);
+}
+
+/** Copies one parameter vector into the padded weights, transposes and biases, and clears the gradients. */
+function unpack(cfg: usize, scratch: usize, theta: usize, grad: i32): void {
+  const nl = cfgAt(cfg, CFG_LAYERS);
+  const hasBias = cfgAt(cfg, CFG_BIAS);
+  for (let l = 0; l < nl; l++) {
+    const K = layerAt(cfg, l, L_K);
+    const kr = layerAt(cfg, l, L_KREAL);
+    const N = layerAt(cfg, l, L_N);
+    const nr = layerAt(cfg, l, L_NREAL);
+    const wp = scratch + <usize>layerAt(cfg, l, L_WP);
+    const tw = theta + (<usize>layerAt(cfg, l, L_TW) << 2);
+    fill(wp, K * N, 0);
+    for (let r = 0; r < kr; r++) memory.copy(wp + (<usize>(r * N) << 2), tw + (<usize>(r * nr) << 2), <usize>nr << 2);
+    if (l > 0) {
+      const wt = scratch + <usize>layerAt(cfg, l, L_WT);
+      fill(wt, N * K, 0);
+      for (let r = 0; r < kr; r++) {
+        for (let c = 0; c < nr; c++) store<f32>(wt + (<usize>(c * K + r) << 2), load<f32>(tw + (<usize>(r * nr + c) << 2)));
+      }
+    }
+    if (hasBias) {
+      const b = scratch + <usize>layerAt(cfg, l, L_B);
+      fill(b, N, 0);
+      memory.copy(b, theta + (<usize>layerAt(cfg, l, L_TB) << 2), <usize>nr << 2);
+    }
+    if (grad) {
+      fill(scratch + <usize>layerAt(cfg, l, L_GW), K * N, 0);
+      if (hasBias) fill(scratch + <usize>layerAt(cfg, l, L_GB), N, 0);
+    }
+  }
+}
+
+/** Writes the accumulated gradients of one point into its row of the output, unpadded. */
+function pack(cfg: usize, scratch: usize, out: usize): void {
+  const nl = cfgAt(cfg, CFG_LAYERS);
+  const hasBias = cfgAt(cfg, CFG_BIAS);
+  for (let l = 0; l < nl; l++) {
+    const kr = layerAt(cfg, l, L_KREAL);
+    const N = layerAt(cfg, l, L_N);
+    const nr = layerAt(cfg, l, L_NREAL);
+    const gw = scratch + <usize>layerAt(cfg, l, L_GW);
+    const tw = out + (<usize>layerAt(cfg, l, L_TW) << 2);
+    for (let r = 0; r < kr; r++) memory.copy(tw + (<usize>(r * nr) << 2), gw + (<usize>(r * N) << 2), <usize>nr << 2);
+    if (hasBias) memory.copy(out + (<usize>layerAt(cfg, l, L_TB) << 2), scratch + <usize>layerAt(cfg, l, L_GB), <usize>nr << 2);
+  }
+}
+
+/** Loss of t rows of logits (summed, not yet averaged) and, with grad, dL/dlogits (averaged) into dz. */
+function lossRows(cfg: usize, z: usize, y: usize, dz: usize, t: i32, grad: i32): f64 {
+  const N = layerAt(cfg, cfgAt(cfg, CFG_LAYERS) - 1, L_N);
+  const w = cfgAt(cfg, CFG_OUT);
+  const ys = <usize>cfgAt(cfg, CFG_YSTRIDE) << 2;
+  const rowBytes = <usize>N << 2;
+  let total: f64 = 0;
+  if (cfgAt(cfg, CFG_LOSS) == 0) {
+    const invN = f32x4.splat(<f32>(1.0 / <f64>cfgAt(cfg, CFG_NTOTAL)));
+    for (let r = 0; r < t; r++) {
+      const zr = z + <usize>r * rowBytes;
+      const yr = y + <usize>r * ys;
+      const dr = dz + <usize>r * rowBytes;
+      let mx: f32 = load<f32>(zr);
+      for (let c = 1; c < w; c++) mx = max(mx, load<f32>(zr + (<usize>c << 2)));
+      const mv = f32x4.splat(mx);
+      let s = f32x4.splat(0);
+      let yz: f64 = 0;
+      for (let c = 0; c < N; c += 4) {
+        const zc = v128.load(zr + (<usize>c << 2));
+        let e = exp4(f32x4.sub(zc, mv));
+        if (c + 4 > w) {
+          // Padded lanes take no part in the softmax.
+          const lanes = i32x4(0, 1, 2, 3);
+          e = v128.and(e, i32x4.lt_s(lanes, i32x4.splat(w - c)));
+        }
+        s = f32x4.add(s, e);
+        v128.store(dr + (<usize>c << 2), e);
+        const p = f32x4.mul(zc, v128.load(yr + (<usize>c << 2)));
+        yz += <f64>f32x4.extract_lane(p, 0) + <f64>f32x4.extract_lane(p, 1) + <f64>f32x4.extract_lane(p, 2) + <f64>f32x4.extract_lane(p, 3);
+      }
+      const sum: f64 = <f64>f32x4.extract_lane(s, 0) + <f64>f32x4.extract_lane(s, 1) + <f64>f32x4.extract_lane(s, 2) + <f64>f32x4.extract_lane(s, 3);
+      total += <f64>mx + Math.log(sum) - yz;
+      if (grad) {
+        const inv = f32x4.mul(f32x4.splat(<f32>(1.0 / sum)), invN);
+        for (let c = 0; c < N; c += 4) {
+          const q = dr + (<usize>c << 2);
+          v128.store(q, f32x4.sub(f32x4.mul(v128.load(q), inv), f32x4.mul(v128.load(yr + (<usize>c << 2)), invN)));
+        }
+      }
+    }
+  } else {
+    const scale = f32x4.splat(<f32>(2.0 / (<f64>cfgAt(cfg, CFG_NTOTAL) * <f64>w)));
+    for (let r = 0; r < t; r++) {
+      const zr = z + <usize>r * rowBytes;
+      const yr = y + <usize>r * ys;
+      const dr = dz + <usize>r * rowBytes;
+      let acc = f32x4.splat(0);
+      for (let c = 0; c < N; c += 4) {
+        const d = f32x4.sub(v128.load(zr + (<usize>c << 2)), v128.load(yr + (<usize>c << 2)));
+        acc = f32x4.add(acc, f32x4.mul(d, d));
+        if (grad) v128.store(dr + (<usize>c << 2), f32x4.mul(d, scale));
+      }
+      total += <f64>f32x4.extract_lane(acc, 0) + <f64>f32x4.extract_lane(acc, 1) + <f64>f32x4.extract_lane(acc, 2) + <f64>f32x4.extract_lane(acc, 3);
+    }
+  }
+  return total;
+}
+
+function addBiasRows(z: usize, b: usize, t: i32, N: i32): void {
+  const rowBytes = <usize>N << 2;
+  for (let r = 0; r < t; r++) memory.copy(z + <usize>r * rowBytes, b, rowBytes);
+}
+
+function columnSums(dz: usize, gb: usize, t: i32, N: i32): void {
+  const rowBytes = <usize>N << 2;
+  for (let c: usize = 0; c < rowBytes; c += 16) {
+    let s = v128.load(gb + c);
+    for (let r = 0; r < t; r++) s = f32x4.add(s, v128.load(dz + <usize>r * rowBytes + c));
+    v128.store(gb + c, s);
+  }
+}
+
+/**
+ * Loss (and gradient) of parameter vectors m0..m1 of `thetas` on rows
+ * r0..r1: losses[m] (f64) gets the rows' share of the mean loss, grads row m
+ * (f32, P floats) the rows' share of its gradient when `grad` is set.
+ */
+export function net_run(cfg: usize, scratch: usize, thetas: usize, m0: i32, m1: i32, r0: i32, r1: i32, losses: usize, grads: usize, grad: i32): void {
+  const nl = cfgAt(cfg, CFG_LAYERS);
+  const act = cfgAt(cfg, CFG_ACT);
+  const hasBias = cfgAt(cfg, CFG_BIAS);
+  const P = <usize>cfgAt(cfg, CFG_DIM);
+  const T = cfgAt(cfg, CFG_TILE);
+  const x = <usize>cfgAt(cfg, CFG_X);
+  const w0 = cfgAt(cfg, CFG_XSTRIDE);
+  const y = <usize>cfgAt(cfg, CFG_Y);
+  const ys = <usize>cfgAt(cfg, CFG_YSTRIDE);
+  const zbuf = scratch + <usize>cfgAt(cfg, CFG_ZBUF);
+  const dzbuf = scratch + <usize>cfgAt(cfg, CFG_DZBUF);
+  const dhbuf = scratch + <usize>cfgAt(cfg, CFG_DHBUF);
+  const lossScale: f64 = cfgAt(cfg, CFG_LOSS) == 0 ? 1.0 / <f64>cfgAt(cfg, CFG_NTOTAL) : 1.0 / (<f64>cfgAt(cfg, CFG_NTOTAL) * <f64>cfgAt(cfg, CFG_OUT));
+  for (let m = m0; m < m1; m++) {
+    unpack(cfg, scratch, thetas + ((<usize>m * P) << 2), grad);
+    let total: f64 = 0;
+    for (let r = r0; r < r1; r += T) {
+      const t = min(T, r1 - r);
+      const xt = x + ((<usize>r * <usize>w0) << 2);
+      // forward
+      for (let l = 0; l < nl; l++) {
+        const K = layerAt(cfg, l, L_K);
+        const N = layerAt(cfg, l, L_N);
+        const inp = l == 0 ? xt : scratch + <usize>layerAt(cfg, l, L_H);
+        const out = l == nl - 1 ? zbuf : scratch + <usize>layerAt(cfg, l + 1, L_H);
+        if (hasBias) addBiasRows(out, scratch + <usize>layerAt(cfg, l, L_B), t, N);
+        gemm_nn(inp, K, scratch + <usize>layerAt(cfg, l, L_WP), N, out, N, t, K, N, hasBias);
+        if (l < nl - 1) activate(out, t * N, act);
+      }
+      total += lossRows(cfg, zbuf, y + <usize>r * (ys << 2), dzbuf, t, grad);
+      if (!grad) continue;
+      // backward: dz holds dL/d(pre-activation) of layer l
+      for (let l = nl - 1; l >= 0; l--) {
+        const K = layerAt(cfg, l, L_K);
+        const N = layerAt(cfg, l, L_N);
+        const inp = l == 0 ? xt : scratch + <usize>layerAt(cfg, l, L_H);
+        gemm_tn(inp, K, dzbuf, N, scratch + <usize>layerAt(cfg, l, L_GW), N, K, t, N);
+        if (hasBias) columnSums(dzbuf, scratch + <usize>layerAt(cfg, l, L_GB), t, N);
+        if (l > 0) {
+          gemm_nn(dzbuf, N, scratch + <usize>layerAt(cfg, l, L_WT), K, dhbuf, K, t, N, K, 0);
+          activationGrad(dhbuf, inp, dzbuf, t * K, act);
+        }
+      }
+    }
+    store<f64>(losses + (<usize>m << 3), total * lossScale);
+    if (grad) pack(cfg, scratch, grads + ((<usize>m * P) << 2));
+  }
+}

@@ -1,0 +1,369 @@
+/**
+ * Host side of the fused dense-network kernels (kernels.as): loads the
+ * WebAssembly module, lays out its shared memory, and runs a batch of
+ * parameter vectors over a dataset, optionally on several threads.
+ *
+ * Threads split the data rows: every thread evaluates all M parameter
+ * vectors on its share of the rows, into its own partial losses and
+ * gradients, which are then summed. The split depends only on the thread
+ * count, so results are deterministic for a given count. The calls are
+ * synchronous (the Objective interface is), so the workers are driven
+ * through Atomics.wait / Atomics.notify on a shared control block rather
+ * than messages; the main thread computes its own share meanwhile.
+ */
+import * as os from 'os';
+import { Worker, isMainThread } from 'worker_threads';
+import { computeError } from '../errors';
+import type { ModelSpec } from '../model/spec';
+import { paramCount, paramLayout } from '../model/spec';
+import { KERNELS_WASM_BASE64 } from './wasm-binary';
+
+const ACTIVATION_CODE: Record<ModelSpec['activation'], number> = { linear: 0, relu: 1, tanh: 2, sigmoid: 3, softplus: 4, elu: 5 };
+const PAGE = 65536;
+/** The module's own static data (math tables) lives below this; the host's regions start here. */
+const HEAP_START = PAGE;
+const CFG_BYTES = 4096;
+const CFG_LAYER0 = 16;
+const LAYER_WORDS = 16;
+/** Below this many multiply-adds per call, waking a second thread costs more than it saves. */
+const PARALLEL_MIN_MACS = 2_000_000;
+/** Control block per worker slot, in i32 words. */
+const SLOT = 16;
+
+// The project compiles without the DOM library, which is where TypeScript
+// declares WebAssembly; these are the few members used here.
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+type WasmModule = object;
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (module: WasmModule, imports: object) => { exports: Record<string, unknown> };
+  Memory: new (d: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
+}
+const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+interface KernelExports {
+  net_run(cfg: number, scratch: number, thetas: number, m0: number, m1: number, r0: number, r1: number, losses: number, grads: number, grad: number): void;
+}
+
+/** Host-side copy of a dataset as the kernels read it. */
+export interface HostData {
+  x: Float32Array;
+  y: Float32Array;
+  n: number;
+}
+
+interface Layout {
+  spec: ModelSpec;
+  dim: number;
+  macsPerRow: number;
+  tile: number;
+  cfgWords: Int32Array;
+  scratchBytes: number;
+  outPadded: number;
+}
+
+const round4 = (n: number) => Math.ceil(n / 4) * 4;
+const align = (n: number, a = 64) => Math.ceil(n / a) * a;
+
+function makeLayout(spec: ModelSpec): Layout {
+  const L = spec.layers.length - 1;
+  const w = spec.layers;
+  const pw = w.map((v, i) => (i === 0 ? v : round4(v)));
+  const maxPw = Math.max(...pw.slice(1));
+  // Rows per tile: enough to amortise the loops, few enough that a tile's activations stay in cache.
+  const tile = Math.max(16, Math.min(256, Math.floor(16384 / maxPw / 4) * 4));
+  const cfg = new Int32Array(CFG_BYTES / 4);
+  const entries = paramLayout(spec);
+  let off = 0;
+  const take = (bytes: number) => {
+    const at = off;
+    off += align(bytes);
+    return at;
+  };
+  let macs = 0;
+  for (let l = 0; l < L; l++) {
+    const K = pw[l];
+    const N = pw[l + 1];
+    macs += w[l] * w[l + 1];
+    const base = CFG_LAYER0 + l * LAYER_WORDS;
+    const we = entries.find((e) => e.layer === l && e.kind === 'weight')!;
+    const be = entries.find((e) => e.layer === l && e.kind === 'bias');
+    cfg[base + 0] = K;
+    cfg[base + 1] = w[l];
+    cfg[base + 2] = N;
+    cfg[base + 3] = w[l + 1];
+    cfg[base + 4] = we.offset;
+    cfg[base + 5] = be ? be.offset : -1;
+    cfg[base + 6] = take(K * N * 4);
+    cfg[base + 7] = l > 0 ? take(N * K * 4) : 0;
+    cfg[base + 8] = take(N * 4);
+    cfg[base + 9] = take(K * N * 4);
+    cfg[base + 10] = take(N * 4);
+    cfg[base + 11] = l > 0 ? take(tile * K * 4) : 0;
+  }
+  cfg[13] = take(tile * pw[L] * 4);
+  cfg[14] = take(tile * maxPw * 4);
+  cfg[15] = take(tile * maxPw * 4);
+  cfg[0] = L;
+  cfg[1] = ACTIVATION_CODE[spec.activation];
+  cfg[2] = spec.loss === 'cross-entropy' ? 0 : 1;
+  cfg[3] = spec.bias ? 1 : 0;
+  cfg[5] = paramCount(spec);
+  cfg[6] = tile;
+  cfg[9] = w[0];
+  cfg[11] = pw[L];
+  cfg[12] = w[L];
+  if (CFG_LAYER0 + L * LAYER_WORDS > cfg.length) throw computeError(`network too deep for the fast kernels (${L} layers)`);
+  return { spec, dim: paramCount(spec), macsPerRow: macs, tile, cfgWords: cfg, scratchBytes: align(off), outPadded: pw[L] };
+}
+
+function decodeBase64(b64: string): Uint8Array {
+  return new Uint8Array(Buffer.from(b64, 'base64'));
+}
+
+/**
+ * The worker's whole program: instantiate the module on the shared memory,
+ * then serve jobs posted in its control slot. Kept free of closures and
+ * imports other than worker_threads, because it runs from source (eval),
+ * so no extra file has to ship beside the bundles.
+ */
+const WORKER_SOURCE = `
+const { workerData } = require('worker_threads');
+const { module, memory, control, slot, seq } = workerData;
+const c = new Int32Array(control);
+const b = slot * ${SLOT};
+let run;
+try {
+  run = new WebAssembly.Instance(module, { env: { memory } }).exports.net_run;
+  Atomics.store(c, b + 2, 1);
+} catch (e) {
+  Atomics.store(c, b + 2, -1);
+}
+Atomics.notify(c, b + 2);
+// The sequence number the main thread had when it made this worker: the
+// first job is the next one (reading it from the slot instead could miss a
+// job posted the moment this worker said it was ready).
+let seen = seq;
+while (run) {
+  Atomics.wait(c, b, seen);
+  seen = Atomics.load(c, b);
+  if (seen < 0) break;
+  let status = 0;
+  try {
+    run(c[b + 4], c[b + 5], c[b + 6], c[b + 7], c[b + 8], c[b + 9], c[b + 10], c[b + 11], c[b + 12], c[b + 13]);
+  } catch (e) {
+    status = 1;
+  }
+  Atomics.store(c, b + 3, status);
+  Atomics.store(c, b + 1, seen);
+  Atomics.notify(c, b + 1);
+}
+`;
+
+export interface RunResult {
+  /** Mean loss per parameter vector, float64. */
+  losses: Float64Array;
+  /** Gradients [M × P], when asked for. */
+  grads?: Float32Array;
+}
+
+export class DenseKernels {
+  readonly memory: WasmMemory;
+  private readonly module: WasmModule;
+  private readonly exports: KernelExports;
+  private readonly layouts = new Map<string, Layout>();
+  private readonly paddedY = new WeakMap<HostData, Float32Array>();
+  private loaded: { data: HostData; layout: Layout } | undefined;
+  private workers: Worker[] = [];
+  private control: Int32Array | undefined;
+  private seq = 0;
+  private wantThreads: number;
+
+  constructor(threads: number) {
+    this.module = new wasm.Module(decodeBase64(KERNELS_WASM_BASE64));
+    this.memory = new wasm.Memory({ initial: 16, maximum: 32768, shared: true });
+    this.exports = new wasm.Instance(this.module, { env: { memory: this.memory } }).exports as unknown as KernelExports;
+    this.wantThreads = Math.max(1, Math.floor(threads));
+  }
+
+  /** Threads a large call uses (the main thread included). */
+  get threads(): number {
+    return this.wantThreads;
+  }
+
+  setThreads(n: number): void {
+    this.wantThreads = Math.max(1, Math.floor(n));
+    if (this.workers.length > this.wantThreads - 1) this.stopWorkers();
+  }
+
+  layout(spec: ModelSpec): Layout {
+    const key = `${spec.layers.join('-')}|${spec.activation}|${spec.loss}|${spec.bias}`;
+    let l = this.layouts.get(key);
+    if (!l) {
+      l = makeLayout(spec);
+      this.layouts.set(key, l);
+    }
+    return l;
+  }
+
+  /**
+   * Losses (and gradients) of the M parameter vectors in `thetas` (row-major
+   * [M × P]) on `data`. The data is copied into the module's memory only when
+   * it differs from the previous call's.
+   */
+  run(spec: ModelSpec, data: HostData, thetas: Float32Array, m: number, wantGrad: boolean): RunResult {
+    const lay = this.layout(spec);
+    const P = lay.dim;
+    if (thetas.length < m * P) throw computeError(`fast kernels: ${thetas.length} values for ${m} parameter vectors of ${P}`);
+    const n = data.n;
+    const macs = m * n * lay.macsPerRow * (wantGrad ? 3 : 1);
+    const threads = macs >= PARALLEL_MIN_MACS && n >= 8 ? this.ensureWorkers(this.wantThreads) : 1;
+    const xBytes = align(n * lay.cfgWords[9] * 4);
+    const yBytes = align(n * lay.outPadded * 4);
+    const cfgAt = HEAP_START;
+    const xAt = cfgAt + CFG_BYTES;
+    const yAt = xAt + xBytes;
+    const scratchAt = yAt + yBytes;
+    const thetasAt = scratchAt + threads * lay.scratchBytes;
+    const lossesAt = thetasAt + align(m * P * 4);
+    const gradsAt = lossesAt + threads * align(m * 8);
+    const end = gradsAt + (wantGrad ? threads * align(m * P * 4) : 0);
+    this.reserve(end);
+    const buf = this.memory.buffer;
+    const cfg = new Int32Array(buf, cfgAt, CFG_BYTES / 4);
+    cfg.set(lay.cfgWords);
+    cfg[4] = n;
+    cfg[8] = xAt;
+    cfg[10] = yAt;
+    if (!this.loaded || this.loaded.data !== data || this.loaded.layout !== lay) {
+      new Float32Array(buf, xAt, data.x.length).set(data.x);
+      new Float32Array(buf, yAt, n * lay.outPadded).set(this.padY(data, lay));
+      this.loaded = { data, layout: lay };
+    }
+    new Float32Array(buf, thetasAt, m * P).set(thetas.subarray(0, m * P));
+    const gradFlag = wantGrad ? 1 : 0;
+    const rowsOf = (j: number) => [Math.floor((n * j) / threads), Math.floor((n * (j + 1)) / threads)];
+    if (threads > 1) {
+      const c = this.control!;
+      this.seq++;
+      for (let j = 1; j < threads; j++) {
+        const b = (j - 1) * SLOT;
+        const [r0, r1] = rowsOf(j);
+        c.set([cfgAt, scratchAt + j * lay.scratchBytes, thetasAt, 0, m, r0, r1, lossesAt + j * align(m * 8), gradsAt + j * align(m * P * 4), gradFlag], b + 4);
+        Atomics.store(c, b, this.seq);
+        Atomics.notify(c, b);
+      }
+    }
+    const [r0, r1] = rowsOf(0);
+    let failure: unknown;
+    try {
+      this.exports.net_run(cfgAt, scratchAt, thetasAt, 0, m, r0, r1, lossesAt, gradsAt, gradFlag);
+    } catch (e) {
+      failure = e;
+    }
+    if (threads > 1) {
+      const c = this.control!;
+      for (let j = 1; j < threads; j++) {
+        const b = (j - 1) * SLOT;
+        while (Atomics.load(c, b + 1) !== this.seq) Atomics.wait(c, b + 1, Atomics.load(c, b + 1), 1000);
+        if (Atomics.load(c, b + 3) !== 0) failure ??= new Error(`worker ${j} trapped`);
+      }
+    }
+    if (failure) throw computeError(`fast network kernel failed: ${failure instanceof Error ? failure.message : String(failure)}`);
+    const view = this.memory.buffer;
+    const losses = new Float64Array(m);
+    for (let j = 0; j < threads; j++) {
+      const part = new Float64Array(view, lossesAt + j * align(m * 8), m);
+      for (let i = 0; i < m; i++) losses[i] += part[i];
+    }
+    let grads: Float32Array | undefined;
+    if (wantGrad) {
+      grads = new Float32Array(view, gradsAt, m * P).slice();
+      for (let j = 1; j < threads; j++) {
+        const part = new Float32Array(view, gradsAt + j * align(m * P * 4), m * P);
+        for (let i = 0; i < grads.length; i++) grads[i] += part[i];
+      }
+    }
+    return { losses, grads };
+  }
+
+  private padY(data: HostData, lay: Layout): Float32Array {
+    const w = lay.cfgWords[12];
+    const pw = lay.outPadded;
+    if (pw === w) return data.y;
+    let p = this.paddedY.get(data);
+    if (!p || p.length !== data.n * pw) {
+      p = new Float32Array(data.n * pw);
+      for (let r = 0; r < data.n; r++) p.set(data.y.subarray(r * w, (r + 1) * w), r * pw);
+      this.paddedY.set(data, p);
+    }
+    return p;
+  }
+
+  private reserve(bytes: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (bytes <= have) return;
+    const pages = Math.ceil((bytes - have) / PAGE);
+    try {
+      this.memory.grow(pages);
+    } catch {
+      throw computeError(`fast kernels: cannot grow memory to ${(bytes / 2 ** 20).toFixed(0)} MB; evaluate fewer points at once`);
+    }
+  }
+
+  /** Starts workers up to `threads − 1`; returns how many threads are usable (1 if workers cannot start). */
+  private ensureWorkers(threads: number): number {
+    if (threads <= 1) return 1;
+    if (this.workers.length >= threads - 1) return threads;
+    try {
+      if (!this.control) this.control = new Int32Array(new SharedArrayBuffer(4 * SLOT * 64));
+      const c = this.control;
+      while (this.workers.length < threads - 1) {
+        const slot = this.workers.length;
+        c.fill(0, slot * SLOT, (slot + 1) * SLOT);
+        // A fresh worker starts from the current sequence number, so it waits for the next job.
+        c[slot * SLOT] = this.seq;
+        c[slot * SLOT + 1] = this.seq;
+        const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { module: this.module, memory: this.memory, control: c.buffer, slot, seq: this.seq } });
+        w.unref();
+        w.on('error', () => undefined);
+        this.workers.push(w);
+        if (Atomics.wait(c, slot * SLOT + 2, 0, 10_000) === 'timed-out' || Atomics.load(c, slot * SLOT + 2) !== 1) {
+          throw new Error('worker did not start');
+        }
+      }
+      return threads;
+    } catch {
+      this.stopWorkers();
+      this.wantThreads = 1;
+      return 1;
+    }
+  }
+
+  private stopWorkers(): void {
+    const c = this.control;
+    this.workers.forEach((w, slot) => {
+      if (c) {
+        Atomics.store(c, slot * SLOT, -1);
+        Atomics.notify(c, slot * SLOT);
+      }
+      void w.terminate();
+    });
+    this.workers = [];
+  }
+
+  dispose(): void {
+    this.stopWorkers();
+  }
+}
+
+/** Default thread count: LANDSCAPE_THREADS, else every core on the main thread and one inside worker threads. */
+export function defaultThreads(): number {
+  const env = Number(process.env.LANDSCAPE_THREADS);
+  if (Number.isInteger(env) && env >= 1) return env;
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return isMainThread ? Math.max(1, Math.min(cores, 8)) : 1;
+}

@@ -1,0 +1,59 @@
+/** Choosing minima for the barrier commands: explorer arguments, Minimum A, quick picks of the workspace's checkpoints. */
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { checkCheckpointChoice, notificationText } from '../guards';
+import type { Services } from '../services';
+import { primaryFolder } from '../workspace';
+
+type Item = vscode.QuickPickItem & { file?: string; browse?: boolean };
+
+/** The file Uris VS Code passes to an explorer command: (clicked, all selected). */
+export function explorerSelection(arg: unknown, args: unknown): vscode.Uri[] {
+  if (Array.isArray(args) && args.every((u) => u instanceof vscode.Uri) && args.length > 0) return args as vscode.Uri[];
+  return arg instanceof vscode.Uri ? [arg] : [];
+}
+
+/** A checkpoint path from a Uri: model.json inside a tfjs folder counts; anything else is refused with a message. */
+export function checkpointFromUri(u: vscode.Uri, verb = 'Find Path Between Minima'): string | undefined {
+  if (u.scheme !== 'file') {
+    void vscode.window.showErrorMessage(`Landscape: ${verb} works on files on disk, not ${notificationText(u.scheme, 40)}: resources.`);
+    return undefined;
+  }
+  const c = checkCheckpointChoice(u.fsPath, verb);
+  if (!c.ok) {
+    void vscode.window.showErrorMessage(c.reason);
+    return undefined;
+  }
+  return c.value;
+}
+
+/** Quick pick of the workspace's checkpoints (runs first, newest scan), with a Browse… entry. */
+export async function pickWorkspaceCheckpoint(s: Services, title: string, placeHolder: string, exclude?: string): Promise<string | undefined> {
+  const list = await s.runs.scanNow();
+  const root = primaryFolder()?.uri.fsPath;
+  const rel = (p: string) => (root ? path.relative(root, p) : p);
+  const items: Item[] = [];
+  for (const r of list.runs) {
+    const cks = r.checkpoints.filter((c) => c.path !== exclude);
+    if (!cks.length) continue;
+    items.push({ label: r.label, kind: vscode.QuickPickItemKind.Separator });
+    for (const c of cks) items.push({ label: c.label, description: path.dirname(rel(c.path)), detail: c.detail, file: c.path });
+  }
+  const others = list.others.filter((c) => c.path !== exclude);
+  if (others.length) {
+    items.push({ label: 'Other checkpoints', kind: vscode.QuickPickItemKind.Separator });
+    for (const c of others) items.push({ label: c.label, description: path.dirname(rel(c.path)), detail: c.detail, file: c.path });
+  }
+  items.push({ label: '', kind: vscode.QuickPickItemKind.Separator });
+  items.push({ label: '$(folder-opened) Browse…', description: 'a checkpoint anywhere on disk', browse: true });
+  const pick = await vscode.window.showQuickPick(items, { title, placeHolder, matchOnDescription: true, matchOnDetail: true });
+  if (!pick) return undefined;
+  if (!pick.browse) return pick.file;
+  const picked = await vscode.window.showOpenDialog({
+    canSelectMany: false,
+    openLabel: 'Choose',
+    defaultUri: primaryFolder()?.uri,
+    filters: { Checkpoints: ['safetensors', 'json'] },
+  });
+  return picked?.[0] ? checkpointFromUri(picked[0]) : undefined;
+}

@@ -1,0 +1,253 @@
+/**
+ * The barrier jobs as the compute worker runs them (this file loads tfjs:
+ * only src/host/worker.ts may import it). One path between two minima, or
+ * every pair of a set, with FourierPathFinder (minimax) and the straight line;
+ * the result is written beside the checkpoints as a result file the panels
+ * reopen without recomputing.
+ */
+import { initBackend, tf } from '../engine/backend';
+import { inputError } from '../engine/errors';
+import { loadAnyCheckpoint, type OpenedCheckpoint } from '../engine/evaluate';
+import { checkSameSurface, objectiveForCheckpoint } from '../engine/checkpointObjective';
+import { evaluateValues, type Objective } from '../engine/objective';
+import { findPath, pairMatrix, selectPairs, summarizePairs, type PathIteration, type PathResult, type PairOutcome } from '../engine/path';
+import type { HeightNumbers, MinimumRef, PairResult, PathPlane, ResultData } from '../protocol';
+import { commonFolder, flattenTree, minimumLabel, saveBarrierResult, type TreeNode } from './barrierFiles';
+import { chainPointSource, fourierPointSource, planeGrid, projectToPlane, type PointSource } from './pathPlane';
+import type { BarriersJobResult, PathJobEvent, PathJobResult, PathJobSettings } from './workerProtocol';
+
+export interface JobContext {
+  backend: string;
+  signal: AbortSignal;
+  emit(e: PathJobEvent): void;
+}
+
+/** Fixed so a barrier is reproducible; the path finder's own defaults otherwise (N_F 10, λ 1e-4, lr 0.01). */
+const PATH_SEED = 0;
+const MAX_GRID = 200;
+
+function numbers(h: HeightNumbers): HeightNumbers {
+  return { height: h.height, tAtMax: h.tAtMax, barrierFromA: h.barrierFromA, barrierFromB: h.barrierFromB, barrierFromMean: h.barrierFromMean };
+}
+
+function checkSettings(s: PathJobSettings): void {
+  if (!Number.isInteger(s.points) || s.points < 3) throw inputError(`landscape.path.points must be a whole number ≥ 3, got ${s.points}`);
+  if (!Number.isInteger(s.steps) || s.steps < 0) throw inputError(`landscape.path.steps must be a whole number ≥ 0, got ${s.steps}`);
+  if (!Number.isInteger(s.planeGrid) || s.planeGrid < 0 || s.planeGrid > MAX_GRID) {
+    throw inputError(`landscape.path.planeGrid must be a whole number from 0 to ${MAX_GRID}, got ${s.planeGrid}`);
+  }
+}
+
+async function findOne(fn: Objective, a: Float32Array, b: Float32Array, s: PathJobSettings, index: number, ctx: JobContext): Promise<PathResult> {
+  return findPath(fn, a, b, {
+    method: 'fourier',
+    objective: 'minimax',
+    points: s.points,
+    steps: s.steps,
+    seed: PATH_SEED,
+    signal: ctx.signal,
+    onIteration: (it: PathIteration) => ctx.emit({ type: 'iteration', index, iteration: it.iteration, height: it.height, bestHeight: it.bestHeight }),
+  });
+}
+
+/** Rows of thetas in float32, evaluated in batched chunks; non-finite losses become null. */
+function evaluateRows(fn: Objective, count: number, row: (k: number, out: Float32Array) => void, chunk: number): (number | null)[] {
+  const out: (number | null)[] = [];
+  const step = Math.max(1, chunk);
+  for (let start = 0; start < count; start += step) {
+    const n = Math.min(step, count - start);
+    const flat = new Float32Array(n * fn.dim);
+    for (let k = 0; k < n; k++) row(start + k, flat.subarray(k * fn.dim, (k + 1) * fn.dim));
+    const losses = tf.tidy(() => fn.evaluate(tf.tensor2d(flat, [n, fn.dim])));
+    const v = losses.dataSync();
+    losses.dispose();
+    for (let k = 0; k < n; k++) out.push(Number.isFinite(v[k]) ? v[k] : null);
+  }
+  return out;
+}
+
+function pointSource(r: PathResult, a: Float32Array, b: Float32Array): PointSource {
+  if (r.method === 'neb' && r.images) return chainPointSource(r.images, r.profile.t);
+  return fourierPointSource(a, b, r.coefficients, r.profile.t);
+}
+
+/** The path in the plane of A, B and its largest deviation, with the loss over a grid of that plane. */
+export function planeOf(fn: Objective, r: PathResult, a: Float32Array, b: Float32Array, grid: number, chunk: number, ctx: JobContext): PathPlane {
+  const p = projectToPlane(a, b, r.profile.t.length, pointSource(r, a, b));
+  const plane: PathPlane = {
+    x: p.x,
+    y: p.y,
+    distanceAB: p.distanceAB,
+    maxDeviation: p.maxDeviation,
+    tAtMaxDeviation: p.farthest >= 0 ? r.profile.t[p.farthest] : 0,
+    maxResidual: p.maxResidual,
+  };
+  // A straight path spans no plane; a grid along a line would say nothing the profile does not.
+  if (grid < 2 || p.farthest < 0) return plane;
+  const { gx, gy } = planeGrid(p.x, p.y, p.distanceAB, grid);
+  ctx.emit({ type: 'surface', points: gx.length * gy.length });
+  const flat = evaluateRows(
+    fn,
+    gx.length * gy.length,
+    (k, out) => {
+      const xv = gx[k % gx.length];
+      const yv = gy[Math.floor(k / gx.length)];
+      for (let i = 0; i < out.length; i++) out[i] = a[i] + xv * p.e1[i] + yv * p.e2[i];
+    },
+    chunk,
+  );
+  const z = gy.map((_, iy) => flat.slice(iy * gx.length, (iy + 1) * gx.length));
+  plane.surface = { x: gx, y: gy, z };
+  return plane;
+}
+
+function settingsRows(s: PathJobSettings, r: PathResult, extra: [string, string][]): [string, string][] {
+  const o = r.options;
+  return [
+    ['method', `FourierPathFinder, objective ${o.objective}`],
+    ['path points (M)', String(o.points)],
+    ['sine modes (N_F)', String(o.modes)],
+    ['Adam steps', `${o.steps} (lr ${o.lr})`],
+    ['smoothness λ', String(o.lambda)],
+    ['minimax temperature', `${o.tauStart} → ${o.tauEnd} of the initial loss spread`],
+    ['heights measured on', `${o.densePoints} points (10× denser than the path)`],
+    ['plane grid', s.planeGrid >= 2 ? `${s.planeGrid} × ${s.planeGrid}` : 'off'],
+    ['seed', String(o.seed)],
+    ...extra,
+  ];
+}
+
+async function openAll(files: readonly string[], ctx: JobContext): Promise<{ cks: OpenedCheckpoint[]; backend: string }> {
+  const info = await initBackend(ctx.backend);
+  const cks: OpenedCheckpoint[] = [];
+  for (const f of files) cks.push(await loadAnyCheckpoint(f));
+  for (const ck of cks.slice(1)) checkSameSurface(cks[0], ck);
+  return { cks, backend: info.name };
+}
+
+/** One path between two minima: compute, project, save as `out`. */
+export async function runPathJob(req: { a: string; b: string; out: string; settings: PathJobSettings }, ctx: JobContext): Promise<PathJobResult> {
+  const t0 = Date.now();
+  checkSettings(req.settings);
+  const { cks, backend } = await openAll([req.a, req.b], ctx);
+  const [ckA, ckB] = cks;
+  const surface = await objectiveForCheckpoint(ckA);
+  try {
+    const fn = surface.objective;
+    ctx.emit({ type: 'setup', backend, dataset: surface.dataset, minima: 2, pairs: 1, steps: req.settings.steps });
+    ctx.emit({ type: 'pair-start', index: 0, total: 1, a: req.a, b: req.b });
+    const r = await findOne(fn, ckA.theta, ckB.theta, req.settings, 0, ctx);
+    const straight = numbers(r.linear);
+    const optimized = numbers(r);
+    ctx.emit({ type: 'pair-done', index: 0, total: 1, optimized, straight });
+    const plane = planeOf(fn, r, ckA.theta, ckB.theta, req.settings.planeGrid, req.settings.points, ctx);
+    const base = commonFolder([req.a, req.b]);
+    const seconds = (Date.now() - t0) / 1000;
+    const data: Extract<ResultData, { kind: 'barrierPath' }> = {
+      kind: 'barrierPath',
+      a: { path: req.a, label: minimumLabel(req.a, base), loss: r.lossA },
+      b: { path: req.b, label: minimumLabel(req.b, base), loss: r.lossB },
+      method: r.method,
+      ...(r.objective ? { objective: r.objective } : {}),
+      straight,
+      optimized,
+      profile: { t: r.profile.t, straight: r.linear.profile.loss, optimized: r.profile.loss },
+      history: { height: r.heightHistory, best: runningMin(r.heightHistory) },
+      plane,
+      iterations: r.iterations,
+      bestIteration: r.bestIteration,
+      dataset: surface.dataset,
+      backend,
+      seconds,
+      settings: settingsRows(req.settings, r, [
+        ['loss measured on', `full-batch training loss, ${surface.dataset} (${surface.trainSize} samples)`],
+        ['backend', backend],
+        ['time', `${seconds.toFixed(1)} s`],
+      ]),
+    };
+    saveBarrierResult(req.out, data);
+    return { file: req.out, optimized, straight, iterations: r.iterations, seconds };
+  } finally {
+    surface.dispose();
+  }
+}
+
+function runningMin(h: readonly number[]): number[] {
+  const out: number[] = [];
+  let m = Infinity;
+  for (const v of h) out.push((m = Math.min(m, v)));
+  return out;
+}
+
+/** Every pair (or a random selection) of `files`: matrices, spanning tree, disconnectivity graph; saved as `out`. */
+export async function runBarriersJob(
+  req: { files: string[]; folder: string; out: string; selection: string; settings: PathJobSettings },
+  ctx: JobContext,
+): Promise<BarriersJobResult> {
+  const t0 = Date.now();
+  checkSettings(req.settings);
+  if (req.files.length < 2) throw inputError(`barriers need at least two checkpoints, got ${req.files.length}`, req.folder);
+  const chosen = selectPairs(req.files.length, req.selection, PATH_SEED);
+  const { cks, backend } = await openAll(req.files, ctx);
+  const surface = await objectiveForCheckpoint(cks[0]);
+  try {
+    const fn = surface.objective;
+    const n = cks.length;
+    ctx.emit({ type: 'setup', backend, dataset: surface.dataset, minima: n, pairs: chosen.length, steps: req.settings.steps });
+    const losses = Array.from(evaluateValues(fn, cks.map((c) => c.theta)), (v) => (Number.isFinite(v) ? v : null));
+    const outcomes: PairOutcome<PathResult>[] = [];
+    const pairs: PairResult[] = [];
+    for (let k = 0; k < chosen.length; k++) {
+      const [i, j] = chosen[k];
+      ctx.emit({ type: 'pair-start', index: k, total: chosen.length, a: req.files[i], b: req.files[j] });
+      const r = await findOne(fn, cks[i].theta, cks[j].theta, req.settings, k, ctx);
+      const optimized = numbers(r);
+      const straight = numbers(r.linear);
+      ctx.emit({ type: 'pair-done', index: k, total: chosen.length, optimized, straight });
+      outcomes.push({ i, j, result: r });
+      pairs.push({ i, j, optimized, straight, iterations: r.iterations, profile: { t: r.profile.t, straight: r.linear.profile.loss, optimized: r.profile.loss } });
+    }
+    const labels = req.files.map((f) => minimumLabel(f, req.folder));
+    const sum = summarizePairs(n, outcomes, losses, labels);
+    const straightHeights = pairMatrix(n, pairs.map((p) => ({ i: p.i, j: p.j, value: p.straight.height })), sum.losses);
+    const seconds = (Date.now() - t0) / 1000;
+    const minima: MinimumRef[] = req.files.map((f, i) => ({ path: f, label: labels[i], loss: sum.losses[i] }));
+    const barrierValues = pairs.map((p) => p.optimized.barrierFromMean);
+    const data: Extract<ResultData, { kind: 'barrierMatrix' }> = {
+      kind: 'barrierMatrix',
+      folder: req.folder,
+      minima,
+      heights: sum.heights,
+      barriers: sum.barriers,
+      straightHeights,
+      pairs,
+      mst: sum.mst.edges.map((e) => ({ i: e.i, j: e.j, height: e.height })),
+      tree: flattenTree(sum.tree as TreeNode, n),
+      selection: req.selection,
+      dataset: surface.dataset,
+      backend,
+      seconds,
+      settings: [
+        ['minima', String(n)],
+        ['pairs', `${pairs.length} of ${(n * (n - 1)) / 2} (${req.selection})`],
+        ['method', 'FourierPathFinder, objective minimax, straight line alongside'],
+        ['path points (M)', String(req.settings.points)],
+        ['Adam steps', String(req.settings.steps)],
+        ['loss measured on', `full-batch training loss, ${surface.dataset} (${surface.trainSize} samples)`],
+        ['backend', backend],
+        ['time', `${seconds.toFixed(1)} s`],
+      ],
+    };
+    saveBarrierResult(req.out, data);
+    return {
+      file: req.out,
+      minima: n,
+      pairs: pairs.length,
+      maxBarrier: barrierValues.length ? Math.max(...barrierValues) : null,
+      minBarrier: barrierValues.length ? Math.min(...barrierValues) : null,
+      seconds,
+    };
+  } finally {
+    surface.dispose();
+  }
+}
