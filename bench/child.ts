@@ -27,6 +27,8 @@ export interface ChildResult {
   backend: string;
   threads: number;
   fast: boolean;
+  /** 'relaxed-simd' (fused multiply-add) or 'simd', when the fast kernels ran. */
+  simd?: string;
   timesMs: number[];
   flops: number;
   info: RunInfo;
@@ -79,6 +81,7 @@ export async function runChild(cfg: ChildConfig): Promise<ChildResult> {
     backend: backend.name,
     threads: fi.enabled ? fi.threads : 1,
     fast: fi.enabled,
+    simd: fi.simd,
     timesMs,
     flops: workloadFlops(flopsId, fx, info, cfg.points),
     info,

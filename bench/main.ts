@@ -172,6 +172,7 @@ interface WorkloadReport {
     gflops: number;
     threads: number;
     fast: boolean;
+    simd?: string;
     rssPeakMb: number;
     rssBaseMb: number;
     arrayBuffersPeakMb: number;
@@ -280,6 +281,7 @@ async function main(): Promise<void> {
         gflops: last.flops / med / 1e6,
         threads: last.threads,
         fast: last.fast,
+        simd: last.simd,
         rssPeakMb: peak.rss,
         rssBaseMb: last.rssBaseMb,
         arrayBuffersPeakMb: peak.ab,
@@ -388,7 +390,8 @@ function printText(out: {
   const m = out.machine;
   p(`Landscape benchmark: digits 64-32-32-10, no biases, N = ${out.rows} rows, P = ${out.dim} parameters`);
   p(`machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, ${m.platform}, Node ${m.node}`);
-  p(`ours: tfjs backend ${out.backend}, ${out.threads} thread${out.threads > 1 ? 's' : ''}` + (out.workloads.some((w) => w.ours?.fast) ? ' (fast dense-network kernels: WebAssembly SIMD)' : ''));
+  const simd = out.workloads.find((w) => w.ours?.simd)?.ours?.simd;
+  p(`ours: tfjs backend ${out.backend}, ${out.threads} thread${out.threads > 1 ? 's' : ''}` + (simd ? ` (fast dense-network kernels: WebAssembly ${simd === 'relaxed-simd' ? 'relaxed SIMD, fused multiply-add' : 'SIMD'})` : ''));
   p(rt ? `PyTorch ${rt.version} (${rt.python}), threads: the faster of 1 and ours` : `PyTorch: ${NO_TORCH}`);
   p('times: median over all timed runs; [min–max] of the per-round medians');
   p();

@@ -16,7 +16,7 @@
  * GFLOP/s says how much of the machine a run uses, not how it got there.
  */
 import { tf } from '../src/engine/backend';
-import { networkObjective, toDevice, type DeviceData } from '../src/engine/model/network';
+import { miniBatchObjective, networkObjective, toDevice, type DeviceData } from '../src/engine/model/network';
 import { createOptimizer } from '../src/engine/optim';
 import type { Lbfgs } from '../src/engine/optim/lbfgs';
 import { runFourier } from '../src/engine/path/fourier';
@@ -122,13 +122,9 @@ async function w1(fx: Fixture, o: MeasureOptions): Promise<Measured> {
       let steps = 0;
       for (let start = 0; start < perm.length; start += SETTINGS.batch) {
         const idx = perm.subarray(start, Math.min(start + SETTINGS.batch, perm.length));
-        const idxT = tf.tensor1d(idx, 'int32');
-        const bx = tf.gather(dev.x, idxT) as tf.Tensor2D;
-        const by = tf.gather(dev.y, idxT) as tf.Tensor2D;
-        idxT.dispose();
-        const r = opt.step(theta, networkObjective(fx.spec, { x: bx, y: by }));
-        bx.dispose();
-        by.dispose();
+        const batch = miniBatchObjective(fx.spec, fx.data, dev, idx);
+        const r = opt.step(theta, batch.objective);
+        batch.dispose();
         theta.dispose();
         theta = r.theta;
         steps++;

@@ -64,3 +64,27 @@ export function layoutDendrogram(n: number, merges: readonly TreeMerge[], losses
   });
   return { x, y, order, segments, top };
 }
+
+/**
+ * Short names for axis ticks: "run-folder/checkpoint" labels lose the leading
+ * folder when all share it, and run folders that differ only at the end (time
+ * stamps) keep only what differs, e.g. "…4548/epoch-0015". Still one name per
+ * minimum: if shortening would make two equal, the full labels are kept.
+ */
+export function shortLabels(labels: readonly string[]): string[] {
+  const parts = labels.map((l) => l.split('/'));
+  const firsts = [...new Set(parts.filter((p) => p.length > 1).map((p) => p[0]))];
+  let out: string[];
+  if (firsts.length === 1 && parts.every((p) => p.length > 1)) {
+    out = parts.map((p) => p.slice(1).join('/'));
+  } else if (firsts.length > 1) {
+    let prefix = firsts[0];
+    for (const f of firsts) while (!f.startsWith(prefix)) prefix = prefix.slice(0, -1);
+    // Keep a few characters of what differs, and never shorten by less than it costs ("…").
+    const cut = Math.min(prefix.length, ...firsts.map((f) => f.length - 4));
+    out = parts.map((p) => (p.length > 1 && cut >= 4 ? [`…${p[0].slice(cut)}`, ...p.slice(1)].join('/') : p.join('/')));
+  } else {
+    out = [...labels];
+  }
+  return new Set(out).size === out.length ? out : [...labels];
+}

@@ -21,7 +21,7 @@ import { loadDataset } from './data';
 import type { Split } from './data/types';
 import { ModelSpec, makeSpec, initParams, paramCount, formatLayers, parseLayers, Activation, LossName } from './model/spec';
 import { checkModelSize, checkTrainingMemory } from './limits';
-import { networkObjective, toDevice, evaluateModel, checkDataFitsModel, DeviceData } from './model/network';
+import { networkObjective, miniBatchObjective, toDevice, evaluateModel, checkDataFitsModel, DeviceData } from './model/network';
 import { lossAndGrad } from './objective';
 import { createOptimizer, OptimizerName, OptimizerOptions } from './optim';
 import { saveCheckpoint, CheckpointMeta, loadCheckpointSync } from './checkpoint';
@@ -511,13 +511,9 @@ export async function* train(config: TrainConfig, opts: { signal?: AbortSignal }
         for (let start = 0; start < perm.length; start += cfg.batch) {
           if (opts.signal?.aborted) throw new CancelledError();
           const idx = perm.subarray(start, Math.min(start + cfg.batch, perm.length));
-          const idxT = tf.tensor1d(idx, 'int32');
-          const bx = tf.gather(trainDev.x, idxT) as tf.Tensor2D;
-          const by = tf.gather(trainDev.y, idxT) as tf.Tensor2D;
-          idxT.dispose();
-          const r = optimizer.step(theta, networkObjective(spec, { x: bx, y: by }));
-          bx.dispose();
-          by.dispose();
+          const batch = miniBatchObjective(spec, split.train, trainDev, idx);
+          const r = optimizer.step(theta, batch.objective);
+          batch.dispose();
           theta.dispose();
           theta = r.theta;
           lastLr = r.lr;

@@ -91,7 +91,6 @@ export const CONTEXT_KEYS = {
 /** VS Code's own context keys our `when` clauses use. */
 export const BUILTIN_CONTEXT_KEYS = ['view', 'resourceExtname', 'resourceFilename', 'listMultiSelection', 'explorerResourceIsFolder'] as const;
 
-
 export const VIEW_IDS = {
   container: 'landscape',
   side: 'landscape.sideView',

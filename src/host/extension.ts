@@ -46,7 +46,7 @@ export function activate(context: vscode.ExtensionContext): { services: Services
   const checkpoints = new CheckpointViewers(context.extensionUri, jobs, minimumA, log, checkOutgoing);
   const results = new ResultPanels(context.extensionUri, log, checkOutgoing);
   results.register(trainingRunKind);
-  results.register(barrierPathKind);
+  results.register(barrierPathKind(jobs));
   results.register(barrierMatrixKind);
   const barriers = new BarrierJobs(jobs, results, log);
 

@@ -186,6 +186,8 @@ function describeRequest(r: JobRequest): string {
       return `${r.files.length} minima in ${r.folder}, pairs ${r.selection}`;
     case 'study':
       return `${r.preset} preset into ${r.out}`;
+    case 'importPath':
+      return r.file;
   }
 }
 

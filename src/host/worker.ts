@@ -17,7 +17,7 @@ import { paramLayout, specToString, paramCount, type ModelSpec } from '../engine
 import { runStudy, summaryLines } from '../engine/study';
 import type { CheckpointInfo, EvalResult, Histogram, ModelSpecInfo } from '../protocol';
 import { histogram, tensorStat } from './tensorStats';
-import { runBarriersJob, runPathJob, type JobContext } from './workerBarriers';
+import { importCliPath, runBarriersJob, runPathJob, type JobContext } from './workerBarriers';
 import {
   HISTOGRAM_BINS,
   type ErrorKind,
@@ -145,7 +145,12 @@ async function study(req: Extract<JobRequest, { kind: 'study' }>): Promise<Study
 }
 
 async function run(req: JobRequest): Promise<void> {
-  const ctx: JobContext = { backend: init.backend, signal: controller.signal, emit: (event) => post({ type: 'event', event }) };
+  const ctx: JobContext = {
+    backend: init.backend,
+    signal: controller.signal,
+    emit: (event) => post({ type: 'event', event }),
+    log: (line) => console.log(line),
+  };
   switch (req.kind) {
     case 'train': {
       const it = train(req.config, { signal: controller.signal });
@@ -177,6 +182,9 @@ async function run(req: JobRequest): Promise<void> {
       return;
     case 'study':
       post({ type: 'result', result: await study(req) });
+      return;
+    case 'importPath':
+      post({ type: 'result', result: await importCliPath(req, ctx) });
       return;
   }
 }

@@ -13,6 +13,7 @@ import { evaluateValues, type Objective } from '../engine/objective';
 import { findPath, pairMatrix, selectPairs, summarizePairs, type PathIteration, type PathResult, type PairOutcome } from '../engine/path';
 import type { HeightNumbers, MinimumRef, PairResult, PathPlane, ResultData } from '../protocol';
 import { commonFolder, flattenTree, minimumLabel, saveBarrierResult, type TreeNode } from './barrierFiles';
+import { barrierPathFromCli, cliPathInputs, readJsonResult } from './cliResults';
 import { chainPointSource, fourierPointSource, planeGrid, projectToPlane, type PointSource } from './pathPlane';
 import type { BarriersJobResult, PathJobEvent, PathJobResult, PathJobSettings } from './workerProtocol';
 
@@ -20,6 +21,8 @@ export interface JobContext {
   backend: string;
   signal: AbortSignal;
   emit(e: PathJobEvent): void;
+  /** A line for the Landscape log (the worker's stdout goes there). */
+  log?(line: string): void;
 }
 
 /** Fixed so a barrier is reproducible; the path finder's own defaults otherwise (N_F 10, λ 1e-4, lr 0.01). */
@@ -66,24 +69,27 @@ function evaluateRows(fn: Objective, count: number, row: (k: number, out: Float3
   return out;
 }
 
-function pointSource(r: PathResult, a: Float32Array, b: Float32Array): PointSource {
-  if (r.method === 'neb' && r.images) return chainPointSource(r.images, r.profile.t);
-  return fourierPointSource(a, b, r.coefficients, r.profile.t);
+function pointSource(method: string, t: number[], a: Float32Array, b: Float32Array, coefficients: number[][], images: number[][] | undefined): PointSource {
+  if (method === 'neb' && images) return chainPointSource(images, t);
+  return fourierPointSource(a, b, coefficients, t);
 }
 
-/** The path in the plane of A, B and its largest deviation, with the loss over a grid of that plane. */
-export function planeOf(fn: Objective, r: PathResult, a: Float32Array, b: Float32Array, grid: number, chunk: number, ctx: JobContext): PathPlane {
-  const p = projectToPlane(a, b, r.profile.t.length, pointSource(r, a, b));
+/**
+ * The path (its points at `t`) in the plane of A, B and its largest
+ * deviation, with the loss over a grid of that plane when `fn` is given.
+ */
+export function planeOf(fn: Objective | undefined, source: PointSource, t: number[], a: Float32Array, b: Float32Array, grid: number, chunk: number, ctx: JobContext): PathPlane {
+  const p = projectToPlane(a, b, t.length, source);
   const plane: PathPlane = {
     x: p.x,
     y: p.y,
     distanceAB: p.distanceAB,
     maxDeviation: p.maxDeviation,
-    tAtMaxDeviation: p.farthest >= 0 ? r.profile.t[p.farthest] : 0,
+    tAtMaxDeviation: p.farthest >= 0 ? t[p.farthest] : 0,
     maxResidual: p.maxResidual,
   };
   // A straight path spans no plane; a grid along a line would say nothing the profile does not.
-  if (grid < 2 || p.farthest < 0) return plane;
+  if (!fn || grid < 2 || p.farthest < 0) return plane;
   const { gx, gy } = planeGrid(p.x, p.y, p.distanceAB, grid);
   ctx.emit({ type: 'surface', points: gx.length * gy.length });
   const flat = evaluateRows(
@@ -140,7 +146,8 @@ export async function runPathJob(req: { a: string; b: string; out: string; setti
     const straight = numbers(r.linear);
     const optimized = numbers(r);
     ctx.emit({ type: 'pair-done', index: 0, total: 1, optimized, straight });
-    const plane = planeOf(fn, r, ckA.theta, ckB.theta, req.settings.planeGrid, req.settings.points, ctx);
+    const source = pointSource(r.method, r.profile.t, ckA.theta, ckB.theta, r.coefficients, r.images);
+    const plane = planeOf(fn, source, r.profile.t, ckA.theta, ckB.theta, req.settings.planeGrid, req.settings.points, ctx);
     const base = commonFolder([req.a, req.b]);
     const seconds = (Date.now() - t0) / 1000;
     const data: Extract<ResultData, { kind: 'barrierPath' }> = {
@@ -169,6 +176,41 @@ export async function runPathJob(req: { a: string; b: string; out: string; setti
     return { file: req.out, optimized, straight, iterations: r.iterations, seconds };
   } finally {
     surface.dispose();
+  }
+}
+
+/**
+ * A path the CLI found (landscape path --out), drawn for the path panel: its
+ * plane from the saved coefficients and the two checkpoints, and the loss over
+ * that plane when the checkpoint's data can be rebuilt. The path is not
+ * searched again.
+ */
+export async function importCliPath(req: { file: string; roots: string[]; planeGrid: number }, ctx: JobContext): Promise<Extract<ResultData, { kind: 'barrierPath' }>> {
+  const doc = readJsonResult(req.file);
+  const inputs = cliPathInputs(doc, req.file, req.roots);
+  await initBackend(ctx.backend);
+  const ckA = await loadAnyCheckpoint(inputs.a);
+  const ckB = await loadAnyCheckpoint(inputs.b);
+  const dim = ckA.theta.length;
+  if (ckB.theta.length !== dim) throw inputError(`${inputs.a} and ${inputs.b} have different numbers of parameters (${dim} and ${ckB.theta.length})`, req.file);
+  for (const c of [...inputs.coefficients, ...(inputs.images ?? [])]) {
+    if (c.length !== dim) throw inputError(`holds path vectors of ${c.length} values, but ${inputs.a} has ${dim} parameters (were the checkpoints replaced?)`, req.file);
+  }
+  const source = pointSource(inputs.method, inputs.t, ckA.theta, ckB.theta, inputs.coefficients, inputs.images);
+  let surface: Awaited<ReturnType<typeof objectiveForCheckpoint>> | undefined;
+  if (req.planeGrid >= 2) {
+    try {
+      surface = await objectiveForCheckpoint(ckA);
+    } catch (e) {
+      // The drawing still shows the path; only the loss under it needs the data.
+      ctx.log?.(`no loss surface under the path: ${(e as Error).message}`);
+    }
+  }
+  try {
+    const plane = planeOf(surface?.objective, source, inputs.t, ckA.theta, ckB.theta, req.planeGrid, 32, ctx);
+    return barrierPathFromCli(doc, req.file, req.roots, plane);
+  } finally {
+    surface?.dispose();
   }
 }
 

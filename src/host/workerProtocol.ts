@@ -5,7 +5,7 @@
  */
 import type { TrainConfig, TrainEvent, RunJson } from '../engine/train';
 import type { StudyEvent, StudyPreset } from '../engine/study/study';
-import type { BackendLabel, CheckpointInfo, EvalResult, HeightNumbers } from '../protocol';
+import type { BackendLabel, CheckpointInfo, EvalResult, HeightNumbers, ResultData } from '../protocol';
 
 export interface ProbeResult {
   backend: BackendLabel;
@@ -33,7 +33,9 @@ export type JobRequest =
   /** Every pair (or "random:N") of `files`, saved as `out` (barriers.json in `folder`). */
   | { kind: 'barriers'; files: string[]; folder: string; out: string; selection: string; settings: PathJobSettings }
   /** The optimizer study (landscape study) into `out`. */
-  | { kind: 'study'; out: string; preset: StudyPreset };
+  | { kind: 'study'; out: string; preset: StudyPreset }
+  /** A `landscape path --out` file drawn for the path panel (its plane; the path is not searched again). */
+  | { kind: 'importPath'; file: string; roots: string[]; planeGrid: number };
 
 export type JobKind = JobRequest['kind'];
 
@@ -81,6 +83,7 @@ export interface JobResults {
   path: PathJobResult;
   barriers: BarriersJobResult;
   study: StudyJobResult;
+  importPath: Extract<ResultData, { kind: 'barrierPath' }>;
 }
 
 /** What each job streams while it runs. */
@@ -92,6 +95,7 @@ export interface JobEvents {
   path: PathJobEvent;
   barriers: PathJobEvent;
   study: StudyJobEvent;
+  importPath: never;
 }
 
 /** Passed as `workerData`. */

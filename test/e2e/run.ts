@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium, type Browser, type FrameLocator, type Page } from 'playwright-core';
 import { installExtension, resolveInstall, startCodeServer, type RunningServer } from './codeServer';
+import { checkHostileMetadata } from './hostile';
 import {
   menuItem,
   pickQuickItem,
@@ -618,6 +619,7 @@ const CHECKS: { name: string; fn: (c: Context) => Promise<string> }[] = [
   { name: 'Set as Minimum A, then "Compute Barrier to Minimum A" shows the straight and optimized paths with the barrier numbers', fn: checkBarrierToMinimumA },
   { name: 'a saved .path.json reopens in the result panel without recomputing', fn: checkReopenPathResult },
   { name: 'explorer "Barriers Between Checkpoints" on a folder shows the barrier heatmap and the disconnectivity graph', fn: checkBarriersBetweenFolder },
+  { name: 'checkpoint metadata holding HTML or script shows as text', fn: checkHostileMetadata },
   // About 2 minutes more: on request only (LANDSCAPE_E2E_STUDY=1), so the default run stays short.
   ...(process.env.LANDSCAPE_E2E_STUDY === '1'
     ? [{ name: '"Compare Optimizers" (quick) streams its runs to the side panel and opens the report', fn: checkCompareOptimizers }]

@@ -13,6 +13,10 @@ import { Worker } from 'node:worker_threads';
 import type { JobKind, JobRequest, JobResults, PathJobEvent, WorkerToHost } from '../../src/host/workerProtocol';
 import { readBarrierResult, pathResultFile } from '../../src/host/barrierFiles';
 import { validate, ResultDataSchema } from '../../src/protocol';
+import { barrierMatrixFromCli, readJsonResult, resultKindOf } from '../../src/host/cliResults';
+import { main as cliMain } from '../../src/cli/main';
+import type { Io } from '../../src/cli/output';
+import { initBackend } from '../../src/engine/backend';
 
 const workerFile = path.join(__dirname, '../../src/host/worker.ts');
 const bootstrap = `require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).register(); require(${JSON.stringify(workerFile)});`;
@@ -126,6 +130,41 @@ describe('barrier jobs in the compute worker', () => {
     });
     assert.equal(r.error?.kind, 'cancelled');
     assert.ok(!fs.existsSync(out), 'nothing saved');
+  });
+
+  it('shows what the CLI wrote: landscape barriers converts as is, landscape path gets its plane drawn', async () => {
+    await initBackend('cpu', { force: true });
+    const io: Io = { out: () => {}, err: () => {}, tty: false, columns: 80, status: () => {} };
+    const cliDir = path.join(dir, 'cli');
+    fs.mkdirSync(cliDir, { recursive: true });
+    const barriersFile = path.join(cliDir, 'barriers.json');
+    assert.equal(await cliMain(['barriers', ...ck, '--steps', '3', '--points', '5', '--modes', '2', '--jobs', '1', '--backend', 'cpu', '--out', barriersFile], io), 0);
+    const bdoc = readJsonResult(barriersFile);
+    assert.equal(resultKindOf(bdoc, barriersFile), 'barrierMatrix');
+    const m = barrierMatrixFromCli(bdoc, barriersFile, []);
+    assert.ok(validate(ResultDataSchema, m).ok);
+    assert.deepEqual(m.minima.map((x) => x.path), ck);
+    assert.equal(m.pairs.length, 3);
+    assert.equal(m.tree.length, 2);
+    assert.ok(m.pairs.every((p) => p.profile.t.length === 10 * (5 - 1) + 1));
+
+    assert.equal(await cliMain(['path', ck[0], ck[2], '--steps', '4', '--points', '6', '--modes', '2', '--backend', 'cpu', '--out', `${cliDir}/`], io), 0);
+    const pathFile = fs.readdirSync(cliDir).filter((f) => f.endsWith('.path.json')).map((f) => path.join(cliDir, f))[0];
+    assert.ok(pathFile, 'landscape path --out <dir>/ wrote a .path.json');
+    assert.equal(resultKindOf(readJsonResult(pathFile), pathFile), 'barrierPath');
+    const r = await runJob({ kind: 'importPath', file: pathFile, roots: [], planeGrid: 4 });
+    assert.equal(r.error, undefined, r.error?.message);
+    const d = r.result!;
+    assert.ok(validate(ResultDataSchema, d).ok);
+    assert.equal(d.a.path, ck[0]);
+    assert.equal(d.plane.x.length, d.profile.t.length);
+    assert.ok(Math.abs(d.plane.x[d.plane.x.length - 1] - d.plane.distanceAB) < 1e-5, 'B at (‖B − A‖, 0)');
+    assert.equal(d.plane.surface?.z.length, 4);
+    assert.ok(d.settings.some(([k, v]) => k === 'written by' && v.includes('landscape path')));
+
+    const other = path.join(cliDir, 'other.json');
+    fs.writeFileSync(other, '{"hello": 1}');
+    assert.throws(() => resultKindOf(readJsonResult(other), other), (e: Error) => e.message.includes(other) && /not a Landscape result/.test(e.message));
   });
 
   it('refuses minima of different models, naming both files', async () => {

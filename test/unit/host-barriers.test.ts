@@ -24,7 +24,7 @@ import {
 } from '../../src/host/barrierFiles';
 import { readResultFile } from '../../src/host/resultFiles';
 import { prepareReport, inlineScripts, normalizeNewlines, sha256Source } from '../../src/host/reportHtml';
-import { layoutDendrogram } from '../../webview/dendrogram';
+import { layoutDendrogram, shortLabels } from '../../webview/dendrogram';
 import { validate, ResultDataSchema, type ResultData } from '../../src/protocol';
 
 const close = (a: number, b: number, tol = 1e-12) => Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
@@ -156,6 +156,18 @@ describe('barrier result files', () => {
     // A damaged tree (a child after its parent) does not loop.
     const bad = layoutDendrogram(1, [{ height: 1, children: [0, 1, 7] }], [0.1]);
     assert.deepEqual(bad.order, [0]);
+  });
+
+  it('shortens tick labels without making two equal', () => {
+    assert.deepEqual(shortLabels(['digits-sgd-20261122-114548/epoch-0015', 'digits-sgd-20261122-114602/final', 'digits-sgd-20261122-114548/best']), [
+      '…4548/epoch-0015',
+      '…4602/final',
+      '…4548/best',
+    ]);
+    assert.deepEqual(shortLabels(['run/a', 'run/b']), ['a', 'b']);
+    assert.deepEqual(shortLabels(['r1/final', 'r2/final']), ['r1/final', 'r2/final'], 'nothing worth cutting');
+    assert.deepEqual(shortLabels(['x/a', 'x/b/c', 'y']), ['x/a', 'x/b/c', 'y']);
+    assert.deepEqual(shortLabels(['same/a', 'same/a']), ['same/a', 'same/a']);
   });
 
   function pathData(a: string, b: string): Extract<ResultData, { kind: 'barrierPath' }> {

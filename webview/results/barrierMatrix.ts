@@ -7,12 +7,12 @@ import { formatNumber, type PairResult, type ResultData } from '../../src/protoc
 import { post } from '../api';
 import { Chart, type Theme } from '../charts';
 import { append, clear, h, keyValueRows, onActivate, plotlyText } from '../dom';
-import { layoutDendrogram } from '../dendrogram';
+import { layoutDendrogram, shortLabels } from '../dendrogram';
 import { barrierRows, barrierTable, profileFigure } from './barrierPath';
 
 type BarrierMatrix = Extract<ResultData, { kind: 'barrierMatrix' }>;
 
-function dendrogramFigure(d: BarrierMatrix, t: Theme) {
+function dendrogramFigure(d: BarrierMatrix, names: readonly string[], t: Theme) {
   const n = d.minima.length;
   const L = layoutDendrogram(n, d.tree, d.minima.map((m) => m.loss));
   // One trace for all the lines (segments separated by nulls): fast and one legend entry.
@@ -52,7 +52,7 @@ function dendrogramFigure(d: BarrierMatrix, t: Theme) {
       xaxis: {
         tickmode: 'array',
         tickvals: L.order.map((i) => L.x[i]),
-        ticktext: L.order.map((i) => plotlyText(d.minima[i].label)),
+        ticktext: L.order.map((i) => plotlyText(names[i])),
         tickangle: -40,
         showgrid: false,
         zeroline: false,
@@ -68,9 +68,10 @@ function dendrogramFigure(d: BarrierMatrix, t: Theme) {
   };
 }
 
-function heatmapFigure(d: BarrierMatrix, t: Theme) {
+function heatmapFigure(d: BarrierMatrix, names: readonly string[], t: Theme) {
   // File-derived labels: Plotly would read <b>, <a href> and entities in them as markup.
   const labels = d.minima.map((m) => plotlyText(m.label));
+  const ticks = names.map(plotlyText);
   const hover = d.barriers.map((row, i) =>
     row.map((b, j) => {
       if (i === j) return `${labels[i]}<br>loss ${formatNumber(d.minima[i].loss)}`;
@@ -99,14 +100,26 @@ function heatmapFigure(d: BarrierMatrix, t: Theme) {
     layout: {
       showlegend: false,
       margin: { l: 100, r: 12, t: 16, b: 100 },
-      xaxis: { tickmode: 'array', tickvals: labels.map((_, i) => i), ticktext: labels, tickangle: -40, showgrid: false, showticklabels: true, title: { text: '' } },
-      yaxis: { tickmode: 'array', tickvals: labels.map((_, i) => i), ticktext: labels, autorange: 'reversed', showgrid: false, showticklabels: true, title: { text: '' } },
+      xaxis: { tickmode: 'array', tickvals: labels.map((_, i) => i), ticktext: ticks, tickangle: -40, showgrid: false, showticklabels: true, title: { text: '' }, constrain: 'domain' },
+      yaxis: {
+        tickmode: 'array',
+        tickvals: labels.map((_, i) => i),
+        ticktext: ticks,
+        autorange: 'reversed',
+        showgrid: false,
+        showticklabels: true,
+        title: { text: '' },
+        // Square cells: a matrix reads as one.
+        scaleanchor: 'x',
+        constrain: 'domain',
+      },
     },
   };
 }
 
 export function renderBarrierMatrix(root: HTMLElement, d: BarrierMatrix): void {
   const n = d.minima.length;
+  const names = shortLabels(d.minima.map((m) => m.label));
   const exportBase = `barriers-${d.folder.split(/[\\/]/).pop() ?? 'folder'}`.replace(/[^A-Za-z0-9._-]+/g, '-');
   const size = Math.min(720, Math.max(300, 60 + 28 * n));
   const matrix = new Chart({
@@ -156,9 +169,9 @@ export function renderBarrierMatrix(root: HTMLElement, d: BarrierMatrix): void {
   const rows = sorted.map((p) => {
     const tr = h(
       'tr',
-      { tabindex: 0, role: 'button', class: 'clickable', 'aria-label': `Show the path ${d.minima[p.i].label} to ${d.minima[p.j].label}` },
-      h('td', { text: d.minima[p.i].label }),
-      h('td', { text: d.minima[p.j].label }),
+      { tabindex: 0, role: 'button', class: 'clickable', 'aria-label': `Show the path ${d.minima[p.i].label} to ${d.minima[p.j].label}`, title: `${d.minima[p.i].label} ↔ ${d.minima[p.j].label}` },
+      h('td', { text: names[p.i] }),
+      h('td', { text: names[p.j] }),
       h('td', { class: 'num', text: formatNumber(p.straight.height) }),
       h('td', { class: 'num', text: formatNumber(p.optimized.height) }),
       h('td', { class: 'num', text: formatNumber(p.straight.barrierFromMean) }),
@@ -180,12 +193,12 @@ export function renderBarrierMatrix(root: HTMLElement, d: BarrierMatrix): void {
   );
 
   const minimaList = h('ul', { id: 'minima-list', class: 'runs-list', 'aria-label': 'The minima' });
-  d.minima.forEach((m) => {
+  d.minima.forEach((m, i) => {
     const li = h(
       'li',
       { class: 'checkpoint-item', tabindex: 0, role: 'button', 'aria-label': `Inspect ${m.label}`, title: m.path },
-      h('span', { class: 'item-label', text: m.label }),
-      h('span', { class: 'item-detail', text: `loss ${formatNumber(m.loss)}` }),
+      h('span', { class: 'item-label', text: names[i] }),
+      h('span', { class: 'item-detail', text: `loss ${formatNumber(m.loss)} · ${m.label}` }),
     );
     onActivate(li, () => post({ type: 'inspect', path: m.path }));
     minimaList.appendChild(li);
@@ -193,7 +206,7 @@ export function renderBarrierMatrix(root: HTMLElement, d: BarrierMatrix): void {
   const settings = h('tbody');
   keyValueRows(settings, d.settings);
   const mstText = d.mst.length
-    ? `Minimum spanning tree of saddle heights: ${d.mst.map((e) => `${d.minima[e.i].label}–${d.minima[e.j].label} at ${formatNumber(e.height)}`).join('; ')}.`
+    ? `Minimum spanning tree of saddle heights: ${d.mst.map((e) => `${names[e.i]} – ${names[e.j]} at ${formatNumber(e.height)}`).join('; ')}.`
     : 'No computed path links two minima.';
 
   append(
@@ -212,13 +225,13 @@ export function renderBarrierMatrix(root: HTMLElement, d: BarrierMatrix): void {
     h('section', { 'aria-labelledby': 'h-settings' }, h('h2', { id: 'h-settings', text: 'Settings' }), h('table', { id: 'barrier-settings', class: 'kv-table' }, settings)),
   );
 
-  matrix.setFigure((t) => heatmapFigure(d, t));
+  matrix.setFigure((t) => heatmapFigure(d, names, t));
   matrix.onClick((pt) => {
     const i = Number(pt.y);
     const j = Number(pt.x);
     const p = Number.isInteger(i) && Number.isInteger(j) ? pairOf(i, j) : undefined;
     if (p) select(p);
   });
-  tree.setFigure((t) => dendrogramFigure(d, t));
+  tree.setFigure((t) => dendrogramFigure(d, names, t));
   if (sorted.length) select(sorted[0]);
 }

@@ -60,7 +60,11 @@ export function profileFigure(p: { t: number[]; straight: number[]; optimized: n
       ax: hn.tAtMax < 0.2 ? 40 : hn.tAtMax > 0.8 ? -40 : 0,
       ay: dy,
       xanchor: hn.tAtMax < 0.2 ? 'left' : hn.tAtMax > 0.8 ? 'right' : 'center',
-      font: { color },
+      // Theme text on the chart's background, framed in the trace's colour: readable over grid lines in every theme.
+      font: { color: t.fg },
+      bgcolor: t.bg,
+      bordercolor: color,
+      borderpad: 2,
     });
     const same = straight.height === optimized.height && straight.tAtMax === optimized.tAtMax;
     const annotations = same

@@ -17,6 +17,7 @@ import { specToString } from '../model/spec';
 import { dot, norm, toFloat32 } from './linalg';
 import { BiasMode, CheckpointPlane, DirectionInfo, Normalization, checkpointPlane, difference, randomDirection, vectorHash } from './directions';
 import { LanczosOptions, hessianTopEigenvalues } from './hessian';
+import { usableFast } from '../fast';
 
 export type SliceMethod = 'checkpoints-line' | 'random-direction' | 'hessian-eigenvector' | 'direction' | 'random-plane' | 'checkpoints-plane' | 'plane';
 
@@ -456,16 +457,34 @@ async function evaluateGrid(
   const values = new Float64Array(total);
   const centreRow = tf.tensor2d(toFloat32(centre), [1, dim]);
   const D = tf.tensor2d(stackRows(dirs, dim), [k, dim]);
+  // Dense networks: the grid points are combinations of [centre; directions],
+  // which the fast kernels evaluate with the first layer done once per basis vector.
+  const fast = usableFast(fn) ? fn.fast : undefined;
+  const basis = fast ? new Float32Array((k + 1) * dim) : undefined;
+  if (basis) {
+    basis.set(toFloat32(centre), 0);
+    basis.set(stackRows(dirs, dim), dim);
+  }
   try {
     for (let start = 0; start < total; start += batchSize) {
       throwIfAborted(opts.signal);
       const m = Math.min(batchSize, total - start);
       const C = new Float32Array(m * k);
       for (let r = 0; r < m; r++) for (let j = 0; j < k; j++) C[r * k + j] = coeffs[start + r][j];
-      const out = tf.tidy(() => {
-        const thetas = tf.add(centreRow, tf.matMul(tf.tensor2d(C, [m, k]), D)) as tf.Tensor2D;
-        return fn.evaluate(thetas).dataSync();
-      });
+      let out: ArrayLike<number>;
+      if (fast && basis) {
+        const Cb = new Float32Array(m * (k + 1));
+        for (let r = 0; r < m; r++) {
+          Cb[r * (k + 1)] = 1;
+          Cb.set(C.subarray(r * k, (r + 1) * k), r * (k + 1) + 1);
+        }
+        out = fast.runCombination(basis, Cb, m, false).losses;
+      } else {
+        out = tf.tidy(() => {
+          const thetas = tf.add(centreRow, tf.matMul(tf.tensor2d(C, [m, k]), D)) as tf.Tensor2D;
+          return fn.evaluate(thetas).dataSync();
+        });
+      }
       for (let r = 0; r < m; r++) {
         const v = out[r];
         if (!Number.isFinite(v)) {

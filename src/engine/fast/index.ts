@@ -23,6 +23,12 @@ export interface FastPath {
   readonly spec: ModelSpec;
   /** Losses (float64) and optionally gradients [M × P] of M parameter vectors given row-major. */
   run(thetas: Float32Array, m: number, wantGrad: boolean): RunResult;
+  /**
+   * The same for θ_m = Σ_k coeffs[m, k]·basis_k (basis [K × P], coeffs
+   * [M × K]): the first layer is computed once per basis vector, so grids and
+   * paths, which are such combinations, cost less per point.
+   */
+  runCombination(basis: Float32Array, coeffs: Float32Array, m: number, wantGrad: boolean): RunResult;
 }
 
 /** An objective with a fast path: `evaluate` as usual, plus `fast` for host-side losses and gradients. */
@@ -88,6 +94,8 @@ export interface FastInfo {
   threads: number;
   /** Bytes of the kernels' WebAssembly memory (it only grows). */
   memoryBytes: number;
+  /** 'relaxed-simd' (fused multiply-add) or 'simd'. */
+  simd?: 'relaxed-simd' | 'simd';
   /** Why the kernels are not in use, when they are not. */
   reason?: string;
 }
@@ -95,7 +103,7 @@ export interface FastInfo {
 export function fastInfo(): FastInfo {
   const k = fastKernels();
   if (!k) return { enabled: false, threads: 1, memoryBytes: 0, reason: forcedOff || envDisabled() ? 'turned off (LANDSCAPE_FAST=0)' : loadError };
-  return { enabled: true, threads: k.threads, memoryBytes: k.memory.buffer.byteLength };
+  return { enabled: true, threads: k.threads, memoryBytes: k.memory.buffer.byteLength, simd: k.relaxed ? 'relaxed-simd' : 'simd' };
 }
 
 /**
@@ -112,6 +120,10 @@ export function fastPathFor(spec: ModelSpec, data: () => HostData): FastPath | n
     run(thetas: Float32Array, m: number, wantGrad: boolean): RunResult {
       host ??= data();
       return k.run(spec, host, thetas, m, wantGrad);
+    },
+    runCombination(basis: Float32Array, coeffs: Float32Array, m: number, wantGrad: boolean): RunResult {
+      host ??= data();
+      return k.runCombination(spec, host, basis, coeffs, m, wantGrad);
     },
   };
 }

@@ -21,6 +21,9 @@ const CFG_BIAS: i32 = 3;
 const CFG_NTOTAL: i32 = 4; // rows the loss is averaged over (all threads together)
 const CFG_DIM: i32 = 5; // P, floats per parameter vector
 const CFG_TILE: i32 = 6;
+// With K > 0 here, layer 0's pre-activations come from a basis (see net_basis):
+// every parameter vector is Σ_k c_k·basis_k, so X·W₀ + b₀ = Σ_k c_k·U_k.
+const CFG_BASIS: i32 = 7;
 const CFG_X: i32 = 8; // byte offset of x [rows × w0]
 const CFG_XSTRIDE: i32 = 9;
 const CFG_Y: i32 = 10; // byte offset of y [rows × pw_L], zero padded
@@ -44,6 +47,8 @@ const L_B: i32 = 8;
 const L_GW: i32 = 9;
 const L_GB: i32 = 10;
 const L_H: i32 = 11;
+const L0_U: i32 = 12; // layer 0 only: byte offset of U [K × rows × N₀]
+const L0_COEF: i32 = 13; // layer 0 only: byte offset of the coefficients [M × K] (f32)
 
 function cfgAt(cfg: usize, word: i32): i32 {
   return load<i32>(cfg + (<usize>word << 2));
@@ -54,6 +59,17 @@ function layerAt(cfg: usize, layer: i32, word: i32): i32 {
 }
 
 // ---- matrix products (strides in floats; n a multiple of 4)
+
+/**
+ * a·b + c per lane: one fused multiply-add where the engine has relaxed SIMD
+ * (the second build of this file), a multiply and an add otherwise.
+ */
+// @ts-ignore: decorator
+@inline
+function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
 
 /** C[m×n] = (acc ? C : 0) + A[m×k]·B[k×n]. */
 export function gemm_nn(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, m: i32, k: i32, n: i32, acc: i32): void {
@@ -82,14 +98,14 @@ export function gemm_nn(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i
         const a1 = f32x4.splat(load<f32>(pa + sa));
         const a2 = f32x4.splat(load<f32>(pa + 2 * sa));
         const a3 = f32x4.splat(load<f32>(pa + 3 * sa));
-        c00 = f32x4.add(c00, f32x4.mul(a0, b0));
-        c01 = f32x4.add(c01, f32x4.mul(a0, b1));
-        c10 = f32x4.add(c10, f32x4.mul(a1, b0));
-        c11 = f32x4.add(c11, f32x4.mul(a1, b1));
-        c20 = f32x4.add(c20, f32x4.mul(a2, b0));
-        c21 = f32x4.add(c21, f32x4.mul(a2, b1));
-        c30 = f32x4.add(c30, f32x4.mul(a3, b0));
-        c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+        c00 = madd(a0, b0, c00);
+        c01 = madd(a0, b1, c01);
+        c10 = madd(a1, b0, c10);
+        c11 = madd(a1, b1, c11);
+        c20 = madd(a2, b0, c20);
+        c21 = madd(a2, b1, c21);
+        c30 = madd(a3, b0, c30);
+        c31 = madd(a3, b1, c31);
         pa += 4;
         pb += sb;
       }
@@ -108,15 +124,15 @@ export function gemm_nn(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i
       let pb = b + (<usize>j << 2);
       for (let kk = 0; kk < k; kk++) {
         const a0 = f32x4.splat(load<f32>(pa));
-        c00 = f32x4.add(c00, f32x4.mul(a0, v128.load(pb)));
-        c01 = f32x4.add(c01, f32x4.mul(a0, v128.load(pb, 16)));
+        c00 = madd(a0, v128.load(pb), c00);
+        c01 = madd(a0, v128.load(pb, 16), c01);
         pa += 4;
         pb += sb;
       }
       v128.store(pc, c00); v128.store(pc, c01, 16);
     }
   }
-  for (; j < n; j += 4) {
+  for (; j + 4 <= n; j += 4) {
     let i = 0;
     for (; i + 4 <= m; i += 4) {
       const pc = c + <usize>i * sc + (<usize>j << 2);
@@ -128,10 +144,10 @@ export function gemm_nn(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i
       let pb = b + (<usize>j << 2);
       for (let kk = 0; kk < k; kk++) {
         const b0 = v128.load(pb);
-        c0 = f32x4.add(c0, f32x4.mul(f32x4.splat(load<f32>(pa)), b0));
-        c1 = f32x4.add(c1, f32x4.mul(f32x4.splat(load<f32>(pa + sa)), b0));
-        c2 = f32x4.add(c2, f32x4.mul(f32x4.splat(load<f32>(pa + 2 * sa)), b0));
-        c3 = f32x4.add(c3, f32x4.mul(f32x4.splat(load<f32>(pa + 3 * sa)), b0));
+        c0 = madd(f32x4.splat(load<f32>(pa)), b0, c0);
+        c1 = madd(f32x4.splat(load<f32>(pa + sa)), b0, c1);
+        c2 = madd(f32x4.splat(load<f32>(pa + 2 * sa)), b0, c2);
+        c3 = madd(f32x4.splat(load<f32>(pa + 3 * sa)), b0, c3);
         pa += 4;
         pb += sb;
       }
@@ -143,11 +159,26 @@ export function gemm_nn(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i
       let pa = a + <usize>i * sa;
       let pb = b + (<usize>j << 2);
       for (let kk = 0; kk < k; kk++) {
-        c0 = f32x4.add(c0, f32x4.mul(f32x4.splat(load<f32>(pa)), v128.load(pb)));
+        c0 = madd(f32x4.splat(load<f32>(pa)), v128.load(pb), c0);
         pa += 4;
         pb += sb;
       }
       v128.store(pc, c0);
+    }
+  }
+  // Columns past the last multiple of 4 (only for products outside the network, e.g. forming parameter vectors).
+  for (; j < n; j++) {
+    for (let i = 0; i < m; i++) {
+      const pc = c + <usize>i * sc + (<usize>j << 2);
+      let acc0: f32 = acc ? load<f32>(pc) : 0;
+      let pa = a + <usize>i * sa;
+      let pb = b + (<usize>j << 2);
+      for (let kk = 0; kk < k; kk++) {
+        acc0 += load<f32>(pa) * load<f32>(pb);
+        pa += 4;
+        pb += sb;
+      }
+      store<f32>(pc, acc0);
     }
   }
 }
@@ -175,14 +206,14 @@ export function gemm_tn(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i
         const a1 = f32x4.splat(load<f32>(pa, 4));
         const a2 = f32x4.splat(load<f32>(pa, 8));
         const a3 = f32x4.splat(load<f32>(pa, 12));
-        c00 = f32x4.add(c00, f32x4.mul(a0, b0));
-        c01 = f32x4.add(c01, f32x4.mul(a0, b1));
-        c10 = f32x4.add(c10, f32x4.mul(a1, b0));
-        c11 = f32x4.add(c11, f32x4.mul(a1, b1));
-        c20 = f32x4.add(c20, f32x4.mul(a2, b0));
-        c21 = f32x4.add(c21, f32x4.mul(a2, b1));
-        c30 = f32x4.add(c30, f32x4.mul(a3, b0));
-        c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+        c00 = madd(a0, b0, c00);
+        c01 = madd(a0, b1, c01);
+        c10 = madd(a1, b0, c10);
+        c11 = madd(a1, b1, c11);
+        c20 = madd(a2, b0, c20);
+        c21 = madd(a2, b1, c21);
+        c30 = madd(a3, b0, c30);
+        c31 = madd(a3, b1, c31);
         pa += sa;
         pb += sb;
       }
@@ -198,8 +229,8 @@ export function gemm_tn(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i
       let pb = b + (<usize>j << 2);
       for (let t = 0; t < k; t++) {
         const a0 = f32x4.splat(load<f32>(pa));
-        c00 = f32x4.add(c00, f32x4.mul(a0, v128.load(pb)));
-        c01 = f32x4.add(c01, f32x4.mul(a0, v128.load(pb, 16)));
+        c00 = madd(a0, v128.load(pb), c00);
+        c01 = madd(a0, v128.load(pb, 16), c01);
         pa += sa;
         pb += sb;
       }
@@ -215,10 +246,10 @@ export function gemm_tn(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i
       let pb = b + (<usize>j << 2);
       for (let t = 0; t < k; t++) {
         const b0 = v128.load(pb);
-        c0 = f32x4.add(c0, f32x4.mul(f32x4.splat(load<f32>(pa)), b0));
-        c1 = f32x4.add(c1, f32x4.mul(f32x4.splat(load<f32>(pa, 4)), b0));
-        c2 = f32x4.add(c2, f32x4.mul(f32x4.splat(load<f32>(pa, 8)), b0));
-        c3 = f32x4.add(c3, f32x4.mul(f32x4.splat(load<f32>(pa, 12)), b0));
+        c0 = madd(f32x4.splat(load<f32>(pa)), b0, c0);
+        c1 = madd(f32x4.splat(load<f32>(pa, 4)), b0, c1);
+        c2 = madd(f32x4.splat(load<f32>(pa, 8)), b0, c2);
+        c3 = madd(f32x4.splat(load<f32>(pa, 12)), b0, c3);
         pa += sa;
         pb += sb;
       }
@@ -230,7 +261,7 @@ export function gemm_tn(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i
       let pa = a + (<usize>i << 2);
       let pb = b + (<usize>j << 2);
       for (let t = 0; t < k; t++) {
-        c0 = f32x4.add(c0, f32x4.mul(f32x4.splat(load<f32>(pa)), v128.load(pb)));
+        c0 = madd(f32x4.splat(load<f32>(pa)), v128.load(pb), c0);
         pa += sa;
         pb += sb;
       }
@@ -252,11 +283,11 @@ function exp4(x: v128): v128 {
   let r = f32x4.sub(x, f32x4.mul(fx, f32x4.splat(0.693359375)));
   r = f32x4.sub(r, f32x4.mul(fx, f32x4.splat(-2.12194440e-4)));
   let p = f32x4.splat(1.9875691500e-4);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
+  p = madd(p, r, f32x4.splat(1.3981999507e-3));
+  p = madd(p, r, f32x4.splat(8.3334519073e-3));
+  p = madd(p, r, f32x4.splat(4.1665795894e-2));
+  p = madd(p, r, f32x4.splat(1.6666665459e-1));
+  p = madd(p, r, f32x4.splat(5.0000001201e-1));
   p = f32x4.add(f32x4.mul(f32x4.mul(p, r), r), f32x4.add(r, f32x4.splat(1)));
   const e = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(fx), i32x4.splat(127)), 23);
   return f32x4.mul(p, e);
@@ -416,7 +447,7 @@ function lossRows(cfg: usize, z: usize, y: usize, dz: usize, t: i32, grad: i32):
       let acc = f32x4.splat(0);
       for (let c = 0; c < N; c += 4) {
         const d = f32x4.sub(v128.load(zr + (<usize>c << 2)), v128.load(yr + (<usize>c << 2)));
-        acc = f32x4.add(acc, f32x4.mul(d, d));
+        acc = madd(d, d, acc);
         if (grad) v128.store(dr + (<usize>c << 2), f32x4.mul(d, scale));
       }
       total += <f64>f32x4.extract_lane(acc, 0) + <f64>f32x4.extract_lane(acc, 1) + <f64>f32x4.extract_lane(acc, 2) + <f64>f32x4.extract_lane(acc, 3);
@@ -439,6 +470,49 @@ function columnSums(dz: usize, gb: usize, t: i32, N: i32): void {
   }
 }
 
+/** Layer 0's pre-activations of point m on rows r..r+t from the basis products: Σ_k c_mk·U_k. */
+function combineBasis(cfg: usize, out: usize, m: i32, r: i32, t: i32, N: i32, nb: i32): void {
+  const u = <usize>layerAt(cfg, 0, L0_U);
+  const coef = <usize>layerAt(cfg, 0, L0_COEF) + ((<usize>m * <usize>nb) << 2);
+  const rows = <usize>cfgAt(cfg, CFG_NTOTAL);
+  const count = <usize>(t * N);
+  for (let k = 0; k < nb; k++) {
+    const ck = f32x4.splat(load<f32>(coef + (<usize>k << 2)));
+    const src = u + ((<usize>k * rows + <usize>r) * <usize>N << 2);
+    if (k == 0) {
+      for (let o: usize = 0; o < (count << 2); o += 16) v128.store(out + o, f32x4.mul(ck, v128.load(src + o)));
+    } else {
+      for (let o: usize = 0; o < (count << 2); o += 16) v128.store(out + o, madd(ck, v128.load(src + o), v128.load(out + o)));
+    }
+  }
+}
+
+/**
+ * U_k = X·W₀(basis_k) + b₀(basis_k) on rows r0..r1, for k < nb: layer 0 of
+ * each basis vector once, so that net_run can form every combination's
+ * layer 0 from these instead of a product with X per parameter vector.
+ */
+export function net_basis(cfg: usize, scratch: usize, basis: usize, nb: i32, r0: i32, r1: i32): void {
+  const P = <usize>cfgAt(cfg, CFG_DIM);
+  const T = cfgAt(cfg, CFG_TILE);
+  const x = <usize>cfgAt(cfg, CFG_X);
+  const w0 = cfgAt(cfg, CFG_XSTRIDE);
+  const hasBias = cfgAt(cfg, CFG_BIAS);
+  const rows = <usize>cfgAt(cfg, CFG_NTOTAL);
+  const K = layerAt(cfg, 0, L_K);
+  const N = layerAt(cfg, 0, L_N);
+  const u = <usize>layerAt(cfg, 0, L0_U);
+  for (let k = 0; k < nb; k++) {
+    unpack(cfg, scratch, basis + ((<usize>k * P) << 2), 0);
+    for (let r = r0; r < r1; r += T) {
+      const t = min(T, r1 - r);
+      const out = u + ((<usize>k * rows + <usize>r) * <usize>N << 2);
+      if (hasBias) addBiasRows(out, scratch + <usize>layerAt(cfg, 0, L_B), t, N);
+      gemm_nn(x + ((<usize>r * <usize>w0) << 2), K, scratch + <usize>layerAt(cfg, 0, L_WP), N, out, N, t, K, N, hasBias);
+    }
+  }
+}
+
 /**
  * Loss (and gradient) of parameter vectors m0..m1 of `thetas` on rows
  * r0..r1: losses[m] (f64) gets the rows' share of the mean loss, grads row m
@@ -458,6 +532,7 @@ export function net_run(cfg: usize, scratch: usize, thetas: usize, m0: i32, m1: 
   const dzbuf = scratch + <usize>cfgAt(cfg, CFG_DZBUF);
   const dhbuf = scratch + <usize>cfgAt(cfg, CFG_DHBUF);
   const lossScale: f64 = cfgAt(cfg, CFG_LOSS) == 0 ? 1.0 / <f64>cfgAt(cfg, CFG_NTOTAL) : 1.0 / (<f64>cfgAt(cfg, CFG_NTOTAL) * <f64>cfgAt(cfg, CFG_OUT));
+  const nb = cfgAt(cfg, CFG_BASIS);
   for (let m = m0; m < m1; m++) {
     unpack(cfg, scratch, thetas + ((<usize>m * P) << 2), grad);
     let total: f64 = 0;
@@ -470,8 +545,12 @@ export function net_run(cfg: usize, scratch: usize, thetas: usize, m0: i32, m1: 
         const N = layerAt(cfg, l, L_N);
         const inp = l == 0 ? xt : scratch + <usize>layerAt(cfg, l, L_H);
         const out = l == nl - 1 ? zbuf : scratch + <usize>layerAt(cfg, l + 1, L_H);
-        if (hasBias) addBiasRows(out, scratch + <usize>layerAt(cfg, l, L_B), t, N);
-        gemm_nn(inp, K, scratch + <usize>layerAt(cfg, l, L_WP), N, out, N, t, K, N, hasBias);
+        if (l == 0 && nb > 0) {
+          combineBasis(cfg, out, m, r, t, N, nb);
+        } else {
+          if (hasBias) addBiasRows(out, scratch + <usize>layerAt(cfg, l, L_B), t, N);
+          gemm_nn(inp, K, scratch + <usize>layerAt(cfg, l, L_WP), N, out, N, t, K, N, hasBias);
+        }
         if (l < nl - 1) activate(out, t * N, act);
       }
       total += lossRows(cfg, zbuf, y + <usize>r * (ys << 2), dzbuf, t, grad);

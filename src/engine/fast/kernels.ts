@@ -3,10 +3,11 @@
  * WebAssembly module, lays out its shared memory, and runs a batch of
  * parameter vectors over a dataset, optionally on several threads.
  *
- * Threads split the data rows: every thread evaluates all M parameter
- * vectors on its share of the rows, into its own partial losses and
- * gradients, which are then summed. The split depends only on the thread
- * count, so results are deterministic for a given count. The calls are
+ * Threads split the work: with many parameter vectors each thread takes
+ * whole vectors (then the numbers do not depend on the thread count); with
+ * few (training, line searches) each takes a share of the data rows into its
+ * own partial losses and gradients, which are then summed, so the numbers
+ * depend on the thread count but are deterministic for a given one. The calls are
  * synchronous (the Objective interface is), so the workers are driven
  * through Atomics.wait / Atomics.notify on a shared control block rather
  * than messages; the main thread computes its own share meanwhile.
@@ -16,7 +17,8 @@ import { Worker, isMainThread } from 'worker_threads';
 import { computeError } from '../errors';
 import type { ModelSpec } from '../model/spec';
 import { paramCount, paramLayout } from '../model/spec';
-import { KERNELS_WASM_BASE64 } from './wasm-binary';
+import * as v8 from 'v8';
+import { KERNELS_RELAXED_WASM_BASE64, KERNELS_WASM_BASE64 } from './wasm-binary';
 
 const ACTIVATION_CODE: Record<ModelSpec['activation'], number> = { linear: 0, relu: 1, tanh: 2, sigmoid: 3, softplus: 4, elu: 5 };
 const PAGE = 65536;
@@ -38,6 +40,7 @@ interface WasmMemory {
 }
 type WasmModule = object;
 interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
   Module: new (bytes: Uint8Array) => WasmModule;
   Instance: new (module: WasmModule, imports: object) => { exports: Record<string, unknown> };
   Memory: new (d: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
@@ -46,6 +49,8 @@ const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 interface KernelExports {
   net_run(cfg: number, scratch: number, thetas: number, m0: number, m1: number, r0: number, r1: number, losses: number, grads: number, grad: number): void;
+  net_basis(cfg: number, scratch: number, basis: number, nb: number, r0: number, r1: number): void;
+  gemm_nn(a: number, lda: number, b: number, ldb: number, c: number, ldc: number, m: number, k: number, n: number, acc: number): void;
 }
 
 /** Host-side copy of a dataset as the kernels read it. */
@@ -117,7 +122,46 @@ function makeLayout(spec: ModelSpec): Layout {
   cfg[11] = pw[L];
   cfg[12] = w[L];
   if (CFG_LAYER0 + L * LAYER_WORDS > cfg.length) throw computeError(`network too deep for the fast kernels (${L} layers)`);
-  return { spec, dim: paramCount(spec), macsPerRow: macs, tile, cfgWords: cfg, scratchBytes: align(off), outPadded: pw[L] };
+  return { spec, dim: paramCount(spec), macsPerRow: macs, tile, cfgWords: cfg.slice(0, CFG_LAYER0 + L * LAYER_WORDS), scratchBytes: align(off), outPadded: pw[L] };
+}
+
+/**
+ * Targets with each row padded to whole SIMD vectors (zeros in the padding).
+ * Built in ordinary memory and copied in one piece: element-wise writes into
+ * the shared memory are several times slower.
+ */
+function paddedTargets(y: Float32Array, n: number, w: number, pw: number): Float32Array {
+  if (pw === w) return y;
+  const p = new Float32Array(n * pw);
+  for (let r = 0; r < n; r++) for (let c = 0; c < w; c++) p[r * pw + c] = y[r * w + c];
+  return p;
+}
+
+/**
+ * The relaxed-SIMD build (fused multiply-adds) where the engine accepts it,
+ * else the plain SIMD build. Node 20's V8 has relaxed SIMD behind a flag
+ * that only gates validation of the new instructions; it is switched on
+ * here (LANDSCAPE_RELAXED_SIMD=0 keeps it off). Electron's newer V8 ships it.
+ */
+function loadModule(): { module: WasmModule; relaxed: boolean } {
+  if (process.env.LANDSCAPE_RELAXED_SIMD !== '0') {
+    const bytes = decodeBase64(KERNELS_RELAXED_WASM_BASE64);
+    if (!wasm.validate(bytes)) {
+      try {
+        v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+      } catch {
+        // not settable here: use the plain build
+      }
+    }
+    if (wasm.validate(bytes)) {
+      try {
+        return { module: new wasm.Module(bytes), relaxed: true };
+      } catch {
+        // fall through to the plain build
+      }
+    }
+  }
+  return { module: new wasm.Module(decodeBase64(KERNELS_WASM_BASE64)), relaxed: false };
 }
 
 function decodeBase64(b64: string): Uint8Array {
@@ -172,10 +216,11 @@ export interface RunResult {
 
 export class DenseKernels {
   readonly memory: WasmMemory;
+  /** Whether the fused multiply-add (relaxed SIMD) build is in use. */
+  readonly relaxed: boolean;
   private readonly module: WasmModule;
   private readonly exports: KernelExports;
   private readonly layouts = new Map<string, Layout>();
-  private readonly paddedY = new WeakMap<HostData, Float32Array>();
   private loaded: { data: HostData; layout: Layout } | undefined;
   private workers: Worker[] = [];
   private control: Int32Array | undefined;
@@ -183,7 +228,9 @@ export class DenseKernels {
   private wantThreads: number;
 
   constructor(threads: number) {
-    this.module = new wasm.Module(decodeBase64(KERNELS_WASM_BASE64));
+    const loaded = loadModule();
+    this.module = loaded.module;
+    this.relaxed = loaded.relaxed;
     this.memory = new wasm.Memory({ initial: 16, maximum: 32768, shared: true });
     this.exports = new wasm.Instance(this.module, { env: { memory: this.memory } }).exports as unknown as KernelExports;
     this.wantThreads = Math.max(1, Math.floor(threads));
@@ -215,12 +262,44 @@ export class DenseKernels {
    * it differs from the previous call's.
    */
   run(spec: ModelSpec, data: HostData, thetas: Float32Array, m: number, wantGrad: boolean): RunResult {
+    const P = this.layout(spec).dim;
+    if (thetas.length < m * P) throw computeError(`fast kernels: ${thetas.length} values for ${m} parameter vectors of ${P}`);
+    return this.execute(spec, data, m, wantGrad, { thetas });
+  }
+
+  /**
+   * The same for the M combinations θ_m = Σ_k coeffs[m, k]·basis_k (basis
+   * [K × P], coeffs [M × K], row-major): slices and paths are such
+   * combinations. Layer 0 is then computed once per basis vector, X·W₀(basis_k),
+   * and combined per point, instead of one product with X per point.
+   */
+  runCombination(spec: ModelSpec, data: HostData, basis: Float32Array, coeffs: Float32Array, m: number, wantGrad: boolean): RunResult {
+    const P = this.layout(spec).dim;
+    const k = Math.floor(basis.length / P);
+    if (k < 1 || basis.length !== k * P || coeffs.length < m * k) {
+      throw computeError(`fast kernels: a basis of ${basis.length} values and ${coeffs.length} coefficients do not fit ${m} combinations of vectors of ${P}`);
+    }
+    return this.execute(spec, data, m, wantGrad, { basis, coeffs, k });
+  }
+
+  private execute(
+    spec: ModelSpec,
+    data: HostData,
+    m: number,
+    wantGrad: boolean,
+    src: { thetas: Float32Array } | { basis: Float32Array; coeffs: Float32Array; k: number },
+  ): RunResult {
     const lay = this.layout(spec);
     const P = lay.dim;
-    if (thetas.length < m * P) throw computeError(`fast kernels: ${thetas.length} values for ${m} parameter vectors of ${P}`);
     const n = data.n;
+    const nb = 'k' in src ? src.k : 0;
+    const n0 = lay.cfgWords[CFG_LAYER0 + 2];
     const macs = m * n * lay.macsPerRow * (wantGrad ? 3 : 1);
     const threads = macs >= PARALLEL_MIN_MACS && n >= 8 ? this.ensureWorkers(this.wantThreads) : 1;
+    // Many vectors: each thread takes whole vectors (no partial sums, and the
+    // numbers do not depend on the thread count). Few: each takes a share of the rows.
+    const byPoints = threads > 1 && m >= 2 * threads;
+    const parts = threads > 1 && !byPoints ? threads : 1;
     const xBytes = align(n * lay.cfgWords[9] * 4);
     const yBytes = align(n * lay.outPadded * 4);
     const cfgAt = HEAP_START;
@@ -229,38 +308,58 @@ export class DenseKernels {
     const scratchAt = yAt + yBytes;
     const thetasAt = scratchAt + threads * lay.scratchBytes;
     const lossesAt = thetasAt + align(m * P * 4);
-    const gradsAt = lossesAt + threads * align(m * 8);
-    const end = gradsAt + (wantGrad ? threads * align(m * P * 4) : 0);
+    const gradsAt = lossesAt + parts * align(m * 8);
+    const basisAt = gradsAt + (wantGrad ? parts * align(m * P * 4) : 0);
+    const coeffsAt = basisAt + align(nb * P * 4);
+    const uAt = coeffsAt + align(m * nb * 4);
+    const end = uAt + align(nb * n * n0 * 4);
     this.reserve(end);
     const buf = this.memory.buffer;
-    const cfg = new Int32Array(buf, cfgAt, CFG_BYTES / 4);
+    const cfg = new Int32Array(buf, cfgAt, lay.cfgWords.length);
     cfg.set(lay.cfgWords);
     cfg[4] = n;
     cfg[8] = xAt;
     cfg[10] = yAt;
     if (!this.loaded || this.loaded.data !== data || this.loaded.layout !== lay) {
       new Float32Array(buf, xAt, data.x.length).set(data.x);
-      new Float32Array(buf, yAt, n * lay.outPadded).set(this.padY(data, lay));
+      new Float32Array(buf, yAt, n * lay.outPadded).set(paddedTargets(data.y, n, lay.cfgWords[12], lay.outPadded));
       this.loaded = { data, layout: lay };
     }
-    new Float32Array(buf, thetasAt, m * P).set(thetas.subarray(0, m * P));
+    if ('thetas' in src) {
+      new Float32Array(buf, thetasAt, m * P).set(src.thetas.subarray(0, m * P));
+    } else {
+      new Float32Array(buf, basisAt, nb * P).set(src.basis);
+      new Float32Array(buf, coeffsAt, m * nb).set(src.coeffs.subarray(0, m * nb));
+      cfg[7] = nb;
+      cfg[CFG_LAYER0 + 12] = uAt;
+      cfg[CFG_LAYER0 + 13] = coeffsAt;
+      // The parameter vectors themselves (layers past the first need them), and the basis products.
+      this.exports.gemm_nn(coeffsAt, nb, basisAt, P, thetasAt, P, m, nb, P, 0);
+      this.exports.net_basis(cfgAt, scratchAt, basisAt, nb, 0, n);
+    }
     const gradFlag = wantGrad ? 1 : 0;
-    const rowsOf = (j: number) => [Math.floor((n * j) / threads), Math.floor((n * (j + 1)) / threads)];
+    // Thread j's job: [points m0, m1) × [rows r0, r1), and where its losses and gradients go.
+    const job = (j: number): number[] => {
+      const share = (total: number) => [Math.floor((total * j) / threads), Math.floor((total * (j + 1)) / threads)];
+      const [m0, m1] = byPoints ? share(m) : [0, m];
+      const [r0, r1] = byPoints ? [0, n] : share(n);
+      const part = byPoints ? 0 : j;
+      return [cfgAt, scratchAt + j * lay.scratchBytes, thetasAt, m0, m1, r0, r1, lossesAt + part * align(m * 8), gradsAt + part * align(m * P * 4), gradFlag];
+    };
     if (threads > 1) {
       const c = this.control!;
       this.seq++;
       for (let j = 1; j < threads; j++) {
         const b = (j - 1) * SLOT;
-        const [r0, r1] = rowsOf(j);
-        c.set([cfgAt, scratchAt + j * lay.scratchBytes, thetasAt, 0, m, r0, r1, lossesAt + j * align(m * 8), gradsAt + j * align(m * P * 4), gradFlag], b + 4);
+        c.set(job(j), b + 4);
         Atomics.store(c, b, this.seq);
         Atomics.notify(c, b);
       }
     }
-    const [r0, r1] = rowsOf(0);
     let failure: unknown;
     try {
-      this.exports.net_run(cfgAt, scratchAt, thetasAt, 0, m, r0, r1, lossesAt, gradsAt, gradFlag);
+      const a = job(0);
+      this.exports.net_run(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
     } catch (e) {
       failure = e;
     }
@@ -275,32 +374,19 @@ export class DenseKernels {
     if (failure) throw computeError(`fast network kernel failed: ${failure instanceof Error ? failure.message : String(failure)}`);
     const view = this.memory.buffer;
     const losses = new Float64Array(m);
-    for (let j = 0; j < threads; j++) {
+    for (let j = 0; j < parts; j++) {
       const part = new Float64Array(view, lossesAt + j * align(m * 8), m);
       for (let i = 0; i < m; i++) losses[i] += part[i];
     }
     let grads: Float32Array | undefined;
     if (wantGrad) {
       grads = new Float32Array(view, gradsAt, m * P).slice();
-      for (let j = 1; j < threads; j++) {
+      for (let j = 1; j < parts; j++) {
         const part = new Float32Array(view, gradsAt + j * align(m * P * 4), m * P);
         for (let i = 0; i < grads.length; i++) grads[i] += part[i];
       }
     }
     return { losses, grads };
-  }
-
-  private padY(data: HostData, lay: Layout): Float32Array {
-    const w = lay.cfgWords[12];
-    const pw = lay.outPadded;
-    if (pw === w) return data.y;
-    let p = this.paddedY.get(data);
-    if (!p || p.length !== data.n * pw) {
-      p = new Float32Array(data.n * pw);
-      for (let r = 0; r < data.n; r++) p.set(data.y.subarray(r * w, (r + 1) * w), r * pw);
-      this.paddedY.set(data, p);
-    }
-    return p;
   }
 
   private reserve(bytes: number): void {

@@ -124,6 +124,66 @@ export function networkObjective(spec: ModelSpec, data: { x: tf.Tensor2D; y: tf.
   return objective;
 }
 
+/**
+ * The objective on rows `rows` of a dataset (a mini-batch). With the fast
+ * path the rows are gathered on the host, from the dataset's own arrays,
+ * with no device round trip; otherwise they are gathered on the device.
+ * Call `dispose` when the step is done.
+ */
+export function miniBatchObjective(
+  spec: ModelSpec,
+  host: Pick<Dataset, 'x' | 'y' | 'features' | 'outputs'>,
+  dev: DeviceData,
+  rows: ArrayLike<number>,
+): { objective: Objective; dispose(): void } {
+  const n = rows.length;
+  const fin = host.features;
+  const fout = host.outputs;
+  let x: Float32Array | undefined;
+  let y: Float32Array | undefined;
+  const gatherHost = () => {
+    if (!x || !y) {
+      x = new Float32Array(n * fin);
+      y = new Float32Array(n * fout);
+      for (let r = 0; r < n; r++) {
+        const i = rows[r];
+        x.set(host.x.subarray(i * fin, (i + 1) * fin), r * fin);
+        y.set(host.y.subarray(i * fout, (i + 1) * fout), r * fout);
+      }
+    }
+    return { x, y, n };
+  };
+  const fast = fastPathFor(spec, gatherHost);
+  if (fast) {
+    const dim = paramCount(spec);
+    const objective: FastObjective = {
+      dim,
+      fast,
+      evaluate: (thetas: tf.Tensor2D) => {
+        if (!tapeIsRecording()) return tf.tensor1d(Float32Array.from(fast.run(thetas.dataSync() as Float32Array, thetas.shape[0], false).losses));
+        const h = gatherHost();
+        return tf.tidy(() => {
+          const bx = tf.tensor2d(h.x, [n, fin]);
+          const by = tf.tensor2d(h.y, [n, fout]);
+          return lossFromOutputs(spec, forwardBatched(spec, thetas, bx), by);
+        });
+      },
+    };
+    return { objective, dispose: () => undefined };
+  }
+  const idx = tf.tensor1d(Int32Array.from(rows), 'int32');
+  const bx = tf.gather(dev.x, idx) as tf.Tensor2D;
+  const by = tf.gather(dev.y, idx) as tf.Tensor2D;
+  idx.dispose();
+  return {
+    objective: networkObjective(spec, { x: bx, y: by }),
+    dispose: () => {
+      bx.dispose();
+      by.dispose();
+    },
+  };
+}
+
 export interface Evaluation {
   loss: number;
   /** Fraction correct (classification only). */

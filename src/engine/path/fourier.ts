@@ -50,6 +50,13 @@ export interface FourierSetup {
   sines: tf.Tensor2D;
   /** Row differences of S, [M − 1, N_F], for the smoothness gradient. */
   sineDiffs: tf.Tensor2D;
+  /**
+   * Sᵀ and the differences transposed, [N_F, M] and [N_F, M − 1]: the
+   * coefficient gradient multiplies by these, and a product with a
+   * transposed operand is several times slower on the WASM backend.
+   */
+  sinesT: tf.Tensor2D;
+  sineDiffsT: tf.Tensor2D;
   /** (1 − t_m)·A + t_m·B, [M, dim]. */
   base: tf.Tensor2D;
   dispose(): void;
@@ -70,6 +77,8 @@ export function fourierSetup(ab: tf.Tensor2D, m: number, nF: number): FourierSet
   const sines = tf.tensor2d(Float32Array.from(s), [m, nF]);
   const sineDiffs = tf.tensor2d(ds, [Math.max(m - 1, 0), nF]);
   const base = tf.tidy(() => tf.matMul(tf.tensor2d(lin, [m, 2]), ab)) as tf.Tensor2D;
+  const sinesT = tf.transpose(sines) as tf.Tensor2D;
+  const sineDiffsT = tf.transpose(sineDiffs) as tf.Tensor2D;
   return {
     m,
     nF,
@@ -77,10 +86,14 @@ export function fourierSetup(ab: tf.Tensor2D, m: number, nF: number): FourierSet
     t,
     sines,
     sineDiffs,
+    sinesT,
+    sineDiffsT,
     base,
     dispose: () => {
       sines.dispose();
       sineDiffs.dispose();
+      sinesT.dispose();
+      sineDiffsT.dispose();
       base.dispose();
     },
   };
@@ -183,9 +196,10 @@ export function evaluateFourier(
         const tv = tauOf(losses);
         const { value, weights } = dataTerm(losses, objective, tv);
         const grad = tf.tidy(() => {
-          const w = tf.tensor2d(Float32Array.from(weights), [m, 1]);
-          let g = tf.matMul(setup.sines, tf.mul(grads, w), true, false);
-          if (lambda !== 0) g = tf.add(g, tf.mul(tf.matMul(setup.sineDiffs, diffs, true, false), 2 * lambda));
+          // Σ_m S[m, n]·w[m]·G[m, :]: the weights scale Sᵀ's columns (N_F × M numbers), not G.
+          const w = tf.tensor2d(Float32Array.from(weights), [1, m]);
+          let g = tf.matMul(tf.mul(setup.sinesT, w), grads);
+          if (lambda !== 0) g = tf.add(g, tf.mul(tf.matMul(setup.sineDiffsT, diffs), 2 * lambda));
           return g as tf.Tensor2D;
         });
         return { losses, smoothness, value: value + smoothness, grad, tau: tv };

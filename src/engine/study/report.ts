@@ -135,14 +135,14 @@ ${configRows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}<
     Plotly.newPlot('hist-' + g, [
       { type: 'histogram', name: 'straight line', x: bs.map(function (b) { return b.straight; }), opacity: 0.6, marker: { color: '#999' } },
       { type: 'histogram', name: 'optimized path', x: bs.map(function (b) { return b.optimized; }), opacity: 0.75, marker: { color: colors[g] } }
-    ], { title: names[g] + ': barriers (' + bs.length + ' pairs)', barmode: 'overlay', xaxis: { title: 'barrier above mean endpoint loss' }, yaxis: { title: 'pairs' } }, { responsive: true });
+    ], { title: { text: names[g] + ': barriers (' + bs.length + ' pairs)' }, barmode: 'overlay', xaxis: { title: { text: 'barrier above mean endpoint loss' } }, yaxis: { title: { text: 'pairs' } } }, { responsive: true });
   });
   var prof = [];
   D.barriers.forEach(function (b) {
     prof.push({ type: 'scatter', mode: 'lines', name: b.label + ' straight', x: b.profile.t, y: b.profile.straight, line: { dash: 'dot', color: colors[b.optimizer] }, legendgroup: b.label });
     prof.push({ type: 'scatter', mode: 'lines', name: b.label + ' optimized', x: b.profile.t, y: b.profile.optimized, line: { color: colors[b.optimizer] }, legendgroup: b.label });
   });
-  Plotly.newPlot('profiles', prof, { title: 'Training loss along each path (dotted: straight line)', xaxis: { title: 't' }, yaxis: { title: 'training loss', type: 'log' } }, { responsive: true });
+  Plotly.newPlot('profiles', prof, { title: { text: 'Training loss along each path (dotted: straight line)' }, xaxis: { title: { text: 't' } }, yaxis: { title: { text: 'training loss' }, type: 'log' } }, { responsive: true });
   var sc = [];
   ['sgd', 'lbfgs'].forEach(function (g) {
     ['final', 'early'].forEach(function (k) {
@@ -154,7 +154,7 @@ ${configRows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}<
         hoverinfo: 'text', marker: { size: 11, color: colors[g], symbol: k === 'final' ? 'circle' : 'diamond-open' } });
     });
   });
-  Plotly.newPlot('kpca', sc, { title: 'RBF kernel PCA of all solutions', xaxis: { title: 'component 1' }, yaxis: { title: 'component 2' } }, { responsive: true });
+  Plotly.newPlot('kpca', sc, { title: { text: 'RBF kernel PCA of all solutions' }, xaxis: { title: { text: 'component 1' } }, yaxis: { title: { text: 'component 2' } } }, { responsive: true });
 })();
 </script>
 </body>

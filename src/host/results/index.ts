@@ -29,7 +29,7 @@ import {
 import { Coalescer } from '../coalescer';
 import { COMMANDS, INTERNAL_COMMANDS, WEBVIEW_TYPES } from '../commandTable';
 import { errorMessage, type Log } from '../log';
-import { readResultFile } from '../resultFiles';
+import { readJsonResult, resultKindOf } from '../cliResults';
 import { maxStreamRateSetting } from '../settings';
 import { WebviewChannel, saveExportedImage, setWebviewHtml, webviewOptions } from '../webview';
 import { checkWorkspaceFile, isCheckpointPath } from '../workspace';
@@ -287,8 +287,8 @@ export class ResultPanels implements vscode.WebviewPanelSerializer, vscode.Custo
   private async loadAny(p: Panel): Promise<LoadedResult> {
     let kind = p.kind;
     if (!kind) {
-      // A result file opened as an editor says itself which kind it holds.
-      kind = readResultFile(p.file).kind;
+      // A result file opened as an editor says itself which kind it holds (ours, or the CLI's JSON).
+      kind = resultKindOf(readJsonResult(p.file), p.file);
       if (!this.kinds.has(kind)) throw new Error(`${p.file}: Landscape cannot show a "${kind}" result here`);
     }
     return this.host(kind).load(p.file);
