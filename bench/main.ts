@@ -7,7 +7,7 @@
  *
  *   node dist/bench.js [--json] [--workloads W1,W3] [--repeats 5] [--rounds 3]
  *                      [--backend wasm] [--no-torch] [--torch-blas installed|all]
- *                      [--no-scale] [--no-memory] [--compare-tfjs] [--python path]
+ *                      [--no-scale] [--scale-only] [--no-memory] [--compare-tfjs] [--python path]
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -37,7 +37,7 @@ interface Args {
 
 const USAGE = `usage: node dist/bench.js [--json] [--workloads W1,W3] [--repeats n] [--rounds n] [--warmup n]
        [--backend wasm|cpu|tensorflow|auto] [--budget seconds] [--no-torch] [--torch-blas installed|all]
-       [--no-scale] [--no-memory] [--compare-tfjs] [--python path]`;
+       [--no-scale] [--scale-only] [--no-memory] [--compare-tfjs] [--python path]`;
 
 function parseArgs(argv: string[]): Args {
   const a: Args = {
@@ -100,6 +100,11 @@ function parseArgs(argv: string[]): Args {
       }
       case '--no-scale':
         a.scale = false;
+        break;
+      case '--scale-only':
+        a.workloads = [];
+        a.memory = false;
+        a.torch = false;
         break;
       case '--no-memory':
         a.memory = false;
@@ -323,16 +328,26 @@ async function main(): Promise<void> {
     const configs: { fixture: FixtureOptions; points: number }[] = [];
     for (const hidden of [[32, 32], [80, 80], [184, 184]]) for (const n of [500, 1797]) configs.push({ fixture: { hidden, n }, points: SETTINGS.points });
     configs.push({ fixture: { hidden: [32, 32], n: 1797 }, points: 25 }, { fixture: { hidden: [32, 32], n: 1797 }, points: 100 });
-    for (const c of configs) {
-      log(`scale: 64-${c.fixture.hidden!.join('-')}-10, N = ${c.fixture.n}, M = ${c.points}…`);
-      const r = child({ ...base, task: 'scale', fixture: c.fixture, points: c.points, repeats: Math.max(3, args.repeats), warmup: 1 });
-      if (isError(r)) {
-        log(r.error);
-        continue;
-      }
-      const med = median(r.timesMs);
-      scale.push({ hidden: c.fixture.hidden!, n: r.n, points: c.points, dim: r.dim, pnm: r.dim * r.n * c.points, medianMs: med, gflops: r.flops / med / 1e6, rssPeakMb: r.rssPeakMb });
+    // Rounds interleave the configurations, so a burst of load elsewhere does not bend one point of the curve.
+    const perConfig = configs.map(() => ({ times: [] as number[], last: undefined as ChildResult | undefined }));
+    for (let round = 0; round < args.rounds; round++) {
+      configs.forEach((c, i) => {
+        log(`scale round ${round + 1}/${args.rounds}: 64-${c.fixture.hidden!.join('-')}-10, N = ${c.fixture.n}, M = ${c.points}…`);
+        const r = child({ ...base, task: 'scale', fixture: c.fixture, points: c.points, repeats: Math.max(3, args.repeats), warmup: 1 });
+        if (isError(r)) {
+          log(r.error);
+          return;
+        }
+        perConfig[i].times.push(median(r.timesMs));
+        perConfig[i].last = r;
+      });
     }
+    configs.forEach((c, i) => {
+      const r = perConfig[i].last;
+      if (!r) return;
+      const med = median(perConfig[i].times);
+      scale.push({ hidden: c.fixture.hidden!, n: r.n, points: c.points, dim: r.dim, pnm: r.dim * r.n * c.points, medianMs: med, gflops: r.flops / med / 1e6, rssPeakMb: r.rssPeakMb });
+    });
     if (scale.length >= 2) fit = powerFit(scale.map((s) => s.pnm), scale.map((s) => s.medianMs));
   }
 
@@ -372,7 +387,7 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify(out, null, 2) + '\n');
     return;
   }
-  printText(out, rt);
+  printText(out, rt, args.torch ? NO_TORCH : 'n/a (--no-torch)');
 }
 
 function printText(out: {
@@ -385,14 +400,14 @@ function printText(out: {
   workloads: WorkloadReport[];
   scale: { points: { hidden: number[]; n: number; points: number; dim: number; pnm: number; medianMs: number; gflops: number; rssPeakMb: number }[]; fit?: { exponent: number; r2: number } };
   memory?: { pathMb: number; tfProfilePeakMb: number; fastMemoryMb: number; rssPeakMb: number; rssBaseMb: number; copies: number };
-}, rt: TorchRuntime | undefined): void {
+}, rt: TorchRuntime | undefined, noTorch: string): void {
   const p = (s = '') => process.stdout.write(s + '\n');
   const m = out.machine;
   p(`Landscape benchmark: digits 64-32-32-10, no biases, N = ${out.rows} rows, P = ${out.dim} parameters`);
   p(`machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, ${m.platform}, Node ${m.node}`);
   const simd = out.workloads.find((w) => w.ours?.simd)?.ours?.simd;
   p(`ours: tfjs backend ${out.backend}, ${out.threads} thread${out.threads > 1 ? 's' : ''}` + (simd ? ` (fast dense-network kernels: WebAssembly ${simd === 'relaxed-simd' ? 'relaxed SIMD, fused multiply-add' : 'SIMD'})` : ''));
-  p(rt ? `PyTorch ${rt.version} (${rt.python}), threads: the faster of 1 and ours` : `PyTorch: ${NO_TORCH}`);
+  p(rt ? `PyTorch ${rt.version} (${rt.python}), threads: the faster of 1 and ours` : `PyTorch: ${noTorch}`);
   p('times: median over all timed runs; [min–max] of the per-round medians');
   p();
   const showTfjs = out.workloads.some((w) => w.tfjs);
@@ -410,7 +425,7 @@ function printText(out: {
   const labels = [...new Set(out.workloads.flatMap((w) => Object.keys(w.torch)))];
   if (!rt || labels.length === 0) {
     p();
-    p(`ratio ours/PyTorch: ${NO_TORCH}`);
+    p(`ratio ours/PyTorch: ${noTorch}`);
   }
   for (const label of labels) {
     p();

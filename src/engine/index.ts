@@ -21,3 +21,5 @@ export * from './pool';
 export * from './path';
 export * from './analysis';
 export * from './study';
+export { fastInfo, setFastEnabled, setFastThreads, isFastObjective } from './fast';
+export type { FastObjective, FastPath } from './fast';

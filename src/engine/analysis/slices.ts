@@ -478,7 +478,8 @@ async function evaluateGrid(
           Cb[r * (k + 1)] = 1;
           Cb.set(C.subarray(r * k, (r + 1) * k), r * (k + 1) + 1);
         }
-        out = fast.runCombination(basis, Cb, m, false).losses;
+        // Rounded to float32 like every `evaluate` result, so grid values and marker losses compare exactly.
+        out = Float32Array.from(fast.runCombination(basis, Cb, m, false).losses);
       } else {
         out = tf.tidy(() => {
           const thetas = tf.add(centreRow, tf.matMul(tf.tensor2d(C, [m, k]), D)) as tf.Tensor2D;
