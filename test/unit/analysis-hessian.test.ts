@@ -7,6 +7,7 @@ import { stabilityVerdict } from '../../src/engine/analysis/stability';
 import { randomOrthogonal, dot, norm } from '../../src/engine/analysis/linalg';
 import { makeSpec, initParams } from '../../src/engine/model/spec';
 import { networkObjective } from '../../src/engine/model/network';
+import { isFastObjective } from '../../src/engine/fast';
 import { Rng } from '../../src/engine/rng';
 import { CancelledError, LandscapeError } from '../../src/engine/errors';
 
@@ -240,4 +241,45 @@ test('the stability verdict follows gradient descent on the quadratic', async ()
     const grew = norm(theta) > 1;
     assert.equal(grew, expected === 'unstable' || (expected === 'edge' && lr * lambdaMax > 2), `lr ${lr}: |θ| = ${norm(theta)}`);
   }
+});
+
+test('dense networks: both gradients of a central difference in one kernel call give the same numbers as two calls', async () => {
+  const rng = new Rng(21);
+  const n = 512; // enough rows that one gradient alone is also split across threads, as two are
+  // Mean squared error: tfjs differentiates it twice, so autodiff is a reference below.
+  const spec = makeSpec('16-32-32-4', { activation: 'softplus', loss: 'mse' });
+  const x = tf.keep(tf.tensor2d(Float32Array.from({ length: n * 16 }, () => rng.normal()), [n, 16]));
+  const y = tf.keep(tf.tensor2d(Float32Array.from({ length: n * 4 }, () => rng.normal()), [n, 4]));
+  const fn = networkObjective(spec, { x, y });
+  assert.ok(isFastObjective(fn), 'the fast path is available');
+  const theta = initParams(spec, rng);
+  // Entries ±1 and ±½: ‖v‖ is then exact however it is summed, so h below is the engine's h to the bit.
+  const vs = [0, 1, 2].map(() => Float64Array.from({ length: fn.dim }, () => (rng.uniform() < 0.5 ? -1 : 1) * (rng.uniform() < 0.5 ? 0.5 : 1)));
+  const before = tf.memory().numTensors;
+  const op = hessianVectorProduct(fn, theta, { hvp: 'finite-difference' });
+  const batched = op.apply([vs[0]])[0];
+  // The same product from two separate gradient calls, one per side.
+  const h = op.fdStep(norm(vs[0]));
+  const side = (sign: number) => fn.fast.run(Float32Array.from(theta, (t, i) => t + sign * h * vs[0][i]), 1, true).grads!;
+  const gp = side(1);
+  const gm = side(-1);
+  const sequential = Float64Array.from(gp, (g, i) => (g - gm[i]) / (2 * h));
+  assert.deepEqual(batched, sequential);
+  // Several vectors per call (the trace's batches) split by vectors, not rows: the same up to summation order, which the 1/2h amplifies.
+  const many = op.apply(vs);
+  for (let r = 0; r < vs.length; r++) {
+    const one = op.apply([vs[r]])[0];
+    const d = norm(one.map((v, i) => v - many[r][i]));
+    assert.ok(d <= 1e-3 * norm(one), `vector ${r}: relative difference ${d / norm(one)}`);
+  }
+  op.dispose();
+  assert.equal(tf.memory().numTensors, before, 'the fast path makes no tensors per product');
+  // And the kernels' differences match tfjs's exact product (softplus has a second derivative in tfjs).
+  const ad = hessianVectorProduct(fn, theta, { hvp: 'autodiff' });
+  const exact = ad.apply([vs[0]])[0];
+  ad.dispose();
+  const d = norm(exact.map((v, i) => v - batched[i]));
+  assert.ok(d < 1e-3 * norm(exact), `relative difference to autodiff ${d / norm(exact)}`);
+  x.dispose();
+  y.dispose();
 });

@@ -27,15 +27,15 @@ async function drain(out: string): Promise<{ result: StudyResult; events: StudyE
 test('the quick preset runs end to end, writes study.json and report.html, and resumes', async () => {
   const out = path.join(tmp, 'quick');
   const { result, events } = await drain(out);
-  assert.equal(result.solutions.length, 8, '2 seeds × 2 optimizers × (final, early)');
-  assert.equal(result.barriers.length, 2);
+  assert.equal(result.solutions.length, 12, '3 seeds × 2 optimizers × (final, early)');
+  assert.equal(result.barriers.length, 4, '2 pairs per optimizer');
   for (const b of result.barriers) {
     // The optimized path never crosses higher than the straight line it starts from.
     assert.ok(b.optimized.height <= b.straight.height + 1e-6, `${b.a}-${b.b}: ${b.optimized.height} > ${b.straight.height}`);
     assert.ok(Number.isFinite(b.optimized.barrierFromMean));
     assert.equal(b.profile.t.length, b.profile.optimized.length);
   }
-  assert.equal(result.kpca.projections.length, 8);
+  assert.equal(result.kpca.projections.length, 12);
   assert.deepEqual(result.verdicts.map((v) => v.id), ['deeper-minima', 'lower-sgd-barriers', 'kpca-separates']);
   for (const v of result.verdicts) assert.equal(typeof v.reproduced, 'boolean');
   const saved = JSON.parse(fs.readFileSync(path.join(out, 'study.json'), 'utf8')) as StudyResult;
@@ -48,8 +48,8 @@ test('the quick preset runs end to end, writes study.json and report.html, and r
 
   // A rerun reuses every finished run and path and reproduces the numbers.
   const again = await drain(out);
-  assert.equal(again.result.reused.runs, 4);
-  assert.equal(again.result.reused.paths, 2);
+  assert.equal(again.result.reused.runs, 6);
+  assert.equal(again.result.reused.paths, 4);
   assert.deepEqual(again.result.barriers, result.barriers);
   assert.deepEqual(again.result.solutions, result.solutions);
 });

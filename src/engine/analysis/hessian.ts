@@ -9,6 +9,7 @@
 import { tf } from '../backend';
 import type { Objective } from '../objective';
 import { batchLossAndGrad } from '../objective';
+import { usableFast } from '../fast';
 import { Rng } from '../rng';
 import { computeError, inputError, throwIfAborted } from '../errors';
 import { axpy, dot, fixSign, norm, orthogonalise, randomNormal, scale, toFloat32, tridiagonalEigen } from './linalg';
@@ -89,10 +90,13 @@ export function hessianVectorProduct(fn: Objective, theta: ArrayLike<number>, op
     if (!Number.isFinite(theta32[i])) throw inputError(`parameter ${i} is not finite (${theta32[i]})`);
   }
   const thetaNorm = norm(theta32);
-  const thetaRow = tf.tensor2d(theta32, [1, dim]);
-  const loss = tf.tidy(() => fn.evaluate(thetaRow).dataSync()[0]);
+  // Only autodiff and objectives without a fast path need θ on the device;
+  // kept, because it is first made inside a tidy and lives until dispose().
+  let thetaTensor: tf.Tensor2D | undefined;
+  const thetaRow = (): tf.Tensor2D => (thetaTensor ??= tf.keep(tf.tensor2d(theta32, [1, dim])));
+  const loss = usableFast(fn) ? fn.fast.run(theta32, 1, false).losses[0] : tf.tidy(() => fn.evaluate(thetaRow()).dataSync()[0]);
   if (!Number.isFinite(loss)) {
-    thetaRow.dispose();
+    thetaTensor?.dispose();
     throw computeError(`the loss at the given parameters is not finite (${loss})`);
   }
 
@@ -127,7 +131,7 @@ export function hessianVectorProduct(fn: Objective, theta: ArrayLike<number>, op
     const b = vs.length;
     const flat = tf.tidy(() => {
       const V = tf.tensor2d(stack(vs), [b, dim]);
-      const T = tf.tile(thetaRow, [b, 1]);
+      const T = tf.tile(thetaRow(), [b, 1]);
       const hv = tf.grad((t: tf.Tensor) => {
         const g = tf.grad((u: tf.Tensor) => tf.sum(fn.evaluate(u as tf.Tensor2D)))(t);
         return tf.sum(tf.mul(g, V));
@@ -137,38 +141,48 @@ export function hessianVectorProduct(fn: Objective, theta: ArrayLike<number>, op
     return rows(flat, b);
   };
 
-  // Central differences: one batched gradient pass over the 2B points θ ± h_r v_r.
+  // Central differences: one batched gradient pass over the 2B points θ ± h_r v_r,
+  // so both gradients of a product run at once (on both cores when the
+  // kernels split the call). Dense networks go straight to the kernels on
+  // host arrays: a tfjs round trip per product cost twice the arithmetic.
   const finiteDifference = (vs: readonly Float64Array[], stepFactor = 1): Float64Array[] => {
     const b = vs.length;
-    const steps = vs.map((v) => stepFactor * finiteDifferenceStep(thetaNorm, norm(v)));
+    const steps = vs.map((v) => stepFactor * finiteDifferenceStep(thetaNorm, norm64(v)));
     const pts = new Float32Array(2 * b * dim);
-    vs.forEach((v, r) => {
+    for (let r = 0; r < b; r++) {
+      const v = vs[r];
+      if (v.length !== dim) throw inputError(`vector has ${v.length} values but the objective takes ${dim}`);
       const h = steps[r];
       const plus = 2 * r * dim;
-      const minus = (2 * r + 1) * dim;
+      const minus = plus + dim;
       for (let i = 0; i < dim; i++) {
-        pts[plus + i] = theta32[i] + h * v[i];
-        pts[minus + i] = theta32[i] - h * v[i];
+        const t = theta32[i];
+        const d = h * v[i];
+        pts[plus + i] = t + d;
+        pts[minus + i] = t - d;
       }
-    });
-    const grads = tf.tidy(() => {
-      const { losses, grads: g } = batchLossAndGrad(fn, tf.tensor2d(pts, [2 * b, dim]));
-      losses.dispose();
-      return g.dataSync();
-    });
+    }
+    const grads = usableFast(fn) ? fn.fast.run(pts, 2 * b, true).grads! : tfjsGradients(pts, 2 * b);
     const out: Float64Array[] = [];
     for (let r = 0; r < b; r++) {
       const v = new Float64Array(dim);
       const h = steps[r];
       if (h > 0) {
         const plus = 2 * r * dim;
-        const minus = (2 * r + 1) * dim;
+        const minus = plus + dim;
         for (let i = 0; i < dim; i++) v[i] = (grads[plus + i] - grads[minus + i]) / (2 * h);
       }
       out.push(v);
     }
     return out;
   };
+
+  const tfjsGradients = (pts: Float32Array, m: number): Float32Array =>
+    tf.tidy(() => {
+      const { losses, grads } = batchLossAndGrad(fn, tf.tensor2d(pts, [m, dim]));
+      losses.dispose();
+      return grads.dataSync() as Float32Array;
+    });
 
   const firstNonFinite = (vs: Float64Array[]): number => {
     for (const v of vs) for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) return i;
@@ -247,7 +261,8 @@ export function hessianVectorProduct(fn: Objective, theta: ArrayLike<number>, op
       return out;
     },
     dispose() {
-      thetaRow.dispose();
+      thetaTensor?.dispose();
+      thetaTensor = undefined;
     },
   };
 }
@@ -286,6 +301,69 @@ function withTapeCleanup<T>(f: () => T): T {
     }
     throw e;
   }
+}
+
+/**
+ * Full reorthogonalisation against the Krylov basis: one Gram–Schmidt pass,
+ * and a second only when the first removed most of w (‖w‖ fell below 1/√2 of
+ * what it was: the Daniel–Gragg–Kaufman–Stewart test), which is when one
+ * pass can leave components of rounding size relative to the old ‖w‖.
+ * After the three-term recurrence w is already nearly orthogonal, so the
+ * second pass is rarely needed; it used to run every step, and with linalg's
+ * generic ArrayLike loops it cost as much as the 20 Hessian-vector products
+ * of a Lanczos run. Float64 arrays only, so the loops stay monomorphic.
+ */
+function reorthogonalise(w: Float64Array, basis: readonly Float64Array[]): void {
+  const n = w.length;
+  const k = basis.length;
+  if (k === 0) return;
+  let before = norm2(w);
+  for (let pass = 0; pass < 2; pass++) {
+    // Modified Gram–Schmidt with each subtraction fused into the next dot
+    // product: one sweep over w per basis vector instead of two.
+    let c = dot64(basis[0], w);
+    for (let j = 0; j < k; j++) {
+      const q = basis[j];
+      if (j + 1 < k) {
+        const next = basis[j + 1];
+        let s = 0;
+        for (let i = 0; i < n; i++) {
+          const x = w[i] - c * q[i];
+          w[i] = x;
+          s += next[i] * x;
+        }
+        c = s;
+      } else {
+        for (let i = 0; i < n; i++) w[i] -= c * q[i];
+      }
+    }
+    const after = norm2(w);
+    if (!(after < 0.5 * before)) return;
+    before = after;
+  }
+}
+
+/** ‖w‖², plainly: w = H·q is of the size of the eigenvalues, far from overflow (norm64 guards the rest). */
+function norm2(w: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < w.length; i++) s += w[i] * w[i];
+  return s;
+}
+
+/** ‖w‖; linalg's scaled norm only when the plain sum over- or underflows. */
+function norm64(w: Float64Array): number {
+  const s = norm2(w);
+  return s > 1e-280 && s < 1e280 ? Math.sqrt(s) : norm(w);
+}
+
+function dot64(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+function axpy64(alpha: number, x: Float64Array, y: Float64Array): void {
+  for (let i = 0; i < y.length; i++) y[i] += alpha * x[i];
 }
 
 /** A Lanczos remainder this small relative to ‖T‖ means the Krylov space is invariant (to float32 precision). */
@@ -396,14 +474,14 @@ export async function hessianTopEigenvalues(fn: Objective, theta: ArrayLike<numb
     for (let j = 0; j < maxIter; j++) {
       throwIfAborted(opts.signal);
       const w = op.apply([Q[j]])[0];
-      const a = dot(Q[j], w);
+      const a = dot64(Q[j], w);
       alpha.push(a);
-      axpy(-a, Q[j], w);
-      if (j > 0) axpy(-beta[j - 1], Q[j - 1], w);
+      axpy64(-a, Q[j], w);
+      if (j > 0) axpy64(-beta[j - 1], Q[j - 1], w);
       // Full reorthogonalisation: without it, rounding makes converged Ritz
       // values reappear as spurious copies ("ghosts") within a few dozen steps.
-      orthogonalise(w, Q);
-      const b = norm(w);
+      reorthogonalise(w, Q);
+      const b = norm64(w);
       const eig = tridiagonalEigen(alpha, beta);
       const m = alpha.length;
       const order = Array.from({ length: m }, (_, i) => i);

@@ -50,20 +50,21 @@ export function presetConfig(preset: StudyPreset): StudyConfig {
   if (preset === 'quick') {
     return {
       ...common,
-      seeds: 2,
-      sgd: { epochs: 15, lr: 0.1, batch: 64 },
-      lbfgs: { epochs: 15 },
-      pairsPerGroup: 1,
-      path: { points: 12, modes: 6, steps: 40, lr: 0.01, lambda: 1e-4, objective: 'minimax' },
+      seeds: 3,
+      sgd: { epochs: 20, lr: 0.1, batch: 64 },
+      lbfgs: { epochs: 20 },
+      pairsPerGroup: 2,
+      path: { points: 20, modes: 6, steps: 80, lr: 0.01, lambda: 1e-4, objective: 'minimax' },
     };
   }
+  // The paper's path settings (N_F = 10, M = 50, λ = 1e-4, 300 Adam steps).
   return {
     ...common,
-    seeds: 4,
-    sgd: { epochs: 40, lr: 0.1, batch: 64 },
-    lbfgs: { epochs: 40 },
-    pairsPerGroup: 3,
-    path: { points: 20, modes: 10, steps: 120, lr: 0.01, lambda: 1e-4, objective: 'minimax' },
+    seeds: 6,
+    sgd: { epochs: 50, lr: 0.1, batch: 64 },
+    lbfgs: { epochs: 50 },
+    pairsPerGroup: 10,
+    path: { points: 50, modes: 10, steps: 300, lr: 0.01, lambda: 1e-4, objective: 'minimax' },
   };
 }
 
