@@ -173,6 +173,26 @@ export const EpochPointSchema = S.object({
 });
 export type EpochPoint = Infer<typeof EpochPointSchema>;
 
+/** The verdicts of a stability check (see src/engine/trainingStability.ts). */
+export const STABILITY_VERDICTS = ['stable', 'edge', 'unstable', 'not-applicable'] as const;
+
+/**
+ * One stability check of a training run (TrainConfig.stabilityEvery): λmax of
+ * the training loss and the largest stable λmax at the learning rate (the 2/η
+ * line; absent without a rate).
+ */
+export const StabilityPointSchema = S.object({
+  epoch: count,
+  step: count,
+  lambdaMax: num,
+  errorEstimate: optNum,
+  threshold: optNum,
+  lr: optNum,
+  verdict: S.oneOf(STABILITY_VERDICTS),
+  message: S.string(LIMITS.string),
+});
+export type StabilityPoint = Infer<typeof StabilityPointSchema>;
+
 /** A checkpoint file shown in a list. */
 export const CheckpointRefSchema = S.object({
   path,
@@ -201,6 +221,8 @@ export const LiveRunSchema = S.object({
   points: S.array(EpochPointSchema, LIMITS.points),
   checkpoints: S.array(CheckpointRefSchema),
   status: RunStatusSchema,
+  /** Stability checks so far (runs with stabilityEvery). */
+  stability: S.optional(S.array(StabilityPointSchema, LIMITS.list)),
 });
 export type LiveRun = Infer<typeof LiveRunSchema>;
 
@@ -228,6 +250,8 @@ export const TrainFormSchema = S.object({
   model: S.string(200),
   optimizer: S.string(100),
   epochs: S.int(1, 1_000_000),
+  /** Estimate λmax every this many epochs; 0 or absent: off. */
+  stabilityEvery: S.optional(S.int(0, 1_000_000)),
 });
 export type TrainForm = Infer<typeof TrainFormSchema>;
 
@@ -360,6 +384,90 @@ export type PairResult = Infer<typeof PairResultSchema>;
 export const TreeMergeSchema = S.object({ height: S.nullable(num), children: S.array(count, MAX_MINIMA) });
 export type TreeMerge = Infer<typeof TreeMergeSchema>;
 
+/** Kernels of kernel PCA (the engine's KERNELS; a unit test keeps them equal). */
+export const KERNEL_NAMES = ['rbf', 'polynomial', 'sigmoid', 'cosine', 'linear'] as const;
+/** Slice kinds (the engine's SLICE_KINDS; a unit test keeps them equal). */
+export const SLICE_KIND_NAMES = ['line', 'random', 'hessian', 'plane', 'random-plane'] as const;
+/** Most components a kernel PCA result may carry. */
+export const MAX_COMPONENTS = 100;
+/** Most grid points per axis of a slice. */
+export const MAX_SLICE_POINTS = 4096;
+
+/** A checkpoint an analysis result is about. `path` is absolute in messages, relative to the result file on disk. */
+export const AnalysisRefSchema = S.object({ path, label: str });
+export type AnalysisRef = Infer<typeof AnalysisRefSchema>;
+
+const coords = S.array(num, MAX_COMPONENTS);
+
+/** One checkpoint in a kernel PCA map, with what its metadata says. */
+export const KpcaPointSchema = S.object({
+  path,
+  label: str,
+  run: S.optional(str),
+  optimizer: S.optional(S.string(100)),
+  epoch: optNum,
+  /** Training loss and accuracy, test loss and accuracy, as recorded in the metadata. */
+  loss: optNum,
+  accuracy: optNum,
+  testLoss: optNum,
+  testAccuracy: optNum,
+  coords,
+});
+export type KpcaPoint = Infer<typeof KpcaPointSchema>;
+
+/** Vectors projected into a fitted map afterwards: a run's trajectory, or points along a path. */
+export const KpcaOverlaySchema = S.object({
+  kind: S.oneOf(['trajectory', 'path'] as const),
+  label: str,
+  /** The run folder, or the path result file. */
+  source: path,
+  points: S.array(S.object({ label: str, coords, epoch: optNum, t: optNum, loss: optNum, testAccuracy: optNum }), LIMITS.list),
+});
+export type KpcaOverlay = Infer<typeof KpcaOverlaySchema>;
+
+export const GradProbeSchema = S.object({
+  kind: S.oneOf(['coordinate', 'direction', 'gradient'] as const),
+  index: S.optional(count),
+  direction: S.optional(count),
+  h: num,
+  analytic: num,
+  numeric: num,
+  absError: num,
+  relError: num,
+  noise: num,
+  kink: S.boolean(),
+  crossings: S.optional(count),
+  stepDependence: num,
+  status: S.oneOf(['ok', 'kink', 'fail'] as const),
+});
+export type GradProbe = Infer<typeof GradProbeSchema>;
+
+/** Where a slice direction came from: enough to draw it again. */
+export const SliceDirectionSchema = S.object({
+  kind: S.string(40),
+  seed: S.optional(S.int()),
+  normalization: S.optional(S.string(40)),
+  bias: S.optional(S.string(40)),
+  model: S.optional(str),
+  norm: num,
+  description: S.optional(S.string(LIMITS.text)),
+  eigenvalue: optNum,
+  residual: optNum,
+  lanczos: S.optional(S.object({ seed: S.int(), iterations: count, which: S.string(40), tol: num, hvp: S.string(40), converged: S.boolean() })),
+});
+
+export const SliceAxisSchema = S.object({
+  name: S.string(20),
+  label: str,
+  values: S.array(num, MAX_SLICE_POINTS),
+  range: S.tuple(num, num),
+  points: count,
+  direction: SliceDirectionSchema,
+});
+export type SliceAxis = Infer<typeof SliceAxisSchema>;
+
+const sliceAt = S.object({ x: num, y: optNum, loss: num });
+
 /** Result-panel payloads, one variant per kind. Later issues add theirs here. */
 export const ResultDataSchema = S.tagged('kind', {
   trainingRun: S.object({
@@ -369,6 +477,8 @@ export const ResultDataSchema = S.tagged('kind', {
     summary: S.array(S.tuple(S.string(LIMITS.string), S.string(LIMITS.text))),
     points: S.array(EpochPointSchema, LIMITS.points),
     checkpoints: S.array(CheckpointRefSchema),
+    /** Stability checks from metrics.jsonl (runs trained with stabilityEvery). */
+    stability: S.optional(S.array(StabilityPointSchema, LIMITS.list)),
   }),
   /** One path between two minima: straight line and optimized path, heights, history, the plane drawing. */
   barrierPath: S.object({
@@ -391,6 +501,11 @@ export const ResultDataSchema = S.tagged('kind', {
     seconds: num,
     /** Display rows: settings and provenance. */
     settings: kvRows,
+    /**
+     * The Fourier coefficients b_n of the kept path (on disk only: kernel PCA
+     * projects points of the path from them; panels do not get them).
+     */
+    coefficients: S.optional(S.array(S.array(num, LIMITS.points), 1000)),
   }),
   /** Barriers between every pair (or a random selection) of a set of minima. */
   barrierMatrix: S.object({
@@ -410,6 +525,124 @@ export const ResultDataSchema = S.tagged('kind', {
     /** "all" or "random:N". */
     selection: S.string(100),
     dataset: str,
+    backend: str,
+    seconds: num,
+    settings: kvRows,
+  }),
+  /** Kernel PCA of checkpoints: the map, its spectrum, and the overlays projected into it later. */
+  kpca: S.object({
+    kind: S.literal('kpca'),
+    /** The folder the result was saved in (absolute in messages, "." on disk). */
+    folder: path,
+    kernel: S.object({ kernel: S.oneOf(KERNEL_NAMES), gamma: optNum, degree: S.optional(S.int(1, 1000)), coef0: optNum }),
+    components: S.int(1, MAX_COMPONENTS),
+    n: count,
+    dim: count,
+    eigenvalues: series,
+    explainedVariance: series,
+    /** Every eigenvalue of the centred kernel matrix, for the scree plot. */
+    spectrum: series,
+    warnings: S.array(S.string(LIMITS.text), 100),
+    points: S.array(KpcaPointSchema, LIMITS.list),
+    overlays: S.array(KpcaOverlaySchema, 100),
+    backend: str,
+    seconds: num,
+    settings: kvRows,
+  }),
+  /** Top Hessian eigenvalues, the trace and the stability verdict of one checkpoint. */
+  hessian: S.object({
+    kind: S.literal('hessian'),
+    checkpoint: AnalysisRefSchema,
+    model: str,
+    dim: count,
+    dataset: str,
+    samples: count,
+    loss: num,
+    eigenvalues: series,
+    errorEstimates: series,
+    residuals: series,
+    iterations: count,
+    converged: S.boolean(),
+    restarts: count,
+    hvp: S.string(100),
+    /** Why finite differences were used, when autodiff was tried first. */
+    hvpNote: S.optional(S.string(LIMITS.text)),
+    seed: count,
+    k: count,
+    trace: S.optional(S.object({ estimate: num, standardError: num, samples: count })),
+    stability: S.object({
+      verdict: S.oneOf(STABILITY_VERDICTS),
+      lambdaMax: num,
+      lr: optNum,
+      momentum: optNum,
+      l2: optNum,
+      /** The bound on η·λmax: 2 for gradient descent. */
+      limit: num,
+      /** limit / η: the 2/η line. */
+      threshold: optNum,
+      ratio: optNum,
+      maxStableLr: optNum,
+      message: S.string(LIMITS.text),
+      lrSource: S.oneOf(['flag', 'asked', 'metadata', 'none'] as const),
+      optimizer: S.nullable(S.string(200)),
+    }),
+    backend: str,
+    seconds: num,
+    settings: kvRows,
+  }),
+  /** Autodiff gradient against central differences, probe by probe. */
+  gradcheck: S.object({
+    kind: S.literal('gradcheck'),
+    checkpoint: AnalysisRefSchema,
+    model: str,
+    activation: S.string(40),
+    dataset: str,
+    samples: count,
+    loss: num,
+    passed: S.boolean(),
+    maxRelError: num,
+    maxRelErrorSmooth: num,
+    maxScaledError: num,
+    /** Index of the probe with the largest relative error; −1 when none is resolved. */
+    worst: S.int(-1),
+    failures: count,
+    kinks: count,
+    unresolved: count,
+    tolerance: num,
+    relativeNoise: num,
+    kinkMethod: S.oneOf(['detector', 'step-dependence'] as const),
+    gradNorm: num,
+    seed: count,
+    dim: count,
+    stepRule: S.string(LIMITS.text),
+    evaluations: count,
+    probes: S.array(GradProbeSchema, LIMITS.list),
+    backend: str,
+    seconds: num,
+    settings: kvRows,
+  }),
+  /** The loss on a line (1D) or a plane (2D) of parameter space. */
+  slice: S.object({
+    kind: S.literal('slice'),
+    sliceKind: S.oneOf(SLICE_KIND_NAMES),
+    checkpoints: S.array(AnalysisRefSchema, 3),
+    x: SliceAxisSchema,
+    /** The second axis of a 2D slice. */
+    y: S.optional(SliceAxisSchema),
+    /** values[iy][ix] (Plotly's z); a 1D slice has one row. */
+    values: S.array(S.array(num, MAX_SLICE_POINTS), MAX_SLICE_POINTS),
+    markers: S.array(S.object({ label: str, x: num, y: optNum, loss: num }), 100),
+    parameterization: str,
+    centre: S.object({ label: str, hash: S.string(200), norm: num, loss: num }),
+    min: sliceAt,
+    max: sliceAt,
+    /** Cosine between the two directions of a 2D slice. */
+    cosine: optNum,
+    evaluations: count,
+    batchSize: count,
+    model: str,
+    dataset: str,
+    samples: count,
     backend: str,
     seconds: num,
     settings: kvRows,
@@ -454,6 +687,8 @@ export const HostMessageSchema = S.tagged('type', {
     points: S.array(EpochPointSchema, LIMITS.points),
     checkpoints: S.array(CheckpointRefSchema),
     status: S.optional(RunStatusSchema),
+    /** New stability checks, starting at index `from` of the run's list. */
+    stability: S.optional(S.object({ from: count, points: S.array(StabilityPointSchema, LIMITS.list) })),
   }),
   runs: S.object({ type: S.literal('runs'), runs: RunsListSchema }),
   backend: S.object({ type: S.literal('backend'), backend: BackendLabelSchema }),
@@ -472,6 +707,8 @@ export const HostMessageSchema = S.tagged('type', {
   evaluationError: S.object({ type: S.literal('evaluationError'), message: S.string(LIMITS.text) }),
   result: S.object({ type: S.literal('result'), file: path, title: str, data: ResultDataSchema }),
   resultError: S.object({ type: S.literal('resultError'), file: path, message: S.string(LIMITS.text) }),
+  /** A status line under a shown result (e.g. an overlay being computed); busy disables its buttons. */
+  resultStatus: S.object({ type: S.literal('resultStatus'), file: path, text: S.string(LIMITS.text), busy: S.boolean() }),
   /**
    * A result still being computed: a status line and the path height per
    * iteration of the path being optimized (series `id`), from index `from`.
@@ -521,6 +758,14 @@ export const WebviewMessageSchema = S.tagged('type', {
     name: S.string(200),
   }),
   log: S.object({ type: S.literal('log'), level: S.oneOf(['info', 'warn', 'error'] as const), message: S.string(LIMITS.text) }),
+  /**
+   * A kernel PCA panel's button: the host asks for a run folder (trajectory)
+   * or a path result (path) and projects it into the panel's map. No path
+   * comes from the page.
+   */
+  kpcaOverlay: S.object({ type: S.literal('kpcaOverlay'), source: S.oneOf(['trajectory', 'path'] as const) }),
+  /** Remove overlay `index` from the panel's kernel PCA result. */
+  removeOverlay: S.object({ type: S.literal('removeOverlay'), index: S.int(0, 99) }),
 });
 export type WebviewMessage = Infer<typeof WebviewMessageSchema>;
 export type WebviewMessageType = WebviewMessage['type'];

@@ -12,11 +12,11 @@ declare namespace Plotly {
   type Datum = number | string | null;
   interface Trace {
     name?: string;
-    type?: 'scatter' | 'bar' | 'heatmap' | 'contour';
-    mode?: 'lines' | 'markers' | 'lines+markers' | 'markers+text';
+    type?: 'scatter' | 'bar' | 'heatmap' | 'contour' | 'surface' | 'scatter3d';
+    mode?: 'lines' | 'markers' | 'lines+markers' | 'markers+text' | 'lines+markers+text' | 'text';
     x?: Datum[];
     y?: Datum[];
-    line?: { color?: string; width?: number; dash?: string };
+    line?: { color?: string; width?: number; dash?: string; shape?: 'linear' | 'hv' | 'spline' };
     marker?: { color?: string | string[]; size?: number | number[]; symbol?: string | string[]; line?: { color?: string; width?: number } };
     hovertemplate?: string;
     showlegend?: boolean;

@@ -4,9 +4,10 @@
  * run's points; a delta that does not continue that copy exactly (another
  * run, or a gap) makes it ask the host for a fresh snapshot.
  */
-import type { EpochPoint, HostMessage, LiveRun, RunStatus, RunsList, TrainForm } from '../src/protocol';
+import type { EpochPoint, HostMessage, LiveRun, RunStatus, RunsList, StabilityPoint, TrainForm } from '../src/protocol';
 import { post, onHostMessage } from './api';
-import { TrainingCharts } from './charts';
+import { Chart, TrainingCharts } from './charts';
+import { stabilityFigure } from './stability';
 import { append, byId, clear, h, onActivate } from './dom';
 
 type SelectEl = HTMLElementTagNameMap['vscode-single-select'];
@@ -16,6 +17,9 @@ type ButtonEl = HTMLElementTagNameMap['vscode-button'];
 interface State {
   runId: string | null;
   points: EpochPoint[];
+  stability: StabilityPoint[];
+  /** The live run's epochs (where the 2/η line ends). */
+  epochs: number;
   training: boolean;
   resyncPending: boolean;
 }
@@ -23,7 +27,7 @@ interface State {
 const IDLE_TEXT = 'Ready. Train uses landscape.json, or the defaults when there is none.';
 
 export function startSide(app: HTMLElement): void {
-  const state: State = { runId: null, points: [], training: false, resyncPending: false };
+  const state: State = { runId: null, points: [], stability: [], epochs: 0, training: false, resyncPending: false };
 
   const status = h('div', { id: 'status', class: 'status', role: 'status', 'aria-live': 'polite', text: 'Connecting…' });
   // Which run the charts show (a study trains several in turn).
@@ -36,6 +40,14 @@ export function startSide(app: HTMLElement): void {
   const model = h('vscode-textfield', { id: 'f-model', 'aria-label': 'Model: layer widths from input to output', placeholder: '64-32-32-10' }) as TextEl;
   const optimizer = h('vscode-single-select', { id: 'f-optimizer', 'aria-label': 'Optimizer' }) as SelectEl;
   const epochs = h('vscode-textfield', { id: 'f-epochs', type: 'number', min: 1, 'aria-label': 'Epochs' }) as TextEl;
+  const stabilityEvery = h('vscode-textfield', {
+    id: 'f-stability',
+    type: 'number',
+    min: 0,
+    placeholder: 'off',
+    'aria-label': 'Estimate the sharpness λmax every this many epochs (empty: off)',
+    title: 'Every this many epochs, estimate λmax of the training loss and chart it against the 2/η line (stabilityEvery in landscape.json). Empty: off.',
+  }) as TextEl;
   const train = h('vscode-button', { id: 'btn-train', 'aria-label': 'Train with these settings', text: 'Train' }) as ButtonEl;
   const stop = h('vscode-button', { id: 'btn-stop', secondary: true, disabled: true, 'aria-label': 'Stop training', text: 'Stop' }) as ButtonEl;
   const formError = h('div', { id: 'form-error', class: 'form-error', role: 'alert' });
@@ -47,13 +59,30 @@ export function startSide(app: HTMLElement): void {
   const form = h(
     'section',
     { class: 'train-form', 'aria-label': 'Training settings' },
-    h('div', { class: 'field-grid' }, field('Dataset', 'f-dataset', dataset), field('Optimizer', 'f-optimizer', optimizer), field('Model', 'f-model', model), field('Epochs', 'f-epochs', epochs)),
+    h('div', { class: 'field-grid' }, field('Dataset', 'f-dataset', dataset), field('Optimizer', 'f-optimizer', optimizer), field('Model', 'f-model', model), field('Epochs', 'f-epochs', epochs), field('Stability every', 'f-stability', stabilityEvery)),
     h('div', { class: 'buttons' }, train, stop),
     formError,
     experimentHint,
   );
 
   const charts = new TrainingCharts('chart', 'training');
+  const stabilityChart = new Chart({
+    id: 'chart-stability',
+    title: 'Stability: λmax against 2/η',
+    ariaLabel: 'Top Hessian eigenvalue of the training loss at each stability check, against the largest value the learning rate is stable for (the 2/η line); the verdict is in the hover',
+    xTitle: 'epoch',
+    yTitle: 'λmax',
+    traces: [],
+    emptyText: 'no stability checks yet',
+    exportName: 'training-stability',
+  });
+  // Shown once a run reports stability checks (stabilityEvery), so runs without them keep four charts.
+  stabilityChart.card.hidden = true;
+  charts.element.appendChild(stabilityChart.card);
+  const drawStability = () => {
+    stabilityChart.card.hidden = state.stability.length === 0;
+    if (state.stability.length) stabilityChart.setFigure(stabilityFigure(state.stability, state.epochs || undefined));
+  };
   const runsList = h('ul', { id: 'runs-list', class: 'runs-list', 'aria-label': 'Runs and checkpoints in this workspace' });
 
   clear(app);
@@ -79,6 +108,7 @@ export function startSide(app: HTMLElement): void {
     setOptions(optimizer, choices.optimizers, f.optimizer);
     model.value = f.model;
     epochs.value = String(f.epochs);
+    stabilityEvery.value = f.stabilityEvery ? String(f.stabilityEvery) : '';
     clear(experimentHint);
     if (experimentFile) {
       const open = h('button', { class: 'link-button', type: 'button', text: experimentFile, 'aria-label': `Open ${experimentFile}` });
@@ -96,7 +126,9 @@ export function startSide(app: HTMLElement): void {
     if (!/^\s*\d+(\s*[-x,]\s*\d+)+\s*$/.test(model.value)) return 'Model must be layer widths such as 64-32-32-10.';
     if (!dataset.value) return 'Choose a dataset.';
     if (!optimizer.value) return 'Choose an optimizer.';
-    return { dataset: dataset.value, model: model.value.trim(), optimizer: optimizer.value, epochs: n };
+    const st = stabilityEvery.value.trim() === '' ? 0 : Number(stabilityEvery.value);
+    if (!Number.isInteger(st) || st < 0) return 'Stability every must be a whole number of epochs (empty: off).';
+    return { dataset: dataset.value, model: model.value.trim(), optimizer: optimizer.value, epochs: n, stabilityEvery: st };
   };
   train.addEventListener('click', () => {
     if (state.training) return;
@@ -150,13 +182,16 @@ export function startSide(app: HTMLElement): void {
   const setLive = (live: LiveRun | null) => {
     state.runId = live?.runId ?? null;
     state.points = live ? live.points.slice() : [];
+    state.stability = live?.stability ? live.stability.slice() : [];
+    state.epochs = live?.status.epochs ?? 0;
     liveRun.textContent = live ? `Charts: ${live.label}` : '';
     charts.set(state.points);
+    drawStability();
     setStatus(live?.status ?? null);
   };
 
   const onDelta = (d: Extract<HostMessage, { type: 'runDelta' }>) => {
-    if (d.runId !== state.runId || d.from !== state.points.length) {
+    if (d.runId !== state.runId || d.from !== state.points.length || (d.stability && d.stability.from !== state.stability.length)) {
       if (!state.resyncPending) {
         state.resyncPending = true;
         post({ type: 'ready', view: 'side' });
@@ -165,7 +200,14 @@ export function startSide(app: HTMLElement): void {
     }
     state.points.push(...d.points);
     charts.extend(d.points);
-    if (d.status) setStatus(d.status);
+    if (d.status) {
+      state.epochs = d.status.epochs;
+      setStatus(d.status);
+    }
+    if (d.stability?.points.length) {
+      state.stability.push(...d.stability.points);
+      drawStability();
+    }
   };
 
   onHostMessage((m) => {

@@ -22,6 +22,8 @@ type Json = Record<string, unknown>;
 
 export const CLI_PATH_KIND = 'landscape.path';
 export const CLI_BARRIERS_KIND = 'landscape.barriers';
+/** The analysis commands whose JSON opens in the result panels (their "command" field is the result kind). */
+export const CLI_ANALYSIS_COMMANDS = ['kpca', 'hessian', 'gradcheck', 'slice'] as const;
 
 /** Parse a result file of either origin, size-limited; faults name the file. */
 export function readJsonResult(file: string): Json {
@@ -47,7 +49,9 @@ export function resultKindOf(doc: Json, file: string): ResultKind {
   if (doc.landscapeResult === RESULT_FILE_VERSION && typeof doc.kind === 'string') return doc.kind as ResultKind;
   if (doc.kind === CLI_PATH_KIND) return 'barrierPath';
   if (doc.kind === CLI_BARRIERS_KIND) return 'barrierMatrix';
-  throw inputError('is not a Landscape result (neither a saved panel result nor the JSON of landscape path or landscape barriers)', file);
+  // landscape kpca | hessian | gradcheck | slice name themselves in "command" (see analysisFiles.ts).
+  if (typeof doc.command === 'string' && (CLI_ANALYSIS_COMMANDS as readonly string[]).includes(doc.command)) return doc.command as ResultKind;
+  throw inputError('is not a Landscape result (neither a saved panel result nor the JSON of landscape path, barriers, kpca, hessian, gradcheck or slice)', file);
 }
 
 /**

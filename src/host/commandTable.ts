@@ -69,6 +69,27 @@ export const COMMANDS = {
     needsTrust: true,
   },
   compareOptimizers: { id: 'landscape.compareOptimizers', title: 'Compare Optimizers', icon: '$(beaker)', needsTrust: true },
+  kernelPca: {
+    id: 'landscape.kernelPca',
+    title: 'Kernel PCA of Checkpoints',
+    icon: '$(graph-scatter)',
+    explorerContext: true,
+    explorerWhen: 'explorerResourceIsFolder || listMultiSelection',
+    needsTrust: true,
+  },
+  addToKpcaSet: { id: 'landscape.addToKpcaSet', title: 'Add to Kernel PCA Set', explorerContext: true, viewerAction: true },
+  clearKpcaSet: { id: 'landscape.clearKpcaSet', title: 'Clear Kernel PCA Set' },
+  hessianSpectrum: {
+    id: 'landscape.hessianSpectrum',
+    title: 'Hessian Spectrum and Stability',
+    explorerContext: true,
+    viewerAction: true,
+    viewerLabel: 'Hessian Spectrum',
+    needsTrust: true,
+  },
+  gradientCheck: { id: 'landscape.gradientCheck', title: 'Gradient Check', explorerContext: true, viewerAction: true, needsTrust: true },
+  plotSlice: { id: 'landscape.plotSlice', title: 'Plot Slice', icon: '$(graph-line)', needsTrust: true },
+  plotSliceAround: { id: 'landscape.plotSliceAround', title: 'Plot Slice Around', explorerContext: true, viewerAction: true, viewerLabel: 'Plot Slice', needsTrust: true },
 } as const satisfies Record<string, CommandInfo>;
 
 export type CommandKey = keyof typeof COMMANDS;
@@ -78,6 +99,8 @@ export const COMMAND_LIST: readonly CommandInfo[] = Object.values(COMMANDS);
 export const INTERNAL_COMMANDS = {
   /** Open a run's result panel; argument: the Uri of its run.json. */
   openRun: 'landscape.openRun',
+  /** The kernel PCA set's status-bar item: run kernel PCA on the set, or clear it. */
+  kpcaSetMenu: 'landscape.kpcaSetMenu',
 } as const;
 
 /** Context keys the manifest's `when` clauses use. */
@@ -86,6 +109,8 @@ export const CONTEXT_KEYS = {
   training: 'landscape.training',
   /** Minimum A is set (shows "Compute Barrier to Minimum A"). */
   minimumASet: 'landscape.minimumASet',
+  /** The kernel PCA set holds checkpoints (shows "Clear Kernel PCA Set" in the palette). */
+  kpcaSetNonEmpty: 'landscape.kpcaSetNonEmpty',
 } as const;
 
 /** VS Code's own context keys our `when` clauses use. */
@@ -101,9 +126,9 @@ export const WEBVIEW_TYPES = {
   checkpointEditor: 'landscape.checkpoint',
   /** Checkpoint viewer opened on a tfjs model.json (a plain webview panel). */
   checkpointPanel: 'landscape.checkpointPanel',
-  /** Result panels (training runs, barrier paths, barrier matrices; kernel PCA later). */
+  /** Result panels (training runs, barrier paths and matrices, kernel PCA, Hessian, gradient check, slices). */
   result: 'landscape.result',
-  /** Result files (*.path.json, barriers.json) opened from the explorer: a read-only custom editor. */
+  /** Result files (*.path.json, barriers.json, *.kpca.json, *.hessian.json, *.gradcheck.json, *.slice.json) opened from the explorer: a read-only custom editor. */
   resultEditor: 'landscape.resultFile',
   /** The optimizer study's report.html. */
   report: 'landscape.report',
@@ -121,6 +146,11 @@ export const SETTING_KEYS = {
   pathSteps: 'path.steps',
   pathPoints: 'path.points',
   pathPlaneGrid: 'path.planeGrid',
+  slicePoints1d: 'slice.points1d',
+  slicePoints2d: 'slice.points2d',
+  hessianTopK: 'hessian.topK',
+  hessianTraceSamples: 'hessian.traceSamples',
+  kpcaKernel: 'kpca.kernel',
 } as const;
 export const SETTING_DEFAULTS = {
   backend: 'auto' as 'auto' | 'tensorflow' | 'wasm' | 'cpu',
@@ -130,4 +160,17 @@ export const SETTING_DEFAULTS = {
   pathSteps: 100,
   pathPoints: 30,
   pathPlaneGrid: 25,
+  slicePoints1d: 41,
+  slicePoints2d: 31,
+  hessianTopK: 5,
+  hessianTraceSamples: 32,
+  kpcaKernel: 'rbf' as 'rbf' | 'polynomial' | 'sigmoid' | 'cosine' | 'linear',
 };
+
+/** Ranges of the analysis settings (the manifest says the same; a bad value falls back to the default). */
+export const ANALYSIS_SETTING_RANGES = {
+  slicePoints1d: [2, 1001],
+  slicePoints2d: [2, 201],
+  hessianTopK: [1, 50],
+  hessianTraceSamples: [0, 10_000],
+} as const;

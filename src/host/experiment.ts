@@ -43,6 +43,8 @@ export interface Experiment {
   /** Seed of the dataset and its train/test split (default: seed). Runs compared by barriers need the same one. */
   dataSeed?: number;
   checkpointEvery?: number;
+  /** Estimate λmax every this many epochs and stream it to the side view (0 or absent: off). */
+  stabilityEvery?: number;
   testFraction?: number;
   labelColumn?: string | number;
   task?: (typeof TASKS)[number];
@@ -94,6 +96,7 @@ const FIELDS: Record<keyof Experiment | '$schema', FieldCheck> = {
   seed: (v) => (isInt(v) && v >= 0 && v <= 0xffffffff ? null : 'must be a whole number from 0 to 4294967295'),
   dataSeed: (v) => (isInt(v) && v >= 0 && v <= 0xffffffff ? null : 'must be a whole number from 0 to 4294967295'),
   checkpointEvery: intAtLeast(0),
+  stabilityEvery: (v) => (isInt(v) && v >= 0 && v <= 1_000_000 ? null : 'must be a whole number from 0 (off) to 1000000'),
   testFraction: (v) => (isNum(v) && v > 0 && v < 1 ? null : 'must be a number between 0 and 1'),
   labelColumn: (v) => (isInt(v) || (typeof v === 'string' && v.length > 0 && v.length <= 1000) ? null : 'must be a column name or index'),
   task: oneOf(TASKS),
@@ -165,18 +168,23 @@ export function isBuiltinDataset(name: string): boolean {
 /** Replace the fields the side view's form edits. */
 export function applyForm(exp: Experiment, form: TrainForm, file = 'the training form'): Experiment {
   const patch: Record<string, unknown> = { dataset: form.dataset.trim(), model: form.model.trim(), optimizer: form.optimizer, epochs: form.epochs };
+  if (form.stabilityEvery !== undefined) patch.stabilityEvery = form.stabilityEvery;
   for (const [k, v] of Object.entries(patch)) {
     const why = FIELDS[k as keyof typeof FIELDS](v);
     if (why) throw inputError(`${k} ${why}`, file);
   }
-  const out: Experiment = { ...exp, ...(patch as Pick<Experiment, 'dataset' | 'model' | 'optimizer' | 'epochs'>) };
+  const out: Experiment = { ...exp, ...(patch as Pick<Experiment, 'dataset' | 'model' | 'optimizer' | 'epochs' | 'stabilityEvery'>) };
+  // The form's empty "stability every" field means off.
+  if (out.stabilityEvery === 0) delete out.stabilityEvery;
   // A learning rate chosen for another optimizer would be wrong for the new one.
   if (form.optimizer !== exp.optimizer) delete out.lr;
   return out;
 }
 
 export function formFromExperiment(exp: Experiment): TrainForm {
-  return { dataset: exp.dataset, model: exp.model, optimizer: exp.optimizer, epochs: exp.epochs };
+  const form: TrainForm = { dataset: exp.dataset, model: exp.model, optimizer: exp.optimizer, epochs: exp.epochs };
+  if (exp.stabilityEvery) form.stabilityEvery = exp.stabilityEvery;
+  return form;
 }
 
 /** Run folder name: `<name or dataset-optimizer>-<UTC yyyymmdd-hhmmss>`, made unique with a counter. */
@@ -214,6 +222,7 @@ export function experimentToTrainConfig(exp: Experiment, ctx: TrainConfigContext
   const copy = ['activation', 'bias', 'loss', 'lr', 'momentum', 'l2', 'batch', 'seed', 'dataSeed', 'testFraction', 'labelColumn', 'task', 'n', 'noise'] as const;
   for (const k of copy) if (exp[k] !== undefined) (cfg as unknown as Record<string, unknown>)[k] = exp[k];
   if (exp.optimizerOptions) cfg.optimizerOptions = { ...exp.optimizerOptions };
+  if (exp.stabilityEvery) cfg.stabilityEvery = exp.stabilityEvery;
   cfg.checkpointEvery = exp.checkpointEvery ?? ctx.checkpointEvery;
   if (cfg.checkpointEvery === undefined) delete cfg.checkpointEvery;
   const backend = exp.backend ?? ctx.backend;

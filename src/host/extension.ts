@@ -4,16 +4,19 @@
  * computation runs in dist/worker.js threads started by the JobRunner.
  */
 import * as vscode from 'vscode';
+import { AnalysisJobs } from './analysis';
 import { BackendStatus } from './backendStatus';
 import { BarrierJobs } from './barriers';
 import { CheckpointViewers } from './checkpointViewer';
 import { VIEW_IDS, WEBVIEW_TYPES } from './commandTable';
 import { registerCommands } from './commands';
 import { JobRunner } from './jobs';
+import { KpcaSet } from './kpcaSet';
 import { createLog } from './log';
 import { MinimumA } from './minimumA';
 import { ReportPanels } from './reportPanel';
 import { ResultPanels } from './results';
+import { analysisKind } from './results/analysis';
 import { barrierMatrixKind, barrierPathKind } from './results/barriers';
 import { trainingRunKind } from './results/trainingRun';
 import { RunStore } from './runStore';
@@ -48,9 +51,13 @@ export function activate(context: vscode.ExtensionContext): { services: Services
   results.register(trainingRunKind);
   results.register(barrierPathKind(jobs));
   results.register(barrierMatrixKind);
+  for (const kind of ['kpca', 'hessian', 'gradcheck', 'slice'] as const) results.register(analysisKind(kind));
   const barriers = new BarrierJobs(jobs, results, log);
+  const analysis = new AnalysisJobs(jobs, results, log);
+  results.onPanelRequest((file, m) => analysis.onPanelRequest(file, m));
+  const kpcaSet = new KpcaSet(context.workspaceState);
 
-  const s: Services = { context, log, jobs, store, runs, backend, training, side, checkpoints, results, minimumA, barriers, study, reports };
+  const s: Services = { context, log, jobs, store, runs, backend, training, side, checkpoints, results, minimumA, barriers, study, reports, analysis, kpcaSet };
 
   context.subscriptions.push(
     log,
@@ -64,6 +71,7 @@ export function activate(context: vscode.ExtensionContext): { services: Services
     minimumA,
     checkpoints,
     results,
+    kpcaSet,
     vscode.window.registerWebviewViewProvider(VIEW_IDS.side, side),
     vscode.window.registerCustomEditorProvider(WEBVIEW_TYPES.checkpointEditor, checkpoints, {
       supportsMultipleEditorsPerDocument: true,

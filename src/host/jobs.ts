@@ -188,6 +188,16 @@ function describeRequest(r: JobRequest): string {
       return `${r.preset} preset into ${r.out}`;
     case 'importPath':
       return r.file;
+    case 'kpca':
+      return `${r.files.length} checkpoints, ${r.settings.kernel} kernel, ${r.settings.components} components -> ${r.out}`;
+    case 'kpcaOverlay':
+      return `${r.source} ${r.input} into ${r.file}`;
+    case 'hessian':
+      return `${r.file}, top ${r.k}, trace ${r.traceSamples || 'off'}${r.lr !== undefined ? `, η ${r.lr}` : ''}`;
+    case 'gradcheck':
+      return r.file;
+    case 'slice':
+      return `${r.slice} through ${r.files.join(', ')}, ${r.points} points`;
   }
 }
 

@@ -6,7 +6,8 @@
  */
 import * as path from 'path';
 import { EpochPointSchema, type CheckpointRef, type EpochPoint, type ResultData, type RunEntry, type RunsList } from '../protocol';
-import { formatNumber, formatPercent } from './runStore';
+import { formatNumber, formatPercent, toStabilityPoint } from './runStore';
+import { LIMITS, type StabilityPoint } from '../protocol';
 
 export const SCAN_LIMITS = { runs: 500, checkpoints: 2000, pointsPerRun: 1_000_000 } as const;
 
@@ -120,9 +121,13 @@ export function buildRunsList(input: ScanInput): RunsList {
   };
 }
 
-/** metrics.jsonl lines into chart points; other event types are passed over, unreadable lines skipped and counted. */
-export function parseMetrics(jsonl: string): { points: EpochPoint[]; skipped: number } {
+/**
+ * metrics.jsonl lines into chart points and stability checks; other event
+ * types are passed over, unreadable lines skipped and counted.
+ */
+export function parseMetrics(jsonl: string): { points: EpochPoint[]; stability: StabilityPoint[]; skipped: number } {
   const points: EpochPoint[] = [];
+  const stability: StabilityPoint[] = [];
   let skipped = 0;
   for (const line of jsonl.split('\n')) {
     if (!line.trim()) continue;
@@ -134,7 +139,13 @@ export function parseMetrics(jsonl: string): { points: EpochPoint[]; skipped: nu
       continue;
     }
     const o = obj(v);
-    // Other event lines (e.g. 'stability') are not curve points, and not damage either.
+    if (o.type === 'stability') {
+      const p = toStabilityPoint(o);
+      if (p && stability.length < LIMITS.list) stability.push(p);
+      else skipped++;
+      continue;
+    }
+    // Other event lines are not curve points, and not damage either.
     if (typeof o.type === 'string' && o.type !== 'epoch') continue;
     const p: Record<string, unknown> = {};
     for (const k of Object.keys(EpochPointSchema.shape)) if (o[k] !== undefined && o[k] !== null) p[k] = o[k];
@@ -144,14 +155,14 @@ export function parseMetrics(jsonl: string): { points: EpochPoint[]; skipped: nu
     }
     points.push(p as EpochPoint);
   }
-  return { points, skipped };
+  return { points, stability, skipped };
 }
 
 export function trainingRunResult(runJsonPath: string, runJson: unknown, metricsText: string, checkpoints: CheckpointRef[]): Extract<ResultData, { kind: 'trainingRun' }> {
   const runDir = path.dirname(runJsonPath);
   const s = summarizeRun(runDir, runJson);
-  const { points, skipped } = parseMetrics(metricsText);
+  const { points, stability, skipped } = parseMetrics(metricsText);
   const summary = s.summary.slice();
   if (skipped) summary.push(['metrics', `${skipped} unreadable line${skipped === 1 ? '' : 's'} in metrics.jsonl skipped`]);
-  return { kind: 'trainingRun', runDir, status: s.status, summary, points, checkpoints };
+  return { kind: 'trainingRun', runDir, status: s.status, summary, points, checkpoints, ...(stability.length ? { stability } : {}) };
 }

@@ -9,7 +9,19 @@
  */
 import * as path from 'path';
 import type { TrainEvent } from '../engine/train';
-import { formatNumber, formatPercent, type CheckpointRef, type EpochPoint, type HostMessage, type LiveRun, type RunState, type RunStatus } from '../protocol';
+import {
+  formatNumber,
+  formatPercent,
+  StabilityPointSchema,
+  STABILITY_VERDICTS,
+  type CheckpointRef,
+  type EpochPoint,
+  type HostMessage,
+  type LiveRun,
+  type RunState,
+  type RunStatus,
+  type StabilityPoint,
+} from '../protocol';
 
 export { formatNumber, formatPercent };
 
@@ -32,6 +44,25 @@ export function toPoint(ev: Extract<TrainEvent, { type: 'epoch' }>): EpochPoint 
   return p;
 }
 
+/**
+ * A stability check (the engine's 'stability' event, or a 'stability' line of
+ * metrics.jsonl, both untrusted) as a chart point; undefined when it is not one.
+ */
+export function toStabilityPoint(ev: unknown): StabilityPoint | undefined {
+  if (typeof ev !== 'object' || ev === null) return undefined;
+  const o = ev as Record<string, unknown>;
+  const fin = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+  const p: Record<string, unknown> = {
+    epoch: o.epoch,
+    step: o.step,
+    lambdaMax: o.lambdaMax,
+    verdict: typeof o.verdict === 'string' && (STABILITY_VERDICTS as readonly string[]).includes(o.verdict) ? o.verdict : undefined,
+    message: typeof o.message === 'string' ? o.message.slice(0, 4096) : '',
+  };
+  for (const k of ['errorEstimate', 'threshold', 'lr'] as const) if (fin(o[k]) !== undefined) p[k] = o[k];
+  return StabilityPointSchema.check(p, 'stability') === null ? (p as StabilityPoint) : undefined;
+}
+
 export function checkpointLabel(file: string, kind: string, epoch: number): string {
   const base = file.split(/[\\/]/).pop() ?? file;
   return kind === 'periodic' ? base : `${base} (${kind === 'interrupted' ? 'interrupted, ' : ''}epoch ${epoch})`;
@@ -52,13 +83,20 @@ export function upsertCheckpoints(into: readonly CheckpointRef[], add: readonly 
 export function mergeDeltas(a: RunDelta, b: RunDelta): RunDelta {
   // Not contiguous: keep the newer one; the webview sees the gap in `from` and asks for a snapshot.
   if (a.runId !== b.runId || a.from + a.points.length !== b.from) return b;
-  return {
+  let stability = a.stability ?? b.stability;
+  if (a.stability && b.stability) {
+    if (a.stability.from + a.stability.points.length !== b.stability.from) return b;
+    stability = { from: a.stability.from, points: a.stability.points.concat(b.stability.points) };
+  }
+  const m: RunDelta = {
     runId: a.runId,
     from: a.from,
     points: a.points.concat(b.points),
     checkpoints: upsertCheckpoints(a.checkpoints, b.checkpoints),
     status: b.status ?? a.status,
   };
+  if (stability) m.stability = stability;
+  return m;
 }
 
 export class RunStore {
@@ -83,7 +121,13 @@ export class RunStore {
   /** A copy that later events cannot change (it is posted asynchronously). */
   snapshot(): LiveRun | null {
     if (!this.live) return null;
-    return { ...this.live, points: this.live.points.slice(), checkpoints: this.live.checkpoints.slice(), status: { ...this.live.status } };
+    return {
+      ...this.live,
+      points: this.live.points.slice(),
+      checkpoints: this.live.checkpoints.slice(),
+      status: { ...this.live.status },
+      stability: (this.live.stability ?? []).slice(),
+    };
   }
 
   begin(runId: string, runDir: string, label: string, epochs: number, tag = ''): void {
@@ -95,6 +139,7 @@ export class RunStore {
       points: [],
       checkpoints: [],
       status: { state: 'starting', text: `${tag}starting ${label}…`, epoch: 0, epochs },
+      stability: [],
     };
     this.emit({ kind: 'reset' });
   }
@@ -137,6 +182,11 @@ export class RunStore {
         this.delta([], [ref]);
         break;
       }
+      case 'stability': {
+        const p = toStabilityPoint(ev);
+        if (p) this.delta([], [], undefined, [p]);
+        break;
+      }
       case 'done':
         // The final status comes from finish(), which knows how the job ended.
         break;
@@ -162,13 +212,18 @@ export class RunStore {
     return live.status;
   }
 
-  private delta(points: EpochPoint[], checkpoints: CheckpointRef[], status?: RunStatus): void {
+  private delta(points: EpochPoint[], checkpoints: CheckpointRef[], status?: RunStatus, stability?: StabilityPoint[]): void {
     const live = this.live!;
     const from = live.points.length;
     live.points.push(...points);
     live.checkpoints = upsertCheckpoints(live.checkpoints, checkpoints);
     const d: RunDelta = { runId: live.runId, from, points, checkpoints };
     if (status) d.status = { ...status };
+    if (stability?.length) {
+      const list = (live.stability ??= []);
+      d.stability = { from: list.length, points: stability };
+      list.push(...stability);
+    }
     this.emit({ kind: 'delta', delta: d });
   }
 

@@ -1,9 +1,11 @@
 /** Everything a command handler may use, created once in activate(). */
 import type * as vscode from 'vscode';
+import type { AnalysisJobs } from './analysis';
 import type { BackendStatus } from './backendStatus';
 import type { BarrierJobs } from './barriers';
 import type { CheckpointViewers } from './checkpointViewer';
 import type { JobRunner } from './jobs';
+import type { KpcaSet } from './kpcaSet';
 import type { Log } from './log';
 import type { MinimumA } from './minimumA';
 import type { ReportPanels } from './reportPanel';
@@ -29,6 +31,8 @@ export interface Services {
   barriers: BarrierJobs;
   study: StudyController;
   reports: ReportPanels;
+  analysis: AnalysisJobs;
+  kpcaSet: KpcaSet;
 }
 
 /** A command handler: VS Code passes (uri, selectedUris) from the explorer context menu. */

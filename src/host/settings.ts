@@ -3,10 +3,11 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { clampRate } from './coalescer';
 import { BACKEND_SETTING_VALUES, type BackendSetting } from './experiment';
-import { SECTION, SETTING_DEFAULTS, SETTING_KEYS } from './commandTable';
-import type { PathJobSettings } from './workerProtocol';
+import { ANALYSIS_SETTING_RANGES, SECTION, SETTING_DEFAULTS, SETTING_KEYS } from './commandTable';
+import { KERNEL_NAMES } from '../protocol';
+import type { KpcaJobSettings, PathJobSettings } from './workerProtocol';
 
-export { SECTION, SETTING_DEFAULTS, SETTING_KEYS };
+export { ANALYSIS_SETTING_RANGES, SECTION, SETTING_DEFAULTS, SETTING_KEYS };
 
 function cfg(): vscode.WorkspaceConfiguration {
   return vscode.workspace.getConfiguration(SECTION);
@@ -26,7 +27,9 @@ export function maxStreamRateSetting(): number {
   return clampRate(cfg().get<number>(SETTING_KEYS.maxStreamRate, SETTING_DEFAULTS.maxStreamRate), SETTING_DEFAULTS.maxStreamRate);
 }
 
-function intSetting(key: 'pathSteps' | 'pathPoints' | 'pathPlaneGrid', min: number, max: number): number {
+type IntSettingKey = 'pathSteps' | 'pathPoints' | 'pathPlaneGrid' | 'slicePoints1d' | 'slicePoints2d' | 'hessianTopK' | 'hessianTraceSamples';
+
+function intSetting(key: IntSettingKey, min: number, max: number): number {
   const v = cfg().get<number>(SETTING_KEYS[key], SETTING_DEFAULTS[key]);
   return Number.isInteger(v) && v >= min && v <= max ? v : SETTING_DEFAULTS[key];
 }
@@ -38,6 +41,26 @@ export function pathSettings(): PathJobSettings {
     points: intSetting('pathPoints', 3, 1000),
     planeGrid: intSetting('pathPlaneGrid', 0, 200),
   };
+}
+
+/** landscape.slice.points1d / points2d: grid points per axis of a slice. */
+export function slicePointsSetting(twoD: boolean): number {
+  const key = twoD ? 'slicePoints2d' : 'slicePoints1d';
+  const [min, max] = ANALYSIS_SETTING_RANGES[key];
+  return intSetting(key, min, max);
+}
+
+/** landscape.hessian.*: how many top eigenvalues, and the trace's probes (0: no trace; 1 becomes 2, the fewest with a standard error). */
+export function hessianSettings(): { k: number; traceSamples: number } {
+  const samples = intSetting('hessianTraceSamples', ...ANALYSIS_SETTING_RANGES.hessianTraceSamples);
+  return { k: intSetting('hessianTopK', ...ANALYSIS_SETTING_RANGES.hessianTopK), traceSamples: samples === 1 ? 2 : samples };
+}
+
+/** landscape.kpca.kernel (components are two: the map is a plane). */
+export function kpcaSettings(): KpcaJobSettings {
+  const v = cfg().get<string>(SETTING_KEYS.kpcaKernel, SETTING_DEFAULTS.kpcaKernel);
+  const kernel = (KERNEL_NAMES as readonly string[]).includes(v) ? (v as KpcaJobSettings['kernel']) : SETTING_DEFAULTS.kpcaKernel;
+  return { kernel, components: 2 };
 }
 
 /** Absolute runs folder: relative settings resolve against the workspace folder. */

@@ -1,6 +1,7 @@
 /**
  * Entry of dist/worker.js: one worker thread per job (train, inspect,
- * evaluate, probe, path, barriers, study). All tfjs work happens here so the extension host never
+ * evaluate, probe, path, barriers, study, and the analysis jobs kpca,
+ * kpcaOverlay, hessian, gradcheck, slice). All tfjs work happens here so the extension host never
  * blocks; a job that crashes or leaks takes only its own thread down.
  */
 import * as fs from 'fs';
@@ -18,6 +19,7 @@ import { runStudy, summaryLines } from '../engine/study';
 import type { CheckpointInfo, EvalResult, Histogram, ModelSpecInfo } from '../protocol';
 import { histogram, tensorStat } from './tensorStats';
 import { importCliPath, runBarriersJob, runPathJob, type JobContext } from './workerBarriers';
+import { runGradcheckJob, runHessianJob, runKpcaJob, runKpcaOverlayJob, runSliceJob, type AnalysisContext } from './workerAnalysis';
 import {
   HISTOGRAM_BINS,
   type ErrorKind,
@@ -151,6 +153,7 @@ async function run(req: JobRequest): Promise<void> {
     emit: (event) => post({ type: 'event', event }),
     log: (line) => console.log(line),
   };
+  const analysis: AnalysisContext = { backend: init.backend, signal: controller.signal, emit: (event) => post({ type: 'event', event }) };
   switch (req.kind) {
     case 'train': {
       const it = train(req.config, { signal: controller.signal });
@@ -185,6 +188,21 @@ async function run(req: JobRequest): Promise<void> {
       return;
     case 'importPath':
       post({ type: 'result', result: await importCliPath(req, ctx) });
+      return;
+    case 'kpca':
+      post({ type: 'result', result: await runKpcaJob(req, analysis) });
+      return;
+    case 'kpcaOverlay':
+      post({ type: 'result', result: await runKpcaOverlayJob(req, analysis) });
+      return;
+    case 'hessian':
+      post({ type: 'result', result: await runHessianJob(req, analysis) });
+      return;
+    case 'gradcheck':
+      post({ type: 'result', result: await runGradcheckJob(req, analysis) });
+      return;
+    case 'slice':
+      post({ type: 'result', result: await runSliceJob(req, analysis) });
       return;
   }
 }

@@ -171,6 +171,8 @@ export async function runPathJob(req: { a: string; b: string; out: string; setti
         ['backend', backend],
         ['time', `${seconds.toFixed(1)} s`],
       ]),
+      // Kept so kernel PCA can project points of this path; 9 significant digits hold a float32 exactly.
+      ...(r.method === 'fourier' && r.coefficients.length ? { coefficients: r.coefficients.map((c) => c.map((v) => Number(v.toPrecision(9)))) } : {}),
     };
     saveBarrierResult(req.out, data);
     return { file: req.out, optimized, straight, iterations: r.iterations, seconds };

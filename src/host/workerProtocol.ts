@@ -5,7 +5,28 @@
  */
 import type { TrainConfig, TrainEvent, RunJson } from '../engine/train';
 import type { StudyEvent, StudyPreset } from '../engine/study/study';
-import type { BackendLabel, CheckpointInfo, EvalResult, HeightNumbers, ResultData } from '../protocol';
+import type { BackendLabel, CheckpointInfo, EvalResult, HeightNumbers, KERNEL_NAMES, ResultData, SLICE_KIND_NAMES } from '../protocol';
+
+export type SliceKindName = (typeof SLICE_KIND_NAMES)[number];
+export type KernelName = (typeof KERNEL_NAMES)[number];
+
+/** Kernel PCA settings (landscape.kpca.*). */
+export interface KpcaJobSettings {
+  kernel: KernelName;
+  components: number;
+}
+
+/** Progress of the analysis jobs (kpca, kpcaOverlay, hessian, gradcheck, slice). */
+export type AnalysisJobEvent =
+  | { type: 'setup'; backend: string; dataset?: string; text: string }
+  | { type: 'progress'; text: string; done: number; total: number };
+
+/** What an analysis job tells the host: the result file it wrote and one line about it. */
+export interface AnalysisJobResult {
+  file: string;
+  summary: string;
+  seconds: number;
+}
 
 export interface ProbeResult {
   backend: BackendLabel;
@@ -35,7 +56,20 @@ export type JobRequest =
   /** The optimizer study (landscape study) into `out`. */
   | { kind: 'study'; out: string; preset: StudyPreset }
   /** A `landscape path --out` file drawn for the path panel (its plane; the path is not searched again). */
-  | { kind: 'importPath'; file: string; roots: string[]; planeGrid: number };
+  | { kind: 'importPath'; file: string; roots: string[]; planeGrid: number }
+  /** Kernel PCA of checkpoints, saved as `out` (a .kpca.json). */
+  | { kind: 'kpca'; files: string[]; out: string; settings: KpcaJobSettings }
+  /**
+   * Project a run's trajectory (`input` a run folder) or points along a path
+   * (`input` a .path.json or a `landscape path --out` file) into the saved map
+   * `file`, and add them to it as an overlay.
+   */
+  | { kind: 'kpcaOverlay'; file: string; source: 'trajectory' | 'path'; input: string; roots: string[] }
+  /** Top-k Hessian eigenvalues, the trace (traceSamples > 0) and the stability verdict (η from the metadata, else `lr`). */
+  | { kind: 'hessian'; file: string; out: string; k: number; traceSamples: number; lr?: number }
+  | { kind: 'gradcheck'; file: string; out: string }
+  /** A slice of `slice` kind through `files` (1 to 3 checkpoints), `points` per axis. */
+  | { kind: 'slice'; slice: SliceKindName; files: string[]; out: string; points: number };
 
 export type JobKind = JobRequest['kind'];
 
@@ -84,6 +118,11 @@ export interface JobResults {
   barriers: BarriersJobResult;
   study: StudyJobResult;
   importPath: Extract<ResultData, { kind: 'barrierPath' }>;
+  kpca: AnalysisJobResult;
+  kpcaOverlay: AnalysisJobResult;
+  hessian: AnalysisJobResult;
+  gradcheck: AnalysisJobResult;
+  slice: AnalysisJobResult;
 }
 
 /** What each job streams while it runs. */
@@ -96,6 +135,11 @@ export interface JobEvents {
   barriers: PathJobEvent;
   study: StudyJobEvent;
   importPath: never;
+  kpca: AnalysisJobEvent;
+  kpcaOverlay: AnalysisJobEvent;
+  hessian: AnalysisJobEvent;
+  gradcheck: AnalysisJobEvent;
+  slice: AnalysisJobEvent;
 }
 
 /** Passed as `workerData`. */

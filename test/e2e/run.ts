@@ -564,6 +564,63 @@ async function checkBarriersBetweenFolder(c: Context): Promise<string> {
   return `${n} minima, ${rows} pairs: heatmap ${heat[0].rows}×${heat[0].rows}, dendrogram with ${n} leaves; ${((Date.now() - t0) / 1000).toFixed(1)} s`;
 }
 
+/** A setting from the fixture's .vscode/settings.json, or its default. */
+function fixtureSetting(key: string, fallback: number): number {
+  try {
+    const v = JSON.parse(fs.readFileSync(path.join(fixture, '.vscode', 'settings.json'), 'utf8'))[key];
+    return typeof v === 'number' ? v : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+/**
+ * A slice from the explorer: right-click the first run's final checkpoint, "Plot Slice Around",
+ * the random-direction (1D) kind; the panel draws the training loss as a Plotly line with
+ * landscape.slice.points1d points and the checkpoint marked, and the result is saved beside it.
+ */
+async function checkPlotSliceAround(c: Context): Promise<string> {
+  const { page } = c;
+  const expected = fixtureSetting('landscape.slice.points1d', 41);
+  const file = checkpointFiles(c.workspace).filter((f) => f.endsWith('/final.safetensors')).sort()[0];
+  expect(file, 'no runs/<run>/final.safetensors to right-click: training wrote none');
+  const t0 = Date.now();
+  await runCommand(page, 'View: Close All Editors');
+  await clearNotifications(page);
+  await contextMenu(c, file, /^Plot Slice Around$/, '15-slice-context-menu');
+  await pickQuickItem(page, 'Random direction');
+  const panel = await waitFor('the slice panel', async () => {
+    const n = await page.locator('iframe.webview.ready').count();
+    for (let i = 0; i < n; i++) {
+      const inner = page.frameLocator('iframe.webview.ready').nth(i).frameLocator('#active-frame');
+      if ((await inner.locator('#chart-slice').count().catch(() => 0)) > 0) return inner;
+      const err = await textOf(inner, '#error').catch(() => '');
+      if (err) throw new CheckFailed(`the slice panel shows an error: ${err}`);
+    }
+    return undefined;
+  }, 120_000);
+  const traces = await waitFor('the slice chart\'s traces', async () => {
+    const tr = await readTraces(panel, 'chart-slice');
+    return tr && tr.some((t) => t.name === 'training loss' && t.n > 0) ? tr : undefined;
+  }, 20_000);
+  const line = traces.find((t) => t.name === 'training loss')!;
+  const marks = traces.find((t) => t.name === 'checkpoints');
+  const mode = await panel.locator('#chart-slice').evaluate((el: any) => String(el.data?.[0]?.mode ?? ''));
+  const summary = await textOf(panel, '#slice-summary');
+  await clearNotifications(page);
+  await c.shot('16-slice-random');
+  expect(mode === 'lines', `#chart-slice's "training loss" trace is drawn as "${mode}", expected a line`);
+  expect(line.n === expected, `the slice line has ${line.n} points, expected landscape.slice.points1d = ${expected}`);
+  const bad = line.y.filter((v) => !Number.isFinite(v) || v <= 0);
+  expect(bad.length === 0, `slice losses must be finite and positive; got ${bad.slice(0, 5).join(', ')}`);
+  expect(marks?.n === 1, `#chart-slice marks ${marks?.n ?? 0} checkpoints, expected the one it goes through`);
+  const saved = path.join(c.workspace, path.posix.dirname(file), 'final.random.slice.json');
+  expect(fs.existsSync(saved), `${path.posix.dirname(file)}/final.random.slice.json was not written`);
+  const json = JSON.parse(fs.readFileSync(saved, 'utf8')) as { landscapeResult?: number; kind?: string };
+  expect(json.landscapeResult === 1 && json.kind === 'slice', `${saved} is not a slice result file`);
+  return `${file}: ${line.n} points, loss ${Math.min(...line.y).toPrecision(3)} to ${Math.max(...line.y).toPrecision(3)}; "${summary.slice(0, 100)}"; ${((Date.now() - t0) / 1000).toFixed(1)} s`;
+}
+
 /**
  * Compare Optimizers with the quick preset (about 2 minutes on 2 cores, so only when
  * LANDSCAPE_E2E_STUDY=1): the side panel's live charts follow each run with its name, then the
@@ -619,6 +676,7 @@ const CHECKS: { name: string; fn: (c: Context) => Promise<string> }[] = [
   { name: 'Set as Minimum A, then "Compute Barrier to Minimum A" shows the straight and optimized paths with the barrier numbers', fn: checkBarrierToMinimumA },
   { name: 'a saved .path.json reopens in the result panel without recomputing', fn: checkReopenPathResult },
   { name: 'explorer "Barriers Between Checkpoints" on a folder shows the barrier heatmap and the disconnectivity graph', fn: checkBarriersBetweenFolder },
+  { name: 'explorer "Plot Slice Around" > random direction draws the loss along a line with the expected number of points', fn: checkPlotSliceAround },
   { name: 'checkpoint metadata holding HTML or script shows as text', fn: checkHostileMetadata },
   // About 2 minutes more: on request only (LANDSCAPE_E2E_STUDY=1), so the default run stays short.
   ...(process.env.LANDSCAPE_E2E_STUDY === '1'

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
+  ANALYSIS_SETTING_RANGES,
   BUILTIN_CONTEXT_KEYS,
   CATEGORY,
   CHECKPOINT_FILE_WHEN,
@@ -23,6 +24,8 @@ import {
   WEBVIEW_TYPES,
 } from '../../src/host/commandTable';
 import { BACKEND_SETTING_VALUES, EXPERIMENT_FILE } from '../../src/host/experiment';
+import { ANALYSIS_SUFFIXES } from '../../src/host/analysisFiles';
+import { KERNEL_NAMES } from '../../src/protocol';
 
 const root = path.join(__dirname, '../..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
@@ -53,14 +56,21 @@ describe('extension manifest', () => {
     }
     const palette = contributed.map((x) => `${x.category}: ${x.title}`).sort();
     assert.deepEqual(palette, [
+      'Landscape: Add to Kernel PCA Set',
       'Landscape: Barriers Between Checkpoints',
+      'Landscape: Clear Kernel PCA Set',
       'Landscape: Compare Optimizers',
       'Landscape: Compute Barrier Between Selected',
       'Landscape: Compute Barrier to Minimum A',
       'Landscape: Find Path Between Minima',
+      'Landscape: Gradient Check',
+      'Landscape: Hessian Spectrum and Stability',
       'Landscape: Inspect Checkpoint',
+      'Landscape: Kernel PCA of Checkpoints',
       'Landscape: New Experiment',
       'Landscape: Open Panel',
+      'Landscape: Plot Slice',
+      'Landscape: Plot Slice Around',
       'Landscape: Select Backend',
       'Landscape: Set as Minimum A',
       'Landscape: Show Log',
@@ -90,6 +100,18 @@ describe('extension manifest', () => {
     assert.match(when(COMMANDS.barrierToMinimumA.id), /^landscape\.minimumASet && \(/);
     assert.match(when(COMMANDS.barrierBetweenSelected.id), /listMultiSelection && !explorerResourceIsFolder && \(/);
     assert.match(when(COMMANDS.barriersBetween.id), /explorerResourceIsFolder/);
+    // Kernel PCA takes a folder or several files; the per-checkpoint analyses take the clicked file.
+    assert.match(when(COMMANDS.kernelPca.id), /explorerResourceIsFolder \|\| listMultiSelection/);
+    for (const k of ['addToKpcaSet', 'plotSliceAround', 'hessianSpectrum', 'gradientCheck'] as const) assert.equal(when(COMMANDS[k].id), CHECKPOINT_FILE_WHEN, k);
+  });
+
+  it('hides the explorer-only entries from the palette and shows Clear Kernel PCA Set only with a set', () => {
+    const palette = c.menus.commandPalette as MenuItem[];
+    const when = (id: string) => palette.find((m) => m.command === id)?.when;
+    assert.equal(when(COMMANDS.plotSliceAround.id), 'false');
+    assert.equal(when(COMMANDS.barrierBetweenSelected.id), 'false');
+    assert.equal(when(COMMANDS.clearKpcaSet.id), CONTEXT_KEYS.kpcaSetNonEmpty);
+    assert.equal(when(COMMANDS.plotSlice.id), undefined, 'Plot Slice is in the palette');
   });
 
   it('uses only known context keys and commands in when clauses and menus', () => {
@@ -117,7 +139,11 @@ describe('extension manifest', () => {
     assert.deepEqual(ed.selector, [{ filenamePattern: '*.safetensors' }]);
     assert.equal(ed.priority, 'default');
     const res = editors.find((e) => e.viewType === WEBVIEW_TYPES.resultEditor)!;
-    assert.deepEqual(res.selector, [{ filenamePattern: '*.path.json' }, { filenamePattern: 'barriers.json' }]);
+    assert.deepEqual(res.selector, [
+      { filenamePattern: '*.path.json' },
+      { filenamePattern: 'barriers.json' },
+      ...Object.values(ANALYSIS_SUFFIXES).map((suffix) => ({ filenamePattern: `*${suffix}` })),
+    ]);
     assert.equal(res.priority, 'default');
     assert.equal(editors.length, 2);
     for (const t of [WEBVIEW_TYPES.result, WEBVIEW_TYPES.checkpointPanel, WEBVIEW_TYPES.report]) assert.ok(manifest.activationEvents.includes(`onWebviewPanel:${t}`), t);
@@ -130,6 +156,12 @@ describe('extension manifest', () => {
       assert.deepEqual(props[`${SECTION}.${name}`].default, SETTING_DEFAULTS[key as keyof typeof SETTING_DEFAULTS], name);
     }
     assert.deepEqual(props['landscape.backend'].enum, [...BACKEND_SETTING_VALUES]);
+    assert.deepEqual(props['landscape.kpca.kernel'].enum, [...KERNEL_NAMES]);
+    // The ranges the settings editor enforces are the ones the code falls back from.
+    for (const [key, [min, max]] of Object.entries(ANALYSIS_SETTING_RANGES)) {
+      const prop = props[`${SECTION}.${SETTING_KEYS[key as keyof typeof SETTING_KEYS]}`] as { minimum?: number; maximum?: number };
+      assert.deepEqual([prop.minimum, prop.maximum], [min, max], key);
+    }
   });
 
   it('runs as a workspace extension with limited support for untrusted workspaces', () => {

@@ -12,12 +12,17 @@ import {
   formatNumber,
   formatPercent,
   previewMessage,
+  KERNEL_NAMES,
+  SLICE_KIND_NAMES,
+  STABILITY_VERDICTS,
   type HostMessage,
   type WebviewMessage,
   type EpochPoint,
   type CheckpointInfo,
   type ResultData,
 } from '../../src/protocol';
+import { KERNELS } from '../../src/engine/analysis';
+import { SLICE_KINDS } from '../../src/engine/checkpointAnalysis';
 
 const point: EpochPoint = { epoch: 0, step: 0, trainLoss: 2.3, testLoss: 2.31, accuracy: 0.1, testAccuracy: 0.09, gradNorm: 1.5, lr: 0.1, time: 0.2 };
 const regressionPoint: EpochPoint = { epoch: 1, step: 10, trainLoss: 0.5, testLoss: 0.6, gradNorm: 0.1, lr: 0.01, time: 1 };
@@ -80,14 +85,126 @@ const barrierMatrix: Extract<ResultData, { kind: 'barrierMatrix' }> = {
   settings: [],
 };
 
+const stabilityPoint = { epoch: 2, step: 20, lambdaMax: 12.5, errorEstimate: 0.01, threshold: 20, lr: 0.1, verdict: 'stable' as const, message: 'stable: η·λmax = 1.25 < 2' };
+
+const kpca: Extract<ResultData, { kind: 'kpca' }> = {
+  kind: 'kpca',
+  folder: '/w/runs',
+  kernel: { kernel: 'rbf', gamma: 1 / 3392 },
+  components: 2,
+  n: 2,
+  dim: 3392,
+  eigenvalues: [0.6, 0],
+  explainedVariance: [1, 0],
+  spectrum: [0.6, 0],
+  warnings: ['component 2 has no variance'],
+  points: [
+    { path: '/w/runs/r1/final.safetensors', label: 'r1/final.safetensors', run: 'r1', optimizer: 'sgd', epoch: 30, loss: 0.1, accuracy: 0.99, testLoss: 0.2, testAccuracy: 0.95, coords: [0.5, 0] },
+    { path: '/w/x.safetensors', label: 'x.safetensors', coords: [-0.5, 0] },
+  ],
+  overlays: [
+    { kind: 'trajectory', label: 'trajectory of r1', source: '/w/runs/r1', points: [{ label: 'epoch-0010', coords: [0.1, 0.2], epoch: 10, loss: 0.5, testAccuracy: 0.8 }] },
+    { kind: 'path', label: 'path r1/final ↔ x', source: '/w/runs/r1/final__x.path.json', points: [{ label: 't = 0.5', coords: [0, 0.3], t: 0.5, loss: 1.2 }] },
+  ],
+  backend: 'wasm',
+  seconds: 0.4,
+  settings: [['kernel', 'rbf']],
+};
+const hessian: Extract<ResultData, { kind: 'hessian' }> = {
+  kind: 'hessian',
+  checkpoint: { path: '/w/runs/r1/final.safetensors', label: 'r1/final' },
+  model: '64-32-32-10',
+  dim: 3392,
+  dataset: 'digits',
+  samples: 1437,
+  loss: 0.01,
+  eigenvalues: [15, 9.5],
+  errorEstimates: [1e-4, 0.02],
+  residuals: [1e-3, 0.1],
+  iterations: 25,
+  converged: true,
+  restarts: 0,
+  hvp: 'autodiff',
+  seed: 0,
+  k: 2,
+  trace: { estimate: 120, standardError: 4, samples: 32 },
+  stability: { verdict: 'edge', lambdaMax: 15, lr: 0.14, limit: 2, threshold: 14.3, ratio: 1.05, maxStableLr: 0.133, message: 'at the edge', lrSource: 'metadata', optimizer: 'sgd' },
+  backend: 'cpu',
+  seconds: 2,
+  settings: [],
+};
+const gradcheck: Extract<ResultData, { kind: 'gradcheck' }> = {
+  kind: 'gradcheck',
+  checkpoint: { path: '/w/runs/r1/final.safetensors', label: 'r1/final' },
+  model: '64-32-32-10',
+  activation: 'relu',
+  dataset: 'digits',
+  samples: 1437,
+  loss: 0.01,
+  passed: true,
+  maxRelError: 1e-4,
+  maxRelErrorSmooth: 1e-4,
+  maxScaledError: 0.1,
+  worst: 0,
+  failures: 0,
+  kinks: 1,
+  unresolved: 0,
+  tolerance: 0.01,
+  relativeNoise: 1e-7,
+  kinkMethod: 'detector',
+  gradNorm: 0.02,
+  seed: 0,
+  dim: 3392,
+  stepRule: 'h = ε^(1/3)·max(1, |θ|)',
+  evaluations: 200,
+  probes: [
+    { kind: 'coordinate', index: 7, h: 0.005, analytic: 0.1, numeric: 0.10001, absError: 1e-5, relError: 1e-4, noise: 1e-6, kink: false, stepDependence: 1e-6, status: 'ok' },
+    { kind: 'direction', direction: 0, h: 0.005, analytic: 0.1, numeric: 0.2, absError: 0.1, relError: 0.5, noise: 1e-6, kink: true, crossings: 2, stepDependence: 0.1, status: 'kink' },
+  ],
+  backend: 'cpu',
+  seconds: 1,
+  settings: [],
+};
+const axis = (name: string) => ({ name, label: `${name} (random)`, values: [-1, 0, 1], range: [-1, 1] as [number, number], points: 3, direction: { kind: 'random', seed: 1, normalization: 'filter', bias: 'zero', norm: 2.5 } });
+const slice1d: Extract<ResultData, { kind: 'slice' }> = {
+  kind: 'slice',
+  sliceKind: 'random',
+  checkpoints: [{ path: '/w/runs/r1/final.safetensors', label: 'r1/final' }],
+  x: axis('α'),
+  values: [[0.5, 0.1, 0.7]],
+  markers: [{ label: 'final.safetensors', x: 0, loss: 0.1 }],
+  parameterization: 'θ(α) = θ + α·d',
+  centre: { label: 'final.safetensors', hash: 'abc', norm: 10, loss: 0.1 },
+  min: { x: 0, loss: 0.1 },
+  max: { x: 1, loss: 0.7 },
+  evaluations: 4,
+  batchSize: 256,
+  model: '64-32-32-10',
+  dataset: 'digits',
+  samples: 1437,
+  backend: 'cpu',
+  seconds: 0.2,
+  settings: [],
+};
+const slice2d: Extract<ResultData, { kind: 'slice' }> = {
+  ...slice1d,
+  sliceKind: 'random-plane',
+  y: { ...axis('β'), direction: { kind: 'random', seed: 2, norm: 2.4 } },
+  values: [[1, 2, 3], [0.5, 0.1, 0.7], [1, 2, 3]],
+  markers: [{ label: 'final.safetensors', x: 0, y: 0, loss: 0.1 }],
+  min: { x: 0, y: 0, loss: 0.1 },
+  max: { x: 1, y: 1, loss: 3 },
+  cosine: 0.01,
+};
+
 /** One valid example of every host message type (the test below checks that none is missing). */
 const HOST_EXAMPLES: HostMessage[] = [
   {
     type: 'sideSnapshot',
-    live: { runId: 'r', runDir: '/w/runs/r', label: 'digits', points: [point, regressionPoint], checkpoints: [ckpt], status },
+    live: { runId: 'r', runDir: '/w/runs/r', label: 'digits', points: [point, regressionPoint], checkpoints: [ckpt], status, stability: [stabilityPoint] },
     runs,
     backend: { text: 'wasm · tfjs 4.22.0', detail: 'backend wasm' },
-    form: { dataset: 'digits', model: '64-32-32-10', optimizer: 'sgd', epochs: 8 },
+    form: { dataset: 'digits', model: '64-32-32-10', optimizer: 'sgd', epochs: 8, stabilityEvery: 2 },
     datasets: ['digits'],
     optimizers: ['sgd', 'adam'],
     training: true,
@@ -96,6 +213,7 @@ const HOST_EXAMPLES: HostMessage[] = [
   { type: 'sideSnapshot', live: null, runs: { runs: [], others: [], truncated: true }, backend: { text: 'checking…', detail: '' }, form: { dataset: 'digits', model: '64-10', optimizer: 'sgd', epochs: 1 }, datasets: [], optimizers: [], training: false, experimentFile: null },
   { type: 'runDelta', runId: 'r', from: 2, points: [point], checkpoints: [] },
   { type: 'runDelta', runId: 'r', from: 3, points: [], checkpoints: [ckpt], status: { ...status, state: 'completed', text: 'done' } },
+  { type: 'runDelta', runId: 'r', from: 3, points: [], checkpoints: [], stability: { from: 1, points: [stabilityPoint, { epoch: 4, step: 40, lambdaMax: 3, verdict: 'not-applicable', message: 'adam' }] } },
   { type: 'runs', runs },
   { type: 'backend', backend: { text: 'cpu', detail: 'backend cpu' } },
   { type: 'form', form: { dataset: 'data/x.csv', model: '4-8-3', optimizer: 'adam', epochs: 100 }, experimentFile: null },
@@ -125,6 +243,18 @@ const HOST_EXAMPLES: HostMessage[] = [
     series: { id: '0:a:b', from: 3, steps: 100, heights: [1.2], best: [1.2], straight: 2 },
   },
   { type: 'resultProgress', file: '/w/runs/barriers.json', kind: 'barrierMatrix', title: 'Barriers', status: 'starting…', series: null },
+  { type: 'result', file: '/w/runs/runs.kpca.json', title: 'Kernel PCA', data: kpca },
+  { type: 'result', file: '/w/runs/r1/final.hessian.json', title: 'Hessian r1/final', data: hessian },
+  { type: 'result', file: '/w/runs/r1/final.gradcheck.json', title: 'Gradient check', data: gradcheck },
+  { type: 'result', file: '/w/runs/r1/final.random.slice.json', title: 'Slice', data: slice1d },
+  { type: 'result', file: '/w/runs/r1/final.random-plane.slice.json', title: 'Slice', data: slice2d },
+  {
+    type: 'result',
+    file: '/w/runs/r/run.json',
+    title: 'Run r',
+    data: { kind: 'trainingRun', runDir: '/w/runs/r', status: 'completed', summary: [], points: [point], checkpoints: [], stability: [stabilityPoint] },
+  },
+  { type: 'resultStatus', file: '/w/runs/runs.kpca.json', text: 'projecting r1 into the map…', busy: true },
 ];
 
 const WEBVIEW_EXAMPLES: WebviewMessage[] = [
@@ -142,6 +272,9 @@ const WEBVIEW_EXAMPLES: WebviewMessage[] = [
   { type: 'export', format: 'png', dataUrl: 'data:image/png;base64,iVBORw0KGgo=', name: 'training-loss' },
   { type: 'export', format: 'svg', dataUrl: 'data:image/svg+xml,%3Csvg%3E%3C%2Fsvg%3E', name: 'hist' },
   { type: 'log', level: 'error', message: 'boom' },
+  { type: 'kpcaOverlay', source: 'trajectory' },
+  { type: 'kpcaOverlay', source: 'path' },
+  { type: 'removeOverlay', index: 0 },
 ];
 
 /** Shapes that must be refused, with why. */
@@ -232,7 +365,43 @@ describe('protocol', () => {
 
   it('knows every result kind', () => {
     assert.deepEqual(RESULT_KINDS, Object.keys(ResultDataSchema.variants));
-    assert.deepEqual([...RESULT_KINDS].sort(), ['barrierMatrix', 'barrierPath', 'trainingRun']);
+    assert.deepEqual([...RESULT_KINDS].sort(), ['barrierMatrix', 'barrierPath', 'gradcheck', 'hessian', 'kpca', 'slice', 'trainingRun']);
+  });
+
+  it('names the kernels and slice kinds the engine knows', () => {
+    assert.deepEqual([...KERNEL_NAMES], [...KERNELS]);
+    assert.deepEqual([...SLICE_KIND_NAMES], [...SLICE_KINDS]);
+    assert.deepEqual([...STABILITY_VERDICTS].sort(), ['edge', 'not-applicable', 'stable', 'unstable']);
+  });
+
+  it('refuses analysis results and stability points of the wrong shape, naming the field', () => {
+    const bad = (data: unknown, re: RegExp) => {
+      const v = validateHostMessage({ type: 'result', file: '/w/x.json', title: 't', data });
+      assert.equal(v.ok, false, `accepted ${re}`);
+      assert.match(v.ok ? '' : v.error, re);
+    };
+    bad({ ...kpca, kernel: { kernel: 'laplace' } }, /kernel\.kernel/);
+    bad({ ...kpca, points: [{ ...kpca.points[0], coords: [NaN, 0] }] }, /points\[0\]\.coords\[0\]/);
+    bad({ ...kpca, overlays: [{ ...kpca.overlays[0], kind: 'cloud' }] }, /overlays\[0\]\.kind/);
+    bad({ ...kpca, points: [{ ...kpca.points[0], coords: new Array(101).fill(0) }] }, /coords: more than 100/);
+    bad({ ...hessian, stability: { ...hessian.stability, verdict: 'fine' } }, /stability\.verdict/);
+    bad({ ...hessian, stability: { ...hessian.stability, lrSource: 'guess' } }, /stability\.lrSource/);
+    bad({ ...hessian, eigenvalues: [Infinity] }, /eigenvalues\[0\]/);
+    bad({ ...gradcheck, worst: -2 }, /worst/);
+    bad({ ...gradcheck, probes: [{ ...gradcheck.probes[0], status: 'maybe' }] }, /probes\[0\]\.status/);
+    bad({ ...slice1d, sliceKind: 'diagonal' }, /sliceKind/);
+    bad({ ...slice1d, values: [[0.5, 'x']] }, /values\[0\]\[1\]/);
+    bad({ ...slice1d, x: { ...slice1d.x, range: [0] } }, /x\.range/);
+    bad({ ...slice1d, checkpoints: new Array(4).fill(slice1d.checkpoints[0]) }, /checkpoints: more than 3/);
+    const delta = (st: unknown) => validateHostMessage({ type: 'runDelta', runId: 'r', from: 0, points: [], checkpoints: [], stability: st });
+    assert.equal(delta({ from: 0, points: [{ ...stabilityPoint, verdict: 'wobbly' }] }).ok, false);
+    assert.equal(delta({ from: 0, points: [{ ...stabilityPoint, lambdaMax: NaN }] }).ok, false);
+    assert.equal(delta({ from: -1, points: [] }).ok, false);
+    assert.equal(delta({ from: 0, points: [stabilityPoint] }).ok, true);
+    assert.equal(validateWebviewMessage({ type: 'kpcaOverlay', source: '/etc/passwd' }).ok, false, 'the page names a kind of overlay, never a path');
+    assert.equal(validateWebviewMessage({ type: 'kpcaOverlay', source: 'path', input: '/etc' }).ok, false);
+    assert.equal(validateWebviewMessage({ type: 'removeOverlay', index: 100 }).ok, false);
+    assert.equal(validateWebviewMessage({ type: 'train', form: { dataset: 'digits', model: '64-10', optimizer: 'sgd', epochs: 1, stabilityEvery: -1 } }).ok, false);
   });
 
   it('refuses barrier results of the wrong shape, naming the field', () => {

@@ -13,6 +13,10 @@ import { Chart } from '../charts';
 import { append, clear, h } from '../dom';
 import { renderBarrierMatrix } from './barrierMatrix';
 import { renderBarrierPath } from './barrierPath';
+import { renderGradcheck } from './gradcheck';
+import { renderHessian } from './hessian';
+import { renderKpca } from './kpca';
+import { renderSlice } from './slice';
 import { renderTrainingRun } from './trainingRun';
 
 type Renderers = { [K in ResultData['kind']]: (root: HTMLElement, data: Extract<ResultData, { kind: K }>) => void };
@@ -21,6 +25,10 @@ const RENDERERS: Renderers = {
   trainingRun: renderTrainingRun,
   barrierPath: renderBarrierPath,
   barrierMatrix: renderBarrierMatrix,
+  kpca: renderKpca,
+  hessian: renderHessian,
+  gradcheck: renderGradcheck,
+  slice: renderSlice,
 };
 
 function render(root: HTMLElement, data: ResultData): void {
@@ -126,6 +134,12 @@ export function startResult(app: HTMLElement): void {
     } else if (m.type === 'resultError') {
       reset();
       app.appendChild(h('div', { id: 'error', class: 'error', role: 'alert', text: m.message }));
+    } else if (m.type === 'resultStatus') {
+      // A line under the shown result (e.g. an overlay being computed); its buttons wait while busy.
+      const status = document.getElementById('result-status');
+      if (status) status.textContent = m.text;
+      for (const b of Array.from(app.querySelectorAll<HTMLButtonElement>('button.overlay-button'))) b.disabled = m.busy;
+      app.setAttribute('aria-busy', String(m.busy));
     } else if (m.type === 'resultProgress') {
       setState({ kind: m.kind, file: m.file });
       if (!live) {

@@ -1,7 +1,8 @@
 /** Renders a "training run" result: summary, the four training charts, the checkpoints. */
 import type { ResultData } from '../../src/protocol';
 import { post } from '../api';
-import { TrainingCharts } from '../charts';
+import { Chart, TrainingCharts } from '../charts';
+import { stabilityFigure } from '../stability';
 import { append, h, keyValueRows, onActivate } from '../dom';
 
 export function renderTrainingRun(root: HTMLElement, data: Extract<ResultData, { kind: 'trainingRun' }>): void {
@@ -16,6 +17,18 @@ export function renderTrainingRun(root: HTMLElement, data: Extract<ResultData, {
     list.appendChild(li);
   }
   if (!data.checkpoints.length) list.appendChild(h('li', { class: 'empty', text: 'No checkpoints in this run folder.' }));
+  const stability = data.stability?.length
+    ? new Chart({
+        id: 'run-chart-stability',
+        title: 'Stability: λmax against 2/η',
+        ariaLabel: `Top Hessian eigenvalue at ${data.stability.length} checks during training, against the largest value the learning rate is stable for`,
+        xTitle: 'epoch',
+        yTitle: 'λmax',
+        traces: [],
+        exportName: `${name}-stability`,
+      })
+    : undefined;
+  if (stability) charts.element.appendChild(stability.card);
   append(
     root,
     h('header', { class: 'page-header' }, h('h1', { text: `Run ${name}` }), h('p', { class: 'muted', text: `${data.runDir} · ${data.points.length} epoch points` })),
@@ -24,4 +37,6 @@ export function renderTrainingRun(root: HTMLElement, data: Extract<ResultData, {
     h('section', { 'aria-labelledby': 'h-ckpts' }, h('h2', { id: 'h-ckpts', text: 'Checkpoints' }), list),
   );
   charts.set(data.points);
+  const last = data.points.length ? data.points[data.points.length - 1].epoch : undefined;
+  if (stability && data.stability) stability.setFigure(stabilityFigure(data.stability, last));
 }

@@ -9,8 +9,12 @@ import type { FlagSpec } from '../args';
 import type { Io } from '../output';
 import { BACKEND_CHOICES } from '../../engine/backend';
 import { inputError } from '../../engine/errors';
-import { isAtomicTempFile, writeJsonAtomic } from '../../engine/checkpoint/atomic';
+import { writeJsonAtomic } from '../../engine/checkpoint/atomic';
+import { checkpointsInFolder } from '../../engine/checkpointAnalysis';
 import { LANDSCAPE_VERSION } from '../../engine/version';
+
+// Shared with the VS Code worker; re-exported for the commands that import them from here.
+export { checkpointsInFolder, metaNumber, shortLabels } from '../../engine/checkpointAnalysis';
 
 export const COMMON_FLAGS: FlagSpec[] = [
   { name: 'model', type: 'string', description: 'model spec, for checkpoints without Landscape metadata (e.g. "64-32-10 relu no-bias")', metavar: 'spec' },
@@ -25,38 +29,6 @@ export const DATASET_FLAG: FlagSpec = {
   description: 'dataset of the objective (default: the one in the checkpoint metadata)',
   metavar: 'name|file.csv',
 };
-
-/** Most files a folder argument may expand to; kernel PCA of more is a different tool. */
-const MAX_FOLDER_FILES = 5000;
-
-function isCheckpointFile(name: string): boolean {
-  return /\.safetensors$/i.test(name) && !isAtomicTempFile(name);
-}
-
-/** Every checkpoint under a folder (recursively, skipping hidden folders and node_modules), in path order. */
-export function checkpointsInFolder(dir: string): string[] {
-  const found: string[] = [];
-  const walk = (d: string, depth: number) => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(d, { withFileTypes: true });
-    } catch (e) {
-      throw inputError(`cannot read the folder (${(e as NodeJS.ErrnoException).code ?? String(e)})`, d);
-    }
-    entries.sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
-    for (const e of entries) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) {
-        if (depth < 6 && !e.name.startsWith('.') && e.name !== 'node_modules') walk(p, depth + 1);
-      } else if (e.isFile() && isCheckpointFile(e.name)) {
-        found.push(p);
-        if (found.length > MAX_FOLDER_FILES) throw inputError(`holds more than ${MAX_FOLDER_FILES} checkpoints; pass a smaller folder or the files themselves`, dir);
-      }
-    }
-  };
-  walk(dir, 0);
-  return found;
-}
 
 /** Files as given, folders expanded to the checkpoints inside; a missing path is bad input naming it. */
 export function expandCheckpointArgs(args: string[]): string[] {
@@ -93,36 +65,6 @@ export function requireFile(file: string): string {
     throw inputError('is a folder, not a checkpoint; give a .safetensors file', file);
   }
   return file;
-}
-
-/**
- * The shortest trailing part of each path that tells them apart, e.g.
- * "run-a/final.safetensors" and "run-b/final.safetensors", for tables and plot labels.
- */
-export function shortLabels(files: string[]): string[] {
-  const parts = files.map((f) => path.resolve(f).split(path.sep).filter(Boolean));
-  const labels = parts.map((p) => p[p.length - 1]);
-  for (let round = 2; round <= Math.max(2, ...parts.map((p) => p.length)); round++) {
-    const count = new Map<string, number>();
-    for (const l of labels) count.set(l, (count.get(l) ?? 0) + 1);
-    let clash = false;
-    labels.forEach((l, i) => {
-      if ((count.get(l) ?? 0) > 1 && parts[i].length >= round) {
-        labels[i] = parts[i].slice(-round).join('/');
-        clash = true;
-      }
-    });
-    if (!clash) break;
-  }
-  return labels;
-}
-
-/** A finite number from checkpoint metadata, or undefined (never NaN). */
-export function metaNumber(meta: Record<string, string>, key: string): number | undefined {
-  const s = meta[key];
-  if (s === undefined || s.trim() === '') return undefined;
-  const v = Number(s);
-  return Number.isFinite(v) ? v : undefined;
 }
 
 /** "a,b" into a finite increasing pair. */

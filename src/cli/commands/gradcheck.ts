@@ -4,7 +4,8 @@ import { fmt, table } from '../output';
 import { inputError } from '../../engine/errors';
 import { describeBackend, initBackend } from '../../engine/backend';
 import { loadAnyCheckpoint } from '../../engine/evaluate';
-import { GradCheckProbe, gradientCheck, reluKinkDetector } from '../../engine/analysis';
+import type { GradCheckProbe } from '../../engine/analysis';
+import { gradcheckAnalysis } from '../../engine/checkpointAnalysis';
 import type { CommandDef } from './types';
 import { COMMON_FLAGS, DATASET_FLAG, emitResult, positiveInt, requireFile, checkOutputPath } from './common-analysis';
 import { objectiveForCheckpoint } from '../../engine/checkpointObjective';
@@ -48,27 +49,13 @@ export const gradcheckCommand: CommandDef = {
     const ck = await loadAnyCheckpoint(file, f.model as string | undefined);
     const obj = await objectiveForCheckpoint(ck, { dataset: f.dataset as string | undefined });
     try {
-      // Exact kink detection where there are kinks: ReLU networks, on the objective's own inputs.
-      const kinkDetector = ck.spec.activation === 'relu' ? reluKinkDetector(ck.spec, obj.x) : undefined;
-      const r = await gradientCheck(obj.objective, ck.theta, {
-        coordinates,
-        directions,
-        seed,
-        tolerance: f.tolerance as number | undefined,
-        kinkDetector,
-        signal,
-      });
-      const verdict = r.passed ? 'PASS' : 'FAIL';
       const result = {
         command: 'gradcheck',
         file,
         backend: backend.name,
-        model: ck.specString,
-        activation: ck.spec.activation,
-        objective: { dataset: obj.dataset, split: obj.split, samples: obj.trainSize, loss: r.loss },
-        verdict,
-        ...r,
+        ...(await gradcheckAnalysis(ck, obj, { coordinates, directions, seed, tolerance: f.tolerance as number | undefined, signal })),
       };
+      const r = result;
       emitResult(io, f, result, () => {
         const lines = [
           `${file}: ${ck.specString} ${ck.spec.activation} (${r.dim} parameters), training loss ${fmt(r.loss)} on ${obj.dataset}; ${describeBackend(backend)}`,

@@ -1,11 +1,11 @@
 import { FlagSpec, parseArgs } from '../args';
 import type { Io } from '../output';
 import { fmt, table } from '../output';
-import { computeError, inputError } from '../../engine/errors';
+import { inputError } from '../../engine/errors';
 import { describeBackend, initBackend } from '../../engine/backend';
 import { loadAnyCheckpoint } from '../../engine/evaluate';
-import { HvpMode, hessianTopEigenvalues, hessianTrace } from '../../engine/analysis';
-import { optimizerStability } from '../../engine/trainingStability';
+import type { HvpMode } from '../../engine/analysis';
+import { hessianAnalysis } from '../../engine/checkpointAnalysis';
 import type { CommandDef } from './types';
 import { COMMON_FLAGS, DATASET_FLAG, emitResult, positiveInt, requireFile, checkOutputPath } from './common-analysis';
 import { objectiveForCheckpoint } from '../../engine/checkpointObjective';
@@ -21,20 +21,6 @@ const flags: FlagSpec[] = [
   DATASET_FLAG,
   ...COMMON_FLAGS,
 ];
-
-/** The learning rate and momentum the checkpoint was trained with, from its hyperparameters metadata. */
-function recordedHyperparameters(meta: Record<string, string>, file: string): { lr?: number; momentum?: number; l2?: number } {
-  if (!meta.hyperparameters) return {};
-  let hp: unknown;
-  try {
-    hp = JSON.parse(meta.hyperparameters);
-  } catch {
-    throw inputError('has unreadable hyperparameters metadata (not JSON); pass --lr', file);
-  }
-  const o = typeof hp === 'object' && hp !== null ? (hp as Record<string, unknown>) : {};
-  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-  return { lr: num(o.lr), momentum: num(o.momentum), l2: num(o.l2) };
-}
 
 export const hessianCommand: CommandDef = {
   name: 'hessian',
@@ -63,56 +49,27 @@ export const hessianCommand: CommandDef = {
     const ck = await loadAnyCheckpoint(file, f.model as string | undefined);
     const obj = await objectiveForCheckpoint(ck, { dataset: f.dataset as string | undefined });
     try {
-      const hvp = (f.hvp as HvpMode | undefined) ?? 'auto';
-      const eig = await hessianTopEigenvalues(obj.objective, ck.theta, { k, iterations, seed, hvp, signal });
-      const bad = eig.eigenvalues.findIndex((v) => !Number.isFinite(v));
-      if (bad >= 0) throw computeError(`eigenvalue ${bad + 1} is not finite (${eig.eigenvalues[bad]})`, file);
-      const trace = f.trace ? await hessianTrace(obj.objective, ck.theta, { samples, seed, hvp, signal }) : undefined;
-      if (trace && !(Number.isFinite(trace.trace) && Number.isFinite(trace.standardError))) throw computeError(`the trace estimate is not finite (${trace.trace})`, file);
-
-      const fromFlag = f.lr !== undefined;
-      const hp = fromFlag ? { lr: f.lr as number } : recordedHyperparameters(ck.meta, file);
-      const optimizer = fromFlag ? 'gd' : ck.meta.optimizer;
-      // Training descended the loss plus (l2/2)‖θ‖², whose Hessian is shifted by l2.
-      const l2 = fromFlag ? 0 : (hp.l2 ?? 0);
-      const stability = {
-        ...optimizerStability(eig.eigenvalues[0] + l2, optimizer, hp),
-        ...(l2 > 0 ? { l2 } : {}),
-        lrSource: fromFlag ? 'flag' : hp.lr !== undefined ? 'metadata' : 'none',
-        optimizer: fromFlag ? 'gradient descent (--lr)' : (optimizer ?? null),
-      };
-
-      const result = {
-        command: 'hessian',
-        file,
-        backend: backend.name,
-        model: ck.specString,
-        dim: ck.theta.length,
-        objective: { dataset: obj.dataset, split: obj.split, samples: obj.trainSize, loss: eig.loss },
-        eigenvalues: eig.eigenvalues,
-        errorEstimates: eig.errorEstimates,
-        residuals: eig.residuals,
-        iterations: eig.iterations,
-        converged: eig.converged,
-        restarts: eig.restarts,
-        hvp: eig.hvp,
-        ...(eig.hvpFallbackReason ? { hvpFallbackReason: eig.hvpFallbackReason } : {}),
-        ...(eig.hvpCheck ? { hvpCheck: eig.hvpCheck } : {}),
-        ...(eig.fdStep !== undefined ? { fdStep: eig.fdStep } : {}),
-        seed,
+      const a = await hessianAnalysis(ck, obj, {
         k,
-        ...(trace ? { trace: { estimate: trace.trace, standardError: trace.standardError, samples: trace.samples, hvp: trace.hvp, seed: trace.seed } } : {}),
-        stability,
-      };
+        iterations,
+        traceSamples: f.trace ? (samples ?? 64) : 0,
+        seed,
+        hvp: (f.hvp as HvpMode | undefined) ?? 'auto',
+        ...(f.lr !== undefined ? { lr: { value: f.lr as number, source: 'flag' as const } } : {}),
+        signal,
+      });
+      const { stability, trace } = a;
+      const l2 = stability.l2 ?? 0;
+      const result = { command: 'hessian', file, backend: backend.name, ...a };
       emitResult(io, f, result, () => {
         const lines = [
-          `${file}: ${ck.specString} (${ck.theta.length} parameters), training loss ${fmt(eig.loss)} on ${obj.dataset} (${obj.trainSize} samples); ${describeBackend(backend)}`,
-          `Hessian-vector products: ${eig.hvp}${eig.hvpFallbackReason ? ` (${eig.hvpFallbackReason})` : ''}`,
-          `Lanczos: ${eig.iterations} iterations, ${eig.converged ? 'converged' : 'not converged (raise --iterations)'}, seed ${seed}`,
+          `${file}: ${ck.specString} (${ck.theta.length} parameters), training loss ${fmt(a.objective.loss)} on ${obj.dataset} (${obj.trainSize} samples); ${describeBackend(backend)}`,
+          `Hessian-vector products: ${a.hvp}${a.hvpFallbackReason ? ` (${a.hvpFallbackReason})` : ''}`,
+          `Lanczos: ${a.iterations} iterations, ${a.converged ? 'converged' : 'not converged (raise --iterations)'}, seed ${seed}`,
           '',
-          table([['', 'eigenvalue', '± error estimate', 'residual'], ...eig.eigenvalues.map((v, i) => [`λ${i + 1}`, fmt(v), fmt(eig.errorEstimates[i]), fmt(eig.residuals[i])])]),
+          table([['', 'eigenvalue', '± error estimate', 'residual'], ...a.eigenvalues.map((v, i) => [`λ${i + 1}`, fmt(v), fmt(a.errorEstimates[i]), fmt(a.residuals[i])])]),
         ];
-        if (trace) lines.push('', `trace ≈ ${fmt(trace.trace)} ± ${fmt(trace.standardError)} (standard error, ${trace.samples} Rademacher samples)`);
+        if (trace) lines.push('', `trace ≈ ${fmt(trace.estimate)} ± ${fmt(trace.standardError)} (standard error, ${trace.samples} Rademacher samples)`);
         const lrText = stability.lr !== undefined ? `η = ${fmt(stability.lr)} (${stability.lrSource === 'flag' ? '--lr' : `${stability.optimizer}, from the metadata`})` : 'no η';
         lines.push('', `stability (${lrText}): ${stability.verdict === 'not-applicable' ? 'no verdict: ' : ''}${stability.message}`);
         if (stability.threshold !== undefined) lines.push(`λmax${l2 > 0 ? ` + l2` : ""} ${fmt(stability.lambdaMax)} against the ${stability.limit === 2 ? '2/η' : `${fmt(stability.limit, 3)}/η`} line ${fmt(stability.threshold)}`);

@@ -4,27 +4,13 @@ import { fmt, table } from '../output';
 import { inputError } from '../../engine/errors';
 import { describeBackend, initBackend } from '../../engine/backend';
 import { loadAnyCheckpoint, OpenedCheckpoint } from '../../engine/evaluate';
-import {
-  BiasMode,
-  HvpMode,
-  NORMALIZATIONS,
-  Normalization,
-  Slice,
-  slice2DCheckpoints,
-  slice2DRandom,
-  sliceBetweenCheckpoints,
-  sliceHessianDirection,
-  sliceRandomDirection,
-} from '../../engine/analysis';
+import { BiasMode, HvpMode, NORMALIZATIONS, Normalization, Slice } from '../../engine/analysis';
 import type { CommandDef } from './types';
-import { COMMON_FLAGS, DATASET_FLAG, emitResult, parseRange, positiveInt, requireFile, shortLabels, checkOutputPath } from './common-analysis';
-import { checkSameSurface, objectiveForCheckpoint } from '../../engine/checkpointObjective';
+import { COMMON_FLAGS, DATASET_FLAG, emitResult, parseRange, positiveInt, requireFile, checkOutputPath } from './common-analysis';
+import { objectiveForCheckpoint } from '../../engine/checkpointObjective';
+import { SLICE_ARITY as ARITY, SLICE_KINDS, checkSliceInputs, sliceAnalysis, type SliceKind } from '../../engine/checkpointAnalysis';
 
-export const SLICE_KINDS = ['line', 'random', 'hessian', 'plane', 'random-plane'] as const;
-export type SliceKind = (typeof SLICE_KINDS)[number];
-
-/** Checkpoints each kind takes. */
-const ARITY: Record<SliceKind, number> = { line: 2, random: 1, hessian: 1, plane: 3, 'random-plane': 1 };
+export { SLICE_KINDS, type SliceKind } from '../../engine/checkpointAnalysis';
 const DEFAULT_KIND: Record<number, SliceKind> = { 1: 'random', 2: 'line', 3: 'plane' };
 
 const flags: FlagSpec[] = [
@@ -84,41 +70,22 @@ export const sliceCommand: CommandDef = {
     const backend = await initBackend(f.backend as string | undefined);
     const cks: OpenedCheckpoint[] = [];
     for (const file of files) cks.push(await loadAnyCheckpoint(file, f.model as string | undefined));
-    const labels = shortLabels(files);
-    if (new Set(labels).size < labels.length) throw inputError(`the same checkpoint is given twice (${files.join(', ')})`);
-    // The objective is the first checkpoint's training loss; the others must live on the same surface.
-    for (let i = 1; i < cks.length; i++) checkSameSurface(cks[0], cks[i], { datasetOverride: f.dataset !== undefined });
+    checkSliceInputs(kind, cks, { datasetOverride: f.dataset !== undefined });
     const obj = await objectiveForCheckpoint(cks[0], { dataset: f.dataset as string | undefined });
     try {
-      const source: Record<string, string> = { dataset: obj.dataset, split: obj.split, backend: backend.name };
-      files.forEach((file, i) => (source[cks.length === 1 ? 'checkpoint' : String.fromCharCode(65 + i)] = file));
-      const grid = { points, signal, source };
-      const random = { normalization: f.normalization as Normalization | undefined, bias: f.biasDirection as BiasMode | undefined, spec: cks[0].spec };
-      let s: Slice;
-      switch (kind) {
-        case 'line':
-          s = await sliceBetweenCheckpoints(obj.objective, cks[0].theta, cks[1].theta, { ...grid, range, names: [labels[0], labels[1]] });
-          break;
-        case 'random':
-          s = await sliceRandomDirection(obj.objective, cks[0].theta, { ...grid, ...random, range, seed: seed ?? 1, name: labels[0] });
-          break;
-        case 'hessian':
-          s = await sliceHessianDirection(obj.objective, cks[0].theta, {
-            ...grid,
-            range,
-            name: labels[0],
-            lanczos: { seed: seed ?? 0, iterations, hvp: f.hvp as HvpMode | undefined },
-          });
-          break;
-        case 'random-plane': {
-          const s0 = seed ?? 1;
-          s = await slice2DRandom(obj.objective, cks[0].theta, { ...grid, ...random, xRange: range, yRange, seeds: [s0, s0 + 1], name: labels[0] });
-          break;
-        }
-        case 'plane':
-          s = await slice2DCheckpoints(obj.objective, cks[0].theta, cks[1].theta, cks[2].theta, { ...grid, xRange: range, yRange, names: [labels[0], labels[1], labels[2]] });
-          break;
-      }
+      const s: Slice = await sliceAnalysis(kind, cks, obj, {
+        points,
+        range,
+        yRange,
+        seed,
+        normalization: f.normalization as Normalization | undefined,
+        bias: f.biasDirection as BiasMode | undefined,
+        iterations,
+        hvp: f.hvp as HvpMode | undefined,
+        datasetOverride: f.dataset !== undefined,
+        signal,
+        source: { backend: backend.name },
+      });
       const result = {
         command: 'slice',
         request: { kind, files, points: s.kind === '1d' ? s.axes.x.points : [s.axes.x.points, s.axes.y.points] },

@@ -1,11 +1,10 @@
 import * as fs from 'fs';
-import * as path from 'path';
 import * as vscode from 'vscode';
 import { barriersFolder, checkpointsIn } from '../barriers';
 import type { Services } from '../services';
 import { runsFolder } from '../settings';
 import { isCheckpointPath, primaryFolder } from '../workspace';
-import { explorerSelection } from './pickMinima';
+import { explorerSelection, narrowToFinals } from './pickMinima';
 
 function isDir(p: string): boolean {
   try {
@@ -13,23 +12,6 @@ function isDir(p: string): boolean {
   } catch {
     return false;
   }
-}
-
-/**
- * A runs folder holds every epoch of every run; barriers are usually wanted
- * between the runs' final minima. Offer that choice when both are there.
- */
-async function narrow(files: string[]): Promise<string[] | undefined> {
-  const finals = files.filter((f) => path.basename(f) === 'final.safetensors');
-  if (finals.length < 2 || finals.length === files.length) return files;
-  const pick = await vscode.window.showQuickPick(
-    [
-      { label: `The final checkpoint of each run (${finals.length})`, value: finals },
-      { label: `Every checkpoint (${files.length})`, description: 'best, final and periodic ones', value: files },
-    ],
-    { title: 'Landscape: Barriers Between Checkpoints', placeHolder: 'Which minima?' },
-  );
-  return pick?.value;
 }
 
 /** Landscape: Barriers Between Checkpoints — all pairs (or random ones) of a folder's checkpoints or a selection. */
@@ -59,7 +41,7 @@ export async function barriersBetween(s: Services, arg?: unknown, args?: unknown
     void vscode.window.showErrorMessage(`Landscape: found ${files.length} checkpoint${files.length === 1 ? '' : 's'} in the selection; barriers need at least two.`);
     return;
   }
-  const chosen = await narrow(files);
+  const chosen = await narrowToFinals(files, 'Landscape: Barriers Between Checkpoints');
   if (!chosen) return;
   await s.barriers.computeAll(chosen, singleFolder ?? barriersFolder(chosen));
 }

@@ -6,15 +6,23 @@ import * as vscode from 'vscode';
 import { COMMANDS, INTERNAL_COMMANDS, type CommandKey } from '../commandTable';
 import { reportError } from '../log';
 import type { CommandHandler, Services } from '../services';
+import { addToKpcaSet } from './addToKpcaSet';
 import { barrierBetweenSelected } from './barrierBetweenSelected';
 import { barriersBetween } from './barriersBetween';
 import { barrierToMinimumA } from './barrierToMinimumA';
+import { clearKpcaSet } from './clearKpcaSet';
 import { compareOptimizers } from './compareOptimizers';
 import { findPath } from './findPath';
+import { gradientCheck } from './gradientCheck';
+import { hessianSpectrum } from './hessianSpectrum';
 import { inspectCheckpoint } from './inspectCheckpoint';
+import { kernelPca } from './kernelPca';
+import { kpcaSetMenu } from './kpcaSetMenu';
 import { newExperiment } from './newExperiment';
 import { openPanel } from './openPanel';
 import { openRun } from './openRun';
+import { plotSlice } from './plotSlice';
+import { plotSliceAround } from './plotSliceAround';
 import { selectBackend } from './selectBackend';
 import { setMinimumA } from './setMinimumA';
 import { showLog } from './showLog';
@@ -35,10 +43,18 @@ export const HANDLERS: Record<CommandKey, CommandHandler> = {
   barrierBetweenSelected,
   barriersBetween,
   compareOptimizers,
+  kernelPca,
+  addToKpcaSet,
+  clearKpcaSet,
+  hessianSpectrum,
+  gradientCheck,
+  plotSlice,
+  plotSliceAround,
 };
 
 const INTERNAL_HANDLERS: Record<keyof typeof INTERNAL_COMMANDS, CommandHandler> = {
   openRun,
+  kpcaSetMenu,
 };
 
 export function registerCommands(s: Services): vscode.Disposable[] {

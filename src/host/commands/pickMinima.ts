@@ -57,3 +57,43 @@ export async function pickWorkspaceCheckpoint(s: Services, title: string, placeH
   });
   return picked?.[0] ? checkpointFromUri(picked[0]) : undefined;
 }
+
+/**
+ * A runs folder holds every epoch of every run; barriers and maps are usually
+ * wanted between the runs' final minima. Offer that choice when both are there.
+ */
+export async function narrowToFinals(files: string[], title: string): Promise<string[] | undefined> {
+  const finals = files.filter((f) => path.basename(f) === 'final.safetensors');
+  if (finals.length < 2 || finals.length === files.length) return files;
+  const pick = await vscode.window.showQuickPick(
+    [
+      { label: `The final checkpoint of each run (${finals.length})`, value: finals },
+      { label: `Every checkpoint (${files.length})`, description: 'best, final and periodic ones', value: files },
+    ],
+    { title, placeHolder: 'Which checkpoints?' },
+  );
+  return pick?.value;
+}
+
+/** A multi-pick of the workspace's checkpoints (runs first). */
+export async function pickWorkspaceCheckpoints(s: Services, title: string, placeHolder: string): Promise<string[] | undefined> {
+  const list = await s.runs.scanNow();
+  const root = primaryFolder()?.uri.fsPath;
+  const rel = (p: string) => (root ? path.relative(root, p) : p);
+  const items: Item[] = [];
+  for (const r of list.runs) {
+    if (!r.checkpoints.length) continue;
+    items.push({ label: r.label, kind: vscode.QuickPickItemKind.Separator });
+    for (const c of r.checkpoints) items.push({ label: c.label, description: path.dirname(rel(c.path)), detail: c.detail, file: c.path });
+  }
+  if (list.others.length) {
+    items.push({ label: 'Other checkpoints', kind: vscode.QuickPickItemKind.Separator });
+    for (const c of list.others) items.push({ label: c.label, description: path.dirname(rel(c.path)), detail: c.detail, file: c.path });
+  }
+  if (!items.some((i) => i.file)) {
+    void vscode.window.showInformationMessage('Landscape: no checkpoints in this workspace yet; train a few runs first (Landscape: Train).');
+    return undefined;
+  }
+  const picked = await vscode.window.showQuickPick(items, { title, placeHolder, canPickMany: true, matchOnDescription: true, matchOnDetail: true });
+  return picked?.map((i) => i.file).filter((f): f is string => f !== undefined);
+}

@@ -29,7 +29,9 @@ export function barrierPathKind(jobs: JobRunner): ResultKindHost<'barrierPath'> 
       if (isPanelResult(doc)) {
         const r = readBarrierResult(file);
         if (r.data.kind !== 'barrierPath') throw inputError(`holds a ${r.data.kind} result, not one path`, file);
-        data = r.data;
+        // The coefficients are for kernel PCA overlays; the panel draws from the profile and the plane.
+        const { coefficients: _kept, ...shown } = r.data;
+        data = shown;
       } else {
         const job = jobs.start(
           { kind: 'importPath', file, roots: workspaceRoots(), planeGrid: pathSettings().planeGrid },

@@ -1,10 +1,12 @@
 /**
  * Result panels: editor-area webviews showing a saved result (a training
- * run, one barrier path, an all-pairs barrier matrix). Each panel remembers
+ * run, one barrier path, an all-pairs barrier matrix, a kernel PCA map, a
+ * Hessian spectrum, a gradient check, a slice). Each panel remembers
  * {kind, file} in its webview state, and the WebviewPanelSerializer reopens it
  * after a window reload by reading the file again: nothing is recomputed.
- * Result files (*.path.json, barriers.json) also open in the same page as a
- * read-only custom editor.
+ * Result files (*.path.json, barriers.json, *.kpca.json, *.hessian.json,
+ * *.gradcheck.json, *.slice.json) also open in the same page as a read-only
+ * custom editor.
  *
  * A result still being computed is a live panel: it shows the job's status
  * line and the path height per iteration as the worker reports them
@@ -63,7 +65,12 @@ interface Panel {
   coalescer?: Coalescer<true>;
   /** Why the computation behind a live panel stopped. */
   failed?: string;
+  /** The kind of the result last shown (an editor learns it from the file). */
+  shownKind?: ResultKind;
 }
+
+/** What a panel's own buttons ask of the host (kernel PCA overlays), given the panel's file. */
+export type PanelRequestHandler = (file: string, m: Extract<WebviewMessage, { type: 'kpcaOverlay' | 'removeOverlay' }>) => Promise<void>;
 
 /**
  * A result being computed. The job reports into it; every panel showing the
@@ -126,6 +133,7 @@ export class LiveResult {
 export class ResultPanels implements vscode.WebviewPanelSerializer, vscode.CustomReadonlyEditorProvider, vscode.Disposable {
   private readonly kinds = new Map<ResultKind, ResultKindHost>();
   private readonly panels = new Set<Panel>();
+  private requestHandler: PanelRequestHandler | undefined;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -135,6 +143,16 @@ export class ResultPanels implements vscode.WebviewPanelSerializer, vscode.Custo
 
   register<K extends ResultKind>(kind: ResultKindHost<K>): void {
     this.kinds.set(kind.kind, kind as unknown as ResultKindHost);
+  }
+
+  /** Who handles the kernel PCA panels' overlay buttons. */
+  onPanelRequest(handler: PanelRequestHandler): void {
+    this.requestHandler = handler;
+  }
+
+  /** A status line under every panel showing `file` (busy: its buttons wait). */
+  setStatus(file: string, text: string, busy: boolean): void {
+    for (const p of this.panels) if (p.file === file && p.ready && !p.live) void p.channel.post({ type: 'resultStatus', file, text, busy });
   }
 
   /** Open (or reveal) the panel of a result file. */
@@ -309,6 +327,7 @@ export class ResultPanels implements vscode.WebviewPanelSerializer, vscode.Custo
       const v = validate(ResultDataSchema, r.data, 'result');
       if (!v.ok) throw new Error(`${p.file}: the result does not have the expected shape (${v.error})`);
       p.panel.title = r.title;
+      p.shownKind = v.value.kind;
       if (p.ready) void p.channel.post({ type: 'result', file: p.file, title: r.title, data: v.value });
     } catch (e) {
       this.log.warn(`result panel: ${errorMessage(e)}`);
@@ -344,6 +363,16 @@ export class ResultPanels implements vscode.WebviewPanelSerializer, vscode.Custo
       case 'export':
         await saveExportedImage(m, this.log, path.dirname(p.file));
         return;
+      case 'kpcaOverlay':
+      case 'removeOverlay': {
+        // Only a kernel PCA panel has these buttons, and they act on its own file.
+        if ((p.kind ?? p.shownKind) !== 'kpca' || p.live || !this.requestHandler) {
+          this.log.warn(`result panel: refused a "${m.type}" request: not a kernel PCA panel`);
+          return;
+        }
+        await this.requestHandler(p.file, m);
+        return;
+      }
       default:
         this.log.warn(`result panel: ignored a "${m.type}" message (not used here)`);
     }

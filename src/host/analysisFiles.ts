@@ -1,0 +1,603 @@
+/**
+ * Analysis results (kernel PCA, Hessian spectrum, gradient check, slices):
+ * where they are saved beside their checkpoints, how they are written (paths
+ * relative to the file, so a workspace can move) and read, and how the JSON
+ * of `landscape kpca | hessian | gradcheck | slice` becomes a panel's data.
+ *
+ * The worker builds exactly the CLI's result object and converts it here, so
+ * a file the CLI wrote with --out and one the extension saved show the same.
+ *
+ * Pure (no vscode, no tfjs). Everything read from a file is untrusted: fields
+ * are checked as they are read, faults name the file, and the converted data
+ * is validated against the protocol before a panel sees it.
+ */
+import { createHash } from 'crypto';
+import * as path from 'path';
+import { inputError } from '../engine/errors';
+import { formatNumber, formatPercent, ResultDataSchema, validate, type AnalysisRef, type KpcaOverlay, type KpcaPoint, type ResultData, type ResultKind } from '../protocol';
+import { commonFolder } from './barrierFiles';
+import { resolveRecordedPath } from './cliResults';
+import { readResultFile, saveResultFile, type ResultFile } from './resultFiles';
+import type { SliceKindName } from './workerProtocol';
+
+export type KpcaData = Extract<ResultData, { kind: 'kpca' }>;
+export type HessianData = Extract<ResultData, { kind: 'hessian' }>;
+export type GradcheckData = Extract<ResultData, { kind: 'gradcheck' }>;
+export type SliceData = Extract<ResultData, { kind: 'slice' }>;
+export type AnalysisData = KpcaData | HessianData | GradcheckData | SliceData;
+export type AnalysisKind = AnalysisData['kind'];
+export const ANALYSIS_KINDS: readonly AnalysisKind[] = ['kpca', 'hessian', 'gradcheck', 'slice'];
+
+/** File name endings of saved analysis results (the custom editor's patterns). */
+export const ANALYSIS_SUFFIXES: Record<AnalysisKind, string> = {
+  kpca: '.kpca.json',
+  hessian: '.hessian.json',
+  gradcheck: '.gradcheck.json',
+  slice: '.slice.json',
+};
+
+type Json = Record<string, unknown>;
+
+// ---------------------------------------------------------------------------
+// File names
+
+/** A checkpoint's stem: the file name without .safetensors, or a tfjs model's folder name. */
+export function checkpointStem(file: string): string {
+  const base = path.basename(file);
+  if (base.toLowerCase() === 'model.json') return path.basename(path.dirname(file)) || 'model';
+  return base.replace(/\.(safetensors|json)$/i, '');
+}
+
+function clean(s: string): string {
+  return s.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[.-]+|-+$/g, '') || 'x';
+}
+
+/** How another checkpoint is named from `dir`: its path without the extension, folders joined by "-". */
+function relName(dir: string, file: string): string {
+  let rel = path.relative(dir, file);
+  if (path.basename(rel).toLowerCase() === 'model.json') rel = path.dirname(rel);
+  else rel = rel.replace(/\.(safetensors|json)$/i, '');
+  const parts = rel.split(/[\\/]+/).filter((p) => p && p !== '..' && p !== '.');
+  return clean(parts.join('-')).slice(-100);
+}
+
+/** How a checkpoint is labelled in panels: run/stem (a run's checkpoints/ folder looked through), or folder/stem. */
+export function checkpointLabel(file: string): string {
+  const stem = checkpointStem(file);
+  let dir = path.dirname(file);
+  if (path.basename(file).toLowerCase() === 'model.json') dir = path.dirname(dir);
+  if (path.basename(dir) === 'checkpoints') dir = path.dirname(dir);
+  const parent = path.basename(dir);
+  const label = parent ? `${parent}/${stem}` : stem;
+  return label.length > 80 ? `…${label.slice(-79)}` : label;
+}
+
+/** `<dir>/<stem>.hessian.json` beside the checkpoint. */
+export function hessianResultFile(file: string): string {
+  return path.join(path.dirname(file), `${clean(checkpointStem(file)).slice(0, 120)}${ANALYSIS_SUFFIXES.hessian}`);
+}
+
+/** `<dir>/<stem>.gradcheck.json` beside the checkpoint. */
+export function gradcheckResultFile(file: string): string {
+  return path.join(path.dirname(file), `${clean(checkpointStem(file)).slice(0, 120)}${ANALYSIS_SUFFIXES.gradcheck}`);
+}
+
+/**
+ * `<stem>[__<B>[__<C>]].<kind>.slice.json` beside the first checkpoint; the
+ * others are named by their way from its folder, so slices of different kinds
+ * and through different checkpoints never overwrite each other.
+ */
+export function sliceResultFile(kind: string, files: readonly string[]): string {
+  if (files.length === 0) throw new Error('a slice needs a checkpoint');
+  const dir = path.dirname(files[0]);
+  const parts = [clean(checkpointStem(files[0])).slice(0, 120), ...files.slice(1).map((f) => relName(dir, f))];
+  return path.join(dir, `${parts.join('__')}.${clean(kind)}${ANALYSIS_SUFFIXES.slice}`);
+}
+
+/**
+ * A kernel PCA map: `<folder>/<folder name>.kpca.json` for a folder; for a
+ * set of files, `kpca-<n>-<hash of the set>.kpca.json` in the folder they
+ * share, so two sets never overwrite each other and one set always lands on
+ * the same file.
+ */
+export function kpcaResultFile(files: readonly string[], folder?: string): string {
+  if (folder) return path.join(folder, `${clean(path.basename(folder)).slice(0, 120)}${ANALYSIS_SUFFIXES.kpca}`);
+  const base = commonFolder(files);
+  const key = [...files].map((f) => path.relative(base, f).split(path.sep).join('/')).sort().join('\n');
+  const hash = createHash('sha256').update(key).digest('hex').slice(0, 8);
+  return path.join(base, `kpca-${files.length}-${hash}${ANALYSIS_SUFFIXES.kpca}`);
+}
+
+export function analysisKindOfName(file: string): AnalysisKind | undefined {
+  const base = path.basename(file).toLowerCase();
+  return ANALYSIS_KINDS.find((k) => base.endsWith(ANALYSIS_SUFFIXES[k]));
+}
+
+// ---------------------------------------------------------------------------
+// Saving and reading (paths relative on disk, absolute in memory)
+
+function mapPaths<T extends AnalysisData>(d: T, f: (p: string) => string): T {
+  const ref = (r: AnalysisRef): AnalysisRef => ({ ...r, path: f(r.path) });
+  switch (d.kind) {
+    case 'kpca':
+      return { ...d, folder: f(d.folder), points: d.points.map((p) => ({ ...p, path: f(p.path) })), overlays: d.overlays.map((o) => ({ ...o, source: f(o.source) })) } as T;
+    case 'hessian':
+    case 'gradcheck':
+      return { ...d, checkpoint: ref(d.checkpoint) } as T;
+    case 'slice':
+      return { ...d, checkpoints: d.checkpoints.map(ref) } as T;
+  }
+}
+
+/** Save an analysis result with its checkpoints' paths relative to the file. */
+export function saveAnalysisResult(file: string, data: AnalysisData, now = new Date()): void {
+  const dir = path.dirname(path.resolve(file));
+  const rel = (p: string) => {
+    const r = path.relative(dir, p);
+    return (r === '' ? '.' : r).split(path.sep).join('/');
+  };
+  saveResultFile(file, mapPaths(data, rel), now);
+}
+
+/** Read a saved analysis result (of `kind`, when given), its paths made absolute again. */
+export function readAnalysisResult<K extends AnalysisKind>(file: string, kind?: K): ResultFile & { data: Extract<AnalysisData, { kind: K }> } {
+  const r = readResultFile(file, kind);
+  if (!(ANALYSIS_KINDS as readonly string[]).includes(r.data.kind)) throw inputError(`holds a ${r.data.kind} result, not an analysis result`, file);
+  const dir = path.dirname(path.resolve(file));
+  const abs = (p: string) => (path.isAbsolute(p) ? p : path.resolve(dir, p));
+  return { ...r, data: mapPaths(r.data as AnalysisData, abs) as Extract<AnalysisData, { kind: K }> };
+}
+
+// ---------------------------------------------------------------------------
+// The CLI's JSON as panel data
+
+/** Which CLI command wrote a result object (its "command" field), as a result kind. */
+export function analysisKindOfCli(doc: Json): AnalysisKind | undefined {
+  const c = doc.command;
+  return typeof c === 'string' && (ANALYSIS_KINDS as readonly string[]).includes(c) ? (c as AnalysisKind) : undefined;
+}
+
+/** Where a converted result comes from: the file (named in errors) and how its recorded paths resolve. */
+export interface Origin {
+  file: string;
+  /** Folders recorded relative paths are tried against after the file's own. */
+  roots: readonly string[];
+  /** "landscape kpca (x.json)" or "VS Code"; shown in the settings table. */
+  writtenBy: string;
+  seconds?: number;
+}
+
+class Reader {
+  constructor(readonly file: string) {}
+
+  fail(msg: string): never {
+    throw inputError(msg, this.file);
+  }
+
+  obj(v: unknown, what: string): Json {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(`${what} is not an object`);
+    return v as Json;
+  }
+
+  arr(v: unknown, what: string): unknown[] {
+    if (!Array.isArray(v)) this.fail(`${what} is not a list`);
+    return v;
+  }
+
+  num(o: Json, key: string, what = key): number {
+    const v = o[key];
+    if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(`"${what}" is not a finite number`);
+    return v;
+  }
+
+  int(o: Json, key: string, what = key): number {
+    const v = this.num(o, key, what);
+    if (!Number.isInteger(v)) this.fail(`"${what}" is not a whole number`);
+    return v;
+  }
+
+  str(o: Json, key: string, what = key, max = 4096): string {
+    const v = o[key];
+    if (typeof v !== 'string') this.fail(`"${what}" is not a string`);
+    return v.slice(0, max);
+  }
+
+  nums(v: unknown, what: string): number[] {
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) this.fail(`${what} is not a list of finite numbers`);
+    return v as number[];
+  }
+}
+
+/** Copy a finite number or a short string field when present (so optional fields stay absent, never NaN). */
+function optNum(o: Json, key: string): number | undefined {
+  const v = o[key];
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+function optStr(o: Json, key: string, max = 200): string | undefined {
+  const v = o[key];
+  return typeof v === 'string' && v.length > 0 ? v.slice(0, max) : undefined;
+}
+
+function defined<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
+  return o;
+}
+
+function checked<T extends ResultData>(data: T, file: string): T {
+  const v = validate(ResultDataSchema, data, 'result');
+  if (!v.ok) throw inputError(`cannot be shown: ${v.error}`, file);
+  return data;
+}
+
+function refOf(p: string): AnalysisRef {
+  return { path: p, label: checkpointLabel(p) };
+}
+
+function kpcaPointFrom(r: Reader, o: Json, what: string, origin: Origin): KpcaPoint {
+  return defined({
+    path: resolveRecordedPath(r.str(o, 'file', `${what}.file`), origin.file, origin.roots),
+    label: r.str(o, 'label', `${what}.label`),
+    run: optStr(o, 'run'),
+    optimizer: optStr(o, 'optimizer', 100),
+    epoch: optNum(o, 'epoch'),
+    loss: optNum(o, 'loss'),
+    accuracy: optNum(o, 'accuracy'),
+    testLoss: optNum(o, 'testLoss'),
+    testAccuracy: optNum(o, 'testAccuracy'),
+    coords: r.nums(o.coords, `${what}.coords`),
+  });
+}
+
+/** A projected trajectory as the CLI writes it ({run, folder, points}) as an overlay. */
+export function trajectoryOverlayFrom(v: unknown, origin: Origin): KpcaOverlay {
+  const r: Reader = new Reader(origin.file);
+  const t = r.obj(v, '"trajectory"');
+  const run = r.str(t, 'run', 'trajectory.run', 200);
+  const points = r.arr(t.points, 'trajectory.points').map((p, i) => {
+    const o = r.obj(p, `trajectory.points[${i}]`);
+    return defined({ label: r.str(o, 'label', `trajectory.points[${i}].label`), coords: r.nums(o.coords, `trajectory.points[${i}].coords`), epoch: optNum(o, 'epoch'), loss: optNum(o, 'loss'), testAccuracy: optNum(o, 'testAccuracy') });
+  });
+  return { kind: 'trajectory', label: `trajectory of ${run}`, source: resolveRecordedPath(r.str(t, 'folder', 'trajectory.folder'), origin.file, origin.roots), points };
+}
+
+function kernelText(k: KpcaData['kernel']): string {
+  const parts = [k.gamma !== undefined ? `γ = ${formatNumber(k.gamma)}` : '', k.degree !== undefined ? `degree ${k.degree}` : '', k.coef0 !== undefined ? `coef0 ${formatNumber(k.coef0)}` : ''].filter(Boolean);
+  return `${k.kernel}${parts.length ? ` (${parts.join(', ')})` : ''}`;
+}
+
+/** `landscape kpca` JSON (or the worker's identical object) as the kernel PCA panel's data. */
+export function kpcaFromJson(doc: Json, origin: Origin): KpcaData {
+  const r: Reader = new Reader(origin.file);
+  if (analysisKindOfCli(doc) !== 'kpca') r.fail('is not the JSON of landscape kpca');
+  const k = r.obj(doc.kernel, '"kernel"');
+  const kernel = defined({ kernel: r.str(k, 'kernel', 'kernel.kernel', 40) as KpcaData['kernel']['kernel'], gamma: optNum(k, 'gamma'), degree: optNum(k, 'degree'), coef0: optNum(k, 'coef0') });
+  const points = r.arr(doc.points, '"points"').map((p, i) => kpcaPointFrom(r, r.obj(p, `points[${i}]`), `points[${i}]`, origin));
+  if (points.length === 0) r.fail('has no points');
+  const overlays: KpcaOverlay[] = doc.trajectory !== undefined ? [trajectoryOverlayFrom(doc.trajectory, origin)] : [];
+  const components = r.int(doc, 'components');
+  const explained = r.nums(doc.explainedVariance, '"explainedVariance"');
+  const data: KpcaData = {
+    kind: 'kpca',
+    folder: commonFolder(points.map((p) => p.path)),
+    kernel,
+    components,
+    n: r.int(doc, 'n'),
+    dim: r.int(doc, 'dim'),
+    eigenvalues: r.nums(doc.eigenvalues, '"eigenvalues"'),
+    explainedVariance: explained,
+    spectrum: Array.isArray(doc.spectrum) ? r.nums(doc.spectrum, '"spectrum"') : [],
+    warnings: Array.isArray(doc.warnings) ? doc.warnings.filter((w): w is string => typeof w === 'string').map((w) => w.slice(0, 4096)).slice(0, 100) : [],
+    points,
+    overlays,
+    backend: String(doc.backend ?? '?').slice(0, 100),
+    seconds: origin.seconds ?? 0,
+    settings: [
+      ['checkpoints', `${points.length} (${r.int(doc, 'dim')} parameters each)`],
+      ['kernel', kernelText(kernel)],
+      ['components', String(components)],
+      ['explained variance', explained.map((v, c) => `PC${c + 1} ${formatPercent(v)}`).join(', ')],
+      ['backend', String(doc.backend ?? '–').slice(0, 100)],
+      ['written by', origin.writtenBy],
+    ],
+  };
+  return checked(data, origin.file);
+}
+
+/** `landscape hessian` JSON as the Hessian panel's data. */
+export function hessianFromJson(doc: Json, origin: Origin): HessianData {
+  const r: Reader = new Reader(origin.file);
+  if (analysisKindOfCli(doc) !== 'hessian') r.fail('is not the JSON of landscape hessian');
+  const file = resolveRecordedPath(r.str(doc, 'file'), origin.file, origin.roots);
+  const o = r.obj(doc.objective, '"objective"');
+  const st = r.obj(doc.stability, '"stability"');
+  const trace = doc.trace !== undefined ? r.obj(doc.trace, '"trace"') : undefined;
+  const lrSource = optStr(st, 'lrSource', 20) ?? 'none';
+  const eigenvalues = r.nums(doc.eigenvalues, '"eigenvalues"');
+  const hvp = r.str(doc, 'hvp', 'hvp', 100);
+  const data: HessianData = defined({
+    kind: 'hessian' as const,
+    checkpoint: refOf(file),
+    model: String(doc.model ?? '?').slice(0, 4096),
+    dim: r.int(doc, 'dim'),
+    dataset: r.str(o, 'dataset', 'objective.dataset'),
+    samples: r.int(o, 'samples', 'objective.samples'),
+    loss: r.num(o, 'loss', 'objective.loss'),
+    eigenvalues,
+    errorEstimates: r.nums(doc.errorEstimates, '"errorEstimates"'),
+    residuals: r.nums(doc.residuals, '"residuals"'),
+    iterations: r.int(doc, 'iterations'),
+    converged: doc.converged === true,
+    restarts: Math.max(0, Math.floor(optNum(doc, 'restarts') ?? 0)),
+    hvp,
+    hvpNote: optStr(doc, 'hvpFallbackReason', 4096),
+    seed: r.int(doc, 'seed'),
+    k: r.int(doc, 'k'),
+    trace: trace ? { estimate: r.num(trace, 'estimate', 'trace.estimate'), standardError: r.num(trace, 'standardError', 'trace.standardError'), samples: r.int(trace, 'samples', 'trace.samples') } : undefined,
+    stability: defined({
+      verdict: r.str(st, 'verdict', 'stability.verdict', 40) as HessianData['stability']['verdict'],
+      lambdaMax: r.num(st, 'lambdaMax', 'stability.lambdaMax'),
+      lr: optNum(st, 'lr'),
+      momentum: optNum(st, 'momentum'),
+      l2: optNum(st, 'l2'),
+      limit: r.num(st, 'limit', 'stability.limit'),
+      threshold: optNum(st, 'threshold'),
+      ratio: optNum(st, 'ratio'),
+      maxStableLr: optNum(st, 'maxStableLr'),
+      message: r.str(st, 'message', 'stability.message'),
+      lrSource: lrSource as HessianData['stability']['lrSource'],
+      optimizer: typeof st.optimizer === 'string' ? st.optimizer.slice(0, 200) : null,
+    }),
+    backend: String(doc.backend ?? '?').slice(0, 100),
+    seconds: origin.seconds ?? 0,
+    settings: [
+      ['checkpoint', file],
+      ['model', `${String(doc.model ?? '?').slice(0, 200)} (${r.int(doc, 'dim')} parameters)`],
+      ['loss measured on', `full-batch training loss, ${r.str(o, 'dataset', 'objective.dataset')} (${r.int(o, 'samples', 'objective.samples')} samples)`],
+      ['eigenvalues', `top ${r.int(doc, 'k')} by Lanczos with full reorthogonalisation`],
+      ['Lanczos steps', `${r.int(doc, 'iterations')}${doc.converged === true ? ', converged' : ', not converged'}`],
+      ['Hessian-vector products', `${hvp}${optStr(doc, 'hvpFallbackReason', 300) ? ` (${optStr(doc, 'hvpFallbackReason', 300)})` : ''}`],
+      ['trace', trace ? `Hutchinson, ${r.int(trace, 'samples', 'trace.samples')} Rademacher probes` : 'not computed'],
+      ['seed', String(r.int(doc, 'seed'))],
+      ['backend', String(doc.backend ?? '–').slice(0, 100)],
+      ['written by', origin.writtenBy],
+    ],
+  });
+  return checked(data, origin.file);
+}
+
+/** `landscape gradcheck` JSON as the gradient check panel's data. */
+export function gradcheckFromJson(doc: Json, origin: Origin): GradcheckData {
+  const r: Reader = new Reader(origin.file);
+  if (analysisKindOfCli(doc) !== 'gradcheck') r.fail('is not the JSON of landscape gradcheck');
+  const file = resolveRecordedPath(r.str(doc, 'file'), origin.file, origin.roots);
+  const o = r.obj(doc.objective, '"objective"');
+  const probes = r.arr(doc.probes, '"probes"').map((p, i) => {
+    const q = r.obj(p, `probes[${i}]`);
+    const at = (k: string) => r.num(q, k, `probes[${i}].${k}`);
+    return defined({
+      kind: r.str(q, 'kind', `probes[${i}].kind`, 20) as GradcheckData['probes'][number]['kind'],
+      index: optNum(q, 'index'),
+      direction: optNum(q, 'direction'),
+      h: at('h'),
+      analytic: at('analytic'),
+      numeric: at('numeric'),
+      absError: at('absError'),
+      relError: at('relError'),
+      noise: at('noise'),
+      kink: q.kink === true,
+      crossings: optNum(q, 'crossings'),
+      stepDependence: at('stepDependence'),
+      status: r.str(q, 'status', `probes[${i}].status`, 20) as GradcheckData['probes'][number]['status'],
+    });
+  });
+  const passed = doc.passed === true;
+  const data: GradcheckData = {
+    kind: 'gradcheck',
+    checkpoint: refOf(file),
+    model: String(doc.model ?? '?').slice(0, 4096),
+    activation: String(doc.activation ?? '?').slice(0, 40),
+    dataset: r.str(o, 'dataset', 'objective.dataset'),
+    samples: r.int(o, 'samples', 'objective.samples'),
+    loss: r.num(o, 'loss', 'objective.loss'),
+    passed,
+    maxRelError: r.num(doc, 'maxRelError'),
+    maxRelErrorSmooth: r.num(doc, 'maxRelErrorSmooth'),
+    maxScaledError: r.num(doc, 'maxScaledError'),
+    worst: r.int(doc, 'worst'),
+    failures: r.int(doc, 'failures'),
+    kinks: r.int(doc, 'kinks'),
+    unresolved: r.int(doc, 'unresolved'),
+    tolerance: r.num(doc, 'tolerance'),
+    relativeNoise: r.num(doc, 'relativeNoise'),
+    kinkMethod: r.str(doc, 'kinkMethod', 'kinkMethod', 40) as GradcheckData['kinkMethod'],
+    gradNorm: r.num(doc, 'gradNorm'),
+    seed: r.int(doc, 'seed'),
+    dim: r.int(doc, 'dim'),
+    stepRule: r.str(doc, 'stepRule'),
+    evaluations: r.int(doc, 'evaluations'),
+    probes,
+    backend: String(doc.backend ?? '?').slice(0, 100),
+    seconds: origin.seconds ?? 0,
+    settings: [
+      ['checkpoint', file],
+      ['model', `${String(doc.model ?? '?').slice(0, 200)} ${String(doc.activation ?? '').slice(0, 40)} (${r.int(doc, 'dim')} parameters)`],
+      ['loss measured on', `full-batch training loss, ${r.str(o, 'dataset', 'objective.dataset')} (${r.int(o, 'samples', 'objective.samples')} samples)`],
+      ['probes', `${probes.filter((p) => p.kind === 'coordinate').length} coordinates, ${probes.filter((p) => p.kind === 'direction').length} random directions${probes.some((p) => p.kind === 'gradient') ? ', the gradient' : ''} (seed ${r.int(doc, 'seed')})`],
+      ['step', r.str(doc, 'stepRule')],
+      ['tolerance', `${formatNumber(r.num(doc, 'tolerance'))} relative, plus the measured rounding noise (${formatNumber(r.num(doc, 'relativeNoise'))} of the loss)`],
+      ['ReLU kinks found by', doc.kinkMethod === 'detector' ? 'pre-activation sign changes (exact)' : 'the step dependence of the differences'],
+      ['loss evaluations', String(r.int(doc, 'evaluations'))],
+      ['backend', String(doc.backend ?? '–').slice(0, 100)],
+      ['written by', origin.writtenBy],
+    ],
+  };
+  return checked(data, origin.file);
+}
+
+function sliceAxisFrom(r: Reader, v: unknown, what: string): SliceData['x'] {
+  const a = r.obj(v, what);
+  const range = r.nums(a.range, `${what}.range`);
+  if (range.length !== 2) r.fail(`${what}.range is not a pair`);
+  const d = r.obj(a.direction, `${what}.direction`);
+  const lz = d.lanczos !== undefined ? r.obj(d.lanczos, `${what}.direction.lanczos`) : undefined;
+  return {
+    name: r.str(a, 'name', `${what}.name`, 20),
+    label: r.str(a, 'label', `${what}.label`),
+    values: r.nums(a.values, `${what}.values`),
+    range: [range[0], range[1]],
+    points: r.int(a, 'points', `${what}.points`),
+    direction: defined({
+      kind: r.str(d, 'kind', `${what}.direction.kind`, 40),
+      seed: optNum(d, 'seed'),
+      normalization: optStr(d, 'normalization', 40),
+      bias: optStr(d, 'bias', 40),
+      model: optStr(d, 'model', 4096),
+      norm: r.num(d, 'norm', `${what}.direction.norm`),
+      description: optStr(d, 'description', 4096),
+      eigenvalue: optNum(d, 'eigenvalue'),
+      residual: optNum(d, 'residual'),
+      lanczos: lz
+        ? { seed: r.int(lz, 'seed', 'lanczos.seed'), iterations: r.int(lz, 'iterations', 'lanczos.iterations'), which: r.str(lz, 'which', 'lanczos.which', 40), tol: r.num(lz, 'tol', 'lanczos.tol'), hvp: r.str(lz, 'hvp', 'lanczos.hvp', 40), converged: lz.converged === true }
+        : undefined,
+    }),
+  };
+}
+
+function directionText(a: SliceData['x']): string {
+  const d = a.direction;
+  const parts = [d.kind];
+  if (d.seed !== undefined) parts.push(`seed ${d.seed}`);
+  if (d.normalization) parts.push(`${d.normalization} normalisation${d.bias ? `, biases ${d.bias}` : ''}`);
+  if (d.eigenvalue !== undefined) parts.push(`λ = ${formatNumber(d.eigenvalue)}`);
+  parts.push(`‖d‖ = ${formatNumber(d.norm)}`);
+  return parts.join(', ');
+}
+
+/** `landscape slice` JSON as the slice panel's data. */
+export function sliceFromJson(doc: Json, origin: Origin): SliceData {
+  const r: Reader = new Reader(origin.file);
+  if (analysisKindOfCli(doc) !== 'slice') r.fail('is not the JSON of landscape slice');
+  const req = r.obj(doc.request, '"request"');
+  const files = r.arr(req.files, 'request.files').map((f, i) => {
+    if (typeof f !== 'string') r.fail(`request.files[${i}] is not a path`);
+    return resolveRecordedPath(f, origin.file, origin.roots);
+  });
+  const axes = r.obj(doc.axes, '"axes"');
+  const meta = r.obj(doc.meta, '"meta"');
+  const o = r.obj(doc.objective, '"objective"');
+  const x = sliceAxisFrom(r, axes.x, 'axes.x');
+  const twoD = doc.kind === '2d';
+  const y = twoD ? sliceAxisFrom(r, axes.y, 'axes.y') : undefined;
+  const values = twoD ? r.arr(doc.values, '"values"').map((row, i) => r.nums(row, `values[${i}]`)) : [r.nums(doc.values, '"values"')];
+  if (values.some((row) => row.length !== x.values.length) || values.length !== (y ? y.values.length : 1)) {
+    r.fail(`values do not match the grid (${y ? `${y.values.length}×` : ''}${x.values.length})`);
+  }
+  const at = (v: unknown, what: string) => {
+    const p = r.obj(v, what);
+    return defined({ x: r.num(p, 'x', `${what}.x`), y: optNum(p, 'y'), loss: r.num(p, 'loss', `${what}.loss`) });
+  };
+  const centre = r.obj(meta.centre, 'meta.centre');
+  const markers = r.arr(meta.markers, 'meta.markers').map((m, i) => {
+    const p = r.obj(m, `meta.markers[${i}]`);
+    return defined({ label: r.str(p, 'label', `meta.markers[${i}].label`), x: r.num(p, 'x', `meta.markers[${i}].x`), y: optNum(p, 'y'), loss: r.num(p, 'loss', `meta.markers[${i}].loss`) });
+  });
+  const sliceKind = r.str(req, 'kind', 'request.kind', 40) as SliceData['sliceKind'];
+  const grid = y ? `${x.points} × ${y.points}` : `${x.points} points`;
+  const data: SliceData = defined({
+    kind: 'slice' as const,
+    sliceKind,
+    checkpoints: files.map(refOf),
+    x,
+    y,
+    values,
+    markers,
+    parameterization: r.str(meta, 'parameterization', 'meta.parameterization'),
+    centre: { label: r.str(centre, 'label', 'meta.centre.label'), hash: r.str(centre, 'hash', 'meta.centre.hash', 200), norm: r.num(centre, 'norm', 'meta.centre.norm'), loss: r.num(centre, 'loss', 'meta.centre.loss') },
+    min: at(meta.min, 'meta.min'),
+    max: at(meta.max, 'meta.max'),
+    cosine: optNum(meta, 'cosine'),
+    evaluations: r.int(meta, 'evaluations', 'meta.evaluations'),
+    batchSize: r.int(meta, 'batchSize', 'meta.batchSize'),
+    model: String(doc.model ?? '?').slice(0, 4096),
+    dataset: r.str(o, 'dataset', 'objective.dataset'),
+    samples: r.int(o, 'samples', 'objective.samples'),
+    backend: String(doc.backend ?? '?').slice(0, 100),
+    seconds: origin.seconds ?? 0,
+    settings: [
+      ['kind', sliceKind],
+      ['parameterization', r.str(meta, 'parameterization', 'meta.parameterization')],
+      ['grid', `${grid}, ${x.name} from ${formatNumber(x.range[0])} to ${formatNumber(x.range[1])}${y ? `, ${y.name} from ${formatNumber(y.range[0])} to ${formatNumber(y.range[1])}` : ''}`],
+      [`direction ${x.name}`, directionText(x)],
+      ...(y ? ([[`direction ${y.name}`, directionText(y)]] as [string, string][]) : []),
+      ...(optNum(meta, 'cosine') !== undefined && y ? ([['cosine between the directions', formatNumber(optNum(meta, 'cosine'), 3)]] as [string, string][]) : []),
+      ['centre', `${r.str(centre, 'label', 'meta.centre.label', 200)} (hash ${r.str(centre, 'hash', 'meta.centre.hash', 200).slice(0, 16)}…, ‖θ‖ = ${formatNumber(r.num(centre, 'norm', 'meta.centre.norm'))})`],
+      ['loss measured on', `full-batch training loss, ${r.str(o, 'dataset', 'objective.dataset')} (${r.int(o, 'samples', 'objective.samples')} samples)`],
+      ['evaluations', `${r.int(meta, 'evaluations', 'meta.evaluations')} (${r.int(meta, 'batchSize', 'meta.batchSize')} grid points per pass)`],
+      ['backend', String(doc.backend ?? '–').slice(0, 100)],
+      ['written by', origin.writtenBy],
+    ],
+  });
+  return checked(data, origin.file);
+}
+
+/** Any of the four CLI analysis results as panel data. */
+export function analysisFromJson(doc: Json, origin: Origin): AnalysisData {
+  switch (analysisKindOfCli(doc)) {
+    case 'kpca':
+      return kpcaFromJson(doc, origin);
+    case 'hessian':
+      return hessianFromJson(doc, origin);
+    case 'gradcheck':
+      return gradcheckFromJson(doc, origin);
+    case 'slice':
+      return sliceFromJson(doc, origin);
+    default:
+      throw inputError('is not the JSON of landscape kpca, hessian, gradcheck or slice', origin.file);
+  }
+}
+
+/** Whether a result kind is one of the analysis kinds. */
+export function isAnalysisKind(kind: ResultKind): kind is AnalysisKind {
+  return (ANALYSIS_KINDS as readonly string[]).includes(kind);
+}
+
+/**
+ * Engine messages written for the terminal ("pass --dataset", "--kind …"),
+ * reworded for VS Code, where the data split comes from landscape.json and
+ * there are no flags to pass.
+ */
+export function vscodeWording(message: string): string {
+  return message
+    .replace(/trained on different data \(([^)]*)\), so their losses are not one surface;? ?pass --dataset.*$/, 'trained on different data ($1), so their losses are not one surface. Train the runs you compare with the same "dataSeed" in landscape.json (it defaults to "seed").')
+    .replace(/has no dataset in its metadata; pass one with --dataset.*$/, 'has no dataset in its metadata, so its training loss cannot be rebuilt; analyses need a checkpoint trained by Landscape (or use the landscape CLI with --dataset).')
+    .replace(/has unreadable hyperparameters metadata \(not JSON\); pass --lr/, 'has unreadable hyperparameters metadata (not JSON); run the command again and give the learning rate when asked')
+    .replace(/^--kind (\S+) takes/, 'a $1 slice takes');
+}
+
+/** The slice kinds as the quick pick offers them, and how many checkpoints each takes. */
+export const SLICE_CHOICES: { kind: SliceKindName; label: string; description: string; checkpoints: number; twoD: boolean }[] = [
+  { kind: 'random', label: 'Random direction', description: '1D · a filter-normalised random direction (Li et al. 2018), seed 1', checkpoints: 1, twoD: false },
+  { kind: 'hessian', label: 'Top Hessian eigenvector', description: '1D · the sharpest direction, unit length', checkpoints: 1, twoD: false },
+  { kind: 'line', label: 'Line through two checkpoints', description: '1D · this checkpoint and another, from t = −0.5 to 1.5', checkpoints: 2, twoD: false },
+  { kind: 'random-plane', label: 'Random plane', description: '2D · two filter-normalised random directions, seeds 1 and 2', checkpoints: 1, twoD: true },
+  { kind: 'plane', label: 'Plane through three checkpoints', description: '2D · this checkpoint and two others', checkpoints: 3, twoD: true },
+];
+
+/** η as typed in the input box: a positive number, or empty for no verdict. Returns an error text, or null when fine. */
+export function checkLearningRateInput(v: string): string | null {
+  const t = v.trim();
+  if (t === '') return null;
+  const x = Number(t);
+  return Number.isFinite(x) && x > 0 ? null : 'Enter a positive number such as 0.1, or leave it empty for no verdict.';
+}
+
+/** More than this is not a set anyone gathers by hand; kernel PCA of a folder handles those. */
+export const MAX_KPCA_SET = 500;
+
+/** The kernel PCA set after adding `files`: no duplicates, the order of adding kept, at most `cap` (the newest win). */
+export function mergeKpcaSet(current: readonly string[], files: readonly string[], cap = MAX_KPCA_SET): string[] {
+  const out = current.filter((f, i) => current.indexOf(f) === i);
+  for (const f of files) if (!out.includes(f)) out.push(f);
+  return out.length > cap ? out.slice(out.length - cap) : out;
+}

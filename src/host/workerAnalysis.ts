@@ -1,0 +1,254 @@
+/**
+ * The analysis jobs as the compute worker runs them (this file loads tfjs:
+ * only src/host/worker.ts may import it): kernel PCA of checkpoints and its
+ * overlays, the Hessian spectrum and stability, the gradient check, and
+ * slices. Each builds the same result object as its CLI command (through
+ * src/engine/checkpointAnalysis.ts), converts it to the panel's data with the
+ * same converter that opens the CLI's --out files, and saves it beside the
+ * checkpoints.
+ */
+import * as path from 'path';
+import { initBackend } from '../engine/backend';
+import { inputError } from '../engine/errors';
+import { loadAnyCheckpoint, type OpenedCheckpoint } from '../engine/evaluate';
+import { kernelPCA, type KernelPCAResult } from '../engine/analysis';
+import { objectiveForCheckpoint } from '../engine/checkpointObjective';
+import {
+  checkSliceInputs,
+  gradcheckAnalysis,
+  hessianAnalysis,
+  kpcaOfCheckpoints,
+  kpcaSummary,
+  projectTrajectory,
+  sliceAnalysis,
+} from '../engine/checkpointAnalysis';
+import { formatNumber, formatPercent, type KpcaOverlay } from '../protocol';
+import {
+  checkpointLabel,
+  gradcheckFromJson,
+  hessianFromJson,
+  kpcaFromJson,
+  readAnalysisResult,
+  saveAnalysisResult,
+  sliceFromJson,
+  trajectoryOverlayFrom,
+  type Origin,
+} from './analysisFiles';
+import { readBarrierResult } from './barrierFiles';
+import { cliPathInputs, readJsonResult } from './cliResults';
+import { interpolate, overlayT, pathVectors } from './kpcaOverlay';
+import { chainPointSource, fourierPointSource, type PointSource } from './pathPlane';
+import type { AnalysisJobEvent, AnalysisJobResult, JobRequest } from './workerProtocol';
+
+export interface AnalysisContext {
+  backend: string;
+  signal: AbortSignal;
+  emit(e: AnalysisJobEvent): void;
+}
+
+const WRITTEN_BY = 'Landscape for VS Code';
+/** Hint for a run folder without a trajectory, in VS Code's words. */
+const TRAJECTORY_HINT = 'set "checkpointEvery" in landscape.json (or the landscape.checkpointEvery setting) and train again to save one';
+
+function origin(file: string, t0: number): Origin {
+  return { file, roots: [], writtenBy: WRITTEN_BY, seconds: (Date.now() - t0) / 1000 };
+}
+
+async function openAll(files: readonly string[], ctx: AnalysisContext): Promise<OpenedCheckpoint[]> {
+  const cks: OpenedCheckpoint[] = [];
+  for (const f of files) {
+    if (ctx.signal.aborted) break;
+    cks.push(await loadAnyCheckpoint(f));
+    if (files.length > 5) ctx.emit({ type: 'progress', text: `reading checkpoints (${cks.length}/${files.length})`, done: cks.length, total: files.length });
+  }
+  return cks;
+}
+
+export async function runKpcaJob(req: Extract<JobRequest, { kind: 'kpca' }>, ctx: AnalysisContext): Promise<AnalysisJobResult> {
+  const t0 = Date.now();
+  const info = await initBackend(ctx.backend);
+  ctx.emit({ type: 'setup', backend: info.name, text: `${info.name} backend · ${req.files.length} checkpoints · ${req.settings.kernel} kernel` });
+  const cks = await openAll(req.files, ctx);
+  const { fit, points } = await kpcaOfCheckpoints(cks, { kernel: req.settings.kernel, components: req.settings.components, signal: ctx.signal });
+  const doc = { command: 'kpca', backend: info.name, ...kpcaSummary(fit), points };
+  const data = kpcaFromJson(doc, origin(req.out, t0));
+  data.folder = path.dirname(req.out);
+  saveAnalysisResult(req.out, data);
+  const pcs = fit.explainedVariance.map((v, c) => `PC${c + 1} ${formatPercent(v)}`).join(', ');
+  return { file: req.out, summary: `${fit.n} checkpoints, ${fit.kernel.kernel} kernel; explained variance ${pcs}`, seconds: data.seconds };
+}
+
+/** The map of a saved result fitted again from its checkpoints, checked against the saved coordinates. */
+async function refit(file: string, ctx: AnalysisContext) {
+  const saved = readAnalysisResult(file, 'kpca').data;
+  const cks: OpenedCheckpoint[] = [];
+  for (const p of saved.points) {
+    try {
+      cks.push(await loadAnyCheckpoint(p.path));
+    } catch (e) {
+      throw inputError(`the map's checkpoint ${p.path} cannot be read any more (${(e as Error).message}); run Kernel PCA of Checkpoints again`, file);
+    }
+  }
+  const k = saved.kernel;
+  const fit = await kernelPCA(
+    cks.map((c) => c.theta),
+    { kernel: k.kernel, gamma: k.gamma, degree: k.degree, coef0: k.coef0, components: saved.components, names: cks.map((c) => c.file), signal: ctx.signal },
+  );
+  // The overlay is only meaningful in the map the panel shows: the same vectors, fitted the same way.
+  let scale = 0;
+  for (const p of saved.points) for (const c of p.coords) scale = Math.max(scale, Math.abs(c));
+  for (let i = 0; i < saved.points.length; i++) {
+    for (let c = 0; c < saved.components; c++) {
+      if (Math.abs(fit.projections[i][c] - saved.points[i].coords[c]) > 1e-6 * Math.max(scale, 1e-12)) {
+        throw inputError(`${saved.points[i].path} changed since the map was computed; run Kernel PCA of Checkpoints again before adding overlays`, file);
+      }
+    }
+  }
+  return { saved, fit };
+}
+
+/** Points along a saved path (ours or the CLI's), projected into the map. */
+async function pathOverlay(fit: KernelPCAResult, input: string, roots: readonly string[]): Promise<KpcaOverlay> {
+  const doc = readJsonResult(input);
+  let a: string;
+  let b: string;
+  let source: (ta: Float32Array, tb: Float32Array, t: number[]) => PointSource;
+  let profile: { t: number[]; loss: number[] } | undefined;
+  if ('landscapeResult' in doc) {
+    const r = readBarrierResult(input);
+    if (r.data.kind !== 'barrierPath') throw inputError('holds all-pairs barriers; choose one path (a .path.json)', input);
+    const d = r.data;
+    const coefficients = d.coefficients;
+    if (!coefficients) {
+      throw inputError('was saved without the path’s coefficients (by an earlier version of Landscape); compute the barrier again (Recompute) to project its points', input);
+    }
+    a = d.a.path;
+    b = d.b.path;
+    source = (ta, tb, t) => fourierPointSource(ta, tb, coefficients, t);
+    profile = { t: d.profile.t, loss: d.profile.optimized };
+  } else {
+    const inputs = cliPathInputs(doc, input, roots);
+    a = inputs.a;
+    b = inputs.b;
+    source = (ta, tb, t) => (inputs.method === 'neb' && inputs.images ? chainPointSource(inputs.images, t) : fourierPointSource(ta, tb, inputs.coefficients, t));
+    const p = doc.profile as { t?: unknown; loss?: unknown } | undefined;
+    if (p && Array.isArray(p.t) && Array.isArray(p.loss)) profile = { t: p.t as number[], loss: p.loss as number[] };
+  }
+  const ckA = await loadAnyCheckpoint(a);
+  const ckB = await loadAnyCheckpoint(b);
+  for (const ck of [ckA, ckB]) {
+    if (ck.theta.length !== fit.dim) throw inputError(`the path's end ${ck.file} has ${ck.theta.length} parameters but the map's checkpoints have ${fit.dim}; choose a path between checkpoints of the map's model`, input);
+  }
+  const t = overlayT();
+  const vectors = pathVectors(source(ckA.theta, ckB.theta, t), fit.dim, t);
+  const coords = fit.transform(
+    vectors,
+    t.map((x) => `${path.basename(input)} at t = ${x}`),
+  );
+  const la = checkpointLabel(a);
+  const lb = checkpointLabel(b);
+  return {
+    kind: 'path',
+    label: `path ${la} ↔ ${lb}`,
+    source: input,
+    points: t.map((x, i) => {
+      const loss = profile ? interpolate(profile.t, profile.loss, x) : undefined;
+      return { label: `t = ${formatNumber(x, 3)}`, coords: coords[i], t: x, ...(loss !== undefined && Number.isFinite(loss) ? { loss } : {}) };
+    }),
+  };
+}
+
+export async function runKpcaOverlayJob(req: Extract<JobRequest, { kind: 'kpcaOverlay' }>, ctx: AnalysisContext): Promise<AnalysisJobResult> {
+  const t0 = Date.now();
+  const info = await initBackend(ctx.backend);
+  ctx.emit({ type: 'setup', backend: info.name, text: `${info.name} backend · fitting the map again from its checkpoints` });
+  const { saved, fit } = await refit(req.file, ctx);
+  let overlay: KpcaOverlay;
+  if (req.source === 'trajectory') {
+    ctx.emit({ type: 'progress', text: `projecting the trajectory of ${path.basename(req.input)}`, done: 1, total: 2 });
+    const t = await projectTrajectory(fit, req.input, { hint: TRAJECTORY_HINT });
+    overlay = trajectoryOverlayFrom(t, origin(req.file, t0));
+  } else {
+    ctx.emit({ type: 'progress', text: `projecting points along ${path.basename(req.input)}`, done: 1, total: 2 });
+    overlay = await pathOverlay(fit, req.input, req.roots);
+  }
+  // One overlay per source: adding it again replaces it.
+  saved.overlays = [...saved.overlays.filter((o) => !(o.kind === overlay.kind && o.source === overlay.source)), overlay].slice(-100);
+  saveAnalysisResult(req.file, saved);
+  return { file: req.file, summary: `${overlay.label}: ${overlay.points.length} points projected into the map`, seconds: (Date.now() - t0) / 1000 };
+}
+
+export async function runHessianJob(req: Extract<JobRequest, { kind: 'hessian' }>, ctx: AnalysisContext): Promise<AnalysisJobResult> {
+  const t0 = Date.now();
+  const info = await initBackend(ctx.backend);
+  const ck = await loadAnyCheckpoint(req.file);
+  const obj = await objectiveForCheckpoint(ck);
+  try {
+    ctx.emit({ type: 'setup', backend: info.name, dataset: obj.dataset, text: `${info.name} backend · ${obj.dataset} (${obj.trainSize} samples) · top ${req.k} eigenvalues${req.traceSamples ? ` · trace with ${req.traceSamples} probes` : ''}` });
+    const a = await hessianAnalysis(ck, obj, {
+      k: req.k,
+      traceSamples: req.traceSamples,
+      ...(req.lr !== undefined ? { lr: { value: req.lr, source: 'asked' as const } } : {}),
+      signal: ctx.signal,
+      onProgress: (p) => ctx.emit({ type: 'progress', ...p }),
+    });
+    const data = hessianFromJson({ command: 'hessian', file: req.file, backend: info.name, ...a }, origin(req.out, t0));
+    saveAnalysisResult(req.out, data);
+    const s = data.stability;
+    return { file: req.out, summary: `λmax ${formatNumber(data.eigenvalues[0])}; ${s.verdict === 'not-applicable' ? 'no verdict: ' : ''}${s.message}`, seconds: data.seconds };
+  } finally {
+    obj.dispose();
+  }
+}
+
+export async function runGradcheckJob(req: Extract<JobRequest, { kind: 'gradcheck' }>, ctx: AnalysisContext): Promise<AnalysisJobResult> {
+  const t0 = Date.now();
+  const info = await initBackend(ctx.backend);
+  const ck = await loadAnyCheckpoint(req.file);
+  const obj = await objectiveForCheckpoint(ck);
+  try {
+    ctx.emit({ type: 'setup', backend: info.name, dataset: obj.dataset, text: `${info.name} backend · ${obj.dataset} (${obj.trainSize} samples) · central differences on random coordinates and directions` });
+    const a = await gradcheckAnalysis(ck, obj, { signal: ctx.signal });
+    const data = gradcheckFromJson({ command: 'gradcheck', file: req.file, backend: info.name, ...a }, origin(req.out, t0));
+    saveAnalysisResult(req.out, data);
+    const summary = data.passed
+      ? `PASS: max relative error ${formatNumber(data.maxRelError)} over ${data.probes.length} probes${data.kinks ? ` (${data.kinks} at ReLU kinks)` : ''}`
+      : `FAIL: ${data.failures} of ${data.probes.length} probes disagree beyond tolerance (max relative error ${formatNumber(data.maxRelError)})`;
+    return { file: req.out, summary, seconds: data.seconds };
+  } finally {
+    obj.dispose();
+  }
+}
+
+export async function runSliceJob(req: Extract<JobRequest, { kind: 'slice' }>, ctx: AnalysisContext): Promise<AnalysisJobResult> {
+  const t0 = Date.now();
+  const info = await initBackend(ctx.backend);
+  const cks = await openAll(req.files, ctx);
+  checkSliceInputs(req.slice, cks);
+  const obj = await objectiveForCheckpoint(cks[0]);
+  try {
+    const twoD = req.slice === 'plane' || req.slice === 'random-plane';
+    const grid = twoD ? `${req.points} × ${req.points}` : `${req.points} points`;
+    ctx.emit({ type: 'setup', backend: info.name, dataset: obj.dataset, text: `${info.name} backend · ${obj.dataset} (${obj.trainSize} samples) · ${req.slice} slice, ${grid}` });
+    const s = await sliceAnalysis(req.slice, cks, obj, {
+      points: req.points,
+      signal: ctx.signal,
+      onProgress: (done, total) => ctx.emit({ type: 'progress', text: `loss on the grid: ${done}/${total} points`, done, total }),
+      source: { backend: info.name },
+    });
+    const doc = {
+      command: 'slice',
+      request: { kind: req.slice, files: req.files, points: s.kind === '1d' ? s.axes.x.points : [s.axes.x.points, s.axes.y.points] },
+      backend: info.name,
+      model: cks[0].specString,
+      objective: { dataset: obj.dataset, split: obj.split, samples: obj.trainSize },
+      ...s,
+    };
+    const data = sliceFromJson(doc, origin(req.out, t0));
+    saveAnalysisResult(req.out, data);
+    const where = (p: { x: number; y?: number }) => (p.y === undefined ? `${data.x.name} = ${formatNumber(p.x, 3)}` : `(${formatNumber(p.x, 3)}, ${formatNumber(p.y, 3)})`);
+    return { file: req.out, summary: `${req.slice} slice: loss from ${formatNumber(data.min.loss)} at ${where(data.min)} to ${formatNumber(data.max.loss)} at ${where(data.max)}`, seconds: data.seconds };
+  } finally {
+    obj.dispose();
+  }
+}
