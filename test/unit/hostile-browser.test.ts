@@ -326,7 +326,7 @@ describe('hostile strings render as text in Chromium', { skip, timeout: 120_000 
     await page.close();
   });
 
-  it('barrier matrix: checkpoint labels in chart ticks and hover text', { todo: 'Plotly reads <b>, <br>, <a href> in text and tick labels as its own markup; file-derived labels in webview/results/barrierMatrix.ts need escaping (&lt;)' }, async () => {
+  it('barrier matrix: checkpoint labels in chart ticks and hover text', async () => {
     const page = await open({ html: shell('result', 'Barriers').html, requests: [] });
     await waitReady(page, 'result');
     const labels = [HOSTILE.bold, '<a href="https://evil.test/">click</a>', 'r3<br>two lines'];
