@@ -130,6 +130,26 @@ export class RunStore {
     };
   }
 
+  /**
+   * Show a run that is not live (the last run on disk, after a window reload).
+   * Refused (false) when the store already holds a run: a run that started
+   * while the files were being read wins.
+   */
+  restore(run: LiveRun): boolean {
+    if (this.live) return false;
+    if (run.status.state === 'starting' || run.status.state === 'running') return false;
+    this.tag = '';
+    this.live = {
+      ...run,
+      points: run.points.slice(),
+      checkpoints: run.checkpoints.slice(),
+      status: { ...run.status },
+      stability: (run.stability ?? []).slice(),
+    };
+    this.emit({ kind: 'reset' });
+    return true;
+  }
+
   begin(runId: string, runDir: string, label: string, epochs: number, tag = ''): void {
     this.tag = tag;
     this.live = {

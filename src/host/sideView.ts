@@ -13,7 +13,8 @@ import { COMMANDS, INTERNAL_COMMANDS, VIEW_IDS } from './commandTable';
 import { formFromExperiment, DEFAULT_EXPERIMENT, EXPERIMENT_FILE } from './experiment';
 import type { Log } from './log';
 import { mergeDeltas, type RunDelta, type RunStore } from './runStore';
-import { maxStreamRateSetting } from './settings';
+import { readLastRun } from './lastRun';
+import { maxStreamRateSetting, runsFolder } from './settings';
 import type { StudyController } from './study';
 import type { TrainingController } from './training';
 import { loadExperiment } from './training';
@@ -29,6 +30,7 @@ export class SideViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   private readonly coalescer: Coalescer<RunDelta>;
   private readonly subs: vscode.Disposable[] = [];
   private readonly viewSubs: vscode.Disposable[] = [];
+  private restoring: Promise<void> | undefined;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -59,6 +61,26 @@ export class SideViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     const watcher = vscode.workspace.createFileSystemWatcher(`**/${EXPERIMENT_FILE}`);
     const formChanged = () => this.isLive() && this.sendForm();
     this.subs.push(watcher, watcher.onDidChange(formChanged), watcher.onDidCreate(formChanged), watcher.onDidDelete(formChanged));
+    void this.restoreLastRun();
+  }
+
+  /**
+   * With no run in the store (a fresh window, or after a reload), show the
+   * newest run folder's curves as a finished run. The store's reset sends the
+   * page a snapshot when it is showing.
+   */
+  restoreLastRun(): Promise<void> {
+    if (this.store.current || this.restoring) return this.restoring ?? Promise.resolve();
+    const root = primaryFolder()?.uri.fsPath;
+    if (!root) return Promise.resolve();
+    const dir = runsFolder(root);
+    this.restoring = readLastRun(dir)
+      .then((run) => {
+        if (run && this.store.restore(run)) this.log.info(`side view: showing the last run, ${run.runDir} (${run.points.length} epochs)`);
+      })
+      .catch((e) => this.log.warn(`side view: could not read the last run in ${dir}: ${e instanceof Error ? e.message : String(e)}`))
+      .finally(() => (this.restoring = undefined));
+    return this.restoring;
   }
 
   setMaxRate(rate: number): void {
@@ -97,6 +119,7 @@ export class SideViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     setWebviewHtml(view.webview, this.extensionUri, 'side', 'Landscape');
     void this.backend.probe();
     void this.runs.scanNow();
+    void this.restoreLastRun();
   }
 
   private isLive(): boolean {
