@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { initBackend, tf } from '../../src/engine/backend';
-import { ACTIVATIONS, LOSSES, makeSpec, initParams, paramCount, type ModelSpec } from '../../src/engine/model/spec';
+import { ACTIVATIONS, LOSSES, makeSpec, initParams, paramCount, paramLayout, type ModelSpec } from '../../src/engine/model/spec';
 import { networkObjective, miniBatchObjective, toDevice } from '../../src/engine/model/network';
 import { batchLossAndGrad, lossAndGrad, type Objective } from '../../src/engine/objective';
 import { fastInfo, isFastObjective, setFastEnabled, setFastThreads } from '../../src/engine/fast';
@@ -331,4 +331,113 @@ test('the committed WebAssembly binary is compiled from the committed kernels.as
   const script = path.join(__dirname, '..', '..', 'src', 'engine', 'fast', 'build-wasm.mjs');
   const r = spawnSync(process.execPath, [script, '--check'], { encoding: 'utf8', timeout: 120_000 });
   assert.equal(r.status, 0, `${r.stderr}${r.stdout}`);
+});
+
+/**
+ * Loss and gradient in float64 of a 2-layer relu network with bias (F-H-C),
+ * straight from the definitions, log-sum-exp as max + log1p(Σ_{j≠argmax} e^{z_j−max}).
+ */
+function hostTwoLayer(spec: ModelSpec, theta: Float32Array, data: Data): { loss: number; grad: Float64Array; maxLogit: number } {
+  const [F, H, C] = spec.layers;
+  const at = (layer: number, kind: 'weight' | 'bias') => paramLayout(spec).find((e) => e.layer === layer && e.kind === kind)!.offset;
+  const w1 = at(0, 'weight'), b1 = at(0, 'bias'), w2 = at(1, 'weight'), b2 = at(1, 'bias');
+  const grad = new Float64Array(theta.length);
+  let loss = 0;
+  let maxLogit = 0;
+  for (let r = 0; r < data.n; r++) {
+    const x = Array.from({ length: F }, (_, i) => data.x[r * F + i]);
+    const y = Array.from({ length: C }, (_, j) => data.y[r * C + j]);
+    const h = new Float64Array(H);
+    for (let k = 0; k < H; k++) {
+      let v = theta[b1 + k];
+      for (let i = 0; i < F; i++) v += x[i] * theta[w1 + i * H + k];
+      h[k] = Math.max(v, 0);
+    }
+    const z = new Float64Array(C);
+    for (let j = 0; j < C; j++) {
+      let v = theta[b2 + j];
+      for (let k = 0; k < H; k++) v += h[k] * theta[w2 + k * C + j];
+      z[j] = v;
+      maxLogit = Math.max(maxLogit, Math.abs(v));
+    }
+    const am = z.indexOf(Math.max(...z));
+    const mx = z[am];
+    // Even float64 rounds 1 + 1e-16 to 1, so the argmax's 1 is kept out of the sum here as well.
+    let rest = 0;
+    for (let j = 0; j < C; j++) if (j !== am) rest += Math.exp(z[j] - mx);
+    let yz = 0;
+    for (let j = 0; j < C; j++) yz += y[j] * z[j];
+    loss += (mx - yz + Math.log1p(rest)) / data.n;
+    const dz = Array.from(z, (v, j) => (j === am ? 1 - y[j] - rest / (1 + rest) : Math.exp(v - mx) / (1 + rest) - y[j]) / data.n);
+    for (let j = 0; j < C; j++) {
+      grad[b2 + j] += dz[j];
+      for (let k = 0; k < H; k++) grad[w2 + k * C + j] += h[k] * dz[j];
+    }
+    for (let k = 0; k < H; k++) {
+      if (h[k] <= 0) continue;
+      let dh = 0;
+      for (let j = 0; j < C; j++) dh += dz[j] * theta[w2 + k * C + j];
+      grad[b1 + k] += dh;
+      for (let i = 0; i < F; i++) grad[w1 + i * H + k] += x[i] * dh;
+    }
+  }
+  return { loss, grad, maxLogit };
+}
+
+test('cross-entropy stays > 0 and accurate when every row has a huge margin (no log(1 + tiny) = 0)', () => {
+  // 3 features, 5 hidden units, 3 classes: the row of label c is ≈ e_c, and the
+  // network passes it through scaled by `scale`, so every row is classified
+  // right with a margin of about 0.9–1.1 × scale. Per-row losses then are
+  // about e^{−margin}: 1e-2 (scale 5), 1e-5 (12), 1e-16 (40) and 1e-40 (100,
+  // beyond float32's normal range, where the kernel's SIMD exp clamps).
+  const spec = makeSpec('3-5-3', { activation: 'relu', bias: true });
+  const F = 3, H = 5, C = 3, n = 8;
+  const rng = new Rng(77);
+  const data: Data = { x: new Float32Array(n * F), y: new Float32Array(n * C), n, features: F, outputs: C };
+  for (let r = 0; r < n; r++) {
+    const label = r % C;
+    for (let i = 0; i < F; i++) data.x[r * F + i] = (i === label ? 1 : 0) + 0.1 * rng.uniform();
+    data.y[r * C + label] = 1;
+  }
+  const layout = paramLayout(spec);
+  const at = (layer: number, kind: 'weight' | 'bias') => layout.find((e) => e.layer === layer && e.kind === kind)!.offset;
+  const P = paramCount(spec);
+  const scales = [5, 12, 40, 100];
+  const thetas = new Float32Array(scales.length * P);
+  scales.forEach((scale, m) => {
+    const t = thetas.subarray(m * P, (m + 1) * P);
+    for (let i = 0; i < F; i++) t[at(0, 'weight') + i * H + i] = 1;
+    // The two extra hidden units carry small weights, so the padded widths and every gradient term are exercised.
+    for (let i = 0; i < F; i++) for (let k = F; k < H; k++) t[at(0, 'weight') + i * H + k] = 0.05 * rng.uniform();
+    for (let k = 0; k < H; k++) for (let j = 0; j < C; j++) t[at(1, 'weight') + k * C + j] = k === j ? scale : k >= F ? 0.01 * rng.normal() : 0;
+    for (let j = 0; j < C; j++) t[at(1, 'bias') + j] = 0.01 * rng.normal();
+  });
+  const r = bothPaths(spec, data, thetas, scales.length);
+  let tfjsCompared = 0;
+  scales.forEach((scale, m) => {
+    const host = hostTwoLayer(spec, thetas.subarray(m * P, (m + 1) * P), data);
+    assert.ok(host.loss > 0 && host.loss < 0.1, `scale ${scale}: host loss ${host.loss} out of the intended range`);
+    for (const [what, v] of [['fast loss', r.got.losses[m]], ['fast evaluate', r.fwd[m]]] as const) {
+      assert.ok(Number.isFinite(v) && v > 0, `scale ${scale}: ${what} is ${v}`);
+      assert.ok(Math.abs(v - host.loss) <= 1e-3 * host.loss, `scale ${scale}: ${what} ${v} vs float64 ${host.loss}`);
+    }
+    // tfjs forms max + log Σ in float32, so it carries a few ulps of the largest logit (or is 0).
+    const tfjsLoss = r.ref.losses[m];
+    if (tfjsLoss !== 0) {
+      const tol = 1e-3 * host.loss + 8 * 2 ** -23 * host.maxLogit;
+      assert.ok(Math.abs(tfjsLoss - host.loss) <= tol, `scale ${scale}: tfjs ${tfjsLoss} vs float64 ${host.loss}`);
+      tfjsCompared++;
+    }
+    // The gradient must shrink with the loss: softmax − y at the label is −Σ others, not a rounded 0.
+    const g = r.got.grads.subarray(m * P, (m + 1) * P);
+    let big = 0;
+    for (const v of host.grad) big = Math.max(big, Math.abs(v));
+    assert.ok(big > 0);
+    // Below 2^-126 float32 is subnormal and keeps only absolute precision (scale 100 lives there).
+    const gtol = 1e-3 * Math.max(big, 2 ** -126);
+    for (let i = 0; i < P; i++) {
+      assert.ok(Math.abs(g[i] - host.grad[i]) <= gtol, `scale ${scale}: gradient[${i}] fast ${g[i]} vs float64 ${host.grad[i]} (largest ${big})`);
+    }
+  });
+  assert.ok(tfjsCompared >= 1, 'tfjs gave 0 for every scale: the comparison with it never ran');
 });

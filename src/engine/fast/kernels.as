@@ -397,7 +397,19 @@ function pack(cfg: usize, scratch: usize, out: usize): void {
   }
 }
 
-/** Loss of t rows of logits (summed, not yet averaged) and, with grad, dL/dlogits (averaged) into dz. */
+/** Below this, exp4 clamps and its result is wrong; such terms are rare and taken in f64. */
+const EXP_FLOOR: f32 = -87.3;
+
+/**
+ * Loss of t rows of logits (summed, not yet averaged) and, with grad, dL/dlogits (averaged) into dz.
+ *
+ * Cross-entropy is log Σ_j e^{z_j} − z·y = log1p(s) + (max − z·y), where s is
+ * the sum of e^{z_j − max} over every column but the argmax. Adding the
+ * argmax's 1 first would round s away in float32 once every margin exceeds
+ * ~17, and a well-fitted network would report a loss of exactly 0. Without
+ * the 1 the terms all lie in [0, 1] and nothing cancels, so s is summed in
+ * f32 lanes (relative error ≈ w·2⁻²⁴) and finished in f64.
+ */
 function lossRows(cfg: usize, z: usize, y: usize, dz: usize, t: i32, grad: i32): f64 {
   const N = layerAt(cfg, cfgAt(cfg, CFG_LAYERS) - 1, L_N);
   const w = cfgAt(cfg, CFG_OUT);
@@ -405,37 +417,70 @@ function lossRows(cfg: usize, z: usize, y: usize, dz: usize, t: i32, grad: i32):
   const rowBytes = <usize>N << 2;
   let total: f64 = 0;
   if (cfgAt(cfg, CFG_LOSS) == 0) {
-    const invN = f32x4.splat(<f32>(1.0 / <f64>cfgAt(cfg, CFG_NTOTAL)));
+    const invNd: f64 = 1.0 / <f64>cfgAt(cfg, CFG_NTOTAL);
+    const invN = f32x4.splat(<f32>invNd);
+    const lanes = i32x4(0, 1, 2, 3);
+    const floor = f32x4.splat(EXP_FLOOR);
     for (let r = 0; r < t; r++) {
       const zr = z + <usize>r * rowBytes;
       const yr = y + <usize>r * ys;
       const dr = dz + <usize>r * rowBytes;
+      // The first maximum; a NaN logit still reaches the loss through its own exp term.
       let mx: f32 = load<f32>(zr);
-      for (let c = 1; c < w; c++) mx = max(mx, load<f32>(zr + (<usize>c << 2)));
+      let am: i32 = 0;
+      for (let c = 1; c < w; c++) {
+        const v = load<f32>(zr + (<usize>c << 2));
+        if (v > mx) {
+          mx = v;
+          am = c;
+        }
+      }
       const mv = f32x4.splat(mx);
+      const amv = i32x4.splat(am);
       let s = f32x4.splat(0);
+      let tail: f64 = 0;
       let yz: f64 = 0;
       for (let c = 0; c < N; c += 4) {
         const zc = v128.load(zr + (<usize>c << 2));
-        let e = exp4(f32x4.sub(zc, mv));
-        if (c + 4 > w) {
-          // Padded lanes take no part in the softmax.
-          const lanes = i32x4(0, 1, 2, 3);
-          e = v128.and(e, i32x4.lt_s(lanes, i32x4.splat(w - c)));
-        }
-        s = f32x4.add(s, e);
+        const d = f32x4.sub(zc, mv);
+        let e = exp4(d);
+        // Padded lanes take no part in the softmax.
+        const real = i32x4.lt_s(lanes, i32x4.splat(w - c));
+        e = v128.and(e, real);
         v128.store(dr + (<usize>c << 2), e);
+        const low = v128.and(f32x4.lt(d, floor), real);
+        if (v128.any_true(low)) {
+          // Margins beyond ~87: e^d is below f32's normal range, so it is summed in f64
+          // (and stored for the gradient as the nearest f32, possibly subnormal).
+          for (let i = 0; i < 4 && c + i < w; i++) {
+            const q = <usize>(c + i) << 2;
+            const di = load<f32>(zr + q) - mx;
+            if (di < EXP_FLOOR) {
+              const ei = Math.exp(<f64>di);
+              tail += ei;
+              store<f32>(dr + q, <f32>ei);
+            }
+          }
+          e = v128.andnot(e, low);
+        }
+        s = f32x4.add(s, v128.andnot(e, i32x4.eq(i32x4.add(lanes, i32x4.splat(c)), amv)));
         const p = f32x4.mul(zc, v128.load(yr + (<usize>c << 2)));
         yz += <f64>f32x4.extract_lane(p, 0) + <f64>f32x4.extract_lane(p, 1) + <f64>f32x4.extract_lane(p, 2) + <f64>f32x4.extract_lane(p, 3);
       }
-      const sum: f64 = <f64>f32x4.extract_lane(s, 0) + <f64>f32x4.extract_lane(s, 1) + <f64>f32x4.extract_lane(s, 2) + <f64>f32x4.extract_lane(s, 3);
-      total += <f64>mx + Math.log(sum) - yz;
+      const rest: f64 = <f64>f32x4.extract_lane(s, 0) + <f64>f32x4.extract_lane(s, 1) + <f64>f32x4.extract_lane(s, 2) + <f64>f32x4.extract_lane(s, 3) + tail;
+      // max − z·y first: it is exactly 0 when the label is the argmax, so a tiny log1p survives.
+      total += (<f64>mx - yz) + Math.log1p(rest);
       if (grad) {
+        const sum: f64 = 1.0 + rest;
         const inv = f32x4.mul(f32x4.splat(<f32>(1.0 / sum)), invN);
         for (let c = 0; c < N; c += 4) {
           const q = dr + (<usize>c << 2);
           v128.store(q, f32x4.sub(f32x4.mul(v128.load(q), inv), f32x4.mul(v128.load(yr + (<usize>c << 2)), invN)));
         }
+        // softmax − y at the argmax is (1 − y) − rest/(1 + rest): written so, it keeps the
+        // tiny −rest that 1/(1 + rest) − 1 rounds to 0 in f32, matching the loss above.
+        const qa = dr + (<usize>am << 2);
+        store<f32>(qa, <f32>(((1.0 - <f64>load<f32>(yr + (<usize>am << 2))) - rest / sum) * invNd));
       }
     }
   } else {
