@@ -8,7 +8,7 @@ import type { Objective } from '../objective';
 import type { Dataset } from '../data/types';
 import { inputError } from '../errors';
 import { ModelSpec, paramCount, paramLayout, formatLayers } from './spec';
-import { fastPathFor, tapeIsRecording, type FastObjective } from '../fast';
+import { fastPathFor, tapeIsRecording, usableFast, type FastObjective } from '../fast';
 
 function activate(x: tf.Tensor, a: ModelSpec['activation']): tf.Tensor {
   switch (a) {
@@ -192,10 +192,20 @@ export interface Evaluation {
 
 /** Loss and accuracy of one parameter vector on a dataset, in chunks to bound memory. */
 export function evaluateModel(spec: ModelSpec, theta: Float32Array | tf.Tensor1D, data: DeviceData, task: 'classification' | 'regression'): Evaluation {
+  // The loss comes from the fast kernels where they load: they keep the
+  // tiny cross-entropies of well-fitted networks (log1p form) that tfjs'
+  // float32 log-sum-exp rounds to 0, so reported metrics match what the
+  // optimizers see. Accuracy (an argmax) is the same either way.
+  const f = networkObjective(spec, data);
+  let fastLoss: number | undefined;
+  if (usableFast(f)) {
+    const values = theta instanceof Float32Array ? theta : (theta.dataSync() as Float32Array);
+    fastLoss = f.fast.run(values, 1, false).losses[0];
+  }
   return tf.tidy(() => {
     const t = (theta instanceof Float32Array ? tf.tensor2d(theta, [1, theta.length]) : tf.reshape(theta, [1, -1])) as tf.Tensor2D;
     const out = forwardBatched(spec, t, data.x);
-    const loss = lossFromOutputs(spec, out, data.y).dataSync()[0];
+    const loss = fastLoss ?? lossFromOutputs(spec, out, data.y).dataSync()[0];
     if (task !== 'classification') return { loss };
     const pred = tf.argMax(tf.squeeze(out, [0]), 1);
     const truth = tf.argMax(data.y, 1);
