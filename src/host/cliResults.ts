@@ -14,7 +14,7 @@ import * as path from 'path';
 import { inputError } from '../engine/errors';
 import { PATH_METHOD_NAMES, PATH_OBJECTIVE_NAMES, ResultDataSchema, validate, type HeightNumbers, type PathPlane, type ResultData, type ResultKind } from '../protocol';
 import { commonFolder, flattenTree, minimumLabel, type TreeNode } from './barrierFiles';
-import { MAX_RESULT_BYTES, RESULT_FILE_VERSION } from './resultFiles';
+import { RESULT_FILE_VERSION, readResultJson } from './resultFiles';
 
 type BarrierPath = Extract<ResultData, { kind: 'barrierPath' }>;
 type BarrierMatrix = Extract<ResultData, { kind: 'barrierMatrix' }>;
@@ -27,19 +27,7 @@ export const CLI_ANALYSIS_COMMANDS = ['kpca', 'hessian', 'gradcheck', 'slice'] a
 
 /** Parse a result file of either origin, size-limited; faults name the file. */
 export function readJsonResult(file: string): Json {
-  let size: number;
-  try {
-    size = fs.statSync(file).size;
-  } catch {
-    throw inputError('result file not found', file);
-  }
-  if (size > MAX_RESULT_BYTES) throw inputError(`result file is too large (${size} bytes, limit ${MAX_RESULT_BYTES})`, file);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw inputError(`result file is not valid JSON (${(e as Error).message})`, file);
-  }
+  const raw = readResultJson(file);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw inputError('result file does not hold a JSON object', file);
   return raw as Json;
 }

@@ -33,8 +33,8 @@ export function saveResultFile<K extends ResultKind>(file: string, data: Extract
   writeJsonAtomic(file, body);
 }
 
-/** Read and check a result file; `kind` (when given) must match. Every fault names the file. */
-export function readResultFile(file: string, kind?: ResultKind): ResultFile {
+/** The parsed JSON of a result file of any origin, size-limited; faults name the file. */
+export function readResultJson(file: string): unknown {
   let size: number;
   try {
     size = fs.statSync(file).size;
@@ -42,12 +42,16 @@ export function readResultFile(file: string, kind?: ResultKind): ResultFile {
     throw inputError('result file not found', file);
   }
   if (size > MAX_RESULT_BYTES) throw inputError(`result file is too large (${size} bytes, limit ${MAX_RESULT_BYTES})`, file);
-  let raw: unknown;
   try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (e) {
     throw inputError(`result file is not valid JSON (${(e as Error).message})`, file);
   }
+}
+
+/** Read and check a result file; `kind` (when given) must match. Every fault names the file. */
+export function readResultFile(file: string, kind?: ResultKind): ResultFile {
+  const raw = readResultJson(file);
   const o = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
   if (o.landscapeResult !== RESULT_FILE_VERSION) throw inputError(`not a Landscape result file (version ${RESULT_FILE_VERSION} expected)`, file);
   const v = validate(ResultDataSchema, o.data, 'data');
