@@ -9,8 +9,8 @@
 import * as path from 'path';
 import { inputError } from '../engine/errors';
 import { escapeControl, quoteText } from '../engine/text';
-import { ACTIVATIONS, LOSSES, type Activation, type LossName } from '../engine/model/spec';
-import { OPTIMIZER_NAMES, OPTION_KEYS, type OptimizerName, type OptimizerOptions } from '../engine/optim/types';
+import { ACTIVATIONS, LOSSES } from '../engine/model/spec';
+import { OPTIMIZER_NAMES, OPTION_KEYS } from '../engine/optim/types';
 import type { TrainConfig } from '../engine/train';
 import type { TrainForm } from '../protocol';
 
@@ -26,34 +26,15 @@ export const BACKEND_SETTING_VALUES = ['auto', 'tensorflow', 'wasm', 'cpu'] as c
 export type BackendSetting = (typeof BACKEND_SETTING_VALUES)[number];
 export const TASKS = ['classification', 'regression', 'auto'] as const;
 
-export interface Experiment {
-  /** Built-in dataset name or a CSV path (relative paths are relative to the experiment file). */
-  dataset: string;
-  model: string;
-  activation?: Activation;
-  bias?: boolean;
-  loss?: LossName;
-  optimizer: OptimizerName;
-  lr?: number;
-  momentum?: number;
-  l2?: number;
-  epochs: number;
-  batch?: number;
-  seed?: number;
-  /** Seed of the dataset and its train/test split (default: seed). Runs compared by barriers need the same one. */
-  dataSeed?: number;
-  checkpointEvery?: number;
-  /** Estimate λmax every this many epochs and stream it to the side view (0 or absent: off). */
-  stabilityEvery?: number;
-  testFraction?: number;
-  labelColumn?: string | number;
-  task?: (typeof TASKS)[number];
-  n?: number;
-  noise?: number;
+/**
+ * The training settings of TrainConfig, minus what the extension decides
+ * itself (the run folder, resume/overwrite). `dataset` may be a CSV path
+ * relative to the experiment file; `backend` is one of the setting's values.
+ */
+export interface Experiment extends Omit<TrainConfig, 'out' | 'backend' | 'resume' | 'overwrite'> {
   backend?: BackendSetting;
   /** Prefix of the run folder name. */
   name?: string;
-  optimizerOptions?: OptimizerOptions;
 }
 
 /** What "Landscape: Train" runs when the workspace has no landscape.json. */
