@@ -8,7 +8,7 @@ import type { Objective } from '../objective';
 import type { Dataset } from '../data/types';
 import { inputError } from '../errors';
 import { ModelSpec, paramCount, paramLayout, formatLayers } from './spec';
-import { fastPathFor, tapeIsRecording, usableFast, type FastObjective } from '../fast';
+import { fastPathFor, tapeIsRecording, usableFast, type FastObjective, type HostData } from '../fast';
 
 function activate(x: tf.Tensor, a: ModelSpec['activation']): tf.Tensor {
   switch (a) {
@@ -86,13 +86,15 @@ export interface DeviceData {
   x: tf.Tensor2D;
   y: tf.Tensor2D;
   n: number;
+  /** The same rows on the host, so the fast kernels need not read them back from the device. */
+  host?: HostData;
   dispose(): void;
 }
 
 export function toDevice(data: Pick<Dataset, 'x' | 'y' | 'n' | 'features' | 'outputs'>): DeviceData {
   const x = tf.tensor2d(data.x, [data.n, data.features]);
   const y = tf.tensor2d(data.y, [data.n, data.outputs]);
-  return { x, y, n: data.n, dispose: () => { x.dispose(); y.dispose(); } };
+  return { x, y, n: data.n, host: { x: data.x, y: data.y, n: data.n }, dispose: () => { x.dispose(); y.dispose(); } };
 }
 
 /**
@@ -102,15 +104,19 @@ export function toDevice(data: Pick<Dataset, 'x' | 'y' | 'n' | 'features' | 'out
  * and `batchLossAndGrad` / `lossAndGrad` / the optimizers use them for
  * gradients. Otherwise, and under a tape, it is the tfjs graph below.
  */
-export function networkObjective(spec: ModelSpec, data: { x: tf.Tensor2D; y: tf.Tensor2D }): Objective {
+export function networkObjective(spec: ModelSpec, data: { x: tf.Tensor2D; y: tf.Tensor2D; host?: HostData }): Objective {
   const dim = paramCount(spec);
   const viaTfjs = (thetas: tf.Tensor2D) => lossFromOutputs(spec, forwardBatched(spec, thetas, data.x), data.y);
-  const fast = fastPathFor(spec, () => ({
-    // Copies: the caller may dispose the tensors after its last call.
-    x: (data.x.dataSync() as Float32Array).slice(),
-    y: (data.y.dataSync() as Float32Array).slice(),
-    n: data.x.shape[0],
-  }));
+  const fast = fastPathFor(
+    spec,
+    () =>
+      data.host ?? {
+        // Copies: the caller may dispose the tensors after its last call.
+        x: (data.x.dataSync() as Float32Array).slice(),
+        y: (data.y.dataSync() as Float32Array).slice(),
+        n: data.x.shape[0],
+      },
+  );
   if (!fast) return { dim, evaluate: viaTfjs };
   const objective: FastObjective = {
     dim,
