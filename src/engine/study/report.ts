@@ -132,10 +132,13 @@ ${configRows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}<
   var names = { sgd: 'SGD', lbfgs: 'L-BFGS' };
   ['sgd', 'lbfgs'].forEach(function (g) {
     var bs = D.barriers.filter(function (b) { return b.optimizer === g; });
+    // Straight and optimized barriers differ by orders of magnitude: bin them
+    // by log10, or the optimized ones collapse into one invisible bar at 0.
+    var lg = function (v) { return Math.log10(Math.max(v, 1e-12)); };
     Plotly.newPlot('hist-' + g, [
-      { type: 'histogram', name: 'straight line', x: bs.map(function (b) { return b.straight; }), opacity: 0.6, marker: { color: '#999' } },
-      { type: 'histogram', name: 'optimized path', x: bs.map(function (b) { return b.optimized; }), opacity: 0.75, marker: { color: colors[g] } }
-    ], { title: { text: names[g] + ': barriers (' + bs.length + ' pairs)' }, barmode: 'overlay', xaxis: { title: { text: 'barrier above mean endpoint loss' } }, yaxis: { title: { text: 'pairs' } } }, { responsive: true });
+      { type: 'histogram', name: 'straight line', x: bs.map(function (b) { return lg(b.straight); }), opacity: 0.6, marker: { color: '#999' }, xbins: { size: 0.25 } },
+      { type: 'histogram', name: 'optimized path', x: bs.map(function (b) { return lg(b.optimized); }), opacity: 0.75, marker: { color: colors[g] }, xbins: { size: 0.25 } }
+    ], { title: { text: names[g] + ': barriers (' + bs.length + ' pairs)' }, barmode: 'overlay', xaxis: { title: { text: 'log10 of the barrier above the mean endpoint loss' } }, yaxis: { title: { text: 'pairs' } } }, { responsive: true });
   });
   var prof = [];
   D.barriers.forEach(function (b) {
