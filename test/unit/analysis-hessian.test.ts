@@ -7,7 +7,8 @@ import { stabilityVerdict } from '../../src/engine/analysis/stability';
 import { randomOrthogonal, dot, norm } from '../../src/engine/analysis/linalg';
 import { makeSpec, initParams } from '../../src/engine/model/spec';
 import { networkObjective } from '../../src/engine/model/network';
-import { isFastObjective } from '../../src/engine/fast';
+import { isFastObjective, setFastEnabled, setFastThreads } from '../../src/engine/fast';
+import { defaultThreads } from '../../src/engine/fast/kernels';
 import { Rng } from '../../src/engine/rng';
 import { CancelledError, LandscapeError } from '../../src/engine/errors';
 
@@ -243,9 +244,9 @@ test('the stability verdict follows gradient descent on the quadratic', async ()
   }
 });
 
-test('dense networks: both gradients of a central difference in one kernel call give the same numbers as two calls', async () => {
+test('dense networks: the kernels\' central-difference pass matches two gradient calls, and autodiff more closely than they do', async () => {
   const rng = new Rng(21);
-  const n = 512; // enough rows that one gradient alone is also split across threads, as two are
+  const n = 512; // enough rows that one product is split across threads
   // Mean squared error: tfjs differentiates it twice, so autodiff is a reference below.
   const spec = makeSpec('16-32-32-4', { activation: 'softplus', loss: 'mse' });
   const x = tf.keep(tf.tensor2d(Float32Array.from({ length: n * 16 }, () => rng.normal()), [n, 16]));
@@ -253,33 +254,81 @@ test('dense networks: both gradients of a central difference in one kernel call 
   const fn = networkObjective(spec, { x, y });
   assert.ok(isFastObjective(fn), 'the fast path is available');
   const theta = initParams(spec, rng);
-  // Entries ±1 and ±½: ‖v‖ is then exact however it is summed, so h below is the engine's h to the bit.
-  const vs = [0, 1, 2].map(() => Float64Array.from({ length: fn.dim }, () => (rng.uniform() < 0.5 ? -1 : 1) * (rng.uniform() < 0.5 ? 0.5 : 1)));
+  const vs = [0, 1, 2].map(() => Float64Array.from({ length: fn.dim }, () => rng.normal()));
   const before = tf.memory().numTensors;
   const op = hessianVectorProduct(fn, theta, { hvp: 'finite-difference' });
-  const batched = op.apply([vs[0]])[0];
-  // The same product from two separate gradient calls, one per side.
+  const fast = op.apply([vs[0]])[0];
+  // The same difference from two ordinary gradient calls at θ ± h·v.
   const h = op.fdStep(norm(vs[0]));
   const side = (sign: number) => fn.fast.run(Float32Array.from(theta, (t, i) => t + sign * h * vs[0][i]), 1, true).grads!;
   const gp = side(1);
   const gm = side(-1);
-  const sequential = Float64Array.from(gp, (g, i) => (g - gm[i]) / (2 * h));
-  assert.deepEqual(batched, sequential);
-  // Several vectors per call (the trace's batches) split by vectors, not rows: the same up to summation order, which the 1/2h amplifies.
-  const many = op.apply(vs);
-  for (let r = 0; r < vs.length; r++) {
-    const one = op.apply([vs[r]])[0];
-    const d = norm(one.map((v, i) => v - many[r][i]));
-    assert.ok(d <= 1e-3 * norm(one), `vector ${r}: relative difference ${d / norm(one)}`);
-  }
-  op.dispose();
-  assert.equal(tf.memory().numTensors, before, 'the fast path makes no tensors per product');
-  // And the kernels' differences match tfjs's exact product (softplus has a second derivative in tfjs).
+  const twoCalls = Float64Array.from(gp, (g, i) => (g - gm[i]) / (2 * h));
   const ad = hessianVectorProduct(fn, theta, { hvp: 'autodiff' });
   const exact = ad.apply([vs[0]])[0];
   ad.dispose();
-  const d = norm(exact.map((v, i) => v - batched[i]));
-  assert.ok(d < 1e-3 * norm(exact), `relative difference to autodiff ${d / norm(exact)}`);
+  const rel = (a: Float64Array, b: Float64Array) => norm(a.map((v, i) => v - b[i])) / norm(b);
+  assert.ok(rel(fast, twoCalls) < 1e-3, `kernel pass vs two gradient calls: ${rel(fast, twoCalls)}`);
+  // Layer 0 sees ±h·v exactly instead of θ ± h·v rounded to float32: no worse than the two calls.
+  assert.ok(rel(fast, exact) < 1e-3, `relative difference to autodiff ${rel(fast, exact)}`);
+  assert.ok(rel(fast, exact) <= 1.5 * rel(twoCalls, exact), `kernel pass ${rel(fast, exact)} vs two calls ${rel(twoCalls, exact)} (against autodiff)`);
+  // Batches go through the same pass one vector at a time: the same numbers to the bit,
+  // also after other kernel calls have overwritten the cached layer-0 product of θ.
+  const many = op.apply(vs);
+  fn.fast.run(Float32Array.from(vs[1]), 1, true);
+  fn.fast.runCombination(Float32Array.from([...theta, ...vs[2].map(Math.fround)]), Float32Array.from([1, 0.5, 1, -0.5]), 2, true);
+  for (let r = 0; r < vs.length; r++) assert.deepEqual(op.apply([vs[r]])[0], many[r], `vector ${r}`);
+  op.dispose();
+  assert.equal(tf.memory().numTensors, before, 'the fast path makes no tensors per product');
   x.dispose();
   y.dispose();
+});
+
+test('dense networks: the kernels\' central differences agree with tfjs gradients for every layer shape, activation, loss and thread count', async () => {
+  const rng = new Rng(5);
+  const n = 700;
+  const cases = [
+    makeSpec('9-7', { loss: 'cross-entropy' }), // one layer: layer 0 is also the output
+    makeSpec('9-13-6', { activation: 'tanh', loss: 'cross-entropy' }),
+    makeSpec('9-16-11-5', { activation: 'relu', loss: 'mse', bias: false }),
+    makeSpec('9-8-8-8-3', { activation: 'elu', loss: 'cross-entropy' }),
+  ];
+  try {
+    for (const threads of [1, 2]) {
+      setFastThreads(threads);
+      for (const spec of cases) {
+        const w = spec.layers;
+        const out = w[w.length - 1];
+        const x = tf.keep(tf.tensor2d(Float32Array.from({ length: n * w[0] }, () => rng.normal()), [n, w[0]]));
+        const labels = Float32Array.from({ length: n * out }, (_, i) => (i % out === (Math.floor(i / out) * 7) % out ? 1 : 0));
+        const y = tf.keep(tf.tensor2d(spec.loss === 'mse' ? Float32Array.from(labels, () => rng.normal()) : labels, [n, out]));
+        const fn = networkObjective(spec, { x, y });
+        assert.ok(isFastObjective(fn));
+        const theta = initParams(spec, rng);
+        const v = Float64Array.from({ length: fn.dim }, () => rng.normal());
+        const op = hessianVectorProduct(fn, theta, { hvp: 'finite-difference' });
+        const kernel = op.apply([v])[0];
+        const h = op.fdStep(norm(v));
+        // The reference: tfjs's own gradients (no kernels) at θ ± h·v.
+        setFastEnabled(false);
+        const grad = (sign: number) =>
+          tf.tidy(() => {
+            const t = tf.tensor2d(Float32Array.from(theta, (th, i) => th + sign * h * v[i]), [1, fn.dim]);
+            return tf.grad((u: tf.Tensor) => tf.sum(fn.evaluate(u as tf.Tensor2D)))(t).dataSync() as Float32Array;
+          });
+        const gp = grad(1);
+        const gm = grad(-1);
+        setFastEnabled(true);
+        const ref = Float64Array.from(gp, (g, i) => (g - gm[i]) / (2 * h));
+        const d = norm(kernel.map((k, i) => k - ref[i])) / norm(ref);
+        assert.ok(d < 2e-3, `${w.join('-')} ${spec.activation} ${spec.loss} bias ${spec.bias}, ${threads} thread(s): relative difference ${d}`);
+        op.dispose();
+        x.dispose();
+        y.dispose();
+      }
+    }
+  } finally {
+    setFastEnabled(true);
+    setFastThreads(defaultThreads());
+  }
 });

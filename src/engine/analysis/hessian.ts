@@ -9,7 +9,7 @@
 import { tf } from '../backend';
 import type { Objective } from '../objective';
 import { batchLossAndGrad } from '../objective';
-import { usableFast } from '../fast';
+import { usableFast, type HvpSession } from '../fast';
 import { Rng } from '../rng';
 import { computeError, inputError, throwIfAborted } from '../errors';
 import { axpy, dot, fixSign, norm, orthogonalise, randomNormal, scale, toFloat32, tridiagonalEigen } from './linalg';
@@ -141,13 +141,32 @@ export function hessianVectorProduct(fn: Objective, theta: ArrayLike<number>, op
     return rows(flat, b);
   };
 
-  // Central differences: one batched gradient pass over the 2B points θ ± h_r v_r,
-  // so both gradients of a product run at once (on both cores when the
-  // kernels split the call). Dense networks go straight to the kernels on
-  // host arrays: a tfjs round trip per product cost twice the arithmetic.
+  // Dense networks go straight to the kernels' central-difference pass on
+  // host arrays (a tfjs round trip per product cost twice the arithmetic):
+  // it makes layer 0's product with θ once for every product at this θ.
+  let session: HvpSession | undefined;
+  const fastDifferences = (vs: readonly Float64Array[], steps: number[]): Float64Array[] | undefined => {
+    if (!usableFast(fn)) return undefined;
+    session ??= fn.fast.hvp(theta32);
+    return vs.map((v, r) => {
+      if (v.length !== dim) throw inputError(`vector has ${v.length} values but the objective takes ${dim}`);
+      const out = new Float64Array(dim);
+      const h = steps[r];
+      if (h > 0) {
+        const { diff } = session!.difference(v, h);
+        for (let i = 0; i < dim; i++) out[i] = diff[i] / (2 * h);
+      }
+      return out;
+    });
+  };
+
+  // Central differences otherwise: one batched gradient pass over the 2B
+  // points θ ± h_r v_r, so both gradients of a product run at once.
   const finiteDifference = (vs: readonly Float64Array[], stepFactor = 1): Float64Array[] => {
     const b = vs.length;
     const steps = vs.map((v) => stepFactor * finiteDifferenceStep(thetaNorm, norm64(v)));
+    const fast = fastDifferences(vs, steps);
+    if (fast) return fast;
     const pts = new Float32Array(2 * b * dim);
     for (let r = 0; r < b; r++) {
       const v = vs[r];
@@ -162,7 +181,7 @@ export function hessianVectorProduct(fn: Objective, theta: ArrayLike<number>, op
         pts[minus + i] = t - d;
       }
     }
-    const grads = usableFast(fn) ? fn.fast.run(pts, 2 * b, true).grads! : tfjsGradients(pts, 2 * b);
+    const grads = tfjsGradients(pts, 2 * b);
     const out: Float64Array[] = [];
     for (let r = 0; r < b; r++) {
       const v = new Float64Array(dim);

@@ -14,9 +14,9 @@ import { tf } from '../backend';
 import { computeError } from '../errors';
 import type { ModelSpec } from '../model/spec';
 import type { Objective } from '../objective';
-import { DenseKernels, defaultThreads, type HostData, type RunResult } from './kernels';
+import { DenseKernels, defaultThreads, type HostData, type HvpSession, type RunResult } from './kernels';
 
-export type { HostData, RunResult } from './kernels';
+export type { HostData, HvpDifference, HvpSession, RunResult } from './kernels';
 
 /** Host-array entry points of a fast objective. */
 export interface FastPath {
@@ -29,6 +29,12 @@ export interface FastPath {
    * paths, which are such combinations, cost less per point.
    */
   runCombination(basis: Float32Array, coeffs: Float32Array, m: number, wantGrad: boolean): RunResult;
+  /**
+   * Central differences of gradients at a fixed θ, ∇f(θ + h·v) − ∇f(θ − h·v),
+   * for Hessian-vector products; cheaper than `run` on the two points
+   * because layer 0 is linear in its parameters.
+   */
+  hvp(theta: ArrayLike<number>): HvpSession;
 }
 
 /** An objective with a fast path: `evaluate` as usual, plus `fast` for host-side losses and gradients. */
@@ -124,6 +130,10 @@ export function fastPathFor(spec: ModelSpec, data: () => HostData): FastPath | n
     runCombination(basis: Float32Array, coeffs: Float32Array, m: number, wantGrad: boolean): RunResult {
       host ??= data();
       return k.runCombination(spec, host, basis, coeffs, m, wantGrad);
+    },
+    hvp(theta: ArrayLike<number>): HvpSession {
+      host ??= data();
+      return k.hvpSession(spec, host, theta);
     },
   };
 }

@@ -94,10 +94,10 @@ export function gemm_nn(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i
       for (let kk = 0; kk < k; kk++) {
         const b0 = v128.load(pb);
         const b1 = v128.load(pb, 16);
-        const a0 = f32x4.splat(load<f32>(pa));
-        const a1 = f32x4.splat(load<f32>(pa + sa));
-        const a2 = f32x4.splat(load<f32>(pa + 2 * sa));
-        const a3 = f32x4.splat(load<f32>(pa + 3 * sa));
+        const a0 = v128.load32_splat(pa);
+        const a1 = v128.load32_splat(pa + sa);
+        const a2 = v128.load32_splat(pa + 2 * sa);
+        const a3 = v128.load32_splat(pa + 3 * sa);
         c00 = madd(a0, b0, c00);
         c01 = madd(a0, b1, c01);
         c10 = madd(a1, b0, c10);
@@ -123,7 +123,7 @@ export function gemm_nn(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i
       let pa = a + <usize>i * sa;
       let pb = b + (<usize>j << 2);
       for (let kk = 0; kk < k; kk++) {
-        const a0 = f32x4.splat(load<f32>(pa));
+        const a0 = v128.load32_splat(pa);
         c00 = madd(a0, v128.load(pb), c00);
         c01 = madd(a0, v128.load(pb, 16), c01);
         pa += 4;
@@ -144,10 +144,10 @@ export function gemm_nn(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i
       let pb = b + (<usize>j << 2);
       for (let kk = 0; kk < k; kk++) {
         const b0 = v128.load(pb);
-        c0 = madd(f32x4.splat(load<f32>(pa)), b0, c0);
-        c1 = madd(f32x4.splat(load<f32>(pa + sa)), b0, c1);
-        c2 = madd(f32x4.splat(load<f32>(pa + 2 * sa)), b0, c2);
-        c3 = madd(f32x4.splat(load<f32>(pa + 3 * sa)), b0, c3);
+        c0 = madd(v128.load32_splat(pa), b0, c0);
+        c1 = madd(v128.load32_splat(pa + sa), b0, c1);
+        c2 = madd(v128.load32_splat(pa + 2 * sa), b0, c2);
+        c3 = madd(v128.load32_splat(pa + 3 * sa), b0, c3);
         pa += 4;
         pb += sb;
       }
@@ -159,7 +159,7 @@ export function gemm_nn(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i
       let pa = a + <usize>i * sa;
       let pb = b + (<usize>j << 2);
       for (let kk = 0; kk < k; kk++) {
-        c0 = madd(f32x4.splat(load<f32>(pa)), v128.load(pb), c0);
+        c0 = madd(v128.load32_splat(pa), v128.load(pb), c0);
         pa += 4;
         pb += sb;
       }
@@ -202,10 +202,10 @@ export function gemm_tn(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i
       for (let t = 0; t < k; t++) {
         const b0 = v128.load(pb);
         const b1 = v128.load(pb, 16);
-        const a0 = f32x4.splat(load<f32>(pa));
-        const a1 = f32x4.splat(load<f32>(pa, 4));
-        const a2 = f32x4.splat(load<f32>(pa, 8));
-        const a3 = f32x4.splat(load<f32>(pa, 12));
+        const a0 = v128.load32_splat(pa);
+        const a1 = v128.load32_splat(pa, 4);
+        const a2 = v128.load32_splat(pa, 8);
+        const a3 = v128.load32_splat(pa, 12);
         c00 = madd(a0, b0, c00);
         c01 = madd(a0, b1, c01);
         c10 = madd(a1, b0, c10);
@@ -228,7 +228,7 @@ export function gemm_tn(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i
       let pa = a + (<usize>i << 2);
       let pb = b + (<usize>j << 2);
       for (let t = 0; t < k; t++) {
-        const a0 = f32x4.splat(load<f32>(pa));
+        const a0 = v128.load32_splat(pa);
         c00 = madd(a0, v128.load(pb), c00);
         c01 = madd(a0, v128.load(pb, 16), c01);
         pa += sa;
@@ -246,10 +246,10 @@ export function gemm_tn(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i
       let pb = b + (<usize>j << 2);
       for (let t = 0; t < k; t++) {
         const b0 = v128.load(pb);
-        c0 = madd(f32x4.splat(load<f32>(pa)), b0, c0);
-        c1 = madd(f32x4.splat(load<f32>(pa, 4)), b0, c1);
-        c2 = madd(f32x4.splat(load<f32>(pa, 8)), b0, c2);
-        c3 = madd(f32x4.splat(load<f32>(pa, 12)), b0, c3);
+        c0 = madd(v128.load32_splat(pa), b0, c0);
+        c1 = madd(v128.load32_splat(pa, 4), b0, c1);
+        c2 = madd(v128.load32_splat(pa, 8), b0, c2);
+        c3 = madd(v128.load32_splat(pa, 12), b0, c3);
         pa += sa;
         pb += sb;
       }
@@ -261,7 +261,7 @@ export function gemm_tn(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i
       let pa = a + (<usize>i << 2);
       let pb = b + (<usize>j << 2);
       for (let t = 0; t < k; t++) {
-        c0 = madd(f32x4.splat(load<f32>(pa)), v128.load(pb), c0);
+        c0 = madd(v128.load32_splat(pa), v128.load(pb), c0);
         pa += sa;
         pb += sb;
       }
@@ -522,7 +522,7 @@ function combineBasis(cfg: usize, out: usize, m: i32, r: i32, t: i32, N: i32, nb
   const rows = <usize>cfgAt(cfg, CFG_NTOTAL);
   const count = <usize>(t * N);
   for (let k = 0; k < nb; k++) {
-    const ck = f32x4.splat(load<f32>(coef + (<usize>k << 2)));
+    const ck = v128.load32_splat(coef + (<usize>k << 2));
     const src = u + ((<usize>k * rows + <usize>r) * <usize>N << 2);
     if (k == 0) {
       for (let o: usize = 0; o < (count << 2); o += 16) v128.store(out + o, f32x4.mul(ck, v128.load(src + o)));
@@ -558,6 +558,42 @@ export function net_basis(cfg: usize, scratch: usize, basis: usize, nb: i32, r0:
   }
 }
 
+/** Forward through layers l0..L−1 of the point unpacked in scratch s; layer l0's input is already in place. */
+function forwardFrom(cfg: usize, s: usize, l0: i32, t: i32, act: i32, hasBias: i32): void {
+  const nl = cfgAt(cfg, CFG_LAYERS);
+  for (let l = l0; l < nl; l++) {
+    const K = layerAt(cfg, l, L_K);
+    const N = layerAt(cfg, l, L_N);
+    const out = l == nl - 1 ? s + <usize>cfgAt(cfg, CFG_ZBUF) : s + <usize>layerAt(cfg, l + 1, L_H);
+    if (hasBias) addBiasRows(out, s + <usize>layerAt(cfg, l, L_B), t, N);
+    gemm_nn(s + <usize>layerAt(cfg, l, L_H), K, s + <usize>layerAt(cfg, l, L_WP), N, out, N, t, K, N, hasBias);
+    if (l < nl - 1) activate(out, t * N, act);
+  }
+}
+
+/**
+ * Backward through layers L−1..1 of scratch s: accumulates their weight
+ * gradients and leaves dL/d(pre-activation) of layer 0 in the dz buffer.
+ */
+function backwardTo1(cfg: usize, s: usize, t: i32, act: i32, hasBias: i32): void {
+  const dz = s + <usize>cfgAt(cfg, CFG_DZBUF);
+  const dh = s + <usize>cfgAt(cfg, CFG_DHBUF);
+  for (let l = cfgAt(cfg, CFG_LAYERS) - 1; l >= 1; l--) {
+    const K = layerAt(cfg, l, L_K);
+    const N = layerAt(cfg, l, L_N);
+    const inp = s + <usize>layerAt(cfg, l, L_H);
+    gemm_tn(inp, K, dz, N, s + <usize>layerAt(cfg, l, L_GW), N, K, t, N);
+    if (hasBias) columnSums(dz, s + <usize>layerAt(cfg, l, L_GB), t, N);
+    gemm_nn(dz, N, s + <usize>layerAt(cfg, l, L_WT), K, dh, K, t, N, K, 0);
+    activationGrad(dh, inp, dz, t * K, act);
+  }
+}
+
+/** Where layer 0's pre-activations go: layer 1's input, or the logits of a one-layer network. */
+function layer0Out(cfg: usize, s: usize): usize {
+  return cfgAt(cfg, CFG_LAYERS) == 1 ? s + <usize>cfgAt(cfg, CFG_ZBUF) : s + <usize>layerAt(cfg, 1, L_H);
+}
+
 /**
  * Loss (and gradient) of parameter vectors m0..m1 of `thetas` on rows
  * r0..r1: losses[m] (f64) gets the rows' share of the mean loss, grads row m
@@ -575,45 +611,141 @@ export function net_run(cfg: usize, scratch: usize, thetas: usize, m0: i32, m1: 
   const ys = <usize>cfgAt(cfg, CFG_YSTRIDE);
   const zbuf = scratch + <usize>cfgAt(cfg, CFG_ZBUF);
   const dzbuf = scratch + <usize>cfgAt(cfg, CFG_DZBUF);
-  const dhbuf = scratch + <usize>cfgAt(cfg, CFG_DHBUF);
-  const lossScale: f64 = cfgAt(cfg, CFG_LOSS) == 0 ? 1.0 / <f64>cfgAt(cfg, CFG_NTOTAL) : 1.0 / (<f64>cfgAt(cfg, CFG_NTOTAL) * <f64>cfgAt(cfg, CFG_OUT));
+  const lossScale = meanScale(cfg);
   const nb = cfgAt(cfg, CFG_BASIS);
+  const K0 = layerAt(cfg, 0, L_K);
+  const N0 = layerAt(cfg, 0, L_N);
+  const z0 = layer0Out(cfg, scratch);
   for (let m = m0; m < m1; m++) {
     unpack(cfg, scratch, thetas + ((<usize>m * P) << 2), grad);
     let total: f64 = 0;
     for (let r = r0; r < r1; r += T) {
       const t = min(T, r1 - r);
       const xt = x + ((<usize>r * <usize>w0) << 2);
-      // forward
-      for (let l = 0; l < nl; l++) {
-        const K = layerAt(cfg, l, L_K);
-        const N = layerAt(cfg, l, L_N);
-        const inp = l == 0 ? xt : scratch + <usize>layerAt(cfg, l, L_H);
-        const out = l == nl - 1 ? zbuf : scratch + <usize>layerAt(cfg, l + 1, L_H);
-        if (l == 0 && nb > 0) {
-          combineBasis(cfg, out, m, r, t, N, nb);
-        } else {
-          if (hasBias) addBiasRows(out, scratch + <usize>layerAt(cfg, l, L_B), t, N);
-          gemm_nn(inp, K, scratch + <usize>layerAt(cfg, l, L_WP), N, out, N, t, K, N, hasBias);
-        }
-        if (l < nl - 1) activate(out, t * N, act);
+      if (nb > 0) {
+        combineBasis(cfg, z0, m, r, t, N0, nb);
+      } else {
+        if (hasBias) addBiasRows(z0, scratch + <usize>layerAt(cfg, 0, L_B), t, N0);
+        gemm_nn(xt, K0, scratch + <usize>layerAt(cfg, 0, L_WP), N0, z0, N0, t, K0, N0, hasBias);
+      }
+      if (nl > 1) {
+        activate(z0, t * N0, act);
+        forwardFrom(cfg, scratch, 1, t, act, hasBias);
       }
       total += lossRows(cfg, zbuf, y + <usize>r * (ys << 2), dzbuf, t, grad);
       if (!grad) continue;
-      // backward: dz holds dL/d(pre-activation) of layer l
-      for (let l = nl - 1; l >= 0; l--) {
-        const K = layerAt(cfg, l, L_K);
-        const N = layerAt(cfg, l, L_N);
-        const inp = l == 0 ? xt : scratch + <usize>layerAt(cfg, l, L_H);
-        gemm_tn(inp, K, dzbuf, N, scratch + <usize>layerAt(cfg, l, L_GW), N, K, t, N);
-        if (hasBias) columnSums(dzbuf, scratch + <usize>layerAt(cfg, l, L_GB), t, N);
-        if (l > 0) {
-          gemm_nn(dzbuf, N, scratch + <usize>layerAt(cfg, l, L_WT), K, dhbuf, K, t, N, K, 0);
-          activationGrad(dhbuf, inp, dzbuf, t * K, act);
-        }
-      }
+      backwardTo1(cfg, scratch, t, act, hasBias);
+      gemm_tn(xt, K0, dzbuf, N0, scratch + <usize>layerAt(cfg, 0, L_GW), N0, K0, t, N0);
+      if (hasBias) columnSums(dzbuf, scratch + <usize>layerAt(cfg, 0, L_GB), t, N0);
     }
     store<f64>(losses + (<usize>m << 3), total * lossScale);
     if (grad) pack(cfg, scratch, grads + ((<usize>m * P) << 2));
+  }
+}
+
+/** Turns a sum of per-row losses into the mean loss. */
+function meanScale(cfg: usize): f64 {
+  return cfgAt(cfg, CFG_LOSS) == 0 ? 1.0 / <f64>cfgAt(cfg, CFG_NTOTAL) : 1.0 / (<f64>cfgAt(cfg, CFG_NTOTAL) * <f64>cfgAt(cfg, CFG_OUT));
+}
+
+/**
+ * One central difference of gradients, ∇f(θ + d) − ∇f(θ − d), on rows
+ * r0..r1: the work of a Hessian-vector product H·v ≈ that / 2h, d = h·v.
+ * `thetas` holds three rows of P: θ + d, θ − d and d; scratches sp, sm and
+ * sd are unpacked from them. Layer 0 is linear in its parameters, which
+ * saves two of the four products with the data a pair of gradients costs:
+ * its pre-activations are U ± (X·W₀(d) + b₀(d)), with U = X·W₀(θ) + b₀(θ)
+ * made once per θ by net_basis (basis θ); and its weight gradient enters
+ * only as the difference Xᵀ·(dZ₊ − dZ₋). Layer 0 thereby also sees ±d
+ * exactly rather than θ ± d rounded to float32.
+ * out (P floats) gets the rows' share of the difference, losses[0..1] their
+ * share of f(θ ± d).
+ */
+export function net_hvp(cfg: usize, sp: usize, sm: usize, sd: usize, thetas: usize, r0: i32, r1: i32, losses: usize, out: usize): void {
+  const nl = cfgAt(cfg, CFG_LAYERS);
+  const act = cfgAt(cfg, CFG_ACT);
+  const hasBias = cfgAt(cfg, CFG_BIAS);
+  const P = <usize>cfgAt(cfg, CFG_DIM);
+  const T = cfgAt(cfg, CFG_TILE);
+  const x = <usize>cfgAt(cfg, CFG_X);
+  const w0 = cfgAt(cfg, CFG_XSTRIDE);
+  const y = <usize>cfgAt(cfg, CFG_Y);
+  const ys = <usize>cfgAt(cfg, CFG_YSTRIDE);
+  const u = <usize>layerAt(cfg, 0, L0_U);
+  const K0 = layerAt(cfg, 0, L_K);
+  const N0 = layerAt(cfg, 0, L_N);
+  const zbuf = <usize>cfgAt(cfg, CFG_ZBUF);
+  const dzbuf = <usize>cfgAt(cfg, CFG_DZBUF);
+  const zp = layer0Out(cfg, sp);
+  const zm = layer0Out(cfg, sm);
+  unpack(cfg, sp, thetas, 1);
+  unpack(cfg, sm, thetas + (P << 2), 1);
+  unpack(cfg, sd, thetas + (P << 3), 0);
+  let totalP: f64 = 0;
+  let totalM: f64 = 0;
+  for (let r = r0; r < r1; r += T) {
+    const t = min(T, r1 - r);
+    const xt = x + ((<usize>r * <usize>w0) << 2);
+    const yt = y + <usize>r * (ys << 2);
+    const bytes = <usize>(t * N0) << 2;
+    // zp = X·W₀(d) + b₀(d) first, then zp = U + zp and zm = U − zp.
+    if (hasBias) addBiasRows(zp, sd + <usize>layerAt(cfg, 0, L_B), t, N0);
+    gemm_nn(xt, K0, sd + <usize>layerAt(cfg, 0, L_WP), N0, zp, N0, t, K0, N0, hasBias);
+    const ut = u + ((<usize>r * <usize>N0) << 2);
+    for (let o: usize = 0; o < bytes; o += 16) {
+      const dd = v128.load(zp + o);
+      const uu = v128.load(ut + o);
+      v128.store(zp + o, f32x4.add(uu, dd));
+      v128.store(zm + o, f32x4.sub(uu, dd));
+    }
+    if (nl > 1) {
+      activate(zp, t * N0, act);
+      activate(zm, t * N0, act);
+      forwardFrom(cfg, sp, 1, t, act, hasBias);
+      forwardFrom(cfg, sm, 1, t, act, hasBias);
+    }
+    totalP += lossRows(cfg, sp + zbuf, yt, sp + dzbuf, t, 1);
+    totalM += lossRows(cfg, sm + zbuf, yt, sm + dzbuf, t, 1);
+    backwardTo1(cfg, sp, t, act, hasBias);
+    backwardTo1(cfg, sm, t, act, hasBias);
+    // Layer 0's gradients only as their difference, into sp (sm's stay zero).
+    const dp = sp + dzbuf;
+    const dm = sm + dzbuf;
+    for (let o: usize = 0; o < bytes; o += 16) v128.store(dp + o, f32x4.sub(v128.load(dp + o), v128.load(dm + o)));
+    gemm_tn(xt, K0, dp, N0, sp + <usize>layerAt(cfg, 0, L_GW), N0, K0, t, N0);
+    if (hasBias) columnSums(dp, sp + <usize>layerAt(cfg, 0, L_GB), t, N0);
+  }
+  const scale = meanScale(cfg);
+  store<f64>(losses, totalP * scale);
+  store<f64>(losses + 8, totalM * scale);
+  packDifference(cfg, sp, sm, out);
+}
+
+/** Like pack, for the difference of two points' accumulated gradients (sp − sm). */
+function packDifference(cfg: usize, sp: usize, sm: usize, out: usize): void {
+  const nl = cfgAt(cfg, CFG_LAYERS);
+  const hasBias = cfgAt(cfg, CFG_BIAS);
+  for (let l = 0; l < nl; l++) {
+    const kr = layerAt(cfg, l, L_KREAL);
+    const N = layerAt(cfg, l, L_N);
+    const nr = layerAt(cfg, l, L_NREAL);
+    const gw = <usize>layerAt(cfg, l, L_GW);
+    const tw = out + (<usize>layerAt(cfg, l, L_TW) << 2);
+    for (let r = 0; r < kr; r++) {
+      const src = gw + (<usize>(r * N) << 2);
+      const dst = tw + (<usize>(r * nr) << 2);
+      for (let c = 0; c < nr; c++) {
+        const q = <usize>c << 2;
+        store<f32>(dst + q, load<f32>(sp + src + q) - load<f32>(sm + src + q));
+      }
+    }
+    if (hasBias) {
+      const gb = <usize>layerAt(cfg, l, L_GB);
+      const tb = out + (<usize>layerAt(cfg, l, L_TB) << 2);
+      for (let c = 0; c < nr; c++) {
+        const q = <usize>c << 2;
+        store<f32>(tb + q, load<f32>(sp + gb + q) - load<f32>(sm + gb + q));
+      }
+    }
   }
 }

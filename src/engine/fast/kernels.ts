@@ -50,6 +50,7 @@ const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 interface KernelExports {
   net_run(cfg: number, scratch: number, thetas: number, m0: number, m1: number, r0: number, r1: number, losses: number, grads: number, grad: number): void;
   net_basis(cfg: number, scratch: number, basis: number, nb: number, r0: number, r1: number): void;
+  net_hvp(cfg: number, sp: number, sm: number, sd: number, thetas: number, r0: number, r1: number, losses: number, out: number): void;
   gemm_nn(a: number, lda: number, b: number, ldb: number, c: number, ldc: number, m: number, k: number, n: number, acc: number): void;
 }
 
@@ -137,6 +138,11 @@ function paddedTargets(y: Float32Array, n: number, w: number, pw: number): Float
   return p;
 }
 
+/** The first byte past the configuration block and the dataset (x, then padded y) of n rows. */
+function dataEnd(lay: Layout, n: number): number {
+  return HEAP_START + CFG_BYTES + align(n * lay.cfgWords[9] * 4) + align(n * lay.outPadded * 4);
+}
+
 /**
  * The relaxed-SIMD build (fused multiply-adds) where the engine accepts it,
  * else the plain SIMD build. Node 20's V8 has relaxed SIMD behind a flag
@@ -179,9 +185,11 @@ const { workerData } = require('worker_threads');
 const { module, memory, control, slot, seq } = workerData;
 const c = new Int32Array(control);
 const b = slot * ${SLOT};
-let run;
+let run, hvp;
 try {
-  run = new WebAssembly.Instance(module, { env: { memory } }).exports.net_run;
+  const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  run = ex.net_run;
+  hvp = ex.net_hvp;
   Atomics.store(c, b + 2, 1);
 } catch (e) {
   Atomics.store(c, b + 2, -1);
@@ -197,7 +205,9 @@ while (run) {
   if (seen < 0) break;
   let status = 0;
   try {
-    run(c[b + 4], c[b + 5], c[b + 6], c[b + 7], c[b + 8], c[b + 9], c[b + 10], c[b + 11], c[b + 12], c[b + 13]);
+    // Word 14 names the kernel: 0 net_run, 1 net_hvp.
+    if (c[b + 14] === 1) hvp(c[b + 4], c[b + 5], c[b + 6], c[b + 7], c[b + 8], c[b + 9], c[b + 10], c[b + 11], c[b + 12]);
+    else run(c[b + 4], c[b + 5], c[b + 6], c[b + 7], c[b + 8], c[b + 9], c[b + 10], c[b + 11], c[b + 12], c[b + 13]);
   } catch (e) {
     status = 1;
   }
@@ -206,6 +216,17 @@ while (run) {
   Atomics.notify(c, b + 1);
 }
 `;
+
+/** ∇f(θ + h·v) − ∇f(θ − h·v) and the losses f(θ ± h·v). */
+export interface HvpDifference {
+  diff: Float32Array;
+  losses: [number, number];
+}
+
+/** Central differences of gradients at one θ (see DenseKernels.hvpSession). */
+export interface HvpSession {
+  difference(v: ArrayLike<number>, h: number): HvpDifference;
+}
 
 export interface RunResult {
   /** Mean loss per parameter vector, float64. */
@@ -225,6 +246,8 @@ export class DenseKernels {
   private workers: Worker[] = [];
   private control: Int32Array | undefined;
   private seq = 0;
+  /** Bumped whenever memory past the data may have been rewritten (see hvpSession). */
+  private epoch = 0;
   private wantThreads: number;
 
   constructor(threads: number) {
@@ -300,12 +323,8 @@ export class DenseKernels {
     // numbers do not depend on the thread count). Few: each takes a share of the rows.
     const byPoints = threads > 1 && m >= 2 * threads;
     const parts = threads > 1 && !byPoints ? threads : 1;
-    const xBytes = align(n * lay.cfgWords[9] * 4);
-    const yBytes = align(n * lay.outPadded * 4);
     const cfgAt = HEAP_START;
-    const xAt = cfgAt + CFG_BYTES;
-    const yAt = xAt + xBytes;
-    const scratchAt = yAt + yBytes;
+    const scratchAt = dataEnd(lay, n);
     const thetasAt = scratchAt + threads * lay.scratchBytes;
     const lossesAt = thetasAt + align(m * P * 4);
     const gradsAt = lossesAt + parts * align(m * 8);
@@ -313,18 +332,10 @@ export class DenseKernels {
     const coeffsAt = basisAt + align(nb * P * 4);
     const uAt = coeffsAt + align(m * nb * 4);
     const end = uAt + align(nb * n * n0 * 4);
-    this.reserve(end);
+    const cfg = this.configure(lay, data, end);
     const buf = this.memory.buffer;
-    const cfg = new Int32Array(buf, cfgAt, lay.cfgWords.length);
-    cfg.set(lay.cfgWords);
-    cfg[4] = n;
-    cfg[8] = xAt;
-    cfg[10] = yAt;
-    if (!this.loaded || this.loaded.data !== data || this.loaded.layout !== lay) {
-      new Float32Array(buf, xAt, data.x.length).set(data.x);
-      new Float32Array(buf, yAt, n * lay.outPadded).set(paddedTargets(data.y, n, lay.cfgWords[12], lay.outPadded));
-      this.loaded = { data, layout: lay };
-    }
+    // Everything past the data is rewritten below: cached layer-0 products of hvp sessions are gone.
+    this.epoch++;
     if ('thetas' in src) {
       new Float32Array(buf, thetasAt, m * P).set(src.thetas.subarray(0, m * P));
     } else {
@@ -346,32 +357,7 @@ export class DenseKernels {
       const part = byPoints ? 0 : j;
       return [cfgAt, scratchAt + j * lay.scratchBytes, thetasAt, m0, m1, r0, r1, lossesAt + part * align(m * 8), gradsAt + part * align(m * P * 4), gradFlag];
     };
-    if (threads > 1) {
-      const c = this.control!;
-      this.seq++;
-      for (let j = 1; j < threads; j++) {
-        const b = (j - 1) * SLOT;
-        c.set(job(j), b + 4);
-        Atomics.store(c, b, this.seq);
-        Atomics.notify(c, b);
-      }
-    }
-    let failure: unknown;
-    try {
-      const a = job(0);
-      this.exports.net_run(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
-    } catch (e) {
-      failure = e;
-    }
-    if (threads > 1) {
-      const c = this.control!;
-      for (let j = 1; j < threads; j++) {
-        const b = (j - 1) * SLOT;
-        while (Atomics.load(c, b + 1) !== this.seq) Atomics.wait(c, b + 1, Atomics.load(c, b + 1), 1000);
-        if (Atomics.load(c, b + 3) !== 0) failure ??= new Error(`worker ${j} trapped`);
-      }
-    }
-    if (failure) throw computeError(`fast network kernel failed: ${failure instanceof Error ? failure.message : String(failure)}`);
+    this.dispatch(threads, 0, job);
     const view = this.memory.buffer;
     const losses = new Float64Array(m);
     for (let j = 0; j < parts; j++) {
@@ -387,6 +373,128 @@ export class DenseKernels {
       }
     }
     return { losses, grads };
+  }
+
+  /**
+   * Hessian-vector products of a dense network at a fixed θ by central
+   * differences of gradients, on the kernels' `net_hvp`: layer 0's product
+   * with θ is made once here and reused by every difference.
+   */
+  hvpSession(spec: ModelSpec, data: HostData, theta: ArrayLike<number>): HvpSession {
+    const lay = this.layout(spec);
+    const P = lay.dim;
+    if (theta.length !== P) throw computeError(`fast kernels: a parameter vector of ${theta.length} values for a network of ${P}`);
+    const th = Float32Array.from(theta);
+    const rows = new Float32Array(3 * P);
+    // Which memory epoch and address hold U = X·W₀(θ) + b₀(θ), when it is there.
+    let cached: { epoch: number; uAt: number } | undefined;
+    return {
+      difference: (v: ArrayLike<number>, h: number): HvpDifference => {
+        if (v.length !== P) throw computeError(`fast kernels: a direction of ${v.length} values for a network of ${P}`);
+        const n = data.n;
+        const n0 = lay.cfgWords[CFG_LAYER0 + 2];
+        // A pair of gradients less the two layer-0 products saved: about 5 of a forward pass's 6 units per row.
+        const macs = n * lay.macsPerRow * 5;
+        const threads = macs >= PARALLEL_MIN_MACS && n >= 8 ? this.ensureWorkers(this.wantThreads) : 1;
+        const scratchAt = dataEnd(lay, n);
+        const thetasAt = scratchAt + 3 * threads * lay.scratchBytes;
+        const lossesAt = thetasAt + align(3 * P * 4);
+        const outAt = lossesAt + threads * 64;
+        const uAt = outAt + threads * align(P * 4);
+        this.configure(lay, data, uAt + align(n * n0 * 4))[CFG_LAYER0 + 12] = uAt;
+        const buf = this.memory.buffer;
+        if (!cached || cached.epoch !== this.epoch || cached.uAt !== uAt) {
+          new Float32Array(buf, thetasAt, P).set(th);
+          this.exports.net_basis(HEAP_START, scratchAt, thetasAt, 1, 0, n);
+          cached = { epoch: ++this.epoch, uAt };
+        }
+        // θ ± d rounded once from float64, as a caller forming the points itself
+        // would; built in ordinary memory, as element-wise writes to shared memory are slow.
+        for (let i = 0; i < P; i++) {
+          const d = h * v[i];
+          rows[i] = th[i] + d;
+          rows[P + i] = th[i] - d;
+          rows[2 * P + i] = d;
+        }
+        new Float32Array(buf, thetasAt, 3 * P).set(rows);
+        const scratch = (j: number, which: number) => scratchAt + (3 * j + which) * lay.scratchBytes;
+        this.dispatch(threads, 1, (j) => [
+          HEAP_START, scratch(j, 0), scratch(j, 1), scratch(j, 2), thetasAt,
+          Math.floor((n * j) / threads), Math.floor((n * (j + 1)) / threads), lossesAt + j * 64, outAt + j * align(P * 4),
+        ]);
+        const view = this.memory.buffer;
+        const diff = new Float32Array(view, outAt, P).slice();
+        const losses: [number, number] = [0, 0];
+        for (let j = 0; j < threads; j++) {
+          const l = new Float64Array(view, lossesAt + j * 64, 2);
+          losses[0] += l[0];
+          losses[1] += l[1];
+          if (j === 0) continue;
+          const part = new Float32Array(view, outAt + j * align(P * 4), P);
+          for (let i = 0; i < P; i++) diff[i] += part[i];
+        }
+        return { diff, losses };
+      },
+    };
+  }
+
+  /**
+   * Grows the memory to `end` bytes, writes the configuration block for this
+   * network and dataset, and copies the dataset in unless the previous call
+   * left it there. Returns the configuration block for the caller's additions.
+   */
+  private configure(lay: Layout, data: HostData, end: number): Int32Array {
+    this.reserve(end);
+    const xAt = HEAP_START + CFG_BYTES;
+    const yAt = xAt + align(data.n * lay.cfgWords[9] * 4);
+    const buf = this.memory.buffer;
+    const cfg = new Int32Array(buf, HEAP_START, lay.cfgWords.length);
+    cfg.set(lay.cfgWords);
+    cfg[4] = data.n;
+    cfg[8] = xAt;
+    cfg[10] = yAt;
+    if (this.loaded && this.loaded.data === data && this.loaded.layout === lay) return cfg;
+    new Float32Array(buf, xAt, data.x.length).set(data.x);
+    new Float32Array(buf, yAt, data.n * lay.outPadded).set(paddedTargets(data.y, data.n, lay.cfgWords[12], lay.outPadded));
+    this.loaded = { data, layout: lay };
+    return cfg;
+  }
+
+  /**
+   * Runs job(j) on thread j, 0 being this one and the rest the workers, and
+   * waits for all of them. `op` names the kernel: 0 net_run, 1 net_hvp.
+   */
+  private dispatch(threads: number, op: 0 | 1, job: (j: number) => number[]): void {
+    if (threads > 1) {
+      const c = this.control!;
+      this.seq++;
+      for (let j = 1; j < threads; j++) {
+        const b = (j - 1) * SLOT;
+        c.set(job(j), b + 4);
+        c[b + 14] = op;
+        Atomics.store(c, b, this.seq);
+        Atomics.notify(c, b);
+      }
+    }
+    let failure: unknown;
+    try {
+      const a = job(0);
+      if (op === 1) this.exports.net_hvp(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8]);
+      else this.exports.net_run(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
+    } catch (e) {
+      failure = e;
+    }
+    if (threads > 1) {
+      const c = this.control!;
+      for (let j = 1; j < threads; j++) {
+        const b = (j - 1) * SLOT;
+        // Wait on the value just compared: re-reading it for the wait could see
+        // the worker's final store and then sleep through its only notify.
+        for (let done = Atomics.load(c, b + 1); done !== this.seq; done = Atomics.load(c, b + 1)) Atomics.wait(c, b + 1, done, 1000);
+        if (Atomics.load(c, b + 3) !== 0) failure ??= new Error(`worker ${j} trapped`);
+      }
+    }
+    if (failure) throw computeError(`fast network kernel failed: ${failure instanceof Error ? failure.message : String(failure)}`);
   }
 
   private reserve(bytes: number): void {
