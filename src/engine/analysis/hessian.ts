@@ -392,9 +392,11 @@ const EXHAUSTED = 1e-5;
 const AGREEMENT = 1e-2;
 
 function relDiff(a: Float64Array, b: Float64Array): number {
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.hypot(d, a[i] - b[i]);
-  const s = Math.max(norm(a), norm(b));
+  const diff = new Float64Array(a.length);
+  for (let i = 0; i < a.length; i++) diff[i] = a[i] - b[i];
+  // norm64, not a running Math.hypot: that is a library call per entry, slow until optimised.
+  const d = norm64(diff);
+  const s = Math.max(norm64(a), norm64(b));
   return s === 0 ? 0 : d / s;
 }
 

@@ -375,11 +375,8 @@ function unpack(cfg: usize, scratch: usize, theta: usize, grad: i32): void {
       fill(b, N, 0);
       memory.copy(b, theta + (<usize>layerAt(cfg, l, L_TB) << 2), <usize>nr << 2);
     }
-    if (grad) {
-      fill(scratch + <usize>layerAt(cfg, l, L_GW), K * N, 0);
-      if (hasBias) fill(scratch + <usize>layerAt(cfg, l, L_GB), N, 0);
-    }
   }
+  if (grad) clearGradients(cfg, scratch);
 }
 
 /** Writes the accumulated gradients of one point into its row of the output, unpadded. */
@@ -649,24 +646,29 @@ function meanScale(cfg: usize): f64 {
 }
 
 /**
- * One central difference of gradients, ∇f(θ + d) − ∇f(θ − d), on rows
- * r0..r1: the work of a Hessian-vector product H·v ≈ that / 2h, d = h·v.
- * `thetas` holds three rows of P: θ + d, θ − d and d; scratches sp, sm and
- * sd are unpacked from them. Layer 0 is linear in its parameters, which
- * saves two of the four products with the data a pair of gradients costs:
- * its pre-activations are U ± (X·W₀(d) + b₀(d)), with U = X·W₀(θ) + b₀(θ)
- * made once per θ by net_basis (basis θ); and its weight gradient enters
- * only as the difference Xᵀ·(dZ₊ − dZ₋). Layer 0 thereby also sees ±d
- * exactly rather than θ ± d rounded to float32.
- * out (P floats) gets the rows' share of the difference, losses[0..1] their
- * share of f(θ ± d).
+ * One central difference of gradients, ∇f(θ + d) − ∇f(θ − d): the work of a
+ * Hessian-vector product H·v ≈ that / 2h, d = h·v. `thetas` holds three rows
+ * of P: θ + d, θ − d and d; scratches sp, sm and sd are unpacked from them.
+ * Layer 0 is linear in its parameters, which saves two of the four products
+ * with the data a pair of gradients costs: its pre-activations are
+ * U ± (X·W₀(d) + b₀(d)), with U = X·W₀(θ) + b₀(θ) made once per θ by
+ * net_basis (basis θ); and its weight gradient enters only as the difference
+ * Xᵀ·(dZ₊ − dZ₋). Layer 0 thereby also sees ±d exactly rather than θ ± d
+ * rounded to float32.
+ *
+ * The rows come in chunks of chunkRows, and every thread calling this takes
+ * the next unclaimed chunk from the shared counter until none is left, so a
+ * thread slowed by other work on its core takes fewer. Chunk c writes its
+ * share of the difference to out + c·outStride bytes and of f(θ ± d) to
+ * losses[2c..2c+1]: which thread ran a chunk does not change any number.
  */
-export function net_hvp(cfg: usize, sp: usize, sm: usize, sd: usize, thetas: usize, r0: i32, r1: i32, losses: usize, out: usize): void {
+export function net_hvp(cfg: usize, sp: usize, sm: usize, sd: usize, thetas: usize, counter: usize, chunkRows: i32, losses: usize, out: usize, outStride: i32): void {
   const nl = cfgAt(cfg, CFG_LAYERS);
   const act = cfgAt(cfg, CFG_ACT);
   const hasBias = cfgAt(cfg, CFG_BIAS);
   const P = <usize>cfgAt(cfg, CFG_DIM);
   const T = cfgAt(cfg, CFG_TILE);
+  const n = cfgAt(cfg, CFG_NTOTAL);
   const x = <usize>cfgAt(cfg, CFG_X);
   const w0 = cfgAt(cfg, CFG_XSTRIDE);
   const y = <usize>cfgAt(cfg, CFG_Y);
@@ -678,47 +680,64 @@ export function net_hvp(cfg: usize, sp: usize, sm: usize, sd: usize, thetas: usi
   const dzbuf = <usize>cfgAt(cfg, CFG_DZBUF);
   const zp = layer0Out(cfg, sp);
   const zm = layer0Out(cfg, sm);
-  unpack(cfg, sp, thetas, 1);
-  unpack(cfg, sm, thetas + (P << 2), 1);
-  unpack(cfg, sd, thetas + (P << 3), 0);
-  let totalP: f64 = 0;
-  let totalM: f64 = 0;
-  for (let r = r0; r < r1; r += T) {
-    const t = min(T, r1 - r);
-    const xt = x + ((<usize>r * <usize>w0) << 2);
-    const yt = y + <usize>r * (ys << 2);
-    const bytes = <usize>(t * N0) << 2;
-    // zp = X·W₀(d) + b₀(d) first, then zp = U + zp and zm = U − zp.
-    if (hasBias) addBiasRows(zp, sd + <usize>layerAt(cfg, 0, L_B), t, N0);
-    gemm_nn(xt, K0, sd + <usize>layerAt(cfg, 0, L_WP), N0, zp, N0, t, K0, N0, hasBias);
-    const ut = u + ((<usize>r * <usize>N0) << 2);
-    for (let o: usize = 0; o < bytes; o += 16) {
-      const dd = v128.load(zp + o);
-      const uu = v128.load(ut + o);
-      v128.store(zp + o, f32x4.add(uu, dd));
-      v128.store(zm + o, f32x4.sub(uu, dd));
-    }
-    if (nl > 1) {
-      activate(zp, t * N0, act);
-      activate(zm, t * N0, act);
-      forwardFrom(cfg, sp, 1, t, act, hasBias);
-      forwardFrom(cfg, sm, 1, t, act, hasBias);
-    }
-    totalP += lossRows(cfg, sp + zbuf, yt, sp + dzbuf, t, 1);
-    totalM += lossRows(cfg, sm + zbuf, yt, sm + dzbuf, t, 1);
-    backwardTo1(cfg, sp, t, act, hasBias);
-    backwardTo1(cfg, sm, t, act, hasBias);
-    // Layer 0's gradients only as their difference, into sp (sm's stay zero).
-    const dp = sp + dzbuf;
-    const dm = sm + dzbuf;
-    for (let o: usize = 0; o < bytes; o += 16) v128.store(dp + o, f32x4.sub(v128.load(dp + o), v128.load(dm + o)));
-    gemm_tn(xt, K0, dp, N0, sp + <usize>layerAt(cfg, 0, L_GW), N0, K0, t, N0);
-    if (hasBias) columnSums(dp, sp + <usize>layerAt(cfg, 0, L_GB), t, N0);
-  }
   const scale = meanScale(cfg);
-  store<f64>(losses, totalP * scale);
-  store<f64>(losses + 8, totalM * scale);
-  packDifference(cfg, sp, sm, out);
+  unpack(cfg, sp, thetas, 0);
+  unpack(cfg, sm, thetas + (P << 2), 0);
+  unpack(cfg, sd, thetas + (P << 3), 0);
+  while (true) {
+    const chunk = atomic.add<i32>(counter, 1);
+    const c0 = chunk * chunkRows;
+    if (c0 >= n) break;
+    const c1 = min(n, c0 + chunkRows);
+    clearGradients(cfg, sp);
+    clearGradients(cfg, sm);
+    let totalP: f64 = 0;
+    let totalM: f64 = 0;
+    for (let r = c0; r < c1; r += T) {
+      const t = min(T, c1 - r);
+      const xt = x + ((<usize>r * <usize>w0) << 2);
+      const yt = y + <usize>r * (ys << 2);
+      const bytes = <usize>(t * N0) << 2;
+      // zp = X·W₀(d) + b₀(d) first, then zp = U + zp and zm = U − zp.
+      if (hasBias) addBiasRows(zp, sd + <usize>layerAt(cfg, 0, L_B), t, N0);
+      gemm_nn(xt, K0, sd + <usize>layerAt(cfg, 0, L_WP), N0, zp, N0, t, K0, N0, hasBias);
+      const ut = u + ((<usize>r * <usize>N0) << 2);
+      for (let o: usize = 0; o < bytes; o += 16) {
+        const dd = v128.load(zp + o);
+        const uu = v128.load(ut + o);
+        v128.store(zp + o, f32x4.add(uu, dd));
+        v128.store(zm + o, f32x4.sub(uu, dd));
+      }
+      if (nl > 1) {
+        activate(zp, t * N0, act);
+        activate(zm, t * N0, act);
+        forwardFrom(cfg, sp, 1, t, act, hasBias);
+        forwardFrom(cfg, sm, 1, t, act, hasBias);
+      }
+      totalP += lossRows(cfg, sp + zbuf, yt, sp + dzbuf, t, 1);
+      totalM += lossRows(cfg, sm + zbuf, yt, sm + dzbuf, t, 1);
+      backwardTo1(cfg, sp, t, act, hasBias);
+      backwardTo1(cfg, sm, t, act, hasBias);
+      // Layer 0's gradients only as their difference, into sp (sm's stay zero).
+      const dp = sp + dzbuf;
+      const dm = sm + dzbuf;
+      for (let o: usize = 0; o < bytes; o += 16) v128.store(dp + o, f32x4.sub(v128.load(dp + o), v128.load(dm + o)));
+      gemm_tn(xt, K0, dp, N0, sp + <usize>layerAt(cfg, 0, L_GW), N0, K0, t, N0);
+      if (hasBias) columnSums(dp, sp + <usize>layerAt(cfg, 0, L_GB), t, N0);
+    }
+    store<f64>(losses + (<usize>chunk << 4), totalP * scale);
+    store<f64>(losses + (<usize>chunk << 4) + 8, totalM * scale);
+    packDifference(cfg, sp, sm, out + <usize>chunk * <usize>outStride);
+  }
+}
+
+/** Zeroes the accumulated weight and bias gradients in scratch s. */
+function clearGradients(cfg: usize, s: usize): void {
+  const hasBias = cfgAt(cfg, CFG_BIAS);
+  for (let l = 0; l < cfgAt(cfg, CFG_LAYERS); l++) {
+    fill(s + <usize>layerAt(cfg, l, L_GW), layerAt(cfg, l, L_K) * layerAt(cfg, l, L_N), 0);
+    if (hasBias) fill(s + <usize>layerAt(cfg, l, L_GB), layerAt(cfg, l, L_N), 0);
+  }
 }
 
 /** Like pack, for the difference of two points' accumulated gradients (sp − sm). */

@@ -29,6 +29,8 @@ const CFG_LAYER0 = 16;
 const LAYER_WORDS = 16;
 /** Below this many multiply-adds per call, waking a second thread costs more than it saves. */
 const PARALLEL_MIN_MACS = 2_000_000;
+/** Hessian-vector products split the rows into at most this many chunks, which threads claim as they go. */
+const HVP_CHUNKS = 16;
 /** Control block per worker slot, in i32 words. */
 const SLOT = 16;
 
@@ -50,7 +52,7 @@ const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 interface KernelExports {
   net_run(cfg: number, scratch: number, thetas: number, m0: number, m1: number, r0: number, r1: number, losses: number, grads: number, grad: number): void;
   net_basis(cfg: number, scratch: number, basis: number, nb: number, r0: number, r1: number): void;
-  net_hvp(cfg: number, sp: number, sm: number, sd: number, thetas: number, r0: number, r1: number, losses: number, out: number): void;
+  net_hvp(cfg: number, sp: number, sm: number, sd: number, thetas: number, counter: number, chunkRows: number, losses: number, out: number, outStride: number): void;
   gemm_nn(a: number, lda: number, b: number, ldb: number, c: number, ldc: number, m: number, k: number, n: number, acc: number): void;
 }
 
@@ -206,7 +208,7 @@ while (run) {
   let status = 0;
   try {
     // Word 14 names the kernel: 0 net_run, 1 net_hvp.
-    if (c[b + 14] === 1) hvp(c[b + 4], c[b + 5], c[b + 6], c[b + 7], c[b + 8], c[b + 9], c[b + 10], c[b + 11], c[b + 12]);
+    if (c[b + 14] === 1) hvp(c[b + 4], c[b + 5], c[b + 6], c[b + 7], c[b + 8], c[b + 9], c[b + 10], c[b + 11], c[b + 12], c[b + 13]);
     else run(c[b + 4], c[b + 5], c[b + 6], c[b + 7], c[b + 8], c[b + 9], c[b + 10], c[b + 11], c[b + 12], c[b + 13]);
   } catch (e) {
     status = 1;
@@ -219,7 +221,7 @@ while (run) {
 
 /** ∇f(θ + h·v) − ∇f(θ − h·v) and the losses f(θ ± h·v). */
 export interface HvpDifference {
-  diff: Float32Array;
+  diff: Float64Array;
   losses: [number, number];
 }
 
@@ -397,10 +399,16 @@ export class DenseKernels {
         const macs = n * lay.macsPerRow * 5;
         const threads = macs >= PARALLEL_MIN_MACS && n >= 8 ? this.ensureWorkers(this.wantThreads) : 1;
         const scratchAt = dataEnd(lay, n);
+        // Chunks of whole tiles, as many as the rows give up to HVP_CHUNKS; a
+        // function of the data and network only, so the numbers do not depend on the threads.
+        const chunkRows = lay.tile * Math.ceil(n / (HVP_CHUNKS * lay.tile));
+        const chunks = Math.ceil(n / chunkRows);
+        const outStride = align(P * 4);
         const thetasAt = scratchAt + 3 * threads * lay.scratchBytes;
-        const lossesAt = thetasAt + align(3 * P * 4);
-        const outAt = lossesAt + threads * 64;
-        const uAt = outAt + threads * align(P * 4);
+        const counterAt = thetasAt + align(3 * P * 4);
+        const lossesAt = counterAt + 64;
+        const outAt = lossesAt + align(chunks * 16);
+        const uAt = outAt + chunks * outStride;
         this.configure(lay, data, uAt + align(n * n0 * 4))[CFG_LAYER0 + 12] = uAt;
         const buf = this.memory.buffer;
         if (!cached || cached.epoch !== this.epoch || cached.uAt !== uAt) {
@@ -417,20 +425,18 @@ export class DenseKernels {
           rows[2 * P + i] = d;
         }
         new Float32Array(buf, thetasAt, 3 * P).set(rows);
+        Atomics.store(new Int32Array(buf, counterAt, 1), 0, 0);
         const scratch = (j: number, which: number) => scratchAt + (3 * j + which) * lay.scratchBytes;
-        this.dispatch(threads, 1, (j) => [
-          HEAP_START, scratch(j, 0), scratch(j, 1), scratch(j, 2), thetasAt,
-          Math.floor((n * j) / threads), Math.floor((n * (j + 1)) / threads), lossesAt + j * 64, outAt + j * align(P * 4),
-        ]);
+        this.dispatch(threads, 1, (j) => [HEAP_START, scratch(j, 0), scratch(j, 1), scratch(j, 2), thetasAt, counterAt, chunkRows, lossesAt, outAt, outStride]);
+        // The chunks' shares, summed in chunk order in float64.
         const view = this.memory.buffer;
-        const diff = new Float32Array(view, outAt, P).slice();
+        const diff = new Float64Array(P);
         const losses: [number, number] = [0, 0];
-        for (let j = 0; j < threads; j++) {
-          const l = new Float64Array(view, lossesAt + j * 64, 2);
-          losses[0] += l[0];
-          losses[1] += l[1];
-          if (j === 0) continue;
-          const part = new Float32Array(view, outAt + j * align(P * 4), P);
+        const l = new Float64Array(view, lossesAt, 2 * chunks);
+        for (let c = 0; c < chunks; c++) {
+          losses[0] += l[2 * c];
+          losses[1] += l[2 * c + 1];
+          const part = new Float32Array(view, outAt + c * outStride, P);
           for (let i = 0; i < P; i++) diff[i] += part[i];
         }
         return { diff, losses };
@@ -479,7 +485,7 @@ export class DenseKernels {
     let failure: unknown;
     try {
       const a = job(0);
-      if (op === 1) this.exports.net_hvp(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8]);
+      if (op === 1) this.exports.net_hvp(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
       else this.exports.net_run(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
     } catch (e) {
       failure = e;
