@@ -11,6 +11,7 @@ import { loadAnyCheckpoint, type OpenedCheckpoint } from './evaluate';
 import { checkSameSurface, type CheckpointObjective } from './checkpointObjective';
 import { isAtomicTempFile } from './checkpoint/atomic';
 import {
+  describeStepCheck,
   gradientCheck,
   hessianTopEigenvalues,
   hessianTrace,
@@ -297,6 +298,9 @@ export async function hessianAnalysis(ck: OpenedCheckpoint, obj: CheckpointObjec
     hvp: eig.hvp,
     ...(eig.hvpFallbackReason ? { hvpFallbackReason: eig.hvpFallbackReason } : {}),
     ...(eig.hvpCheck ? { hvpCheck: eig.hvpCheck } : {}),
+    ...(eig.hvpCheck?.finiteDifferenceStepDependence !== undefined
+      ? { hvpCheckNote: describeStepCheck(eig.hvpCheck.finiteDifferenceStepDependence, ck.spec.activation) }
+      : {}),
     ...(eig.fdStep !== undefined ? { fdStep: eig.fdStep } : {}),
     seed,
     k,

@@ -357,6 +357,7 @@ export function hessianFromJson(doc: Json, origin: Origin): HessianData {
       ['eigenvalues', `top ${r.int(doc, 'k')} by Lanczos with full reorthogonalisation`],
       ['Lanczos steps', `${r.int(doc, 'iterations')}${doc.converged === true ? ', converged' : ', not converged'}`],
       ['Hessian-vector products', `${hvp}${optStr(doc, 'hvpFallbackReason', 300) ? ` (${optStr(doc, 'hvpFallbackReason', 300)})` : ''}`],
+      ...(optStr(doc, 'hvpCheckNote', 300) ? [['step-halving check', optStr(doc, 'hvpCheckNote', 300)!] as [string, string]] : []),
       ['trace', trace ? `Hutchinson, ${r.int(trace, 'samples', 'trace.samples')} Rademacher probes` : 'not computed'],
       ['seed', String(r.int(doc, 'seed'))],
       ['backend', String(doc.backend ?? '–').slice(0, 100)],

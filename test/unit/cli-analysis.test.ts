@@ -138,6 +138,16 @@ test('hessian: finite top eigenvalues with errors, trace with standard error, an
   assert.equal(t.code, 0);
   assert.match(t.stdout, /λ1\s+[\d.e+-]+/);
   assert.match(t.stdout, /stability \(η = 0\.5000 \(sgd, from the metadata\)\): (stable|unstable|at the edge)/);
+  // The step-halving check is printed; tanh is smooth, so it is small and not called rough.
+  assert.equal(hA.hvp, 'finite-difference');
+  assert.ok(hA.hvpCheck.finiteDifferenceStepDependence < 0.01, `tanh step dependence ${hA.hvpCheck.finiteDifferenceStepDependence}`);
+  assert.match(t.stdout, /step-halving check: the first product changed by [\d.e+-]+ \(relative\) when the step was halved\n/);
+  assert.equal(hA.hvpCheckNote, `the first product changed by ${hA.hvpCheck.finiteDifferenceStepDependence.toExponential(1)} (relative) when the step was halved`);
+  // On the ReLU network the text blames the kinks exactly when the check is large.
+  const dependence = j.hvpCheck.finiteDifferenceStepDependence;
+  assert.ok(Number.isFinite(dependence));
+  const tr = await run(['hessian', ck(R, 'final'), '--k', '2', '--seed', '3']);
+  assert.equal(/cross ReLU kinks, so single products are rough/.test(tr.stdout), dependence > 0.1, tr.stdout);
 });
 
 test('gradcheck: a tanh net passes with a small relative error; a ReLU net uses the exact kink detector', async () => {

@@ -65,6 +65,7 @@ export const hessianCommand: CommandDef = {
         const lines = [
           `${file}: ${ck.specString} (${ck.theta.length} parameters), training loss ${fmt(a.objective.loss)} on ${obj.dataset} (${obj.trainSize} samples); ${describeBackend(backend)}`,
           `Hessian-vector products: ${a.hvp}${a.hvpFallbackReason ? ` (${a.hvpFallbackReason})` : ''}`,
+          ...(a.hvpCheckNote ? [`step-halving check: ${a.hvpCheckNote}`] : []),
           `Lanczos: ${a.iterations} iterations, ${a.converged ? 'converged' : 'not converged (raise --iterations)'}, seed ${seed}`,
           '',
           table([['', 'eigenvalue', '± error estimate', 'residual'], ...a.eigenvalues.map((v, i) => [`λ${i + 1}`, fmt(v), fmt(a.errorEstimates[i]), fmt(a.residuals[i])])]),
@@ -81,3 +82,4 @@ export const hessianCommand: CommandDef = {
     }
   },
 };
+

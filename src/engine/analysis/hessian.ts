@@ -286,6 +286,23 @@ export function hessianVectorProduct(fn: Objective, theta: ArrayLike<number>, op
   };
 }
 
+/** Above this step dependence a central-difference product is called rough. */
+export const STEP_CHECK_ROUGH = 0.1;
+
+/**
+ * The step-halving check of the first central-difference product, in words.
+ * Large values come from activation kinks (ReLU) that θ ± h·v straddle,
+ * whose gradient jumps do not shrink with h; a single product along a random
+ * direction is then rough, while the top eigenvalues, dominated by the
+ * smooth curvature, are usually much steadier.
+ */
+export function describeStepCheck(dependence: number, activation: string): string {
+  const line = `the first product changed by ${dependence.toExponential(1)} (relative) when the step was halved`;
+  if (!(dependence > STEP_CHECK_ROUGH)) return line;
+  const why = activation === 'relu' ? 'the differences cross ReLU kinks' : 'the loss is not smooth at the scale of the step';
+  return `${line}: ${why}, so single products are rough; compare the eigenvalues over a few seeds`;
+}
+
 /**
  * Objectives on which tfjs threw while differentiating twice. The failure is
  * structural (a missing gradient kernel), so auto mode skips the attempt next
