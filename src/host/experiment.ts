@@ -3,9 +3,10 @@
  * dataset, the model and the training settings with the same words as the
  * CLI flags (camelCase). This module parses and checks it (every fault names
  * the file and the field), fills defaults, and turns it into the engine's
- * TrainConfig. Pure: no vscode and no tfjs, so the host can use it and tests
- * can fuzz it.
+ * TrainConfig. No vscode and no tfjs (only a file read), so the host can use
+ * it and tests can fuzz it.
  */
+import * as fs from 'fs';
 import * as path from 'path';
 import { inputError } from '../engine/errors';
 import { escapeControl, quoteText } from '../engine/text';
@@ -109,6 +110,27 @@ export const MAX_EXPERIMENT_CHARS = 1024 * 1024;
  * before parsing; otherwise the cost is one JSON.parse plus linear checks of
  * bounded fields (test/unit/fuzz-experiment.test.ts).
  */
+/**
+ * The text of landscape.json on disk, or null when there is none. Its size is
+ * checked from stat before reading: a huge file (or a folder by that name)
+ * gets a clear error instead of being read into memory first.
+ */
+export function readExperimentFile(file: string): string | null {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+  if (!st.isFile()) throw inputError('is not a file; landscape.json should be a small JSON file of settings', file);
+  // A character takes at most 4 bytes in UTF-8, so beyond this the text is surely over the limit.
+  if (st.size > 4 * MAX_EXPERIMENT_CHARS) {
+    throw inputError(`is too large for a landscape.json (${st.size} bytes, at most ${MAX_EXPERIMENT_CHARS} characters); it should hold a few settings`, file);
+  }
+  return fs.readFileSync(file, 'utf8');
+}
+
 export function parseExperiment(text: string, file: string): Experiment {
   if (text.length > MAX_EXPERIMENT_CHARS) {
     throw inputError(`is too large for a landscape.json (${text.length} characters, at most ${MAX_EXPERIMENT_CHARS}); it should hold a few settings`, file);

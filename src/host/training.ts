@@ -15,6 +15,7 @@ import {
   applyForm,
   experimentToTrainConfig,
   parseExperiment,
+  readExperimentFile,
   runFolderName,
   type Experiment,
 } from './experiment';
@@ -38,12 +39,9 @@ export function loadExperiment(root: string): LoadedExperiment {
   const open = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && d.uri.fsPath === file);
   let text: string | undefined = open?.getText();
   if (text === undefined) {
-    try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { experiment: { ...DEFAULT_EXPERIMENT }, file: null, root };
-      throw e;
-    }
+    const onDisk = readExperimentFile(file);
+    if (onDisk === null) return { experiment: { ...DEFAULT_EXPERIMENT }, file: null, root };
+    text = onDisk;
   }
   return { experiment: parseExperiment(text, file), file, root };
 }

@@ -2,6 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   BACKEND_SETTING_VALUES,
@@ -13,7 +14,9 @@ import {
   experimentToTrainConfig,
   formFromExperiment,
   parseExperiment,
+  readExperimentFile,
   runFolderName,
+  MAX_EXPERIMENT_CHARS,
 } from '../../src/host/experiment';
 import { LandscapeError } from '../../src/engine/errors';
 import { ACTIVATIONS, LOSSES } from '../../src/engine/model/spec';
@@ -149,6 +152,26 @@ describe('landscape.json', () => {
     assert.deepEqual(formFromExperiment(b), { dataset: 'digits', model: '64-10', optimizer: 'adam', epochs: 3 });
     assert.throws(() => applyForm(exp, { dataset: 'digits', model: 'x', optimizer: 'sgd', epochs: 3 }), /model/);
     assert.throws(() => applyForm(exp, { dataset: 'digits', model: '64-10', optimizer: 'nope', epochs: 3 }), /optimizer/);
+  });
+
+  it('reads the file only after stat says it is a small file; none is null', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'landscape-exp-'));
+    try {
+      const file = path.join(dir, 'landscape.json');
+      assert.equal(readExperimentFile(file), null);
+      fs.writeFileSync(file, '{"epochs": 3}');
+      assert.equal(readExperimentFile(file), '{"epochs": 3}');
+      // Sparse: the size is there without writing the bytes, and reading it would take 4 MiB of memory.
+      const fd = fs.openSync(file, 'w');
+      fs.ftruncateSync(fd, 4 * MAX_EXPERIMENT_CHARS + 1);
+      fs.closeSync(fd);
+      assert.throws(() => readExperimentFile(file), (e: unknown) => e instanceof LandscapeError && /landscape\.json: is too large for a landscape\.json \(\d+ bytes/.test(e.message));
+      fs.rmSync(file);
+      fs.mkdirSync(file);
+      assert.throws(() => readExperimentFile(file), (e: unknown) => e instanceof LandscapeError && /landscape\.json: is not a file/.test(e.message));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('names run folders by experiment and UTC time, uniquely', () => {
