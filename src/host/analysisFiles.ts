@@ -315,6 +315,7 @@ export function hessianFromJson(doc: Json, origin: Origin): HessianData {
   const lrSource = optStr(st, 'lrSource', 20) ?? 'none';
   const eigenvalues = r.nums(doc.eigenvalues, '"eigenvalues"');
   const hvp = r.str(doc, 'hvp', 'hvp', 100);
+  const checkNote = optStr(doc, 'hvpCheckNote', 300);
   const data: HessianData = defined({
     kind: 'hessian' as const,
     checkpoint: refOf(file),
@@ -357,7 +358,7 @@ export function hessianFromJson(doc: Json, origin: Origin): HessianData {
       ['eigenvalues', `top ${r.int(doc, 'k')} by Lanczos with full reorthogonalisation`],
       ['Lanczos steps', `${r.int(doc, 'iterations')}${doc.converged === true ? ', converged' : ', not converged'}`],
       ['Hessian-vector products', `${hvp}${optStr(doc, 'hvpFallbackReason', 300) ? ` (${optStr(doc, 'hvpFallbackReason', 300)})` : ''}`],
-      ...(optStr(doc, 'hvpCheckNote', 300) ? [['step-halving check', optStr(doc, 'hvpCheckNote', 300)!] as [string, string]] : []),
+      ...(checkNote ? ([['step-halving check', checkNote]] as [string, string][]) : []),
       ['trace', trace ? `Hutchinson, ${r.int(trace, 'samples', 'trace.samples')} Rademacher probes` : 'not computed'],
       ['seed', String(r.int(doc, 'seed'))],
       ['backend', String(doc.backend ?? '–').slice(0, 100)],

@@ -105,12 +105,6 @@ export const EXPERIMENT_FIELDS = Object.keys(FIELDS).filter((k) => k !== '$schem
 export const MAX_EXPERIMENT_CHARS = 1024 * 1024;
 
 /**
- * Parse and check the text of landscape.json. Throws an input error naming
- * `file` and the field. Bound: text over MAX_EXPERIMENT_CHARS is refused
- * before parsing; otherwise the cost is one JSON.parse plus linear checks of
- * bounded fields (test/unit/fuzz-experiment.test.ts).
- */
-/**
  * The text of landscape.json on disk, or null when there is none. Its size is
  * checked from stat before reading: a huge file (or a folder by that name)
  * gets a clear error instead of being read into memory first.
@@ -131,6 +125,12 @@ export function readExperimentFile(file: string): string | null {
   return fs.readFileSync(file, 'utf8');
 }
 
+/**
+ * Parse and check the text of landscape.json. Throws an input error naming
+ * `file` and the field. Bound: text over MAX_EXPERIMENT_CHARS is refused
+ * before parsing; otherwise the cost is one JSON.parse plus linear checks of
+ * bounded fields (test/unit/fuzz-experiment.test.ts).
+ */
 export function parseExperiment(text: string, file: string): Experiment {
   if (text.length > MAX_EXPERIMENT_CHARS) {
     throw inputError(`is too large for a landscape.json (${text.length} characters, at most ${MAX_EXPERIMENT_CHARS}); it should hold a few settings`, file);

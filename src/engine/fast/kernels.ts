@@ -140,9 +140,11 @@ function paddedTargets(y: Float32Array, n: number, w: number, pw: number): Float
   return p;
 }
 
-/** The first byte past the configuration block and the dataset (x, then padded y) of n rows. */
-function dataEnd(lay: Layout, n: number): number {
-  return HEAP_START + CFG_BYTES + align(n * lay.cfgWords[9] * 4) + align(n * lay.outPadded * 4);
+/** Where the dataset of n rows lies, after the configuration block: x, then padded y, then `end`, the first free byte. */
+function dataRegions(lay: Layout, n: number): { xAt: number; yAt: number; end: number } {
+  const xAt = HEAP_START + CFG_BYTES;
+  const yAt = xAt + align(n * lay.cfgWords[9] * 4);
+  return { xAt, yAt, end: yAt + align(n * lay.outPadded * 4) };
 }
 
 /**
@@ -326,7 +328,7 @@ export class DenseKernels {
     const byPoints = threads > 1 && m >= 2 * threads;
     const parts = threads > 1 && !byPoints ? threads : 1;
     const cfgAt = HEAP_START;
-    const scratchAt = dataEnd(lay, n);
+    const scratchAt = dataRegions(lay, n).end;
     const thetasAt = scratchAt + threads * lay.scratchBytes;
     const lossesAt = thetasAt + align(m * P * 4);
     const gradsAt = lossesAt + parts * align(m * 8);
@@ -398,7 +400,7 @@ export class DenseKernels {
         // A pair of gradients less the two layer-0 products saved: about 5 of a forward pass's 6 units per row.
         const macs = n * lay.macsPerRow * 5;
         const threads = macs >= PARALLEL_MIN_MACS && n >= 8 ? this.ensureWorkers(this.wantThreads) : 1;
-        const scratchAt = dataEnd(lay, n);
+        const scratchAt = dataRegions(lay, n).end;
         // Chunks of whole tiles, as many as the rows give up to HVP_CHUNKS; a
         // function of the data and network only, so the numbers do not depend on the threads.
         const chunkRows = lay.tile * Math.ceil(n / (HVP_CHUNKS * lay.tile));
@@ -451,8 +453,7 @@ export class DenseKernels {
    */
   private configure(lay: Layout, data: HostData, end: number): Int32Array {
     this.reserve(end);
-    const xAt = HEAP_START + CFG_BYTES;
-    const yAt = xAt + align(data.n * lay.cfgWords[9] * 4);
+    const { xAt, yAt } = dataRegions(lay, data.n);
     const buf = this.memory.buffer;
     const cfg = new Int32Array(buf, HEAP_START, lay.cfgWords.length);
     cfg.set(lay.cfgWords);
