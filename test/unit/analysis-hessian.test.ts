@@ -143,10 +143,21 @@ test('auto mode: autodiff where tfjs differentiates twice, differences where it 
   const yTanh = tf.keep(tf.tensor2d(Float32Array.from({ length: n * 2 }, () => rng.normal()), [n, 2]));
   // tanh + mse: tfjs returns a second derivative without error, but drops the term through tanh's saved output (tfjs#3252).
   const tanhSpec = makeSpec('3-6-2', { activation: 'tanh', loss: 'mse' });
-  const tanhFn = networkObjective(tanhSpec, { x, y: yTanh });
   const theta = initParams(tanhSpec, rng);
+  // With the fast kernels, auto mode takes their exact products, which agree with the checked differences.
+  const exact = await hessianTopEigenvalues(networkObjective(tanhSpec, { x, y: yTanh }), theta, { hvp: 'auto', k: 2 });
+  assert.equal(exact.hvp, 'exact');
+  // Without them (any objective but a dense network), the tfjs rules below apply.
+  setFastEnabled(false);
+  const tanhFn = networkObjective(tanhSpec, { x, y: yTanh });
+  const ceSpec = makeSpec('3-6-2', { activation: 'softplus', loss: 'cross-entropy' });
+  const onehot = tf.keep(tf.oneHot(tf.tensor1d(Array.from({ length: n }, (_, i) => i % 2), 'int32'), 2).asType('float32') as tf.Tensor2D);
+  const ceFn = networkObjective(ceSpec, { x, y: onehot });
+  setFastEnabled(true);
+  assert.ok(!isFastObjective(tanhFn) && !isFastObjective(ceFn));
   const auto = await hessianTopEigenvalues(tanhFn, theta, { hvp: 'auto', k: 2 });
   assert.equal(auto.hvp, 'finite-difference');
+  for (let i = 0; i < 2; i++) assert.ok(Math.abs(exact.eigenvalues[i] - auto.eigenvalues[i]) < 1e-3 * Math.abs(auto.eigenvalues[0]), `λ${i + 1}: exact ${exact.eigenvalues[i]} vs differences ${auto.eigenvalues[i]}`);
   assert.match(auto.hvpFallbackReason!, /autodiff disagreed with central differences .*tfjs#3252/);
   const fd = await hessianTopEigenvalues(tanhFn, theta, { hvp: 'finite-difference', k: 2 });
   assert.deepEqual(auto.eigenvalues, fd.eigenvalues);
@@ -154,9 +165,6 @@ test('auto mode: autodiff where tfjs differentiates twice, differences where it 
   assert.ok(Math.abs(wrong.eigenvalues[0] - fd.eigenvalues[0]) > 1e-3 * fd.eigenvalues[0], 'forced autodiff shows the tfjs error the check caught');
 
   // Cross-entropy: tfjs throws (no gradient for the Equal inside logSumExp's gradient).
-  const onehot = tf.keep(tf.oneHot(tf.tensor1d(Array.from({ length: n }, (_, i) => i % 2), 'int32'), 2).asType('float32') as tf.Tensor2D);
-  const ceSpec = makeSpec('3-6-2', { activation: 'softplus', loss: 'cross-entropy' });
-  const ceFn = networkObjective(ceSpec, { x, y: onehot });
   const ceTheta = initParams(ceSpec, rng);
   const before = tf.memory().numTensors;
   const ce = await hessianTopEigenvalues(ceFn, ceTheta, { hvp: 'auto' });

@@ -4,7 +4,7 @@ import { fmt, table } from '../output';
 import { inputError } from '../../engine/errors';
 import { describeBackend, initBackend } from '../../engine/backend';
 import { loadAnyCheckpoint } from '../../engine/evaluate';
-import type { GradCheckProbe } from '../../engine/analysis';
+import type { GradCheckProbe, GradCheckResult, HvpConsistency } from '../../engine/analysis';
 import { gradcheckAnalysis } from '../../engine/checkpointAnalysis';
 import type { CommandDef } from './types';
 import { COMMON_FLAGS, DATASET_FLAG, emitResult, positiveInt, requireFile, checkOutputPath } from './common-analysis';
@@ -70,7 +70,8 @@ export const gradcheckCommand: CommandDef = {
           lines.push('');
           lines.push(table([['probe', 'analytic', 'numeric', 'rel. error', 'status'], ...shown.map(({ p }) => [probeName(p), fmt(p.analytic), fmt(p.numeric), fmt(p.relError), p.status + (p.crossings ? ` (${p.crossings} sign changes)` : '')])]));
         }
-        lines.push('', r.passed ? `PASS: the gradient matches central differences${r.kinks ? ` (${r.kinks} probe${r.kinks === 1 ? '' : 's'} straddle ReLU kinks, where differences cannot match)` : ''}` : `FAIL: ${r.failures} probe${r.failures === 1 ? '' : 's'} disagree beyond tolerance without a kink to explain it`);
+        if (r.hessian) lines.push(describeHessianConsistency(r.hessian));
+        lines.push('', verdictLine(r));
         return lines;
       });
       return 0;
@@ -79,3 +80,23 @@ export const gradcheckCommand: CommandDef = {
     }
   },
 };
+
+/** The exact Hessian-vector products against central differences of the same gradient. */
+function describeHessianConsistency(h: HvpConsistency): string {
+  const kinks = h.probes.filter((p) => p.kink).length;
+  const smooth = kinks < h.probes.length ? `max relative error ${fmt(h.maxRelErrorSmooth)} where no kink is crossed, ` : '';
+  return (
+    `exact Hessian-vector products against differences of the gradient: ${h.probes.length} directions, ` +
+    `${smooth}${h.failures} failed${kinks ? `, ${kinks} across ReLU kinks (differences cannot match there)` : ''}`
+  );
+}
+
+function verdictLine(r: GradCheckResult): string {
+  const hvpFailures = r.hessian?.failures ?? 0;
+  if (r.passed) {
+    const kinkNote = r.kinks ? ` (${r.kinks} probe${r.kinks === 1 ? '' : 's'} straddle ReLU kinks, where differences cannot match)` : '';
+    return `PASS: the gradient matches central differences${r.hessian ? ', and the Hessian-vector products match the gradient' : ''}${kinkNote}`;
+  }
+  if (r.failures === 0 && hvpFailures > 0) return `FAIL: the exact Hessian-vector products disagree with differences of the gradient along ${hvpFailures} direction${hvpFailures === 1 ? '' : 's'} without a kink to explain it`;
+  return `FAIL: ${r.failures} probe${r.failures === 1 ? '' : 's'} disagree beyond tolerance without a kink to explain it`;
+}

@@ -4,7 +4,7 @@ import { fmt, table } from '../output';
 import { inputError } from '../../engine/errors';
 import { describeBackend, initBackend } from '../../engine/backend';
 import { loadAnyCheckpoint } from '../../engine/evaluate';
-import type { HvpMode } from '../../engine/analysis';
+import { HVP_MODES, type HvpMode } from '../../engine/analysis';
 import { hessianAnalysis } from '../../engine/checkpointAnalysis';
 import type { CommandDef } from './types';
 import { COMMON_FLAGS, DATASET_FLAG, emitResult, positiveInt, requireFile, checkOutputPath } from './common-analysis';
@@ -16,7 +16,7 @@ const flags: FlagSpec[] = [
   { name: 'trace', type: 'boolean', description: "also estimate the trace (Hutchinson's estimator)" },
   { name: 'samples', type: 'int', description: 'Rademacher probes for --trace', defaultText: '64' },
   { name: 'seed', type: 'int', description: 'seed of the Lanczos start vector and the trace probes', defaultText: '0' },
-  { name: 'hvp', type: 'string', description: 'Hessian-vector products', choices: ['auto', 'autodiff', 'finite-difference'], defaultText: 'auto' },
+  { name: 'hvp', type: 'string', description: 'Hessian-vector products', choices: [...HVP_MODES], defaultText: 'auto' },
   { name: 'lr', type: 'number', description: 'learning rate η for the stability verdict (plain gradient descent)', defaultText: "the checkpoint's optimizer and learning rate" },
   DATASET_FLAG,
   ...COMMON_FLAGS,

@@ -4,7 +4,7 @@ import { fmt, table } from '../output';
 import { inputError } from '../../engine/errors';
 import { describeBackend, initBackend } from '../../engine/backend';
 import { loadAnyCheckpoint, OpenedCheckpoint } from '../../engine/evaluate';
-import { BiasMode, HvpMode, NORMALIZATIONS, Normalization, Slice } from '../../engine/analysis';
+import { BiasMode, HVP_MODES, HvpMode, NORMALIZATIONS, Normalization, Slice } from '../../engine/analysis';
 import type { CommandDef } from './types';
 import { COMMON_FLAGS, DATASET_FLAG, emitResult, parseRange, positiveInt, requireFile, checkOutputPath } from './common-analysis';
 import { objectiveForCheckpoint } from '../../engine/checkpointObjective';
@@ -22,7 +22,7 @@ const flags: FlagSpec[] = [
   { name: 'normalization', type: 'string', description: 'normalisation of random directions (Li et al. 2018)', choices: NORMALIZATIONS, defaultText: 'filter' },
   { name: 'bias-direction', type: 'string', description: 'random direction on the biases under filter/layer normalisation', choices: ['zero', 'filter'], defaultText: 'zero' },
   { name: 'iterations', type: 'int', description: 'Lanczos steps for --kind hessian', defaultText: '20' },
-  { name: 'hvp', type: 'string', description: 'Hessian-vector products for --kind hessian', choices: ['auto', 'autodiff', 'finite-difference'], defaultText: 'auto' },
+  { name: 'hvp', type: 'string', description: 'Hessian-vector products for --kind hessian', choices: [...HVP_MODES], defaultText: 'auto' },
   DATASET_FLAG,
   ...COMMON_FLAGS,
 ];

@@ -36,7 +36,8 @@ import { computeError, inputError, throwIfAborted } from '../errors';
 import type { ModelSpec } from '../model/spec';
 import { paramCount, paramLayout } from '../model/spec';
 import { norm, randomNormal, scale, toFloat32 } from './linalg';
-import { FLOAT32_EPS } from './hessian';
+import { FLOAT32_EPS, hessianVectorProduct, relDiff } from './hvp';
+import { usableFast } from '../fast';
 
 /**
  * Whether the segment between two parameter vectors crosses a kink of the
@@ -125,6 +126,32 @@ export interface GradCheckResult {
   /** The step convention, for the record. */
   stepRule: string;
   evaluations: number;
+  /** The exact Hessian-vector products against the analytic gradient, where the fast kernels run (see hessianConsistency). */
+  hessian?: HvpConsistency;
+}
+
+export interface HvpConsistencyProbe {
+  /** 0-based number of the random unit direction u. */
+  direction: number;
+  /** Step of the central difference of gradients along u. */
+  h: number;
+  /** ‖H·u − (∇f(θ + hu) − ∇f(θ − hu))/2h‖ / max of the two norms. */
+  relError: number;
+  /** The differences' change when the step is halved (large across kinks). */
+  stepDependence: number;
+  kink: boolean;
+  crossings?: number;
+  status: ProbeStatus;
+}
+
+export interface HvpConsistency {
+  /** Which products were checked: the kernels' forward-over-reverse ones. */
+  method: 'exact';
+  probes: HvpConsistencyProbe[];
+  /** Largest relative error over probes without a kink. */
+  maxRelErrorSmooth: number;
+  failures: number;
+  tolerance: number;
 }
 
 const CBRT_EPS = Math.cbrt(FLOAT32_EPS);
@@ -134,12 +161,71 @@ const NOISE_PROBES = 16;
 /** Offsets (in units of h) evaluated for every probe; 0 is shared. */
 const OFFSETS = [1, -1, 0.5, -0.5] as const;
 
+/** A probe before it is evaluated: the unit vector u (none for a coordinate) and the step h along it. */
+interface Plan {
+  kind: 'coordinate' | 'direction' | 'gradient' | 'noise';
+  index?: number;
+  direction?: number;
+  u?: Float64Array;
+  h: number;
+}
+
+/** Loss values at θ (index 0) and at θ + c·h·u for every plan and offset c, with the lookup `at(k, c)`. */
+interface Stencils {
+  f0: number;
+  at(k: number, c: number): number;
+  pointFor(p: Plan, c: number): Float32Array;
+  evaluations: number;
+}
+
 export async function gradientCheck(fn: Objective, theta: ArrayLike<number>, opts: GradCheckOptions = {}): Promise<GradCheckResult> {
   const dim = fn.dim;
+  const theta32 = checkedTheta(theta, dim);
+  const { seed, tolerance, batchSize } = checkOptions(opts, dim);
+  const rng = new Rng(seed);
+  const coordRng = rng.fork();
+  const dirRng = rng.fork();
+  const noiseRng = rng.fork();
+  const indices = chooseCoordinates(opts, dim, coordRng);
+  const nDirections = opts.directions ?? 10;
+  if (!Number.isInteger(nDirections) || nDirections < 0) throw inputError(`directions must be a whole number ≥ 0, got ${opts.directions}`);
+  if (indices.length + nDirections === 0) throw inputError('nothing to check: coordinates and directions are both 0');
+
+  const { grad } = gradientAt(fn, theta32);
+  const gNorm = norm(grad);
+  const plans = planProbes(theta32, indices, nDirections, dirRng, opts.gradientProbe ?? true ? grad : undefined, noiseRng);
+  const st = await evaluateStencils(fn, theta32, plans, batchSize, opts.signal);
+  const relativeNoise = measureNoise(plans, st);
+  // Noise probes were planned last, so index k of `checked` is also index k of `plans`.
+  const probes = plans.filter((p) => p.kind !== 'noise').map((p, k) => judgeProbe(p, k, grad, st, relativeNoise, tolerance, opts.kinkDetector));
+  const summary = summarise(probes, tolerance);
+  const hessian = usableFast(fn) ? await hessianConsistency(fn, theta32, tolerance, new Rng(seed).fork(), opts) : undefined;
+  return {
+    passed: summary.failures === 0 && (hessian?.failures ?? 0) === 0,
+    ...summary,
+    kinks: probes.filter((p) => p.kink).length,
+    probes,
+    tolerance,
+    relativeNoise,
+    kinkMethod: opts.kinkDetector ? 'detector' : 'step-dependence',
+    loss: st.f0,
+    gradNorm: gNorm,
+    seed,
+    dim,
+    stepRule: 'h = ε^(1/3)·max(1, |θ·u|), ε = 2^-23 (float32), |θ·u| = √Σ u_i²θ_i² (|θ_i| for coordinate i)',
+    evaluations: st.evaluations,
+    ...(hessian ? { hessian } : {}),
+  };
+}
+
+function checkedTheta(theta: ArrayLike<number>, dim: number): Float32Array {
   if (theta.length !== dim) throw inputError(`parameter vector has ${theta.length} values but the objective takes ${dim}`);
   const theta32 = toFloat32(theta);
   for (let i = 0; i < dim; i++) if (!Number.isFinite(theta32[i])) throw inputError(`parameter ${i} is not finite (${theta32[i]})`);
-  const seed = opts.seed ?? 0;
+  return theta32;
+}
+
+function checkOptions(opts: GradCheckOptions, dim: number): { seed: number; tolerance: number; batchSize: number } {
   const tolerance = opts.tolerance ?? 1e-2;
   if (!(tolerance > 0)) throw inputError(`tolerance must be positive, got ${opts.tolerance}`);
   if (opts.batchSize !== undefined && (!Number.isInteger(opts.batchSize) || opts.batchSize < 1)) {
@@ -147,26 +233,22 @@ export async function gradientCheck(fn: Objective, theta: ArrayLike<number>, opt
   }
   // Also bound the host buffer: at most about 4M floats (16 MB) of points per pass.
   const batchSize = Math.min(opts.batchSize ?? 256, Math.max(1, Math.floor(MAX_BATCH_FLOATS / dim)));
-  const rng = new Rng(seed);
-  const coordRng = rng.fork();
-  const dirRng = rng.fork();
-  const noiseRng = rng.fork();
+  return { seed: opts.seed ?? 0, tolerance, batchSize };
+}
 
-  let indices: number[];
+function chooseCoordinates(opts: GradCheckOptions, dim: number, rng: Rng): number[] {
   if (opts.indices) {
-    indices = opts.indices.map((i) => {
+    return opts.indices.map((i) => {
       if (!Number.isInteger(i) || i < 0 || i >= dim) throw inputError(`coordinate ${i} is out of range 0..${dim - 1}`);
       return i;
     });
-  } else {
-    const want = opts.coordinates ?? 20;
-    if (!Number.isInteger(want) || want < 0) throw inputError(`coordinates must be a whole number ≥ 0, got ${opts.coordinates}`);
-    indices = Array.from(coordRng.permutation(dim).subarray(0, Math.min(want, dim))).sort((a, b) => a - b);
   }
-  const nDirections = opts.directions ?? 10;
-  if (!Number.isInteger(nDirections) || nDirections < 0) throw inputError(`directions must be a whole number ≥ 0, got ${opts.directions}`);
-  if (indices.length + nDirections === 0) throw inputError('nothing to check: coordinates and directions are both 0');
+  const want = opts.coordinates ?? 20;
+  if (!Number.isInteger(want) || want < 0) throw inputError(`coordinates must be a whole number ≥ 0, got ${opts.coordinates}`);
+  return Array.from(rng.permutation(dim).subarray(0, Math.min(want, dim))).sort((a, b) => a - b);
+}
 
+function gradientAt(fn: Objective, theta32: Float32Array): { loss: number; grad: Float64Array } {
   const thetaTensor = tf.tensor1d(theta32);
   let loss: number;
   let grad: Float64Array;
@@ -179,48 +261,50 @@ export async function gradientCheck(fn: Objective, theta: ArrayLike<number>, opt
     thetaTensor.dispose();
   }
   if (!Number.isFinite(loss)) throw computeError(`the loss at the given parameters is not finite (${loss})`);
-  for (let i = 0; i < dim; i++) if (!Number.isFinite(grad[i])) throw computeError(`gradient coordinate ${i} is not finite (${grad[i]})`);
+  for (let i = 0; i < grad.length; i++) if (!Number.isFinite(grad[i])) throw computeError(`gradient coordinate ${i} is not finite (${grad[i]})`);
+  return { loss, grad };
+}
 
-  // Probe vectors u (unit) and steps h. For a direction, the magnitude that
-  // sets the step is θ's size along u: √Σ u_i²θ_i², which is |θ_i| for e_i.
-  interface Plan {
-    kind: 'coordinate' | 'direction' | 'gradient' | 'noise';
-    index?: number;
-    direction?: number;
-    u?: Float64Array;
-    h: number;
-  }
+/**
+ * The probe vectors u (unit) and steps h. For a direction, the magnitude that
+ * sets the step is θ's size along u: √Σ u_i²θ_i², which is |θ_i| for e_i.
+ * Noise probes come last: the same five-point stencil along a few more random
+ * directions but with a step √ε times smaller than usual, so truncation is
+ * negligible and crossing a kink unlikely; what their fourth differences show
+ * is rounding. (The check's own probes cannot be used: one probe that
+ * straddles a kink would pass its kink off as noise.)
+ */
+function planProbes(theta32: Float32Array, indices: number[], nDirections: number, dirRng: Rng, grad: Float64Array | undefined, noiseRng: Rng): Plan[] {
+  const dim = theta32.length;
+  const sizeAlong = (u: Float64Array): number => {
+    let mag = 0;
+    for (let i = 0; i < dim; i++) mag += u[i] * u[i] * theta32[i] * theta32[i];
+    return Math.max(1, Math.sqrt(mag));
+  };
+  const unitRandom = (rng: Rng): Float64Array => {
+    const u = randomNormal(dim, rng);
+    return scale(u, 1 / norm(u));
+  };
   const plans: Plan[] = indices.map((i) => ({ kind: 'coordinate', index: i, h: CBRT_EPS * Math.max(1, Math.abs(theta32[i])) }));
   for (let d = 0; d < nDirections; d++) {
-    const u = randomNormal(dim, dirRng);
-    scale(u, 1 / norm(u));
-    let mag = 0;
-    for (let i = 0; i < dim; i++) mag += u[i] * u[i] * theta32[i] * theta32[i];
-    plans.push({ kind: 'direction', direction: d, u, h: CBRT_EPS * Math.max(1, Math.sqrt(mag)) });
+    const u = unitRandom(dirRng);
+    plans.push({ kind: 'direction', direction: d, u, h: CBRT_EPS * sizeAlong(u) });
   }
-
-  const gNorm = norm(grad);
-  if ((opts.gradientProbe ?? true) && gNorm > 0) {
+  const gNorm = grad ? norm(grad) : 0;
+  if (grad && gNorm > 0) {
     const u = scale(Float64Array.from(grad), 1 / gNorm);
-    let mag = 0;
-    for (let i = 0; i < dim; i++) mag += u[i] * u[i] * theta32[i] * theta32[i];
-    plans.push({ kind: 'gradient', u, h: CBRT_EPS * Math.max(1, Math.sqrt(mag)) });
+    plans.push({ kind: 'gradient', u, h: CBRT_EPS * sizeAlong(u) });
   }
-
-  // Noise probes: the same five-point stencil along a few more random
-  // directions but with a step √ε times smaller than usual, so truncation is
-  // negligible and crossing a kink unlikely; what their fourth differences
-  // show is rounding. (The check's own probes cannot be used: one probe that
-  // straddles a kink would pass its kink off as noise.)
   for (let d = 0; d < NOISE_PROBES; d++) {
-    const u = randomNormal(dim, noiseRng);
-    scale(u, 1 / norm(u));
-    let mag = 0;
-    for (let i = 0; i < dim; i++) mag += u[i] * u[i] * theta32[i] * theta32[i];
-    plans.push({ kind: 'noise', u, h: Math.sqrt(FLOAT32_EPS) * Math.max(1, Math.sqrt(mag)) });
+    const u = unitRandom(noiseRng);
+    plans.push({ kind: 'noise', u, h: Math.sqrt(FLOAT32_EPS) * sizeAlong(u) });
   }
+  return plans;
+}
 
-  // Points: θ, then θ + c·h·u for each probe and each offset c, evaluated in chunks.
+/** Evaluates θ, then θ + c·h·u for each probe and each offset c, in batched chunks. */
+async function evaluateStencils(fn: Objective, theta32: Float32Array, plans: Plan[], batchSize: number, signal: AbortSignal | undefined): Promise<Stencils> {
+  const dim = theta32.length;
   const pointFor = (p: Plan, c: number): Float32Array => {
     const x = Float32Array.from(theta32);
     if (p.kind === 'coordinate') x[p.index!] = theta32[p.index!] + c * p.h;
@@ -233,7 +317,7 @@ export async function gradientCheck(fn: Objective, theta: ArrayLike<number>, opt
   let filled = 0;
   const flush = async () => {
     if (pending.length === 0) return;
-    throwIfAborted(opts.signal);
+    throwIfAborted(signal);
     const flat = new Float32Array(pending.length * dim);
     pending.forEach((x, r) => flat.set(x, r * dim));
     const out = tf.tidy(() => fn.evaluate(tf.tensor2d(flat, [pending.length, dim])).dataSync());
@@ -250,87 +334,94 @@ export async function gradientCheck(fn: Objective, theta: ArrayLike<number>, opt
     }
   }
   await flush();
-  for (let r = 0; r < total; r++) {
-    if (!Number.isFinite(values[r])) {
-      const p = r === 0 ? undefined : plans[Math.floor((r - 1) / OFFSETS.length)];
-      const where = p ? (p.kind === 'coordinate' ? `coordinate ${p.index}` : p.kind === 'direction' ? `direction ${p.direction}` : p.kind === 'gradient' ? 'the gradient' : 'a random direction') : 'θ';
-      throw computeError(`the loss is not finite (${values[r]}) near the given parameters (probe along ${where}); cannot check the gradient there`);
-    }
-  }
-
-  const f0 = values[0];
+  checkFiniteLosses(values, plans);
   const at = (k: number, c: number) => values[1 + k * OFFSETS.length + OFFSETS.indexOf(c as (typeof OFFSETS)[number])];
-  // Rounding noise, relative to |f|: |4th difference| / √70 over the noise probes.
-  const noiseIdx = plans.map((p, k) => (p.kind === 'noise' ? k : -1)).filter((k) => k >= 0);
-  const rel = noiseIdx.map((k) => {
-    const d4 = at(k, -1) - 4 * at(k, -0.5) + 6 * f0 - 4 * at(k, 0.5) + at(k, 1);
-    const F = Math.max(Math.abs(f0), Math.abs(at(k, 1)), Math.abs(at(k, -1)), Number.MIN_VALUE);
-    return Math.abs(d4) / Math.sqrt(70) / F;
-  });
+  return { f0: values[0], at, pointFor, evaluations: total };
+}
+
+function checkFiniteLosses(values: Float64Array, plans: Plan[]): void {
+  for (let r = 0; r < values.length; r++) {
+    if (Number.isFinite(values[r])) continue;
+    const p = r === 0 ? undefined : plans[Math.floor((r - 1) / OFFSETS.length)];
+    const where = p ? (p.kind === 'coordinate' ? `coordinate ${p.index}` : p.kind === 'direction' ? `direction ${p.direction}` : p.kind === 'gradient' ? 'the gradient' : 'a random direction') : 'θ';
+    throw computeError(`the loss is not finite (${values[r]}) near the given parameters (probe along ${where}); cannot check the gradient there`);
+  }
+}
+
+/** Rounding noise of the loss relative to |f|: the upper quartile of |4th difference| / √70 over the noise probes. */
+function measureNoise(plans: Plan[], st: Stencils): number {
+  const { f0, at } = st;
+  const rel = plans
+    .map((p, k) => (p.kind === 'noise' ? k : -1))
+    .filter((k) => k >= 0)
+    .map((k) => {
+      const d4 = at(k, -1) - 4 * at(k, -0.5) + 6 * f0 - 4 * at(k, 0.5) + at(k, 1);
+      const F = Math.max(Math.abs(f0), Math.abs(at(k, 1)), Math.abs(at(k, -1)), Number.MIN_VALUE);
+      return Math.abs(d4) / Math.sqrt(70) / F;
+    });
   const sorted = [...rel].sort((a, b) => a - b);
   // The upper quartile, not the median: rounding noise has heavy tails on some backends (WASM), and underestimating it would fail correct gradients.
-  const relativeNoise = Math.max(FLOAT32_EPS, sorted[Math.floor(0.75 * (sorted.length - 1))]);
+  return Math.max(FLOAT32_EPS, sorted[Math.floor(0.75 * (sorted.length - 1))]);
+}
 
-  // Noise probes were planned last, so index k of `checked` is also index k of `plans`.
-  const checked = plans.filter((p) => p.kind !== 'noise');
-  const probes: GradCheckProbe[] = checked.map((p, k) => {
-    // Realised displacement between the two evaluated points (float32 rounding included), dotted with the gradient.
-    const analyticFor = (c: number): number => {
-      const up = pointFor(p, c);
-      const lo = pointFor(p, -c);
-      let s = 0;
-      if (p.kind === 'coordinate') s = grad[p.index!] * (up[p.index!] - lo[p.index!]);
-      else for (let i = 0; i < dim; i++) s += grad[i] * (up[i] - lo[i]);
-      return s / (2 * c * p.h);
-    };
-    const h = p.h;
-    const numeric = (at(k, 1) - at(k, -1)) / (2 * h);
-    const numericHalf = (at(k, 0.5) - at(k, -0.5)) / h;
-    const analytic = analyticFor(1);
-    const analyticHalf = analyticFor(0.5);
-    const F = Math.max(Math.abs(f0), Math.abs(at(k, 1)), Math.abs(at(k, -1)));
-    const sigma = relativeNoise * F;
-    const atol = (10 * sigma) / h;
-    const absError = Math.abs(analytic - numeric);
-    const big = Math.max(Math.abs(analytic), Math.abs(numeric));
-    const relError = big === 0 ? 0 : absError / big;
-    const odd = Math.abs(numeric - analytic - (numericHalf - analyticHalf));
-    const sFull = at(k, 1) + at(k, -1) - 2 * f0;
-    const sHalf = at(k, 0.5) + at(k, -0.5) - 2 * f0;
-    const even = Math.abs(sFull - 4 * sHalf) / (2 * h);
-    const stepDependence = Math.max(odd, even);
-    let kink: boolean;
-    let crossings: number | undefined;
-    if (opts.kinkDetector) {
-      const ans = opts.kinkDetector(pointFor(p, -1), pointFor(p, 1));
-      if (typeof ans === 'number') {
-        crossings = ans;
-        kink = ans > 0;
-      } else kink = ans;
-    } else {
-      // Noise alone gives stepDependence up to a few σ/h (the even part is the
-      // noisier: about 5σ/h standard deviation); a kink that matters exceeds
-      // both that and a good fraction of the failure threshold.
-      kink = stepDependence > Math.max((30 * sigma) / h, 0.4 * (atol + tolerance * big));
-    }
-    const ok = absError <= atol + tolerance * big;
-    const status: ProbeStatus = ok ? 'ok' : kink ? 'kink' : 'fail';
-    return {
-      kind: p.kind as GradCheckProbe['kind'],
-      ...(p.kind === 'coordinate' ? { index: p.index } : p.kind === 'direction' ? { direction: p.direction } : {}),
-      h,
-      analytic,
-      numeric,
-      absError,
-      relError,
-      noise: atol,
-      kink,
-      ...(crossings !== undefined ? { crossings } : {}),
-      stepDependence,
-      status,
-    };
-  });
+/** One probe's verdict: analytic against numeric derivative, with its rounding allowance and kink test. */
+function judgeProbe(p: Plan, k: number, grad: Float64Array, st: Stencils, relativeNoise: number, tolerance: number, detector: KinkDetector | undefined): GradCheckProbe {
+  const { f0, at, pointFor } = st;
+  // Realised displacement between the two evaluated points (float32 rounding included), dotted with the gradient.
+  const analyticFor = (c: number): number => {
+    const up = pointFor(p, c);
+    const lo = pointFor(p, -c);
+    let s = 0;
+    if (p.kind === 'coordinate') s = grad[p.index!] * (up[p.index!] - lo[p.index!]);
+    else for (let i = 0; i < grad.length; i++) s += grad[i] * (up[i] - lo[i]);
+    return s / (2 * c * p.h);
+  };
+  const h = p.h;
+  const numeric = (at(k, 1) - at(k, -1)) / (2 * h);
+  const numericHalf = (at(k, 0.5) - at(k, -0.5)) / h;
+  const analytic = analyticFor(1);
+  const analyticHalf = analyticFor(0.5);
+  const F = Math.max(Math.abs(f0), Math.abs(at(k, 1)), Math.abs(at(k, -1)));
+  const sigma = relativeNoise * F;
+  const atol = (10 * sigma) / h;
+  const absError = Math.abs(analytic - numeric);
+  const big = Math.max(Math.abs(analytic), Math.abs(numeric));
+  const relError = big === 0 ? 0 : absError / big;
+  const odd = Math.abs(numeric - analytic - (numericHalf - analyticHalf));
+  const sFull = at(k, 1) + at(k, -1) - 2 * f0;
+  const sHalf = at(k, 0.5) + at(k, -0.5) - 2 * f0;
+  const even = Math.abs(sFull - 4 * sHalf) / (2 * h);
+  const stepDependence = Math.max(odd, even);
+  // Noise alone gives stepDependence up to a few σ/h (the even part is the
+  // noisier: about 5σ/h standard deviation); a kink that matters exceeds
+  // both that and a good fraction of the failure threshold.
+  const { kink, crossings } = detector
+    ? detectKink(detector, pointFor(p, -1), pointFor(p, 1))
+    : { kink: stepDependence > Math.max((30 * sigma) / h, 0.4 * (atol + tolerance * big)), crossings: undefined };
+  const ok = absError <= atol + tolerance * big;
+  const status: ProbeStatus = ok ? 'ok' : kink ? 'kink' : 'fail';
+  return {
+    kind: p.kind as GradCheckProbe['kind'],
+    ...(p.kind === 'coordinate' ? { index: p.index } : p.kind === 'direction' ? { direction: p.direction } : {}),
+    h,
+    analytic,
+    numeric,
+    absError,
+    relError,
+    noise: atol,
+    kink,
+    ...(crossings !== undefined ? { crossings } : {}),
+    stepDependence,
+    status,
+  };
+}
 
+function detectKink(detector: KinkDetector, lower: Float32Array, upper: Float32Array): { kink: boolean; crossings?: number } {
+  const ans = detector(lower, upper);
+  return typeof ans === 'number' ? { kink: ans > 0, crossings: ans } : { kink: ans };
+}
+
+function summarise(probes: GradCheckProbe[], tolerance: number): Pick<GradCheckResult, 'maxRelError' | 'maxRelErrorSmooth' | 'maxScaledError' | 'worst' | 'failures' | 'unresolved'> {
   let maxRelError = 0;
   let maxRelErrorSmooth = 0;
   let maxScaledError = 0;
@@ -351,27 +442,56 @@ export async function gradientCheck(fn: Objective, theta: ArrayLike<number>, opt
     }
     if (!p.kink) maxRelErrorSmooth = Math.max(maxRelErrorSmooth, p.relError);
   });
-  const failures = probes.filter((p) => p.status === 'fail').length;
-  return {
-    passed: failures === 0,
-    maxRelError,
-    maxRelErrorSmooth,
-    maxScaledError,
-    worst,
-    failures,
-    kinks: probes.filter((p) => p.kink).length,
-    unresolved,
-    probes,
-    tolerance,
-    relativeNoise,
-    kinkMethod: opts.kinkDetector ? 'detector' : 'step-dependence',
-    loss: f0,
-    gradNorm: gNorm,
-    seed,
-    dim,
-    stepRule: 'h = ε^(1/3)·max(1, |θ·u|), ε = 2^-23 (float32), |θ·u| = √Σ u_i²θ_i² (|θ_i| for coordinate i)',
-    evaluations: total,
-  };
+  return { maxRelError, maxRelErrorSmooth, maxScaledError, worst, failures: probes.filter((p) => p.status === 'fail').length, unresolved };
+}
+
+/** Random directions along which the exact Hessian-vector products are checked against the gradient. */
+const HVP_PROBES = 3;
+
+/**
+ * The kernels' exact Hessian-vector products against their own analytic
+ * gradient: H·u from forward-over-reverse, and (∇f(θ + hu) − ∇f(θ − hu))/2h
+ * from the gradient. They agree to about 1e-4 relative where the segment
+ * θ ± hu crosses no kink; a disagreement there means the products and the
+ * gradient describe different functions. Kinks are found as for the
+ * gradient's probes (the detector, else the differences' step dependence).
+ */
+async function hessianConsistency(fn: Objective, theta32: Float32Array, tolerance: number, rng: Rng, opts: GradCheckOptions): Promise<HvpConsistency> {
+  const exact = hessianVectorProduct(fn, theta32, { hvp: 'exact' });
+  try {
+    const probes: HvpConsistencyProbe[] = [];
+    for (let d = 0; d < HVP_PROBES; d++) {
+      throwIfAborted(opts.signal);
+      const u = randomNormal(theta32.length, rng);
+      scale(u, 1 / norm(u));
+      probes.push(consistencyProbe(fn, theta32, u, d, exact.apply([u])[0], tolerance, opts.kinkDetector));
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    const smooth = probes.filter((p) => !p.kink).map((p) => p.relError);
+    return { method: 'exact', probes, maxRelErrorSmooth: smooth.length ? Math.max(...smooth) : 0, failures: probes.filter((p) => p.status === 'fail').length, tolerance };
+  } finally {
+    exact.dispose();
+  }
+}
+
+/** One direction: the exact product against central differences of the gradient, whose operator also halves the step once. */
+function consistencyProbe(fn: Objective, theta32: Float32Array, u: Float64Array, direction: number, hu: Float64Array, tolerance: number, detector: KinkDetector | undefined): HvpConsistencyProbe {
+  const differences = hessianVectorProduct(fn, theta32, { hvp: 'finite-difference' });
+  try {
+    const numeric = differences.apply([u])[0];
+    const h = differences.fdStep(1);
+    const relError = relDiff(hu, numeric);
+    const stepDependence = differences.check?.finiteDifferenceStepDependence ?? 0;
+    const { kink, crossings } = detector ? detectKink(detector, shifted(theta32, u, -h), shifted(theta32, u, h)) : { kink: stepDependence > tolerance / 2, crossings: undefined };
+    const status: ProbeStatus = relError <= tolerance ? 'ok' : kink ? 'kink' : 'fail';
+    return { direction, h, relError, stepDependence, kink, ...(crossings !== undefined ? { crossings } : {}), status };
+  } finally {
+    differences.dispose();
+  }
+}
+
+function shifted(theta32: Float32Array, u: Float64Array, by: number): Float32Array {
+  return Float32Array.from(theta32, (t, i) => t + by * u[i]);
 }
 
 /**

@@ -16,7 +16,7 @@ import type { ModelSpec } from '../model/spec';
 import type { Objective } from '../objective';
 import { DenseKernels, defaultThreads, type HostData, type HvpSession, type RunResult } from './kernels';
 
-export type { HostData, HvpDifference, HvpSession, RunResult } from './kernels';
+export type { HostData, HvpDifference, HvpProduct, HvpSession, RunResult } from './kernels';
 
 /** Host-array entry points of a fast objective. */
 export interface FastPath {

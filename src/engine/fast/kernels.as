@@ -768,3 +768,208 @@ function packDifference(cfg: usize, sp: usize, sm: usize, out: usize): void {
     }
   }
 }
+
+// ---- exact Hessian-vector products: forward-over-reverse (Pearlmutter's R-operator)
+//
+// For a direction v = (V_l, c_l) the R-operator R{·} = d/dε (·)(θ + εv) at
+// ε = 0 is carried beside every quantity of one forward and backward pass:
+//   Rz_l = Rh_l·W_l + h_l·V_l + c_l,            Rh_{l+1} = f'(z_l) ⊙ Rz_l,
+//   R{∇W_l} = Rh_lᵀ·δ_l + h_lᵀ·Rδ_l,            R{∇b_l} = Σ_rows Rδ_l,
+//   R{dh_l} = Rδ_l·W_lᵀ + δ_l·V_lᵀ,
+//   Rδ_{l−1} = f'(z_{l−1}) ⊙ R{dh_l} + f''(z_{l−1}) ⊙ Rz_{l−1} ⊙ dh_l.
+// R{∇θ} is H·v exactly (up to float32 rounding), kinks or not: on a ReLU
+// network it is the Hessian of the current linear region, as autodiff's is.
+// The plain gradient ∇W_l itself is never formed.
+
+/**
+ * Layer l's input and its R-value from layer l−1's pre-activations, in
+ * place: h = f(z) in sp, Rh = f'(z) ⊙ Rz in sd (f' written through h).
+ */
+function activateWithR(h: usize, rh: usize, count: i32, act: i32): void {
+  activate(h, count, act);
+  activationGrad(rh, h, rh, count, act);
+}
+
+/** Forward through layers 1..L−1 with R-values: sp holds θ's pass, sd the R-pass (V in its weights). */
+function forwardR(cfg: usize, sp: usize, sd: usize, t: i32, act: i32, hasBias: i32): void {
+  const nl = cfgAt(cfg, CFG_LAYERS);
+  for (let l = 1; l < nl; l++) {
+    const K = layerAt(cfg, l, L_K);
+    const N = layerAt(cfg, l, L_N);
+    const h = sp + <usize>layerAt(cfg, l, L_H);
+    const rh = sd + <usize>layerAt(cfg, l, L_H);
+    activateWithR(h, rh, t * K, act);
+    const last = l == nl - 1;
+    const out = last ? sp + <usize>cfgAt(cfg, CFG_ZBUF) : sp + <usize>layerAt(cfg, l + 1, L_H);
+    const rout = last ? sd + <usize>cfgAt(cfg, CFG_ZBUF) : sd + <usize>layerAt(cfg, l + 1, L_H);
+    if (hasBias) {
+      addBiasRows(out, sp + <usize>layerAt(cfg, l, L_B), t, N);
+      addBiasRows(rout, sd + <usize>layerAt(cfg, l, L_B), t, N);
+    }
+    const w = sp + <usize>layerAt(cfg, l, L_WP);
+    gemm_nn(h, K, w, N, out, N, t, K, N, hasBias);
+    gemm_nn(rh, K, w, N, rout, N, t, K, N, hasBias);
+    gemm_nn(h, K, sd + <usize>layerAt(cfg, l, L_WP), N, rout, N, t, K, N, 1);
+  }
+}
+
+/**
+ * R{dL/dlogits} of t rows into rdz. Cross-entropy: the softmax Jacobian,
+ * (p ⊙ (Rz − p·Rz)) / N, with p recomputed from the logits in f64 (reading it
+ * back from the rounded gradient would lose the small probabilities). Mean
+ * squared error: the same scale as its gradient. Padded columns stay 0.
+ */
+function lossR(cfg: usize, z: usize, rz: usize, rdz: usize, t: i32): void {
+  const N = layerAt(cfg, cfgAt(cfg, CFG_LAYERS) - 1, L_N);
+  const w = cfgAt(cfg, CFG_OUT);
+  const rowBytes = <usize>N << 2;
+  if (cfgAt(cfg, CFG_LOSS) != 0) {
+    const scale = f32x4.splat(<f32>(2.0 / (<f64>cfgAt(cfg, CFG_NTOTAL) * <f64>w)));
+    const count = <usize>(t * N) << 2;
+    for (let o: usize = 0; o < count; o += 16) v128.store(rdz + o, f32x4.mul(v128.load(rz + o), scale));
+    return;
+  }
+  const invN: f64 = 1.0 / <f64>cfgAt(cfg, CFG_NTOTAL);
+  for (let r = 0; r < t; r++) {
+    const zr = z + <usize>r * rowBytes;
+    const rr = rz + <usize>r * rowBytes;
+    const dr = rdz + <usize>r * rowBytes;
+    fill(dr, N, 0);
+    let mx: f64 = <f64>load<f32>(zr);
+    for (let c = 1; c < w; c++) mx = max(mx, <f64>load<f32>(zr + (<usize>c << 2)));
+    let sum: f64 = 0;
+    let dotRz: f64 = 0;
+    for (let c = 0; c < w; c++) {
+      const q = <usize>c << 2;
+      const e = Math.exp(<f64>load<f32>(zr + q) - mx);
+      sum += e;
+      dotRz += e * <f64>load<f32>(rr + q);
+    }
+    const mean = dotRz / sum;
+    for (let c = 0; c < w; c++) {
+      const q = <usize>c << 2;
+      const p = Math.exp(<f64>load<f32>(zr + q) - mx) / sum;
+      store<f32>(dr + q, <f32>(p * (<f64>load<f32>(rr + q) - mean) * invN));
+    }
+  }
+}
+
+/**
+ * δ = f'(z) ⊙ dh and Rδ = f'(z) ⊙ R{dh} + f''(z) ⊙ Rz ⊙ dh, both through the
+ * activation's output h = f(z). With f' = φ(h), f''·Rz = φ'(h)·φ(h)·Rz =
+ * φ'(h)·Rh, so Rz itself is never needed: tanh φ' = −2h, sigmoid 1 − 2h,
+ * softplus e^{−h}, ELU 1 where h ≤ 0; ReLU and linear have f'' = 0.
+ */
+function activationGradR(dh: usize, rdh: usize, h: usize, rh: usize, dz: usize, rdz: usize, count: i32, act: i32): void {
+  const one = f32x4.splat(1);
+  const two = f32x4.splat(2);
+  const zero = f32x4.splat(0);
+  for (let o: usize = 0; o < (<usize>count << 2); o += 16) {
+    const g = v128.load(dh + o);
+    const rg = v128.load(rdh + o);
+    const y = v128.load(h + o);
+    const ry = v128.load(rh + o);
+    let d1 = one;
+    let d2 = zero;
+    if (act == 1) {
+      d1 = v128.and(one, f32x4.gt(y, zero));
+    } else if (act == 2) {
+      d1 = f32x4.sub(one, f32x4.mul(y, y));
+      d2 = f32x4.neg(f32x4.mul(two, y));
+    } else if (act == 3) {
+      d1 = f32x4.mul(y, f32x4.sub(one, y));
+      d2 = f32x4.sub(one, f32x4.mul(two, y));
+    } else if (act == 4) {
+      d2 = exp4(f32x4.neg(y));
+      d1 = f32x4.sub(one, d2);
+    } else if (act == 5) {
+      const pos = f32x4.gt(y, zero);
+      d1 = v128.bitselect(one, f32x4.add(y, one), pos);
+      d2 = v128.bitselect(zero, one, pos);
+    }
+    v128.store(dz + o, f32x4.mul(g, d1));
+    v128.store(rdz + o, madd(d2, f32x4.mul(ry, g), f32x4.mul(rg, d1)));
+  }
+}
+
+/**
+ * Backward through layers L−1..1 with R-values, accumulating R{∇W_l} and
+ * R{∇b_l} in sp's gradient buffers; leaves δ₀ in sp's dz buffer and Rδ₀ in sd's.
+ */
+function backwardR(cfg: usize, sp: usize, sd: usize, t: i32, act: i32, hasBias: i32): void {
+  const dz = sp + <usize>cfgAt(cfg, CFG_DZBUF);
+  const dh = sp + <usize>cfgAt(cfg, CFG_DHBUF);
+  const rdz = sd + <usize>cfgAt(cfg, CFG_DZBUF);
+  const rdh = sd + <usize>cfgAt(cfg, CFG_DHBUF);
+  for (let l = cfgAt(cfg, CFG_LAYERS) - 1; l >= 1; l--) {
+    const K = layerAt(cfg, l, L_K);
+    const N = layerAt(cfg, l, L_N);
+    const h = sp + <usize>layerAt(cfg, l, L_H);
+    const rh = sd + <usize>layerAt(cfg, l, L_H);
+    const gw = sp + <usize>layerAt(cfg, l, L_GW);
+    gemm_tn(rh, K, dz, N, gw, N, K, t, N);
+    gemm_tn(h, K, rdz, N, gw, N, K, t, N);
+    if (hasBias) columnSums(rdz, sp + <usize>layerAt(cfg, l, L_GB), t, N);
+    const wt = sp + <usize>layerAt(cfg, l, L_WT);
+    gemm_nn(dz, N, wt, K, dh, K, t, N, K, 0);
+    gemm_nn(rdz, N, wt, K, rdh, K, t, N, K, 0);
+    gemm_nn(dz, N, sd + <usize>layerAt(cfg, l, L_WT), K, rdh, K, t, N, K, 1);
+    activationGradR(dh, rdh, h, rh, dz, rdz, t * K, act);
+  }
+}
+
+/**
+ * Exact Hessian-vector product H·v at θ: `thetas` holds two rows of P, θ and
+ * v, unpacked into scratches sp and sd (sm is unused; the signature is
+ * net_hvp's so both share the threads' dispatch). Layer 0's pre-activations
+ * at θ come from U = X·W₀(θ) + b₀(θ), made once per θ by net_basis. Rows are
+ * claimed in chunks from the shared counter as in net_hvp: chunk c writes its
+ * share of H·v to out + c·outStride bytes and of f(θ) to losses[2c], so which
+ * thread ran a chunk does not change any number.
+ */
+export function net_rop(cfg: usize, sp: usize, sm: usize, sd: usize, thetas: usize, counter: usize, chunkRows: i32, losses: usize, out: usize, outStride: i32): void {
+  const nl = cfgAt(cfg, CFG_LAYERS);
+  const act = cfgAt(cfg, CFG_ACT);
+  const hasBias = cfgAt(cfg, CFG_BIAS);
+  const P = <usize>cfgAt(cfg, CFG_DIM);
+  const T = cfgAt(cfg, CFG_TILE);
+  const n = cfgAt(cfg, CFG_NTOTAL);
+  const x = <usize>cfgAt(cfg, CFG_X);
+  const w0 = cfgAt(cfg, CFG_XSTRIDE);
+  const y = <usize>cfgAt(cfg, CFG_Y);
+  const ys = <usize>cfgAt(cfg, CFG_YSTRIDE);
+  const u = <usize>layerAt(cfg, 0, L0_U);
+  const K0 = layerAt(cfg, 0, L_K);
+  const N0 = layerAt(cfg, 0, L_N);
+  const zbuf = <usize>cfgAt(cfg, CFG_ZBUF);
+  const dzbuf = <usize>cfgAt(cfg, CFG_DZBUF);
+  const z0 = layer0Out(cfg, sp);
+  const rz0 = layer0Out(cfg, sd);
+  const scale = meanScale(cfg);
+  unpack(cfg, sp, thetas, 0);
+  unpack(cfg, sd, thetas + (P << 2), 0);
+  while (true) {
+    const chunk = atomic.add<i32>(counter, 1);
+    const c0 = chunk * chunkRows;
+    if (c0 >= n) break;
+    const c1 = min(n, c0 + chunkRows);
+    clearGradients(cfg, sp);
+    let total: f64 = 0;
+    for (let r = c0; r < c1; r += T) {
+      const t = min(T, c1 - r);
+      const xt = x + ((<usize>r * <usize>w0) << 2);
+      memory.copy(z0, u + ((<usize>r * <usize>N0) << 2), <usize>(t * N0) << 2);
+      if (hasBias) addBiasRows(rz0, sd + <usize>layerAt(cfg, 0, L_B), t, N0);
+      gemm_nn(xt, K0, sd + <usize>layerAt(cfg, 0, L_WP), N0, rz0, N0, t, K0, N0, hasBias);
+      forwardR(cfg, sp, sd, t, act, hasBias);
+      total += lossRows(cfg, sp + zbuf, y + <usize>r * (ys << 2), sp + dzbuf, t, 1);
+      lossR(cfg, sp + zbuf, sd + zbuf, sd + dzbuf, t);
+      if (nl > 1) backwardR(cfg, sp, sd, t, act, hasBias);
+      // Layer 0's input is the data, whose R-value is 0: R{∇W₀} = Xᵀ·Rδ₀.
+      gemm_tn(xt, K0, sd + dzbuf, N0, sp + <usize>layerAt(cfg, 0, L_GW), N0, K0, t, N0);
+      if (hasBias) columnSums(sd + dzbuf, sp + <usize>layerAt(cfg, 0, L_GB), t, N0);
+    }
+    store<f64>(losses + (<usize>chunk << 4), total * scale);
+    pack(cfg, sp, out + <usize>chunk * <usize>outStride);
+  }
+}

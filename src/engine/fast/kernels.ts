@@ -53,6 +53,7 @@ interface KernelExports {
   net_run(cfg: number, scratch: number, thetas: number, m0: number, m1: number, r0: number, r1: number, losses: number, grads: number, grad: number): void;
   net_basis(cfg: number, scratch: number, basis: number, nb: number, r0: number, r1: number): void;
   net_hvp(cfg: number, sp: number, sm: number, sd: number, thetas: number, counter: number, chunkRows: number, losses: number, out: number, outStride: number): void;
+  net_rop(cfg: number, sp: number, sm: number, sd: number, thetas: number, counter: number, chunkRows: number, losses: number, out: number, outStride: number): void;
   gemm_nn(a: number, lda: number, b: number, ldb: number, c: number, ldc: number, m: number, k: number, n: number, acc: number): void;
 }
 
@@ -189,11 +190,12 @@ const { workerData } = require('worker_threads');
 const { module, memory, control, slot, seq } = workerData;
 const c = new Int32Array(control);
 const b = slot * ${SLOT};
-let run, hvp;
+let run, hvp, rop;
 try {
   const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
   run = ex.net_run;
   hvp = ex.net_hvp;
+  rop = ex.net_rop;
   Atomics.store(c, b + 2, 1);
 } catch (e) {
   Atomics.store(c, b + 2, -1);
@@ -209,8 +211,9 @@ while (run) {
   if (seen < 0) break;
   let status = 0;
   try {
-    // Word 14 names the kernel: 0 net_run, 1 net_hvp.
-    if (c[b + 14] === 1) hvp(c[b + 4], c[b + 5], c[b + 6], c[b + 7], c[b + 8], c[b + 9], c[b + 10], c[b + 11], c[b + 12], c[b + 13]);
+    // Word 14 names the kernel: 0 net_run, 1 net_hvp, 2 net_rop.
+    if (c[b + 14] === 2) rop(c[b + 4], c[b + 5], c[b + 6], c[b + 7], c[b + 8], c[b + 9], c[b + 10], c[b + 11], c[b + 12], c[b + 13]);
+    else if (c[b + 14] === 1) hvp(c[b + 4], c[b + 5], c[b + 6], c[b + 7], c[b + 8], c[b + 9], c[b + 10], c[b + 11], c[b + 12], c[b + 13]);
     else run(c[b + 4], c[b + 5], c[b + 6], c[b + 7], c[b + 8], c[b + 9], c[b + 10], c[b + 11], c[b + 12], c[b + 13]);
   } catch (e) {
     status = 1;
@@ -227,9 +230,18 @@ export interface HvpDifference {
   losses: [number, number];
 }
 
-/** Central differences of gradients at one θ (see DenseKernels.hvpSession). */
+/** H·v at θ, exact up to float32 rounding, and f(θ). */
+export interface HvpProduct {
+  hv: Float64Array;
+  loss: number;
+}
+
+/** Hessian-vector products at one θ (see DenseKernels.hvpSession). */
 export interface HvpSession {
+  /** Central difference of gradients ∇f(θ + h·v) − ∇f(θ − h·v). */
   difference(v: ArrayLike<number>, h: number): HvpDifference;
+  /** The exact product H·v (forward-over-reverse). */
+  product(v: ArrayLike<number>): HvpProduct;
 }
 
 export interface RunResult {
@@ -380,9 +392,10 @@ export class DenseKernels {
   }
 
   /**
-   * Hessian-vector products of a dense network at a fixed θ by central
-   * differences of gradients, on the kernels' `net_hvp`: layer 0's product
-   * with θ is made once here and reused by every difference.
+   * Hessian-vector products of a dense network at a fixed θ on the kernels:
+   * exact ones (`product`, net_rop's forward-over-reverse pass) and central
+   * differences of gradients (`difference`, net_hvp). Layer 0's product with
+   * θ is made once here and reused by every call at this θ.
    */
   hvpSession(spec: ModelSpec, data: HostData, theta: ArrayLike<number>): HvpSession {
     const lay = this.layout(spec);
@@ -392,56 +405,69 @@ export class DenseKernels {
     const rows = new Float32Array(3 * P);
     // Which memory epoch and address hold U = X·W₀(θ) + b₀(θ), when it is there.
     let cached: { epoch: number; uAt: number } | undefined;
+    const checkDirection = (v: ArrayLike<number>): void => {
+      if (v.length !== P) throw computeError(`fast kernels: a direction of ${v.length} values for a network of ${P}`);
+    };
+    // Runs `op` over the rows in chunks with `thetaRows` (θ first) in place; returns the chunks' shares summed in f64.
+    const pass = (op: 1 | 2, thetaRows: Float32Array, macsUnits: number): { sum: Float64Array; losses: [number, number] } => {
+      const n = data.n;
+      const n0 = lay.cfgWords[CFG_LAYER0 + 2];
+      const threads = n * lay.macsPerRow * macsUnits >= PARALLEL_MIN_MACS && n >= 8 ? this.ensureWorkers(this.wantThreads) : 1;
+      const scratchAt = dataRegions(lay, n).end;
+      // Chunks of whole tiles, as many as the rows give up to HVP_CHUNKS; a
+      // function of the data and network only, so the numbers do not depend on the threads.
+      const chunkRows = lay.tile * Math.ceil(n / (HVP_CHUNKS * lay.tile));
+      const chunks = Math.ceil(n / chunkRows);
+      const outStride = align(P * 4);
+      const thetasAt = scratchAt + 3 * threads * lay.scratchBytes;
+      const counterAt = thetasAt + align(3 * P * 4);
+      const lossesAt = counterAt + 64;
+      const outAt = lossesAt + align(chunks * 16);
+      const uAt = outAt + chunks * outStride;
+      this.configure(lay, data, uAt + align(n * n0 * 4))[CFG_LAYER0 + 12] = uAt;
+      if (!cached || cached.epoch !== this.epoch || cached.uAt !== uAt) {
+        new Float32Array(this.memory.buffer, thetasAt, P).set(th);
+        this.exports.net_basis(HEAP_START, scratchAt, thetasAt, 1, 0, n);
+        cached = { epoch: ++this.epoch, uAt };
+      }
+      // Built in ordinary memory and copied once: element-wise writes to shared memory are slow.
+      new Float32Array(this.memory.buffer, thetasAt, thetaRows.length).set(thetaRows);
+      Atomics.store(new Int32Array(this.memory.buffer, counterAt, 1), 0, 0);
+      const scratch = (j: number, which: number) => scratchAt + (3 * j + which) * lay.scratchBytes;
+      this.dispatch(threads, op, (j) => [HEAP_START, scratch(j, 0), scratch(j, 1), scratch(j, 2), thetasAt, counterAt, chunkRows, lossesAt, outAt, outStride]);
+      const view = this.memory.buffer;
+      const sum = new Float64Array(P);
+      const losses: [number, number] = [0, 0];
+      const l = new Float64Array(view, lossesAt, 2 * chunks);
+      for (let c = 0; c < chunks; c++) {
+        losses[0] += l[2 * c];
+        losses[1] += l[2 * c + 1];
+        const part = new Float32Array(view, outAt + c * outStride, P);
+        for (let i = 0; i < P; i++) sum[i] += part[i];
+      }
+      return { sum, losses };
+    };
     return {
       difference: (v: ArrayLike<number>, h: number): HvpDifference => {
-        if (v.length !== P) throw computeError(`fast kernels: a direction of ${v.length} values for a network of ${P}`);
-        const n = data.n;
-        const n0 = lay.cfgWords[CFG_LAYER0 + 2];
-        // A pair of gradients less the two layer-0 products saved: about 5 of a forward pass's 6 units per row.
-        const macs = n * lay.macsPerRow * 5;
-        const threads = macs >= PARALLEL_MIN_MACS && n >= 8 ? this.ensureWorkers(this.wantThreads) : 1;
-        const scratchAt = dataRegions(lay, n).end;
-        // Chunks of whole tiles, as many as the rows give up to HVP_CHUNKS; a
-        // function of the data and network only, so the numbers do not depend on the threads.
-        const chunkRows = lay.tile * Math.ceil(n / (HVP_CHUNKS * lay.tile));
-        const chunks = Math.ceil(n / chunkRows);
-        const outStride = align(P * 4);
-        const thetasAt = scratchAt + 3 * threads * lay.scratchBytes;
-        const counterAt = thetasAt + align(3 * P * 4);
-        const lossesAt = counterAt + 64;
-        const outAt = lossesAt + align(chunks * 16);
-        const uAt = outAt + chunks * outStride;
-        this.configure(lay, data, uAt + align(n * n0 * 4))[CFG_LAYER0 + 12] = uAt;
-        const buf = this.memory.buffer;
-        if (!cached || cached.epoch !== this.epoch || cached.uAt !== uAt) {
-          new Float32Array(buf, thetasAt, P).set(th);
-          this.exports.net_basis(HEAP_START, scratchAt, thetasAt, 1, 0, n);
-          cached = { epoch: ++this.epoch, uAt };
-        }
-        // θ ± d rounded once from float64, as a caller forming the points itself
-        // would; built in ordinary memory, as element-wise writes to shared memory are slow.
+        checkDirection(v);
+        // θ ± d rounded once from float64, as a caller forming the points itself would.
         for (let i = 0; i < P; i++) {
           const d = h * v[i];
           rows[i] = th[i] + d;
           rows[P + i] = th[i] - d;
           rows[2 * P + i] = d;
         }
-        new Float32Array(buf, thetasAt, 3 * P).set(rows);
-        Atomics.store(new Int32Array(buf, counterAt, 1), 0, 0);
-        const scratch = (j: number, which: number) => scratchAt + (3 * j + which) * lay.scratchBytes;
-        this.dispatch(threads, 1, (j) => [HEAP_START, scratch(j, 0), scratch(j, 1), scratch(j, 2), thetasAt, counterAt, chunkRows, lossesAt, outAt, outStride]);
-        // The chunks' shares, summed in chunk order in float64.
-        const view = this.memory.buffer;
-        const diff = new Float64Array(P);
-        const losses: [number, number] = [0, 0];
-        const l = new Float64Array(view, lossesAt, 2 * chunks);
-        for (let c = 0; c < chunks; c++) {
-          losses[0] += l[2 * c];
-          losses[1] += l[2 * c + 1];
-          const part = new Float32Array(view, outAt + c * outStride, P);
-          for (let i = 0; i < P; i++) diff[i] += part[i];
-        }
-        return { diff, losses };
+        // A pair of gradients less the two layer-0 products saved: about 5 of a forward pass's 6 units per row.
+        const { sum, losses } = pass(1, rows, 5);
+        return { diff: sum, losses };
+      },
+      product: (v: ArrayLike<number>): HvpProduct => {
+        checkDirection(v);
+        rows.set(th);
+        for (let i = 0; i < P; i++) rows[P + i] = v[i];
+        // Forward, R-forward, backward and R-backward: about 8 units per row beyond layer 0.
+        const { sum, losses } = pass(2, rows.subarray(0, 2 * P), 8);
+        return { hv: sum, loss: losses[0] };
       },
     };
   }
@@ -469,9 +495,9 @@ export class DenseKernels {
 
   /**
    * Runs job(j) on thread j, 0 being this one and the rest the workers, and
-   * waits for all of them. `op` names the kernel: 0 net_run, 1 net_hvp.
+   * waits for all of them. `op` names the kernel: 0 net_run, 1 net_hvp, 2 net_rop.
    */
-  private dispatch(threads: number, op: 0 | 1, job: (j: number) => number[]): void {
+  private dispatch(threads: number, op: 0 | 1 | 2, job: (j: number) => number[]): void {
     if (threads > 1) {
       const c = this.control!;
       this.seq++;
@@ -486,7 +512,8 @@ export class DenseKernels {
     let failure: unknown;
     try {
       const a = job(0);
-      if (op === 1) this.exports.net_hvp(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
+      if (op === 2) this.exports.net_rop(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
+      else if (op === 1) this.exports.net_hvp(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
       else this.exports.net_run(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
     } catch (e) {
       failure = e;
