@@ -15,125 +15,14 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import Module from 'node:module';
 import { saveAnalysisResult, readAnalysisResult, type KpcaData } from '../../../src/host/analysisFiles';
-
-// ------------------------------------------------------------------ a stand-in for the vscode module
-
-const rec = {
-  commands: [] as { id: string; args: unknown[] }[],
-  errors: [] as string[],
-  warnings: [] as string[],
-  infos: [] as string[],
-  statusText: '',
-  statusShown: false,
-};
-
-class FakeUri {
-  constructor(
-    readonly scheme: string,
-    readonly fsPath: string,
-  ) {}
-  static file(p: string): FakeUri {
-    return new FakeUri('file', p);
-  }
-  static joinPath(base: FakeUri, ...parts: string[]): FakeUri {
-    return new FakeUri(base.scheme, path.join(base.fsPath, ...parts));
-  }
-}
-
-class FakeEmitter<T> {
-  private listeners: ((e: T) => void)[] = [];
-  event = (l: (e: T) => void) => {
-    this.listeners.push(l);
-    return { dispose: () => (this.listeners = this.listeners.filter((x) => x !== l)) };
-  };
-  fire(e: T): void {
-    for (const l of this.listeners) l(e);
-  }
-  dispose(): void {
-    this.listeners = [];
-  }
-}
-
-const anything: unknown = new Proxy(function () {}, {
-  get: (_t, k) => (k === 'then' ? undefined : anything),
-  apply: () => anything,
-  construct: () => anything as object,
-});
-
-const fakeVscode: Record<string, unknown> = {
-  Uri: FakeUri,
-  EventEmitter: FakeEmitter,
-  StatusBarAlignment: { Left: 1, Right: 2 },
-  ProgressLocation: { Notification: 15, Window: 10 },
-  ViewColumn: { Active: -1 },
-  QuickPickItemKind: { Separator: -1, Default: 0 },
-  commands: {
-    executeCommand: async (id: string, ...args: unknown[]) => {
-      rec.commands.push({ id, args });
-      return undefined;
-    },
-  },
-  window: {
-    showErrorMessage: async (m: string) => void rec.errors.push(m),
-    showWarningMessage: async (m: string) => void rec.warnings.push(m),
-    showInformationMessage: async (m: string) => void rec.infos.push(m),
-    showOpenDialog: async () => undefined,
-    showQuickPick: async () => undefined,
-    createStatusBarItem: () => ({
-      set text(t: string) {
-        rec.statusText = t;
-      },
-      get text() {
-        return rec.statusText;
-      },
-      show: () => (rec.statusShown = true),
-      hide: () => (rec.statusShown = false),
-      dispose: () => undefined,
-    }),
-    activeTextEditor: undefined,
-  },
-  workspace: {
-    workspaceFolders: [],
-    getConfiguration: () => ({ get: (_k: string, d: unknown) => d }),
-    isTrusted: true,
-    asRelativePath: (p: string) => p,
-  },
-};
-const fakeModule = new Proxy(fakeVscode, { get: (t, k) => (k in t ? t[k as string] : k === '__esModule' ? false : anything) });
-const FAKE_ID = path.join(__dirname, '__fake_vscode_analysis__.js');
-type ResolveFn = (request: string, ...rest: unknown[]) => string;
-const M = Module as unknown as { _resolveFilename: ResolveFn; _cache: Record<string, unknown> };
-const originalResolve = M._resolveFilename;
-
-function fakeLog() {
-  const lines: { level: string; text: string }[] = [];
-  const push = (level: string) => (text: string) => lines.push({ level, text });
-  return { lines, info: push('info'), warn: push('warn'), error: push('error'), debug: push('debug'), trace: () => {}, show: () => {} };
-}
-
-function reset(): void {
-  rec.commands = [];
-  rec.errors = [];
-  rec.warnings = [];
-  rec.infos = [];
-}
+import { FakeUri, fakeLog, installFakeVscode, rec, removeFakeVscode, resetRecorder } from '../../support/vscode';
 
 let tmp: string;
 const files: Record<string, string> = {};
 
 before(() => {
-  M._resolveFilename = function (this: unknown, request: string, ...rest: unknown[]) {
-    if (request === 'vscode') return FAKE_ID;
-    return originalResolve.call(this, request, ...rest);
-  } as ResolveFn;
-  const m = new Module(FAKE_ID);
-  m.filename = FAKE_ID;
-  m.loaded = true;
-  m.exports = fakeModule;
-  M._cache[FAKE_ID] = m;
-
+  installFakeVscode();
   tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'landscape-analysis-panels-')));
   fs.mkdirSync(path.join(tmp, 'runs', 'r1'), { recursive: true });
   files.ck1 = path.join(tmp, 'runs', 'r1', 'final.safetensors');
@@ -170,8 +59,7 @@ before(() => {
 });
 
 after(() => {
-  M._resolveFilename = originalResolve;
-  delete M._cache[FAKE_ID];
+  removeFakeVscode();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -211,7 +99,7 @@ describe('kernel PCA panels', () => {
     const results = { setStatus: (f: string, t: string, b: boolean) => statuses.push([f, t, b]), open: (k: string, f: string) => opened.push([k, f]) };
     const jobs = { start: (r: unknown) => (jobsStarted.push(r), { result: Promise.reject(new Error('no')) }) };
     const a = new AnalysisJobs(jobs as never, results as never, fakeLog() as never);
-    reset();
+    resetRecorder();
     await a.onPanelRequest(files.cli, { type: 'kpcaOverlay', source: 'path' });
     assert.deepEqual(jobsStarted, []);
     assert.match(statuses[0][1], /was written by landscape kpca; overlays go into maps computed here/);
@@ -235,7 +123,7 @@ describe('the kernel PCA set', () => {
     const { KpcaSet } = require('../../../src/host/kpcaSet') as typeof import('../../../src/host/kpcaSet');
     const store = new Map<string, unknown>();
     const memento = { get: (k: string) => store.get(k), update: async (k: string, v: unknown) => void store.set(k, v) };
-    reset();
+    resetRecorder();
     const set = new KpcaSet(memento as never);
     assert.equal(rec.statusShown, false, 'hidden while empty');
     assert.equal(await set.add([files.ck1, files.ck2, files.ck1]), 2);
@@ -273,14 +161,14 @@ describe('analysis commands given the wrong file', () => {
       ['Gradient Check', () => gradientCheck(s as never, FakeUri.file(path.join(tmp, 'runs')))],
       ['Add to Kernel PCA Set', () => addToKpcaSet(s as never, FakeUri.file(files.text), [FakeUri.file(files.text)])],
     ] as [string, () => Promise<void>][]) {
-      reset();
+      resetRecorder();
       await run();
       assert.deepEqual(started, [], `${name} started a job`);
       assert.equal(rec.errors.length, 1, `${name}: ${rec.errors.join(' | ')}`);
       assert.match(rec.errors[0], new RegExp(`^Landscape: ${name}: `));
       assert.match(rec.errors[0], /\.safetensors|model\.json/, 'says what would do');
     }
-    reset();
+    resetRecorder();
     await plotSlice(s as never, new FakeUri('vscode-remote', '/x/final.safetensors'));
     assert.match(rec.errors[0], /works on files on disk/);
     assert.deepEqual(started, []);

@@ -15,7 +15,6 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import Module from 'node:module';
 import fc from 'fast-check';
 import {
   checkCheckpointChoice,
@@ -26,125 +25,7 @@ import {
   notificationText,
 } from '../../../src/host/guards';
 import { validateWebviewMessage, validateHostMessage, WebviewMessageSchema, LIMITS } from '../../../src/protocol';
-
-// ------------------------------------------------------------------ a stand-in for the vscode module
-
-interface Recorder {
-  commands: { id: string; args: unknown[] }[];
-  errors: string[];
-  infos: string[];
-  folders: string[];
-}
-const rec: Recorder = { commands: [], errors: [], infos: [], folders: [] };
-
-class FakeUri {
-  constructor(readonly scheme: string, readonly fsPath: string) {}
-  static file(p: string): FakeUri {
-    return new FakeUri('file', p);
-  }
-  static joinPath(base: FakeUri, ...parts: string[]): FakeUri {
-    return new FakeUri(base.scheme, path.join(base.fsPath, ...parts));
-  }
-  static parse(s: string): FakeUri {
-    return new FakeUri(s.split(':')[0], s);
-  }
-  toString(): string {
-    return `${this.scheme}://${this.fsPath}`;
-  }
-}
-
-class FakeEmitter<T> {
-  private listeners: ((e: T) => void)[] = [];
-  event = (l: (e: T) => void) => {
-    this.listeners.push(l);
-    return { dispose: () => (this.listeners = this.listeners.filter((x) => x !== l)) };
-  };
-  fire(e: T): void {
-    for (const l of this.listeners) l(e);
-  }
-  dispose(): void {
-    this.listeners = [];
-  }
-}
-
-/** Anything not modelled answers with itself: calls, property reads and `new` all work. */
-const anything: unknown = new Proxy(function () {}, {
-  get: (_t, k) => (k === 'then' ? undefined : anything),
-  apply: () => anything,
-  construct: () => anything as object,
-});
-
-const fakeVscode: Record<string, unknown> = {
-  Uri: FakeUri,
-  EventEmitter: FakeEmitter,
-  Disposable: class {
-    constructor(private readonly f: () => void) {}
-    dispose() {
-      this.f();
-    }
-    static from() {
-      return { dispose() {} };
-    }
-  },
-  ViewColumn: { Active: -1, One: 1, Beside: -2 },
-  ProgressLocation: { Notification: 15, Window: 10 },
-  StatusBarAlignment: { Left: 1, Right: 2 },
-  QuickPickItemKind: { Separator: -1, Default: 0 },
-  commands: {
-    executeCommand: async (id: string, ...args: unknown[]) => {
-      rec.commands.push({ id, args });
-      return undefined;
-    },
-    registerCommand: () => ({ dispose() {} }),
-  },
-  window: {
-    showErrorMessage: async (m: string) => {
-      rec.errors.push(m);
-      return undefined;
-    },
-    showInformationMessage: async (m: string) => {
-      rec.infos.push(m);
-      return undefined;
-    },
-    showWarningMessage: async () => undefined,
-    showOpenDialog: async () => undefined,
-    activeTextEditor: undefined,
-  },
-  workspace: {
-    get workspaceFolders() {
-      return rec.folders.map((f, index) => ({ uri: FakeUri.file(f), name: path.basename(f), index }));
-    },
-    getWorkspaceFolder: () => undefined,
-    getConfiguration: () => ({ get: (_k: string, d: unknown) => d, update: async () => undefined }),
-    createFileSystemWatcher: () => ({ onDidChange: () => ({ dispose() {} }), onDidCreate: () => ({ dispose() {} }), onDidDelete: () => ({ dispose() {} }), dispose() {} }),
-    textDocuments: [],
-    isTrusted: true,
-    fs: anything,
-  },
-};
-const fakeModule = new Proxy(fakeVscode, { get: (t, k) => (k in t ? t[k as string] : k === '__esModule' ? false : anything) });
-
-const FAKE_ID = path.join(__dirname, '__fake_vscode__.js');
-type ResolveFn = (request: string, ...rest: unknown[]) => string;
-const M = Module as unknown as { _resolveFilename: ResolveFn; _cache: Record<string, unknown> };
-const originalResolve = M._resolveFilename;
-
-function installFakeVscode(): void {
-  M._resolveFilename = function (this: unknown, request: string, ...rest: unknown[]) {
-    if (request === 'vscode') return FAKE_ID;
-    return originalResolve.call(this, request, ...rest);
-  } as ResolveFn;
-  const m = new Module(FAKE_ID);
-  m.filename = FAKE_ID;
-  m.loaded = true;
-  m.exports = fakeModule;
-  M._cache[FAKE_ID] = m;
-}
-
-function removeFakeVscode(): void {
-  M._resolveFilename = originalResolve;
-  delete M._cache[FAKE_ID];
-}
+import { FakeUri, fakeLog, installFakeVscode, rec, removeFakeVscode } from '../../support/vscode';
 
 // ------------------------------------------------------------------ fixtures
 
@@ -152,20 +33,6 @@ let tmp: string;
 let ws: string;
 let outside: string;
 const files: Record<string, string> = {};
-
-function fakeLog() {
-  const lines: { level: string; text: string }[] = [];
-  const log = {
-    lines,
-    info: (t: string) => lines.push({ level: 'info', text: t }),
-    warn: (t: string) => lines.push({ level: 'warn', text: t }),
-    error: (t: string) => lines.push({ level: 'error', text: t }),
-    debug: (t: string) => lines.push({ level: 'debug', text: t }),
-    trace: () => {},
-    show: () => {},
-  };
-  return log;
-}
 
 before(() => {
   tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'landscape-hostile-')));
