@@ -15,9 +15,6 @@
  * shrunk counterexample on failure; rerun with LANDSCAPE_FUZZ_SEED=<seed>.
  */
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import fc from 'fast-check';
 import { LandscapeError } from '../../src/engine/errors';
 
@@ -249,17 +246,4 @@ export function anyText(maxLength: number): fc.Arbitrary<string> {
   return fc
     .array(fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 0, max: 0x7f }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 0x10ffff }) }), { maxLength })
     .map((cps) => String.fromCodePoint(...cps));
-}
-
-/**
- * A temp folder for fuzz cases that write files: in /dev/shm when there is one
- * (memory-backed; rewriting small files on a busy disk costs milliseconds each).
- */
-export function fastTmpDir(prefix: string): string {
-  const base = process.platform === 'linux' && fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
-  try {
-    return fs.mkdtempSync(path.join(base, prefix));
-  } catch {
-    return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  }
 }

@@ -1,33 +1,24 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { main } from '../../../src/cli/main';
-import type { Io } from '../../../src/cli/output';
+import { runCli } from '../../support/cli';
 import { initBackend } from '../../../src/engine/backend';
 import { trainToEnd, TrainConfig } from '../../../src/engine/train';
 import { loadAnyCheckpoint } from '../../../src/engine/evaluate';
 import { kernelPCA } from '../../../src/engine/analysis';
 import { shortLabels } from '../../../src/cli/commands/common-analysis';
+import { makeTempDir } from '../../support/tmp';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'landscape-cli-analysis-'));
+const tmp = makeTempDir('cli-analysis');
 const runs = path.join(tmp, 'runs');
 const A = path.join(runs, 'a');
 const B = path.join(runs, 'b');
 const R = path.join(tmp, 'relu');
 const SMALL = path.join(tmp, 'small');
 
-async function run(args: string[]) {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const io: Io = { out: (l) => stdout.push(l), err: (l) => stderr.push(l), tty: false, columns: 80, status: () => {} };
-  const code = await main(args, io);
-  return { code, stdout: stdout.join('\n'), stderr: stderr.join('\n') };
-}
-
 async function json(args: string[]) {
-  const r = await run([...args, '--json']);
+  const r = await runCli([...args, '--json']);
   assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
   assert.doesNotMatch(r.stdout, /NaN|Infinity/);
   return JSON.parse(r.stdout);
@@ -91,7 +82,7 @@ test('kpca of a folder equals kernelPCA called directly, with metadata per point
   const lin = await json(['kpca', ck(A, 'final'), ck(B, 'final'), ck(A, 'epoch-0002'), ck(B, 'epoch-0002'), '--kernel', 'polynomial', '--gamma', '0.5', '--degree', '2', '--coef0', '0', '--components', '3']);
   assert.deepEqual(lin.kernel, { kernel: 'polynomial', gamma: 0.5, degree: 2, coef0: 0 });
   assert.equal(lin.points[0].coords.length, 3);
-  const table = await run(['kpca', runs]);
+  const table = await runCli(['kpca', runs]);
   assert.equal(table.code, 0);
   assert.match(table.stdout, /kernel PCA of 10 checkpoints \(42 parameters\), rbf kernel/);
   assert.match(table.stdout, /explained variance: PC1 [\d.]+ %, PC2 [\d.]+ %/);
@@ -134,7 +125,7 @@ test('hessian: finite top eigenvalues with errors, trace with standard error, an
   const mom = await json(['hessian', ck(B, 'final')]);
   assert.equal(mom.stability.momentum, 0.9);
   assert.ok(Math.abs(mom.stability.threshold - (2 * 1.9) / 0.1) < 1e-9);
-  const t = await run(['hessian', ck(A, 'final')]);
+  const t = await runCli(['hessian', ck(A, 'final')]);
   assert.equal(t.code, 0);
   assert.match(t.stdout, /λ1\s+[\d.e+-]+/);
   assert.match(t.stdout, /stability \(η = 0\.5000 \(sgd, from the metadata\)\): (stable|unstable|at the edge)/);
@@ -146,7 +137,7 @@ test('hessian: finite top eigenvalues with errors, trace with standard error, an
   // On the ReLU network the text blames the kinks exactly when the check is large.
   const dependence = j.hvpCheck.finiteDifferenceStepDependence;
   assert.ok(Number.isFinite(dependence));
-  const tr = await run(['hessian', ck(R, 'final'), '--k', '2', '--seed', '3']);
+  const tr = await runCli(['hessian', ck(R, 'final'), '--k', '2', '--seed', '3']);
   assert.equal(/cross ReLU kinks, so single products are rough/.test(tr.stdout), dependence > 0.1, tr.stdout);
 });
 
@@ -163,7 +154,7 @@ test('gradcheck: a tanh net passes with a small relative error; a ReLU net uses 
   const relu = await json(['gradcheck', ck(R, 'final'), '--coordinates', '6', '--directions', '2']);
   assert.equal(relu.kinkMethod, 'detector');
   assert.equal(relu.activation, 'relu');
-  const t = await run(['gradcheck', ck(A, 'final'), '--coordinates', '4', '--directions', '2']);
+  const t = await runCli(['gradcheck', ck(A, 'final'), '--coordinates', '4', '--directions', '2']);
   assert.equal(t.code, 0);
   assert.match(t.stdout, /^PASS: /m);
 });
@@ -213,7 +204,7 @@ test('slice random, hessian, random-plane and plane record seeds, normalisation 
   const three = await json(['slice', ck(A, 'epoch-0002'), ck(A, 'epoch-0004'), c, '--points', '5']);
   assert.equal(three.meta.method, 'checkpoints-plane');
   assert.equal(three.meta.markers.length, 3);
-  const t = await run(['slice', c, '--kind', 'random-plane', '--points', '3']);
+  const t = await runCli(['slice', c, '--kind', 'random-plane', '--points', '3']);
   assert.equal(t.code, 0);
   assert.match(t.stdout, /3×3 grid \(its values are in the JSON result/);
 });
@@ -250,7 +241,7 @@ test('bad input exits 2 with one line that says what to do; a non-finite loss or
     [['slice', ck(A, 'final'), '--points', '1'], /--points must be a whole number ≥ 2/],
   ];
   for (const [args, re] of cases) {
-    const r = await run(args);
+    const r = await runCli(args);
     assert.equal(r.code, 2, `${args.join(' ')} -> ${r.code}: ${r.stderr}`);
     assert.match(r.stderr, re, args.join(' '));
     assert.equal(r.stderr.split('\n').length, 1, `one line for ${args.join(' ')}: ${r.stderr}`);
@@ -261,7 +252,7 @@ test('bad input exits 2 with one line that says what to do; a non-finite loss or
     [['slice', ck(A, 'epoch-0002'), ck(A, 'final'), '--range', '-1e39,1e39', '--points', '3', '--json'], /loss is not finite .* narrow the range/],
   ];
   for (const [args, re] of computeFailures) {
-    const r = await run(args);
+    const r = await runCli(args);
     assert.equal(r.code, 1, `${args.join(' ')} -> ${r.code}: ${r.stderr}`);
     assert.match(r.stderr, re);
     assert.equal(r.stdout, '', 'no partial output, so never a NaN');

@@ -1,28 +1,15 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { execFileSync, spawnSync } from 'child_process';
-import { main } from '../../../src/cli/main';
-import type { Io } from '../../../src/cli/output';
+import { runCli } from '../../support/cli';
 import { initBackend } from '../../../src/engine/backend';
+import { makeTempDir } from '../../support/tmp';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'landscape-cli-'));
+const tmp = makeTempDir('cli');
 const repo = path.resolve(__dirname, '../../..');
 const cliJs = path.join(repo, 'dist/cli.js');
-
-function capture(): Io & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, out: (l) => stdout.push(l), err: (l) => stderr.push(l), tty: false, columns: 80, status: () => {} };
-}
-
-async function run(args: string[]) {
-  const io = capture();
-  const code = await main(args, io);
-  return { code, stdout: io.stdout.join('\n'), stderr: io.stderr.join('\n') };
-}
 
 before(async () => {
   await initBackend('cpu', { force: true });
@@ -30,7 +17,7 @@ before(async () => {
 
 test('train --json prints one camelCase JSON object per line and info reads the checkpoint back', async () => {
   const out = path.join(tmp, 'run');
-  const r = await run(['train', '--dataset', 'xor', '--samples', '200', '--model', '2-8-2', '--optimizer', 'adam', '--lr', '0.05', '--epochs', '3', '--seed', '1', '--out', out, '--json']);
+  const r = await runCli(['train', '--dataset', 'xor', '--samples', '200', '--model', '2-8-2', '--optimizer', 'adam', '--lr', '0.05', '--epochs', '3', '--seed', '1', '--out', out, '--json']);
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.split('\n').map((l) => JSON.parse(l));
   const epochs = lines.filter((l) => l.type === 'epoch');
@@ -39,7 +26,7 @@ test('train --json prints one camelCase JSON object per line and info reads the 
   assert.equal(lines[0].type, 'start');
   assert.equal(lines[0].backend, 'cpu');
   assert.equal(lines.at(-1).type, 'done');
-  const info = await run(['info', path.join(out, 'final.safetensors'), '--json']);
+  const info = await runCli(['info', path.join(out, 'final.safetensors'), '--json']);
   assert.equal(info.code, 0, info.stderr);
   const j = JSON.parse(info.stdout);
   assert.equal(j.model, '2-8-2');
@@ -63,7 +50,7 @@ test('usage errors exit 2 with one readable line', async () => {
     [['frobnicate'], /unknown command "frobnicate"/],
   ];
   for (const [args, re] of cases) {
-    const r = await run(args);
+    const r = await runCli(args);
     assert.equal(r.code, 2, `${args.join(' ')} -> ${r.code}: ${r.stderr}`);
     assert.match(r.stderr, re);
     assert.equal(r.stderr.split('\n').length, 1, `one line for ${args.join(' ')}: ${r.stderr}`);
@@ -73,7 +60,7 @@ test('usage errors exit 2 with one readable line', async () => {
 
 test('each corrupt checkpoint gets its own message and exit code 2', async () => {
   const good = path.join(tmp, 'good');
-  await run(['train', '--dataset', 'xor', '--samples', '100', '--model', '2-4-2', '--epochs', '1', '--out', good]);
+  await runCli(['train', '--dataset', 'xor', '--samples', '100', '--model', '2-4-2', '--epochs', '1', '--out', good]);
   const bytes = fs.readFileSync(path.join(good, 'final.safetensors'));
   const headerLen = Number(bytes.readBigUInt64LE(0));
   const variants: [string, Buffer, RegExp][] = [
@@ -86,7 +73,7 @@ test('each corrupt checkpoint gets its own message and exit code 2', async () =>
   for (const [name, buf, re] of variants) {
     const f = path.join(tmp, `${name}.safetensors`);
     fs.writeFileSync(f, buf);
-    const r = await run(['info', f]);
+    const r = await runCli(['info', f]);
     assert.equal(r.code, 2, `${name}: ${r.stderr}`);
     assert.match(r.stderr, re, name);
     assert.ok(r.stderr.includes(f), `${name} message names the file`);
@@ -105,7 +92,7 @@ test('each bad CSV gets its own message and exit code 2', async () => {
   for (const [name, text, re] of cases) {
     const f = path.join(tmp, name);
     fs.writeFileSync(f, text);
-    const r = await run(['train', '--dataset', f, '--model', '2-4-2', '--epochs', '1', '--out', path.join(tmp, 'csvrun-' + name)]);
+    const r = await runCli(['train', '--dataset', f, '--model', '2-4-2', '--epochs', '1', '--out', path.join(tmp, 'csvrun-' + name)]);
     assert.equal(r.code, 2, `${name}: ${r.stderr}`);
     assert.match(r.stderr, re, name);
     assert.ok(r.stderr.includes(name), `${name}: names the file`);

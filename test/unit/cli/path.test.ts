@@ -1,33 +1,20 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { main } from '../../../src/cli/main';
-import type { Io } from '../../../src/cli/output';
+import { runCli } from '../../support/cli';
 import { initBackend, tf } from '../../../src/engine/backend';
 import { trainToEnd } from '../../../src/engine/train';
 import { loadAnyCheckpoint } from '../../../src/engine/evaluate';
 import { objectiveForCheckpoint } from '../../../src/engine/checkpointObjective';
 import { findPath } from '../../../src/engine/path/find';
+import { makeTempDir, removeTempDir } from '../../support/tmp';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'landscape-cli-path-'));
+const tmp = makeTempDir('cli-path');
 const minima = path.join(tmp, 'minima');
 const ck = (name: string) => path.join(minima, name, 'final.safetensors');
 // Small and quick: the point is the plumbing, not the landscape.
 const FAST = ['--steps', '12', '--points', '8', '--modes', '3'];
-
-function capture(): Io & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, out: (l) => stdout.push(l), err: (l) => stderr.push(l), tty: false, columns: 80, status: () => {} };
-}
-
-async function run(args: string[], signal?: AbortSignal) {
-  const io = capture();
-  const code = await main(args, io, signal);
-  return { code, stdout: io.stdout.join('\n'), stderr: io.stderr.join('\n') };
-}
 
 async function trainRun(out: string, seed: number, model = '2-8-2', dataSeed = 0) {
   await trainToEnd({
@@ -57,11 +44,11 @@ before(async () => {
   fs.writeFileSync(path.join(tmp, 'notes.safetensors'), 'not a checkpoint at all\n');
 });
 
-after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+after(() => removeTempDir(tmp));
 
 test('path --json prints the result fields on one line, coefficients only when asked; --out writes the full result', async () => {
   const out = path.join(tmp, 'r1__r2.path.json');
-  const r = await run(['path', ck('r1'), ck('r2'), ...FAST, '--json', '--out', out]);
+  const r = await runCli(['path', ck('r1'), ck('r2'), ...FAST, '--json', '--out', out]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.split('\n').length, 1);
   const j = JSON.parse(r.stdout);
@@ -84,7 +71,7 @@ test('path --json prints the result fields on one line, coefficients only when a
   assert.equal(saved.coefficients.length, 3);
   assert.equal(saved.coefficients[0].length, 2 * 8 + 8 + 8 * 2 + 2);
   assert.equal(saved.height, j.height);
-  const c = await run(['path', ck('r1'), ck('r2'), ...FAST, '--json', '--coefficients']);
+  const c = await runCli(['path', ck('r1'), ck('r2'), ...FAST, '--json', '--coefficients']);
   assert.equal(JSON.parse(c.stdout).coefficients.length, 3);
   // The objective is the recorded training loss: the ends match what training wrote.
   const meta = (await loadAnyCheckpoint(ck('r1'))).meta;
@@ -92,29 +79,29 @@ test('path --json prints the result fields on one line, coefficients only when a
 });
 
 test('linear gives the straight line; fourier with --dense-select never ends above it; the human table has both', async () => {
-  const lin = JSON.parse((await run(['path', ck('r1'), ck('r3'), '--points', '10', '--method', 'linear', '--json'])).stdout);
+  const lin = JSON.parse((await runCli(['path', ck('r1'), ck('r3'), '--points', '10', '--method', 'linear', '--json'])).stdout);
   assert.equal(lin.method, 'linear');
   assert.equal(lin.iterations, 0);
   assert.equal(lin.height, lin.linear.height);
-  const four = JSON.parse((await run(['path', ck('r1'), ck('r3'), '--steps', '30', '--points', '10', '--lr', '0.05', '--dense-select', '--json'])).stdout);
+  const four = JSON.parse((await runCli(['path', ck('r1'), ck('r3'), '--steps', '30', '--points', '10', '--lr', '0.05', '--dense-select', '--json'])).stdout);
   assert.equal(four.linear.height, lin.height, 'the same straight line whatever the method');
   assert.ok(four.height <= four.linear.height + 1e-7, `optimized ${four.height} > straight ${four.linear.height}`);
   assert.ok(four.height >= Math.max(four.lossA, four.lossB) - 1e-7);
-  const human = await run(['path', ck('r1'), ck('r3'), ...FAST]);
+  const human = await runCli(['path', ck('r1'), ck('r3'), ...FAST]);
   assert.equal(human.code, 0, human.stderr);
   for (const re of [/straight\s+optimized/, /height H/, /t at max/, /barrier from A/, /barrier from B/, /barrier from mean/]) assert.match(human.stdout, re);
 });
 
 test('A equal to B (same file or identical weights) has height loss(A) and exits 0', async () => {
   for (const b of [ck('r1'), path.join(tmp, 'copy-of-r1.safetensors')]) {
-    const r = await run(['path', ck('r1'), b, ...FAST, '--json']);
+    const r = await runCli(['path', ck('r1'), b, ...FAST, '--json']);
     assert.equal(r.code, 0, r.stderr);
     const j = JSON.parse(r.stdout);
     assert.equal(j.height, j.lossA);
     assert.equal(j.barrierFromA, 0);
     assert.equal(j.iterations, 0);
   }
-  const human = await run(['path', ck('r1'), ck('r1'), ...FAST]);
+  const human = await runCli(['path', ck('r1'), ck('r1'), ...FAST]);
   assert.match(human.stdout, /same point/);
 });
 
@@ -137,13 +124,13 @@ test('bad input exits 2 with one line: different models or data name both files;
   ];
   for (const [args, re] of cases) {
     // Flags given later win, so the case's own options override FAST.
-    const r = await run([args[0], ...FAST, ...args.slice(1)]);
+    const r = await runCli([args[0], ...FAST, ...args.slice(1)]);
     assert.equal(r.code, 2, `${args.join(' ')} -> ${r.code}: ${r.stderr}`);
     assert.match(r.stderr, re);
     assert.equal(r.stderr.split('\n').length, 1, `one line for ${args.join(' ')}: ${r.stderr}`);
   }
   // With --dataset both are measured on the named data, so the recorded difference no longer matters.
-  const ok = await run(['path', ck('r1'), other, ...FAST, '--dataset', 'moons', '--json']);
+  const ok = await runCli(['path', ck('r1'), other, ...FAST, '--dataset', 'moons', '--json']);
   assert.equal(ok.code, 0, ok.stderr);
 });
 
@@ -152,7 +139,7 @@ function escape(s: string): string {
 }
 
 test('non-finite losses on the path exit 1 naming the pair and the t where they occur', async () => {
-  const r = await run(['path', ck('r2'), path.join(tmp, 'overflow.safetensors'), ...FAST]);
+  const r = await runCli(['path', ck('r2'), path.join(tmp, 'overflow.safetensors'), ...FAST]);
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /path from .*r2.*final\.safetensors to .*overflow\.safetensors: loss is (NaN|Infinity|-Infinity) on the straight line at t = [0-9.e-]+/);
   assert.equal(r.stderr.split('\n').length, 2, 'the start line and the error');
@@ -165,9 +152,9 @@ function stripTiming(j: Record<string, unknown>) {
 
 test('barriers over a folder on 2 worker threads: symmetric matrix, MST of n − 1 edges, a tree of every minimum, equal to --jobs 1', async () => {
   const args = ['barriers', minima, ...FAST, '--batch', '40', '--json'];
-  const two = await run([...args, '--jobs', '2']);
+  const two = await runCli([...args, '--jobs', '2']);
   assert.equal(two.code, 0, two.stderr);
-  const one = await run([...args, '--jobs', '1']);
+  const one = await runCli([...args, '--jobs', '1']);
   assert.equal(one.code, 0, one.stderr);
   const j = JSON.parse(two.stdout);
   const n = 3;
@@ -197,7 +184,7 @@ test('barriers over a folder on 2 worker threads: symmetric matrix, MST of n −
 
 test('random:N picks N seeded pairs; minima outside them still get their loss; a failing pair is null and listed, exit 1', async () => {
   const extra = path.join(tmp, 'r4', 'final.safetensors');
-  const r = await run(['barriers', minima, extra, '--pairs', 'random:2', '--seed', '5', ...FAST, '--method', 'linear', '--jobs', '1', '--json']);
+  const r = await runCli(['barriers', minima, extra, '--pairs', 'random:2', '--seed', '5', ...FAST, '--method', 'linear', '--jobs', '1', '--json']);
   assert.equal(r.code, 0, r.stderr);
   const j = JSON.parse(r.stdout);
   assert.equal(j.selection, 'random:2');
@@ -206,11 +193,11 @@ test('random:N picks N seeded pairs; minima outside them still get their loss; a
   for (let a = 0; a < 4; a++) for (let b = 0; b < 4; b++) if (a !== b && j.heights[a][b] !== null) offDiagonal++;
   assert.equal(offDiagonal, 4);
   for (const l of j.losses) assert.ok(Number.isFinite(l));
-  const again = JSON.parse((await run(['barriers', minima, extra, '--pairs', 'random:2', '--seed', '5', ...FAST, '--method', 'linear', '--jobs', '1', '--json'])).stdout);
+  const again = JSON.parse((await runCli(['barriers', minima, extra, '--pairs', 'random:2', '--seed', '5', ...FAST, '--method', 'linear', '--jobs', '1', '--json'])).stdout);
   assert.deepEqual(again.pairs.map((p: { i: number; j: number }) => [p.i, p.j]), j.pairs.map((p: { i: number; j: number }) => [p.i, p.j]));
 
   const out = path.join(tmp, 'with-failure.json');
-  const bad = await run(['barriers', ck('r1'), ck('r2'), path.join(tmp, 'overflow.safetensors'), ...FAST, '--jobs', '2', '--out', out]);
+  const bad = await runCli(['barriers', ck('r1'), ck('r2'), path.join(tmp, 'overflow.safetensors'), ...FAST, '--jobs', '2', '--out', out]);
   assert.equal(bad.code, 1, bad.stderr);
   assert.match(bad.stderr, /2 of 3 pairs failed/);
   assert.match(bad.stderr, /overflow\.safetensors failed: .*at t = /);
@@ -227,7 +214,7 @@ test('random:N picks N seeded pairs; minima outside them still get their loss; a
 test('cancelling stops the worker threads and exits as cancelled', async () => {
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), 1500);
-  const r = await run(['barriers', minima, '--steps', '1000000', '--points', '8', '--jobs', '2', '--json'], ac.signal);
+  const r = await runCli(['barriers', minima, '--steps', '1000000', '--points', '8', '--jobs', '2', '--json'], ac.signal);
   clearTimeout(timer);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /cancelled/);

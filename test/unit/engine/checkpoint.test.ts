@@ -1,7 +1,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import fc from 'fast-check';
 import { spawnSync } from 'child_process';
@@ -33,6 +32,7 @@ import {
   MAX_CHECKPOINT_BYTES_ENV,
   TensorIn,
 } from '../../../src/engine/checkpoint';
+import { makeTempDir, removeTempDir } from '../../support/tmp';
 
 let tmp: string;
 const F = 'test.safetensors';
@@ -118,11 +118,11 @@ const decode = (b: Buffer, opts = {}) => decodeSafetensors(b, F, { maxBytes: 1 <
 
 before(async () => {
   await initBackend('cpu', { force: true });
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'landscape-ckpt-'));
+  tmp = makeTempDir('ckpt');
 });
 
 after(() => {
-  fs.rmSync(tmp, { recursive: true, force: true });
+  removeTempDir(tmp);
 });
 
 describe('safetensors encoding', () => {

@@ -1,7 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { LandscapeError } from '../../../src/engine/errors';
@@ -33,13 +32,14 @@ import {
   type Dataset,
   type Split,
 } from '../../../src/engine/data';
+import { makeTempDir, removeTempDir } from '../../support/tmp';
 
 let tmp: string;
 before(() => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'landscape-data-'));
+  tmp = makeTempDir('data');
 });
 after(() => {
-  fs.rmSync(tmp, { recursive: true, force: true });
+  removeTempDir(tmp);
 });
 
 function writeCsv(name: string, text: string): string {

@@ -1,15 +1,15 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { initBackend } from '../../../src/engine/backend';
 import { trainToEnd, TrainConfig, EpochEvent } from '../../../src/engine/train';
 import { setFastEnabled } from '../../../src/engine/fast';
+import { makeTempDir } from '../../support/tmp';
 
 // Some tfjs kernels differ between backends (and WASM lacks a few gradients),
 // so every configuration we train is also run on WASM and CPU side by side.
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'landscape-parity-'));
+const tmp = makeTempDir('parity');
 
 // Training normally runs on our own WebAssembly kernels whatever the backend;
 // here they are switched off so that tfjs' WASM and CPU kernels are compared.

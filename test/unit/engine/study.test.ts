@@ -1,14 +1,14 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { initBackend } from '../../../src/engine/backend';
 import { runStudy, StudyEvent, StudyResult, separation, choosePairs, verdicts, StudySolution, StudyBarrier } from '../../../src/engine/study';
 import { renderReport, escapeHtml } from '../../../src/engine/study/report';
 import { Rng } from '../../../src/engine/rng';
+import { makeTempDir } from '../../support/tmp';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'landscape-study-'));
+const tmp = makeTempDir('study');
 
 before(async () => {
   await initBackend('wasm', { force: true });

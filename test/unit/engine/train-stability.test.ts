@@ -1,7 +1,6 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { initBackend, tf } from '../../../src/engine/backend';
 import { trainToEnd, TrainEvent, TrainConfig, StabilityEvent, readRunJson } from '../../../src/engine/train';
@@ -14,8 +13,10 @@ import { optimizerStability } from '../../../src/engine/trainingStability';
 import { parseMetrics } from '../../../src/host/runScan';
 import { main } from '../../../src/cli/main';
 import type { Io } from '../../../src/cli/output';
+import { captureIo } from '../../support/cli';
+import { makeTempDir } from '../../support/tmp';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'landscape-stability-'));
+const tmp = makeTempDir('stability');
 
 before(async () => {
   await initBackend('cpu', { force: true });
@@ -176,9 +177,8 @@ test('the tensor count does not grow across stability estimates', async () => {
 });
 
 test('landscape train --stability-every streams stability lines with --json', async () => {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const io: Io = { out: (l) => stdout.push(l), err: (l) => stderr.push(l), tty: false, columns: 80, status: () => {} };
+  const io = captureIo();
+  const { stdout, stderr } = io;
   const out = path.join(tmp, 'cli');
   const code = await main(['train', '--dataset', 'xor', '--samples', '200', '--model', '2-6-2', '--optimizer', 'sgd', '--lr', '0.2', '--epochs', '3', '--stability-every', '3', '--out', out, '--json'], io);
   assert.equal(code, 0, stderr.join('\n'));

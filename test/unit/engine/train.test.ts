@@ -1,14 +1,14 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { initBackend } from '../../../src/engine/backend';
 import { train, trainToEnd, TrainEvent, TrainConfig, readRunJson } from '../../../src/engine/train';
 import { loadCheckpoint } from '../../../src/engine/checkpoint';
 import { CancelledError, LandscapeError } from '../../../src/engine/errors';
+import { makeTempDir } from '../../support/tmp';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'landscape-train-'));
+const tmp = makeTempDir('train');
 
 before(async () => {
   await initBackend('cpu', { force: true });

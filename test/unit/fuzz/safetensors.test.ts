@@ -26,7 +26,6 @@ import { inputError } from '../../../src/engine/errors';
 import {
   FUZZ_RUNS,
   anyText,
-  fastTmpDir,
   Tally,
   applyByteMutations,
   applyTextMutations,
@@ -37,6 +36,7 @@ import {
   textMutation,
   type CaseContext,
 } from '../../support/fuzz-harness';
+import { makeFastTempDir, removeTempDir } from '../../support/tmp';
 
 const FILE = '/fuzz/case.safetensors';
 const TIMEOUT = { timeout: 180_000 };
@@ -190,10 +190,10 @@ function claimedLength(entries: [string, unknown][]): number {
 
 let tmp: string;
 before(() => {
-  tmp = fastTmpDir('landscape-fuzz-st-');
+  tmp = makeFastTempDir('fuzz-st');
 });
 after(() => {
-  fs.rmSync(tmp, { recursive: true, force: true });
+  removeTempDir(tmp);
 });
 
 describe(`safetensors reader fuzz (${FUZZ_RUNS} cases per property)`, () => {

@@ -12,7 +12,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import fc from 'fast-check';
 import { importTfjsModel } from '../../../src/engine/checkpoint';
-import { FUZZ_RUNS, Tally, anyText, fastTmpDir, applyByteMutations, byteMutation, fuzzParams, runCase, type CaseContext } from '../../support/fuzz-harness';
+import { FUZZ_RUNS, Tally, anyText, applyByteMutations, byteMutation, fuzzParams, runCase, type CaseContext } from '../../support/fuzz-harness';
+import { makeFastTempDir, removeTempDir } from '../../support/tmp';
 
 const TIMEOUT = { timeout: 180_000 };
 
@@ -20,14 +21,14 @@ let dir: string;
 let modelFile: string;
 
 before(() => {
-  dir = fastTmpDir('landscape-fuzz-tfjs-');
+  dir = makeFastTempDir('fuzz-tfjs');
   modelFile = path.join(dir, 'model.json');
   // A folder where a shard might be named, and a shard in a subfolder.
   fs.mkdirSync(path.join(dir, 'sub'));
   fs.writeFileSync(path.join(dir, 'sub', 's3.bin'), Buffer.alloc(8));
 });
 after(() => {
-  fs.rmSync(dir, { recursive: true, force: true });
+  removeTempDir(dir);
 });
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };

@@ -10,10 +10,9 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
-import type { AnalysisJobEvent, JobKind, JobRequest, JobResults, WorkerToHost } from '../../../src/host/workerProtocol';
+import type { AnalysisJobEvent } from '../../../src/host/workerProtocol';
+import { runWorkerJob } from '../../support/worker';
 import {
   analysisFromJson,
   gradcheckResultFile,
@@ -28,33 +27,11 @@ import { ResultDataSchema, validate, validateHostMessage } from '../../../src/pr
 import { RunStore } from '../../../src/host/runStore';
 import type { TrainEvent } from '../../../src/engine/train';
 import { main as cliMain } from '../../../src/cli/main';
-import type { Io } from '../../../src/cli/output';
+import { silentIo } from '../../support/cli';
 import { initBackend } from '../../../src/engine/backend';
 import { loadAnyCheckpoint } from '../../../src/engine/evaluate';
 import { kernelPCA } from '../../../src/engine/analysis';
-
-const workerFile = path.join(__dirname, '../../../src/host/worker.ts');
-const bootstrap = `require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).register(); require(${JSON.stringify(workerFile)});`;
-
-function runJob<K extends JobKind>(request: Extract<JobRequest, { kind: K }>, onEvent?: (e: unknown, cancel: () => void) => void) {
-  return new Promise<{ result?: JobResults[K]; error?: { kind: string; message: string }; events: unknown[] }>((resolve, reject) => {
-    const cancelFlag = new SharedArrayBuffer(4);
-    const events: unknown[] = [];
-    const w = new Worker(bootstrap, { eval: true, workerData: { id: 't', request, backend: 'cpu', cancelFlag }, stdout: true, stderr: true });
-    const cancel = () => Atomics.store(new Int32Array(cancelFlag), 0, 1);
-    w.on('message', (m: WorkerToHost) => {
-      if (m.type === 'event') {
-        events.push(m.event);
-        onEvent?.(m.event, cancel);
-        return;
-      }
-      void w.terminate();
-      if (m.type === 'result') resolve({ result: m.result as JobResults[K], events });
-      else resolve({ error: { kind: m.kind, message: m.message }, events });
-    });
-    w.on('error', reject);
-  });
-}
+import { makeTempDir, removeTempDir } from '../../support/tmp';
 
 const close = (a: number, b: number, tol: number) => Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
 
@@ -64,11 +41,11 @@ describe('analysis jobs in the compute worker', () => {
   let finals: string[];
   let trainEvents: unknown[] = [];
   before(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'landscape-analysis-jobs-'));
+    dir = makeTempDir('analysis-jobs');
     runs = [];
     for (const seed of [1, 2]) {
       const out = path.join(dir, 'runs', `r${seed}`);
-      const r = await runJob({
+      const r = await runWorkerJob({
         kind: 'train',
         config: { dataset: 'moons', n: 120, model: '2-6-2', optimizer: 'sgd', lr: 0.3, epochs: 3, batch: 30, seed, dataSeed: 0, backend: 'cpu', checkpointEvery: 1, out, ...(seed === 1 ? { stabilityEvery: 2 } : {}) },
       });
@@ -78,7 +55,7 @@ describe('analysis jobs in the compute worker', () => {
     }
     finals = runs.map((r) => path.join(r, 'final.safetensors'));
   });
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  after(() => removeTempDir(dir));
 
   it('streams stability checks from a run with stabilityEvery into the run store, as the side view draws them', () => {
     const store = new RunStore();
@@ -99,7 +76,7 @@ describe('analysis jobs in the compute worker', () => {
     const files = [...finals, path.join(runs[0], 'checkpoints', 'epoch-0001.safetensors'), path.join(runs[1], 'checkpoints', 'epoch-0001.safetensors')];
     const out = kpcaResultFile(files);
     assert.equal(path.dirname(out), path.join(dir, 'runs'));
-    const r = await runJob({ kind: 'kpca', files, out, settings: { kernel: 'rbf', components: 2 } });
+    const r = await runWorkerJob({ kind: 'kpca', files, out, settings: { kernel: 'rbf', components: 2 } });
     assert.equal(r.error, undefined, r.error?.message);
     assert.match(r.result!.summary, /4 checkpoints, rbf kernel; explained variance PC1 [\d.]+%, PC2/);
     assert.deepEqual((r.events as AnalysisJobEvent[])[0].type, 'setup');
@@ -118,7 +95,7 @@ describe('analysis jobs in the compute worker', () => {
     assert.ok(saved.points.every((p) => p.loss !== undefined && p.testAccuracy !== undefined), 'loss and accuracy for the hover');
 
     // The trajectory of r1: its periodic checkpoints in epoch order; epoch 1 is in the map, so it lands on its own point.
-    const tr = await runJob({ kind: 'kpcaOverlay', file: out, source: 'trajectory', input: runs[0], roots: [] });
+    const tr = await runWorkerJob({ kind: 'kpcaOverlay', file: out, source: 'trajectory', input: runs[0], roots: [] });
     assert.equal(tr.error, undefined, tr.error?.message);
     let withOverlay = readAnalysisResult(out, 'kpca').data;
     assert.equal(withOverlay.overlays.length, 1);
@@ -130,11 +107,11 @@ describe('analysis jobs in the compute worker', () => {
 
     // A path between the two finals: its ends are the finals' points, whatever the bend between.
     const pathFile = pathResultFile(finals[0], finals[1]);
-    const p = await runJob({ kind: 'path', a: finals[0], b: finals[1], out: pathFile, settings: { points: 5, steps: 4, planeGrid: 0 } });
+    const p = await runWorkerJob({ kind: 'path', a: finals[0], b: finals[1], out: pathFile, settings: { points: 5, steps: 4, planeGrid: 0 } });
     assert.equal(p.error, undefined, p.error?.message);
     const pathData = readBarrierResult(pathFile).data;
     assert.ok(pathData.kind === 'barrierPath' && pathData.coefficients && pathData.coefficients.length > 0, 'the path file keeps its coefficients');
-    const po = await runJob({ kind: 'kpcaOverlay', file: out, source: 'path', input: pathFile, roots: [] });
+    const po = await runWorkerJob({ kind: 'kpcaOverlay', file: out, source: 'path', input: pathFile, roots: [] });
     assert.equal(po.error, undefined, po.error?.message);
     withOverlay = readAnalysisResult(out, 'kpca').data;
     assert.equal(withOverlay.overlays.length, 2);
@@ -146,13 +123,13 @@ describe('analysis jobs in the compute worker', () => {
     pathOverlay.points[20].coords.forEach((c, k) => assert.ok(close(c, saved.points[1].coords[k], 1e-6), `t = 1: ${c} vs B ${saved.points[1].coords[k]}`));
     assert.ok(pathOverlay.points.every((q) => q.loss !== undefined && Number.isFinite(q.loss)), 'losses read off the path profile');
     // Adding the same source again replaces it rather than piling up.
-    await runJob({ kind: 'kpcaOverlay', file: out, source: 'trajectory', input: runs[0], roots: [] });
+    await runWorkerJob({ kind: 'kpcaOverlay', file: out, source: 'trajectory', input: runs[0], roots: [] });
     assert.equal(readAnalysisResult(out, 'kpca').data.overlays.length, 2);
 
     // A run folder without a trajectory says what to do, in VS Code's words.
     const bare = path.join(dir, 'bare');
     fs.mkdirSync(bare);
-    const bad = await runJob({ kind: 'kpcaOverlay', file: out, source: 'trajectory', input: bare, roots: [] });
+    const bad = await runWorkerJob({ kind: 'kpcaOverlay', file: out, source: 'trajectory', input: bare, roots: [] });
     assert.equal(bad.error?.kind, 'input');
     assert.match(bad.error!.message, /has no checkpoints to project; set "checkpointEvery" in landscape\.json/);
   });
@@ -160,7 +137,7 @@ describe('analysis jobs in the compute worker', () => {
   it('Hessian spectrum: top-k with errors, the trace with its standard error, the verdict against 2/η from the metadata or as given', async () => {
     const out = hessianResultFile(finals[0]);
     assert.equal(out, path.join(runs[0], 'final.hessian.json'));
-    const r = await runJob({ kind: 'hessian', file: finals[0], out, k: 2, traceSamples: 8 });
+    const r = await runWorkerJob({ kind: 'hessian', file: finals[0], out, k: 2, traceSamples: 8 });
     assert.equal(r.error, undefined, r.error?.message);
     assert.ok((r.events as AnalysisJobEvent[]).some((e) => e.type === 'progress' && /Lanczos step/.test(e.text)));
     const d = readAnalysisResult(out, 'hessian').data;
@@ -184,7 +161,7 @@ describe('analysis jobs in the compute worker', () => {
 
     // η given (as VS Code asks when the checkpoint records none): plain gradient descent with that rate.
     const high = 10 / d.eigenvalues[0];
-    const given = await runJob({ kind: 'hessian', file: finals[0], out, k: 1, traceSamples: 0, lr: high });
+    const given = await runWorkerJob({ kind: 'hessian', file: finals[0], out, k: 1, traceSamples: 0, lr: high });
     assert.equal(given.error, undefined, given.error?.message);
     const g = readAnalysisResult(out, 'hessian').data;
     assert.equal(g.stability.lrSource, 'asked');
@@ -195,7 +172,7 @@ describe('analysis jobs in the compute worker', () => {
 
   it('gradient check: PASS with the relative error of every probe, kinks found exactly for ReLU', async () => {
     const out = gradcheckResultFile(finals[1]);
-    const r = await runJob({ kind: 'gradcheck', file: finals[1], out });
+    const r = await runWorkerJob({ kind: 'gradcheck', file: finals[1], out });
     assert.equal(r.error, undefined, r.error?.message);
     const d = readAnalysisResult(out, 'gradcheck').data;
     assert.equal(d.passed, true, r.result!.summary);
@@ -211,7 +188,7 @@ describe('analysis jobs in the compute worker', () => {
   it('slices: a random direction (1D), the line through two checkpoints, the plane through three, with the grid asked for', async () => {
     const random = sliceResultFile('random', [finals[0]]);
     assert.equal(random, path.join(runs[0], 'final.random.slice.json'));
-    const r = await runJob({ kind: 'slice', slice: 'random', files: [finals[0]], out: random, points: 9 });
+    const r = await runWorkerJob({ kind: 'slice', slice: 'random', files: [finals[0]], out: random, points: 9 });
     assert.equal(r.error, undefined, r.error?.message);
     const d = readAnalysisResult(random, 'slice').data;
     assert.equal(d.values.length, 1);
@@ -227,7 +204,7 @@ describe('analysis jobs in the compute worker', () => {
 
     const lineFile = sliceResultFile('line', finals);
     assert.equal(path.basename(lineFile), 'final__r2-final.line.slice.json');
-    const l = await runJob({ kind: 'slice', slice: 'line', files: finals, out: lineFile, points: 5 });
+    const l = await runWorkerJob({ kind: 'slice', slice: 'line', files: finals, out: lineFile, points: 5 });
     assert.equal(l.error, undefined, l.error?.message);
     const ld = readAnalysisResult(lineFile, 'slice').data;
     assert.deepEqual(ld.x.values, [-0.5, 0, 0.5, 1, 1.5]);
@@ -235,7 +212,7 @@ describe('analysis jobs in the compute worker', () => {
 
     const three = [...finals, path.join(runs[0], 'checkpoints', 'epoch-0001.safetensors')];
     const planeFile = sliceResultFile('plane', three);
-    const p = await runJob({ kind: 'slice', slice: 'plane', files: three, out: planeFile, points: 4 });
+    const p = await runWorkerJob({ kind: 'slice', slice: 'plane', files: three, out: planeFile, points: 4 });
     assert.equal(p.error, undefined, p.error?.message);
     const pd = readAnalysisResult(planeFile, 'slice').data;
     assert.equal(pd.values.length, 4);
@@ -246,7 +223,7 @@ describe('analysis jobs in the compute worker', () => {
 
   it('stops at once when cancelled, and saves nothing', async () => {
     const out = path.join(dir, 'cancelled.random-plane.slice.json');
-    const r = await runJob({ kind: 'slice', slice: 'random-plane', files: [finals[0]], out, points: 400 }, (e, cancel) => {
+    const r = await runWorkerJob({ kind: 'slice', slice: 'random-plane', files: [finals[0]], out, points: 400 }, (e, cancel) => {
       if ((e as AnalysisJobEvent).type === 'progress') cancel();
     });
     assert.equal(r.error?.kind, 'cancelled');
@@ -255,7 +232,7 @@ describe('analysis jobs in the compute worker', () => {
 
   it('opens what the CLI wrote with --out as the same panel data', async () => {
     await initBackend('cpu', { force: true });
-    const io: Io = { out: () => {}, err: () => {}, tty: false, columns: 80, status: () => {} };
+    const io = silentIo();
     const cli = path.join(dir, 'cli');
     fs.mkdirSync(cli, { recursive: true });
     const cases: [string, string[]][] = [

@@ -13,17 +13,17 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { saveAnalysisResult, readAnalysisResult, type KpcaData } from '../../../src/host/analysisFiles';
 import { FakeUri, fakeLog, installFakeVscode, rec, removeFakeVscode, resetRecorder } from '../../support/vscode';
+import { makeTempDir, removeTempDir } from '../../support/tmp';
 
 let tmp: string;
 const files: Record<string, string> = {};
 
 before(() => {
   installFakeVscode();
-  tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'landscape-analysis-panels-')));
+  tmp = makeTempDir('analysis-panels');
   fs.mkdirSync(path.join(tmp, 'runs', 'r1'), { recursive: true });
   files.ck1 = path.join(tmp, 'runs', 'r1', 'final.safetensors');
   files.ck2 = path.join(tmp, 'runs', 'r1', 'best.safetensors');
@@ -60,7 +60,7 @@ before(() => {
 
 after(() => {
   removeFakeVscode();
-  fs.rmSync(tmp, { recursive: true, force: true });
+  removeTempDir(tmp);
 });
 
 describe('kernel PCA panels', () => {

@@ -11,7 +11,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   ANALYSIS_SUFFIXES,
@@ -41,13 +40,14 @@ import { kernelPCA } from '../../../src/engine/analysis';
 import { SLICE_ARITY } from '../../../src/engine/checkpointAnalysis';
 import { needsLearningRate, recordedHyperparameters } from '../../../src/engine/hyperparameters';
 import type { TrainEvent } from '../../../src/engine/train';
+import { makeTempDir, removeTempDir } from '../../support/tmp';
 
 const close = (a: number, b: number, tol = 1e-9) => Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
 
 describe('analysis result files', () => {
   let dir: string;
-  before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'landscape-analysis-files-'))));
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  before(() => (dir = makeTempDir('analysis-files')));
+  after(() => removeTempDir(dir));
 
   it('names results after their checkpoints, so kinds and partners never collide', () => {
     assert.equal(hessianResultFile('/w/runs/r1/final.safetensors'), '/w/runs/r1/final.hessian.json');

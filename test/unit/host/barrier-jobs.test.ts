@@ -7,42 +7,19 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
-import type { JobKind, JobRequest, JobResults, PathJobEvent, WorkerToHost } from '../../../src/host/workerProtocol';
+import type { PathJobEvent } from '../../../src/host/workerProtocol';
+import { runWorkerJob } from '../../support/worker';
 import { readBarrierResult, pathResultFile } from '../../../src/host/barrierFiles';
 import { validate, ResultDataSchema } from '../../../src/protocol';
 import { barrierMatrixFromCli, readJsonResult, resultKindOf } from '../../../src/host/cliResults';
 import { main as cliMain } from '../../../src/cli/main';
-import type { Io } from '../../../src/cli/output';
+import { silentIo } from '../../support/cli';
 import { initBackend } from '../../../src/engine/backend';
-
-const workerFile = path.join(__dirname, '../../../src/host/worker.ts');
-const bootstrap = `require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).register(); require(${JSON.stringify(workerFile)});`;
-
-function runJob<K extends JobKind>(request: Extract<JobRequest, { kind: K }>, onEvent?: (e: unknown, cancel: () => void) => void) {
-  return new Promise<{ result?: JobResults[K]; error?: { kind: string; message: string }; events: unknown[] }>((resolve, reject) => {
-    const cancelFlag = new SharedArrayBuffer(4);
-    const events: unknown[] = [];
-    const w = new Worker(bootstrap, { eval: true, workerData: { id: 't', request, backend: 'cpu', cancelFlag }, stdout: true, stderr: true });
-    const cancel = () => Atomics.store(new Int32Array(cancelFlag), 0, 1);
-    w.on('message', (m: WorkerToHost) => {
-      if (m.type === 'event') {
-        events.push(m.event);
-        onEvent?.(m.event, cancel);
-        return;
-      }
-      void w.terminate();
-      if (m.type === 'result') resolve({ result: m.result as JobResults[K], events });
-      else resolve({ error: { kind: m.kind, message: m.message }, events });
-    });
-    w.on('error', reject);
-  });
-}
+import { makeTempDir, removeTempDir } from '../../support/tmp';
 
 async function trainTiny(out: string, seed: number, model = '2-8-2') {
-  const r = await runJob({
+  const r = await runWorkerJob({
     kind: 'train',
     config: { dataset: 'moons', n: 200, model, optimizer: 'sgd', lr: 0.2, epochs: 3, batch: 32, seed, dataSeed: 0, backend: 'cpu', checkpointEvery: 0, out },
   });
@@ -54,16 +31,16 @@ describe('barrier jobs in the compute worker', () => {
   let dir: string;
   let ck: string[];
   before(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'landscape-barrier-jobs-'));
+    dir = makeTempDir('barrier-jobs');
     ck = [];
     for (const seed of [1, 2, 3]) ck.push(await trainTiny(path.join(dir, 'runs', `r${seed}`), seed));
   });
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  after(() => removeTempDir(dir));
 
   it('finds a path between two minima, streams the height per iteration, and saves what the panel shows', async () => {
     const out = pathResultFile(ck[0], ck[1]);
     const steps = 12;
-    const r = await runJob({ kind: 'path', a: ck[0], b: ck[1], out, settings: { points: 8, steps, planeGrid: 5 } });
+    const r = await runWorkerJob({ kind: 'path', a: ck[0], b: ck[1], out, settings: { points: 8, steps, planeGrid: 5 } });
     assert.equal(r.error, undefined, r.error?.message);
     const events = r.events as PathJobEvent[];
     assert.deepEqual(events.slice(0, 2).map((e) => e.type), ['setup', 'pair-start']);
@@ -104,7 +81,7 @@ describe('barrier jobs in the compute worker', () => {
   it('computes all pairs of three minima: matrices, spanning tree, disconnectivity graph', async () => {
     const folder = path.join(dir, 'runs');
     const out = path.join(folder, 'barriers.json');
-    const r = await runJob({ kind: 'barriers', files: ck, folder, out, selection: 'all', settings: { points: 6, steps: 4, planeGrid: 0 } });
+    const r = await runWorkerJob({ kind: 'barriers', files: ck, folder, out, selection: 'all', settings: { points: 6, steps: 4, planeGrid: 0 } });
     assert.equal(r.error, undefined, r.error?.message);
     assert.equal(r.result!.pairs, 3);
     const saved = readBarrierResult(out).data;
@@ -125,7 +102,7 @@ describe('barrier jobs in the compute worker', () => {
 
   it('stops at once when cancelled', async () => {
     const out = path.join(dir, 'cancelled.path.json');
-    const r = await runJob({ kind: 'path', a: ck[0], b: ck[2], out, settings: { points: 8, steps: 5000, planeGrid: 0 } }, (e, cancel) => {
+    const r = await runWorkerJob({ kind: 'path', a: ck[0], b: ck[2], out, settings: { points: 8, steps: 5000, planeGrid: 0 } }, (e, cancel) => {
       if ((e as PathJobEvent).type === 'iteration' && (e as { iteration: number }).iteration === 3) cancel();
     });
     assert.equal(r.error?.kind, 'cancelled');
@@ -134,7 +111,7 @@ describe('barrier jobs in the compute worker', () => {
 
   it('shows what the CLI wrote: landscape barriers converts as is, landscape path gets its plane drawn', async () => {
     await initBackend('cpu', { force: true });
-    const io: Io = { out: () => {}, err: () => {}, tty: false, columns: 80, status: () => {} };
+    const io = silentIo();
     const cliDir = path.join(dir, 'cli');
     fs.mkdirSync(cliDir, { recursive: true });
     const barriersFile = path.join(cliDir, 'barriers.json');
@@ -152,7 +129,7 @@ describe('barrier jobs in the compute worker', () => {
     const pathFile = fs.readdirSync(cliDir).filter((f) => f.endsWith('.path.json')).map((f) => path.join(cliDir, f))[0];
     assert.ok(pathFile, 'landscape path --out <dir>/ wrote a .path.json');
     assert.equal(resultKindOf(readJsonResult(pathFile), pathFile), 'barrierPath');
-    const r = await runJob({ kind: 'importPath', file: pathFile, roots: [], planeGrid: 4 });
+    const r = await runWorkerJob({ kind: 'importPath', file: pathFile, roots: [], planeGrid: 4 });
     assert.equal(r.error, undefined, r.error?.message);
     const d = r.result!;
     assert.ok(validate(ResultDataSchema, d).ok);
@@ -169,10 +146,10 @@ describe('barrier jobs in the compute worker', () => {
 
   it('refuses minima of different models, naming both files', async () => {
     const other = await trainTiny(path.join(dir, 'runs', 'wide'), 4, '2-16-2');
-    const r = await runJob({ kind: 'path', a: ck[0], b: other, out: path.join(dir, 'x.path.json'), settings: { points: 6, steps: 2, planeGrid: 0 } });
+    const r = await runWorkerJob({ kind: 'path', a: ck[0], b: other, out: path.join(dir, 'x.path.json'), settings: { points: 6, steps: 2, planeGrid: 0 } });
     assert.equal(r.error?.kind, 'input');
     assert.ok(r.error!.message.includes(ck[0]) && r.error!.message.includes(other), r.error!.message);
-    const bad = await runJob({ kind: 'path', a: ck[0], b: ck[1], out: path.join(dir, 'y.path.json'), settings: { points: 2, steps: 2, planeGrid: 0 } });
+    const bad = await runWorkerJob({ kind: 'path', a: ck[0], b: ck[1], out: path.join(dir, 'y.path.json'), settings: { points: 2, steps: 2, planeGrid: 0 } });
     assert.equal(bad.error?.kind, 'input');
     assert.match(bad.error!.message, /landscape\.path\.points/);
   });

@@ -8,7 +8,6 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { projectToPlane, fourierPointSource, chainPointSource, planeGrid } from '../../../src/host/pathPlane';
 import {
@@ -26,6 +25,7 @@ import { readResultFile } from '../../../src/host/resultFiles';
 import { prepareReport, inlineScripts, normalizeNewlines, sha256Source } from '../../../src/host/reportHtml';
 import { layoutDendrogram, shortLabels } from '../../../webview/dendrogram';
 import { validate, ResultDataSchema, type ResultData } from '../../../src/protocol';
+import { makeTempDir, removeTempDir } from '../../support/tmp';
 
 const close = (a: number, b: number, tol = 1e-12) => Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
 
@@ -111,8 +111,8 @@ describe('path plane', () => {
 
 describe('barrier result files', () => {
   let dir: string;
-  before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'landscape-barrier-'))));
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  before(() => (dir = makeTempDir('barrier')));
+  after(() => removeTempDir(dir));
 
   it('names a path file after A, and B by its way from A’s folder', () => {
     assert.equal(pathResultFile('/w/runs/r1/final.safetensors', '/w/runs/r1/best.safetensors'), '/w/runs/r1/final__best.path.json');

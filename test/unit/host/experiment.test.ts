@@ -2,7 +2,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   BACKEND_SETTING_VALUES,
@@ -23,6 +22,7 @@ import { ACTIVATIONS, LOSSES } from '../../../src/engine/model/spec';
 import { OPTIMIZER_NAMES, OPTION_KEYS } from '../../../src/engine/optim/types';
 import { DATASET_NAMES } from '../../../src/engine/data';
 import { resolveTrainConfig } from '../../../src/engine/train';
+import { makeTempDir, removeTempDir } from '../../support/tmp';
 
 const FILE = '/w/landscape.json';
 const schema = JSON.parse(fs.readFileSync(path.join(__dirname, '../../../schemas/landscape.schema.json'), 'utf8'));
@@ -155,7 +155,7 @@ describe('landscape.json', () => {
   });
 
   it('reads the file only after stat says it is a small file; none is null', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'landscape-exp-'));
+    const dir = makeTempDir('exp');
     try {
       const file = path.join(dir, 'landscape.json');
       assert.equal(readExperimentFile(file), null);
@@ -170,7 +170,7 @@ describe('landscape.json', () => {
       fs.mkdirSync(file);
       assert.throws(() => readExperimentFile(file), (e: unknown) => e instanceof LandscapeError && /landscape\.json: is not a file/.test(e.message));
     } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
+      removeTempDir(dir);
     }
   });
 

@@ -11,6 +11,7 @@ import * as path from 'path';
 import { lastRunSnapshot, readLastRun } from '../../../src/host/lastRun';
 import { RunStore, type StoreEvent } from '../../../src/host/runStore';
 import { LiveRunSchema, validate, type LiveRun } from '../../../src/protocol';
+import { makeTempDir, removeTempDir } from '../../support/tmp';
 
 const DIR = path.join(os.tmpdir(), 'lastrun-fixture', 'digits-sgd-20261122-120000');
 
@@ -149,8 +150,8 @@ describe('RunStore.restore', () => {
 });
 
 describe('readLastRun', () => {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'lastrun-'));
-  after(() => fs.rmSync(root, { recursive: true, force: true }));
+  const root = makeTempDir('lastrun');
+  after(() => removeTempDir(root));
   const make = (name: string, json: string, metrics: string | undefined, ageS: number) => {
     const dir = path.join(root, name);
     fs.mkdirSync(dir, { recursive: true });

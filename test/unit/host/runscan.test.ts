@@ -2,11 +2,11 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildRunsList, parseMetrics, summarizeRun, trainingRunResult } from '../../../src/host/runScan';
 import { readResultFile, saveResultFile } from '../../../src/host/resultFiles';
 import { ResultDataSchema, validate, validateHostMessage } from '../../../src/protocol';
+import { makeTempDir, removeTempDir } from '../../support/tmp';
 
 const runJson = (over: Record<string, unknown> = {}) => ({
   formatVersion: 1,
@@ -85,8 +85,8 @@ describe('runs list', () => {
 
 describe('result files', () => {
   let dir: string;
-  before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'landscape-results-'))));
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  before(() => (dir = makeTempDir('results')));
+  after(() => removeTempDir(dir));
 
   it('round-trips a result and rejects damaged or foreign files, naming the file', () => {
     const data = trainingRunResult('/w/runs/r/run.json', runJson(), '', []);

@@ -7,43 +7,23 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
-import type { JobRequest, WorkerToHost, JobResults, JobKind } from '../../../src/host/workerProtocol';
+import type { JobRequest, JobKind } from '../../../src/host/workerProtocol';
+import { runWorkerJob } from '../../support/worker';
 import type { TrainEvent } from '../../../src/engine/train';
 import { validate, CheckpointInfoSchema, EvalResultSchema, EpochPointSchema } from '../../../src/protocol';
 import { toPoint } from '../../../src/host/runStore';
+import { makeTempDir, removeTempDir } from '../../support/tmp';
 
-const workerFile = path.join(__dirname, '../../../src/host/worker.ts');
-// Node will not start a worker from a .ts file even with tsx loaded, so a tiny CJS stub registers tsx first.
-const bootstrap = `require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).register(); require(${JSON.stringify(workerFile)});`;
-
-function runJob<K extends JobKind>(request: Extract<JobRequest, { kind: K }>, opts: { onEvent?: (e: TrainEvent, cancel: () => void) => void } = {}) {
-  return new Promise<{ result?: JobResults[K]; error?: { kind: string; message: string }; events: TrainEvent[] }>((resolve, reject) => {
-    const cancelFlag = new SharedArrayBuffer(4);
-    const events: TrainEvent[] = [];
-    const w = new Worker(bootstrap, { eval: true, workerData: { id: 't', request, backend: 'cpu', cancelFlag }, stdout: true, stderr: true });
-    const cancel = () => Atomics.store(new Int32Array(cancelFlag), 0, 1);
-    w.on('message', (m: WorkerToHost) => {
-      if (m.type === 'event') {
-        const ev = m.event as TrainEvent;
-        events.push(ev);
-        opts.onEvent?.(ev, cancel);
-        return;
-      }
-      void w.terminate();
-      if (m.type === 'result') resolve({ result: m.result as JobResults[K], events });
-      else resolve({ error: { kind: m.kind, message: m.message }, events });
-    });
-    w.on('error', reject);
-  });
+/** The jobs here stream training events, or none. */
+function runJob<K extends JobKind>(request: Extract<JobRequest, { kind: K }>, onEvent?: (e: TrainEvent, cancel: () => void) => void) {
+  return runWorkerJob<K, TrainEvent>(request, onEvent);
 }
 
 describe('compute worker', () => {
   let dir: string;
-  before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'landscape-worker-'))));
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  before(() => (dir = makeTempDir('worker')));
+  after(() => removeTempDir(dir));
 
   it('reports the backend and the engine catalogue', async () => {
     const r = await runJob({ kind: 'probe' });
@@ -85,7 +65,7 @@ describe('compute worker', () => {
     const out = path.join(dir, 'cancelled');
     const r = await runJob(
       { kind: 'train', config: { dataset: 'moons', n: 200, model: '2-8-2', optimizer: 'sgd', epochs: 500, batch: 16, seed: 1, backend: 'cpu', checkpointEvery: 0, out } },
-      { onEvent: (e, cancel) => e.type === 'epoch' && e.epoch === 2 && cancel() },
+      (e, cancel) => e.type === 'epoch' && e.epoch === 2 && cancel(),
     );
     assert.equal(r.error?.kind, 'cancelled');
     const last = r.events.filter((e) => e.type === 'epoch').pop() as { epoch: number };

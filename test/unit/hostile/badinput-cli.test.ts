@@ -9,16 +9,15 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { main } from '../../../src/cli/main';
 import { COMMANDS } from '../../../src/cli/commands';
 import type { CommandDef, FileArgKind, FileSlot } from '../../../src/cli/commands/types';
-import type { Io } from '../../../src/cli/output';
+import { runCli } from '../../support/cli';
 import { initBackend } from '../../../src/engine/backend';
 import { encodeCheckpoint, writeJsonAtomic } from '../../../src/engine/checkpoint';
 import { makeSpec, paramCount } from '../../../src/engine/model/spec';
 import { Rng } from '../../../src/engine/rng';
+import { makeTempDir, removeTempDir } from '../../support/tmp';
 
 /** Words of a message that tells the user what to do next. */
 const ADVICE = /\b(?:pass|give|use|check|choose|train|copy|convert|create|add|remove|select|rename|raise|try|point|needs?|expected)\b|\be\.g\./i;
@@ -35,18 +34,6 @@ interface Fixtures {
 }
 let fx: Fixtures;
 
-function capture(): Io & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, out: (l) => stdout.push(l), err: (l) => stderr.push(l), tty: false, columns: 80, status: () => {} };
-}
-
-async function run(args: string[]) {
-  const io = capture();
-  const code = await main(args, io);
-  return { code, stdout: io.stdout.join('\n'), stderr: io.stderr.join('\n') };
-}
-
 function writeCheckpoint(file: string, seed: number): void {
   const spec = makeSpec('2-4-2');
   const r = new Rng(seed);
@@ -59,7 +46,7 @@ function writeCheckpoint(file: string, seed: number): void {
 before(async () => {
   await initBackend('cpu', { force: true });
   process.env.LANDSCAPE_BACKEND = 'cpu';
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'landscape-badinput-'));
+  tmp = makeTempDir('badinput');
   const f = (name: string, content: string | Buffer) => {
     const p = path.join(tmp, name);
     fs.mkdirSync(path.dirname(p), { recursive: true });
@@ -136,7 +123,7 @@ before(async () => {
 
 after(() => {
   delete process.env.LANDSCAPE_BACKEND;
-  fs.rmSync(tmp, { recursive: true, force: true });
+  removeTempDir(tmp);
 });
 
 /** A valid invocation: every slot filled with a good file, plus the quick flags. */
@@ -163,7 +150,7 @@ function describeSlot(s: FileSlot): string {
 }
 
 async function expectBadInput(args: string[], mustName: string | undefined, what: string): Promise<void> {
-  const r = await run(args);
+  const r = await runCli(args);
   const shown = `landscape ${args.join(' ')}\n  exit ${r.code}\n  stderr: ${r.stderr}`;
   assert.equal(r.code, 2, `${what}: expected exit 2\n${shown}`);
   assert.ok(r.stderr.length > 0, `${what}: says nothing\n${shown}`);
@@ -193,7 +180,7 @@ describe('bad input to every CLI command', () => {
         it('runs with good files in every slot (so the slots are declared right)', { timeout: 120_000 }, async () => {
           const { positionals, flags } = goodArgs(cmd);
           const args = argv(cmd, positionals, flags);
-          const r = await run(args);
+          const r = await runCli(args);
           assert.equal(r.code, 0, `landscape ${args.join(' ')}\n  exit ${r.code}\n  stderr: ${r.stderr}`);
         });
       }

@@ -14,12 +14,12 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import * as esbuild from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { makeNonce, renderHtml } from '../../../src/host/html';
 import { validateHostMessage, type CheckpointInfo, type HostMessage } from '../../../src/protocol';
+import { makeTempDir, removeTempDir } from '../../support/tmp';
 
 // The page-side globals the evaluate() callbacks use: declared here, module-local,
 // because the project's tsconfig has no DOM lib (and must not get one).
@@ -139,7 +139,7 @@ async function injected(page: Page, root = '#app'): Promise<string[]> {
 
 before(async () => {
   if (skip) return;
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'landscape-browser-'));
+  tmp = makeTempDir('browser');
   webviewJs = path.join(tmp, 'webview.js');
   // A fresh bundle of the current sources, built as esbuild.mjs builds dist/webview.js.
   await esbuild.build({
@@ -162,7 +162,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  removeTempDir(tmp);
 });
 
 describe('webview Content-Security-Policy in Chromium', { skip, timeout: 120_000 }, () => {

@@ -21,13 +21,13 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { spawn } from 'child_process';
 import * as esbuild from 'esbuild';
 import { loadCheckpointSync } from '../../../src/engine/checkpoint';
 import { isAtomicTempFile } from '../../../src/engine/checkpoint/atomic';
 import { Rng } from '../../../src/engine/rng';
+import { makeTempDir, removeTempDir } from '../../support/tmp';
 
 const repo = path.resolve(__dirname, '../../..');
 const TRIALS = Number(process.env.LANDSCAPE_CRASH_TRIALS ?? 20);
@@ -202,7 +202,7 @@ function thetaBytes(file: string): Buffer {
 }
 
 before(async () => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'landscape-crash-'));
+  tmp = makeTempDir('crash');
   const r = await resolveCli();
   cli = r.cli;
   env = { ...process.env, NODE_PATH: path.join(repo, 'node_modules'), LANDSCAPE_BACKEND: 'cpu' };
@@ -211,7 +211,7 @@ before(async () => {
 });
 
 after(() => {
-  fs.rmSync(tmp, { recursive: true, force: true });
+  removeTempDir(tmp);
 });
 
 describe(`SIGKILL during training, ${TRIALS} trials (seed ${SEED})`, { timeout: 600_000 }, () => {

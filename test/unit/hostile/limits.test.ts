@@ -10,8 +10,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { main } from '../../../src/cli/main';
-import type { Io } from '../../../src/cli/output';
+import { runCli } from '../../support/cli';
 import { initBackend } from '../../../src/engine/backend';
 import { LandscapeError } from '../../../src/engine/errors';
 import { trainToEnd } from '../../../src/engine/train';
@@ -29,6 +28,7 @@ import {
 import { encodeCheckpoint, encodeSafetensors, loadCheckpoint, MAX_CHECKPOINT_BYTES_ENV } from '../../../src/engine/checkpoint';
 import { importTfjsModel } from '../../../src/engine/checkpoint';
 import { makeSpec, paramCount } from '../../../src/engine/model/spec';
+import { makeTempDir, removeTempDir } from '../../support/tmp';
 
 let tmp: string;
 const ENV_KEYS = [MAX_PARAMS_ENV, MAX_MEMORY_ENV, MAX_CHECKPOINT_BYTES_ENV];
@@ -36,7 +36,7 @@ const saved: Record<string, string | undefined> = {};
 
 before(async () => {
   await initBackend('cpu', { force: true });
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'landscape-limits-'));
+  tmp = makeTempDir('limits');
   for (const k of ENV_KEYS) saved[k] = process.env[k];
 });
 afterEach(() => {
@@ -46,20 +46,8 @@ afterEach(() => {
   }
 });
 after(() => {
-  fs.rmSync(tmp, { recursive: true, force: true });
+  removeTempDir(tmp);
 });
-
-function capture(): Io & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, out: (l) => stdout.push(l), err: (l) => stderr.push(l), tty: false, columns: 80, status: () => {} };
-}
-
-async function cli(args: string[]) {
-  const io = capture();
-  const code = await main(args, io);
-  return { code, stderr: io.stderr.join('\n') };
-}
 
 /** Run `f` and return its input error, checking that array-buffer memory stayed put meanwhile. */
 async function tooLarge(f: () => unknown, re: RegExp): Promise<LandscapeError> {
@@ -137,7 +125,7 @@ describe('training a model too large: refused before anything is allocated', () 
   });
 
   it('from the CLI: exit 2 with one line naming the limit', async () => {
-    const r = await cli(['train', '--dataset', 'moons', '--model', '2-100000-100000-2', '--epochs', '1', '--out', path.join(tmp, 'cli-huge'), '--backend', 'cpu']);
+    const r = await runCli(['train', '--dataset', 'moons', '--model', '2-100000-100000-2', '--epochs', '1', '--out', path.join(tmp, 'cli-huge'), '--backend', 'cpu']);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /^landscape train: model 2-100000-100000-2 is too large: .* LANDSCAPE_MAX_PARAMS/);
     assert.equal(r.stderr.split('\n').length, 1);
@@ -151,7 +139,7 @@ describe('checkpoints larger than the limit, and specs larger than the file', ()
     fs.writeFileSync(file, encodeCheckpoint(spec, new Float32Array(paramCount(spec)).fill(0.5), { dataset: 'moons' }));
     process.env[MAX_CHECKPOINT_BYTES_ENV] = '1K';
     await tooLarge(() => loadCheckpoint(file), /big\.safetensors: checkpoint is too large: \d+ bytes .* exceeds the limit of 1024 bytes .* raise it with LANDSCAPE_MAX_CHECKPOINT_BYTES/);
-    const r = await cli(['info', file, '--no-eval']);
+    const r = await runCli(['info', file, '--no-eval']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /too large/);
     delete process.env[MAX_CHECKPOINT_BYTES_ENV];
@@ -178,7 +166,7 @@ describe('checkpoints larger than the limit, and specs larger than the file', ()
     const before = process.memoryUsage().arrayBuffers;
     await assert.rejects(loadCheckpoint(file, { spec: makeSpec('20000-20000-2') }), /model 20000-20000-2 has 400060002 parameters but the file holds only 4 values/);
     assert.ok(process.memoryUsage().arrayBuffers - before < 32 * 1024 * 1024);
-    const r = await cli(['info', file, '--model', '100000-100000-10', '--no-eval']);
+    const r = await runCli(['info', file, '--model', '100000-100000-10', '--no-eval']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /too large/);
   });

@@ -13,7 +13,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import fc from 'fast-check';
 import {
@@ -26,6 +25,7 @@ import {
 } from '../../../src/host/guards';
 import { validateWebviewMessage, validateHostMessage, WebviewMessageSchema, LIMITS } from '../../../src/protocol';
 import { FakeUri, fakeLog, installFakeVscode, rec, removeFakeVscode } from '../../support/vscode';
+import { makeTempDir, removeTempDir } from '../../support/tmp';
 
 // ------------------------------------------------------------------ fixtures
 
@@ -35,7 +35,7 @@ let outside: string;
 const files: Record<string, string> = {};
 
 before(() => {
-  tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'landscape-hostile-')));
+  tmp = makeTempDir('hostile');
   ws = path.join(tmp, 'ws');
   outside = path.join(tmp, 'outside');
   // A sibling whose name starts like the workspace: a prefix test would wrongly accept it.
@@ -64,7 +64,7 @@ before(() => {
 
 after(() => {
   removeFakeVscode();
-  fs.rmSync(tmp, { recursive: true, force: true });
+  removeTempDir(tmp);
 });
 
 // ------------------------------------------------------------------ tests
