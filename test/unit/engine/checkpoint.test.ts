@@ -32,6 +32,7 @@ import {
   MAX_CHECKPOINT_BYTES_ENV,
   TensorIn,
 } from '../../../src/engine/checkpoint';
+import { assertInputError, errorFrom, errorFromAsync } from '../../support/errors';
 import { makeTempDir, removeTempDir } from '../../support/tmp';
 
 let tmp: string;
@@ -87,29 +88,15 @@ function f32(...v: number[]): Buffer {
 
 /** Assert an input error naming the file and matching the fault. */
 function assertInput(fn: () => unknown, re: RegExp, file = F): LandscapeError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  assert.ok(caught instanceof LandscapeError, `expected a LandscapeError, got ${String(caught)}`);
-  assert.equal(caught.kind, 'input');
-  assert.match(caught.message, re);
-  assert.ok(caught.message.includes(file), `message should name the file: ${caught.message}`);
-  return caught;
+  return namesFile(errorFrom(fn), re, file);
 }
 
 async function assertInputAsync(p: Promise<unknown>, re: RegExp, file: string): Promise<LandscapeError> {
-  let caught: unknown;
-  try {
-    await p;
-  } catch (e) {
-    caught = e;
-  }
-  assert.ok(caught instanceof LandscapeError, `expected a LandscapeError, got ${String(caught)}`);
-  assert.equal(caught.kind, 'input');
-  assert.match(caught.message, re);
+  return namesFile(await errorFromAsync(() => p), re, file);
+}
+
+function namesFile(caught: unknown, re: RegExp, file: string): LandscapeError {
+  assertInputError(caught, re);
   assert.ok(caught.message.includes(file), `message should name the file: ${caught.message}`);
   return caught;
 }

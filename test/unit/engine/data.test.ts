@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { LandscapeError } from '../../../src/engine/errors';
 import { Rng } from '../../../src/engine/rng';
 import {
   DATASET_NAMES,
@@ -32,6 +31,7 @@ import {
   type Dataset,
   type Split,
 } from '../../../src/engine/data';
+import { assertInputError, errorFrom, errorFromAsync } from '../../support/errors';
 import { makeTempDir, removeTempDir } from '../../support/tmp';
 
 let tmp: string;
@@ -81,28 +81,14 @@ function checkShape(ds: Dataset): void {
 
 /** Assert fn throws an input error whose message matches re; returns the message. */
 function inputFault(fn: () => unknown, re: RegExp): string {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  assert.ok(err instanceof LandscapeError, `expected a LandscapeError, got ${String(err)}`);
-  assert.equal(err.kind, 'input');
-  assert.match(err.message, re);
+  const err = errorFrom(fn);
+  assertInputError(err, re);
   return err.message;
 }
 
 async function inputFaultAsync(fn: () => Promise<unknown>, re: RegExp): Promise<string> {
-  let err: unknown;
-  try {
-    await fn();
-  } catch (e) {
-    err = e;
-  }
-  assert.ok(err instanceof LandscapeError, `expected a LandscapeError, got ${String(err)}`);
-  assert.equal(err.kind, 'input');
-  assert.match(err.message, re);
+  const err = await errorFromAsync(fn);
+  assertInputError(err, re);
   return err.message;
 }
 

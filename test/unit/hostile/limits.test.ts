@@ -28,6 +28,7 @@ import {
 import { encodeCheckpoint, encodeSafetensors, loadCheckpoint, MAX_CHECKPOINT_BYTES_ENV } from '../../../src/engine/checkpoint';
 import { importTfjsModel } from '../../../src/engine/checkpoint';
 import { makeSpec, paramCount } from '../../../src/engine/model/spec';
+import { assertInputError, errorFromAsync } from '../../support/errors';
 import { makeTempDir, removeTempDir } from '../../support/tmp';
 
 let tmp: string;
@@ -52,16 +53,9 @@ after(() => {
 /** Run `f` and return its input error, checking that array-buffer memory stayed put meanwhile. */
 async function tooLarge(f: () => unknown, re: RegExp): Promise<LandscapeError> {
   const before = process.memoryUsage().arrayBuffers;
-  let caught: unknown;
-  try {
-    await f();
-  } catch (e) {
-    caught = e;
-  }
+  const caught = await errorFromAsync(f);
   const grew = process.memoryUsage().arrayBuffers - before;
-  assert.ok(caught instanceof LandscapeError, `expected a LandscapeError, got ${String(caught)}`);
-  assert.equal(caught.kind, 'input');
-  assert.match(caught.message, /too large/);
+  assertInputError(caught, /too large/);
   assert.match(caught.message, re);
   assert.ok(grew < 32 * 1024 * 1024, `array buffers grew by ${grew} bytes before the refusal`);
   return caught;
