@@ -33,6 +33,7 @@ import {
   TensorIn,
 } from '../../../src/engine/checkpoint';
 import { assertInputError, errorFrom, errorFromAsync } from '../../support/errors';
+import { tfjsDenseModel } from '../../support/tfjsModel';
 import { makeTempDir, removeTempDir } from '../../support/tmp';
 
 let tmp: string;
@@ -711,35 +712,8 @@ describe('tfjs LayersModel import', () => {
   const b2 = Float32Array.from({ length: 2 }, () => r.normal());
 
   function modelJson(over: { layers?: unknown[]; weights?: unknown[]; paths?: string[]; format?: string } = {}) {
-    return {
-      format: over.format ?? 'layers-model',
-      generatedBy: 'TensorFlow.js tfjs-layers v4.22.0',
-      convertedBy: null,
-      modelTopology: {
-        class_name: 'Sequential',
-        config: {
-          name: 'sequential_1',
-          layers: over.layers ?? [
-            { class_name: 'Dense', config: { units: 5, activation: 'relu', use_bias: true, name: 'dense_Dense1', batch_input_shape: [null, 3], dtype: 'float32' } },
-            { class_name: 'Dropout', config: { rate: 0.1, name: 'dropout_Dropout1' } },
-            { class_name: 'Dense', config: { units: 2, activation: 'softmax', use_bias: true, name: 'dense_Dense2' } },
-          ],
-        },
-        keras_version: 'tfjs-layers 4.22.0',
-        backend: 'tensor_flow.js',
-      },
-      weightsManifest: [
-        {
-          paths: over.paths ?? ['group1-shard1of2.bin', 'group1-shard2of2.bin'],
-          weights: over.weights ?? [
-            { name: 'dense_Dense1/kernel', shape: [3, 5], dtype: 'float32' },
-            { name: 'dense_Dense1/bias', shape: [5], dtype: 'float32' },
-            { name: 'dense_Dense2/kernel', shape: [5, 2], dtype: 'float32' },
-            { name: 'dense_Dense2/bias', shape: [2], dtype: 'float32' },
-          ],
-        },
-      ],
-    };
+    const { paths, ...rest } = over;
+    return tfjsDenseModel({ names: ['dense_Dense1', 'dropout_Dropout1', 'dense_Dense2'], shards: paths ?? ['group1-shard1of2.bin', 'group1-shard2of2.bin'], ...rest });
   }
 
   function writeModel(json: unknown, data: Buffer = Buffer.concat([bytesOf(k1), bytesOf(b1), bytesOf(k2), bytesOf(b2)])): string {

@@ -14,6 +14,7 @@ import fc from 'fast-check';
 import { importTfjsModel } from '../../../src/engine/checkpoint';
 import { FUZZ_RUNS, Tally, anyText, applyByteMutations, byteMutation, fuzzParams, runCase, type CaseContext } from '../../support/fuzz-harness';
 import { makeFastTempDir, removeTempDir } from '../../support/tmp';
+import { tfjsDenseModel } from '../../support/tfjsModel';
 
 const TIMEOUT = { timeout: 180_000 };
 
@@ -34,35 +35,7 @@ after(() => {
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 function baseModel(): { [k: string]: Json } {
-  return {
-    format: 'layers-model',
-    generatedBy: 'TensorFlow.js tfjs-layers v4.22.0',
-    convertedBy: null,
-    modelTopology: {
-      class_name: 'Sequential',
-      config: {
-        name: 'sequential_1',
-        layers: [
-          { class_name: 'Dense', config: { units: 5, activation: 'relu', use_bias: true, name: 'd1', batch_input_shape: [null, 3], dtype: 'float32' } },
-          { class_name: 'Dropout', config: { rate: 0.1, name: 'drop' } },
-          { class_name: 'Dense', config: { units: 2, activation: 'softmax', use_bias: true, name: 'd2' } },
-        ],
-      },
-      keras_version: 'tfjs-layers 4.22.0',
-      backend: 'tensor_flow.js',
-    },
-    weightsManifest: [
-      {
-        paths: ['s1.bin', 's2.bin'],
-        weights: [
-          { name: 'd1/kernel', shape: [3, 5], dtype: 'float32' },
-          { name: 'd1/bias', shape: [5], dtype: 'float32' },
-          { name: 'd2/kernel', shape: [5, 2], dtype: 'float32' },
-          { name: 'd2/bias', shape: [2], dtype: 'float32' },
-        ],
-      },
-    ],
-  };
+  return tfjsDenseModel({ names: ['d1', 'drop', 'd2'], shards: ['s1.bin', 's2.bin'] }) as { [k: string]: Json };
 }
 const BASE_FLOATS = 15 + 5 + 10 + 2;
 
