@@ -1,0 +1,156 @@
+/**
+ * The barrier jobs of the compute worker (src/host/worker.ts run as a real
+ * worker thread): one path between two trained minima, all pairs of three,
+ * cancel through the shared flag, and checkpoints of different models refused
+ * with both files named. The results must be files the panels can show.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { PathJobEvent } from '../../../src/host/workerProtocol';
+import { runWorkerJob } from '../../support/worker';
+import { readBarrierResult, pathResultFile } from '../../../src/host/barrierFiles';
+import { validate, ResultDataSchema } from '../../../src/protocol';
+import { barrierMatrixFromCli, readJsonResult, resultKindOf } from '../../../src/host/cliResults';
+import { main as cliMain } from '../../../src/cli/main';
+import { silentIo } from '../../support/cli';
+import { initBackend } from '../../../src/engine/backend';
+import { makeTempDir, removeTempDir } from '../../support/tmp';
+
+async function trainTiny(out: string, seed: number, model = '2-8-2') {
+  const r = await runWorkerJob({
+    kind: 'train',
+    config: { dataset: 'moons', n: 200, model, optimizer: 'sgd', lr: 0.2, epochs: 3, batch: 32, seed, dataSeed: 0, backend: 'cpu', checkpointEvery: 0, out },
+  });
+  assert.equal(r.error, undefined, r.error?.message);
+  return path.join(out, 'final.safetensors');
+}
+
+describe('barrier jobs in the compute worker', () => {
+  let dir: string;
+  let ck: string[];
+  before(async () => {
+    dir = makeTempDir('barrier-jobs');
+    ck = [];
+    for (const seed of [1, 2, 3]) ck.push(await trainTiny(path.join(dir, 'runs', `r${seed}`), seed));
+  });
+  after(() => removeTempDir(dir));
+
+  it('finds a path between two minima, streams the height per iteration, and saves what the panel shows', async () => {
+    const out = pathResultFile(ck[0], ck[1]);
+    const steps = 12;
+    const r = await runWorkerJob({ kind: 'path', a: ck[0], b: ck[1], out, settings: { points: 8, steps, planeGrid: 5 } });
+    assert.equal(r.error, undefined, r.error?.message);
+    const events = r.events as PathJobEvent[];
+    assert.deepEqual(events.slice(0, 2).map((e) => e.type), ['setup', 'pair-start']);
+    const its = events.filter((e): e is Extract<PathJobEvent, { type: 'iteration' }> => e.type === 'iteration');
+    assert.equal(its.length, steps + 1, 'one event per evaluated iterate, the straight line first');
+    assert.deepEqual(its.map((e) => e.iteration), Array.from({ length: steps + 1 }, (_, i) => i));
+    for (let i = 1; i < its.length; i++) assert.ok(its[i].bestHeight <= its[i - 1].bestHeight + 1e-12, 'the best height never rises');
+    assert.ok(events.some((e) => e.type === 'surface'));
+
+    const res = r.result!;
+    assert.equal(res.file, out);
+    // The kept path is no higher than the straight line (the first iterate is the straight line).
+    assert.ok(res.optimized.height <= res.straight.height + 1e-6, `${res.optimized.height} vs ${res.straight.height}`);
+    const saved = readBarrierResult(out);
+    assert.ok(validate(ResultDataSchema, saved.data).ok);
+    assert.equal(saved.data.kind, 'barrierPath');
+    if (saved.data.kind !== 'barrierPath') return;
+    const d = saved.data;
+    assert.equal(d.a.path, ck[0]);
+    assert.equal(d.b.path, ck[1]);
+    assert.equal(d.profile.t.length, 10 * (8 - 1) + 1, 'heights on the grid ten times denser');
+    assert.equal(d.profile.straight.length, d.profile.t.length);
+    assert.equal(d.plane.x.length, d.profile.t.length);
+    assert.equal(d.plane.y.length, d.profile.t.length);
+    // A at the origin, B at (‖B − A‖, 0).
+    assert.ok(Math.abs(d.plane.x[0]) < 1e-6 && Math.abs(d.plane.y[0]) < 1e-6);
+    assert.ok(Math.abs(d.plane.x[d.plane.x.length - 1] - d.plane.distanceAB) < 1e-5);
+    assert.ok(Math.abs(d.plane.y[d.plane.y.length - 1]) < 1e-5);
+    assert.ok(d.plane.maxDeviation > 0 && d.plane.maxResidual <= d.plane.maxDeviation + 1e-9);
+    assert.equal(d.plane.surface?.z.length, 5);
+    assert.equal(d.history.height.length, steps + 1);
+    assert.equal(d.straight.height, res.straight.height);
+    // The losses of the ends are the profile's ends.
+    assert.equal(d.a.loss, d.profile.straight[0]);
+    assert.equal(d.b.loss, d.profile.straight[d.profile.straight.length - 1]);
+  });
+
+  it('computes all pairs of three minima: matrices, spanning tree, disconnectivity graph', async () => {
+    const folder = path.join(dir, 'runs');
+    const out = path.join(folder, 'barriers.json');
+    const r = await runWorkerJob({ kind: 'barriers', files: ck, folder, out, selection: 'all', settings: { points: 6, steps: 4, planeGrid: 0 } });
+    assert.equal(r.error, undefined, r.error?.message);
+    assert.equal(r.result!.pairs, 3);
+    const saved = readBarrierResult(out).data;
+    assert.equal(saved.kind, 'barrierMatrix');
+    if (saved.kind !== 'barrierMatrix') return;
+    assert.deepEqual(saved.minima.map((m) => m.label), ['r1/final', 'r2/final', 'r3/final']);
+    for (let i = 0; i < 3; i++) {
+      assert.equal(saved.heights[i][i], saved.minima[i].loss);
+      assert.equal(saved.barriers[i][i], 0);
+      for (let j = 0; j < 3; j++) assert.equal(saved.heights[i][j], saved.heights[j][i]);
+    }
+    // Two merges join three minima; the root is last and holds everything.
+    assert.equal(saved.tree.length, 2);
+    assert.equal(saved.mst.length, 2);
+    assert.ok(saved.tree[1].height! >= saved.tree[0].height!);
+    assert.equal(saved.pairs.length, 3);
+  });
+
+  it('stops at once when cancelled', async () => {
+    const out = path.join(dir, 'cancelled.path.json');
+    const r = await runWorkerJob({ kind: 'path', a: ck[0], b: ck[2], out, settings: { points: 8, steps: 5000, planeGrid: 0 } }, (e, cancel) => {
+      if ((e as PathJobEvent).type === 'iteration' && (e as { iteration: number }).iteration === 3) cancel();
+    });
+    assert.equal(r.error?.kind, 'cancelled');
+    assert.ok(!fs.existsSync(out), 'nothing saved');
+  });
+
+  it('shows what the CLI wrote: landscape barriers converts as is, landscape path gets its plane drawn', async () => {
+    await initBackend('cpu', { force: true });
+    const io = silentIo();
+    const cliDir = path.join(dir, 'cli');
+    fs.mkdirSync(cliDir, { recursive: true });
+    const barriersFile = path.join(cliDir, 'barriers.json');
+    assert.equal(await cliMain(['barriers', ...ck, '--steps', '3', '--points', '5', '--modes', '2', '--jobs', '1', '--backend', 'cpu', '--out', barriersFile], io), 0);
+    const bdoc = readJsonResult(barriersFile);
+    assert.equal(resultKindOf(bdoc, barriersFile), 'barrierMatrix');
+    const m = barrierMatrixFromCli(bdoc, barriersFile, []);
+    assert.ok(validate(ResultDataSchema, m).ok);
+    assert.deepEqual(m.minima.map((x) => x.path), ck);
+    assert.equal(m.pairs.length, 3);
+    assert.equal(m.tree.length, 2);
+    assert.ok(m.pairs.every((p) => p.profile.t.length === 10 * (5 - 1) + 1));
+
+    assert.equal(await cliMain(['path', ck[0], ck[2], '--steps', '4', '--points', '6', '--modes', '2', '--backend', 'cpu', '--out', `${cliDir}/`], io), 0);
+    const pathFile = fs.readdirSync(cliDir).filter((f) => f.endsWith('.path.json')).map((f) => path.join(cliDir, f))[0];
+    assert.ok(pathFile, 'landscape path --out <dir>/ wrote a .path.json');
+    assert.equal(resultKindOf(readJsonResult(pathFile), pathFile), 'barrierPath');
+    const r = await runWorkerJob({ kind: 'importPath', file: pathFile, roots: [], planeGrid: 4 });
+    assert.equal(r.error, undefined, r.error?.message);
+    const d = r.result!;
+    assert.ok(validate(ResultDataSchema, d).ok);
+    assert.equal(d.a.path, ck[0]);
+    assert.equal(d.plane.x.length, d.profile.t.length);
+    assert.ok(Math.abs(d.plane.x[d.plane.x.length - 1] - d.plane.distanceAB) < 1e-5, 'B at (‖B − A‖, 0)');
+    assert.equal(d.plane.surface?.z.length, 4);
+    assert.ok(d.settings.some(([k, v]) => k === 'written by' && v.includes('landscape path')));
+
+    const other = path.join(cliDir, 'other.json');
+    fs.writeFileSync(other, '{"hello": 1}');
+    assert.throws(() => resultKindOf(readJsonResult(other), other), (e: Error) => e.message.includes(other) && /not a Landscape result/.test(e.message));
+  });
+
+  it('refuses minima of different models, naming both files', async () => {
+    const other = await trainTiny(path.join(dir, 'runs', 'wide'), 4, '2-16-2');
+    const r = await runWorkerJob({ kind: 'path', a: ck[0], b: other, out: path.join(dir, 'x.path.json'), settings: { points: 6, steps: 2, planeGrid: 0 } });
+    assert.equal(r.error?.kind, 'input');
+    assert.ok(r.error!.message.includes(ck[0]) && r.error!.message.includes(other), r.error!.message);
+    const bad = await runWorkerJob({ kind: 'path', a: ck[0], b: ck[1], out: path.join(dir, 'y.path.json'), settings: { points: 2, steps: 2, planeGrid: 0 } });
+    assert.equal(bad.error?.kind, 'input');
+    assert.match(bad.error!.message, /landscape\.path\.points/);
+  });
+});
