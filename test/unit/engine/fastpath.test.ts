@@ -18,23 +18,9 @@ import { gradStats } from '../../../src/engine/optim/common';
 import { createOptimizer } from '../../../src/engine/optim';
 import { slice2DAlongDirections } from '../../../src/engine/analysis/slices';
 import { Rng } from '../../../src/engine/rng';
+import { makeData, type RandomData as Data } from '../../support/randomData';
 
-interface Data {
-  x: Float32Array;
-  y: Float32Array;
-  n: number;
-  features: number;
-  outputs: number;
-}
 
-function makeData(n: number, features: number, outputs: number, seed: number): Data {
-  const rng = new Rng(seed);
-  const x = new Float32Array(n * features);
-  for (let i = 0; i < x.length; i++) x[i] = rng.normal();
-  const y = new Float32Array(n * outputs);
-  for (let r = 0; r < n; r++) y[r * outputs + rng.int(outputs)] = 1;
-  return { x, y, n, features, outputs };
-}
 
 function thetasFor(spec: ModelSpec, m: number, seed: number): Float32Array {
   const P = paramCount(spec);

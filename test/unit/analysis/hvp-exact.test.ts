@@ -5,31 +5,18 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { initBackend } from '../../src/engine/backend';
-import { ACTIVATIONS, LOSSES, initParams, makeSpec, paramCount, type ModelSpec } from '../../src/engine/model/spec';
-import { networkObjective, toDevice } from '../../src/engine/model/network';
-import { fastKernels, isFastObjective, setFastThreads } from '../../src/engine/fast';
-import { hessianTopEigenvalues, hessianTrace, hessianVectorProduct } from '../../src/engine/analysis/hessian';
-import { gradientCheck } from '../../src/engine/analysis/gradcheck';
-import { symmetricEigen } from '../../src/engine/analysis/linalg';
-import { Rng } from '../../src/engine/rng';
-import { Float64Network } from '../support/float64Network';
+import { initBackend } from '../../../src/engine/backend';
+import { ACTIVATIONS, LOSSES, initParams, makeSpec, paramCount, type ModelSpec } from '../../../src/engine/model/spec';
+import { networkObjective, toDevice } from '../../../src/engine/model/network';
+import { fastKernels, isFastObjective, setFastThreads } from '../../../src/engine/fast';
+import { hessianTopEigenvalues, hessianTrace, hessianVectorProduct } from '../../../src/engine/analysis/hessian';
+import { gradientCheck } from '../../../src/engine/analysis/gradcheck';
+import { symmetricEigen } from '../../../src/engine/analysis/linalg';
+import { Rng } from '../../../src/engine/rng';
+import { makeData, type RandomData as Data } from '../../support/randomData';
+import { Float64Network } from '../../support/float64Network';
 
-interface Data {
-  x: Float32Array;
-  y: Float32Array;
-  n: number;
-  features: number;
-  outputs: number;
-}
 
-function makeData(n: number, features: number, outputs: number, seed: number): Data {
-  const rng = new Rng(seed);
-  const x = Float32Array.from({ length: n * features }, () => rng.normal());
-  const y = new Float32Array(n * outputs);
-  for (let r = 0; r < n; r++) y[r * outputs + rng.int(outputs)] = 1;
-  return { x, y, n, features, outputs };
-}
 
 function pointFor(spec: ModelSpec, seed: number): Float32Array {
   const rng = new Rng(seed);
