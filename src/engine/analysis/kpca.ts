@@ -8,7 +8,7 @@
  * ‖x‖² + ‖y‖² − 2x·y would cancel catastrophically.
  */
 import { inputError, computeError, throwIfAborted } from '../errors';
-import { symmetricEigen, fixSign } from './linalg';
+import { symmetricEigen, fixSign, type EigenResult } from './linalg';
 
 export const KERNELS = ['rbf', 'polynomial', 'sigmoid', 'cosine', 'linear'] as const;
 export type KernelName = (typeof KERNELS)[number];
@@ -70,24 +70,10 @@ export async function kernelPCA(vectors: readonly ArrayLike<number>[], opts: Ker
   }
   const components = opts.components ?? DEFAULT_COMPONENTS;
   if (!Number.isInteger(components) || components < 1) throw inputError(`components must be a whole number ≥ 1, got ${components}`);
-  const n = vectors.length;
   const names = opts.names;
-  if (names && names.length !== n) throw inputError(`${names.length} names given for ${n} vectors`);
-  if (n < 2) throw inputError(`kernel PCA needs at least 2 vectors, got ${n}`);
-  if (n < components) {
-    throw inputError(`kernel PCA with ${components} components needs at least ${components} vectors, got ${n}; pass fewer components or more checkpoints`);
-  }
-  const label = (i: number, pool?: string[]) => (pool ? `"${pool[i]}"` : `vector ${i}`);
-  const dim = vectors[0].length;
-  if (dim === 0) throw inputError(`${label(0, names)} is empty`, names?.[0]);
-  const train: Float64Array[] = [];
-  for (let i = 0; i < n; i++) {
-    const v = vectors[i];
-    if (v.length !== dim) {
-      throw inputError(`has ${v.length} values but ${label(0, names)} has ${dim}; all vectors must come from the same model`, names?.[i] ?? `vector ${i}`);
-    }
-    train.push(finiteCopy(v, i, names));
-  }
+  const train = checkedVectors(vectors, components, names);
+  const n = train.length;
+  const dim = train[0].length;
   const kernel = resolveKernel(kernelName, dim, opts);
   if (kernel.kernel === 'cosine') {
     train.forEach((v, i) => {
@@ -97,17 +83,62 @@ export async function kernelPCA(vectors: readonly ArrayLike<number>[], opts: Ker
   const trainSq = train.map(sumSquares);
   const K = await pairwise(train, train, kernel.kernel === 'rbf' ? 'sqdist' : 'dot', true, opts.signal);
   applyKernel(K, kernel, trainSq, trainSq);
+  checkFiniteKernel(K, n, names);
+  const centring = kernelMeans(K, n);
+  const Kc = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) Kc[i * n + j] = K[i * n + j] - centring.colMean[i] - centring.colMean[j] + centring.grandMean;
+
+  throwIfAborted(opts.signal);
+  const eig = symmetricEigen(Kc, n);
+  const comps = keptComponents(eig, n, components, kernel);
+  const fit: FittedMap = { train, trainSq, kernel, names, ...centring, alphas: comps.alphas };
+  const { projections, eigenvalues, explainedVariance, spectrum, warnings } = comps;
+  const transform = (more: readonly ArrayLike<number>[], moreNames?: string[]) => transformInto(fit, more, moreNames);
+  return { projections, eigenvalues, explainedVariance, spectrum, kernel, n, dim, components, warnings, transform };
+}
+
+function vectorLabel(i: number, pool?: string[]): string {
+  return pool ? `"${pool[i]}"` : `vector ${i}`;
+}
+
+/** The vectors as float64 copies, after checking there are enough of them, of one length, all finite. */
+function checkedVectors(vectors: readonly ArrayLike<number>[], components: number, names: string[] | undefined): Float64Array[] {
+  const n = vectors.length;
+  if (names && names.length !== n) throw inputError(`${names.length} names given for ${n} vectors`);
+  if (n < 2) throw inputError(`kernel PCA needs at least 2 vectors, got ${n}`);
+  if (n < components) {
+    throw inputError(`kernel PCA with ${components} components needs at least ${components} vectors, got ${n}; pass fewer components or more checkpoints`);
+  }
+  const dim = vectors[0].length;
+  if (dim === 0) throw inputError(`${vectorLabel(0, names)} is empty`, names?.[0]);
+  const train: Float64Array[] = [];
+  for (let i = 0; i < n; i++) {
+    const v = vectors[i];
+    if (v.length !== dim) {
+      throw inputError(`has ${v.length} values but ${vectorLabel(0, names)} has ${dim}; all vectors must come from the same model`, names?.[i] ?? `vector ${i}`);
+    }
+    train.push(finiteCopy(v, i, names));
+  }
+  return train;
+}
+
+function checkFiniteKernel(K: Float64Array, n: number, names: string[] | undefined): void {
   for (let i = 0; i < n; i++) {
     for (let j = 0; j <= i; j++) {
       const v = K[i * n + j];
       if (!Number.isFinite(v)) {
-        throw computeError(`kernel value between ${label(i, names)} and ${label(j, names)} is not finite (${v}); check gamma/coef0 or the vectors`);
+        throw computeError(`kernel value between ${vectorLabel(i, names)} and ${vectorLabel(j, names)} is not finite (${v}); check gamma/coef0 or the vectors`);
       }
     }
   }
+}
 
-  // Centring in feature space: K̃ = K − 1K − K1 + 1K1 with 1 = (1/N)·ones, i.e.
-  // subtract row and column means and add back the grand mean.
+/**
+ * Centring in feature space: K̃ = K − 1K − K1 + 1K1 with 1 = (1/N)·ones, i.e.
+ * subtract row and column means and add back the grand mean. The means are
+ * kept: new vectors are centred with them (the training centring).
+ */
+function kernelMeans(K: Float64Array, n: number): { colMean: Float64Array; grandMean: number } {
   const colMean = new Float64Array(n);
   let grandMean = 0;
   for (let i = 0; i < n; i++) {
@@ -117,11 +148,21 @@ export async function kernelPCA(vectors: readonly ArrayLike<number>[], opts: Ker
     grandMean += s;
   }
   grandMean /= n * n;
-  const Kc = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) Kc[i * n + j] = K[i * n + j] - colMean[i] - colMean[j] + grandMean;
+  return { colMean, grandMean };
+}
 
-  throwIfAborted(opts.signal);
-  const eig = symmetricEigen(Kc, n);
+interface KeptComponents {
+  projections: number[][];
+  eigenvalues: number[];
+  explainedVariance: number[];
+  spectrum: number[];
+  warnings: string[];
+  /** alphas[c] maps a centred kernel row to coordinate c: u_c / √λ_c (zero for a variance-free component). */
+  alphas: Float64Array[];
+}
+
+/** The leading `components` eigenpairs of the centred kernel matrix as coordinates, variances and warnings. */
+function keptComponents(eig: EigenResult, n: number, components: number, kernel: ResolvedKernel): KeptComponents {
   const spectrum = Array.from(eig.values);
   const maxAbs = spectrum.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
   // Eigenvalues this small relative to the largest are rounding noise (the
@@ -130,73 +171,82 @@ export async function kernelPCA(vectors: readonly ArrayLike<number>[], opts: Ker
   let positiveSum = 0;
   for (const v of spectrum) if (v > zeroTol) positiveSum += v;
 
-  const warnings: string[] = [];
-  const eigenvalues: number[] = [];
-  const explainedVariance: number[] = [];
-  // alphas[c] maps a centred kernel row to coordinate c: u_c / √λ_c (zero for a variance-free component).
-  const alphas: Float64Array[] = [];
-  const projections: number[][] = Array.from({ length: n }, () => new Array<number>(components).fill(0));
+  const kept: KeptComponents = { projections: Array.from({ length: n }, () => new Array<number>(components).fill(0)), eigenvalues: [], explainedVariance: [], spectrum, warnings: [], alphas: [] };
   for (let c = 0; c < components; c++) {
     const lambda = eig.values[c];
     const u = fixSign(eig.vectors[c]);
-    eigenvalues.push(lambda);
+    kept.eigenvalues.push(lambda);
     if (lambda > zeroTol) {
-      explainedVariance.push(lambda / positiveSum);
+      kept.explainedVariance.push(lambda / positiveSum);
       const root = Math.sqrt(lambda);
       const alpha = new Float64Array(n);
       for (let i = 0; i < n; i++) {
         alpha[i] = u[i] / root;
-        projections[i][c] = u[i] * root;
+        kept.projections[i][c] = u[i] * root;
       }
-      alphas.push(alpha);
+      kept.alphas.push(alpha);
     } else {
-      explainedVariance.push(0);
-      alphas.push(new Float64Array(n));
-      warnings.push(`component ${c + 1} has no variance (eigenvalue ${lambda.toExponential(3)}): the ${n} vectors span fewer than ${components} directions in the kernel's feature space; its coordinates are 0`);
+      kept.explainedVariance.push(0);
+      kept.alphas.push(new Float64Array(n));
+      kept.warnings.push(`component ${c + 1} has no variance (eigenvalue ${lambda.toExponential(3)}): the ${n} vectors span fewer than ${components} directions in the kernel's feature space; its coordinates are 0`);
     }
   }
   if (spectrum.some((v) => v < -1e-8 * Math.max(maxAbs, Number.MIN_VALUE))) {
-    warnings.push(`the centred kernel matrix has negative eigenvalues (min ${Math.min(...spectrum).toExponential(3)}): the ${kernel.kernel} kernel is not positive semi-definite for these vectors; explained variance is relative to the positive part`);
+    kept.warnings.push(`the centred kernel matrix has negative eigenvalues (min ${Math.min(...spectrum).toExponential(3)}): the ${kernel.kernel} kernel is not positive semi-definite for these vectors; explained variance is relative to the positive part`);
   }
+  return kept;
+}
 
-  const transform = (more: readonly ArrayLike<number>[], moreNames?: string[]): number[][] => {
-    if (moreNames && moreNames.length !== more.length) throw inputError(`${moreNames.length} names given for ${more.length} vectors`);
-    const xs = more.map((raw, r) => {
-      if (raw.length !== dim) {
-        throw inputError(`has ${raw.length} values but the fitted vectors have ${dim}; it must come from the same model`, moreNames?.[r] ?? `vector ${r}`);
-      }
-      const x = finiteCopy(raw, r, moreNames);
-      if (kernel.kernel === 'cosine' && sumSquares(x) === 0) {
-        throw inputError(`the cosine kernel is undefined for an all-zero vector`, moreNames?.[r] ?? `vector ${r}`);
-      }
-      return x;
-    });
-    const m = xs.length;
-    const Kx = pairwiseSync(xs, train, kernel.kernel === 'rbf' ? 'sqdist' : 'dot');
-    applyKernel(Kx, kernel, xs.map(sumSquares), trainSq);
-    const out: number[][] = [];
-    for (let r = 0; r < m; r++) {
-      const row = Kx.subarray(r * n, (r + 1) * n);
-      let rowMean = 0;
-      for (let j = 0; j < n; j++) {
-        if (!Number.isFinite(row[j])) throw computeError(`kernel value between ${label(r, moreNames)} and fitted ${label(j, names)} is not finite (${row[j]})`);
-        rowMean += row[j];
-      }
-      rowMean /= n;
-      // Training centring: the fitted column means and grand mean, the new row's own mean.
-      for (let j = 0; j < n; j++) row[j] = row[j] - colMean[j] - rowMean + grandMean;
-      out.push(
-        alphas.map((a) => {
-          let s = 0;
-          for (let j = 0; j < n; j++) s += row[j] * a[j];
-          return s;
-        }),
-      );
+/** What projecting new vectors needs from the fit. */
+interface FittedMap {
+  train: Float64Array[];
+  trainSq: number[];
+  kernel: ResolvedKernel;
+  names: string[] | undefined;
+  colMean: Float64Array;
+  grandMean: number;
+  alphas: Float64Array[];
+}
+
+/** KernelPCAResult.transform: coordinates of new vectors in the fitted map. */
+function transformInto(fit: FittedMap, more: readonly ArrayLike<number>[], moreNames?: string[]): number[][] {
+  const { train, kernel, colMean, grandMean, alphas } = fit;
+  const n = train.length;
+  const dim = train[0].length;
+  if (moreNames && moreNames.length !== more.length) throw inputError(`${moreNames.length} names given for ${more.length} vectors`);
+  const xs = more.map((raw, r) => {
+    if (raw.length !== dim) {
+      throw inputError(`has ${raw.length} values but the fitted vectors have ${dim}; it must come from the same model`, moreNames?.[r] ?? `vector ${r}`);
     }
-    return out;
-  };
-
-  return { projections, eigenvalues, explainedVariance, spectrum, kernel, n, dim, components, warnings, transform };
+    const x = finiteCopy(raw, r, moreNames);
+    if (kernel.kernel === 'cosine' && sumSquares(x) === 0) {
+      throw inputError(`the cosine kernel is undefined for an all-zero vector`, moreNames?.[r] ?? `vector ${r}`);
+    }
+    return x;
+  });
+  const m = xs.length;
+  const Kx = pairwiseSync(xs, train, kernel.kernel === 'rbf' ? 'sqdist' : 'dot');
+  applyKernel(Kx, kernel, xs.map(sumSquares), fit.trainSq);
+  const out: number[][] = [];
+  for (let r = 0; r < m; r++) {
+    const row = Kx.subarray(r * n, (r + 1) * n);
+    let rowMean = 0;
+    for (let j = 0; j < n; j++) {
+      if (!Number.isFinite(row[j])) throw computeError(`kernel value between ${vectorLabel(r, moreNames)} and fitted ${vectorLabel(j, fit.names)} is not finite (${row[j]})`);
+      rowMean += row[j];
+    }
+    rowMean /= n;
+    // Training centring: the fitted column means and grand mean, the new row's own mean.
+    for (let j = 0; j < n; j++) row[j] = row[j] - colMean[j] - rowMean + grandMean;
+    out.push(
+      alphas.map((a) => {
+        let s = 0;
+        for (let j = 0; j < n; j++) s += row[j] * a[j];
+        return s;
+      }),
+    );
+  }
+  return out;
 }
 
 function finiteCopy(v: ArrayLike<number>, i: number, names?: string[]): Float64Array {

@@ -159,36 +159,17 @@ export function parseCsv(text: string, file: string, opts: CsvOptions = {}): Dat
   if (taskOpt !== 'auto' && taskOpt !== 'classification' && taskOpt !== 'regression') {
     throw inputError(`task must be classification, regression or auto (got ${quoteText(String(taskOpt))})`, file);
   }
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  if (text.trim() === '') throw inputError('empty file; pass a CSV file with a label column and at least one feature column', file);
-  // Text files hold no NUL; a checkpoint or another binary file passed as data does.
-  const nul = text.indexOf('\u0000');
-  if (nul >= 0 && nul < 65536) throw inputError('is not a CSV text file (it holds binary data, e.g. a checkpoint); pass a .csv file', file);
-
+  text = checkedText(text, file);
   const it = lines(text);
   const first = it.next().value as Line;
   const second = it.next().value as Line | undefined;
-
-  let delim: CsvDelimiter;
-  if (opts.delimiter === undefined || opts.delimiter === 'auto') {
-    delim = first.text.includes('\t') ? '\t' : first.text.includes(';') ? ';' : ',';
-  } else delim = opts.delimiter;
+  const delim = opts.delimiter === undefined || opts.delimiter === 'auto' ? sniffDelimiter(first.text) : opts.delimiter;
   // With ";" between fields, "1,5" is the European way of writing 1.5.
   const decimalComma = delim === ';';
 
   const row0 = splitFields(first.text, delim, first.no, file);
   const ncols = row0.length;
-  let header: boolean;
-  if (opts.header === true || opts.header === false) header = opts.header;
-  else {
-    const row1 = second ? splitFields(second.text, delim, second.no, file) : undefined;
-    header = row0.some((f, j) => {
-      if (classify(f, decimalComma).kind !== 'text') return false;
-      if (!row1) return true;
-      const k = row1[j] === undefined ? 'text' : classify(row1[j], decimalComma).kind;
-      return k === 'num' || k === 'nonfinite';
-    });
-  }
+  const header = opts.header === true || opts.header === false ? opts.header : looksLikeHeader(row0, second, delim, decimalComma, file);
   if (ncols < 2) {
     throw inputError(
       `needs at least 2 columns (features and a label) but line ${first.no} has 1 (delimiter ${describeDelimiter(delim)})`,
@@ -197,30 +178,87 @@ export function parseCsv(text: string, file: string, opts: CsvOptions = {}): Dat
   }
   const names = header ? row0.map((s, j) => s.trim() || `column${j + 1}`) : undefined;
   const colName = (j: number) => (names ? quoteText(names[j], 40) : `${j + 1} (index ${j})`);
-
   const labelCol = resolveLabelColumn(opts.labelColumn, names, ncols, file);
+
+  const table = new RowReader(text, file, { ncols, labelCol, decimalComma, colName, firstLineNo: first.no });
+  if (!header) table.add(first, row0);
+  if (second) table.add(second, splitFields(second.text, delim, second.no, file));
+  for (const ln of it) table.add(ln, splitFields(ln.text, delim, ln.no, file));
+
+  const n = table.labelText.length;
+  if (n === 0) throw inputError(`no data rows (only the header line ${first.no})`, file);
+  const labels: LabelColumn = { text: table.labelText, line: table.labelLine, cells: table.labelText.map((s) => classify(s, decimalComma)), name: colName(labelCol) };
+  const task = chooseTask(labels, taskOpt, maxClasses, file);
   const nFeat = ncols - 1;
+  const featureNames = names
+    ? names.filter((_, j) => j !== labelCol)
+    : Array.from({ length: ncols }, (_, j) => `column${j + 1}`).filter((_, j) => j !== labelCol);
+  const features = { id: `csv:${path.basename(file)}`, n, features: nFeat, x: table.x.slice(0, n * nFeat), featureNames };
+  return task === 'regression' ? regressionDataset(features, labels, file) : classificationDataset(features, labels, file);
+}
 
-  // Upper bound on rows, so features go straight into one float32 buffer. A
-  // row of ncols fields holds at least ncols - 1 delimiters plus a line end,
-  // so rows <= (length + 1) / ncols: wide files with many lines stay linear.
-  let maxRows = 1;
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) maxRows++;
-  maxRows = Math.min(maxRows, Math.floor((text.length + 1) / ncols));
-  const x = new Float32Array(maxRows * nFeat);
-  const labelText: string[] = [];
-  const labelLine: number[] = [];
+/** The text without a byte-order mark, refused when it is empty or binary. */
+function checkedText(text: string, file: string): string {
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  if (text.trim() === '') throw inputError('empty file; pass a CSV file with a label column and at least one feature column', file);
+  // Text files hold no NUL; a checkpoint or another binary file passed as data does.
+  const nul = text.indexOf('\u0000');
+  if (nul >= 0 && nul < 65536) throw inputError('is not a CSV text file (it holds binary data, e.g. a checkpoint); pass a .csv file', file);
+  return text;
+}
 
-  const handle = (ln: Line, fields: string[]) => {
+function sniffDelimiter(firstLine: string): CsvDelimiter {
+  return firstLine.includes('\t') ? '\t' : firstLine.includes(';') ? ';' : ',';
+}
+
+/** A header has a text field where the next line has a number (or there is no next line). */
+function looksLikeHeader(row0: string[], second: Line | undefined, delim: string, decimalComma: boolean, file: string): boolean {
+  const row1 = second ? splitFields(second.text, delim, second.no, file) : undefined;
+  return row0.some((f, j) => {
+    if (classify(f, decimalComma).kind !== 'text') return false;
+    if (!row1) return true;
+    const k = row1[j] === undefined ? 'text' : classify(row1[j], decimalComma).kind;
+    return k === 'num' || k === 'nonfinite';
+  });
+}
+
+interface RowLayout {
+  ncols: number;
+  labelCol: number;
+  decimalComma: boolean;
+  colName: (j: number) => string;
+  /** The line whose column count every row must have. */
+  firstLineNo: number;
+}
+
+/** Data rows into one float32 feature buffer and the label texts, refusing missing and non-numeric features. */
+class RowReader {
+  readonly x: Float32Array;
+  readonly labelText: string[] = [];
+  readonly labelLine: number[] = [];
+  private readonly nFeat: number;
+
+  constructor(
+    text: string,
+    private readonly file: string,
+    private readonly layout: RowLayout,
+  ) {
+    this.nFeat = layout.ncols - 1;
+    this.x = new Float32Array(maxRows(text, layout.ncols) * this.nFeat);
+  }
+
+  add(ln: Line, fields: string[]): void {
+    const { ncols, labelCol, decimalComma, colName, firstLineNo } = this.layout;
+    const file = this.file;
     if (fields.length !== ncols) {
-      throw inputError(`line ${ln.no} has ${fields.length} columns, expected ${ncols} (as in line ${first.no})`, file);
+      throw inputError(`line ${ln.no} has ${fields.length} columns, expected ${ncols} (as in line ${firstLineNo})`, file);
     }
-    const r = labelText.length;
+    const r = this.labelText.length;
     let f = 0;
     for (let j = 0; j < ncols; j++) {
       if (j === labelCol) continue;
       const c = classify(fields[j], decimalComma);
-      if (c.kind === 'num') x[r * nFeat + f++] = c.v;
+      if (c.kind === 'num') this.x[r * this.nFeat + f++] = c.v;
       else if (c.kind === 'empty') {
         throw inputError(`line ${ln.no}, column ${colName(j)}: empty value (missing values are not supported)`, file);
       } else if (c.kind === 'nonfinite') {
@@ -231,58 +269,70 @@ export function parseCsv(text: string, file: string, opts: CsvOptions = {}): Dat
     }
     const lab = fields[labelCol].trim();
     if (lab === '') throw inputError(`line ${ln.no}: empty label in column ${colName(labelCol)}`, file);
-    labelText.push(lab);
-    labelLine.push(ln.no);
-  };
+    this.labelText.push(lab);
+    this.labelLine.push(ln.no);
+  }
+}
 
-  if (!header) handle(first, row0);
-  if (second) handle(second, splitFields(second.text, delim, second.no, file));
-  for (const ln of it) handle(ln, splitFields(ln.text, delim, ln.no, file));
+/**
+ * Upper bound on rows, so features go straight into one float32 buffer. A
+ * row of ncols fields holds at least ncols - 1 delimiters plus a line end,
+ * so rows <= (length + 1) / ncols: wide files with many lines stay linear.
+ */
+function maxRows(text: string, ncols: number): number {
+  let rows = 1;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) rows++;
+  return Math.min(rows, Math.floor((text.length + 1) / ncols));
+}
 
-  const n = labelText.length;
-  if (n === 0) throw inputError(`no data rows (only the header line ${first.no})`, file);
+/** The label column's values: as written, where, and what they parse as. */
+interface LabelColumn {
+  text: string[];
+  line: number[];
+  cells: Cell[];
+  /** The column's name for messages. */
+  name: string;
+}
 
-  // Labels: numbers, non-finite numbers or text decide the task.
-  const cells = labelText.map((s) => classify(s, decimalComma));
-  const labelName = colName(labelCol);
+type FeatureTable = Pick<Dataset, 'id' | 'n' | 'features' | 'x' | 'featureNames'>;
+
+/** Labels decide the task when it is 'auto': few distinct integers or texts are classes, other numbers a regression target. */
+function chooseTask(labels: LabelColumn, taskOpt: CsvTask, maxClasses: number, file: string): Task {
+  const { cells, text: labelText, line: labelLine, name: labelName } = labels;
   const badNum = cells.findIndex((c) => c.kind === 'nonfinite');
   const firstText = cells.findIndex((c) => c.kind === 'text');
   const allNumeric = firstText < 0;
   if (badNum >= 0 && (allNumeric || taskOpt === 'regression')) {
     throw inputError(`line ${labelLine[badNum]}, label column ${labelName}: non-finite value ${quoteText(labelText[badNum])}`, file);
   }
-  let task: Task;
-  if (taskOpt === 'auto') {
-    const distinct = new Set<string | number>(allNumeric ? cells.map((c) => (c as { v: number }).v) : labelText).size;
-    const integral = allNumeric && cells.every((c) => Number.isInteger((c as { v: number }).v));
-    if ((integral || !allNumeric) && distinct <= maxClasses) task = 'classification';
-    else if (allNumeric) task = 'regression';
-    else {
-      throw inputError(
-        `label column ${labelName} has ${distinct} distinct values, not all numbers: too many for classification ` +
-          `(at most ${maxClasses}) and not numeric for regression (line ${labelLine[firstText]}: ${quoteText(labelText[firstText])})`,
-        file,
-      );
-    }
-  } else task = taskOpt;
+  if (taskOpt !== 'auto') return taskOpt;
+  const distinct = new Set<string | number>(allNumeric ? cells.map((c) => (c as { v: number }).v) : labelText).size;
+  const integral = allNumeric && cells.every((c) => Number.isInteger((c as { v: number }).v));
+  if ((integral || !allNumeric) && distinct <= maxClasses) return 'classification';
+  if (allNumeric) return 'regression';
+  throw inputError(
+    `label column ${labelName} has ${distinct} distinct values, not all numbers: too many for classification ` +
+      `(at most ${maxClasses}) and not numeric for regression (line ${labelLine[firstText]}: ${quoteText(labelText[firstText])})`,
+    file,
+  );
+}
 
-  const xs = x.slice(0, n * nFeat);
-  const featureNames = names
-    ? names.filter((_, j) => j !== labelCol)
-    : Array.from({ length: ncols }, (_, j) => `column${j + 1}`).filter((_, j) => j !== labelCol);
-  const id = `csv:${path.basename(file)}`;
-
-  if (task === 'regression') {
-    if (!allNumeric) {
-      throw inputError(
-        `line ${labelLine[firstText]}, label column ${labelName}: ${quoteText(labelText[firstText])} is not a number; regression needs numeric targets`,
-        file,
-      );
-    }
-    const y = Float32Array.from(cells, (c) => (c as { v: number }).v);
-    return { id, task, n, features: nFeat, x: xs, outputs: 1, y, featureNames };
+function regressionDataset(features: FeatureTable, labels: LabelColumn, file: string): Dataset {
+  const firstText = labels.cells.findIndex((c) => c.kind === 'text');
+  if (firstText >= 0) {
+    throw inputError(
+      `line ${labels.line[firstText]}, label column ${labels.name}: ${quoteText(labels.text[firstText])} is not a number; regression needs numeric targets`,
+      file,
+    );
   }
+  const y = Float32Array.from(labels.cells, (c) => (c as { v: number }).v);
+  const { id, n, features: nFeat, x, featureNames } = features;
+  return { id, task: 'regression', n, features: nFeat, x, outputs: 1, y, featureNames };
+}
 
+function classificationDataset(features: FeatureTable, labels: LabelColumn, file: string): Dataset {
+  const { cells, text: labelText, name: labelName } = labels;
+  const allNumeric = cells.every((c) => c.kind !== 'text');
   // Classes in sorted order: numerically when every label is a number, else by text.
   let keys: (string | number)[];
   let classNames: string[];
@@ -306,18 +356,19 @@ export function parseCsv(text: string, file: string, opts: CsvOptions = {}): Dat
     );
   }
   const index = new Map<string | number, number>(keys.map((k, i) => [k, i]));
-  const labels = new Int32Array(n);
-  for (let i = 0; i < n; i++) labels[i] = index.get(allNumeric ? (cells[i] as { v: number }).v : labelText[i])!;
+  const n = features.n;
+  const labelsOut = new Int32Array(n);
+  for (let i = 0; i < n; i++) labelsOut[i] = index.get(allNumeric ? (cells[i] as { v: number }).v : labelText[i])!;
   return {
-    id,
-    task,
+    id: features.id,
+    task: 'classification',
     n,
-    features: nFeat,
-    x: xs,
+    features: features.features,
+    x: features.x,
     outputs: keys.length,
-    y: oneHot(labels, keys.length),
-    labels,
-    featureNames,
+    y: oneHot(labelsOut, keys.length),
+    labels: labelsOut,
+    featureNames: features.featureNames,
     classNames,
   };
 }

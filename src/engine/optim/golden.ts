@@ -61,141 +61,152 @@ export function goldenSectionSearch(phi: (alpha: number) => number, opts: Golden
   if (!(Number.isInteger(maxEvals) && maxEvals >= 1)) throw new RangeError(`goldenSectionSearch: maxEvals must be a whole number >= 1, got ${maxEvals}`);
   if (!(tol > 0)) throw new RangeError(`goldenSectionSearch: tol must be positive, got ${tol}`);
 
-  let evals = 0;
-  let bestA = 0;
-  let bestV = Infinity;
-  // Non-finite values (overflow far along the line) count as +∞ so they end the bracket.
-  const clean = (v: number) => (Number.isNaN(v) ? Infinity : v);
-  const note = (a: number, v: number) => {
-    if (v < bestV) {
-      bestV = v;
-      bestA = a;
-    }
-  };
-  const one = (a: number): number => {
-    evals++;
-    const v = clean(phi(a));
-    note(a, v);
-    return v;
-  };
-  const two = (a1: number, a2: number): [number, number] => {
-    evals += 2;
-    const r = opts.phiMany ? opts.phiMany([a1, a2]) : [phi(a1), phi(a2)];
-    const v1 = clean(r[0]);
-    const v2 = clean(r[1]);
-    note(a1, v1);
-    note(a2, v2);
-    return [v1, v2];
-  };
-
-  let f0: number;
-  if (opts.f0 !== undefined) {
-    f0 = clean(opts.f0);
-    note(0, f0);
-  } else {
-    f0 = one(0);
-  }
+  const f = new CountedPhi(phi, opts.phiMany);
+  const f0 = opts.f0 !== undefined ? f.known(0, opts.f0) : f.one(0);
   const result = (bracketed: boolean, lo: number, hi: number): GoldenSectionResult => {
-    const improved = bestV < f0;
-    return { alpha: improved ? bestA : 0, value: improved ? bestV : f0, evaluations: evals, bracketed, improved, lo, hi };
+    const improved = f.bestV < f0;
+    return { alpha: improved ? f.bestA : 0, value: improved ? f.bestV : f0, evaluations: f.evals, bracketed, improved, lo, hi };
   };
-  if (evals >= maxEvals) return result(false, 0, 0);
+  if (f.evals >= maxEvals) return result(false, 0, 0);
+  const br = bracket(f, s, f0, maxEvals);
+  if ('open' in br) return result(false, br.a, br.b);
+  shrink(f, br, maxEvals, tol);
+  return result(true, br.lo, br.hi);
+}
 
-  // Bracketing. (a, fa) and (b, fb) are the last two points, fb < fa.
+/** φ with its evaluations counted and the lowest value seen remembered. */
+class CountedPhi {
+  evals = 0;
+  bestA = 0;
+  bestV = Infinity;
+
+  constructor(
+    private readonly phi: (alpha: number) => number,
+    private readonly phiMany?: (alphas: number[]) => number[],
+  ) {}
+
+  /** A value the caller already knows (not counted). */
+  known(a: number, v: number): number {
+    const c = clean(v);
+    this.note(a, c);
+    return c;
+  }
+
+  one(a: number): number {
+    this.evals++;
+    return this.known(a, this.phi(a));
+  }
+
+  two(a1: number, a2: number): [number, number] {
+    this.evals += 2;
+    const r = this.phiMany ? this.phiMany([a1, a2]) : [this.phi(a1), this.phi(a2)];
+    return [this.known(a1, r[0]), this.known(a2, r[1])];
+  }
+
+  private note(a: number, v: number): void {
+    if (v < this.bestV) {
+      this.bestV = v;
+      this.bestA = a;
+    }
+  }
+}
+
+/** Non-finite values (overflow far along the line) count as +∞ so they end the bracket. */
+function clean(v: number): number {
+  return Number.isNaN(v) ? Infinity : v;
+}
+
+/**
+ * State of the shrinking phase: lo < mid < hi with f(mid) below both ends,
+ * or (hasMid = false) just [lo, hi] with f(lo) <= f(hi) and nothing inside.
+ */
+interface Bracket {
+  lo: number;
+  flo: number;
+  hi: number;
+  mid: number;
+  fmid: number;
+  hasMid: boolean;
+}
+
+/** Phase 1: s, 2s, 4s, … until φ stops decreasing; `open` when the budget ran out first (a, b: the last two trials). */
+function bracket(f: CountedPhi, s: number, f0: number, maxEvals: number): Bracket | { open: true; a: number; b: number } {
+  // (a, fa) and (b, fb) are the last two points, fb < fa.
   let a = 0;
   let fa = f0;
   let b = s;
-  let fb = one(b);
-  // State of the shrinking phase: lo < mid < hi with f(mid) below both ends,
-  // or (hasMid = false) just [lo, hi] with f(lo) <= f(hi) and nothing inside.
-  let lo: number;
-  let hi: number;
-  let mid = NaN;
-  let fmid = NaN;
-  let hasMid: boolean;
-  let flo: number;
-  if (fb >= fa) {
-    lo = 0;
-    flo = f0;
-    hi = b;
-    hasMid = false;
-  } else {
-    let closed = false;
-    let c = b;
-    while (evals < maxEvals) {
-      c = 2 * b;
-      const fc = one(c);
-      if (fc >= fb) {
-        closed = true;
-        break;
-      }
-      a = b;
-      fa = fb;
-      b = c;
-      fb = fc;
-    }
-    if (!closed) return result(false, a, b);
-    lo = a;
-    flo = fa;
-    mid = b;
-    fmid = fb;
-    hi = c;
-    hasMid = true;
+  let fb = f.one(b);
+  if (fb >= fa) return { lo: 0, flo: f0, hi: b, mid: NaN, fmid: NaN, hasMid: false };
+  while (f.evals < maxEvals) {
+    const c = 2 * b;
+    const fc = f.one(c);
+    if (fc >= fb) return { lo: a, flo: fa, mid: b, fmid: fb, hi: c, hasMid: true };
+    a = b;
+    fa = fb;
+    b = c;
+    fb = fc;
   }
+  return { open: true, a, b };
+}
 
-  // Golden-section shrinking.
+/** Phase 2: golden-section shrinking of `br` in place until it is narrow enough or the budget is spent. */
+function shrink(f: CountedPhi, br: Bracket, maxEvals: number, tol: number): void {
   let shrunk = false;
-  while (evals < maxEvals && hi - lo > tol * (Math.abs(lo) + Math.abs(hi))) {
-    if (!hasMid) {
-      const x1 = lo + GOLDEN_FRACTION * (hi - lo);
-      if (!shrunk && maxEvals - evals >= 2) {
-        // The classic first golden step: both interior points, in one batched call.
-        // Only the first time: once both were rejected the minimum hugs 0, and
-        // single points shrink the bracket faster per evaluation.
-        const x2 = hi - GOLDEN_FRACTION * (hi - lo);
-        const [f1, f2] = two(x1, x2);
-        if (f1 < flo && f1 <= f2) {
-          mid = x1;
-          fmid = f1;
-          hi = x2;
-          hasMid = true;
-        } else if (f2 < flo && f2 < f1) {
-          lo = x1;
-          flo = f1;
-          mid = x2;
-          fmid = f2;
-          hasMid = true;
-        } else {
-          hi = x1;
-        }
-        shrunk = true;
-      } else {
-        const f1 = one(x1);
-        if (f1 < flo) {
-          mid = x1;
-          fmid = f1;
-          hasMid = true;
-        } else {
-          hi = x1;
-        }
-      }
-      continue;
-    }
-    const right = hi - mid > mid - lo;
-    const x = right ? mid + GOLDEN_FRACTION * (hi - mid) : mid - GOLDEN_FRACTION * (mid - lo);
-    const fx = one(x);
-    if (fx < fmid) {
-      if (right) lo = mid;
-      else hi = mid;
-      flo = right ? fmid : flo;
-      mid = x;
-      fmid = fx;
-    } else if (right) {
-      hi = x;
+  while (f.evals < maxEvals && br.hi - br.lo > tol * (Math.abs(br.lo) + Math.abs(br.hi))) {
+    if (br.hasMid) {
+      shrinkAroundMid(f, br);
+    } else if (!shrunk && maxEvals - f.evals >= 2) {
+      // The classic first golden step: both interior points, in one batched call.
+      // Only the first time: once both were rejected the minimum hugs 0, and
+      // single points shrink the bracket faster per evaluation.
+      firstGoldenPair(f, br);
+      shrunk = true;
     } else {
-      lo = x;
-      flo = fx;
+      oneInteriorPoint(f, br);
     }
   }
-  return result(true, lo, hi);
+}
+
+function firstGoldenPair(f: CountedPhi, br: Bracket): void {
+  const { lo, hi, flo } = br;
+  const x1 = lo + GOLDEN_FRACTION * (hi - lo);
+  const x2 = hi - GOLDEN_FRACTION * (hi - lo);
+  const [f1, f2] = f.two(x1, x2);
+  if (f1 < flo && f1 <= f2) {
+    Object.assign(br, { mid: x1, fmid: f1, hi: x2, hasMid: true });
+  } else if (f2 < flo && f2 < f1) {
+    Object.assign(br, { lo: x1, flo: f1, mid: x2, fmid: f2, hasMid: true });
+  } else {
+    br.hi = x1;
+  }
+}
+
+function oneInteriorPoint(f: CountedPhi, br: Bracket): void {
+  const x1 = br.lo + GOLDEN_FRACTION * (br.hi - br.lo);
+  const f1 = f.one(x1);
+  if (f1 < br.flo) Object.assign(br, { mid: x1, fmid: f1, hasMid: true });
+  else br.hi = x1;
+}
+
+/** A new point into the larger side of the bracket; keep the sub-bracket around the lower value. */
+function shrinkAroundMid(f: CountedPhi, br: Bracket): void {
+  const { lo, mid, hi } = br;
+  const right = hi - mid > mid - lo;
+  const x = right ? mid + GOLDEN_FRACTION * (hi - mid) : mid - GOLDEN_FRACTION * (mid - lo);
+  const fx = f.one(x);
+  if (fx < br.fmid) {
+    if (right) {
+      br.lo = mid;
+      br.flo = br.fmid;
+    } else {
+      br.hi = mid;
+    }
+    br.mid = x;
+    br.fmid = fx;
+  } else if (right) {
+    br.hi = x;
+  } else {
+    br.lo = x;
+    br.flo = fx;
+  }
 }

@@ -40,29 +40,54 @@ function fmt(x: number | undefined): string {
   return a !== 0 && (a < 1e-3 || a >= 1e4) ? x.toExponential(2) : x.toFixed(4);
 }
 
-export function renderReport(r: StudyResult, plotlySource: string = fs.readFileSync(findPlotlyBundle(), 'utf8')): string {
-  const verdictRows = r.verdicts
+/** The page's styles (no interpolation: nothing from the data goes in here). */
+const REPORT_STYLE = `<style>
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; padding: 0 1rem; }
+h1 { font-size: 1.6rem; } h2 { margin-top: 2rem; font-size: 1.25rem; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; margin: 0.5rem 0; font-size: 0.9rem; }
+th, td { border: 1px solid #ddd; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top; }
+th { background: #f4f4f4; }
+td.yes { color: #11631b; font-weight: 600; } td.no { color: #a11d1d; font-weight: 600; }
+.plots { display: flex; flex-wrap: wrap; gap: 1rem; } .plot { width: 520px; height: 380px; }
+p.note { color: #555; font-size: 0.9rem; }
+</style>`;
+
+/** One row per claim of the paper: reproduced or not, and the evidence. */
+function verdictRows(r: StudyResult): string {
+  return r.verdicts
     .map(
       (v) =>
         `<tr><td>${escapeHtml(v.claim)}</td><td class="${v.reproduced ? 'yes' : 'no'}">${v.reproduced ? 'reproduced' : 'not reproduced'}</td><td>${escapeHtml(v.evidence)}</td></tr>`,
     )
     .join('\n');
-  const solutionRows = r.solutions
+}
+
+/** One row per solution (final and early-stopped) with its losses and accuracies. */
+function solutionRows(r: StudyResult): string {
+  return r.solutions
     .map(
       (s) =>
         `<tr><td>${escapeHtml(s.id)}</td><td>${escapeHtml(s.optimizer)}</td><td>${s.seed}</td><td>${escapeHtml(s.kind)}</td><td>${s.epoch}</td>` +
         `<td>${fmt(s.trainLoss)}</td><td>${fmt(s.testLoss)}</td><td>${fmt(s.trainAccuracy)}</td><td>${fmt(s.testAccuracy)}</td></tr>`,
     )
     .join('\n');
-  const barrierRows = r.barriers
+}
+
+/** One row per pair: the straight line's and the optimized path's heights and barriers. */
+function barrierRows(r: StudyResult): string {
+  return r.barriers
     .map(
       (b) =>
         `<tr><td>${escapeHtml(b.optimizer)}</td><td>${escapeHtml(b.a)}</td><td>${escapeHtml(b.b)}</td><td>${fmt(b.lossA)}</td><td>${fmt(b.lossB)}</td>` +
         `<td>${fmt(b.straight.height)}</td><td>${fmt(b.straight.barrierFromMean)}</td><td>${fmt(b.optimized.height)}</td><td>${fmt(b.optimized.barrierFromMean)}</td><td>${fmt(b.optimized.tAtMax)}</td></tr>`,
     )
     .join('\n');
+}
+
+/** How the study was run, as label and text pairs (escaped when rendered). */
+function configRows(r: StudyResult): [string, string][] {
   const c = r.config;
-  const configRows: [string, string][] = [
+  return [
     ['preset', c.preset],
     ['data', `${c.dataset} (built-in UCI optical digits, CC BY 4.0), split seed ${c.seed}`],
     ['network', `${c.model}, ReLU, ${c.bias ? 'with' : 'without'} biases, ${r.paramCount} parameters`],
@@ -75,58 +100,20 @@ export function renderReport(r: StudyResult, plotlySource: string = fs.readFileS
     ['backend', `${r.backend} (tfjs ${r.versions.tfjs}, Node ${r.versions.node}, Landscape ${r.versions.landscape})`],
     ['time', `${r.timing.totalSeconds.toFixed(0)} s (training ${r.timing.trainSeconds.toFixed(0)} s, paths ${r.timing.pathSeconds.toFixed(0)} s); reused ${r.reused.runs} runs and ${r.reused.paths} paths`],
   ];
-  const data = {
+}
+
+/** What the charts plot, embedded in the page as JSON. */
+function chartData(r: StudyResult) {
+  return {
     barriers: r.barriers.map((b) => ({ optimizer: b.optimizer, straight: b.straight.barrierFromMean, optimized: b.optimized.barrierFromMean, label: `${b.a} ↔ ${b.b}`, profile: b.profile })),
     kpca: r.kpca,
     solutions: r.solutions.map((s) => ({ id: s.id, optimizer: s.optimizer, kind: s.kind, trainLoss: s.trainLoss, testLoss: s.testLoss, testAccuracy: s.testAccuracy })),
   };
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Landscape optimizer study</title>
-<style>
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; padding: 0 1rem; }
-h1 { font-size: 1.6rem; } h2 { margin-top: 2rem; font-size: 1.25rem; border-bottom: 1px solid #ddd; }
-table { border-collapse: collapse; margin: 0.5rem 0; font-size: 0.9rem; }
-th, td { border: 1px solid #ddd; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top; }
-th { background: #f4f4f4; }
-td.yes { color: #11631b; font-weight: 600; } td.no { color: #a11d1d; font-weight: 600; }
-.plots { display: flex; flex-wrap: wrap; gap: 1rem; } .plot { width: 520px; height: 380px; }
-p.note { color: #555; font-size: 0.9rem; }
-</style>
-</head>
-<body>
-<h1>Optimizer study: SGD against L-BFGS minima</h1>
-<p class="note">After Yu &amp; Morozov 2026 (arXiv 2602.21276), at laptop scale. Barriers are heights of the training loss
-along the path above the mean of its two endpoint losses. Path heights are measured on a grid ten times denser than the
-optimized points.</p>
-<h2>Verdicts</h2>
-<table id="verdicts"><thead><tr><th>Finding of the paper</th><th>Here</th><th>Evidence</th></tr></thead><tbody>
-${verdictRows}
-</tbody></table>
-<h2>Barriers</h2>
-<div class="plots"><div id="hist-sgd" class="plot" aria-label="Barrier histogram for SGD"></div><div id="hist-lbfgs" class="plot" aria-label="Barrier histogram for L-BFGS"></div></div>
-<div class="plots"><div id="profiles" class="plot" style="width:1060px" aria-label="Loss along the straight and optimized paths"></div></div>
-<table id="barrier-table"><thead><tr><th>optimizer</th><th>A</th><th>B</th><th>loss A</th><th>loss B</th><th>straight H</th><th>straight barrier</th><th>optimized H</th><th>optimized barrier</th><th>t at max</th></tr></thead><tbody>
-${barrierRows}
-</tbody></table>
-<h2>Kernel PCA of the solutions</h2>
-<div class="plots"><div id="kpca" class="plot" style="width:700px;height:480px" aria-label="Kernel PCA scatter of the solutions"></div></div>
-<p class="note">Explained variance: component 1 ${(r.kpca.explainedVariance[0] * 100).toFixed(1)}%, component 2 ${((r.kpca.explainedVariance[1] ?? 0) * 100).toFixed(1)}%.</p>
-<h2>Losses</h2>
-<table id="loss-table"><thead><tr><th>solution</th><th>optimizer</th><th>seed</th><th>kind</th><th>epoch</th><th>train loss</th><th>test loss</th><th>train acc.</th><th>test acc.</th></tr></thead><tbody>
-${solutionRows}
-</tbody></table>
-<p class="note">"early" is the early-stopped solution: the epoch with the lowest test loss.</p>
-<h2>Configuration</h2>
-<table id="config"><tbody>
-${configRows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('\n')}
-</tbody></table>
-<script>${plotlySource}</script>
-<script>
-(function () {
+}
+
+/** The script that draws the histograms, path profiles and kernel PCA scatter from `data` (see chartData). */
+function chartScript(data: ReturnType<typeof chartData>): string {
+  return `(function () {
   var D = ${scriptJson(data)};
   var colors = { sgd: '#1f77b4', lbfgs: '#d62728' };
   var names = { sgd: 'SGD', lbfgs: 'L-BFGS' };
@@ -158,7 +145,49 @@ ${configRows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}<
     });
   });
   Plotly.newPlot('kpca', sc, { title: { text: 'RBF kernel PCA of all solutions' }, xaxis: { title: { text: 'component 1' } }, yaxis: { title: { text: 'component 2' } } }, { responsive: true });
-})();
+})();`;
+}
+
+export function renderReport(r: StudyResult, plotlySource: string = fs.readFileSync(findPlotlyBundle(), 'utf8')): string {
+  const data = chartData(r);
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Landscape optimizer study</title>
+${REPORT_STYLE}
+</head>
+<body>
+<h1>Optimizer study: SGD against L-BFGS minima</h1>
+<p class="note">After Yu &amp; Morozov 2026 (arXiv 2602.21276), at laptop scale. Barriers are heights of the training loss
+along the path above the mean of its two endpoint losses. Path heights are measured on a grid ten times denser than the
+optimized points.</p>
+<h2>Verdicts</h2>
+<table id="verdicts"><thead><tr><th>Finding of the paper</th><th>Here</th><th>Evidence</th></tr></thead><tbody>
+${verdictRows(r)}
+</tbody></table>
+<h2>Barriers</h2>
+<div class="plots"><div id="hist-sgd" class="plot" aria-label="Barrier histogram for SGD"></div><div id="hist-lbfgs" class="plot" aria-label="Barrier histogram for L-BFGS"></div></div>
+<div class="plots"><div id="profiles" class="plot" style="width:1060px" aria-label="Loss along the straight and optimized paths"></div></div>
+<table id="barrier-table"><thead><tr><th>optimizer</th><th>A</th><th>B</th><th>loss A</th><th>loss B</th><th>straight H</th><th>straight barrier</th><th>optimized H</th><th>optimized barrier</th><th>t at max</th></tr></thead><tbody>
+${barrierRows(r)}
+</tbody></table>
+<h2>Kernel PCA of the solutions</h2>
+<div class="plots"><div id="kpca" class="plot" style="width:700px;height:480px" aria-label="Kernel PCA scatter of the solutions"></div></div>
+<p class="note">Explained variance: component 1 ${(r.kpca.explainedVariance[0] * 100).toFixed(1)}%, component 2 ${((r.kpca.explainedVariance[1] ?? 0) * 100).toFixed(1)}%.</p>
+<h2>Losses</h2>
+<table id="loss-table"><thead><tr><th>solution</th><th>optimizer</th><th>seed</th><th>kind</th><th>epoch</th><th>train loss</th><th>test loss</th><th>train acc.</th><th>test acc.</th></tr></thead><tbody>
+${solutionRows(r)}
+</tbody></table>
+<p class="note">"early" is the early-stopped solution: the epoch with the lowest test loss.</p>
+<h2>Configuration</h2>
+<table id="config"><tbody>
+${configRows(r).map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('\n')}
+</tbody></table>
+<script>${plotlySource}</script>
+<script>
+${chartScript(data)}
 </script>
 </body>
 </html>

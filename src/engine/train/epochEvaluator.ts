@@ -1,0 +1,47 @@
+/** The 'epoch' event: losses and accuracies on both splits, and the full-batch gradient's norm. */
+import { tf } from '../backend';
+import type { Task } from '../data/types';
+import type { ModelSpec } from '../model/spec';
+import { evaluateModel, type DeviceData } from '../model/network';
+import { lossAndGrad, type Objective } from '../objective';
+import type { EpochEvent } from './types';
+
+export class EpochEvaluator {
+  constructor(
+    private readonly spec: ModelSpec,
+    private readonly task: Task,
+    private readonly trainDev: DeviceData,
+    private readonly testDev: DeviceData,
+    /** The full-batch training objective, whose gradient norm is reported. */
+    private readonly objective: Objective,
+    /** Date.now() when the run started: events carry seconds since then. */
+    private readonly started: number,
+  ) {}
+
+  /** `lr` is the rate of the last step: the configured one, or L-BFGS' line-search step length. */
+  evaluate(theta: tf.Tensor1D, at: { epoch: number; step: number; lr: number }): EpochEvent {
+    const tr = evaluateModel(this.spec, theta, this.trainDev, this.task);
+    const te = evaluateModel(this.spec, theta, this.testDev, this.task);
+    const { grad } = lossAndGrad(this.objective, theta);
+    const gradNorm = tf.tidy(() => tf.norm(grad).dataSync()[0]);
+    grad.dispose();
+    return {
+      type: 'epoch',
+      epoch: at.epoch,
+      step: at.step,
+      trainLoss: tr.loss,
+      testLoss: te.loss,
+      accuracy: tr.accuracy,
+      testAccuracy: te.accuracy,
+      gradNorm,
+      lr: at.lr,
+      time: (Date.now() - this.started) / 1000,
+    };
+  }
+}
+
+/** Whether an epoch ended in a usable state (a NaN or infinite loss is divergence). */
+export function isFiniteEpoch(ev: EpochEvent, withGradient = true): boolean {
+  const values = withGradient ? [ev.trainLoss, ev.testLoss, ev.gradNorm] : [ev.trainLoss, ev.testLoss];
+  return values.every((x) => Number.isFinite(x));
+}

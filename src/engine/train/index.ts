@@ -1,0 +1,9 @@
+/**
+ * Training: `train` (loop.ts) yields events and keeps a run folder
+ * (runFolder.ts writes it, runFolderRead.ts reads it back).
+ */
+export * from './types';
+export { resolveTrainConfig } from './config';
+export { train, trainToEnd } from './loop';
+export { checkOutFolder, nowIso } from './runFolder';
+export { readRunJson } from './runFolderRead';
