@@ -1,5 +1,5 @@
 /**
- * The analysis jobs of the compute worker (src/host/worker.ts run as a real
+ * The analysis jobs of the compute worker (src/worker/main.ts run as a real
  * worker thread) on tiny trained checkpoints: kernel PCA and both overlays
  * (a run's trajectory, points along a saved path), the Hessian spectrum and
  * stability verdict, the gradient check and slices of each dimension; cancel
@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { AnalysisJobEvent, JobKind, JobRequest, JobResults, WorkerToHost } from '../../src/host/workerProtocol';
+import type { AnalysisJobEvent, JobKind, JobRequest, JobResults, WorkerToHost } from '../../src/worker/protocol';
 import {
   analysisFromJson,
   gradcheckResultFile,
@@ -33,7 +33,7 @@ import { initBackend } from '../../src/engine/backend';
 import { loadAnyCheckpoint } from '../../src/engine/evaluate';
 import { kernelPCA } from '../../src/engine/analysis';
 
-const workerFile = path.join(__dirname, '../../src/host/worker.ts');
+const workerFile = path.join(__dirname, '../../src/worker/main.ts');
 const bootstrap = `require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).register(); require(${JSON.stringify(workerFile)});`;
 
 function runJob<K extends JobKind>(request: Extract<JobRequest, { kind: K }>, onEvent?: (e: unknown, cancel: () => void) => void) {

@@ -1,5 +1,5 @@
 /**
- * The barrier jobs of the compute worker (src/host/worker.ts run as a real
+ * The barrier jobs of the compute worker (src/worker/main.ts run as a real
  * worker thread): one path between two trained minima, all pairs of three,
  * cancel through the shared flag, and checkpoints of different models refused
  * with both files named. The results must be files the panels can show.
@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { JobKind, JobRequest, JobResults, PathJobEvent, WorkerToHost } from '../../src/host/workerProtocol';
+import type { JobKind, JobRequest, JobResults, PathJobEvent, WorkerToHost } from '../../src/worker/protocol';
 import { readBarrierResult, pathResultFile } from '../../src/host/barrierFiles';
 import { validate, ResultDataSchema } from '../../src/protocol';
 import { barrierMatrixFromCli, readJsonResult, resultKindOf } from '../../src/host/cliResults';
@@ -18,7 +18,7 @@ import { main as cliMain } from '../../src/cli/main';
 import type { Io } from '../../src/cli/output';
 import { initBackend } from '../../src/engine/backend';
 
-const workerFile = path.join(__dirname, '../../src/host/worker.ts');
+const workerFile = path.join(__dirname, '../../src/worker/main.ts');
 const bootstrap = `require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).register(); require(${JSON.stringify(workerFile)});`;
 
 function runJob<K extends JobKind>(request: Extract<JobRequest, { kind: K }>, onEvent?: (e: unknown, cancel: () => void) => void) {

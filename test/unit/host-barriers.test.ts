@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { projectToPlane, fourierPointSource, chainPointSource, planeGrid } from '../../src/host/pathPlane';
+import { projectToPlane, fourierPointSource, chainPointSource, planeGrid } from '../../src/worker/pathPlane';
 import {
   BARRIERS_FILE,
   commonFolder,

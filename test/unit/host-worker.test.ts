@@ -1,5 +1,5 @@
 /**
- * The compute worker (src/host/worker.ts, dist/worker.js in the extension)
+ * The compute worker (src/worker/main.ts, dist/worker.js in the extension)
  * run as a real worker thread: probe, a short training run with all its
  * events, inspect, evaluate, cancel through the shared flag, and typed errors.
  * The TypeScript source runs as is through tsx.
@@ -10,12 +10,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { JobRequest, WorkerToHost, JobResults, JobKind } from '../../src/host/workerProtocol';
+import type { JobRequest, WorkerToHost, JobResults, JobKind } from '../../src/worker/protocol';
 import type { TrainEvent } from '../../src/engine/train';
 import { validate, CheckpointInfoSchema, EvalResultSchema, EpochPointSchema } from '../../src/protocol';
 import { toPoint } from '../../src/host/runStore';
 
-const workerFile = path.join(__dirname, '../../src/host/worker.ts');
+const workerFile = path.join(__dirname, '../../src/worker/main.ts');
 // Node will not start a worker from a .ts file even with tsx loaded, so a tiny CJS stub registers tsx first.
 const bootstrap = `require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).register(); require(${JSON.stringify(workerFile)});`;
 

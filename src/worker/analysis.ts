@@ -33,12 +33,12 @@ import {
   sliceFromJson,
   trajectoryOverlayFrom,
   type Origin,
-} from './analysisFiles';
-import { readBarrierResult } from './barrierFiles';
-import { cliPathInputs, readJsonResult } from './cliResults';
+} from '../host/analysisFiles';
+import { readBarrierResult } from '../host/barrierFiles';
+import { cliPathInputs, readJsonResult } from '../host/cliResults';
 import { interpolate, overlayT, pathVectors } from './kpcaOverlay';
 import { chainPointSource, fourierPointSource, type PointSource } from './pathPlane';
-import type { AnalysisJobEvent, AnalysisJobResult, JobRequest } from './workerProtocol';
+import type { AnalysisJobEvent, AnalysisJobResult, JobRequest } from './protocol';
 
 export interface AnalysisContext {
   backend: string;

@@ -18,8 +18,8 @@ import { paramLayout, specToString, paramCount, type ModelSpec } from '../engine
 import { runStudy, summaryLines } from '../engine/study';
 import type { CheckpointInfo, EvalResult, Histogram, ModelSpecInfo } from '../protocol';
 import { histogram, tensorStat } from './tensorStats';
-import { importCliPath, runBarriersJob, runPathJob, type JobContext } from './workerBarriers';
-import { runGradcheckJob, runHessianJob, runKpcaJob, runKpcaOverlayJob, runSliceJob, type AnalysisContext } from './workerAnalysis';
+import { importCliPath, runBarriersJob, runPathJob, type JobContext } from './barriers';
+import { runGradcheckJob, runHessianJob, runKpcaJob, runKpcaOverlayJob, runSliceJob, type AnalysisContext } from './analysis';
 import {
   HISTOGRAM_BINS,
   type ErrorKind,
@@ -28,7 +28,7 @@ import {
   type StudyJobResult,
   type WorkerInit,
   type WorkerToHost,
-} from './workerProtocol';
+} from './protocol';
 
 const port = parentPort;
 if (!port) throw new Error('dist/worker.js must run as a worker thread');

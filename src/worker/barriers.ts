@@ -12,10 +12,10 @@ import { checkSameSurface, objectiveForCheckpoint } from '../engine/checkpointOb
 import { evaluateValues, type Objective } from '../engine/objective';
 import { findPath, pairMatrix, selectPairs, summarizePairs, type PathIteration, type PathResult, type PairOutcome } from '../engine/path';
 import type { HeightNumbers, MinimumRef, PairResult, PathPlane, ResultData } from '../protocol';
-import { commonFolder, flattenTree, minimumLabel, saveBarrierResult, type TreeNode } from './barrierFiles';
-import { barrierPathFromCli, cliPathInputs, readJsonResult } from './cliResults';
+import { commonFolder, flattenTree, minimumLabel, saveBarrierResult, type TreeNode } from '../host/barrierFiles';
+import { barrierPathFromCli, cliPathInputs, readJsonResult } from '../host/cliResults';
 import { chainPointSource, fourierPointSource, planeGrid, projectToPlane, type PointSource } from './pathPlane';
-import type { BarriersJobResult, PathJobEvent, PathJobResult, PathJobSettings } from './workerProtocol';
+import type { BarriersJobResult, PathJobEvent, PathJobResult, PathJobSettings } from './protocol';
 
 export interface JobContext {
   backend: string;
