@@ -18,7 +18,7 @@ const nodeExternal = ['vscode', '@tensorflow/tfjs-node', '@tensorflow/tfjs', '@t
 const targets = [
   { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   { entryPoints: ['src/engine/index.ts'], outfile: 'dist/engine.js' },
-  { entryPoints: ['src/host/worker.ts'], outfile: 'dist/worker.js' },
+  { entryPoints: ['src/worker/main.ts'], outfile: 'dist/worker.js' },
   { entryPoints: ['src/engine/pool/pathWorker.ts'], outfile: 'dist/pathWorker.js' },
   { entryPoints: ['src/host/extension.ts'], outfile: 'dist/extension.js' },
   { entryPoints: ['bench/main.ts'], outfile: 'dist/bench.js' },

@@ -34,7 +34,7 @@ import type { ResultPanels } from './results';
 import { resultFileDate } from './resultFiles';
 import { hessianSettings, kpcaSettings, runsFolder, slicePointsSetting } from './settings';
 import { ensureTrusted, primaryFolder, workspaceRoots } from './workspace';
-import type { AnalysisJobEvent, JobRequest, SliceKindName } from './workerProtocol';
+import type { AnalysisJobEvent, JobRequest, SliceKindName } from '../worker/protocol';
 
 /** More checkpoints than this in one map is a mistake (each is read whole into memory). */
 export const MAX_KPCA_CHECKPOINTS = 2000;

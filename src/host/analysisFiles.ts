@@ -18,7 +18,7 @@ import { formatNumber, formatPercent, ResultDataSchema, validate, type AnalysisR
 import { commonFolder } from './barrierFiles';
 import { resolveRecordedPath } from './cliResults';
 import { readResultFile, saveResultFile, type ResultFile } from './resultFiles';
-import type { SliceKindName } from './workerProtocol';
+import type { SliceKindName } from '../worker/protocol';
 
 export type KpcaData = Extract<ResultData, { kind: 'kpca' }>;
 export type HessianData = Extract<ResultData, { kind: 'hessian' }>;

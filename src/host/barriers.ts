@@ -17,7 +17,7 @@ import { resultFileDate } from './resultFiles';
 import { pathSettings } from './settings';
 import { ensureTrusted } from './workspace';
 import { isTfjsModelJson } from './workspaceRuns';
-import type { PathJobEvent } from './workerProtocol';
+import type { PathJobEvent } from '../worker/protocol';
 
 /** More minima than this in one all-pairs job is a mistake (the matrices are n×n). */
 export const MAX_BARRIER_MINIMA = 200;

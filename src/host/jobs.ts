@@ -8,7 +8,7 @@ import * as path from 'path';
 import { Worker } from 'worker_threads';
 import * as vscode from 'vscode';
 import type { Log } from './log';
-import type { ErrorKind, JobEvents, JobKind, JobRequest, JobResults, WorkerInit, WorkerToHost } from './workerProtocol';
+import type { ErrorKind, JobEvents, JobKind, JobRequest, JobResults, WorkerInit, WorkerToHost } from '../worker/protocol';
 
 export class JobError extends Error {
   constructor(

@@ -5,7 +5,7 @@ import { clampRate } from './coalescer';
 import { BACKEND_SETTING_VALUES, type BackendSetting } from './experiment';
 import { ANALYSIS_SETTING_RANGES, SECTION, SETTING_DEFAULTS, SETTING_KEYS } from './commandTable';
 import { KERNEL_NAMES } from '../protocol';
-import type { KpcaJobSettings, PathJobSettings } from './workerProtocol';
+import type { KpcaJobSettings, PathJobSettings } from '../worker/protocol';
 
 export { ANALYSIS_SETTING_RANGES, SECTION, SETTING_DEFAULTS, SETTING_KEYS };
 

@@ -17,7 +17,7 @@ import { runsFolder } from './settings';
 import type { TrainingController } from './training';
 import { ensureTrusted, primaryFolder } from './workspace';
 import type { WorkspaceRuns } from './workspaceRuns';
-import type { StudyJobEvent } from './workerProtocol';
+import type { StudyJobEvent } from '../worker/protocol';
 
 export type StudyPresetName = 'quick' | 'default';
 

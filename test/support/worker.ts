@@ -1,14 +1,14 @@
 /**
- * Runs one job in the real compute worker (src/host/worker.ts on a worker
+ * Runs one job in the real compute worker (src/worker/main.ts on a worker
  * thread, as the extension runs dist/worker.js) and collects what it posts:
  * its events, then its result or its typed error. `onEvent` gets a cancel
  * function that sets the shared flag the worker polls, as the host's Cancel does.
  */
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { JobKind, JobRequest, JobResults, WorkerToHost } from '../../src/host/workerProtocol';
+import type { JobKind, JobRequest, JobResults, WorkerToHost } from '../../src/worker/protocol';
 
-const workerFile = path.join(__dirname, '../../src/host/worker.ts');
+const workerFile = path.join(__dirname, '../../src/worker/main.ts');
 // Node will not start a worker from a .ts file even with tsx loaded, so a tiny CJS stub registers tsx first.
 const bootstrap = `require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).register(); require(${JSON.stringify(workerFile)});`;
 

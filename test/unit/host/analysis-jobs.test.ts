@@ -1,5 +1,5 @@
 /**
- * The analysis jobs of the compute worker (src/host/worker.ts run as a real
+ * The analysis jobs of the compute worker (src/worker/main.ts run as a real
  * worker thread) on tiny trained checkpoints: kernel PCA and both overlays
  * (a run's trajectory, points along a saved path), the Hessian spectrum and
  * stability verdict, the gradient check and slices of each dimension; cancel
@@ -11,7 +11,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { AnalysisJobEvent } from '../../../src/host/workerProtocol';
+import type { AnalysisJobEvent } from '../../../src/worker/protocol';
 import { runWorkerJob } from '../../support/worker';
 import {
   analysisFromJson,

@@ -28,8 +28,8 @@ import {
   vscodeWording,
   type KpcaData,
 } from '../../../src/host/analysisFiles';
-import { interpolate, overlayT, pathVectors } from '../../../src/host/kpcaOverlay';
-import { fourierPointSource } from '../../../src/host/pathPlane';
+import { interpolate, overlayT, pathVectors } from '../../../src/worker/kpcaOverlay';
+import { fourierPointSource } from '../../../src/worker/pathPlane';
 import { RunStore, mergeDeltas, toStabilityPoint, type RunDelta, type StoreEvent } from '../../../src/host/runStore';
 import { parseMetrics } from '../../../src/host/runScan';
 import { applyForm, experimentToTrainConfig, formFromExperiment, parseExperiment } from '../../../src/host/experiment';

@@ -1,5 +1,5 @@
 /**
- * The barrier jobs of the compute worker (src/host/worker.ts run as a real
+ * The barrier jobs of the compute worker (src/worker/main.ts run as a real
  * worker thread): one path between two trained minima, all pairs of three,
  * cancel through the shared flag, and checkpoints of different models refused
  * with both files named. The results must be files the panels can show.
@@ -8,7 +8,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { PathJobEvent } from '../../../src/host/workerProtocol';
+import type { PathJobEvent } from '../../../src/worker/protocol';
 import { runWorkerJob } from '../../support/worker';
 import { readBarrierResult, pathResultFile } from '../../../src/host/barrierFiles';
 import { validate, ResultDataSchema } from '../../../src/protocol';

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { projectToPlane, fourierPointSource, chainPointSource, planeGrid } from '../../../src/host/pathPlane';
+import { projectToPlane, fourierPointSource, chainPointSource, planeGrid } from '../../../src/worker/pathPlane';
 import {
   BARRIERS_FILE,
   commonFolder,

@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeImageDataUrl, escapeHtml, makeCsp, makeNonce, renderHtml } from '../../../src/host/html';
-import { histogram, tensorStat } from '../../../src/host/tensorStats';
+import { histogram, tensorStat } from '../../../src/worker/tensorStats';
 
 describe('webview HTML', () => {
   const html = renderHtml({

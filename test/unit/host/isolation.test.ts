@@ -38,7 +38,7 @@ describe('bundle boundaries', () => {
   });
 
   it('the worker bundle is where tfjs is loaded', async () => {
-    const { imports } = await bundle('src/host/worker.ts', 'node');
+    const { imports } = await bundle('src/worker/main.ts', 'node');
     assert.ok(imports.includes('@tensorflow/tfjs-core'));
   });
 

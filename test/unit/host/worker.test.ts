@@ -1,5 +1,5 @@
 /**
- * The compute worker (src/host/worker.ts, dist/worker.js in the extension)
+ * The compute worker (src/worker/main.ts, dist/worker.js in the extension)
  * run as a real worker thread: probe, a short training run with all its
  * events, inspect, evaluate, cancel through the shared flag, and typed errors.
  * The TypeScript source runs as is through tsx.
@@ -8,7 +8,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { JobRequest, JobKind } from '../../../src/host/workerProtocol';
+import type { JobRequest, JobKind } from '../../../src/worker/protocol';
 import { runWorkerJob } from '../../support/worker';
 import type { TrainEvent } from '../../../src/engine/train';
 import { validate, CheckpointInfoSchema, EvalResultSchema, EpochPointSchema } from '../../../src/protocol';

@@ -1,6 +1,6 @@
 /**
  * The analysis jobs as the compute worker runs them (this file loads tfjs:
- * only src/host/worker.ts may import it): kernel PCA of checkpoints and its
+ * only the worker (src/worker/) may import it): kernel PCA of checkpoints and its
  * overlays, the Hessian spectrum and stability, the gradient check, and
  * slices. Each builds the same result object as its CLI command (through
  * src/engine/checkpointAnalysis.ts), converts it to the panel's data with the
@@ -33,12 +33,12 @@ import {
   sliceFromJson,
   trajectoryOverlayFrom,
   type Origin,
-} from './analysisFiles';
-import { readBarrierResult } from './barrierFiles';
-import { cliPathInputs, readJsonResult } from './cliResults';
+} from '../host/analysisFiles';
+import { readBarrierResult } from '../host/barrierFiles';
+import { cliPathInputs, readJsonResult } from '../host/cliResults';
 import { interpolate, overlayT, pathVectors } from './kpcaOverlay';
 import { chainPointSource, fourierPointSource, type PointSource } from './pathPlane';
-import type { AnalysisJobEvent, AnalysisJobResult, JobRequest } from './workerProtocol';
+import type { AnalysisJobEvent, AnalysisJobResult, JobRequest } from './protocol';
 
 export interface AnalysisContext {
   backend: string;

@@ -1,6 +1,6 @@
 /**
  * The barrier jobs as the compute worker runs them (this file loads tfjs:
- * only src/host/worker.ts may import it). One path between two minima, or
+ * only the worker (src/worker/) may import it). One path between two minima, or
  * every pair of a set, with FourierPathFinder (minimax) and the straight line;
  * the result is written beside the checkpoints as a result file the panels
  * reopen without recomputing.
@@ -12,10 +12,10 @@ import { checkSameSurface, objectiveForCheckpoint } from '../engine/checkpointOb
 import { evaluateValues, type Objective } from '../engine/objective';
 import { findPath, pairMatrix, selectPairs, summarizePairs, type PathIteration, type PathResult, type PairOutcome } from '../engine/path';
 import type { HeightNumbers, MinimumRef, PairResult, PathPlane, ResultData } from '../protocol';
-import { commonFolder, flattenTree, minimumLabel, saveBarrierResult, type TreeNode } from './barrierFiles';
-import { barrierPathFromCli, cliPathInputs, readJsonResult } from './cliResults';
+import { commonFolder, flattenTree, minimumLabel, saveBarrierResult, type TreeNode } from '../host/barrierFiles';
+import { barrierPathFromCli, cliPathInputs, readJsonResult } from '../host/cliResults';
 import { chainPointSource, fourierPointSource, planeGrid, projectToPlane, type PointSource } from './pathPlane';
-import type { BarriersJobResult, PathJobEvent, PathJobResult, PathJobSettings } from './workerProtocol';
+import type { BarriersJobResult, PathJobEvent, PathJobResult, PathJobSettings } from './protocol';
 
 export interface JobContext {
   backend: string;
