@@ -11,6 +11,7 @@
  * Every file is written atomically, so a crash or a cancel leaves each
  * finished checkpoint loadable and run.json valid.
  */
+import type { CheckpointInfo, RunStatus } from '../results/trainingRun';
 import * as fs from 'fs';
 import * as path from 'path';
 import { tf, initBackend, BackendInfo } from './backend';
@@ -133,17 +134,6 @@ export interface StabilityEvent {
   time: number;
 }
 
-export interface CheckpointInfo {
-  /** Relative to the run folder. */
-  file: string;
-  kind: 'periodic' | 'best' | 'final' | 'interrupted';
-  epoch: number;
-  step: number;
-  trainLoss: number;
-  testLoss: number;
-  accuracy?: number;
-  testAccuracy?: number;
-}
 
 export type TrainEvent =
   | {
@@ -162,7 +152,8 @@ export type TrainEvent =
   | ({ type: 'checkpoint'; path: string } & CheckpointInfo)
   | { type: 'done'; status: RunStatus; runDir: string; epochs: number; finalPath?: string; bestPath?: string; best?: CheckpointInfo; message?: string };
 
-export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+// A run's status and checkpoint records are declared once, with the training-run result kind.
+export type { CheckpointInfo, RunStatus } from '../results/trainingRun';
 
 export interface RunJson {
   formatVersion: 1;

@@ -16,7 +16,7 @@ import { DATASET_NAMES } from '../engine/data';
 import { OPTIMIZER_NAMES } from '../engine/optim/types';
 import { paramLayout, specToString, paramCount, type ModelSpec } from '../engine/model/spec';
 import { runStudy, summaryLines } from '../engine/study';
-import type { CheckpointInfo, EvalResult, Histogram, ModelSpecInfo } from '../protocol';
+import type { CheckpointDetails, EvalResult, Histogram, ModelSpecInfo } from '../protocol';
 import { histogram, tensorStat } from './tensorStats';
 import { importCliPath, runBarriersJob, runPathJob, type JobContext } from './workerBarriers';
 import { runGradcheckJob, runHessianJob, runKpcaJob, runKpcaOverlayJob, runSliceJob, type AnalysisContext } from './workerAnalysis';
@@ -63,7 +63,7 @@ function specInfo(spec: ModelSpec): ModelSpecInfo {
   };
 }
 
-async function inspect(file: string): Promise<CheckpointInfo> {
+async function inspect(file: string): Promise<CheckpointDetails> {
   const fileSize = fs.statSync(file).size;
   const isJson = path.basename(file).toLowerCase().endsWith('.json');
   try {

@@ -6,7 +6,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildRunsList, parseMetrics, summarizeRun, trainingRunResult } from '../../src/host/runScan';
 import { readResultFile, saveResultFile } from '../../src/host/resultFiles';
-import { ResultDataSchema, validate, validateHostMessage } from '../../src/protocol';
+import { ResultDataSchema, validateHostMessage } from '../../src/protocol';
+import { validate } from '../../src/schema';
 
 const runJson = (over: Record<string, unknown> = {}) => ({
   formatVersion: 1,

@@ -25,7 +25,8 @@ import {
   describeUntrustedPath,
   notificationText,
 } from '../../src/host/guards';
-import { validateWebviewMessage, validateHostMessage, WebviewMessageSchema, LIMITS } from '../../src/protocol';
+import { validateWebviewMessage, validateHostMessage, WebviewMessageSchema } from '../../src/protocol';
+import { LIMITS } from '../../src/schema';
 
 // ------------------------------------------------------------------ a stand-in for the vscode module
 
