@@ -172,9 +172,10 @@ export const CheckpointPanelStateSchema = S.object({ file: path });
 export const ReportPanelStateSchema = S.object({ file: S.string(LIMITS.path) });
 
 // ---------------------------------------------------------------------------
-// Host -> webview.
+// Host -> webview: one union per page.
 
-export const HostMessageSchema = S.tagged('type', {
+/** What the side view (training form, live run, runs list) is sent. */
+export const SideHostMessageSchema = S.tagged('type', {
   /** Everything the side view shows; sent when it is ready or visible again. */
   sideSnapshot: S.object({
     type: S.literal('sideSnapshot'),
@@ -202,6 +203,10 @@ export const HostMessageSchema = S.tagged('type', {
   runs: S.object({ type: S.literal('runs'), runs: RunsListSchema }),
   backend: S.object({ type: S.literal('backend'), backend: BackendLabelSchema }),
   form: S.object({ type: S.literal('form'), form: TrainFormSchema, experimentFile: S.nullable(path) }),
+});
+
+/** What the checkpoint viewer is sent. */
+export const CheckpointHostMessageSchema = S.tagged('type', {
   checkpoint: S.object({
     type: S.literal('checkpoint'),
     file: path,
@@ -214,6 +219,10 @@ export const HostMessageSchema = S.tagged('type', {
   evaluating: S.object({ type: S.literal('evaluating') }),
   evaluation: S.object({ type: S.literal('evaluation'), result: EvalResultSchema }),
   evaluationError: S.object({ type: S.literal('evaluationError'), message: S.string(LIMITS.text) }),
+});
+
+/** What a result panel is sent. */
+export const ResultHostMessageSchema = S.tagged('type', {
   result: S.object({ type: S.literal('result'), file: path, title: str, data: ResultDataSchema }),
   resultError: S.object({ type: S.literal('resultError'), file: path, message: S.string(LIMITS.text) }),
   /** A status line under a shown result (e.g. an overlay being computed); busy disables its buttons. */
@@ -242,24 +251,24 @@ export const HostMessageSchema = S.tagged('type', {
     ),
   }),
 });
+
+/** Everything the host sends (the pages share one bundle, which validates against this). */
+export const HostMessageSchema = S.tagged('type', { ...SideHostMessageSchema.variants, ...CheckpointHostMessageSchema.variants, ...ResultHostMessageSchema.variants });
+export type SideHostMessage = Infer<typeof SideHostMessageSchema>;
+export type CheckpointHostMessage = Infer<typeof CheckpointHostMessageSchema>;
+export type ResultHostMessage = Infer<typeof ResultHostMessageSchema>;
 export type HostMessage = Infer<typeof HostMessageSchema>;
 export type HostMessageType = HostMessage['type'];
 
 // ---------------------------------------------------------------------------
-// Webview -> host.
+// Webview -> host: what every page may send, then each page's own.
 
-export const WebviewMessageSchema = S.tagged('type', {
+/** What every page sends: handled once, by the shared webview channel (src/host/webview.ts) and its callers. */
+export const SharedWebviewMessageSchema = S.tagged('type', {
   /** The page loaded (or lost track of the stream) and wants a snapshot. */
   ready: S.object({ type: S.literal('ready'), view: S.oneOf(VIEWS) }),
-  train: S.object({ type: S.literal('train'), form: TrainFormSchema }),
-  stop: S.object({ type: S.literal('stop') }),
   inspect: S.object({ type: S.literal('inspect'), path }),
   openRun: S.object({ type: S.literal('openRun'), runJson: path }),
-  openExperiment: S.object({ type: S.literal('openExperiment') }),
-  selectBackend: S.object({ type: S.literal('selectBackend') }),
-  evaluate: S.object({ type: S.literal('evaluate') }),
-  /** A checkpoint-viewer button: runs one of the offered actions on the viewer's file. */
-  runAction: S.object({ type: S.literal('runAction'), command: S.string(200) }),
   export: S.object({
     type: S.literal('export'),
     format: S.oneOf(['png', 'svg'] as const),
@@ -267,6 +276,25 @@ export const WebviewMessageSchema = S.tagged('type', {
     name: S.string(200),
   }),
   log: S.object({ type: S.literal('log'), level: S.oneOf(['info', 'warn', 'error'] as const), message: S.string(LIMITS.text) }),
+});
+
+/** The side view's own requests. */
+export const SideWebviewMessageSchema = S.tagged('type', {
+  train: S.object({ type: S.literal('train'), form: TrainFormSchema }),
+  stop: S.object({ type: S.literal('stop') }),
+  openExperiment: S.object({ type: S.literal('openExperiment') }),
+  selectBackend: S.object({ type: S.literal('selectBackend') }),
+});
+
+/** The checkpoint viewer's own requests. */
+export const CheckpointWebviewMessageSchema = S.tagged('type', {
+  evaluate: S.object({ type: S.literal('evaluate') }),
+  /** A checkpoint-viewer button: runs one of the offered actions on the viewer's file. */
+  runAction: S.object({ type: S.literal('runAction'), command: S.string(200) }),
+});
+
+/** A result panel's own requests. */
+export const ResultWebviewMessageSchema = S.tagged('type', {
   /**
    * A kernel PCA panel's button: the host asks for a run folder (trajectory)
    * or a path result (path) and projects it into the panel's map. No path
@@ -276,6 +304,18 @@ export const WebviewMessageSchema = S.tagged('type', {
   /** Remove overlay `index` from the panel's kernel PCA result. */
   removeOverlay: S.object({ type: S.literal('removeOverlay'), index: S.int(0, 99) }),
 });
+
+/** Everything a page may send. */
+export const WebviewMessageSchema = S.tagged('type', {
+  ...SharedWebviewMessageSchema.variants,
+  ...SideWebviewMessageSchema.variants,
+  ...CheckpointWebviewMessageSchema.variants,
+  ...ResultWebviewMessageSchema.variants,
+});
+export type SharedWebviewMessage = Infer<typeof SharedWebviewMessageSchema>;
+export type SideWebviewMessage = Infer<typeof SideWebviewMessageSchema>;
+export type CheckpointWebviewMessage = Infer<typeof CheckpointWebviewMessageSchema>;
+export type ResultWebviewMessage = Infer<typeof ResultWebviewMessageSchema>;
 export type WebviewMessage = Infer<typeof WebviewMessageSchema>;
 export type WebviewMessageType = WebviewMessage['type'];
 
