@@ -2,7 +2,8 @@
  * The page's side of the protocol: everything from the host is validated
  * before use; what fails is reported to the host's log and dropped.
  */
-import { validateHostMessage, previewMessage, type HostMessage, type WebviewMessage } from '../src/protocol';
+import { validateHostMessage, type HostMessage, type WebviewMessage } from '../src/protocol';
+import { previewMessage } from '../src/schema';
 
 const vscode = acquireVsCodeApi();
 

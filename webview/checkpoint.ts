@@ -3,7 +3,7 @@
  * per-layer weight histograms, re-evaluation on request, and the actions of
  * the explorer context menu. Every value from the file is shown as text.
  */
-import { formatNumber, formatPercent, type Action, type CheckpointInfo, type EvalResult, type HostMessage } from '../src/protocol';
+import { formatNumber, formatPercent, type Action, type CheckpointDetails, type EvalResult, type HostMessage } from '../src/protocol';
 import { post, onHostMessage, setState } from './api';
 import { Chart } from './charts';
 import { append, clear, h, keyValueRows } from './dom';
@@ -75,7 +75,7 @@ export function startCheckpoint(app: HTMLElement): void {
     actions.appendChild(evaluateBtn);
   };
 
-  const renderInfo = (file: string, name: string, info: CheckpointInfo, acts: Action[]) => {
+  const renderInfo = (file: string, name: string, info: CheckpointDetails, acts: Action[]) => {
     title.textContent = name;
     subtitle.textContent = `${file} · ${info.format} · ${fmtBytes(info.fileSize)}`;
     loading.hidden = true;

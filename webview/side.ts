@@ -4,7 +4,7 @@
  * run's points; a delta that does not continue that copy exactly (another
  * run, or a gap) makes it ask the host for a fresh snapshot.
  */
-import type { EpochPoint, HostMessage, LiveRun, RunStatus, RunsList, StabilityPoint, TrainForm } from '../src/protocol';
+import type { EpochPoint, HostMessage, LiveRun, LiveRunStatus, RunsList, StabilityPoint, TrainForm } from '../src/protocol';
 import { post, onHostMessage } from './api';
 import { Chart, TrainingCharts } from './charts';
 import { stabilityFigure } from './stability';
@@ -145,7 +145,7 @@ export function startSide(app: HTMLElement): void {
   };
 
   // --- status, backend, runs ----------------------------------------------------------------
-  const setStatus = (s: RunStatus | null) => {
+  const setStatus = (s: LiveRunStatus | null) => {
     status.textContent = s ? s.text : IDLE_TEXT;
     status.dataset.state = s ? s.state : 'idle';
     if (s) setTraining(s.state === 'starting' || s.state === 'running');

@@ -110,8 +110,8 @@ export function metaNumber(meta: Record<string, string>, key: string): number | 
 // ---------------------------------------------------------------------------
 // Kernel PCA
 
-/** One checkpoint's place in the map, with what its metadata says about it. */
-export interface KpcaPoint {
+/** One checkpoint's place in the map as the CLI writes it (its file and model); the panel's KpcaPoint (src/results/kpca.ts) names it by path. */
+export interface KpcaMapPoint {
   file: string;
   label: string;
   /** The run folder (holding run.json) the checkpoint belongs to, by name. */
@@ -130,7 +130,7 @@ export interface KpcaPoint {
 export interface KpcaTrajectory {
   run: string;
   folder: string;
-  points: KpcaPoint[];
+  points: KpcaMapPoint[];
 }
 
 /** The run folder a checkpoint belongs to (the nearest folder with run.json, checkpoints/ looked through), by name. */
@@ -140,13 +140,13 @@ export function runOf(file: string): string | undefined {
   return fs.existsSync(path.join(dir, 'run.json')) ? path.basename(dir) : undefined;
 }
 
-export function kpcaPoint(ck: OpenedCheckpoint, label: string, coords: number[]): KpcaPoint {
+export function kpcaPoint(ck: OpenedCheckpoint, label: string, coords: number[]): KpcaMapPoint {
   const m = ck.meta;
-  const p: KpcaPoint = { file: ck.file, label, model: ck.specString, coords };
+  const p: KpcaMapPoint = { file: ck.file, label, model: ck.specString, coords };
   const run = runOf(ck.file);
   if (run) p.run = run;
   if (m.optimizer) p.optimizer = m.optimizer;
-  const numbers: [keyof KpcaPoint, string][] = [
+  const numbers: [keyof KpcaMapPoint, string][] = [
     ['epoch', 'epoch'],
     ['loss', 'trainLoss'],
     ['accuracy', 'trainAccuracy'],
@@ -161,7 +161,7 @@ export function kpcaPoint(ck: OpenedCheckpoint, label: string, coords: number[])
 }
 
 /** Kernel PCA of opened checkpoints: the fit and each checkpoint's point in it. */
-export async function kpcaOfCheckpoints(cks: readonly OpenedCheckpoint[], opts: Omit<KernelPCAOptions, 'names'> = {}): Promise<{ fit: KernelPCAResult; points: KpcaPoint[] }> {
+export async function kpcaOfCheckpoints(cks: readonly OpenedCheckpoint[], opts: Omit<KernelPCAOptions, 'names'> = {}): Promise<{ fit: KernelPCAResult; points: KpcaMapPoint[] }> {
   const names = cks.map((c) => c.file);
   const fit = await kernelPCA(
     cks.map((c) => c.theta),

@@ -14,26 +14,32 @@
 import { createHash } from 'crypto';
 import * as path from 'path';
 import { inputError } from '../engine/errors';
-import { formatNumber, formatPercent, ResultDataSchema, validate, type AnalysisRef, type KpcaOverlay, type KpcaPoint, type ResultData, type ResultKind } from '../protocol';
+import { formatNumber, formatPercent, ResultDataSchema, type AnalysisRef, type KpcaOverlay, type KpcaPoint, type ResultData, type ResultKind } from '../protocol';
+import { validate } from '../schema';
 import { commonFolder } from './barrierFiles';
 import { resolveRecordedPath } from './cliResults';
 import { readResultFile, saveResultFile, type ResultFile } from './resultFiles';
 import type { SliceKindName } from '../worker/protocol';
 
-export type KpcaData = Extract<ResultData, { kind: 'kpca' }>;
-export type HessianData = Extract<ResultData, { kind: 'hessian' }>;
-export type GradcheckData = Extract<ResultData, { kind: 'gradcheck' }>;
-export type SliceData = Extract<ResultData, { kind: 'slice' }>;
+import type { KpcaData } from '../results/kpca';
+import type { HessianData } from '../results/hessian';
+import type { GradcheckData } from '../results/gradcheck';
+import type { SliceData } from '../results/slice';
+import { GRADCHECK_SUFFIX } from '../results/gradcheck';
+import { HESSIAN_SUFFIX } from '../results/hessian';
+import { KPCA_SUFFIX } from '../results/kpca';
+import { SLICE_SUFFIX } from '../results/slice';
+export type { GradcheckData, HessianData, KpcaData, SliceData };
 export type AnalysisData = KpcaData | HessianData | GradcheckData | SliceData;
 export type AnalysisKind = AnalysisData['kind'];
 export const ANALYSIS_KINDS: readonly AnalysisKind[] = ['kpca', 'hessian', 'gradcheck', 'slice'];
 
 /** File name endings of saved analysis results (the custom editor's patterns). */
 export const ANALYSIS_SUFFIXES: Record<AnalysisKind, string> = {
-  kpca: '.kpca.json',
-  hessian: '.hessian.json',
-  gradcheck: '.gradcheck.json',
-  slice: '.slice.json',
+  kpca: KPCA_SUFFIX,
+  hessian: HESSIAN_SUFFIX,
+  gradcheck: GRADCHECK_SUFFIX,
+  slice: SLICE_SUFFIX,
 };
 
 type Json = Record<string, unknown>;

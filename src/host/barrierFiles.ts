@@ -9,15 +9,15 @@
  * them; unit tests do both.
  */
 import * as path from 'path';
-import type { MinimumRef, ResultData, TreeMerge } from '../protocol';
+import type { MinimumRef } from '../protocol';
+export { flattenTree, type TreeNode } from '../results/barriers';
+import { BARRIERS_FILE, type BarrierMatrix } from '../results/barriers';
+import { PATH_RESULT_SUFFIX, type BarrierPath } from '../results/path';
 import { inputError } from '../engine/errors';
 import { readResultFile, saveResultFile, type ResultFile } from './resultFiles';
 
-export const PATH_RESULT_SUFFIX = '.path.json';
-export const BARRIERS_FILE = 'barriers.json';
+export { BARRIERS_FILE, PATH_RESULT_SUFFIX };
 
-type BarrierPath = Extract<ResultData, { kind: 'barrierPath' }>;
-type BarrierMatrix = Extract<ResultData, { kind: 'barrierMatrix' }>;
 export type BarrierResult = BarrierPath | BarrierMatrix;
 
 function stem(file: string): string {
@@ -79,37 +79,6 @@ function isWithin(dir: string, file: string): boolean {
 export function isBarrierResultFile(file: string): boolean {
   const base = path.basename(file).toLowerCase();
   return base.endsWith(PATH_RESULT_SUFFIX) || base === BARRIERS_FILE;
-}
-
-interface TreeLeaf {
-  kind: 'leaf';
-  index: number;
-}
-interface TreeNodeMerge {
-  kind: 'merge';
-  height: number | null;
-  children: TreeNode[];
-}
-/** The engine's DisconnectivityNode, structurally (no engine import here). */
-export type TreeNode = TreeLeaf | TreeNodeMerge;
-
-/**
- * The disconnectivity graph as a list of merges: node k < n is minimum k,
- * node n + m is merge m, children before parents, so the root is last.
- */
-export function flattenTree(root: TreeNode, n: number): TreeMerge[] {
-  const merges: TreeMerge[] = [];
-  const visit = (node: TreeNode): number => {
-    if (node.kind === 'leaf') {
-      if (!Number.isInteger(node.index) || node.index < 0 || node.index >= n) throw new Error(`tree leaf ${node.index} is not one of ${n} minima`);
-      return node.index;
-    }
-    const children = node.children.map(visit);
-    merges.push({ height: node.height, children });
-    return n + merges.length - 1;
-  };
-  visit(root);
-  return merges;
 }
 
 function mapPaths<T extends BarrierResult>(data: T, f: (p: string) => string): T {

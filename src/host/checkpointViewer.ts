@@ -7,7 +7,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { CheckpointPanelStateSchema, validate, type Action, type CheckpointInfo, type EvalResult, type HostMessage, type WebviewMessage } from '../protocol';
+import { CheckpointPanelStateSchema, type Action, type CheckpointDetails, type EvalResult, type HostMessage, type WebviewMessage } from '../protocol';
+import { validate } from '../schema';
 import { COMMAND_LIST, COMMANDS, WEBVIEW_TYPES } from './commandTable';
 import { isCancelled, type JobHandle, type JobRunner } from './jobs';
 import { errorMessage, type Log } from './log';
@@ -20,7 +21,7 @@ interface Session {
   panel: vscode.WebviewPanel;
   channel: WebviewChannel;
   ready: boolean;
-  info?: CheckpointInfo;
+  info?: CheckpointDetails;
   infoError?: string;
   loading?: JobHandle<'inspect'>;
   evaluation?: EvalResult;

@@ -12,7 +12,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { inputError } from '../engine/errors';
-import { PATH_METHOD_NAMES, PATH_OBJECTIVE_NAMES, ResultDataSchema, validate, type HeightNumbers, type PathPlane, type ResultData, type ResultKind } from '../protocol';
+import { PATH_METHOD_NAMES, PATH_OBJECTIVE_NAMES, ResultDataSchema, type HeightNumbers, type PathPlane, type ResultData, type ResultKind } from '../protocol';
+import { validate } from '../schema';
 import { commonFolder, flattenTree, minimumLabel, type TreeNode } from './barrierFiles';
 import { RESULT_FILE_VERSION, readResultJson } from './resultFiles';
 
@@ -20,8 +21,10 @@ type BarrierPath = Extract<ResultData, { kind: 'barrierPath' }>;
 type BarrierMatrix = Extract<ResultData, { kind: 'barrierMatrix' }>;
 type Json = Record<string, unknown>;
 
-export const CLI_PATH_KIND = 'landscape.path';
-export const CLI_BARRIERS_KIND = 'landscape.barriers';
+export { CLI_BARRIERS_KIND } from '../results/barriers';
+export { CLI_PATH_KIND } from '../results/path';
+import { CLI_BARRIERS_KIND } from '../results/barriers';
+import { CLI_PATH_KIND } from '../results/path';
 /** The analysis commands whose JSON opens in the result panels (their "command" field is the result kind). */
 export const CLI_ANALYSIS_COMMANDS = ['kpca', 'hessian', 'gradcheck', 'slice'] as const;
 

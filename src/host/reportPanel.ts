@@ -8,7 +8,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { S, validate } from '../protocol';
+import { ReportPanelStateSchema as ReportStateSchema } from '../protocol';
+import { validate } from '../schema';
 import { WEBVIEW_TYPES } from './commandTable';
 import { errorMessage, type Log } from './log';
 import { escapeHtml } from './html';
@@ -16,7 +17,7 @@ import { prepareReport } from './reportHtml';
 import { checkWorkspaceFile } from './workspace';
 
 const MAX_REPORT_BYTES = 64 * 1024 * 1024;
-const ReportStateSchema = S.object({ file: S.string(4096) });
+
 
 export class ReportPanels implements vscode.WebviewPanelSerializer, vscode.Disposable {
   private readonly panels = new Map<string, vscode.WebviewPanel>();

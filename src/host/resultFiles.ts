@@ -12,7 +12,8 @@
 import * as fs from 'fs';
 import { writeJsonAtomic } from '../engine/checkpoint/atomic';
 import { inputError } from '../engine/errors';
-import { ResultDataSchema, validate, type ResultData, type ResultKind } from '../protocol';
+import { ResultDataSchema, type ResultData, type ResultKind } from '../protocol';
+import { validate } from '../schema';
 
 export const RESULT_FILE_VERSION = 1;
 export const RESULT_FILE_SUFFIX = '.result.json';

@@ -7,7 +7,8 @@
 import * as path from 'path';
 import { EpochPointSchema, type CheckpointRef, type EpochPoint, type ResultData, type RunEntry, type RunsList } from '../protocol';
 import { formatNumber, formatPercent, toStabilityPoint } from './runStore';
-import { LIMITS, type StabilityPoint } from '../protocol';
+import { type StabilityPoint } from '../protocol';
+import { LIMITS } from '../schema';
 
 export const SCAN_LIMITS = { runs: 500, checkpoints: 2000, pointsPerRun: 1_000_000 } as const;
 

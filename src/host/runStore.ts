@@ -19,7 +19,7 @@ import {
   type HostMessage,
   type LiveRun,
   type RunState,
-  type RunStatus,
+  type LiveRunStatus,
   type StabilityPoint,
 } from '../protocol';
 
@@ -213,7 +213,7 @@ export class RunStore {
     }
   }
 
-  finish(state: Extract<RunState, 'completed' | 'failed' | 'cancelled'>, detail?: string): RunStatus | undefined {
+  finish(state: Extract<RunState, 'completed' | 'failed' | 'cancelled'>, detail?: string): LiveRunStatus | undefined {
     const live = this.live;
     if (!live) return undefined;
     const last = live.points[live.points.length - 1];
@@ -232,7 +232,7 @@ export class RunStore {
     return live.status;
   }
 
-  private delta(points: EpochPoint[], checkpoints: CheckpointRef[], status?: RunStatus, stability?: StabilityPoint[]): void {
+  private delta(points: EpochPoint[], checkpoints: CheckpointRef[], status?: LiveRunStatus, stability?: StabilityPoint[]): void {
     const live = this.live!;
     const from = live.points.length;
     live.points.push(...points);

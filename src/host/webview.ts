@@ -5,7 +5,8 @@
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { validateHostMessage, validateWebviewMessage, previewMessage, type HostMessage, type ViewName, type WebviewMessage } from '../protocol';
+import { validateHostMessage, validateWebviewMessage, type HostMessage, type ViewName, type WebviewMessage } from '../protocol';
+import { previewMessage } from '../schema';
 import { decodeImageDataUrl, makeNonce, renderHtml } from './html';
 import type { Log } from './log';
 

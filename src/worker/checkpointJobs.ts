@@ -11,7 +11,7 @@ import { readSafetensors } from '../engine/checkpoint';
 import { DATASET_NAMES } from '../engine/data';
 import { OPTIMIZER_NAMES } from '../engine/optim/types';
 import { paramLayout, specToString, paramCount, type ModelSpec } from '../engine/model/spec';
-import type { CheckpointInfo, EvalResult, Histogram, ModelSpecInfo } from '../protocol';
+import type { CheckpointDetails, EvalResult, Histogram, ModelSpecInfo } from '../protocol';
 import { histogram, tensorStat } from './tensorStats';
 import { HISTOGRAM_BINS, type ProbeResult } from './protocol';
 
@@ -26,7 +26,7 @@ function specInfo(spec: ModelSpec): ModelSpecInfo {
   };
 }
 
-export async function inspect(file: string): Promise<CheckpointInfo> {
+export async function inspect(file: string): Promise<CheckpointDetails> {
   const fileSize = fs.statSync(file).size;
   const isJson = path.basename(file).toLowerCase().endsWith('.json');
   try {

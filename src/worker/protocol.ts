@@ -5,9 +5,10 @@
  */
 import type { TrainConfig, TrainEvent, RunJson } from '../engine/train';
 import type { StudyEvent, StudyPreset } from '../engine/study/study';
-import type { BackendLabel, CheckpointInfo, EvalResult, HeightNumbers, KERNEL_NAMES, ResultData, SLICE_KIND_NAMES } from '../protocol';
+import type { BackendLabel, CheckpointDetails, EvalResult, HeightNumbers, KERNEL_NAMES, ResultData, SLICE_KIND_NAMES } from '../protocol';
 
-export type SliceKindName = (typeof SLICE_KIND_NAMES)[number];
+export type { SliceKindName } from '../results/slice';
+import type { SliceKindName } from '../results/slice';
 export type KernelName = (typeof KERNEL_NAMES)[number];
 
 /** Kernel PCA settings (landscape.kpca.*). */
@@ -111,7 +112,7 @@ export interface StudyJobResult {
 
 export interface JobResults {
   train: RunJson;
-  inspect: CheckpointInfo;
+  inspect: CheckpointDetails;
   evaluate: EvalResult;
   probe: ProbeResult;
   path: PathJobResult;

@@ -5,7 +5,7 @@ import { inputError } from '../../engine/errors';
 import { describeBackend, initBackend } from '../../engine/backend';
 import { loadAnyCheckpoint, OpenedCheckpoint } from '../../engine/evaluate';
 import { KERNELS, KernelName } from '../../engine/analysis';
-import { kpcaOfCheckpoints, kpcaSummary, projectTrajectory, type KpcaPoint, type KpcaTrajectory } from '../../engine/checkpointAnalysis';
+import { kpcaOfCheckpoints, kpcaSummary, projectTrajectory, type KpcaMapPoint, type KpcaTrajectory } from '../../engine/checkpointAnalysis';
 import type { CommandDef } from './types';
 import { COMMON_FLAGS, emitResult, expandCheckpointArgs, positiveInt, checkOutputPath } from './common-analysis';
 
@@ -70,7 +70,7 @@ export const kpcaCommand: CommandDef = {
         `explained variance: ${pcs.map((p, c) => `${p} ${(100 * res.explainedVariance[c]).toFixed(1)} %`).join(', ')}`,
         '',
       ];
-      const row = (p: KpcaPoint) => [p.label, p.run ?? '-', p.optimizer ?? '-', p.epoch === undefined ? '-' : String(p.epoch), fmt(p.loss), fmt(p.testAccuracy, 3), ...p.coords.map((x) => fmt(x))];
+      const row = (p: KpcaMapPoint) => [p.label, p.run ?? '-', p.optimizer ?? '-', p.epoch === undefined ? '-' : String(p.epoch), fmt(p.loss), fmt(p.testAccuracy, 3), ...p.coords.map((x) => fmt(x))];
       const head = ['checkpoint', 'run', 'optimizer', 'epoch', 'train loss', 'test acc', ...pcs];
       lines.push(table([head, ...points.map(row)]));
       if (trajectory) {

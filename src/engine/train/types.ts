@@ -4,6 +4,7 @@ import type { Activation, LossName } from '../model/spec';
 import type { OptimizerName, OptimizerOptions } from '../optim';
 import type { HvpUsed } from '../analysis/hessian';
 import type { OptimizerStabilityVerdict } from '../trainingStability';
+import type { CheckpointInfo, RunStatus } from '../../results/trainingRun';
 
 export interface TrainConfig {
   /** Built-in dataset name (digits, spirals, …) or a CSV file path. */
@@ -109,18 +110,6 @@ export interface StabilityEvent {
   time: number;
 }
 
-export interface CheckpointInfo {
-  /** Relative to the run folder. */
-  file: string;
-  kind: 'periodic' | 'best' | 'final' | 'interrupted';
-  epoch: number;
-  step: number;
-  trainLoss: number;
-  testLoss: number;
-  accuracy?: number;
-  testAccuracy?: number;
-}
-
 export type TrainEvent =
   | {
       type: 'start';
@@ -138,7 +127,8 @@ export type TrainEvent =
   | ({ type: 'checkpoint'; path: string } & CheckpointInfo)
   | { type: 'done'; status: RunStatus; runDir: string; epochs: number; finalPath?: string; bestPath?: string; best?: CheckpointInfo; message?: string };
 
-export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+// A run's status and checkpoint records are declared once, with the training-run result kind.
+export type { CheckpointInfo, RunStatus } from '../../results/trainingRun';
 
 export interface RunJson {
   formatVersion: 1;

@@ -1,4 +1,5 @@
-import { validate, TrainFormSchema } from '../../protocol';
+import { TrainFormSchema } from '../../protocol';
+import { validate } from '../../schema';
 import type { Services } from '../services';
 
 /** Landscape: Train — landscape.json (or the defaults), no questions asked. */

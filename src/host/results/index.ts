@@ -19,15 +19,8 @@
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import {
-  ResultDataSchema,
-  ResultPanelStateSchema,
-  validate,
-  type HostMessage,
-  type ResultData,
-  type ResultKind,
-  type WebviewMessage,
-} from '../../protocol';
+import { ResultDataSchema, ResultPanelStateSchema, type HostMessage, type ResultData, type ResultKind, type WebviewMessage } from '../../protocol';
+import { validate } from '../../schema';
 import { Coalescer } from '../coalescer';
 import { COMMANDS, INTERNAL_COMMANDS, WEBVIEW_TYPES } from '../commandTable';
 import { errorMessage, type Log } from '../log';

@@ -23,7 +23,8 @@ import {
 } from '../../../src/host/analysisFiles';
 import { pathResultFile, readBarrierResult } from '../../../src/host/barrierFiles';
 import { readJsonResult, resultKindOf } from '../../../src/host/cliResults';
-import { ResultDataSchema, validate, validateHostMessage } from '../../../src/protocol';
+import { ResultDataSchema, validateHostMessage } from '../../../src/protocol';
+import { validate } from '../../../src/schema';
 import { RunStore } from '../../../src/host/runStore';
 import type { TrainEvent } from '../../../src/engine/train';
 import { main as cliMain } from '../../../src/cli/main';

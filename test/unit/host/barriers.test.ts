@@ -24,7 +24,8 @@ import {
 import { readResultFile } from '../../../src/host/resultFiles';
 import { prepareReport, inlineScripts, normalizeNewlines, sha256Source } from '../../../src/host/reportHtml';
 import { layoutDendrogram, shortLabels } from '../../../webview/dendrogram';
-import { validate, ResultDataSchema, type ResultData } from '../../../src/protocol';
+import { ResultDataSchema, type ResultData } from '../../../src/protocol';
+import { validate } from '../../../src/schema';
 import { makeTempDir, removeTempDir } from '../../support/tmp';
 
 const close = (a: number, b: number, tol = 1e-12) => Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));

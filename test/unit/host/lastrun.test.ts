@@ -10,7 +10,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { lastRunSnapshot, readLastRun } from '../../../src/host/lastRun';
 import { RunStore, type StoreEvent } from '../../../src/host/runStore';
-import { LiveRunSchema, validate, type LiveRun } from '../../../src/protocol';
+import { LiveRunSchema, type LiveRun } from '../../../src/protocol';
+import { validate } from '../../../src/schema';
 import { makeTempDir, removeTempDir } from '../../support/tmp';
 
 const DIR = path.join(os.tmpdir(), 'lastrun-fixture', 'digits-sgd-20261122-120000');

@@ -1,26 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  HostMessageSchema,
-  WebviewMessageSchema,
-  validateHostMessage,
-  validateWebviewMessage,
-  ResultDataSchema,
-  RESULT_KINDS,
-  LIMITS,
-  S,
-  formatNumber,
-  formatPercent,
-  previewMessage,
-  KERNEL_NAMES,
-  SLICE_KIND_NAMES,
-  STABILITY_VERDICTS,
-  type HostMessage,
-  type WebviewMessage,
-  type EpochPoint,
-  type CheckpointInfo,
-  type ResultData,
-} from '../../../src/protocol';
+import { HostMessageSchema, WebviewMessageSchema, validateHostMessage, validateWebviewMessage, ResultDataSchema, RESULT_KINDS, formatNumber, formatPercent, KERNEL_NAMES, SLICE_KIND_NAMES, STABILITY_VERDICTS, type HostMessage, type WebviewMessage, type EpochPoint, type CheckpointDetails, type ResultData } from '../../../src/protocol';
+import { LIMITS, S, previewMessage } from '../../../src/schema';
 import { KERNELS } from '../../../src/engine/analysis';
 import { SLICE_KINDS } from '../../../src/engine/checkpointAnalysis';
 
@@ -33,7 +14,7 @@ const runs = {
   others: [{ path: '/w/a.safetensors', label: 'a.safetensors' }],
   truncated: false,
 };
-const info: CheckpointInfo = {
+const info: CheckpointDetails = {
   format: 'safetensors',
   fileSize: 14272,
   metadata: [

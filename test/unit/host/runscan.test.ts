@@ -5,7 +5,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildRunsList, parseMetrics, summarizeRun, trainingRunResult } from '../../../src/host/runScan';
 import { readResultFile, saveResultFile } from '../../../src/host/resultFiles';
-import { ResultDataSchema, validate, validateHostMessage } from '../../../src/protocol';
+import { ResultDataSchema, validateHostMessage } from '../../../src/protocol';
+import { validate } from '../../../src/schema';
 import { makeTempDir, removeTempDir } from '../../support/tmp';
 
 const runJson = (over: Record<string, unknown> = {}) => ({

@@ -11,7 +11,8 @@ import * as path from 'node:path';
 import type { JobRequest, JobKind } from '../../../src/worker/protocol';
 import { runWorkerJob } from '../../support/worker';
 import type { TrainEvent } from '../../../src/engine/train';
-import { validate, CheckpointInfoSchema, EvalResultSchema, EpochPointSchema } from '../../../src/protocol';
+import { CheckpointDetailsSchema, EvalResultSchema, EpochPointSchema } from '../../../src/protocol';
+import { validate } from '../../../src/schema';
 import { toPoint } from '../../../src/host/runStore';
 import { makeTempDir, removeTempDir } from '../../support/tmp';
 
@@ -46,7 +47,7 @@ describe('compute worker', () => {
 
     const final = path.join(out, 'final.safetensors');
     const info = (await runJob({ kind: 'inspect', file: final })).result!;
-    assert.ok(validate(CheckpointInfoSchema, info).ok);
+    assert.ok(validate(CheckpointDetailsSchema, info).ok);
     assert.equal(info.spec?.text.split(' ')[0], '2-8-2');
     assert.deepEqual(info.tensors.map((t) => t.name), ['layers.0.weight', 'layers.0.bias', 'layers.1.weight', 'layers.1.bias']);
     assert.deepEqual(info.histograms.map((h) => h.name), ['layers.0.weight', 'layers.1.weight']);

@@ -18,7 +18,7 @@ import * as path from 'path';
 import * as esbuild from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { makeNonce, renderHtml } from '../../../src/host/html';
-import { validateHostMessage, type CheckpointInfo, type HostMessage } from '../../../src/protocol';
+import { validateHostMessage, type CheckpointDetails, type HostMessage } from '../../../src/protocol';
 import { makeTempDir, removeTempDir } from '../../support/tmp';
 
 // The page-side globals the evaluate() callbacks use: declared here, module-local,
@@ -214,7 +214,7 @@ describe('webview Content-Security-Policy in Chromium', { skip, timeout: 120_000
 });
 
 describe('hostile strings render as text in Chromium', { skip, timeout: 120_000 }, () => {
-  const hostileInfo = (): CheckpointInfo => ({
+  const hostileInfo = (): CheckpointDetails => ({
     format: 'safetensors',
     fileSize: 1234,
     metadata: [

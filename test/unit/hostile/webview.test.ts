@@ -23,7 +23,8 @@ import {
   describeUntrustedPath,
   notificationText,
 } from '../../../src/host/guards';
-import { validateWebviewMessage, validateHostMessage, WebviewMessageSchema, LIMITS } from '../../../src/protocol';
+import { validateWebviewMessage, validateHostMessage, WebviewMessageSchema } from '../../../src/protocol';
+import { LIMITS } from '../../../src/schema';
 import { FakeUri, fakeLog, installFakeVscode, rec, removeFakeVscode } from '../../support/vscode';
 import { makeTempDir, removeTempDir } from '../../support/tmp';
 

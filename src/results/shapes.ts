@@ -1,0 +1,79 @@
+/**
+ * Data shapes several result kinds share: how a checkpoint or a minimum is
+ * named in a result, the height numbers of a path, a settings table, an epoch
+ * and a stability check of a training run. Browser-safe (no Node imports):
+ * the webviews validate what they are sent against these too.
+ */
+import { LIMITS, S, type Infer } from '../schema';
+
+export const num = S.number();
+export const optNum = S.optional(S.number());
+export const str = S.string();
+export const filePath = S.string(LIMITS.path);
+export const count = S.int(0);
+/** A series of numbers (a profile, a history, a grid axis). */
+export const series = S.array(num, LIMITS.points);
+/** A matrix entry: null where not computed or not finite. */
+export const cell = S.nullable(num);
+/** Display rows of a result panel: settings and provenance. */
+export const kvRows = S.array(S.tuple(S.string(LIMITS.string), S.string(LIMITS.text)), 200);
+
+/** One epoch event of a training run (epoch 0 is the initial point). */
+export const EpochPointSchema = S.object({
+  epoch: count,
+  step: count,
+  trainLoss: num,
+  testLoss: num,
+  accuracy: optNum,
+  testAccuracy: optNum,
+  gradNorm: num,
+  lr: num,
+  time: num,
+});
+export type EpochPoint = Infer<typeof EpochPointSchema>;
+
+/** The verdicts of a stability check (see src/engine/trainingStability.ts). */
+export const STABILITY_VERDICTS = ['stable', 'edge', 'unstable', 'not-applicable'] as const;
+
+/**
+ * One stability check of a training run (TrainConfig.stabilityEvery): λmax of
+ * the training loss and the largest stable λmax at the learning rate (the 2/η
+ * line; absent without a rate).
+ */
+export const StabilityPointSchema = S.object({
+  epoch: count,
+  step: count,
+  lambdaMax: num,
+  errorEstimate: optNum,
+  threshold: optNum,
+  lr: optNum,
+  verdict: S.oneOf(STABILITY_VERDICTS),
+  message: S.string(LIMITS.string),
+});
+export type StabilityPoint = Infer<typeof StabilityPointSchema>;
+
+/** A checkpoint file shown in a list. */
+export const CheckpointRefSchema = S.object({
+  path: filePath,
+  label: str,
+  detail: S.optional(str),
+});
+export type CheckpointRef = Infer<typeof CheckpointRefSchema>;
+
+/** The numbers of one path's height: H, where it lies, and the barriers from each end and their mean. */
+export const HeightNumbersSchema = S.object({
+  height: num,
+  tAtMax: num,
+  barrierFromA: num,
+  barrierFromB: num,
+  barrierFromMean: num,
+});
+export type HeightNumbers = Infer<typeof HeightNumbersSchema>;
+
+/** A minimum named in a barrier result. `path` is absolute in messages, relative to the result file on disk. */
+export const MinimumRefSchema = S.object({ path: filePath, label: str, loss: S.nullable(num) });
+export type MinimumRef = Infer<typeof MinimumRefSchema>;
+
+/** A checkpoint an analysis result is about. `path` is absolute in messages, relative to the result file on disk. */
+export const AnalysisRefSchema = S.object({ path: filePath, label: str });
+export type AnalysisRef = Infer<typeof AnalysisRefSchema>;

@@ -1,0 +1,114 @@
+/**
+ * Result files written by the previous version (Landscape 0.1.0, commit
+ * 362c427; test/fixtures/results-v1/README.md says how) still open: each is
+ * read through today's readers and checked against its kind's schema from
+ * src/results/. The fixtures are committed, never regenerated.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { validate } from '../../../src/schema';
+import { FORMAT_VERSIONS, RESULT_KINDS, ResultDataSchema, type ResultKind } from '../../../src/results';
+import { StudySchema, STUDY_FORMAT_VERSION } from '../../../src/results/study';
+import { TrainingRunSchema } from '../../../src/results/trainingRun';
+import { readResultFile } from '../../../src/host/resultFiles';
+import { readAnalysisResult, analysisFromJson } from '../../../src/host/analysisFiles';
+import { readBarrierResult } from '../../../src/host/barrierFiles';
+import { barrierMatrixFromCli, readJsonResult, resultKindOf } from '../../../src/host/cliResults';
+import { importCliPath } from '../../../src/worker/barriers';
+import { trainingRunResult } from '../../../src/host/runScan';
+
+const DIR = path.join(__dirname, '..', '..', 'fixtures', 'results-v1');
+const at = (...p: string[]) => path.join(DIR, ...p);
+
+function assertValid(kind: ResultKind, data: unknown): void {
+  const v = validate(ResultDataSchema, data, 'result');
+  assert.ok(v.ok, v.ok ? '' : v.error);
+  assert.equal((data as { kind: string }).kind, kind);
+}
+
+describe('results of Landscape 0.1.0 still open', () => {
+  it('every kind has a format version', () => {
+    for (const k of RESULT_KINDS) assert.equal(FORMAT_VERSIONS[k], 1, k);
+  });
+
+  const saved: [string, ResultKind][] = [
+    ['final__runB-final.path.json', 'barrierPath'],
+    ['barriers.json', 'barrierMatrix'],
+    ['kpca-4.kpca.json', 'kpca'],
+    ['final.hessian.json', 'hessian'],
+    ['final.gradcheck.json', 'gradcheck'],
+    ['final.random.slice.json', 'slice'],
+    ['final__plane.slice.json', 'slice'],
+  ];
+  for (const [name, kind] of saved) {
+    it(`the extension's ${name} (${kind})`, () => {
+      const file = at('vscode', name);
+      assert.equal(resultKindOf(readJsonResult(file), file), kind);
+      const r = readResultFile(file, kind);
+      assertValid(kind, r.data);
+      const opened = kind === 'barrierPath' || kind === 'barrierMatrix' ? readBarrierResult(file).data : readAnalysisResult(file).data;
+      // Paths come back absolute and point at the committed checkpoints.
+      const refs = (JSON.stringify(opened).match(/"[^"]*\.safetensors"/g) ?? []).map((r) => JSON.parse(r) as string).filter((r) => path.isAbsolute(r));
+      assert.ok(refs.length > 0);
+      for (const ref of refs) assert.ok(fs.existsSync(ref), ref);
+    });
+  }
+
+  const cli: [string, ResultKind][] = [
+    ['final.kpca.json', 'kpca'],
+    ['final.hessian.json', 'hessian'],
+    ['final.gradcheck.json', 'gradcheck'],
+    ['final.random.slice.json', 'slice'],
+    ['final__plane.slice.json', 'slice'],
+  ];
+  for (const [name, kind] of cli) {
+    it(`the CLI's ${name} (${kind})`, () => {
+      const file = at('cli', name);
+      const doc = readJsonResult(file);
+      assert.equal(resultKindOf(doc, file), kind);
+      const data = analysisFromJson(doc, { file, roots: [DIR], writtenBy: 'test' });
+      assertValid(kind, data);
+    });
+  }
+
+  it("the CLI's barriers.json", () => {
+    const file = at('cli', 'barriers.json');
+    const data = barrierMatrixFromCli(readJsonResult(file), file, [DIR]);
+    assertValid('barrierMatrix', data);
+    assert.equal(data.minima.length, 3);
+  });
+
+  it("the CLI's <A>__<B>.path.json, drawn in its plane", async () => {
+    const file = at('cli', 'final__final.path.json');
+    const ctx = { backend: 'cpu', signal: new AbortController().signal, emit() {} };
+    const data = await importCliPath({ file, roots: [DIR], planeGrid: 3 }, ctx);
+    assertValid('barrierPath', data);
+    assert.equal(data.a.path, at('runA', 'final.safetensors'));
+  });
+
+  it('a training run folder (run.json, metrics.jsonl)', () => {
+    const file = at('runA', 'run.json');
+    const runJson: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const data = trainingRunResult(file, runJson, fs.readFileSync(at('runA', 'metrics.jsonl'), 'utf8'), []);
+    const v = validate(TrainingRunSchema, data, 'run');
+    assert.ok(v.ok, v.ok ? '' : v.error);
+    assert.equal(data.points.length, 4);
+    assert.ok((data.stability ?? []).length > 0);
+  });
+
+  it("a study's study.json", () => {
+    const v = validate(StudySchema, JSON.parse(fs.readFileSync(at('study', 'study.json'), 'utf8')), 'study');
+    assert.ok(v.ok, v.ok ? '' : v.error);
+    assert.equal(v.value.formatVersion, STUDY_FORMAT_VERSION);
+  });
+
+  it('a damaged file is refused, naming the field', () => {
+    const doc = JSON.parse(fs.readFileSync(at('vscode', 'final.hessian.json'), 'utf8')) as { data: { eigenvalues: unknown } };
+    doc.data.eigenvalues = 'many';
+    const v = validate(ResultDataSchema, doc.data, 'result');
+    assert.ok(!v.ok);
+    assert.match(v.error, /eigenvalues/);
+  });
+});
