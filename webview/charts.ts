@@ -9,6 +9,7 @@
 import type { EpochPoint } from '../src/protocol';
 import { post, log } from './api';
 import { h } from './dom';
+import { mark } from './timing';
 
 export type ColorRole = 'blue' | 'orange' | 'green' | 'red' | 'purple' | 'yellow' | 'foreground';
 
@@ -165,6 +166,7 @@ export class Chart {
     // Plot once the caller has put the card into the page (same task), so Plotly can measure it.
     this.ready = Promise.resolve()
       .then(() => Plotly!.newPlot(this.el, this.traces(this.o.traces.map(() => ({ x: [], y: [] }))), this.layout(), this.config()))
+      .then(() => mark('first-plot'))
       .catch((e) => this.fail(e));
     const ro = new ResizeObserver(() => this.queueResize());
     ro.observe(this.el);

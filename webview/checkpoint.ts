@@ -7,6 +7,7 @@ import { formatNumber, formatPercent, type Action, type CheckpointInfo, type Eva
 import { post, onHostMessage, setState } from './api';
 import { Chart } from './charts';
 import { append, clear, h, keyValueRows } from './dom';
+import { mark } from './timing';
 
 type ButtonEl = HTMLElementTagNameMap['vscode-button'];
 
@@ -147,8 +148,10 @@ export function startCheckpoint(app: HTMLElement): void {
     switch (m.type) {
       case 'checkpoint':
         // Lets a panel opened on a model.json come back after a window reload.
+        mark('checkpoint');
         setState({ file: m.file });
         renderInfo(m.file, m.name, m.info, m.actions);
+        mark('table');
         break;
       case 'checkpointError':
         setState({ file: m.file });

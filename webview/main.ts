@@ -13,8 +13,10 @@ import { log } from './api';
 import { startCheckpoint } from './checkpoint';
 import { startResult } from './results';
 import { startSide } from './side';
+import { mark } from './timing';
 
 function main(): void {
+  mark('script');
   const app = document.getElementById('app');
   if (!app) return;
   const view = document.body.dataset.view;

@@ -9,6 +9,7 @@ import { post, onHostMessage } from './api';
 import { Chart, TrainingCharts } from './charts';
 import { stabilityFigure } from './stability';
 import { append, byId, clear, h, onActivate } from './dom';
+import { mark } from './timing';
 
 type SelectEl = HTMLElementTagNameMap['vscode-single-select'];
 type TextEl = HTMLElementTagNameMap['vscode-textfield'];
@@ -213,6 +214,7 @@ export function startSide(app: HTMLElement): void {
   onHostMessage((m) => {
     switch (m.type) {
       case 'sideSnapshot':
+        mark('snapshot');
         state.resyncPending = false;
         choices = { datasets: m.datasets, optimizers: m.optimizers };
         setForm(m.form, m.experimentFile);
