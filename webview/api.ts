@@ -3,6 +3,7 @@
  * before use; what fails is reported to the host's log and dropped.
  */
 import { validateHostMessage, previewMessage, type HostMessage, type WebviewMessage } from '../src/protocol';
+import { loadPlotly } from './plotly';
 
 const vscode = acquireVsCodeApi();
 
@@ -34,6 +35,8 @@ export function onHostMessage(handler: (m: HostMessage) => void): void {
     } catch (e) {
       log('error', `handling "${v.value.type}" failed: ${e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e)}`);
     }
+    // The page has drawn the host's first data: Plotly may run now (after that paint).
+    loadPlotly();
   });
 }
 
