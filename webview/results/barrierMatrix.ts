@@ -6,7 +6,7 @@
 import { formatNumber, type PairResult, type ResultData } from '../../src/protocol';
 import { post } from '../api';
 import { Chart, type Theme } from '../charts';
-import { append, clear, h, keyValueRows, onActivate, plotlyText } from '../dom';
+import { append, clear, h, kvTable, onActivate, pageHeader, plotlyText, section } from '../dom';
 import { layoutDendrogram, shortLabels } from '../dendrogram';
 import { barrierRows, barrierTable, profileFigure } from './barrierPath';
 
@@ -203,26 +203,19 @@ export function renderBarrierMatrix(root: HTMLElement, d: BarrierMatrix): void {
     onActivate(li, () => post({ type: 'inspect', path: m.path }));
     minimaList.appendChild(li);
   });
-  const settings = h('tbody');
-  keyValueRows(settings, d.settings);
   const mstText = d.mst.length
     ? `Minimum spanning tree of saddle heights: ${d.mst.map((e) => `${names[e.i]} – ${names[e.j]} at ${formatNumber(e.height)}`).join('; ')}.`
     : 'No computed path links two minima.';
 
   append(
     root,
-    h(
-      'header',
-      { class: 'page-header' },
-      h('h1', { text: `Barriers between ${n} minima` }),
-      h('p', { class: 'muted', text: `${d.folder} · ${d.pairs.length} pairs (${d.selection}) · ${d.dataset} · ${d.backend} backend · ${d.seconds.toFixed(1)} s` }),
-    ),
+    pageHeader(`Barriers between ${n} minima`, `${d.folder} · ${d.pairs.length} pairs (${d.selection}) · ${d.dataset} · ${d.backend} backend · ${d.seconds.toFixed(1)} s`),
     h('section', { 'aria-labelledby': 'h-matrix' }, h('h2', { id: 'h-matrix', text: 'Barriers' }), h('div', { class: 'charts wide' }, matrix.card, tree.card)),
     h('p', { id: 'mst', class: 'muted hint', text: mstText }),
     h('section', { 'aria-labelledby': 'h-pair' }, h('h2', { id: 'h-pair', text: 'Selected pair' }), pairTitle, pairNumbers, h('div', { class: 'charts wide' }, pairChart.card)),
     h('section', { 'aria-labelledby': 'h-pairs' }, h('h2', { id: 'h-pairs', text: 'Pairs' }), h('div', { class: 'table-scroll' }, pairsTable)),
     h('section', { 'aria-labelledby': 'h-minima' }, h('h2', { id: 'h-minima', text: 'Minima' }), minimaList),
-    h('section', { 'aria-labelledby': 'h-settings' }, h('h2', { id: 'h-settings', text: 'Settings' }), h('table', { id: 'barrier-settings', class: 'kv-table' }, settings)),
+    section('h-settings', 'Settings', kvTable('barrier-settings', d.settings)),
   );
 
   matrix.setFigure((t) => heatmapFigure(d, names, t));

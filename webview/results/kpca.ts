@@ -8,7 +8,7 @@
 import { formatNumber, formatPercent, type KpcaOverlay, type ResultData } from '../../src/protocol';
 import { post } from '../api';
 import { Chart, type ColorRole, type Theme } from '../charts';
-import { append, clear, h, keyValueRows, onActivate, plotlyText } from '../dom';
+import { append, clear, h, kvTable, onActivate, pageHeader, plotlyText, section } from '../dom';
 import { coord, groupPoints, kpcaHover, type ColorBy } from '../analysisSeries';
 
 type Kpca = Extract<ResultData, { kind: 'kpca' }>;
@@ -170,18 +170,11 @@ export function renderKpca(root: HTMLElement, d: Kpca): void {
     h('thead', {}, h('tr', {}, ...['checkpoint', 'run', 'optimizer', 'epoch', 'train loss', 'test accuracy', ...pcs].map((c) => h('th', { scope: 'col', text: c })))),
     h('tbody', {}, ...rows),
   );
-  const settings = h('tbody');
-  keyValueRows(settings, d.settings);
   const warnings = d.warnings.map((w) => h('p', { class: 'warning', role: 'note', text: `Note: ${w}` }));
 
   append(
     root,
-    h(
-      'header',
-      { class: 'page-header' },
-      h('h1', { text: `Kernel PCA of ${d.points.length} checkpoints` }),
-      h('p', { class: 'muted', text: `${d.kernel.kernel} kernel · ${d.dim} parameters · explained variance ${d.explainedVariance.map((v, c) => `PC${c + 1} ${formatPercent(v)}`).join(', ')} · ${d.backend} backend · ${d.seconds.toFixed(1)} s` }),
-    ),
+    pageHeader(`Kernel PCA of ${d.points.length} checkpoints`, `${d.kernel.kernel} kernel · ${d.dim} parameters · explained variance ${d.explainedVariance.map((v, c) => `PC${c + 1} ${formatPercent(v)}`).join(', ')} · ${d.backend} backend · ${d.seconds.toFixed(1)} s`),
     ...warnings,
     h(
       'div',
@@ -198,7 +191,7 @@ export function renderKpca(root: HTMLElement, d: Kpca): void {
     h('div', { class: 'charts wide' }, spectrum.card),
     h('section', { 'aria-labelledby': 'h-overlays' }, h('h2', { id: 'h-overlays', text: 'Overlays' }), overlays),
     h('section', { 'aria-labelledby': 'h-points' }, h('h2', { id: 'h-points', text: 'Checkpoints' }), h('div', { class: 'table-scroll' }, table)),
-    h('section', { 'aria-labelledby': 'h-settings' }, h('h2', { id: 'h-settings', text: 'Settings' }), h('table', { id: 'kpca-settings', class: 'kv-table' }, settings)),
+    section('h-settings', 'Settings', kvTable('kpca-settings', d.settings)),
   );
   map.setFigure(kpcaFigure(d, by));
   map.onClick((pt) => {
