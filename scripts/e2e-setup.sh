@@ -63,7 +63,8 @@ cs_ok() {
   [ -f "$STAMP" ] || { CS_WHY="no completion stamp $STAMP (an earlier install did not finish)"; return 1; }
   local v
   v="$("$NODE_BIN" "$CS_ENTRY" --version 2>&1 | head -3)" || true
-  case "$v" in "$CODE_SERVER_VERSION"*) return 0 ;; esac
+  # The first run also prints "info  Wrote default config file ..." before the version line.
+  if printf '%s\n' "$v" | grep -q "^$CODE_SERVER_VERSION "; then return 0; fi
   CS_WHY="code-server --version printed: ${v:-nothing}"
   return 1
 }

@@ -4,6 +4,7 @@
  */
 import { validateHostMessage, type HostMessage, type WebviewMessage } from '../src/protocol';
 import { previewMessage } from '../src/schema';
+import { loadPlotly } from './plotly';
 
 const vscode = acquireVsCodeApi();
 
@@ -35,6 +36,8 @@ export function onHostMessage(handler: (m: HostMessage) => void): void {
     } catch (e) {
       log('error', `handling "${v.value.type}" failed: ${e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e)}`);
     }
+    // The page has drawn the host's first data: Plotly may run now (after that paint).
+    loadPlotly();
   });
 }
 

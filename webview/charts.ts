@@ -9,6 +9,8 @@
 import type { EpochPoint } from '../src/protocol';
 import { post, log } from './api';
 import { h } from './dom';
+import { plotlyNow, whenPlotly } from './plotly';
+import { mark } from './timing';
 
 export type ColorRole = 'blue' | 'orange' | 'green' | 'red' | 'purple' | 'yellow' | 'foreground';
 
@@ -108,10 +110,6 @@ function watchTheme(): void {
   themeObserver.observe(document.body, { attributes: true, attributeFilter: ['class'] });
 }
 
-export function plotlyAvailable(): boolean {
-  return typeof Plotly !== 'undefined';
-}
-
 /** A figure drawn from the theme (heatmaps, dendrograms, anything beyond x/y traces); rebuilt when the theme changes. */
 export type FigureBuilder = (t: Theme) => { data: Plotly.Trace[]; layout?: Plotly.Layout };
 
@@ -158,16 +156,24 @@ export class Chart {
     );
     charts.add(this);
     watchTheme();
-    if (!plotlyAvailable()) {
+    whenPlotly().catch(() => {
       this.el.textContent = 'Plotly did not load, so charts cannot be shown.';
-      return;
-    }
-    // Plot once the caller has put the card into the page (same task), so Plotly can measure it.
-    this.ready = Promise.resolve()
-      .then(() => Plotly!.newPlot(this.el, this.traces(this.o.traces.map(() => ({ x: [], y: [] }))), this.layout(), this.config()))
-      .catch((e) => this.fail(e));
+    });
+    // Plot once Plotly has run and the caller has put the card into the page (at the earliest a
+    // microtask after this constructor), so Plotly can measure it.
+    this.queue((P) => P.newPlot(this.el, this.traces(this.o.traces.map(() => ({ x: [], y: [] }))), this.layout(), this.config()).then(() => mark('first-plot')));
     const ro = new ResizeObserver(() => this.queueResize());
     ro.observe(this.el);
+  }
+
+  /** Runs a Plotly call after the ones queued before it; none when Plotly cannot load (the chart says so). */
+  private queue(op: (P: PlotlyStatic) => unknown): void {
+    this.ready = this.ready
+      .then(async () => {
+        const P = await whenPlotly().catch(() => undefined);
+        if (P) await op(P);
+      })
+      .catch((e) => this.fail(e));
   }
 
   private traces(data: { x: Plotly.Datum[]; y: Plotly.Datum[] }[]): Plotly.Trace[] {
@@ -235,37 +241,31 @@ export class Chart {
 
   /** Replace all data (one {x, y} per trace). */
   setData(data: { x: Plotly.Datum[]; y: Plotly.Datum[] }[]): void {
-    if (!plotlyAvailable()) return;
     this.empty = data.every((d) => d.x.length === 0);
-    this.ready = this.ready.then(() => Plotly!.react(this.el, this.traces(data), this.layout(), this.config())).catch((e) => this.fail(e));
+    this.queue((P) => P.react(this.el, this.traces(data), this.layout(), this.config()));
   }
 
   /** Append points to every trace (data[i] for trace i). */
   extend(data: { x: Plotly.Datum[]; y: Plotly.Datum[] }[]): void {
-    if (!plotlyAvailable() || data.every((d) => d.x.length === 0)) return;
+    if (data.every((d) => d.x.length === 0)) return;
     if (this.empty) {
       // The first points: redraw once without the "no data" note, then extend from there.
       this.empty = false;
-      this.ready = this.ready.then(() => Plotly!.relayout(this.el, this.layout())).catch((e) => this.fail(e));
+      this.queue((P) => P.relayout(this.el, this.layout()));
     }
     const idx = data.map((_, i) => i);
-    this.ready = this.ready
-      .then(() => Plotly!.extendTraces(this.el, { x: data.map((d) => d.x), y: data.map((d) => d.y) }, idx))
-      .catch((e) => this.fail(e));
+    this.queue((P) => P.extendTraces(this.el, { x: data.map((d) => d.x), y: data.map((d) => d.y) }, idx));
   }
 
   /** Replace the chart with a figure of its own (traces and a layout patch built from the theme). */
   setFigure(build: FigureBuilder): void {
-    if (!plotlyAvailable()) return;
     this.figure = build;
     this.empty = false;
-    this.ready = this.ready
-      .then(() => {
-        const f = build(readTheme());
-        return Plotly!.react(this.el, f.data, mergeLayout(this.layout(), f.layout), this.config());
-      })
-      .then(() => this.bindClick())
-      .catch((e) => this.fail(e));
+    this.queue(async (P) => {
+      const f = build(readTheme());
+      await P.react(this.el, f.data, mergeLayout(this.layout(), f.layout), this.config());
+      this.bindClick();
+    });
   }
 
   /** Called with the clicked point (Plotly's plotly_click). */
@@ -285,7 +285,8 @@ export class Chart {
   }
 
   applyTheme(): void {
-    if (!plotlyAvailable()) return;
+    // Before Plotly has run nothing is drawn: the queued calls read the theme when they run.
+    if (!plotlyNow()) return;
     if (this.figure) {
       this.setFigure(this.figure);
       return;
@@ -300,21 +301,23 @@ export class Chart {
     this.resizeQueued = true;
     requestAnimationFrame(() => {
       this.resizeQueued = false;
-      if (this.el.isConnected && this.el.clientWidth > 0) void Promise.resolve(Plotly!.Plots.resize(this.el)).catch(() => undefined);
+      const P = plotlyNow();
+      if (P && this.el.isConnected && this.el.clientWidth > 0) void Promise.resolve(P.Plots.resize(this.el)).catch(() => undefined);
     });
   }
 
   private async export(format: 'png' | 'svg'): Promise<void> {
-    if (!plotlyAvailable()) return;
+    await this.ready;
+    const P = plotlyNow();
+    if (!P) return;
     try {
-      await this.ready;
       const w = Math.max(300, this.el.clientWidth);
       const hgt = Math.max(200, this.el.clientHeight);
       // The page shows charts on a transparent background; a saved image needs a solid one.
       const el = this.el as Plotly.PlotElement;
       const bg = solidBackground();
       const figure = { data: el.data ?? [], layout: { ...(el.layout ?? {}), paper_bgcolor: bg, plot_bgcolor: bg } };
-      const dataUrl = await Plotly!.toImage(figure, { format, width: w, height: hgt, scale: format === 'png' ? 2 : 1 });
+      const dataUrl = await P.toImage(figure, { format, width: w, height: hgt, scale: format === 'png' ? 2 : 1 });
       post({ type: 'export', format, dataUrl, name: this.o.exportName });
     } catch (e) {
       this.fail(e);
@@ -327,7 +330,7 @@ export class Chart {
 
   dispose(): void {
     charts.delete(this);
-    if (plotlyAvailable()) Plotly!.purge(this.el);
+    plotlyNow()?.purge(this.el);
   }
 }
 

@@ -42,6 +42,23 @@ export function keyValueRows(tbody: HTMLElement, rows: readonly (readonly [strin
   for (const [k, v] of rows) tbody.appendChild(h('tr', {}, h('th', { scope: 'row', text: k }), h('td', { text: v })));
 }
 
+/** A page's header: its title and a muted line under it. */
+export function pageHeader(title: string, detail: string): HTMLElement {
+  return h('header', { class: 'page-header' }, h('h1', { text: title }), h('p', { class: 'muted', text: detail }));
+}
+
+/** A section named by its h2 (for screen readers, through aria-labelledby). */
+export function section(headingId: string, heading: string, ...children: Child[]): HTMLElement {
+  return h('section', { 'aria-labelledby': headingId }, h('h2', { id: headingId, text: heading }), ...children);
+}
+
+/** A key/value table (class kv-table) of `rows`. */
+export function kvTable(id: string, rows: readonly (readonly [string, string])[]): HTMLElement {
+  const body = h('tbody');
+  keyValueRows(body, rows);
+  return h('table', { id, class: 'kv-table' }, body);
+}
+
 /** Activate on click, Enter and Space (for list items that act as buttons). */
 export function onActivate(el: HTMLElement, fn: (ev: Event) => void): void {
   el.addEventListener('click', fn);

@@ -1,8 +1,8 @@
 /**
  * The one webview bundle (dist/webview.js): the page's <body data-view>
- * decides which view it builds. Plotly arrives as its own <script> before
- * this one; the vscode-elements components used are imported here so esbuild
- * bundles them.
+ * decides which view it builds. Plotly runs later, as its own script, once
+ * the page has drawn what it has (plotly.ts); the vscode-elements components
+ * used are imported here so esbuild bundles them.
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-label/index.js';
@@ -12,9 +12,12 @@ import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import { log } from './api';
 import { startCheckpoint } from './checkpoint';
 import { startResult } from './results';
+import { loadPlotlyWhenIdle } from './plotly';
 import { startSide } from './side';
+import { mark } from './timing';
 
 function main(): void {
+  mark('script');
   const app = document.getElementById('app');
   if (!app) return;
   const view = document.body.dataset.view;
@@ -23,6 +26,7 @@ function main(): void {
     else if (view === 'checkpoint') startCheckpoint(app);
     else if (view === 'result') startResult(app);
     else log('error', `unknown view "${String(view)}"`);
+    loadPlotlyWhenIdle();
   } catch (e) {
     log('error', `starting the ${String(view)} view failed: ${e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e)}`);
     app.textContent = 'Landscape could not start this view; see Landscape: Show Log.';

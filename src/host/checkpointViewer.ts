@@ -121,6 +121,8 @@ export class CheckpointViewers implements vscode.CustomReadonlyEditorProvider, v
       this.sessions.delete(s);
     });
     setWebviewHtml(panel.webview, this.extensionUri, 'checkpoint', this.title(file));
+    // Read the file while the page loads: its 'ready' then finds the tensors waiting (or nearly).
+    this.load(s);
   }
 
   private post(s: Session, m: HostMessage): void {

@@ -1,9 +1,12 @@
 /**
- * The HTML shell of every Landscape webview. Pure (strings in, string out) so
- * the Content-Security-Policy is unit-tested: scripts only by nonce, nothing
- * from the network, styles and images only from the extension's own files
- * (plus inline styles, which Plotly injects, and data:/blob: images, which
- * plot export uses).
+ * The HTML shell of every Landscape webview. Plotly is only preloaded here:
+ * the page's own script builds the page, shows the host's first data and
+ * then runs Plotly with this nonce (webview/plotly.ts), so 5 MB of script
+ * never stands between opening a view and seeing it.
+ * Pure (strings in, string out) so the Content-Security-Policy is
+ * unit-tested: scripts only by nonce, nothing from the network, styles and
+ * images only from the extension's own files (plus inline styles, which
+ * Plotly injects, and data:/blob: images, which plot export uses).
  */
 import { randomBytes } from 'crypto';
 import type { ViewName } from '../protocol';
@@ -47,11 +50,11 @@ export function renderHtml(o: HtmlOptions): string {
 <meta http-equiv="Content-Security-Policy" content="${a(makeCsp(o.cspSource, o.nonce))}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${a(o.styleUri)}">
+<link rel="preload" as="script" id="plotly-preload" nonce="${a(o.nonce)}" href="${a(o.plotlyUri)}">
 <title>${a(o.title)}</title>
 </head>
 <body data-view="${a(o.view)}">
 <main id="app" aria-busy="true"><p class="loading">Loading…</p></main>
-<script nonce="${a(o.nonce)}" src="${a(o.plotlyUri)}"></script>
 <script nonce="${a(o.nonce)}" src="${a(o.scriptUri)}"></script>
 </body>
 </html>

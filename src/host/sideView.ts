@@ -22,6 +22,9 @@ import { WebviewChannel, saveExportedImage, setWebviewHtml, webviewOptions } fro
 import { checkWorkspaceFile, isCheckpointPath, primaryFolder } from './workspace';
 import type { WorkspaceRuns } from './workspaceRuns';
 
+/** How long after the page's 'ready' the backend probe starts (see probeSoon). */
+const PROBE_DELAY_MS = 3000;
+
 export class SideViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
   private view: vscode.WebviewView | undefined;
   private channel: WebviewChannel | undefined;
@@ -31,6 +34,7 @@ export class SideViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   private readonly subs: vscode.Disposable[] = [];
   private readonly viewSubs: vscode.Disposable[] = [];
   private restoring: Promise<void> | undefined;
+  private probeTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -117,9 +121,22 @@ export class SideViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       }),
     );
     setWebviewHtml(view.webview, this.extensionUri, 'side', 'Landscape');
-    void this.backend.probe();
     void this.runs.scanNow();
     void this.restoreLastRun();
+  }
+
+  /**
+   * Ask the worker which backend it would use, once the page has had time to
+   * draw: the probe loads tfjs in a worker thread (about a second of CPU), and
+   * on two cores that second would otherwise come out of the first chart's.
+   * The snapshot shows "checking…" until then; the answer arrives as 'backend'.
+   */
+  private probeSoon(): void {
+    if (this.probeTimer) return;
+    this.probeTimer = setTimeout(() => {
+      this.probeTimer = undefined;
+      void this.backend.probe();
+    }, PROBE_DELAY_MS);
   }
 
   private isLive(): boolean {
@@ -171,6 +188,7 @@ export class SideViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       case 'ready':
         this.ready = true;
         this.sendSnapshot();
+        this.probeSoon();
         return;
       case 'train':
         await this.training.start(m.form);
@@ -223,6 +241,7 @@ export class SideViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   }
 
   dispose(): void {
+    if (this.probeTimer) clearTimeout(this.probeTimer);
     this.disposeView();
     this.coalescer.dispose();
     for (const s of this.subs.splice(0)) s.dispose();

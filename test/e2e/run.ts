@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium, type Browser, type FrameLocator, type Page } from 'playwright-core';
 import { installExtension, resolveInstall, startCodeServer, type RunningServer } from './codeServer';
+import { formatLatency, measureLatency, type Latency } from './feltSpeed';
 import { checkHostileMetadata } from './hostile';
 import {
   menuItem,
@@ -168,6 +169,8 @@ interface Context {
   workspace: string;
   exp: Experiment;
   shot(name: string): Promise<void>;
+  /** Felt-speed figures, printed at the end (never asserted). */
+  latencies: Latency[];
 }
 
 /** Checkpoint files under runs/, relative to the workspace; read from disk so each check stands alone. */
@@ -182,7 +185,8 @@ async function checkTrainLive(c: Context): Promise<string> {
   const expectedPoints = exp.epochs + 1;
 
   // Open the panel first so the chart exists before the first epoch event arrives.
-  await runCommand(page, 'Landscape: Open Panel');
+  const asked = await runCommand(page, 'Landscape: Open Panel');
+  c.latencies.push(await measureLatency(page, 'side panel: first chart drawn after "Landscape: Open Panel"', 2000, '#chart-loss .main-svg', asked));
   const panel = await webviewWith(page, '#chart-loss', 60_000);
   const before = (await readTraces(panel, 'chart-loss').catch(() => undefined)) ?? [];
   const before0 = Math.max(0, ...before.map((t) => t.n));
@@ -284,7 +288,8 @@ async function checkViewerTensors(c: Context): Promise<string> {
   const file = checkpointFiles(c.workspace).find((f) => f.endsWith('/final.safetensors'));
   expect(file, 'no runs/<run>/**/final.safetensors to open: training wrote none');
   await runCommand(page, 'View: Close All Editors');
-  await quickOpen(page, file);
+  const opened = await quickOpen(page, file);
+  c.latencies.push(await measureLatency(page, 'checkpoint viewer: tensor table shown after opening the file', 1000, '#tensor-table tbody tr', opened));
   const viewer = await webviewWith(page, '#tensor-table tbody tr', 60_000);
   const rows = await viewer.locator('#tensor-table tbody tr').evaluateAll((trs: any[]) =>
     trs.map((tr) => ({
@@ -707,6 +712,7 @@ const USER_SETTINGS = {
 async function main(): Promise<number> {
   const started = Date.now();
   const results: { name: string; ok: boolean; msg: string }[] = [];
+  const latencies: Latency[] = [];
   let server: RunningServer | undefined;
   let browser: Browser | undefined;
   let tmp: string | undefined;
@@ -733,6 +739,7 @@ async function main(): Promise<number> {
     if (finished !== undefined) return finished;
     const passed = results.filter((r) => r.ok).length;
     const failed = results.length - passed;
+    for (const l of latencies) console.log(`e2e: felt speed: ${formatLatency(l)}`);
     console.log(`e2e: ${((Date.now() - started) / 1000).toFixed(0)} s; artifacts in ${path.relative(process.cwd(), outDir) || outDir}`);
     console.log(`${passed} passed, ${failed} failed`);
     finished = failed > 0 || code !== 0 ? 1 : 0;
@@ -811,6 +818,7 @@ async function main(): Promise<number> {
       page,
       workspace,
       exp,
+      latencies,
       shot: async (name) => {
         await page.screenshot({ path: path.join(outDir, `${name}.png`) }).catch((e: Error) => console.log(`e2e: screenshot ${name} failed: ${e.message}`));
       },

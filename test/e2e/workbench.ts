@@ -63,9 +63,10 @@ export async function waitForActivityBarItem(page: Page, label: string, timeoutM
  * Runs a command as a user does: F1, type its title, Enter. Before pressing Enter it checks that
  * the highlighted entry is exactly that title, so a similarly named command is never run instead.
  * The palette lists the commands known when it opened, so if the title is missing (an extension
- * still starting) it is closed and opened again until `timeoutMs`.
+ * still starting) it is closed and opened again until `timeoutMs`. Resolves to the moment (Date.now())
+ * Enter was pressed, so a caller can time what the command shows.
  */
-export async function runCommand(page: Page, title: string, timeoutMs = 30_000): Promise<void> {
+export async function runCommand(page: Page, title: string, timeoutMs = 30_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   let offered: string[] = [];
   for (;;) {
@@ -96,8 +97,10 @@ export async function runCommand(page: Page, title: string, timeoutMs = 30_000):
       );
     }
   }
+  const entered = Date.now();
   await page.keyboard.press('Enter');
   await quickInput(page).waitFor({ state: 'hidden', timeout: timeoutMs }).catch(() => undefined);
+  return entered;
 }
 
 /** Picks the entry `label` of the quick pick a command opened (type it, check it is highlighted, Enter). */
@@ -109,8 +112,8 @@ export async function pickQuickItem(page: Page, label: string, timeoutMs = 20_00
   await quickInput(page).waitFor({ state: 'hidden', timeout: timeoutMs }).catch(() => undefined);
 }
 
-/** Opens a workspace file through quick open (Ctrl+P, type its path, Enter). */
-export async function quickOpen(page: Page, relPath: string, timeoutMs = 20_000): Promise<void> {
+/** Opens a workspace file through quick open (Ctrl+P, type its path, Enter); resolves to the moment Enter was pressed. */
+export async function quickOpen(page: Page, relPath: string, timeoutMs = 20_000): Promise<number> {
   await closeQuickInput(page);
   await page.keyboard.press('Control+P');
   await quickInputBox(page).waitFor({ state: 'visible', timeout: timeoutMs });
@@ -125,8 +128,10 @@ export async function quickOpen(page: Page, relPath: string, timeoutMs = 20_000)
     await closeQuickInput(page);
     throw e;
   });
+  const entered = Date.now();
   await page.keyboard.press('Enter');
   await quickInput(page).waitFor({ state: 'hidden', timeout: timeoutMs }).catch(() => undefined);
+  return entered;
 }
 
 function escapeRegExp(s: string): string {
@@ -197,7 +202,7 @@ export function menuItem(page: Page, label: RegExp): Locator {
  * The inner frame of the first webview whose document has `selector`. VS Code nests each webview
  * as iframe.webview > iframe#active-frame; several may exist (side view, editors), so we look in each.
  */
-export async function webviewWith(page: Page, selector: string, timeoutMs: number): Promise<FrameLocator> {
+export async function webviewWith(page: Page, selector: string, timeoutMs: number, everyMs = 250): Promise<FrameLocator> {
   return waitFor(
     `a webview containing ${selector}`,
     async () => {
@@ -209,5 +214,6 @@ export async function webviewWith(page: Page, selector: string, timeoutMs: numbe
       return undefined;
     },
     timeoutMs,
+    everyMs,
   );
 }

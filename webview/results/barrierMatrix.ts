@@ -6,7 +6,7 @@
 import { formatNumber, type PairResult, type ResultData } from '../../src/protocol';
 import { post } from '../api';
 import { Chart, type Theme } from '../charts';
-import { append, clear, h, keyValueRows, onActivate, plotlyText } from '../dom';
+import { append, clear, h, kvTable, onActivate, pageHeader, plotlyText, section } from '../dom';
 import { layoutDendrogram, shortLabels } from '../dendrogram';
 import { barrierRows, barrierTable, profileFigure } from './barrierPath';
 
@@ -117,6 +117,52 @@ function heatmapFigure(d: BarrierMatrix, names: readonly string[], t: Theme) {
   };
 }
 
+/** The computed pairs, highest barrier first; a row shows its pair's path. */
+function pairsTableOf(d: BarrierMatrix, sorted: readonly PairResult[], names: readonly string[], select: (p: PairResult) => void): HTMLElement {
+  const rows = sorted.map((p) => {
+    const tr = h(
+      'tr',
+      { tabindex: 0, role: 'button', class: 'clickable', 'aria-label': `Show the path ${d.minima[p.i].label} to ${d.minima[p.j].label}`, title: `${d.minima[p.i].label} ↔ ${d.minima[p.j].label}` },
+      h('td', { text: names[p.i] }),
+      h('td', { text: names[p.j] }),
+      h('td', { class: 'num', text: formatNumber(p.straight.height) }),
+      h('td', { class: 'num', text: formatNumber(p.optimized.height) }),
+      h('td', { class: 'num', text: formatNumber(p.straight.barrierFromMean) }),
+      h('td', { class: 'num', text: formatNumber(p.optimized.barrierFromMean) }),
+      h('td', { class: 'num', text: formatNumber(p.optimized.tAtMax, 3) }),
+    );
+    onActivate(tr, () => select(p));
+    return tr;
+  });
+  return h(
+    'table',
+    { id: 'pairs-table', class: 'data-table', 'aria-label': 'Computed pairs, highest barrier first' },
+    h(
+      'thead',
+      {},
+      h('tr', {}, ...['A', 'B', 'straight H', 'optimized H', 'straight barrier', 'optimized barrier', 't at max'].map((c) => h('th', { scope: 'col', text: c }))),
+    ),
+    h('tbody', {}, ...rows),
+  );
+
+}
+
+/** The minima; one opens its checkpoint in the viewer. */
+function minimaListOf(d: BarrierMatrix, names: readonly string[]): HTMLElement {
+  const minimaList = h('ul', { id: 'minima-list', class: 'runs-list', 'aria-label': 'The minima' });
+  d.minima.forEach((m, i) => {
+    const li = h(
+      'li',
+      { class: 'checkpoint-item', tabindex: 0, role: 'button', 'aria-label': `Inspect ${m.label}`, title: m.path },
+      h('span', { class: 'item-label', text: names[i] }),
+      h('span', { class: 'item-detail', text: `loss ${formatNumber(m.loss)} · ${m.label}` }),
+    );
+    onActivate(li, () => post({ type: 'inspect', path: m.path }));
+    minimaList.appendChild(li);
+  });
+  return minimaList;
+}
+
 export function renderBarrierMatrix(root: HTMLElement, d: BarrierMatrix): void {
   const n = d.minima.length;
   const names = shortLabels(d.minima.map((m) => m.label));
@@ -166,63 +212,21 @@ export function renderBarrierMatrix(root: HTMLElement, d: BarrierMatrix): void {
   const pairOf = (i: number, j: number) => d.pairs.find((p) => (p.i === i && p.j === j) || (p.i === j && p.j === i));
 
   const sorted = [...d.pairs].sort((x, y) => y.optimized.barrierFromMean - x.optimized.barrierFromMean);
-  const rows = sorted.map((p) => {
-    const tr = h(
-      'tr',
-      { tabindex: 0, role: 'button', class: 'clickable', 'aria-label': `Show the path ${d.minima[p.i].label} to ${d.minima[p.j].label}`, title: `${d.minima[p.i].label} ↔ ${d.minima[p.j].label}` },
-      h('td', { text: names[p.i] }),
-      h('td', { text: names[p.j] }),
-      h('td', { class: 'num', text: formatNumber(p.straight.height) }),
-      h('td', { class: 'num', text: formatNumber(p.optimized.height) }),
-      h('td', { class: 'num', text: formatNumber(p.straight.barrierFromMean) }),
-      h('td', { class: 'num', text: formatNumber(p.optimized.barrierFromMean) }),
-      h('td', { class: 'num', text: formatNumber(p.optimized.tAtMax, 3) }),
-    );
-    onActivate(tr, () => select(p));
-    return tr;
-  });
-  const pairsTable = h(
-    'table',
-    { id: 'pairs-table', class: 'data-table', 'aria-label': 'Computed pairs, highest barrier first' },
-    h(
-      'thead',
-      {},
-      h('tr', {}, ...['A', 'B', 'straight H', 'optimized H', 'straight barrier', 'optimized barrier', 't at max'].map((c) => h('th', { scope: 'col', text: c }))),
-    ),
-    h('tbody', {}, ...rows),
-  );
-
-  const minimaList = h('ul', { id: 'minima-list', class: 'runs-list', 'aria-label': 'The minima' });
-  d.minima.forEach((m, i) => {
-    const li = h(
-      'li',
-      { class: 'checkpoint-item', tabindex: 0, role: 'button', 'aria-label': `Inspect ${m.label}`, title: m.path },
-      h('span', { class: 'item-label', text: names[i] }),
-      h('span', { class: 'item-detail', text: `loss ${formatNumber(m.loss)} · ${m.label}` }),
-    );
-    onActivate(li, () => post({ type: 'inspect', path: m.path }));
-    minimaList.appendChild(li);
-  });
-  const settings = h('tbody');
-  keyValueRows(settings, d.settings);
+  const pairsTable = pairsTableOf(d, sorted, names, select);
+  const minimaList = minimaListOf(d, names);
   const mstText = d.mst.length
     ? `Minimum spanning tree of saddle heights: ${d.mst.map((e) => `${names[e.i]} – ${names[e.j]} at ${formatNumber(e.height)}`).join('; ')}.`
     : 'No computed path links two minima.';
 
   append(
     root,
-    h(
-      'header',
-      { class: 'page-header' },
-      h('h1', { text: `Barriers between ${n} minima` }),
-      h('p', { class: 'muted', text: `${d.folder} · ${d.pairs.length} pairs (${d.selection}) · ${d.dataset} · ${d.backend} backend · ${d.seconds.toFixed(1)} s` }),
-    ),
+    pageHeader(`Barriers between ${n} minima`, `${d.folder} · ${d.pairs.length} pairs (${d.selection}) · ${d.dataset} · ${d.backend} backend · ${d.seconds.toFixed(1)} s`),
     h('section', { 'aria-labelledby': 'h-matrix' }, h('h2', { id: 'h-matrix', text: 'Barriers' }), h('div', { class: 'charts wide' }, matrix.card, tree.card)),
     h('p', { id: 'mst', class: 'muted hint', text: mstText }),
     h('section', { 'aria-labelledby': 'h-pair' }, h('h2', { id: 'h-pair', text: 'Selected pair' }), pairTitle, pairNumbers, h('div', { class: 'charts wide' }, pairChart.card)),
     h('section', { 'aria-labelledby': 'h-pairs' }, h('h2', { id: 'h-pairs', text: 'Pairs' }), h('div', { class: 'table-scroll' }, pairsTable)),
     h('section', { 'aria-labelledby': 'h-minima' }, h('h2', { id: 'h-minima', text: 'Minima' }), minimaList),
-    h('section', { 'aria-labelledby': 'h-settings' }, h('h2', { id: 'h-settings', text: 'Settings' }), h('table', { id: 'barrier-settings', class: 'kv-table' }, settings)),
+    section('h-settings', 'Settings', kvTable('barrier-settings', d.settings)),
   );
 
   matrix.setFigure((t) => heatmapFigure(d, names, t));

@@ -6,7 +6,7 @@
 import { formatNumber, type HeightNumbers, type MinimumRef, type ResultData } from '../../src/protocol';
 import { post } from '../api';
 import { Chart, type Theme } from '../charts';
-import { append, h, keyValueRows, onActivate } from '../dom';
+import { append, h, kvTable, onActivate, pageHeader, section } from '../dom';
 
 type BarrierPath = Extract<ResultData, { kind: 'barrierPath' }>;
 
@@ -97,6 +97,24 @@ function endpointItem(which: 'A' | 'B', m: MinimumRef): HTMLElement {
   return li;
 }
 
+/** The path height per iteration and the best so far (#chart-history), in the result and while it is computed. */
+export function pathHeightChart(ariaLabel: string, exportName: string, height: number, emptyText?: string): Chart {
+  return new Chart({
+    id: 'chart-history',
+    title: 'Path height per iteration',
+    ariaLabel,
+    xTitle: 'iteration',
+    yTitle: 'path height',
+    traces: [
+      { name: 'path height', color: 'blue', mode: 'lines' },
+      { name: 'best so far', color: 'green', mode: 'lines', dash: 'dash' },
+    ],
+    emptyText,
+    exportName,
+    height,
+  });
+}
+
 export function renderBarrierPath(root: HTMLElement, d: BarrierPath): void {
   const name = `${d.a.label} ↔ ${d.b.label}`;
   const exportBase = `barrier-${d.a.label}-${d.b.label}`.replace(/[^A-Za-z0-9._-]+/g, '-');
@@ -124,19 +142,7 @@ export function renderBarrierPath(root: HTMLElement, d: BarrierPath): void {
     exportName: `${exportBase}-profile`,
     height: 300,
   });
-  const history = new Chart({
-    id: 'chart-history',
-    title: 'Path height per iteration',
-    ariaLabel: 'Largest loss over the path points at each iteration of the optimizer, and the lowest kept so far',
-    xTitle: 'iteration',
-    yTitle: 'path height',
-    traces: [
-      { name: 'path height', color: 'blue', mode: 'lines' },
-      { name: 'best so far', color: 'green', mode: 'lines', dash: 'dash' },
-    ],
-    exportName: `${exportBase}-history`,
-    height: 220,
-  });
+  const history = pathHeightChart('Largest loss over the path points at each iteration of the optimizer, and the lowest kept so far', `${exportBase}-history`, 220);
   const plane = new Chart({
     id: 'chart-plane',
     title: 'The path in its plane',
@@ -149,17 +155,10 @@ export function renderBarrierPath(root: HTMLElement, d: BarrierPath): void {
     exportName: `${exportBase}-plane`,
     height: 380,
   });
-  const settings = h('tbody');
-  keyValueRows(settings, d.settings);
 
   append(
     root,
-    h(
-      'header',
-      { class: 'page-header' },
-      h('h1', { text: `Barrier ${name}` }),
-      h('p', { class: 'muted', text: `${d.dataset} · ${d.backend} backend · ${d.iterations} iterations (kept ${d.bestIteration}) · ${d.seconds.toFixed(1)} s` }),
-    ),
+    pageHeader(`Barrier ${name}`, `${d.dataset} · ${d.backend} backend · ${d.iterations} iterations (kept ${d.bestIteration}) · ${d.seconds.toFixed(1)} s`),
     h('ul', { id: 'endpoints', class: 'runs-list', 'aria-label': 'The two minima' }, endpointItem('A', d.a), endpointItem('B', d.b)),
     h('p', { id: 'verdict', class: 'verdict', text: verdict }),
     h(
@@ -175,7 +174,7 @@ export function renderBarrierPath(root: HTMLElement, d: BarrierPath): void {
       `The plane shows the path exactly up to ${formatNumber(d.plane.maxResidual)} (its largest distance from the plane); ` +
         `A is at (0, 0), B at (${formatNumber(d.plane.distanceAB)}, 0).`,
     ),
-    h('section', { 'aria-labelledby': 'h-settings' }, h('h2', { id: 'h-settings', text: 'Settings' }), h('table', { id: 'path-settings', class: 'kv-table' }, settings)),
+    section('h-settings', 'Settings', kvTable('path-settings', d.settings)),
   );
 
   profile.setFigure(profileFigure(d.profile, d.straight, d.optimized));

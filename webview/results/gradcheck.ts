@@ -6,7 +6,7 @@
 import { formatNumber, type ResultData } from '../../src/protocol';
 import { post } from '../api';
 import { Chart, type Theme } from '../charts';
-import { append, h, keyValueRows, onActivate } from '../dom';
+import { append, h, keyValueRows, kvTable, onActivate, pageHeader, section } from '../dom';
 import { probeName, probeSeries } from '../analysisSeries';
 
 type Gradcheck = Extract<ResultData, { kind: 'gradcheck' }>;
@@ -91,8 +91,6 @@ export function renderGradcheck(root: HTMLElement, d: Gradcheck): void {
     h('thead', {}, h('tr', {}, ...['#', 'probe', 'analytic', 'numeric', 'relative error', 'status'].map((c) => h('th', { scope: 'col', text: c })))),
     h('tbody', {}, ...rows),
   );
-  const settings = h('tbody');
-  keyValueRows(settings, d.settings);
   const ck = h(
     'li',
     { class: 'checkpoint-item', tabindex: 0, role: 'button', 'aria-label': `Inspect ${d.checkpoint.label}`, title: d.checkpoint.path },
@@ -103,18 +101,13 @@ export function renderGradcheck(root: HTMLElement, d: Gradcheck): void {
 
   append(
     root,
-    h(
-      'header',
-      { class: 'page-header' },
-      h('h1', { text: `Gradient check of ${d.checkpoint.label}` }),
-      h('p', { class: 'muted', text: `${d.dataset} (${d.samples} samples) · ${d.probes.length} probes · ${d.evaluations} loss evaluations · ${d.backend} backend · ${d.seconds.toFixed(1)} s` }),
-    ),
+    pageHeader(`Gradient check of ${d.checkpoint.label}`, `${d.dataset} (${d.samples} samples) · ${d.probes.length} probes · ${d.evaluations} loss evaluations · ${d.backend} backend · ${d.seconds.toFixed(1)} s`),
     h('ul', { class: 'runs-list', 'aria-label': 'The checkpoint' }, ck),
     h('p', { id: 'verdict', class: `verdict ${d.passed ? 'verdict-stable' : 'verdict-unstable'}`, text: verdict }),
     h('section', { 'aria-labelledby': 'h-numbers' }, h('h2', { id: 'h-numbers', text: 'Summary' }), h('table', { id: 'gradcheck-summary', class: 'kv-table' }, summary)),
     h('div', { class: 'charts single' }, chart.card),
     h('section', { 'aria-labelledby': 'h-probes' }, h('h2', { id: 'h-probes', text: 'Probes' }), h('div', { class: 'table-scroll' }, table)),
-    h('section', { 'aria-labelledby': 'h-settings' }, h('h2', { id: 'h-settings', text: 'Settings' }), h('table', { id: 'gradcheck-settings', class: 'kv-table' }, settings)),
+    section('h-settings', 'Settings', kvTable('gradcheck-settings', d.settings)),
   );
   chart.setFigure(probesFigure(d));
 }

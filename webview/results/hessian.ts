@@ -6,7 +6,7 @@
 import { formatNumber, type ResultData } from '../../src/protocol';
 import { post } from '../api';
 import { Chart, type Theme } from '../charts';
-import { append, h, keyValueRows, onActivate } from '../dom';
+import { append, h, keyValueRows, kvTable, onActivate, pageHeader, section } from '../dom';
 
 type Hessian = Extract<ResultData, { kind: 'hessian' }>;
 
@@ -106,8 +106,6 @@ export function renderHessian(root: HTMLElement, d: Hessian): void {
   ];
   const stability = h('tbody');
   keyValueRows(stability, stabilityRows);
-  const settings = h('tbody');
-  keyValueRows(settings, d.settings);
   const trace = d.trace
     ? `Trace of the Hessian ≈ ${formatNumber(d.trace.estimate)} ± ${formatNumber(d.trace.standardError, 2)} (standard error over ${d.trace.samples} Rademacher probes).`
     : 'Trace not computed (landscape.hessian.traceSamples is 0).';
@@ -121,12 +119,7 @@ export function renderHessian(root: HTMLElement, d: Hessian): void {
 
   append(
     root,
-    h(
-      'header',
-      { class: 'page-header' },
-      h('h1', { text: `Hessian spectrum of ${d.checkpoint.label}` }),
-      h('p', { class: 'muted', text: `${d.dataset} (${d.samples} samples) · ${d.iterations} Lanczos steps${d.converged ? ', converged' : ', not converged'} · ${d.hvp} Hessian-vector products · ${d.backend} backend · ${d.seconds.toFixed(1)} s` }),
-    ),
+    pageHeader(`Hessian spectrum of ${d.checkpoint.label}`, `${d.dataset} (${d.samples} samples) · ${d.iterations} Lanczos steps${d.converged ? ', converged' : ', not converged'} · ${d.hvp} Hessian-vector products · ${d.backend} backend · ${d.seconds.toFixed(1)} s`),
     h('ul', { class: 'runs-list', 'aria-label': 'The checkpoint' }, ck),
     h('p', { id: 'verdict', class: `verdict verdict-${st.verdict}`, text: verdictLine(st) }),
     h('div', { class: 'charts single' }, chart.card),
@@ -134,7 +127,7 @@ export function renderHessian(root: HTMLElement, d: Hessian): void {
     d.hvpNote ? h('p', { class: 'muted hint', text: `Hessian-vector products by finite differences: ${d.hvpNote}` }) : null,
     h('section', { 'aria-labelledby': 'h-eigen' }, h('h2', { id: 'h-eigen', text: 'Eigenvalues' }), eigenTable),
     h('section', { 'aria-labelledby': 'h-stability' }, h('h2', { id: 'h-stability', text: 'Stability' }), h('table', { id: 'stability-table', class: 'kv-table' }, stability)),
-    h('section', { 'aria-labelledby': 'h-settings' }, h('h2', { id: 'h-settings', text: 'Settings' }), h('table', { id: 'hessian-settings', class: 'kv-table' }, settings)),
+    section('h-settings', 'Settings', kvTable('hessian-settings', d.settings)),
   );
   chart.setFigure(eigenFigure(d));
 }

@@ -12,7 +12,7 @@ import { onHostMessage, post, setState } from '../api';
 import { Chart } from '../charts';
 import { append, clear, h } from '../dom';
 import { renderBarrierMatrix } from './barrierMatrix';
-import { renderBarrierPath } from './barrierPath';
+import { pathHeightChart, renderBarrierPath } from './barrierPath';
 import { renderGradcheck } from './gradcheck';
 import { renderHessian } from './hessian';
 import { renderKpca } from './kpca';
@@ -51,20 +51,7 @@ class LiveView {
   constructor(app: HTMLElement) {
     this.title = h('h1', { id: 'live-title', text: 'Computing…' });
     this.status = h('div', { id: 'status', class: 'status', role: 'status', 'aria-live': 'polite', 'data-state': 'running', text: 'starting…' });
-    this.chart = new Chart({
-      id: 'chart-history',
-      title: 'Path height per iteration',
-      ariaLabel: 'Largest loss over the path points at each iteration of the optimizer, live',
-      xTitle: 'iteration',
-      yTitle: 'path height',
-      traces: [
-        { name: 'path height', color: 'blue', mode: 'lines' },
-        { name: 'best so far', color: 'green', mode: 'lines', dash: 'dash' },
-      ],
-      emptyText: 'the path search has not started yet',
-      exportName: 'path-height-live',
-      height: 300,
-    });
+    this.chart = pathHeightChart('Largest loss over the path points at each iteration of the optimizer, live', 'path-height-live', 300, 'the path search has not started yet');
     append(
       app,
       h('header', { class: 'page-header' }, this.title, h('p', { class: 'muted', text: 'The path height falls as the optimizer bends the path; the result opens here when it is saved.' })),

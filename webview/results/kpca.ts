@@ -8,7 +8,7 @@
 import { formatNumber, formatPercent, type KpcaOverlay, type ResultData } from '../../src/protocol';
 import { post } from '../api';
 import { Chart, type ColorRole, type Theme } from '../charts';
-import { append, clear, h, keyValueRows, onActivate, plotlyText } from '../dom';
+import { append, clear, h, kvTable, onActivate, pageHeader, plotlyText, section } from '../dom';
 import { coord, groupPoints, kpcaHover, type ColorBy } from '../analysisSeries';
 
 type Kpca = Extract<ResultData, { kind: 'kpca' }>;
@@ -97,6 +97,45 @@ function spectrumFigure(d: Kpca) {
   };
 }
 
+/** The overlays projected into the map, each with a remove button. */
+function overlayListOf(d: Kpca): HTMLElement {
+  const overlays = h('ul', { id: 'overlay-list', class: 'runs-list', 'aria-label': 'Overlays' });
+  d.overlays.forEach((o, i) => {
+    const remove = h('button', { type: 'button', class: 'link-button overlay-button', text: 'remove', 'aria-label': `Remove the overlay ${o.label}` });
+    remove.addEventListener('click', () => post({ type: 'removeOverlay', index: i }));
+    overlays.appendChild(h('li', { class: 'overlay-item' }, h('span', { class: 'item-label', text: o.label }), ' ', h('span', { class: 'item-detail', text: `${o.points.length} points · ${o.source}` }), ' ', remove));
+  });
+  if (!d.overlays.length) overlays.appendChild(h('li', { class: 'empty', text: 'None yet: add a run’s trajectory or the points along a path.' }));
+
+  return overlays;
+}
+
+/** The checkpoints with their coordinates; a row opens its checkpoint in the viewer. */
+function pointsTableOf(d: Kpca): HTMLElement {
+  const pcs = Array.from({ length: d.components }, (_, c) => `PC${c + 1}`);
+  const rows = d.points.map((p) => {
+    const tr = h(
+      'tr',
+      { tabindex: 0, role: 'button', class: 'clickable', 'aria-label': `Inspect ${p.label}`, title: p.path },
+      h('td', { text: p.label }),
+      h('td', { text: p.run ?? '–' }),
+      h('td', { text: p.optimizer ?? '–' }),
+      h('td', { class: 'num', text: p.epoch === undefined ? '–' : String(p.epoch) }),
+      h('td', { class: 'num', text: formatNumber(p.loss) }),
+      h('td', { class: 'num', text: formatPercent(p.testAccuracy) }),
+      ...p.coords.map((c) => h('td', { class: 'num', text: formatNumber(c) })),
+    );
+    onActivate(tr, () => post({ type: 'inspect', path: p.path }));
+    return tr;
+  });
+  return h(
+    'table',
+    { id: 'kpca-points', class: 'data-table', 'aria-label': 'The checkpoints and their coordinates (click one to inspect it)' },
+    h('thead', {}, h('tr', {}, ...['checkpoint', 'run', 'optimizer', 'epoch', 'train loss', 'test accuracy', ...pcs].map((c) => h('th', { scope: 'col', text: c })))),
+    h('tbody', {}, ...rows),
+  );
+}
+
 export function renderKpca(root: HTMLElement, d: Kpca): void {
   const exportBase = `kpca-${d.points.length}`;
   let by: ColorBy = d.points.some((p) => p.run) ? 'run' : 'optimizer';
@@ -140,48 +179,13 @@ export function renderKpca(root: HTMLElement, d: Kpca): void {
   };
   const status = h('p', { id: 'result-status', class: 'muted', role: 'status' });
 
-  const overlays = h('ul', { id: 'overlay-list', class: 'runs-list', 'aria-label': 'Overlays' });
-  d.overlays.forEach((o, i) => {
-    const remove = h('button', { type: 'button', class: 'link-button overlay-button', text: 'remove', 'aria-label': `Remove the overlay ${o.label}` });
-    remove.addEventListener('click', () => post({ type: 'removeOverlay', index: i }));
-    overlays.appendChild(h('li', { class: 'overlay-item' }, h('span', { class: 'item-label', text: o.label }), ' ', h('span', { class: 'item-detail', text: `${o.points.length} points · ${o.source}` }), ' ', remove));
-  });
-  if (!d.overlays.length) overlays.appendChild(h('li', { class: 'empty', text: 'None yet: add a run’s trajectory or the points along a path.' }));
-
-  const pcs = Array.from({ length: d.components }, (_, c) => `PC${c + 1}`);
-  const rows = d.points.map((p) => {
-    const tr = h(
-      'tr',
-      { tabindex: 0, role: 'button', class: 'clickable', 'aria-label': `Inspect ${p.label}`, title: p.path },
-      h('td', { text: p.label }),
-      h('td', { text: p.run ?? '–' }),
-      h('td', { text: p.optimizer ?? '–' }),
-      h('td', { class: 'num', text: p.epoch === undefined ? '–' : String(p.epoch) }),
-      h('td', { class: 'num', text: formatNumber(p.loss) }),
-      h('td', { class: 'num', text: formatPercent(p.testAccuracy) }),
-      ...p.coords.map((c) => h('td', { class: 'num', text: formatNumber(c) })),
-    );
-    onActivate(tr, () => post({ type: 'inspect', path: p.path }));
-    return tr;
-  });
-  const table = h(
-    'table',
-    { id: 'kpca-points', class: 'data-table', 'aria-label': 'The checkpoints and their coordinates (click one to inspect it)' },
-    h('thead', {}, h('tr', {}, ...['checkpoint', 'run', 'optimizer', 'epoch', 'train loss', 'test accuracy', ...pcs].map((c) => h('th', { scope: 'col', text: c })))),
-    h('tbody', {}, ...rows),
-  );
-  const settings = h('tbody');
-  keyValueRows(settings, d.settings);
+  const overlays = overlayListOf(d);
+  const table = pointsTableOf(d);
   const warnings = d.warnings.map((w) => h('p', { class: 'warning', role: 'note', text: `Note: ${w}` }));
 
   append(
     root,
-    h(
-      'header',
-      { class: 'page-header' },
-      h('h1', { text: `Kernel PCA of ${d.points.length} checkpoints` }),
-      h('p', { class: 'muted', text: `${d.kernel.kernel} kernel · ${d.dim} parameters · explained variance ${d.explainedVariance.map((v, c) => `PC${c + 1} ${formatPercent(v)}`).join(', ')} · ${d.backend} backend · ${d.seconds.toFixed(1)} s` }),
-    ),
+    pageHeader(`Kernel PCA of ${d.points.length} checkpoints`, `${d.kernel.kernel} kernel · ${d.dim} parameters · explained variance ${d.explainedVariance.map((v, c) => `PC${c + 1} ${formatPercent(v)}`).join(', ')} · ${d.backend} backend · ${d.seconds.toFixed(1)} s`),
     ...warnings,
     h(
       'div',
@@ -198,7 +202,7 @@ export function renderKpca(root: HTMLElement, d: Kpca): void {
     h('div', { class: 'charts wide' }, spectrum.card),
     h('section', { 'aria-labelledby': 'h-overlays' }, h('h2', { id: 'h-overlays', text: 'Overlays' }), overlays),
     h('section', { 'aria-labelledby': 'h-points' }, h('h2', { id: 'h-points', text: 'Checkpoints' }), h('div', { class: 'table-scroll' }, table)),
-    h('section', { 'aria-labelledby': 'h-settings' }, h('h2', { id: 'h-settings', text: 'Settings' }), h('table', { id: 'kpca-settings', class: 'kv-table' }, settings)),
+    section('h-settings', 'Settings', kvTable('kpca-settings', d.settings)),
   );
   map.setFigure(kpcaFigure(d, by));
   map.onClick((pt) => {

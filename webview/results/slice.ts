@@ -6,7 +6,7 @@
 import { formatNumber, type ResultData } from '../../src/protocol';
 import { post } from '../api';
 import { Chart, type Theme } from '../charts';
-import { append, h, keyValueRows, onActivate, plotlyText } from '../dom';
+import { append, h, kvTable, onActivate, pageHeader, plotlyText, section } from '../dom';
 import { markerCheckpoint } from '../analysisSeries';
 import { useLogAxis } from './barrierPath';
 
@@ -58,6 +58,14 @@ function lineFigure(d: Slice) {
   };
 }
 
+/** Colour bar and hover of the log₁₀ loss over the plane (surface and contour alike). */
+function logLossStyle(d: Slice, y: NonNullable<Slice['y']>, t: Theme) {
+  return {
+    colorbar: { title: { text: 'log₁₀ loss', font: { color: t.muted } }, tickfont: { color: t.fg }, thickness: 12, outlinewidth: 0 },
+    hovertemplate: `${plotlyText(d.x.name)} %{x:.3g}, ${plotlyText(y.name)} %{y:.3g}<br>log₁₀ loss %{z:.3f}<extra></extra>`,
+  };
+}
+
 function planeFigure(d: Slice, surface: boolean) {
   return (t: Theme) => {
     const y = d.y!;
@@ -75,8 +83,7 @@ function planeFigure(d: Slice, surface: boolean) {
             y: y.values,
             z,
             colorscale: 'Viridis',
-            colorbar: { title: { text: 'log₁₀ loss', font: { color: t.muted } }, tickfont: { color: t.fg }, thickness: 12, outlinewidth: 0 },
-            hovertemplate: `${plotlyText(d.x.name)} %{x:.3g}, ${plotlyText(y.name)} %{y:.3g}<br>log₁₀ loss %{z:.3f}<extra></extra>`,
+            ...logLossStyle(d, y, t),
           },
           {
             name: 'checkpoints',
@@ -118,8 +125,7 @@ function planeFigure(d: Slice, surface: boolean) {
           ncontours: 24,
           contours: { coloring: 'heatmap', showlines: true },
           line: { width: 0.5, color: 'rgba(0,0,0,0.25)' },
-          colorbar: { title: { text: 'log₁₀ loss', font: { color: t.muted } }, tickfont: { color: t.fg }, thickness: 12, outlinewidth: 0 },
-          hovertemplate: `${plotlyText(d.x.name)} %{x:.3g}, ${plotlyText(y.name)} %{y:.3g}<br>log₁₀ loss %{z:.3f}<extra></extra>`,
+          ...logLossStyle(d, y, t),
           showlegend: false,
         },
         {
@@ -193,21 +199,14 @@ export function renderSlice(root: HTMLElement, d: Slice): void {
     if (ck) onActivate(li, () => post({ type: 'inspect', path: ck.path }));
     markers.appendChild(li);
   });
-  const settings = h('tbody');
-  keyValueRows(settings, d.settings);
   append(
     root,
-    h(
-      'header',
-      { class: 'page-header' },
-      h('h1', { text: `Slice around ${name}` }),
-      h('p', { class: 'muted', text: `along ${KIND_TEXT[d.sliceKind]} · ${d.parameterization} · ${d.dataset} (${d.samples} samples) · ${d.backend} backend · ${d.seconds.toFixed(1)} s` }),
-    ),
+    pageHeader(`Slice around ${name}`, `along ${KIND_TEXT[d.sliceKind]} · ${d.parameterization} · ${d.dataset} (${d.samples} samples) · ${d.backend} backend · ${d.seconds.toFixed(1)} s`),
     h('p', { id: 'slice-summary', class: 'verdict', text: summary }),
     toggle ? h('div', { class: 'toolbar', role: 'group', 'aria-label': 'Chart options' }, toggle) : null,
     h('div', { class: 'charts single' }, chart.card),
     h('section', { 'aria-labelledby': 'h-markers' }, h('h2', { id: 'h-markers', text: 'Checkpoints' }), markers),
-    h('section', { 'aria-labelledby': 'h-settings' }, h('h2', { id: 'h-settings', text: 'Reproduce it' }), h('table', { id: 'slice-settings', class: 'kv-table' }, settings)),
+    section('h-settings', 'Reproduce it', kvTable('slice-settings', d.settings)),
   );
   chart.setFigure(twoD ? planeFigure(d, false) : lineFigure(d));
 }

@@ -186,6 +186,8 @@ describe('webview Content-Security-Policy in Chromium', { skip, timeout: 120_000
     await page.click('#click-me').catch(() => undefined);
     await page.click('#js-link').catch(() => undefined);
     await page.waitForTimeout(300);
+    // The page runs Plotly (nonce'd, added by its own script) once it has drawn, or after a second without data.
+    await page.waitForFunction(() => typeof window.Plotly === 'object', undefined, { timeout: 30_000 }).catch(() => undefined);
     const w = await page.evaluate(() => {
       const g = window as unknown as Record<string, unknown>;
       return { nonced: g.__nonced, inline: g.__inline, wrong: g.__wrongNonce, onerror: g.__onerror, onclick: g.__onclick, jslink: g.__jslink, pwned: g.__pwned, violations: g.__violations as string[], plotly: typeof g.Plotly };
