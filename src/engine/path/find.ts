@@ -8,13 +8,17 @@
 import { tf } from '../backend';
 import type { Objective } from '../objective';
 import { inputError } from '../errors';
-import { chainPath, denseGridSize, denseHeights, evenGrid, evaluateAlong, straightPath, summarize } from './heights';
+import { BasisPath, chainPath, denseGridSize, denseHeights, evenGrid, evaluateAlong, straightPath, summarize } from './heights';
 import { fourierPath, runFourier } from './fourier';
 import { runNeb } from './neb';
+import { climbFromPath, saddleCertificate } from './refine';
 import {
   PATH_METHODS,
   PATH_OBJECTIVES,
+  PATH_REFINES,
   PathEndpoint,
+  PathRefine,
+  RefinementSummary,
   PathOptions,
   PathResult,
   ResolvedPathOptions,
@@ -33,6 +37,8 @@ export const PATH_DEFAULTS = {
   seed: 0,
   tauStart: 0.3,
   tauEnd: 0.01,
+  // 'climb' is meant to become the default once the paper-reproduction tests pin refine: 'none'.
+  refine: 'none',
 } as const;
 
 function intOption(name: string, v: number | undefined, def: number, min: number): number {
@@ -58,6 +64,10 @@ export function resolvePathOptions(o: PathOptions = {}): ResolvedPathOptions {
   if (!(PATH_OBJECTIVES as readonly string[]).includes(objective)) {
     throw inputError(`unknown path objective "${objective}"; choose one of ${PATH_OBJECTIVES.join(', ')}`);
   }
+  const refine: PathRefine = o.refine ?? PATH_DEFAULTS.refine;
+  if (!(PATH_REFINES as readonly string[]).includes(refine)) {
+    throw inputError(`unknown path refinement "${refine}"; choose one of ${PATH_REFINES.join(', ')}`);
+  }
   const steps = intOption('steps', o.steps, PATH_DEFAULTS.steps, 0);
   const points = intOption('points', o.points, PATH_DEFAULTS.points, 2);
   const r: ResolvedPathOptions = {
@@ -74,6 +84,9 @@ export function resolvePathOptions(o: PathOptions = {}): ResolvedPathOptions {
     tauEnd: numOption('tauEnd', o.tauEnd, PATH_DEFAULTS.tauEnd, true),
     denseSelect: o.denseSelect ?? false,
     climbFrom: intOption('climbFrom', o.climbFrom, Math.floor(steps / 3), 0),
+    // Only the Fourier path is refined: the straight line is what it is, and NEB already climbs.
+    refine: method === 'fourier' ? refine : 'none',
+    refineSteps: intOption('refineSteps', o.refineSteps, steps, 0),
     densePoints: denseGridSize(points),
   };
   if (o.spring !== undefined) r.spring = numOption('spring', o.spring, 1, true);
@@ -106,6 +119,151 @@ function toRows(x: tf.Tensor2D): number[][] {
   return Array.from({ length: n }, (_, i) => Array.from(flat.subarray(i * d, (i + 1) * d)));
 }
 
+/** What every result shares: the endpoints' losses and the options. */
+interface Common {
+  lossA: number;
+  lossB: number;
+  options: ResolvedPathOptions;
+}
+
+/** The straight line as the result (method linear, or A equal to B, whose path has no barrier). */
+function straightResult(o: ResolvedPathOptions, linear: HeightSummary, dim: number, va: Float32Array, common: Common): PathResult {
+  return {
+    method: o.method,
+    ...(o.method === 'fourier' ? { objective: o.objective } : {}),
+    ...linear,
+    linear,
+    iterations: 0,
+    coefficients: o.method === 'fourier' ? Array.from({ length: o.modes }, () => new Array<number>(dim).fill(0)) : [],
+    ...(o.method === 'neb' ? { images: Array.from(evenGrid(o.points), () => Array.from(va)) } : {}),
+    bestIteration: 0,
+    objectiveHistory: [],
+    heightHistory: [],
+    ...common,
+  };
+}
+
+async function nebResult(fn: Objective, ab: tf.Tensor2D, o: ResolvedPathOptions, options: PathOptions, linear: HeightSummary, common: Common): Promise<PathResult> {
+  const run = await runNeb(fn, ab, {
+    points: o.points,
+    steps: o.steps,
+    spring: o.spring,
+    climbFrom: o.climbFrom,
+    signal: options.signal,
+    onIteration: options.onIteration,
+    batches: options.batches,
+  });
+  try {
+    const h: HeightSummary = denseHeights(fn, chainPath(run.images), o.points, o.points);
+    o.spring = run.spring;
+    return {
+      method: 'neb',
+      ...h,
+      linear,
+      iterations: run.iterations,
+      coefficients: [],
+      images: toRows(run.images),
+      bestIteration: run.iterations,
+      objectiveHistory: run.objectiveHistory,
+      heightHistory: run.heightHistory,
+      ...common,
+    };
+  } finally {
+    run.images.dispose();
+  }
+}
+
+async function fourierResult(fn: Objective, ab: tf.Tensor2D, o: ResolvedPathOptions, options: PathOptions, linear: HeightSummary, common: Common): Promise<PathResult> {
+  const run = await runFourier(fn, ab, {
+    objective: o.objective,
+    modes: o.modes,
+    points: o.points,
+    lambda: o.lambda,
+    steps: o.steps,
+    lr: o.lr,
+    noise: o.noise,
+    seed: o.seed,
+    tauStart: o.tauStart,
+    tauEnd: o.tauEnd,
+    denseSelect: o.denseSelect,
+    signal: options.signal,
+    onIteration: options.onIteration,
+    batches: options.batches,
+  });
+  const fp = fourierPath(ab, run.coefficients);
+  try {
+    const t = evenGrid(o.densePoints);
+    const h = summarize(t, evaluateAlong(fn, fp.path, t, o.points));
+    const plain: PathResult = {
+      method: 'fourier',
+      objective: o.objective,
+      ...h,
+      linear,
+      iterations: run.iterations,
+      coefficients: toRows(run.coefficients),
+      bestIteration: run.bestIteration,
+      objectiveHistory: run.objectiveHistory,
+      heightHistory: run.heightHistory,
+      ...(o.objective === 'minimax' ? { tauHistory: run.tauHistory } : {}),
+      ...common,
+    };
+    if (o.refine === 'none') return plain;
+    return await refinedResult(fn, ab, fp.path, o, options, plain);
+  } finally {
+    fp.dispose();
+    run.coefficients.dispose();
+  }
+}
+
+/**
+ * The optimised path refined by a climbing-image band. The band becomes the
+ * reported path (height, profile, images) unless its dense height came out
+ * higher than the optimised path's, which then stays; both are real paths, so
+ * either height is an honest upper bound on the barrier.
+ */
+async function refinedResult(fn: Objective, ab: tf.Tensor2D, path: BasisPath, o: ResolvedPathOptions, options: PathOptions, plain: PathResult): Promise<PathResult> {
+  const denseT = evenGrid(o.densePoints);
+  const run = await climbFromPath(fn, ab, path, denseT, {
+    points: o.points,
+    steps: o.refineSteps,
+    signal: options.signal,
+    // The band's iterations continue the count, so progress bars run on to steps + refineSteps.
+    onIteration: options.onIteration && ((it) => options.onIteration!({ ...it, iteration: o.steps + 1 + it.iteration })),
+    batches: options.batches,
+  });
+  try {
+    const band = denseHeights(fn, chainPath(run.images, 'the refined band'), o.points, o.points);
+    const kept = band.height <= plain.height;
+    const refinement: RefinementSummary = {
+      method: 'climb',
+      optimizedHeight: plain.height,
+      refinedHeight: band.height,
+      lowered: kept ? plain.height - band.height : 0,
+      kept,
+      iterations: run.iterations,
+      forceHistory: run.objectiveHistory,
+      saddle: topCertificate(fn, run.images),
+    };
+    const optimized: HeightSummary = { height: plain.height, tAtMax: plain.tAtMax, barrierFromA: plain.barrierFromA, barrierFromB: plain.barrierFromB, barrierFromMean: plain.barrierFromMean, profile: plain.profile };
+    return { ...plain, ...(kept ? { ...band, images: toRows(run.images) } : {}), optimized, refinement };
+  } finally {
+    run.images.dispose();
+  }
+}
+
+/** The certificate at the band's highest interior image (the climbing image). */
+function topCertificate(fn: Objective, images: tf.Tensor2D): RefinementSummary['saddle'] {
+  const [m, dim] = images.shape;
+  if (m < 3) return undefined;
+  const losses = tf.tidy(() => fn.evaluate(images));
+  const v = losses.dataSync();
+  losses.dispose();
+  let top = 1;
+  for (let i = 2; i < m - 1; i++) if (v[i] > v[top]) top = i;
+  const flat = images.dataSync() as Float32Array;
+  return saddleCertificate(fn, Float32Array.from(flat.subarray(top * dim, (top + 1) * dim)), top / (m - 1));
+}
+
 /**
  * Find a low path from a to b on `fn`. Resolves to the path's height H (the
  * largest loss along it, on a grid ten times denser than its points), where
@@ -120,97 +278,13 @@ export async function findPath(fn: Objective, a: PathEndpoint, b: PathEndpoint, 
   const va = toVector(a, 'A', fn.dim);
   const vb = toVector(b, 'B', fn.dim);
   const ab = tf.tensor2d([va, vb].flatMap((v) => Array.from(v)), [2, fn.dim]);
-  // One chunk of dense points is as large as one iteration's batch, which the caller's memory already allows.
-  const chunk = o.points;
   try {
-    const linear = denseHeights(fn, straightPath(ab), o.points, chunk);
-    const common = {
-      lossA: linear.profile.loss[0],
-      lossB: linear.profile.loss[linear.profile.loss.length - 1],
-      options: o,
-    };
-    // A path from a point to itself has no barrier: its height is the point's loss.
-    if (o.method === 'linear' || sameVector(va, vb)) {
-      return {
-        method: o.method,
-        ...(o.method === 'fourier' ? { objective: o.objective } : {}),
-        ...linear,
-        linear,
-        iterations: 0,
-        coefficients: o.method === 'fourier' ? Array.from({ length: o.modes }, () => new Array<number>(fn.dim).fill(0)) : [],
-        ...(o.method === 'neb' ? { images: Array.from(evenGrid(o.points), () => Array.from(va)) } : {}),
-        bestIteration: 0,
-        objectiveHistory: [],
-        heightHistory: [],
-        ...common,
-      };
-    }
-    if (o.method === 'neb') {
-      const run = await runNeb(fn, ab, {
-        points: o.points,
-        steps: o.steps,
-        spring: o.spring,
-        climbFrom: o.climbFrom,
-        signal: options.signal,
-        onIteration: options.onIteration,
-        batches: options.batches,
-      });
-      try {
-        const h: HeightSummary = denseHeights(fn, chainPath(run.images), o.points, chunk);
-        o.spring = run.spring;
-        return {
-          method: 'neb',
-          ...h,
-          linear,
-          iterations: run.iterations,
-          coefficients: [],
-          images: toRows(run.images),
-          bestIteration: run.iterations,
-          objectiveHistory: run.objectiveHistory,
-          heightHistory: run.heightHistory,
-          ...common,
-        };
-      } finally {
-        run.images.dispose();
-      }
-    }
-    const run = await runFourier(fn, ab, {
-      objective: o.objective,
-      modes: o.modes,
-      points: o.points,
-      lambda: o.lambda,
-      steps: o.steps,
-      lr: o.lr,
-      noise: o.noise,
-      seed: o.seed,
-      tauStart: o.tauStart,
-      tauEnd: o.tauEnd,
-      denseSelect: o.denseSelect,
-      signal: options.signal,
-      onIteration: options.onIteration,
-      batches: options.batches,
-    });
-    const fp = fourierPath(ab, run.coefficients);
-    try {
-      const t = evenGrid(o.densePoints);
-      const h = summarize(t, evaluateAlong(fn, fp.path, t, chunk));
-      return {
-        method: 'fourier',
-        objective: o.objective,
-        ...h,
-        linear,
-        iterations: run.iterations,
-        coefficients: toRows(run.coefficients),
-        bestIteration: run.bestIteration,
-        objectiveHistory: run.objectiveHistory,
-        heightHistory: run.heightHistory,
-        ...(o.objective === 'minimax' ? { tauHistory: run.tauHistory } : {}),
-        ...common,
-      };
-    } finally {
-      fp.dispose();
-      run.coefficients.dispose();
-    }
+    // One chunk of dense points is as large as one iteration's batch, which the caller's memory already allows.
+    const linear = denseHeights(fn, straightPath(ab), o.points, o.points);
+    const common: Common = { lossA: linear.profile.loss[0], lossB: linear.profile.loss[linear.profile.loss.length - 1], options: o };
+    if (o.method === 'linear' || sameVector(va, vb)) return straightResult(o, linear, fn.dim, va, common);
+    if (o.method === 'neb') return await nebResult(fn, ab, o, options, linear, common);
+    return await fourierResult(fn, ab, o, options, linear, common);
   } finally {
     ab.dispose();
   }

@@ -10,6 +10,8 @@ export {
   minimaxTau,
 } from './fourier';
 export { improvedTangentWeights } from './neb';
+export { arcLengthTimes, climbFromPath, centralDifferenceHvp, saddleCertificate } from './refine';
+export { lowestEigenvalues, type HessianProduct, type LowestEigenResult } from './lowestEigen';
 export type { BasisPath } from './heights';
 export {
   evenGrid,

@@ -31,6 +31,12 @@ import type { PathIteration } from './types';
 
 export interface NebRunOptions {
   points: number;
+  /**
+   * Starting images [M, dim], endpoints included (not disposed here). Absent:
+   * the straight line. The spacing scale ℓ is then the band's mean segment
+   * length instead of ‖B − A‖/(M − 1).
+   */
+  initial?: tf.Tensor2D;
   steps: number;
   spring?: number;
   climbFrom: number;
@@ -48,6 +54,8 @@ export interface NebRun {
   spring: number;
   /** Index of the climbing image at the end (−1 if it never climbed). */
   climbingImage: number;
+  /** ‖g‖ at the highest interior image of the last band (NaN without interior images). */
+  topGradNorm: number;
 }
 
 /** Time-step control: grow by STEP_UP after STEP_DELAY downhill steps, shrink by STEP_DOWN on an uphill one. */
@@ -69,44 +77,200 @@ export function improvedTangentWeights(vPrev: number, v: number, vNext: number):
   return vNext > vPrev ? [dMax, dMin] : [dMin, dMax];
 }
 
-export async function runNeb(fn: Objective, ab: tf.Tensor2D, o: NebRunOptions): Promise<NebRun> {
-  const m = o.points;
-  const dim = ab.shape[1];
-  const inner = m - 2;
+/** M images evenly spaced on the straight line from A to B. */
+function straightBand(ab: tf.Tensor2D, m: number): tf.Tensor2D {
   const t = evenGrid(m);
   const lin = new Float32Array(m * 2);
   for (let i = 0; i < m; i++) {
     lin[2 * i] = t[i] === 1 ? 0 : 1 - t[i];
     lin[2 * i + 1] = t[i];
   }
-  let images = tf.tidy(() => tf.matMul(tf.tensor2d(lin, [m, 2]), ab)) as tf.Tensor2D;
+  return tf.tidy(() => tf.matMul(tf.tensor2d(lin, [m, 2]), ab)) as tf.Tensor2D;
+}
+
+/** ℓ: ‖B − A‖/(M − 1) for the straight start, else the band's mean segment length. */
+function bandSpacing(ab: tf.Tensor2D, images: tf.Tensor2D, m: number, fromLine: boolean): number {
+  const len = tf.tidy(() => {
+    if (fromLine) return tf.norm(tf.sub(tf.slice(ab, [1, 0], [1, -1]), tf.slice(ab, [0, 0], [1, -1])));
+    return tf.sum(tf.norm(tf.sub(tf.slice(images, [1, 0], [m - 1, -1]), tf.slice(images, [0, 0], [m - 1, -1])), 'euclidean', 1));
+  });
+  const v = len.dataSync()[0];
+  len.dispose();
+  return v / Math.max(m - 1, 1);
+}
+
+/** Unit tangents τ̂ of the interior images, their true gradients g, g·τ̂, ‖g‖ and the spring lengths |τ+|, |τ−|. */
+interface BandTangents {
+  tHat: tf.Tensor2D;
+  g: tf.Tensor2D;
+  gPar: Float32Array;
+  gNorm: Float32Array;
+  /** [|τ+| for each interior image, then |τ−| for each]. */
+  lens: Float32Array;
+}
+
+/** Improved tangents from the neighbours' energies; spring lengths and gradient projections come back as O(M) numbers. */
+function bandTangents(images: tf.Tensor2D, grads: tf.Tensor2D, v: Float64Array): BandTangents {
+  const inner = images.shape[0] - 2;
+  const dim = images.shape[1];
+  const geo = tf.tidy(() => {
+    const rc = tf.slice(images, [1, 0], [inner, dim]);
+    const tp = tf.sub(tf.slice(images, [2, 0], [inner, dim]), rc);
+    const tm = tf.sub(rc, tf.slice(images, [0, 0], [inner, dim]));
+    return { tp, tm, lens: tf.stack([tf.norm(tp, 'euclidean', 1), tf.norm(tm, 'euclidean', 1)]) };
+  });
+  const lens = geo.lens.dataSync() as Float32Array;
+  geo.lens.dispose();
+  const alphaBeta = new Float32Array(inner * 2);
+  for (let i = 0; i < inner; i++) {
+    const [al, be] = improvedTangentWeights(v[i], v[i + 1], v[i + 2]);
+    alphaBeta[i] = al;
+    alphaBeta[inner + i] = be;
+  }
+  const tang = tf.tidy(() => {
+    const w = tf.tensor2d(alphaBeta, [2, inner]);
+    const tau = tf.add(tf.mul(geo.tp, tf.reshape(tf.slice(w, [0, 0], [1, inner]), [inner, 1])), tf.mul(geo.tm, tf.reshape(tf.slice(w, [1, 0], [1, inner]), [inner, 1])));
+    const n = tf.maximum(tf.norm(tau, 'euclidean', 1, true), 1e-30);
+    const tHat = tf.div(tau, n) as tf.Tensor2D;
+    const g = tf.slice(grads, [1, 0], [inner, dim]) as tf.Tensor2D;
+    return { tHat, g: tf.keep(g), gPar: tf.sum(tf.mul(g, tHat), 1), gNorm: tf.norm(g, 'euclidean', 1) };
+  });
+  geo.tp.dispose();
+  geo.tm.dispose();
+  const gPar = tang.gPar.dataSync() as Float32Array;
+  const gNorm = tang.gNorm.dataSync() as Float32Array;
+  tang.gPar.dispose();
+  tang.gNorm.dispose();
+  return { tHat: tang.tHat, g: tang.g, gPar, gNorm, lens };
+}
+
+/** The interior image with the highest energy (index among the interior images). */
+function highestInterior(v: Float64Array, inner: number): number {
+  let best = -Infinity;
+  let climbing = -1;
+  for (let i = 0; i < inner; i++) if (v[i + 1] > best) { best = v[i + 1]; climbing = i; }
+  return climbing;
+}
+
+/**
+ * F = −g + c·τ̂: c = g∥ + k(|τ+| − |τ−|) removes the true force along the band and adds the spring
+ * along it; the climbing image instead gets its true force along the band reversed (c = 2·g∥).
+ * Consumes the tangents' tensors.
+ */
+function nebForces(tg: BandTangents, k: number, climbing: number): tf.Tensor2D {
+  const inner = tg.gPar.length;
+  const c = new Float32Array(inner);
+  for (let i = 0; i < inner; i++) c[i] = i === climbing ? 2 * tg.gPar[i] : tg.gPar[i] + k * (tg.lens[i] - tg.lens[inner + i]);
+  const force = tf.tidy(() => tf.sub(tf.mul(tg.tHat, tf.tensor2d(c, [inner, 1])), tg.g)) as tf.Tensor2D;
+  tg.tHat.dispose();
+  tg.g.dispose();
+  return force;
+}
+
+/** The band's step scales, set from the first iteration (see the file comment). */
+interface QuickMin {
+  k: number;
+  dt: number;
+  dtMax: number;
+  sinceUphill: number;
+  g0: number;
+  /** ℓ, the spacing scale; no image moves more than ℓ/2 in one step. */
+  spacing: number;
+}
+
+function calibrate(q: QuickMin, gNorm: Float32Array): void {
+  let ss = 0;
+  for (const x of gNorm) ss += x * x;
+  q.g0 = Math.sqrt(ss / gNorm.length);
+  const gScale = q.g0 > 0 ? q.g0 : 1;
+  const len = q.spacing > 0 ? q.spacing : 1;
+  if (!Number.isFinite(q.k)) q.k = gScale / len;
+  const timeUnit = Math.sqrt(len / gScale);
+  q.dt = 0.1 * timeUnit;
+  q.dtMax = 0.5 * timeUnit;
+}
+
+/** Largest and total squared force norm over the images, and the power F·v. */
+function forceStats(force: tf.Tensor2D, velocity: tf.Tensor2D): { fMax: number; fss: number; power: number } {
+  const inner = force.shape[0];
+  const fStats = tf.tidy(() => tf.concat([tf.norm(force, 'euclidean', 1), tf.reshape(tf.sum(tf.mul(force, velocity)), [1])]));
+  const fs = fStats.dataSync();
+  fStats.dispose();
+  let fMax = 0;
+  let fss = 0;
+  for (let i = 0; i < inner; i++) {
+    fMax = Math.max(fMax, fs[i]);
+    fss += fs[i] * fs[i];
+  }
+  return { fMax, fss, power: fs[inner] };
+}
+
+/**
+ * One quick-min move: keep only the velocity along the force (none when moving uphill), adapt the
+ * time step, cap the largest image move at ℓ/2. Returns the new images and velocity; disposes neither input.
+ */
+function quickMinMove(q: QuickMin, images: tf.Tensor2D, force: tf.Tensor2D, stats: { fss: number; power: number }): { images: tf.Tensor2D; velocity: tf.Tensor2D } {
+  const [m, dim] = images.shape;
+  const inner = m - 2;
+  const fNorm = Math.sqrt(stats.fss);
+  let mixF = 0;
+  if (stats.power > 0) {
+    mixF = fNorm > 0 ? stats.power / (fNorm * fNorm) : 0;
+    if (q.sinceUphill >= STEP_DELAY) q.dt = Math.min(q.dt * STEP_UP, q.dtMax);
+    q.sinceUphill++;
+  } else {
+    q.dt *= STEP_DOWN;
+    q.sinceUphill = 0;
+  }
+  const stepDt = q.dt;
+  const moved = tf.tidy(() => {
+    const vel = tf.mul(force, mixF + stepDt);
+    return { vel, dr: tf.mul(vel, stepDt), stepLen: tf.max(tf.norm(tf.mul(vel, stepDt), 'euclidean', 1)) };
+  });
+  const maxMove = moved.stepLen.dataSync()[0];
+  moved.stepLen.dispose();
+  const cap = q.spacing > 0 ? 0.5 * q.spacing : Infinity;
+  const shrink = maxMove > cap ? cap / maxMove : 1;
+  const next = tf.tidy(() => {
+    const dr = shrink === 1 ? moved.dr : tf.mul(moved.dr, shrink);
+    const mid = tf.add(tf.slice(images, [1, 0], [inner, dim]), dr);
+    return tf.concat([tf.slice(images, [0, 0], [1, dim]), mid, tf.slice(images, [m - 1, 0], [1, dim])]) as tf.Tensor2D;
+  });
+  moved.dr.dispose();
+  return { images: next, velocity: moved.vel as tf.Tensor2D };
+}
+
+/** Energies and gradients of all images in one batched call; throws on a non-finite energy. */
+function bandEnergies(obj: Objective, images: tf.Tensor2D, t: Float64Array): { v: Float64Array; grads: tf.Tensor2D } {
+  const { losses: lossT, grads } = batchLossAndGrad(obj, images);
+  const v = Float64Array.from(lossT.dataSync());
+  lossT.dispose();
+  try {
+    checkFinite(v, t, 'the elastic band');
+  } catch (e) {
+    grads.dispose();
+    throw e;
+  }
+  return { v, grads };
+}
+
+export async function runNeb(fn: Objective, ab: tf.Tensor2D, o: NebRunOptions): Promise<NebRun> {
+  const m = o.points;
+  const dim = ab.shape[1];
+  const inner = m - 2;
+  const t = evenGrid(m);
+  let images = o.initial ? tf.clone(o.initial) : straightBand(ab, m);
   let velocity: tf.Tensor2D | undefined = inner > 0 ? (tf.zeros([inner, dim]) as tf.Tensor2D) : undefined;
-  const span = tf.tidy(() => tf.norm(tf.sub(tf.slice(ab, [1, 0], [1, -1]), tf.slice(ab, [0, 0], [1, -1]))));
-  const spacing = span.dataSync()[0] / Math.max(m - 1, 1);
-  span.dispose();
-  let k = o.spring ?? Number.NaN;
-  let timeUnit = 1;
-  let dt = 0;
-  let dtMax = 0;
-  let sinceUphill = 0;
-  let g0 = 0;
+  const q: QuickMin = { k: o.spring ?? Number.NaN, dt: 0, dtMax: 0, sinceUphill: 0, g0: 0, spacing: bandSpacing(ab, images, m, !o.initial) };
   const objectiveHistory: number[] = [];
   const heightHistory: number[] = [];
   let iterations = 0;
   let climbing = -1;
+  let topGradNorm = Number.NaN;
   try {
     for (let it = 0; it <= o.steps; it++) {
       throwIfAborted(o.signal);
-      const obj = o.batches ? o.batches(it) : fn;
-      const { losses: lossT, grads } = batchLossAndGrad(obj, images);
-      const v = Float64Array.from(lossT.dataSync());
-      lossT.dispose();
-      try {
-        checkFinite(v, t, 'the elastic band');
-      } catch (e) {
-        grads.dispose();
-        throw e;
-      }
+      const { v, grads } = bandEnergies(o.batches ? o.batches(it) : fn, images, t);
       let height = -Infinity;
       for (const x of v) height = Math.max(height, x);
       if (inner <= 0) {
@@ -115,70 +279,14 @@ export async function runNeb(fn: Objective, ab: tf.Tensor2D, o: NebRunOptions): 
         heightHistory.push(height);
         break;
       }
-      // Tangents from the neighbours' energies; spring lengths and gradient projections come back as O(M) numbers.
-      const geo = tf.tidy(() => {
-        const rc = tf.slice(images, [1, 0], [inner, dim]);
-        const tp = tf.sub(tf.slice(images, [2, 0], [inner, dim]), rc);
-        const tm = tf.sub(rc, tf.slice(images, [0, 0], [inner, dim]));
-        return { tp, tm, lens: tf.stack([tf.norm(tp, 'euclidean', 1), tf.norm(tm, 'euclidean', 1)]) };
-      });
-      const lens = geo.lens.dataSync();
-      geo.lens.dispose();
-      const alphaBeta = new Float32Array(inner * 2);
-      for (let i = 0; i < inner; i++) {
-        const [al, be] = improvedTangentWeights(v[i], v[i + 1], v[i + 2]);
-        alphaBeta[i] = al;
-        alphaBeta[inner + i] = be;
-      }
-      const tang = tf.tidy(() => {
-        const w = tf.tensor2d(alphaBeta, [2, inner]);
-        const tau = tf.add(tf.mul(geo.tp, tf.reshape(tf.slice(w, [0, 0], [1, inner]), [inner, 1])), tf.mul(geo.tm, tf.reshape(tf.slice(w, [1, 0], [1, inner]), [inner, 1])));
-        const n = tf.maximum(tf.norm(tau, 'euclidean', 1, true), 1e-30);
-        const tHat = tf.div(tau, n);
-        const g = tf.slice(grads, [1, 0], [inner, dim]);
-        return { tHat, g: tf.keep(g), gPar: tf.sum(tf.mul(g, tHat), 1), gNorm: tf.norm(g, 'euclidean', 1) };
-      });
-      geo.tp.dispose();
-      geo.tm.dispose();
+      const tg = bandTangents(images, grads, v);
       grads.dispose();
-      const gPar = tang.gPar.dataSync();
-      const gNorm = tang.gNorm.dataSync();
-      tang.gPar.dispose();
-      tang.gNorm.dispose();
-      if (it === 0) {
-        let ss = 0;
-        for (const x of gNorm) ss += x * x;
-        g0 = Math.sqrt(ss / inner);
-        const gScale = g0 > 0 ? g0 : 1;
-        const len = spacing > 0 ? spacing : 1;
-        if (!Number.isFinite(k)) k = gScale / len;
-        timeUnit = Math.sqrt(len / gScale);
-        dt = 0.1 * timeUnit;
-        dtMax = 0.5 * timeUnit;
-      }
+      if (it === 0) calibrate(q, tg.gNorm);
       const climbOn = it >= o.climbFrom;
-      climbing = -1;
-      if (climbOn) {
-        let best = -Infinity;
-        for (let i = 0; i < inner; i++) if (v[i + 1] > best) { best = v[i + 1]; climbing = i; }
-      }
-      // F = −g + c·τ̂: c = g∥ + k(|τ+| − |τ−|) removes the true force along the band and adds the spring
-      // along it; the climbing image instead gets its true force along the band reversed (c = 2·g∥).
-      const c = new Float32Array(inner);
-      for (let i = 0; i < inner; i++) c[i] = i === climbing ? 2 * gPar[i] : gPar[i] + k * (lens[i] - lens[inner + i]);
-      const force = tf.tidy(() => tf.sub(tf.mul(tang.tHat, tf.tensor2d(c, [inner, 1])), tang.g));
-      tang.tHat.dispose();
-      tang.g.dispose();
-      const fStats = tf.tidy(() => tf.concat([tf.norm(force, 'euclidean', 1), tf.reshape(tf.sum(tf.mul(force, velocity!)), [1])]));
-      const fs = fStats.dataSync();
-      fStats.dispose();
-      let fMax = 0;
-      let fss = 0;
-      for (let i = 0; i < inner; i++) {
-        fMax = Math.max(fMax, fs[i]);
-        fss += fs[i] * fs[i];
-      }
-      const power = fs[inner];
+      climbing = climbOn ? highestInterior(v, inner) : -1;
+      topGradNorm = tg.gNorm[highestInterior(v, inner)];
+      const force = nebForces(tg, q.k, climbing);
+      const { fMax, fss, power } = forceStats(force, velocity!);
       objectiveHistory.push(fMax);
       heightHistory.push(height);
       if (o.onIteration) {
@@ -189,42 +297,17 @@ export async function runNeb(fn: Objective, ab: tf.Tensor2D, o: NebRunOptions): 
           throw e;
         }
       }
-      const converged = climbOn && fMax <= 1e-5 * (g0 > 0 ? g0 : 1);
+      const converged = climbOn && fMax <= 1e-5 * (q.g0 > 0 ? q.g0 : 1);
       if (it === o.steps || converged) {
         force.dispose();
         break;
       }
-      const fNorm = Math.sqrt(fss);
-      // Keep only the velocity along the force; none when moving uphill.
-      let mixF = 0;
-      if (power > 0) {
-        mixF = fNorm > 0 ? power / (fNorm * fNorm) : 0;
-        if (sinceUphill >= STEP_DELAY) dt = Math.min(dt * STEP_UP, dtMax);
-        sinceUphill++;
-      } else {
-        dt *= STEP_DOWN;
-        sinceUphill = 0;
-      }
-      const stepDt = dt;
-      const moved = tf.tidy(() => {
-        const vel = tf.mul(force, mixF + stepDt);
-        return { vel, dr: tf.mul(vel, stepDt), stepLen: tf.max(tf.norm(tf.mul(vel, stepDt), 'euclidean', 1)) };
-      });
+      const next = quickMinMove(q, images, force, { fss, power });
       force.dispose();
-      const maxMove = moved.stepLen.dataSync()[0];
-      moved.stepLen.dispose();
-      const cap = spacing > 0 ? 0.5 * spacing : Infinity;
-      const shrink = maxMove > cap ? cap / maxMove : 1;
-      const next = tf.tidy(() => {
-        const dr = shrink === 1 ? moved.dr : tf.mul(moved.dr, shrink);
-        const mid = tf.add(tf.slice(images, [1, 0], [inner, dim]), dr);
-        return tf.concat([tf.slice(images, [0, 0], [1, dim]), mid, tf.slice(images, [m - 1, 0], [1, dim])]) as tf.Tensor2D;
-      });
-      moved.dr.dispose();
       velocity!.dispose();
-      velocity = moved.vel as tf.Tensor2D;
+      velocity = next.velocity;
       images.dispose();
-      images = next;
+      images = next.images;
       iterations++;
       await new Promise<void>((r) => setImmediate(r));
     }
@@ -234,5 +317,5 @@ export async function runNeb(fn: Objective, ab: tf.Tensor2D, o: NebRunOptions): 
   } finally {
     velocity?.dispose();
   }
-  return { images, iterations, objectiveHistory, heightHistory, spring: Number.isFinite(k) ? k : 0, climbingImage: climbing };
+  return { images, iterations, objectiveHistory, heightHistory, spring: Number.isFinite(q.k) ? q.k : 0, climbingImage: climbing, topGradNorm };
 }

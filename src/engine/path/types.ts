@@ -6,6 +6,9 @@ export const PATH_METHODS = ['fourier', 'linear', 'neb'] as const;
 export type PathMethod = (typeof PATH_METHODS)[number];
 export const PATH_OBJECTIVES = ['minimax', 'sum', 'squared'] as const;
 export type PathObjective = (typeof PATH_OBJECTIVES)[number];
+/** What runs after FourierPathFinder: nothing (the paper's algorithm) or a climbing-image band onto the saddle. */
+export const PATH_REFINES = ['climb', 'none'] as const;
+export type PathRefine = (typeof PATH_REFINES)[number];
 
 /** An endpoint: a flat parameter vector. */
 export type PathEndpoint = Float32Array | Float64Array | readonly number[] | tf.Tensor1D;
@@ -66,6 +69,14 @@ export interface PathOptions {
   spring?: number;
   /** NEB: iteration from which the climbing image is on. Default ⌊steps / 3⌋. */
   climbFrom?: number;
+  /**
+   * Fourier only: 'climb' refines the optimised path with a
+   * climbing-image NEB of M images started from it, driving its highest
+   * point onto the saddle; 'none' (default for now) is the paper's plain FourierPathFinder.
+   */
+  refine?: PathRefine;
+  /** Updates of the refinement band. Default: steps. */
+  refineSteps?: number;
   signal?: AbortSignal;
   onIteration?: (it: PathIteration) => void | Promise<void>;
   /**
@@ -89,6 +100,44 @@ export interface HeightSummary {
   barrierFromB: number;
   barrierFromMean: number;
   profile: PathProfile;
+}
+
+/** What certifies the refined path's top as a saddle (a pass) of the objective. */
+export interface SaddleCertificate {
+  /** Loss at the band's highest image. */
+  height: number;
+  /** Its t on the refined path. */
+  t: number;
+  /** ‖∇f‖ there: zero at a stationary point. */
+  gradNorm: number;
+  /** Lowest Hessian eigenvalue there (Lanczos): negative at a saddle. */
+  lowestEigenvalue: number;
+  /** Second lowest: positive at an index-1 saddle. */
+  secondEigenvalue?: number;
+  /** Clearly negative Ritz values: 1 at an index-1 saddle. */
+  negativeEigenvalues: number;
+  lanczosSteps: number;
+  /** How the Hessian-vector products were computed. */
+  hvp: 'finite-difference' | 'exact';
+}
+
+/** The refinement's numbers beside the path it started from. */
+export interface RefinementSummary {
+  method: Exclude<PathRefine, 'none'>;
+  /** The optimised (Fourier) path's dense height, before refinement. */
+  optimizedHeight: number;
+  /** The refined band's dense height. */
+  refinedHeight: number;
+  /** optimizedHeight − height: how much the refinement lowered H (0 when the band was not kept). */
+  lowered: number;
+  /** Whether the refined band is the reported path (it is unless it came out higher). */
+  kept: boolean;
+  /** Band updates performed. */
+  iterations: number;
+  /** Largest NEB force norm per iteration. */
+  forceHistory: number[];
+  /** Present when the objective has gradients (always, for tfjs objectives). */
+  saddle?: SaddleCertificate;
 }
 
 export interface PathResult extends HeightSummary {
@@ -115,6 +164,12 @@ export interface PathResult extends HeightSummary {
   tauHistory?: number[];
   /** The options in effect, defaults filled in (callbacks left out). */
   options: ResolvedPathOptions;
+  /**
+   * Fourier with refinement: the optimised path's own numbers (the reported
+   * height, profile and images are the refined band's when it is kept).
+   */
+  optimized?: HeightSummary;
+  refinement?: RefinementSummary;
 }
 
 export interface ResolvedPathOptions {
@@ -132,6 +187,9 @@ export interface ResolvedPathOptions {
   denseSelect: boolean;
   spring?: number;
   climbFrom: number;
+  /** 'none' for the straight line and NEB, which need none. */
+  refine: PathRefine;
+  refineSteps: number;
   /** How many dense points the heights were measured on: 10·(M − 1) + 1. */
   densePoints: number;
 }

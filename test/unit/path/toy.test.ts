@@ -262,3 +262,17 @@ test('endpoints may be tensors or Float32Arrays', async () => {
   a.dispose();
   assert.ok(Math.abs(r.height - 1.102) <= 0.005);
 });
+
+test('refine climb: M = 50, λ = 1e-4 reaches the saddle within 0.1 % with its certificate; plain FourierPathFinder does not', async () => {
+  const plain = await findPath(toy, A, B, { refine: 'none' });
+  const r = await findPath(toy, A, B, { refine: 'climb' });
+  const barrier = TOY_SADDLE - (r.lossA + r.lossB) / 2;
+  assert.ok(Math.abs(plain.height - TOY_SADDLE) > 1e-3 * barrier, `plain ${plain.height}`);
+  assert.ok(Math.abs(r.height - TOY_SADDLE) <= 1e-3 * barrier, `refined ${r.height}`);
+  assert.equal(r.optimized!.height, plain.height);
+  assert.equal(r.refinement!.kept, true);
+  assert.ok(r.refinement!.saddle!.gradNorm < 1e-4);
+  assert.ok(r.refinement!.saddle!.lowestEigenvalue < 0 && r.refinement!.saddle!.secondEigenvalue! > 0);
+  assert.equal(r.refinement!.saddle!.negativeEigenvalues, 1);
+  assertBarrierArithmetic(r);
+});
