@@ -129,15 +129,23 @@ test('hessian: finite top eigenvalues with errors, trace with standard error, an
   assert.equal(t.code, 0);
   assert.match(t.stdout, /λ1\s+[\d.e+-]+/);
   assert.match(t.stdout, /stability \(η = 0\.5000 \(sgd, from the metadata\)\): (stable|unstable|at the edge)/);
-  // The step-halving check is printed; tanh is smooth, so it is small and not called rough.
-  assert.equal(hA.hvp, 'finite-difference');
-  assert.ok(hA.hvpCheck.finiteDifferenceStepDependence < 0.01, `tanh step dependence ${hA.hvpCheck.finiteDifferenceStepDependence}`);
-  assert.match(t.stdout, /step-halving check: the first product changed by [\d.e+-]+ \(relative\) when the step was halved\n/);
-  assert.equal(hA.hvpCheckNote, `the first product changed by ${hA.hvpCheck.finiteDifferenceStepDependence.toExponential(1)} (relative) when the step was halved`);
+  // By default the products are exact (the kernels' R-operator): no step, so no step-halving check.
+  assert.equal(hA.hvp, 'exact');
+  assert.equal(hA.hvpCheck, undefined);
+  assert.doesNotMatch(t.stdout, /step-halving check/);
+  // Central differences on request print their step-halving check; tanh is smooth, so it is small and not called rough.
+  const fdA = await json(['hessian', ck(A, 'final'), '--seed', '3', '--hvp', 'finite-difference']);
+  assert.equal(fdA.hvp, 'finite-difference');
+  assert.ok(fdA.hvpCheck.finiteDifferenceStepDependence < 0.01, `tanh step dependence ${fdA.hvpCheck.finiteDifferenceStepDependence}`);
+  assert.ok(Math.abs(fdA.eigenvalues[0] - hA.eigenvalues[0]) <= 1e-2 * hA.eigenvalues[0], `FD ${fdA.eigenvalues[0]} vs exact ${hA.eigenvalues[0]}`);
+  const tf = await runCli(['hessian', ck(A, 'final'), '--hvp', 'finite-difference']);
+  assert.match(tf.stdout, /step-halving check: the first product changed by [\d.e+-]+ \(relative\) when the step was halved\n/);
+  assert.equal(fdA.hvpCheckNote, `the first product changed by ${fdA.hvpCheck.finiteDifferenceStepDependence.toExponential(1)} (relative) when the step was halved`);
   // On the ReLU network the text blames the kinks exactly when the check is large.
-  const dependence = j.hvpCheck.finiteDifferenceStepDependence;
+  const fdR = await json(['hessian', ck(R, 'final'), '--k', '2', '--seed', '3', '--hvp', 'finite-difference']);
+  const dependence = fdR.hvpCheck.finiteDifferenceStepDependence;
   assert.ok(Number.isFinite(dependence));
-  const tr = await runCli(['hessian', ck(R, 'final'), '--k', '2', '--seed', '3']);
+  const tr = await runCli(['hessian', ck(R, 'final'), '--k', '2', '--seed', '3', '--hvp', 'finite-difference']);
   assert.equal(/cross ReLU kinks, so single products are rough/.test(tr.stdout), dependence > 0.1, tr.stdout);
 });
 
