@@ -7,12 +7,16 @@ import { tf, initBackend } from '../src/engine/backend';
 import { makeFixture, type FixtureOptions } from './fixture';
 import { MEASURE, measureFourierIteration, workloadFlops, type WorkloadId, type RunInfo } from './workloads';
 import { fastInfo } from '../src/engine/fast';
+import { ourHessianNumbers } from './agreement';
 
 export const RESULT_MARK = '@@landscape-bench@@ ';
 
 export interface ChildConfig {
-  /** A workload, or 'scale' (one W3 point of the scaling curve), or 'memory' (W3 with peak tensor bytes). */
-  task: WorkloadId | 'scale' | 'memory';
+  /**
+   * A workload, or 'scale' (one W3 point of the scaling curve), 'memory' (W3 with peak tensor bytes)
+   * or 'hessian-agreement' (λmax and exact trace for the comparison beside W5; untimed).
+   */
+  task: WorkloadId | 'scale' | 'memory' | 'hessian-agreement';
   backend: string;
   warmup: number;
   repeats: number;
@@ -61,7 +65,11 @@ export async function runChild(cfg: ChildConfig): Promise<ChildResult> {
   let timesMs: number[];
   let info: RunInfo;
   let profilePeak: number | undefined;
-  if (cfg.task === 'scale') {
+  if (cfg.task === 'hessian-agreement') {
+    const t0 = performance.now();
+    info = { ...(await ourHessianNumbers(fx)) };
+    timesMs = [performance.now() - t0];
+  } else if (cfg.task === 'scale') {
     ({ timesMs, info } = await measureFourierIteration(fx, o));
   } else if (cfg.task === 'memory') {
     let measured: { timesMs: number[]; info: RunInfo } | undefined;
@@ -75,7 +83,7 @@ export async function runChild(cfg: ChildConfig): Promise<ChildResult> {
     ({ timesMs, info } = await MEASURE[cfg.task](fx, o));
   }
   const fi = fastInfo();
-  const flopsId: WorkloadId = cfg.task === 'scale' || cfg.task === 'memory' ? 'W3' : cfg.task;
+  const flopsId: WorkloadId = cfg.task === 'scale' || cfg.task === 'memory' ? 'W3' : cfg.task === 'hessian-agreement' ? 'W5' : cfg.task;
   return {
     task: cfg.task,
     backend: backend.name,

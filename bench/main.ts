@@ -18,6 +18,7 @@ import { exportFixture, makeFixture, type FixtureOptions } from './fixture';
 import { SETTINGS, TITLES, WORKLOAD_IDS, type WorkloadId } from './workloads';
 import { NO_TORCH, blasVariants, findTorch, runTorch, type BlasVariant, type TorchResult, type TorchRuntime } from './torch';
 import { fmtMs, fmtNum, median, minMax, powerFit, table } from './stats';
+import { AGREEMENT_LANCZOS_STEPS, compareHessianNumbers, describeAgreement, type Agreement, type HessianNumbers } from './agreement';
 
 interface Args {
   json: boolean;
@@ -199,6 +200,8 @@ interface WorkloadReport {
     info: TorchResult['info'];
   }>;
   torchBatched?: { medianMs: number; ratio: number } | null;
+  /** W5 only: λmax and the exact trace against PyTorch's double backward. */
+  agreement?: Agreement;
   errors: string[];
 }
 
@@ -219,7 +222,7 @@ async function main(): Promise<void> {
   const fx = await makeFixture();
   if (rt) {
     dataFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'landscape-bench-')), 'fixture.bin');
-    exportFixture(fx, dataFile, SETTINGS);
+    exportFixture(fx, dataFile, { ...SETTINGS, agreementLanczosSteps: AGREEMENT_LANCZOS_STEPS });
   }
   const budgetMs = args.budgetS * 1000;
   const base: Omit<ChildConfig, 'task'> = { backend: args.backend, warmup: args.warmup, repeats: args.repeats, budgetMs, fixture: {} };
@@ -312,6 +315,14 @@ async function main(): Promise<void> {
           ratioRounds: rr,
           info: e.res?.info ?? {},
         };
+      }
+      if (id === 'W5' && rt && dataFile) {
+        log('W5 agreement: λmax and exact trace, ours and PyTorch…');
+        const mine = child({ ...base, task: 'hessian-agreement', warmup: 0, repeats: 1 });
+        const theirs = runTorch(rt, dataFile, 'W5check', { threads, repeats: 1, warmup: 0, budgetS: args.budgetS, blas: blas[0] });
+        if (isError(mine)) rep.errors.push(mine.error);
+        else if (isError(theirs)) rep.errors.push(theirs.error);
+        else rep.agreement = compareHessianNumbers(mine.info as unknown as HessianNumbers, theirs.info as unknown as HessianNumbers);
       }
       if (id === 'W4' && rt && dataFile) {
         const tb = runTorch(rt, dataFile, 'W4b', { threads, repeats: args.repeats, warmup: args.warmup, budgetS: args.budgetS, blas: blas[0] });
@@ -440,6 +451,11 @@ function printText(out: {
     p(table(['', 'workload', 'PyTorch', 'GFLOP/s', 'peak RSS MB', 'threads', 'ours/PyTorch', '[spread]'], trows));
     const b = out.workloads.find((w) => w.id === 'W4' && w.torchBatched);
     if (b && label === labels[0]) p(`W4 against PyTorch batched with torch.bmm (256 grid points per call): ${fmtMs(b.torchBatched!.medianMs)}, ours/PyTorch ${fmtNum(b.torchBatched!.ratio)}`);
+  }
+  const agreement = out.workloads.find((w) => w.agreement)?.agreement;
+  if (agreement) {
+    p();
+    p(describeAgreement(agreement));
   }
   for (const w of out.workloads) for (const e of w.errors) p(`! ${e}`);
   if (out.scale.points.length) {
