@@ -6,6 +6,7 @@
  */
 import { inputError } from '../errors';
 import { Rng } from '../rng';
+import { quoteText } from '../text';
 
 export const ACTIVATIONS = ['relu', 'tanh', 'sigmoid', 'softplus', 'elu', 'linear'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
@@ -35,11 +36,11 @@ export const MAX_LAYER_WIDTH = 1 << 20;
 
 export function parseLayers(spec: string): number[] {
   const parts = spec.trim().split(/[-x,\s]+/).filter((s) => s.length > 0);
-  if (parts.length < 2) throw inputError(`model spec "${spec}" needs at least an input and an output width, e.g. 64-32-10`);
+  if (parts.length < 2) throw inputError(`model spec ${quoteText(spec)} needs at least an input and an output width, e.g. 64-32-10`);
   return parts.map((p) => {
-    if (!/^\d+$/.test(p)) throw inputError(`model spec "${spec}": "${p}" is not a positive whole number`);
+    if (!/^\d+$/.test(p)) throw inputError(`model spec ${quoteText(spec)}: ${quoteText(p)} is not a positive whole number`);
     const n = Number(p);
-    if (n < 1 || n > MAX_LAYER_WIDTH) throw inputError(`model spec "${spec}": width ${p} is out of range 1..${MAX_LAYER_WIDTH}`);
+    if (n < 1 || n > MAX_LAYER_WIDTH) throw inputError(`model spec ${quoteText(spec)}: width ${quoteText(p, 12)} is out of range 1..${MAX_LAYER_WIDTH}`);
     return n;
   });
 }

@@ -1,0 +1,30 @@
+/** The canonical text of an architecture: parseArchitecture(formatArchitecture(a)) gives back a. */
+import type { Architecture, LayerNode } from './types';
+
+export function formatArchitecture(a: Architecture): string {
+  return formatNodes(a.nodes);
+}
+
+export function formatNodes(nodes: readonly LayerNode[]): string {
+  return nodes.map(formatNode).join(' ');
+}
+
+function formatNode(n: LayerNode): string {
+  switch (n.op) {
+    case 'input':
+      return `input(${n.shape.join(',')})`;
+    case 'conv':
+      return `conv(${[String(n.out), String(n.kernel), ...(n.stride !== 1 ? [`stride=${n.stride}`] : []), ...(n.pad !== 'valid' ? [`pad=${n.pad}`] : []), ...(n.bias ? [] : ['bias=false'])].join(',')})`;
+    case 'maxpool':
+    case 'avgpool':
+      return `${n.op}(${n.kernel}${n.stride !== n.kernel ? `,stride=${n.stride}` : ''})`;
+    case 'dense':
+      return `dense(${n.units}${n.bias ? '' : ',bias=false'})`;
+    case 'activation':
+      return n.fn;
+    case 'res':
+      return `res(${formatNodes(n.body)})`;
+    default:
+      return n.op;
+  }
+}
