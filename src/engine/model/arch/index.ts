@@ -5,3 +5,7 @@ export { isLegacySpec } from './legacy';
 export { formatArchitecture } from './format';
 export { inferShapes, type ArchitectureShapes, type NodeShapes, type TensorShape } from './shapes';
 export { BUILTIN_MODELS, expandModelName } from './builtins';
+export { archLayout, type ArchLayout, type ArchTensor } from './layout';
+export { initArchParams, initArchBuffers } from './init';
+export { forwardArch, BN_EPSILON, type BatchNormMode } from './forward';
+export { archObjective, archLoss, type ArchNetwork } from './objective';
