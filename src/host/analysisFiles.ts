@@ -1,21 +1,24 @@
 /**
  * Analysis results (kernel PCA, Hessian spectrum, gradient check, slices):
  * where they are saved beside their checkpoints, how they are written (paths
- * relative to the file, so a workspace can move) and read, and how the JSON
- * of `landscape kpca | hessian | gradcheck | slice` becomes a panel's data.
+ * relative to the file, so a workspace can move) and read.
  *
- * The worker builds exactly the CLI's result object and converts it here, so
- * a file the CLI wrote with --out and one the extension saved show the same.
+ * The Hessian and the gradient check have one shape (src/results/hessian.ts,
+ * gradcheck.ts): the engine returns it, the CLI writes it, the worker saves
+ * it here, and reading validates it with the same schema (format-1 files go
+ * through the kind's upgrade function). Kernel PCA and slices still have the
+ * CLI's JSON and the panel's data; their converters are below.
  *
  * Pure (no vscode, no tfjs). Everything read from a file is untrusted: fields
- * are checked as they are read, faults name the file, and the converted data
- * is validated against the protocol before a panel sees it.
+ * are checked as they are read, faults name the file, and the data is
+ * validated against its schema before a panel sees it.
  */
 import { createHash } from 'crypto';
 import * as path from 'path';
 import { inputError } from '../engine/errors';
 import { formatNumber, formatPercent, ResultDataSchema, type AnalysisRef, type KpcaOverlay, type KpcaPoint, type ResultData, type ResultKind } from '../protocol';
 import { validate, type Schema } from '../schema';
+import { FORMAT_VERSIONS } from '../results';
 import { commonFolder } from './barrierFiles';
 import { resolveRecordedPath, resultKindOf } from './cliResults';
 import { readResultFile, readResultJson, saveResultFile, type ResultFile } from './resultFiles';
@@ -172,13 +175,18 @@ function analysisKindOfDoc(doc: Json): AnalysisKind | undefined {
   return typeof k === 'string' && (ANALYSIS_KINDS as readonly string[]).includes(k) ? (k as AnalysisKind) : undefined;
 }
 
+/** A file of a later format than this version reads is refused, saying so. */
+function refuseNewer(doc: Json, current: number, file: string): void {
+  const version = doc.formatVersion;
+  if (typeof version === 'number' && version > current) {
+    throw inputError(`was written by a newer Landscape (format ${version}; this version reads up to ${current}); update Landscape to open it`, file);
+  }
+}
+
 /** The document as the current format of its kind: upgraded from format 1, refused when newer, validated. */
 function currentFormat(doc: Json, format: AnalysisFormat, file: string): AnalysisData {
-  const version = doc.formatVersion;
-  if (typeof version === 'number' && version > format.version) {
-    throw inputError(`was written by a newer Landscape (format ${version}; this version reads up to ${format.version}); update Landscape to open it`, file);
-  }
-  const upgrade = version !== format.version;
+  refuseNewer(doc, format.version, file);
+  const upgrade = doc.formatVersion !== format.version;
   const v = validate(format.schema, upgrade ? format.upgrade(doc) : doc, 'result');
   if (!v.ok) throw inputError(`is not a valid result (damaged, or not written by Landscape): ${v.error}`, file);
   const data = v.value as AnalysisData;
@@ -201,6 +209,7 @@ export function readAnalysisResult<K extends AnalysisKind>(file: string, kind?: 
   const format = found && BARE[found];
   if (!format) {
     if ('landscapeResult' in outer) return readWrappedAnalysis(file, kind);
+    refuseNewer(doc, FORMAT_VERSIONS[found], file);
     if (kind && found !== kind) throw inputError(`holds a ${found} result, not ${kind}`, file);
     const data = analysisFromJson(doc, { file, roots, writtenBy: `landscape ${found} (${path.basename(file)})` });
     return { data: data as Extract<AnalysisData, { kind: K }> };

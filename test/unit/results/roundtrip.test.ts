@@ -111,4 +111,10 @@ describe('one result shape from the engine to the panel', () => {
       assert.deepEqual(untimed(posted), untimed(await k.compute()));
     });
   }
+
+  it('a file of a later format is refused, naming the file and the versions', () => {
+    const file = path.join(dir, 'later.hessian.json');
+    fs.writeFileSync(file, JSON.stringify({ kind: 'hessian', command: 'hessian', formatVersion: 3 }));
+    assert.throws(() => readAnalysisResult(file), (e: Error) => e.message.startsWith(file) && /newer Landscape \(format 3; this version reads up to 2\)/.test(e.message));
+  });
 });
