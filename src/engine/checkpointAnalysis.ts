@@ -23,7 +23,6 @@ import {
   sliceHessianDirection,
   sliceRandomDirection,
   type BiasMode,
-  type GradCheckResult,
   type HvpMode,
   type KernelPCAOptions,
   type KernelPCAResult,
@@ -32,8 +31,18 @@ import {
 } from './analysis';
 import { optimizerStability, type OptimizerStability } from './trainingStability';
 import { recordedHyperparameters } from './hyperparameters';
+import { backendInfo } from './backend';
+import { LANDSCAPE_VERSION } from './version';
+import { checkpointLabel } from '../results/shapes';
+import { HESSIAN_FORMAT_VERSION, hessianSettings, type HessianData } from '../results/hessian';
+import { GRADCHECK_FORMAT_VERSION, gradcheckSettings, type GradcheckData } from '../results/gradcheck';
 
 export { recordedHyperparameters } from './hyperparameters';
+
+/** The tfjs backend the results record (initBackend ran before any analysis). */
+function backendName(): string {
+  return backendInfo()?.name ?? 'unknown';
+}
 
 /** Progress of a long analysis, for a status line. */
 export interface AnalysisProgress {
@@ -256,7 +265,8 @@ export function checkpointStability(lambdaMax: number, meta: Record<string, stri
 }
 
 /** Top-k Hessian eigenvalues (Lanczos), the optional trace (Hutchinson) and the stability verdict. */
-export async function hessianAnalysis(ck: OpenedCheckpoint, obj: CheckpointObjective, opts: HessianAnalysisOptions = {}) {
+export async function hessianAnalysis(ck: OpenedCheckpoint, obj: CheckpointObjective, opts: HessianAnalysisOptions = {}): Promise<HessianData> {
+  const t0 = Date.now();
   const k = opts.k ?? 1;
   const seed = opts.seed ?? 0;
   const hvp = opts.hvp ?? 'auto';
@@ -285,7 +295,13 @@ export async function hessianAnalysis(ck: OpenedCheckpoint, obj: CheckpointObjec
       : undefined;
   if (trace && !(Number.isFinite(trace.trace) && Number.isFinite(trace.standardError))) throw computeError(`the trace estimate is not finite (${trace.trace})`, ck.file);
   const stability = checkpointStability(eig.eigenvalues[0], ck.meta, ck.file, opts.lr);
-  return {
+  const result: Omit<HessianData, 'settings'> = {
+    kind: 'hessian',
+    formatVersion: HESSIAN_FORMAT_VERSION,
+    command: 'hessian',
+    file: ck.file,
+    label: checkpointLabel(path.resolve(ck.file)),
+    backend: backendName(),
     model: ck.specString,
     dim: ck.theta.length,
     objective: { dataset: obj.dataset, split: obj.split, samples: obj.trainSize, loss: eig.loss },
@@ -306,10 +322,13 @@ export async function hessianAnalysis(ck: OpenedCheckpoint, obj: CheckpointObjec
     k,
     ...(trace ? { trace: { estimate: trace.trace, standardError: trace.standardError, samples: trace.samples, hvp: trace.hvp, seed: trace.seed } } : {}),
     stability,
+    seconds: (Date.now() - t0) / 1000,
+    landscapeVersion: LANDSCAPE_VERSION,
   };
+  return { ...result, settings: hessianSettings(result) };
 }
 
-export type HessianAnalysis = Awaited<ReturnType<typeof hessianAnalysis>>;
+export type HessianAnalysis = HessianData;
 
 // ---------------------------------------------------------------------------
 // Gradient check
@@ -323,7 +342,8 @@ export interface GradcheckAnalysisOptions {
 }
 
 /** The gradient check of a checkpoint's training loss, with exact ReLU kink detection on its own inputs. */
-export async function gradcheckAnalysis(ck: OpenedCheckpoint, obj: CheckpointObjective, opts: GradcheckAnalysisOptions = {}): Promise<GradcheckAnalysis> {
+export async function gradcheckAnalysis(ck: OpenedCheckpoint, obj: CheckpointObjective, opts: GradcheckAnalysisOptions = {}): Promise<GradcheckData> {
+  const t0 = Date.now();
   const kinkDetector = ck.spec.activation === 'relu' ? reluKinkDetector(ck.spec, obj.x) : undefined;
   const r = await gradientCheck(obj.objective, ck.theta, {
     coordinates: opts.coordinates,
@@ -333,21 +353,25 @@ export async function gradcheckAnalysis(ck: OpenedCheckpoint, obj: CheckpointObj
     kinkDetector,
     signal: opts.signal,
   });
-  return {
+  const result: Omit<GradcheckData, 'settings'> = {
+    kind: 'gradcheck',
+    formatVersion: GRADCHECK_FORMAT_VERSION,
+    command: 'gradcheck',
+    file: ck.file,
+    label: checkpointLabel(path.resolve(ck.file)),
+    backend: backendName(),
     model: ck.specString,
     activation: ck.spec.activation,
     objective: { dataset: obj.dataset, split: obj.split, samples: obj.trainSize, loss: r.loss },
     verdict: r.passed ? 'PASS' : 'FAIL',
     ...r,
+    seconds: (Date.now() - t0) / 1000,
+    landscapeVersion: LANDSCAPE_VERSION,
   };
+  return { ...result, settings: gradcheckSettings(result) };
 }
 
-export type GradcheckAnalysis = {
-  model: string;
-  activation: string;
-  objective: { dataset: string; split: string; samples: number; loss: number };
-  verdict: 'PASS' | 'FAIL';
-} & GradCheckResult;
+export type GradcheckAnalysis = GradcheckData;
 
 // ---------------------------------------------------------------------------
 // Slices

@@ -1,31 +1,36 @@
 /**
  * Analysis results (kernel PCA, Hessian spectrum, gradient check, slices):
  * where they are saved beside their checkpoints, how they are written (paths
- * relative to the file, so a workspace can move) and read, and how the JSON
- * of `landscape kpca | hessian | gradcheck | slice` becomes a panel's data.
+ * relative to the file, so a workspace can move) and read.
  *
- * The worker builds exactly the CLI's result object and converts it here, so
- * a file the CLI wrote with --out and one the extension saved show the same.
+ * The Hessian and the gradient check have one shape (src/results/hessian.ts,
+ * gradcheck.ts): the engine returns it, the CLI writes it, the worker saves
+ * it here, and reading validates it with the same schema (format-1 files go
+ * through the kind's upgrade function). Kernel PCA and slices still have the
+ * CLI's JSON and the panel's data; their converters are below.
  *
  * Pure (no vscode, no tfjs). Everything read from a file is untrusted: fields
- * are checked as they are read, faults name the file, and the converted data
- * is validated against the protocol before a panel sees it.
+ * are checked as they are read, faults name the file, and the data is
+ * validated against its schema before a panel sees it.
  */
 import { createHash } from 'crypto';
 import * as path from 'path';
 import { inputError } from '../engine/errors';
 import { formatNumber, formatPercent, ResultDataSchema, type AnalysisRef, type KpcaOverlay, type KpcaPoint, type ResultData, type ResultKind } from '../protocol';
-import { validate } from '../schema';
+import { validate, type Schema } from '../schema';
+import { FORMAT_VERSIONS } from '../results';
 import { commonFolder } from './barrierFiles';
-import { resolveRecordedPath } from './cliResults';
-import { readResultFile, saveResultFile, type ResultFile } from './resultFiles';
+import { resolveRecordedPath, resultKindOf } from './cliResults';
+import { readResultFile, readResultJson, saveResultFile, type ResultFile } from './resultFiles';
+import { writeJsonAtomic } from '../engine/checkpoint/atomic';
+import { HESSIAN_FORMAT_VERSION, HessianSchema, hessianSettings, upgradeHessian } from '../results/hessian';
 import type { SliceKindName } from '../worker/protocol';
 
 import type { KpcaData } from '../results/kpca';
 import type { HessianData } from '../results/hessian';
 import type { GradcheckData } from '../results/gradcheck';
 import type { SliceData } from '../results/slice';
-import { GRADCHECK_SUFFIX } from '../results/gradcheck';
+import { GRADCHECK_FORMAT_VERSION, GRADCHECK_SUFFIX, GradcheckSchema, gradcheckSettings, upgradeGradcheck } from '../results/gradcheck';
 import { HESSIAN_SUFFIX } from '../results/hessian';
 import { KPCA_SUFFIX } from '../results/kpca';
 import { SLICE_SUFFIX } from '../results/slice';
@@ -129,10 +134,25 @@ function mapPaths<T extends AnalysisData>(d: T, f: (p: string) => string): T {
       return { ...d, folder: f(d.folder), points: d.points.map((p) => ({ ...p, path: f(p.path) })), overlays: d.overlays.map((o) => ({ ...o, source: f(o.source) })) } as T;
     case 'hessian':
     case 'gradcheck':
-      return { ...d, checkpoint: ref(d.checkpoint) } as T;
+      return { ...d, file: f(d.file) } as T;
     case 'slice':
       return { ...d, checkpoints: d.checkpoints.map(ref) } as T;
   }
+}
+
+/** Kinds whose file is the result itself (format 2 on), as the CLI writes it; the others are still wrapped (resultFiles.ts). */
+const BARE: Partial<Record<AnalysisKind, AnalysisFormat>> = {
+  hessian: { version: HESSIAN_FORMAT_VERSION, schema: HessianSchema, upgrade: upgradeHessian, settings: (d) => hessianSettings(d as HessianData) },
+  gradcheck: { version: GRADCHECK_FORMAT_VERSION, schema: GradcheckSchema, upgrade: upgradeGradcheck, settings: (d) => gradcheckSettings(d as GradcheckData) },
+};
+
+interface AnalysisFormat {
+  version: number;
+  schema: Schema<unknown>;
+  /** A format-1 document (the CLI's or the extension's) as the current format, settings left empty. */
+  upgrade(doc: Record<string, unknown>): Record<string, unknown>;
+  /** The settings table of a valid result. */
+  settings(data: AnalysisData): [string, string][];
 }
 
 /** Save an analysis result with its checkpoints' paths relative to the file. */
@@ -142,11 +162,65 @@ export function saveAnalysisResult(file: string, data: AnalysisData, now = new D
     const r = path.relative(dir, p);
     return (r === '' ? '.' : r).split(path.sep).join('/');
   };
-  saveResultFile(file, mapPaths(data, rel), now);
+  const format = BARE[data.kind];
+  if (!format) return saveResultFile(file, mapPaths(data, rel), now);
+  const v = validate(format.schema, data, 'result');
+  if (!v.ok) throw inputError(`refusing to save an invalid result (${v.error})`, file);
+  writeJsonAtomic(file, mapPaths(data, rel));
 }
 
-/** Read a saved analysis result (of `kind`, when given), its paths made absolute again. */
-export function readAnalysisResult<K extends AnalysisKind>(file: string, kind?: K): ResultFile & { data: Extract<AnalysisData, { kind: K }> } {
+/** Which analysis a document holds: its "kind", or the CLI's "command" in format 1. */
+function analysisKindOfDoc(doc: Json): AnalysisKind | undefined {
+  const k = typeof doc.kind === 'string' && (ANALYSIS_KINDS as readonly string[]).includes(doc.kind) ? doc.kind : doc.command;
+  return typeof k === 'string' && (ANALYSIS_KINDS as readonly string[]).includes(k) ? (k as AnalysisKind) : undefined;
+}
+
+/** A file of a later format than this version reads is refused, saying so. */
+function refuseNewer(doc: Json, current: number, file: string): void {
+  const version = doc.formatVersion;
+  if (typeof version === 'number' && version > current) {
+    throw inputError(`was written by a newer Landscape (format ${version}; this version reads up to ${current}); update Landscape to open it`, file);
+  }
+}
+
+/** The document as the current format of its kind: upgraded from format 1, refused when newer, validated. */
+function currentFormat(doc: Json, format: AnalysisFormat, file: string): AnalysisData {
+  refuseNewer(doc, format.version, file);
+  const upgrade = doc.formatVersion !== format.version;
+  const v = validate(format.schema, upgrade ? format.upgrade(doc) : doc, 'result');
+  if (!v.ok) throw inputError(`is not a valid result (damaged, or not written by Landscape): ${v.error}`, file);
+  const data = v.value as AnalysisData;
+  return upgrade ? { ...data, settings: format.settings(data) } : data;
+}
+
+/**
+ * Read a saved analysis result (of `kind`, when given), its paths made
+ * absolute again: the file's own folder first, then `roots` (the CLI records
+ * paths as it was given them). Files of the previous format open through
+ * their kind's upgrade function.
+ */
+export function readAnalysisResult<K extends AnalysisKind>(file: string, kind?: K, roots: readonly string[] = []): { data: Extract<AnalysisData, { kind: K }> } {
+  const raw = readResultJson(file);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw inputError('is not a Landscape result (not a JSON object)', file);
+  const outer = raw as Json;
+  const doc = 'landscapeResult' in outer && typeof outer.data === 'object' && outer.data !== null ? (outer.data as Json) : outer;
+  const found = analysisKindOfDoc(doc);
+  if (!found) throw inputError(`holds a ${resultKindOf(outer, file)} result, not ${kind ?? 'an analysis result'}`, file);
+  const format = found && BARE[found];
+  if (!format) {
+    if ('landscapeResult' in outer) return readWrappedAnalysis(file, kind);
+    refuseNewer(doc, FORMAT_VERSIONS[found], file);
+    if (kind && found !== kind) throw inputError(`holds a ${found} result, not ${kind}`, file);
+    const data = analysisFromJson(doc, { file, roots, writtenBy: `landscape ${found} (${path.basename(file)})` });
+    return { data: data as Extract<AnalysisData, { kind: K }> };
+  }
+  if (kind && found !== kind) throw inputError(`holds a ${found} result, not ${kind}`, file);
+  const data = currentFormat(doc, format, file);
+  return { data: mapPaths(data, (p) => resolveRecordedPath(p, file, roots)) as Extract<AnalysisData, { kind: K }> };
+}
+
+/** An analysis result in the extension's wrapped form (kinds not yet in BARE). */
+function readWrappedAnalysis<K extends AnalysisKind>(file: string, kind?: K): ResultFile & { data: Extract<AnalysisData, { kind: K }> } {
   const r = readResultFile(file, kind);
   if (!(ANALYSIS_KINDS as readonly string[]).includes(r.data.kind)) throw inputError(`holds a ${r.data.kind} result, not an analysis result`, file);
   const dir = path.dirname(path.resolve(file));
@@ -310,139 +384,6 @@ export function kpcaFromJson(doc: Json, origin: Origin): KpcaData {
   return checked(data, origin.file);
 }
 
-/** `landscape hessian` JSON as the Hessian panel's data. */
-export function hessianFromJson(doc: Json, origin: Origin): HessianData {
-  const r: Reader = new Reader(origin.file);
-  if (analysisKindOfCli(doc) !== 'hessian') r.fail('is not the JSON of landscape hessian');
-  const file = resolveRecordedPath(r.str(doc, 'file'), origin.file, origin.roots);
-  const o = r.obj(doc.objective, '"objective"');
-  const st = r.obj(doc.stability, '"stability"');
-  const trace = doc.trace !== undefined ? r.obj(doc.trace, '"trace"') : undefined;
-  const lrSource = optStr(st, 'lrSource', 20) ?? 'none';
-  const eigenvalues = r.nums(doc.eigenvalues, '"eigenvalues"');
-  const hvp = r.str(doc, 'hvp', 'hvp', 100);
-  const checkNote = optStr(doc, 'hvpCheckNote', 300);
-  const data: HessianData = defined({
-    kind: 'hessian' as const,
-    checkpoint: refOf(file),
-    model: String(doc.model ?? '?').slice(0, 4096),
-    dim: r.int(doc, 'dim'),
-    dataset: r.str(o, 'dataset', 'objective.dataset'),
-    samples: r.int(o, 'samples', 'objective.samples'),
-    loss: r.num(o, 'loss', 'objective.loss'),
-    eigenvalues,
-    errorEstimates: r.nums(doc.errorEstimates, '"errorEstimates"'),
-    residuals: r.nums(doc.residuals, '"residuals"'),
-    iterations: r.int(doc, 'iterations'),
-    converged: doc.converged === true,
-    restarts: Math.max(0, Math.floor(optNum(doc, 'restarts') ?? 0)),
-    hvp,
-    hvpNote: optStr(doc, 'hvpFallbackReason', 4096),
-    seed: r.int(doc, 'seed'),
-    k: r.int(doc, 'k'),
-    trace: trace ? { estimate: r.num(trace, 'estimate', 'trace.estimate'), standardError: r.num(trace, 'standardError', 'trace.standardError'), samples: r.int(trace, 'samples', 'trace.samples') } : undefined,
-    stability: defined({
-      verdict: r.str(st, 'verdict', 'stability.verdict', 40) as HessianData['stability']['verdict'],
-      lambdaMax: r.num(st, 'lambdaMax', 'stability.lambdaMax'),
-      lr: optNum(st, 'lr'),
-      momentum: optNum(st, 'momentum'),
-      l2: optNum(st, 'l2'),
-      limit: r.num(st, 'limit', 'stability.limit'),
-      threshold: optNum(st, 'threshold'),
-      ratio: optNum(st, 'ratio'),
-      maxStableLr: optNum(st, 'maxStableLr'),
-      message: r.str(st, 'message', 'stability.message'),
-      lrSource: lrSource as HessianData['stability']['lrSource'],
-      optimizer: typeof st.optimizer === 'string' ? st.optimizer.slice(0, 200) : null,
-    }),
-    backend: String(doc.backend ?? '?').slice(0, 100),
-    seconds: origin.seconds ?? 0,
-    settings: [
-      ['checkpoint', file],
-      ['model', `${String(doc.model ?? '?').slice(0, 200)} (${r.int(doc, 'dim')} parameters)`],
-      ['loss measured on', `full-batch training loss, ${r.str(o, 'dataset', 'objective.dataset')} (${r.int(o, 'samples', 'objective.samples')} samples)`],
-      ['eigenvalues', `top ${r.int(doc, 'k')} by Lanczos with full reorthogonalisation`],
-      ['Lanczos steps', `${r.int(doc, 'iterations')}${doc.converged === true ? ', converged' : ', not converged'}`],
-      ['Hessian-vector products', `${hvp}${optStr(doc, 'hvpFallbackReason', 300) ? ` (${optStr(doc, 'hvpFallbackReason', 300)})` : ''}`],
-      ...(checkNote ? ([['step-halving check', checkNote]] as [string, string][]) : []),
-      ['trace', trace ? `Hutchinson, ${r.int(trace, 'samples', 'trace.samples')} Rademacher probes` : 'not computed'],
-      ['seed', String(r.int(doc, 'seed'))],
-      ['backend', String(doc.backend ?? '–').slice(0, 100)],
-      ['written by', origin.writtenBy],
-    ],
-  });
-  return checked(data, origin.file);
-}
-
-/** `landscape gradcheck` JSON as the gradient check panel's data. */
-export function gradcheckFromJson(doc: Json, origin: Origin): GradcheckData {
-  const r: Reader = new Reader(origin.file);
-  if (analysisKindOfCli(doc) !== 'gradcheck') r.fail('is not the JSON of landscape gradcheck');
-  const file = resolveRecordedPath(r.str(doc, 'file'), origin.file, origin.roots);
-  const o = r.obj(doc.objective, '"objective"');
-  const probes = r.arr(doc.probes, '"probes"').map((p, i) => {
-    const q = r.obj(p, `probes[${i}]`);
-    const at = (k: string) => r.num(q, k, `probes[${i}].${k}`);
-    return defined({
-      kind: r.str(q, 'kind', `probes[${i}].kind`, 20) as GradcheckData['probes'][number]['kind'],
-      index: optNum(q, 'index'),
-      direction: optNum(q, 'direction'),
-      h: at('h'),
-      analytic: at('analytic'),
-      numeric: at('numeric'),
-      absError: at('absError'),
-      relError: at('relError'),
-      noise: at('noise'),
-      kink: q.kink === true,
-      crossings: optNum(q, 'crossings'),
-      stepDependence: at('stepDependence'),
-      status: r.str(q, 'status', `probes[${i}].status`, 20) as GradcheckData['probes'][number]['status'],
-    });
-  });
-  const passed = doc.passed === true;
-  const data: GradcheckData = {
-    kind: 'gradcheck',
-    checkpoint: refOf(file),
-    model: String(doc.model ?? '?').slice(0, 4096),
-    activation: String(doc.activation ?? '?').slice(0, 40),
-    dataset: r.str(o, 'dataset', 'objective.dataset'),
-    samples: r.int(o, 'samples', 'objective.samples'),
-    loss: r.num(o, 'loss', 'objective.loss'),
-    passed,
-    maxRelError: r.num(doc, 'maxRelError'),
-    maxRelErrorSmooth: r.num(doc, 'maxRelErrorSmooth'),
-    maxScaledError: r.num(doc, 'maxScaledError'),
-    worst: r.int(doc, 'worst'),
-    failures: r.int(doc, 'failures'),
-    kinks: r.int(doc, 'kinks'),
-    unresolved: r.int(doc, 'unresolved'),
-    tolerance: r.num(doc, 'tolerance'),
-    relativeNoise: r.num(doc, 'relativeNoise'),
-    kinkMethod: r.str(doc, 'kinkMethod', 'kinkMethod', 40) as GradcheckData['kinkMethod'],
-    gradNorm: r.num(doc, 'gradNorm'),
-    seed: r.int(doc, 'seed'),
-    dim: r.int(doc, 'dim'),
-    stepRule: r.str(doc, 'stepRule'),
-    evaluations: r.int(doc, 'evaluations'),
-    probes,
-    backend: String(doc.backend ?? '?').slice(0, 100),
-    seconds: origin.seconds ?? 0,
-    settings: [
-      ['checkpoint', file],
-      ['model', `${String(doc.model ?? '?').slice(0, 200)} ${String(doc.activation ?? '').slice(0, 40)} (${r.int(doc, 'dim')} parameters)`],
-      ['loss measured on', `full-batch training loss, ${r.str(o, 'dataset', 'objective.dataset')} (${r.int(o, 'samples', 'objective.samples')} samples)`],
-      ['probes', `${probes.filter((p) => p.kind === 'coordinate').length} coordinates, ${probes.filter((p) => p.kind === 'direction').length} random directions${probes.some((p) => p.kind === 'gradient') ? ', the gradient' : ''} (seed ${r.int(doc, 'seed')})`],
-      ['step', r.str(doc, 'stepRule')],
-      ['tolerance', `${formatNumber(r.num(doc, 'tolerance'))} relative, plus the measured rounding noise (${formatNumber(r.num(doc, 'relativeNoise'))} of the loss)`],
-      ['ReLU kinks found by', doc.kinkMethod === 'detector' ? 'pre-activation sign changes (exact)' : 'the step dependence of the differences'],
-      ['loss evaluations', String(r.int(doc, 'evaluations'))],
-      ['backend', String(doc.backend ?? '–').slice(0, 100)],
-      ['written by', origin.writtenBy],
-    ],
-  };
-  return checked(data, origin.file);
-}
-
 function sliceAxisFrom(r: Reader, v: unknown, what: string): SliceData['x'] {
   const a = r.obj(v, what);
   const range = r.nums(a.range, `${what}.range`);
@@ -554,14 +495,10 @@ export function analysisFromJson(doc: Json, origin: Origin): AnalysisData {
   switch (analysisKindOfCli(doc)) {
     case 'kpca':
       return kpcaFromJson(doc, origin);
-    case 'hessian':
-      return hessianFromJson(doc, origin);
-    case 'gradcheck':
-      return gradcheckFromJson(doc, origin);
     case 'slice':
       return sliceFromJson(doc, origin);
     default:
-      throw inputError('is not the JSON of landscape kpca, hessian, gradcheck or slice', origin.file);
+      throw inputError('is not the JSON of landscape kpca or slice', origin.file);
   }
 }
 

@@ -62,11 +62,16 @@ export function readResultFile(file: string, kind?: ResultKind): ResultFile {
   return { landscapeResult: RESULT_FILE_VERSION, kind: v.value.kind, saved: typeof o.saved === 'string' ? o.saved : '', data: v.value };
 }
 
-/** When a result file was saved (its `saved` field, as local date and time), or undefined if unreadable. */
+/**
+ * When a result file was saved, as local date and time: the `saved` field of
+ * a wrapped file, else (a result written as itself) the file's modification
+ * time; undefined if unreadable.
+ */
 export function resultFileDate(file: string): string | undefined {
   try {
-    const saved = readResultFile(file).saved;
-    const d = new Date(saved);
+    const raw = readResultJson(file) as Record<string, unknown> | null;
+    const wrapped = typeof raw === 'object' && raw !== null && 'landscapeResult' in raw;
+    const d = wrapped ? new Date(readResultFile(file).saved) : fs.statSync(file).mtime;
     return Number.isNaN(d.getTime()) ? undefined : d.toLocaleString();
   } catch {
     return undefined;

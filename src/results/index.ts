@@ -3,9 +3,9 @@
  * kpca.ts, hessian.ts, gradcheck.ts, slice.ts, trainingRun.ts, study.ts)
  * holds its schema, its type (inferred from the schema, so the two cannot
  * drift apart), its format version and its file name. The result panels are
- * sent, and the extension saves, exactly `ResultData`; reopening a file
- * validates it against the same schema (src/results/store.ts), and the CLI's
- * form of a result converts to it in src/results/cli/.
+ * sent exactly `ResultData`; reopening a file validates it against the same
+ * schema (src/host/analysisFiles.ts, barrierFiles.ts). For the Hessian and
+ * the gradient check it is also what the engine returns and the CLI writes.
  *
  * Browser-safe (no Node imports): the protocol and the webviews use it.
  */

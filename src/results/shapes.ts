@@ -77,3 +77,23 @@ export type MinimumRef = Infer<typeof MinimumRefSchema>;
 /** A checkpoint an analysis result is about. `path` is absolute in messages, relative to the result file on disk. */
 export const AnalysisRefSchema = S.object({ path: filePath, label: str });
 export type AnalysisRef = Infer<typeof AnalysisRefSchema>;
+
+/** The training loss an analysis measured: its dataset, split, size and value at the checkpoint. */
+export const ObjectiveSchema = S.object({ dataset: str, split: S.string(40), samples: count, loss: num });
+export type Objective = Infer<typeof ObjectiveSchema>;
+
+/**
+ * How a checkpoint is labelled in panels: run/stem (a run's checkpoints/
+ * folder looked through), or folder/stem. String work only, so the
+ * webviews and the engine label alike.
+ */
+export function checkpointLabel(file: string): string {
+  const parts = file.split(/[\\/]+/).filter((p) => p !== '');
+  const base = parts.pop() ?? '';
+  let stem = base.replace(/\.(safetensors|json)$/i, '');
+  if (base.toLowerCase() === 'model.json') stem = parts.pop() || 'model';
+  if (parts[parts.length - 1] === 'checkpoints') parts.pop();
+  const parent = parts[parts.length - 1];
+  const label = parent ? `${parent}/${stem}` : stem;
+  return label.length > 80 ? `…${label.slice(-79)}` : label;
+}

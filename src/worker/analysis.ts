@@ -25,8 +25,6 @@ import {
 import { formatNumber, formatPercent, type KpcaOverlay } from '../protocol';
 import {
   checkpointLabel,
-  gradcheckFromJson,
-  hessianFromJson,
   kpcaFromJson,
   readAnalysisResult,
   saveAnalysisResult,
@@ -192,10 +190,9 @@ export async function runHessianJob(req: Extract<JobRequest, { kind: 'hessian' }
       signal: ctx.signal,
       onProgress: (p) => ctx.emit({ type: 'progress', ...p }),
     });
-    const data = hessianFromJson({ command: 'hessian', file: req.file, backend: info.name, ...a }, origin(req.out, t0));
-    saveAnalysisResult(req.out, data);
-    const s = data.stability;
-    return { file: req.out, summary: `λmax ${formatNumber(data.eigenvalues[0])}; ${s.verdict === 'not-applicable' ? 'no verdict: ' : ''}${s.message}`, seconds: data.seconds };
+    saveAnalysisResult(req.out, a);
+    const s = a.stability;
+    return { file: req.out, summary: `λmax ${formatNumber(a.eigenvalues[0])}; ${s.verdict === 'not-applicable' ? 'no verdict: ' : ''}${s.message}`, seconds: a.seconds, result: a };
   } finally {
     obj.dispose();
   }
@@ -209,12 +206,11 @@ export async function runGradcheckJob(req: Extract<JobRequest, { kind: 'gradchec
   try {
     ctx.emit({ type: 'setup', backend: info.name, dataset: obj.dataset, text: `${info.name} backend · ${obj.dataset} (${obj.trainSize} samples) · central differences on random coordinates and directions` });
     const a = await gradcheckAnalysis(ck, obj, { signal: ctx.signal });
-    const data = gradcheckFromJson({ command: 'gradcheck', file: req.file, backend: info.name, ...a }, origin(req.out, t0));
-    saveAnalysisResult(req.out, data);
-    const summary = data.passed
-      ? `PASS: max relative error ${formatNumber(data.maxRelError)} over ${data.probes.length} probes${data.kinks ? ` (${data.kinks} at ReLU kinks)` : ''}`
-      : `FAIL: ${data.failures} of ${data.probes.length} probes disagree beyond tolerance (max relative error ${formatNumber(data.maxRelError)})`;
-    return { file: req.out, summary, seconds: data.seconds };
+    saveAnalysisResult(req.out, a);
+    const summary = a.passed
+      ? `PASS: max relative error ${formatNumber(a.maxRelError)} over ${a.probes.length} probes${a.kinks ? ` (${a.kinks} at ReLU kinks)` : ''}`
+      : `FAIL: ${a.failures} of ${a.probes.length} probes disagree beyond tolerance (max relative error ${formatNumber(a.maxRelError)})`;
+    return { file: req.out, summary, seconds: a.seconds, result: a };
   } finally {
     obj.dispose();
   }

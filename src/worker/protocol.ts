@@ -22,11 +22,13 @@ export type AnalysisJobEvent =
   | { type: 'setup'; backend: string; dataset?: string; text: string }
   | { type: 'progress'; text: string; done: number; total: number };
 
-/** What an analysis job tells the host: the result file it wrote and one line about it. */
+/** What an analysis job tells the host: the result file it wrote, one line about it, and the result itself (its kind's type from src/results). */
 export interface AnalysisJobResult {
   file: string;
   summary: string;
   seconds: number;
+  /** The result as saved in `file` (paths absolute); absent for an overlay added to a saved map. */
+  result?: ResultData;
 }
 
 export interface ProbeResult {

@@ -58,7 +58,7 @@ export function renderGradcheck(root: HTMLElement, d: Gradcheck): void {
     xTitle: 'probe',
     yTitle: 'relative error',
     traces: [],
-    exportName: `gradcheck-${d.checkpoint.label}`.replace(/[^A-Za-z0-9._-]+/g, '-'),
+    exportName: `gradcheck-${d.label}`.replace(/[^A-Za-z0-9._-]+/g, '-'),
     height: 320,
   });
   const numbers: [string, string][] = [
@@ -93,15 +93,15 @@ export function renderGradcheck(root: HTMLElement, d: Gradcheck): void {
   );
   const ck = h(
     'li',
-    { class: 'checkpoint-item', tabindex: 0, role: 'button', 'aria-label': `Inspect ${d.checkpoint.label}`, title: d.checkpoint.path },
-    h('span', { class: 'item-label', text: d.checkpoint.label }),
-    h('span', { class: 'item-detail', text: `${d.model} ${d.activation} · ${d.dim} parameters · training loss ${formatNumber(d.loss)} · ${d.checkpoint.path}` }),
+    { class: 'checkpoint-item', tabindex: 0, role: 'button', 'aria-label': `Inspect ${d.label}`, title: d.file },
+    h('span', { class: 'item-label', text: d.label }),
+    h('span', { class: 'item-detail', text: `${d.model} ${d.activation} · ${d.dim} parameters · training loss ${formatNumber(d.loss)} · ${d.file}` }),
   );
-  onActivate(ck, () => post({ type: 'inspect', path: d.checkpoint.path }));
+  onActivate(ck, () => post({ type: 'inspect', path: d.file }));
 
   append(
     root,
-    pageHeader(`Gradient check of ${d.checkpoint.label}`, `${d.dataset} (${d.samples} samples) · ${d.probes.length} probes · ${d.evaluations} loss evaluations · ${d.backend} backend · ${d.seconds.toFixed(1)} s`),
+    pageHeader(`Gradient check of ${d.label}`, `${d.objective.dataset} (${d.objective.samples} samples) · ${d.probes.length} probes · ${d.evaluations} loss evaluations · ${d.backend} backend · ${d.seconds.toFixed(1)} s`),
     h('ul', { class: 'runs-list', 'aria-label': 'The checkpoint' }, ck),
     h('p', { id: 'verdict', class: `verdict ${d.passed ? 'verdict-stable' : 'verdict-unstable'}`, text: verdict }),
     h('section', { 'aria-labelledby': 'h-numbers' }, h('h2', { id: 'h-numbers', text: 'Summary' }), h('table', { id: 'gradcheck-summary', class: 'kv-table' }, summary)),

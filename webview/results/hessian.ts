@@ -79,7 +79,7 @@ export function renderHessian(root: HTMLElement, d: Hessian): void {
     xTitle: '',
     yTitle: 'eigenvalue',
     traces: [],
-    exportName: `hessian-${d.checkpoint.label}`.replace(/[^A-Za-z0-9._-]+/g, '-'),
+    exportName: `hessian-${d.label}`.replace(/[^A-Za-z0-9._-]+/g, '-'),
     height: 300,
   });
   const eigenRows = d.eigenvalues.map((v, i) =>
@@ -111,20 +111,20 @@ export function renderHessian(root: HTMLElement, d: Hessian): void {
     : 'Trace not computed (landscape.hessian.traceSamples is 0).';
   const ck = h(
     'li',
-    { class: 'checkpoint-item', tabindex: 0, role: 'button', 'aria-label': `Inspect ${d.checkpoint.label}`, title: d.checkpoint.path },
-    h('span', { class: 'item-label', text: d.checkpoint.label }),
-    h('span', { class: 'item-detail', text: `${d.model} · ${d.dim} parameters · training loss ${formatNumber(d.loss)} · ${d.checkpoint.path}` }),
+    { class: 'checkpoint-item', tabindex: 0, role: 'button', 'aria-label': `Inspect ${d.label}`, title: d.file },
+    h('span', { class: 'item-label', text: d.label }),
+    h('span', { class: 'item-detail', text: `${d.model} · ${d.dim} parameters · training loss ${formatNumber(d.objective.loss)} · ${d.file}` }),
   );
-  onActivate(ck, () => post({ type: 'inspect', path: d.checkpoint.path }));
+  onActivate(ck, () => post({ type: 'inspect', path: d.file }));
 
   append(
     root,
-    pageHeader(`Hessian spectrum of ${d.checkpoint.label}`, `${d.dataset} (${d.samples} samples) · ${d.iterations} Lanczos steps${d.converged ? ', converged' : ', not converged'} · ${d.hvp} Hessian-vector products · ${d.backend} backend · ${d.seconds.toFixed(1)} s`),
+    pageHeader(`Hessian spectrum of ${d.label}`, `${d.objective.dataset} (${d.objective.samples} samples) · ${d.iterations} Lanczos steps${d.converged ? ', converged' : ', not converged'} · ${d.hvp} Hessian-vector products · ${d.backend} backend · ${d.seconds.toFixed(1)} s`),
     h('ul', { class: 'runs-list', 'aria-label': 'The checkpoint' }, ck),
     h('p', { id: 'verdict', class: `verdict verdict-${st.verdict}`, text: verdictLine(st) }),
     h('div', { class: 'charts single' }, chart.card),
     h('p', { id: 'trace', class: 'hint', text: trace }),
-    d.hvpNote ? h('p', { class: 'muted hint', text: `Hessian-vector products by finite differences: ${d.hvpNote}` }) : null,
+    d.hvpFallbackReason ? h('p', { class: 'muted hint', text: `Hessian-vector products by finite differences: ${d.hvpFallbackReason}` }) : null,
     h('section', { 'aria-labelledby': 'h-eigen' }, h('h2', { id: 'h-eigen', text: 'Eigenvalues' }), eigenTable),
     h('section', { 'aria-labelledby': 'h-stability' }, h('h2', { id: 'h-stability', text: 'Stability' }), h('table', { id: 'stability-table', class: 'kv-table' }, stability)),
     section('h-settings', 'Settings', kvTable('hessian-settings', d.settings)),

@@ -49,16 +49,10 @@ export const gradcheckCommand: CommandDef = {
     const ck = await loadAnyCheckpoint(file, f.model as string | undefined);
     const obj = await objectiveForCheckpoint(ck, { dataset: f.dataset as string | undefined });
     try {
-      const result = {
-        command: 'gradcheck',
-        file,
-        backend: backend.name,
-        ...(await gradcheckAnalysis(ck, obj, { coordinates, directions, seed, tolerance: f.tolerance as number | undefined, signal })),
-      };
-      const r = result;
-      emitResult(io, f, result, () => {
+      const r = await gradcheckAnalysis(ck, obj, { coordinates, directions, seed, tolerance: f.tolerance as number | undefined, signal });
+      emitResult(io, f, r, () => {
         const lines = [
-          `${file}: ${ck.specString} ${ck.spec.activation} (${r.dim} parameters), training loss ${fmt(r.loss)} on ${obj.dataset}; ${describeBackend(backend)}`,
+          `${file}: ${r.model} ${r.activation} (${r.dim} parameters), training loss ${fmt(r.loss)} on ${r.objective.dataset}; ${describeBackend(backend)}`,
           `${r.probes.length} probes (seed ${seed}), tolerance ${fmt(r.tolerance)}, measured loss noise ${fmt(r.relativeNoise)} relative; kinks by ${r.kinkMethod === 'detector' ? 'ReLU sign changes' : 'step dependence'}`,
           `max relative error ${fmt(r.maxRelError)} (smooth probes ${fmt(r.maxRelErrorSmooth)}), ${r.failures} failed, ${r.kinks} at ReLU kinks, ${r.unresolved} below float32 resolution`,
         ];

@@ -60,10 +60,9 @@ export const hessianCommand: CommandDef = {
       });
       const { stability, trace } = a;
       const l2 = stability.l2 ?? 0;
-      const result = { command: 'hessian', file, backend: backend.name, ...a };
-      emitResult(io, f, result, () => {
+      emitResult(io, f, a, () => {
         const lines = [
-          `${file}: ${ck.specString} (${ck.theta.length} parameters), training loss ${fmt(a.objective.loss)} on ${obj.dataset} (${obj.trainSize} samples); ${describeBackend(backend)}`,
+          `${file}: ${a.model} (${a.dim} parameters), training loss ${fmt(a.objective.loss)} on ${a.objective.dataset} (${a.objective.samples} samples); ${describeBackend(backend)}`,
           `Hessian-vector products: ${a.hvp}${a.hvpFallbackReason ? ` (${a.hvpFallbackReason})` : ''}`,
           ...(a.hvpCheckNote ? [`step-halving check: ${a.hvpCheckNote}`] : []),
           `Lanczos: ${a.iterations} iterations, ${a.converged ? 'converged' : 'not converged (raise --iterations)'}, seed ${seed}`,

@@ -7,6 +7,7 @@ import { loadAnyCheckpoint, OpenedCheckpoint } from '../../engine/evaluate';
 import { KERNELS, KernelName } from '../../engine/analysis';
 import { kpcaOfCheckpoints, kpcaSummary, projectTrajectory, type KpcaMapPoint, type KpcaTrajectory } from '../../engine/checkpointAnalysis';
 import type { CommandDef } from './types';
+import { KPCA_FORMAT_VERSION } from '../../results/kpca';
 import { COMMON_FLAGS, emitResult, expandCheckpointArgs, positiveInt, checkOutputPath } from './common-analysis';
 
 const flags: FlagSpec[] = [
@@ -54,6 +55,7 @@ export const kpcaCommand: CommandDef = {
 
     const result = {
       command: 'kpca',
+      formatVersion: KPCA_FORMAT_VERSION,
       backend: backend.name,
       ...kpcaSummary(res),
       points,

@@ -6,6 +6,7 @@ import { describeBackend, initBackend } from '../../engine/backend';
 import { loadAnyCheckpoint, OpenedCheckpoint } from '../../engine/evaluate';
 import { BiasMode, HVP_MODES, HvpMode, NORMALIZATIONS, Normalization, Slice } from '../../engine/analysis';
 import type { CommandDef } from './types';
+import { SLICE_FORMAT_VERSION } from '../../results/slice';
 import { COMMON_FLAGS, DATASET_FLAG, emitResult, parseRange, positiveInt, requireFile, checkOutputPath } from './common-analysis';
 import { objectiveForCheckpoint } from '../../engine/checkpointObjective';
 import { SLICE_ARITY as ARITY, SLICE_KINDS, checkSliceInputs, sliceAnalysis, type SliceKind } from '../../engine/checkpointAnalysis';
@@ -88,6 +89,7 @@ export const sliceCommand: CommandDef = {
       });
       const result = {
         command: 'slice',
+        formatVersion: SLICE_FORMAT_VERSION,
         request: { kind, files, points: s.kind === '1d' ? s.axes.x.points : [s.axes.x.points, s.axes.y.points] },
         backend: backend.name,
         model: cks[0].specString,

@@ -1,12 +1,10 @@
 /**
  * Analysis results (kernel PCA, Hessian spectrum, gradient check, slice),
  * read from disk: the extension's own files, or the JSON the CLI wrote with
- * --out, converted as is (nothing is recomputed either way).
+ * --out, read by the same reader (nothing is recomputed either way).
  */
 import * as path from 'path';
-import { inputError } from '../../engine/errors';
-import { analysisFromJson, readAnalysisResult, type AnalysisData, type AnalysisKind } from '../analysisFiles';
-import { readJsonResult, resultKindOf } from '../cliResults';
+import { readAnalysisResult, type AnalysisData, type AnalysisKind } from '../analysisFiles';
 import { workspaceRoots } from '../workspace';
 import type { ResultKindHost } from './index';
 
@@ -17,9 +15,9 @@ function titleOf(d: AnalysisData): string {
     case 'kpca':
       return `Kernel PCA (${d.points.length} checkpoints)`;
     case 'hessian':
-      return `Hessian ${d.checkpoint.label}`;
+      return `Hessian ${d.label}`;
     case 'gradcheck':
-      return `Gradient check ${d.checkpoint.label}`;
+      return `Gradient check ${d.label}`;
     case 'slice':
       return `Slice ${d.checkpoints[0]?.label ?? ''} (${d.sliceKind})`;
   }
@@ -30,14 +28,7 @@ export function analysisKind<K extends AnalysisKind>(kind: K): ResultKindHost<K>
     kind,
     title: (file) => `${NAMES[kind]} ${path.basename(file).replace(/\.json$/i, '')}`,
     async load(file) {
-      const doc = readJsonResult(file);
-      const found = resultKindOf(doc, file);
-      if (found !== kind) throw inputError(`holds a ${found} result, not ${NAMES[kind].toLowerCase()}`, file);
-      const data = (
-        'landscapeResult' in doc
-          ? readAnalysisResult(file, kind).data
-          : analysisFromJson(doc, { file, roots: workspaceRoots(), writtenBy: `landscape ${kind} (${path.basename(file)})` })
-      ) as Extract<AnalysisData, { kind: K }>;
+      const data = readAnalysisResult(file, kind, workspaceRoots()).data;
       return { title: titleOf(data), data };
     },
   };

@@ -14,7 +14,6 @@ import * as path from 'node:path';
 import type { AnalysisJobEvent } from '../../../src/worker/protocol';
 import { runWorkerJob } from '../../support/worker';
 import {
-  analysisFromJson,
   gradcheckResultFile,
   hessianResultFile,
   kpcaResultFile,
@@ -147,8 +146,8 @@ describe('analysis jobs in the compute worker', () => {
     assert.equal(d.errorEstimates.length, 2);
     assert.equal(d.trace?.samples, 8);
     assert.ok(d.trace!.standardError > 0);
-    assert.equal(d.checkpoint.path, finals[0]);
-    assert.equal(d.checkpoint.label, 'r1/final');
+    assert.equal(d.file, finals[0]);
+    assert.equal(d.label, 'r1/final');
     assert.equal(d.stability.lr, 0.3);
     assert.equal(d.stability.lrSource, 'metadata');
     assert.ok(close(d.stability.threshold!, 2 / 0.3, 1e-12));
@@ -247,7 +246,7 @@ describe('analysis jobs in the compute worker', () => {
       assert.equal(await cliMain([...args, '--backend', 'cpu', '--out', file], io), 0, args.join(' '));
       const doc = readJsonResult(file);
       assert.equal(resultKindOf(doc, file), kind);
-      const d = analysisFromJson(doc, { file, roots: [], writtenBy: 'landscape' });
+      const d = readAnalysisResult(file, undefined, []).data;
       assert.ok(validate(ResultDataSchema, d).ok);
       assert.equal(d.kind, kind);
       if (d.kind === 'kpca') {
@@ -256,7 +255,7 @@ describe('analysis jobs in the compute worker', () => {
         assert.deepEqual(d.overlays[0].points.map((q) => q.epoch), [1, 2, 3]);
       }
       if (d.kind === 'hessian') {
-        assert.equal(d.checkpoint.path, finals[0]);
+        assert.equal(d.file, finals[0]);
         // The worker runs the same computation: the same seed gives the same spectrum.
         assert.equal(d.eigenvalues.length, 2);
         assert.ok(close(d.eigenvalues[0], ours.eigenvalues[0], 1e-4), `${d.eigenvalues[0]} vs ${ours.eigenvalues[0]}`);
@@ -271,7 +270,7 @@ describe('analysis jobs in the compute worker', () => {
     const junk = path.join(cli, 'junk.hessian.json');
     fs.writeFileSync(junk, JSON.stringify({ command: 'hessian', file: finals[0], eigenvalues: 'many' }));
     assert.throws(
-      () => analysisFromJson(readJsonResult(junk), { file: junk, roots: [], writtenBy: 'x' }),
+      () => readAnalysisResult(junk),
       (e: Error) => e.message.startsWith(junk) && /is not/.test(e.message),
     );
   });

@@ -12,8 +12,8 @@ import { validate } from '../../../src/schema';
 import { FORMAT_VERSIONS, RESULT_KINDS, ResultDataSchema, type ResultKind } from '../../../src/results';
 import { StudySchema, STUDY_FORMAT_VERSION } from '../../../src/results/study';
 import { TrainingRunSchema } from '../../../src/results/trainingRun';
-import { readResultFile } from '../../../src/host/resultFiles';
-import { readAnalysisResult, analysisFromJson } from '../../../src/host/analysisFiles';
+import { readAnalysisResult } from '../../../src/host/analysisFiles';
+import { upgradeHessian } from '../../../src/results/hessian';
 import { readBarrierResult } from '../../../src/host/barrierFiles';
 import { barrierMatrixFromCli, readJsonResult, resultKindOf } from '../../../src/host/cliResults';
 import { importCliPath } from '../../../src/worker/barriers';
@@ -22,6 +22,9 @@ import { trainingRunResult } from '../../../src/host/runScan';
 const DIR = path.join(__dirname, '..', '..', 'fixtures', 'results-v1');
 const at = (...p: string[]) => path.join(DIR, ...p);
 
+/** Kinds whose shape changed since 0.1.0 (format 2); their old files open through the kind's upgrade function. */
+const CHANGED = new Set<ResultKind>(['hessian', 'gradcheck']);
+
 function assertValid(kind: ResultKind, data: unknown): void {
   const v = validate(ResultDataSchema, data, 'result');
   assert.ok(v.ok, v.ok ? '' : v.error);
@@ -29,8 +32,8 @@ function assertValid(kind: ResultKind, data: unknown): void {
 }
 
 describe('results of Landscape 0.1.0 still open', () => {
-  it('every kind has a format version', () => {
-    for (const k of RESULT_KINDS) assert.equal(FORMAT_VERSIONS[k], 1, k);
+  it('every kind has a format version (2 where the shape changed since 0.1.0)', () => {
+    for (const k of RESULT_KINDS) assert.equal(FORMAT_VERSIONS[k], CHANGED.has(k) ? 2 : 1, k);
   });
 
   const saved: [string, ResultKind][] = [
@@ -46,9 +49,8 @@ describe('results of Landscape 0.1.0 still open', () => {
     it(`the extension's ${name} (${kind})`, () => {
       const file = at('vscode', name);
       assert.equal(resultKindOf(readJsonResult(file), file), kind);
-      const r = readResultFile(file, kind);
-      assertValid(kind, r.data);
-      const opened = kind === 'barrierPath' || kind === 'barrierMatrix' ? readBarrierResult(file).data : readAnalysisResult(file).data;
+      const opened = kind === 'barrierPath' || kind === 'barrierMatrix' ? readBarrierResult(file).data : readAnalysisResult(file, undefined, [DIR]).data;
+      assertValid(kind, opened);
       // Paths come back absolute and point at the committed checkpoints.
       const refs = (JSON.stringify(opened).match(/"[^"]*\.safetensors"/g) ?? []).map((r) => JSON.parse(r) as string).filter((r) => path.isAbsolute(r));
       assert.ok(refs.length > 0);
@@ -68,8 +70,11 @@ describe('results of Landscape 0.1.0 still open', () => {
       const file = at('cli', name);
       const doc = readJsonResult(file);
       assert.equal(resultKindOf(doc, file), kind);
-      const data = analysisFromJson(doc, { file, roots: [DIR], writtenBy: 'test' });
+      const data = readAnalysisResult(file, undefined, [DIR]).data;
       assertValid(kind, data);
+      const refs = (JSON.stringify(data).match(/"[^"]*\.safetensors"/g) ?? []).map((r) => JSON.parse(r) as string).filter((r) => path.isAbsolute(r));
+      assert.ok(refs.length > 0);
+      for (const ref of refs) assert.ok(fs.existsSync(ref), ref);
     });
   }
 
@@ -107,7 +112,7 @@ describe('results of Landscape 0.1.0 still open', () => {
   it('a damaged file is refused, naming the field', () => {
     const doc = JSON.parse(fs.readFileSync(at('vscode', 'final.hessian.json'), 'utf8')) as { data: { eigenvalues: unknown } };
     doc.data.eigenvalues = 'many';
-    const v = validate(ResultDataSchema, doc.data, 'result');
+    const v = validate(ResultDataSchema, upgradeHessian(doc.data), 'result');
     assert.ok(!v.ok);
     assert.match(v.error, /eigenvalues/);
   });
