@@ -36,6 +36,7 @@ import { LANDSCAPE_VERSION } from './version';
 import { checkpointLabel } from '../results/shapes';
 import { HESSIAN_FORMAT_VERSION, hessianSettings, type HessianData } from '../results/hessian';
 import { GRADCHECK_FORMAT_VERSION, gradcheckSettings, type GradcheckData } from '../results/gradcheck';
+import { SLICE_FORMAT_VERSION, sliceSettings, type SliceData } from '../results/slice';
 
 export { recordedHyperparameters } from './hyperparameters';
 
@@ -421,7 +422,38 @@ export function checkSliceInputs(kind: SliceKind, cks: readonly OpenedCheckpoint
 }
 
 /** The slice of `kind` through the checkpoints on the first one's training loss (see checkSliceInputs). */
-export async function sliceAnalysis(kind: SliceKind, cks: readonly OpenedCheckpoint[], obj: CheckpointObjective, opts: SliceAnalysisOptions = {}): Promise<Slice> {
+export async function sliceAnalysis(kind: SliceKind, cks: readonly OpenedCheckpoint[], obj: CheckpointObjective, opts: SliceAnalysisOptions = {}): Promise<SliceData> {
+  const t0 = Date.now();
+  const s = await sliceOfKind(kind, cks, obj, opts);
+  return sliceResult(kind, cks, obj, s, (Date.now() - t0) / 1000);
+}
+
+/** The engine's slice as the slice result: the request and the objective beside it, its "kind" ("1d"/"2d") as dims. */
+function sliceResult(kind: SliceKind, cks: readonly OpenedCheckpoint[], obj: CheckpointObjective, s: Slice, seconds: number): SliceData {
+  const files = cks.map((c) => c.file);
+  const meta = { ...s.meta, source: s.meta.source && Object.fromEntries(Object.entries(s.meta.source).map(([k, v]) => [k, String(v)])) };
+  const shared = {
+    kind: 'slice' as const,
+    formatVersion: SLICE_FORMAT_VERSION,
+    command: 'slice' as const,
+    backend: backendName(),
+    model: cks[0].specString,
+    objective: { dataset: obj.dataset, split: obj.split, samples: obj.trainSize },
+    meta,
+    label: checkpointLabel(path.resolve(files[0])),
+    seconds,
+    landscapeVersion: LANDSCAPE_VERSION,
+  };
+  const result: DistributiveOmit<SliceData, 'settings'> =
+    s.kind === '1d'
+      ? { ...shared, request: { kind, files, points: s.axes.x.points }, dims: '1d', axes: s.axes, values: s.values }
+      : { ...shared, request: { kind, files, points: [s.axes.x.points, s.axes.y.points] }, dims: '2d', axes: s.axes, values: s.values };
+  return { ...result, settings: sliceSettings(result) } as SliceData;
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+async function sliceOfKind(kind: SliceKind, cks: readonly OpenedCheckpoint[], obj: CheckpointObjective, opts: SliceAnalysisOptions): Promise<Slice> {
   const labels = checkSliceInputs(kind, cks, opts);
   const source: Record<string, string> = { dataset: obj.dataset, split: obj.split, ...(opts.source ?? {}) };
   cks.forEach((ck, i) => (source[cks.length === 1 ? 'checkpoint' : String.fromCharCode(65 + i)] = ck.file));

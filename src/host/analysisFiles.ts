@@ -3,11 +3,12 @@
  * where they are saved beside their checkpoints, how they are written (paths
  * relative to the file, so a workspace can move) and read.
  *
- * The Hessian and the gradient check have one shape (src/results/hessian.ts,
- * gradcheck.ts): the engine returns it, the CLI writes it, the worker saves
- * it here, and reading validates it with the same schema (format-1 files go
- * through the kind's upgrade function). Kernel PCA and slices still have the
- * CLI's JSON and the panel's data; their converters are below.
+ * The Hessian, the gradient check and slices have one shape
+ * (src/results/hessian.ts, gradcheck.ts, slice.ts): the engine returns it,
+ * the CLI writes it, the worker saves it here, and reading validates it with
+ * the same schema (format-1 files go through the kind's upgrade function).
+ * Kernel PCA still has the CLI's JSON and the panel's data; its converter is
+ * below.
  *
  * Pure (no vscode, no tfjs). Everything read from a file is untrusted: fields
  * are checked as they are read, faults name the file, and the data is
@@ -33,7 +34,7 @@ import type { SliceData } from '../results/slice';
 import { GRADCHECK_FORMAT_VERSION, GRADCHECK_SUFFIX, GradcheckSchema, gradcheckSettings, upgradeGradcheck } from '../results/gradcheck';
 import { HESSIAN_SUFFIX } from '../results/hessian';
 import { KPCA_SUFFIX } from '../results/kpca';
-import { SLICE_SUFFIX } from '../results/slice';
+import { SLICE_FORMAT_VERSION, SLICE_SUFFIX, SliceSchema, sliceSettings, upgradeSlice } from '../results/slice';
 export type { GradcheckData, HessianData, KpcaData, SliceData };
 export type AnalysisData = KpcaData | HessianData | GradcheckData | SliceData;
 export type AnalysisKind = AnalysisData['kind'];
@@ -136,7 +137,7 @@ function mapPaths<T extends AnalysisData>(d: T, f: (p: string) => string): T {
     case 'gradcheck':
       return { ...d, file: f(d.file) } as T;
     case 'slice':
-      return { ...d, checkpoints: d.checkpoints.map(ref) } as T;
+      return { ...d, request: { ...d.request, files: d.request.files.map(f) } } as T;
   }
 }
 
@@ -144,6 +145,7 @@ function mapPaths<T extends AnalysisData>(d: T, f: (p: string) => string): T {
 const BARE: Partial<Record<AnalysisKind, AnalysisFormat>> = {
   hessian: { version: HESSIAN_FORMAT_VERSION, schema: HessianSchema, upgrade: upgradeHessian, settings: (d) => hessianSettings(d as HessianData) },
   gradcheck: { version: GRADCHECK_FORMAT_VERSION, schema: GradcheckSchema, upgrade: upgradeGradcheck, settings: (d) => gradcheckSettings(d as GradcheckData) },
+  slice: { version: SLICE_FORMAT_VERSION, schema: SliceSchema, upgrade: upgradeSlice, settings: (d) => sliceSettings(d as SliceData) },
 };
 
 interface AnalysisFormat {
@@ -384,121 +386,13 @@ export function kpcaFromJson(doc: Json, origin: Origin): KpcaData {
   return checked(data, origin.file);
 }
 
-function sliceAxisFrom(r: Reader, v: unknown, what: string): SliceData['x'] {
-  const a = r.obj(v, what);
-  const range = r.nums(a.range, `${what}.range`);
-  if (range.length !== 2) r.fail(`${what}.range is not a pair`);
-  const d = r.obj(a.direction, `${what}.direction`);
-  const lz = d.lanczos !== undefined ? r.obj(d.lanczos, `${what}.direction.lanczos`) : undefined;
-  return {
-    name: r.str(a, 'name', `${what}.name`, 20),
-    label: r.str(a, 'label', `${what}.label`),
-    values: r.nums(a.values, `${what}.values`),
-    range: [range[0], range[1]],
-    points: r.int(a, 'points', `${what}.points`),
-    direction: defined({
-      kind: r.str(d, 'kind', `${what}.direction.kind`, 40),
-      seed: optNum(d, 'seed'),
-      normalization: optStr(d, 'normalization', 40),
-      bias: optStr(d, 'bias', 40),
-      model: optStr(d, 'model', 4096),
-      norm: r.num(d, 'norm', `${what}.direction.norm`),
-      description: optStr(d, 'description', 4096),
-      eigenvalue: optNum(d, 'eigenvalue'),
-      residual: optNum(d, 'residual'),
-      lanczos: lz
-        ? { seed: r.int(lz, 'seed', 'lanczos.seed'), iterations: r.int(lz, 'iterations', 'lanczos.iterations'), which: r.str(lz, 'which', 'lanczos.which', 40), tol: r.num(lz, 'tol', 'lanczos.tol'), hvp: r.str(lz, 'hvp', 'lanczos.hvp', 40), converged: lz.converged === true }
-        : undefined,
-    }),
-  };
-}
-
-function directionText(a: SliceData['x']): string {
-  const d = a.direction;
-  const parts = [d.kind];
-  if (d.seed !== undefined) parts.push(`seed ${d.seed}`);
-  if (d.normalization) parts.push(`${d.normalization} normalisation${d.bias ? `, biases ${d.bias}` : ''}`);
-  if (d.eigenvalue !== undefined) parts.push(`λ = ${formatNumber(d.eigenvalue)}`);
-  parts.push(`‖d‖ = ${formatNumber(d.norm)}`);
-  return parts.join(', ');
-}
-
-/** `landscape slice` JSON as the slice panel's data. */
-export function sliceFromJson(doc: Json, origin: Origin): SliceData {
-  const r: Reader = new Reader(origin.file);
-  if (analysisKindOfCli(doc) !== 'slice') r.fail('is not the JSON of landscape slice');
-  const req = r.obj(doc.request, '"request"');
-  const files = r.arr(req.files, 'request.files').map((f, i) => {
-    if (typeof f !== 'string') r.fail(`request.files[${i}] is not a path`);
-    return resolveRecordedPath(f, origin.file, origin.roots);
-  });
-  const axes = r.obj(doc.axes, '"axes"');
-  const meta = r.obj(doc.meta, '"meta"');
-  const o = r.obj(doc.objective, '"objective"');
-  const x = sliceAxisFrom(r, axes.x, 'axes.x');
-  const twoD = doc.kind === '2d';
-  const y = twoD ? sliceAxisFrom(r, axes.y, 'axes.y') : undefined;
-  const values = twoD ? r.arr(doc.values, '"values"').map((row, i) => r.nums(row, `values[${i}]`)) : [r.nums(doc.values, '"values"')];
-  if (values.some((row) => row.length !== x.values.length) || values.length !== (y ? y.values.length : 1)) {
-    r.fail(`values do not match the grid (${y ? `${y.values.length}×` : ''}${x.values.length})`);
-  }
-  const at = (v: unknown, what: string) => {
-    const p = r.obj(v, what);
-    return defined({ x: r.num(p, 'x', `${what}.x`), y: optNum(p, 'y'), loss: r.num(p, 'loss', `${what}.loss`) });
-  };
-  const centre = r.obj(meta.centre, 'meta.centre');
-  const markers = r.arr(meta.markers, 'meta.markers').map((m, i) => {
-    const p = r.obj(m, `meta.markers[${i}]`);
-    return defined({ label: r.str(p, 'label', `meta.markers[${i}].label`), x: r.num(p, 'x', `meta.markers[${i}].x`), y: optNum(p, 'y'), loss: r.num(p, 'loss', `meta.markers[${i}].loss`) });
-  });
-  const sliceKind = r.str(req, 'kind', 'request.kind', 40) as SliceData['sliceKind'];
-  const grid = y ? `${x.points} × ${y.points}` : `${x.points} points`;
-  const data: SliceData = defined({
-    kind: 'slice' as const,
-    sliceKind,
-    checkpoints: files.map(refOf),
-    x,
-    y,
-    values,
-    markers,
-    parameterization: r.str(meta, 'parameterization', 'meta.parameterization'),
-    centre: { label: r.str(centre, 'label', 'meta.centre.label'), hash: r.str(centre, 'hash', 'meta.centre.hash', 200), norm: r.num(centre, 'norm', 'meta.centre.norm'), loss: r.num(centre, 'loss', 'meta.centre.loss') },
-    min: at(meta.min, 'meta.min'),
-    max: at(meta.max, 'meta.max'),
-    cosine: optNum(meta, 'cosine'),
-    evaluations: r.int(meta, 'evaluations', 'meta.evaluations'),
-    batchSize: r.int(meta, 'batchSize', 'meta.batchSize'),
-    model: String(doc.model ?? '?').slice(0, 4096),
-    dataset: r.str(o, 'dataset', 'objective.dataset'),
-    samples: r.int(o, 'samples', 'objective.samples'),
-    backend: String(doc.backend ?? '?').slice(0, 100),
-    seconds: origin.seconds ?? 0,
-    settings: [
-      ['kind', sliceKind],
-      ['parameterization', r.str(meta, 'parameterization', 'meta.parameterization')],
-      ['grid', `${grid}, ${x.name} from ${formatNumber(x.range[0])} to ${formatNumber(x.range[1])}${y ? `, ${y.name} from ${formatNumber(y.range[0])} to ${formatNumber(y.range[1])}` : ''}`],
-      [`direction ${x.name}`, directionText(x)],
-      ...(y ? ([[`direction ${y.name}`, directionText(y)]] as [string, string][]) : []),
-      ...(optNum(meta, 'cosine') !== undefined && y ? ([['cosine between the directions', formatNumber(optNum(meta, 'cosine'), 3)]] as [string, string][]) : []),
-      ['centre', `${r.str(centre, 'label', 'meta.centre.label', 200)} (hash ${r.str(centre, 'hash', 'meta.centre.hash', 200).slice(0, 16)}…, ‖θ‖ = ${formatNumber(r.num(centre, 'norm', 'meta.centre.norm'))})`],
-      ['loss measured on', `full-batch training loss, ${r.str(o, 'dataset', 'objective.dataset')} (${r.int(o, 'samples', 'objective.samples')} samples)`],
-      ['evaluations', `${r.int(meta, 'evaluations', 'meta.evaluations')} (${r.int(meta, 'batchSize', 'meta.batchSize')} grid points per pass)`],
-      ['backend', String(doc.backend ?? '–').slice(0, 100)],
-      ['written by', origin.writtenBy],
-    ],
-  });
-  return checked(data, origin.file);
-}
-
 /** Any of the four CLI analysis results as panel data. */
 export function analysisFromJson(doc: Json, origin: Origin): AnalysisData {
   switch (analysisKindOfCli(doc)) {
     case 'kpca':
       return kpcaFromJson(doc, origin);
-    case 'slice':
-      return sliceFromJson(doc, origin);
     default:
-      throw inputError('is not the JSON of landscape kpca or slice', origin.file);
+      throw inputError('is not the JSON of landscape kpca', origin.file);
   }
 }
 

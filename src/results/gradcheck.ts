@@ -8,7 +8,7 @@
  */
 import { formatNumber } from '../format';
 import { LIMITS, S, type Infer } from '../schema';
-import { checkpointLabel, count, filePath, kvRows, num, ObjectiveSchema, str } from './shapes';
+import { checkpointLabel, count, filePath, kvRows, num, ObjectiveSchema, str, upgradeStamp, type Json } from './shapes';
 
 /** Version of this kind's format (1: Landscape 0.1.0; 2: one shape for the CLI and the extension). */
 export const GRADCHECK_FORMAT_VERSION = 2;
@@ -103,7 +103,6 @@ export function gradcheckSettings(d: Omit<GradcheckData, 'settings'>): [string, 
   ];
 }
 
-type Json = Record<string, unknown>;
 
 /**
  * A format-1 file as format 2: the CLI's form ("command": "gradcheck", no
@@ -113,14 +112,7 @@ type Json = Record<string, unknown>;
  */
 export function upgradeGradcheck(doc: Json): Json {
   const up: Json = 'checkpoint' in doc ? gradcheckFromPanelV1(doc) : { ...doc };
-  up.kind = 'gradcheck';
-  up.formatVersion = GRADCHECK_FORMAT_VERSION;
-  up.command = 'gradcheck';
-  up.label ??= typeof up.file === 'string' ? checkpointLabel(up.file) : '';
-  up.seconds ??= 0;
-  up.landscapeVersion ??= '0.1.0';
-  up.settings = [];
-  return up;
+  return upgradeStamp(up, 'gradcheck', GRADCHECK_FORMAT_VERSION, typeof up.file === 'string' ? checkpointLabel(up.file) : '');
 }
 
 function gradcheckFromPanelV1(doc: Json): Json {

@@ -6,7 +6,7 @@
  * Files of format 1 (Landscape 0.1.0) open through upgradeHessian.
  */
 import { LIMITS, S, type Infer } from '../schema';
-import { checkpointLabel, count, filePath, kvRows, num, ObjectiveSchema, optNum, series, STABILITY_VERDICTS, str } from './shapes';
+import { checkpointLabel, count, filePath, kvRows, num, ObjectiveSchema, optNum, series, STABILITY_VERDICTS, str, upgradeStamp, type Json } from './shapes';
 
 /** Version of this kind's format (1: Landscape 0.1.0; 2: one shape for the CLI and the extension). */
 export const HESSIAN_FORMAT_VERSION = 2;
@@ -82,7 +82,6 @@ export function hessianSettings(d: Omit<HessianData, 'settings'>): [string, stri
   ];
 }
 
-type Json = Record<string, unknown>;
 
 /**
  * A format-1 file as format 2: the CLI's form ("command": "hessian", no
@@ -92,14 +91,7 @@ type Json = Record<string, unknown>;
  */
 export function upgradeHessian(doc: Json): Json {
   const up: Json = 'checkpoint' in doc ? hessianFromPanelV1(doc) : { ...doc };
-  up.kind = 'hessian';
-  up.formatVersion = HESSIAN_FORMAT_VERSION;
-  up.command = 'hessian';
-  up.label ??= typeof up.file === 'string' ? checkpointLabel(up.file) : '';
-  up.seconds ??= 0;
-  up.landscapeVersion ??= '0.1.0';
-  up.settings = [];
-  return up;
+  return upgradeStamp(up, 'hessian', HESSIAN_FORMAT_VERSION, typeof up.file === 'string' ? checkpointLabel(up.file) : '');
 }
 
 function hessianFromPanelV1(doc: Json): Json {

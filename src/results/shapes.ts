@@ -97,3 +97,22 @@ export function checkpointLabel(file: string): string {
   const label = parent ? `${parent}/${stem}` : stem;
   return label.length > 80 ? `…${label.slice(-79)}` : label;
 }
+
+export type Json = Record<string, unknown>;
+
+/**
+ * The fields every format-2 result has, stamped on an upgraded format-1
+ * document: kind, format version and command; a label, seconds and the
+ * writing version when the old file lacked them; settings left empty (the
+ * caller fills them from the validated result).
+ */
+export function upgradeStamp(up: Json, kind: string, version: number, label: string): Json {
+  up.kind = kind;
+  up.formatVersion = version;
+  up.command = kind;
+  up.label ??= label;
+  up.seconds ??= 0;
+  up.landscapeVersion ??= '0.1.0';
+  up.settings = [];
+  return up;
+}

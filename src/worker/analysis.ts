@@ -28,7 +28,6 @@ import {
   kpcaFromJson,
   readAnalysisResult,
   saveAnalysisResult,
-  sliceFromJson,
   trajectoryOverlayFrom,
   type Origin,
 } from '../host/analysisFiles';
@@ -177,7 +176,6 @@ export async function runKpcaOverlayJob(req: Extract<JobRequest, { kind: 'kpcaOv
 }
 
 export async function runHessianJob(req: Extract<JobRequest, { kind: 'hessian' }>, ctx: AnalysisContext): Promise<AnalysisJobResult> {
-  const t0 = Date.now();
   const info = await initBackend(ctx.backend);
   const ck = await loadAnyCheckpoint(req.file);
   const obj = await objectiveForCheckpoint(ck);
@@ -199,7 +197,6 @@ export async function runHessianJob(req: Extract<JobRequest, { kind: 'hessian' }
 }
 
 export async function runGradcheckJob(req: Extract<JobRequest, { kind: 'gradcheck' }>, ctx: AnalysisContext): Promise<AnalysisJobResult> {
-  const t0 = Date.now();
   const info = await initBackend(ctx.backend);
   const ck = await loadAnyCheckpoint(req.file);
   const obj = await objectiveForCheckpoint(ck);
@@ -217,7 +214,6 @@ export async function runGradcheckJob(req: Extract<JobRequest, { kind: 'gradchec
 }
 
 export async function runSliceJob(req: Extract<JobRequest, { kind: 'slice' }>, ctx: AnalysisContext): Promise<AnalysisJobResult> {
-  const t0 = Date.now();
   const info = await initBackend(ctx.backend);
   const cks = await openAll(req.files, ctx);
   checkSliceInputs(req.slice, cks);
@@ -232,18 +228,10 @@ export async function runSliceJob(req: Extract<JobRequest, { kind: 'slice' }>, c
       onProgress: (done, total) => ctx.emit({ type: 'progress', text: `loss on the grid: ${done}/${total} points`, done, total }),
       source: { backend: info.name },
     });
-    const doc = {
-      command: 'slice',
-      request: { kind: req.slice, files: req.files, points: s.kind === '1d' ? s.axes.x.points : [s.axes.x.points, s.axes.y.points] },
-      backend: info.name,
-      model: cks[0].specString,
-      objective: { dataset: obj.dataset, split: obj.split, samples: obj.trainSize },
-      ...s,
-    };
-    const data = sliceFromJson(doc, origin(req.out, t0));
-    saveAnalysisResult(req.out, data);
-    const where = (p: { x: number; y?: number }) => (p.y === undefined ? `${data.x.name} = ${formatNumber(p.x, 3)}` : `(${formatNumber(p.x, 3)}, ${formatNumber(p.y, 3)})`);
-    return { file: req.out, summary: `${req.slice} slice: loss from ${formatNumber(data.min.loss)} at ${where(data.min)} to ${formatNumber(data.max.loss)} at ${where(data.max)}`, seconds: data.seconds };
+    saveAnalysisResult(req.out, s);
+    const m = s.meta;
+    const where = (p: { x: number; y?: number }) => (p.y === undefined ? `${s.axes.x.name} = ${formatNumber(p.x, 3)}` : `(${formatNumber(p.x, 3)}, ${formatNumber(p.y, 3)})`);
+    return { file: req.out, summary: `${req.slice} slice: loss from ${formatNumber(m.min.loss)} at ${where(m.min)} to ${formatNumber(m.max.loss)} at ${where(m.max)}`, seconds: s.seconds, result: s };
   } finally {
     obj.dispose();
   }

@@ -8,11 +8,14 @@ import { post } from '../api';
 import { Chart, type Theme } from '../charts';
 import { append, h, kvTable, onActivate, pageHeader, plotlyText, section } from '../dom';
 import { markerCheckpoint } from '../analysisSeries';
+import { checkpointLabel } from '../../src/results/shapes';
 import { useLogAxis } from './barrierPath';
 
 type Slice = Extract<ResultData, { kind: 'slice' }>;
+type Line = Extract<Slice, { dims: '1d' }>;
+type Plane = Extract<Slice, { dims: '2d' }>;
 
-const KIND_TEXT: Record<Slice['sliceKind'], string> = {
+const KIND_TEXT: Record<Slice['request']['kind'], string> = {
   line: 'the line through two checkpoints',
   random: 'a random filter-normalised direction',
   hessian: 'the top Hessian eigenvector',
@@ -20,28 +23,30 @@ const KIND_TEXT: Record<Slice['sliceKind'], string> = {
   plane: 'the plane through three checkpoints',
 };
 
-function lineFigure(d: Slice) {
+function lineFigure(d: Line) {
+  const x = d.axes.x;
+  const markers = d.meta.markers;
   return (t: Theme) => {
-    const y = d.values[0] ?? [];
-    const log = useLogAxis([...y, ...d.markers.map((m) => m.loss)]);
+    const y = d.values;
+    const log = useLogAxis([...y, ...markers.map((m) => m.loss)]);
     return {
       data: [
         {
           name: 'training loss',
           type: 'scatter' as const,
           mode: 'lines' as const,
-          x: d.x.values,
+          x: x.values,
           y,
           line: { color: t.colors.blue, width: t.highContrast ? 3 : 2 },
-          hovertemplate: `${plotlyText(d.x.name)} = %{x:.4g}<br>loss %{y:.5g}<extra></extra>`,
+          hovertemplate: `${plotlyText(x.name)} = %{x:.4g}<br>loss %{y:.5g}<extra></extra>`,
         },
         {
           name: 'checkpoints',
           type: 'scatter' as const,
           mode: 'markers+text' as const,
-          x: d.markers.map((m) => m.x),
-          y: d.markers.map((m) => m.loss),
-          text: d.markers.map((m) => plotlyText(m.label)),
+          x: markers.map((m) => m.x),
+          y: markers.map((m) => m.loss),
+          text: markers.map((m) => plotlyText(m.label)),
           textposition: 'top center',
           textfont: { color: t.fg },
           marker: { color: t.colors.red, size: 10, symbol: 'diamond', line: { color: t.fg, width: 1 } },
@@ -51,7 +56,7 @@ function lineFigure(d: Slice) {
       layout: {
         showlegend: true,
         margin: { l: 60, r: 12, t: 28, b: 44 },
-        xaxis: { title: { text: plotlyText(d.x.label), font: { color: t.muted, size: t.fontSize - 1 } }, showticklabels: true },
+        xaxis: { title: { text: plotlyText(x.label), font: { color: t.muted, size: t.fontSize - 1 } }, showticklabels: true },
         yaxis: { type: log ? 'log' : 'linear', exponentformat: 'power', showticklabels: true },
       },
     };
@@ -59,27 +64,28 @@ function lineFigure(d: Slice) {
 }
 
 /** Colour bar and hover of the log₁₀ loss over the plane (surface and contour alike). */
-function logLossStyle(d: Slice, y: NonNullable<Slice['y']>, t: Theme) {
+function logLossStyle(d: Plane, y: Plane['axes']['y'], t: Theme) {
   return {
     colorbar: { title: { text: 'log₁₀ loss', font: { color: t.muted } }, tickfont: { color: t.fg }, thickness: 12, outlinewidth: 0 },
-    hovertemplate: `${plotlyText(d.x.name)} %{x:.3g}, ${plotlyText(y.name)} %{y:.3g}<br>log₁₀ loss %{z:.3f}<extra></extra>`,
+    hovertemplate: `${plotlyText(d.axes.x.name)} %{x:.3g}, ${plotlyText(y.name)} %{y:.3g}<br>log₁₀ loss %{z:.3f}<extra></extra>`,
   };
 }
 
-function planeFigure(d: Slice, surface: boolean) {
+function planeFigure(d: Plane, surface: boolean) {
+  const { x, y } = d.axes;
+  const markers = d.meta.markers;
   return (t: Theme) => {
-    const y = d.y!;
     // log10 so valleys keep their shape next to high walls.
     const z = d.values.map((row) => row.map((v) => (v > 0 ? Math.log10(v) : null)));
-    const markerZ = d.markers.map((m) => (m.loss > 0 ? Math.log10(m.loss) : 0));
-    const labels = d.markers.map((m) => plotlyText(m.label));
+    const markerZ = markers.map((m) => (m.loss > 0 ? Math.log10(m.loss) : 0));
+    const labels = markers.map((m) => plotlyText(m.label));
     if (surface) {
       return {
         data: [
           {
             name: 'training loss',
             type: 'surface' as const,
-            x: d.x.values,
+            x: x.values,
             y: y.values,
             z,
             colorscale: 'Viridis',
@@ -89,8 +95,8 @@ function planeFigure(d: Slice, surface: boolean) {
             name: 'checkpoints',
             type: 'scatter3d' as const,
             mode: 'markers+text' as const,
-            x: d.markers.map((m) => m.x),
-            y: d.markers.map((m) => m.y ?? 0),
+            x: markers.map((m) => m.x),
+            y: markers.map((m) => m.y ?? 0),
             z: markerZ,
             text: labels,
             textfont: { color: t.fg },
@@ -106,7 +112,7 @@ function planeFigure(d: Slice, surface: boolean) {
             aspectmode: 'manual',
             aspectratio: { x: 1, y: 1, z: 0.6 },
             camera: { eye: { x: 1.5, y: -1.5, z: 0.9 } },
-            xaxis: { title: { text: plotlyText(d.x.name) }, color: t.fg, gridcolor: t.grid },
+            xaxis: { title: { text: plotlyText(x.name) }, color: t.fg, gridcolor: t.grid },
             yaxis: { title: { text: plotlyText(y.name) }, color: t.fg, gridcolor: t.grid },
             zaxis: { title: { text: 'log₁₀ loss' }, color: t.fg, gridcolor: t.grid },
           },
@@ -118,7 +124,7 @@ function planeFigure(d: Slice, surface: boolean) {
         {
           name: 'training loss',
           type: 'contour' as const,
-          x: d.x.values,
+          x: x.values,
           y: y.values,
           z,
           colorscale: 'Viridis',
@@ -132,13 +138,13 @@ function planeFigure(d: Slice, surface: boolean) {
           name: 'checkpoints',
           type: 'scatter' as const,
           mode: 'markers+text' as const,
-          x: d.markers.map((m) => m.x),
-          y: d.markers.map((m) => m.y ?? 0),
+          x: markers.map((m) => m.x),
+          y: markers.map((m) => m.y ?? 0),
           text: labels,
           textposition: 'top center',
           textfont: { color: '#ffffff', size: t.fontSize + 1 },
           marker: { color: t.colors.red, size: 10, symbol: 'diamond', line: { color: '#ffffff', width: 1 } },
-          customdata: d.markers.map((m) => m.loss),
+          customdata: markers.map((m) => m.loss),
           hovertemplate: '%{text}<br>loss %{customdata:.5g}<extra></extra>',
           showlegend: false,
         },
@@ -146,13 +152,13 @@ function planeFigure(d: Slice, surface: boolean) {
       layout: {
         showlegend: false,
         margin: { l: 60, r: 12, t: 20, b: 44 },
-        xaxis: { title: { text: plotlyText(d.x.label), font: { color: t.muted, size: t.fontSize - 1 } }, showticklabels: true, range: [d.x.values[0], d.x.values[d.x.values.length - 1]] },
+        xaxis: { title: { text: plotlyText(x.label), font: { color: t.muted, size: t.fontSize - 1 } }, showticklabels: true, range: [x.values[0], x.values[x.values.length - 1]] },
         yaxis: {
           title: { text: plotlyText(y.label), font: { color: t.muted, size: t.fontSize - 1 } },
           showticklabels: true,
           range: [y.values[0], y.values[y.values.length - 1]],
           // The plane through checkpoints has orthonormal axes: equal scales keep its distances true.
-          ...(d.sliceKind === 'plane' ? { scaleanchor: 'x', scaleratio: 1 } : {}),
+          ...(d.request.kind === 'plane' ? { scaleanchor: 'x', scaleratio: 1 } : {}),
         },
       },
     };
@@ -160,53 +166,58 @@ function planeFigure(d: Slice, surface: boolean) {
 }
 
 export function renderSlice(root: HTMLElement, d: Slice): void {
-  const twoD = d.y !== undefined;
-  const name = d.checkpoints[0]?.label ?? 'checkpoint';
+  const { x } = d.axes;
+  const y = d.dims === '2d' ? d.axes.y : undefined;
+  const m = d.meta;
+  const kind = d.request.kind;
+  const checkpoints = d.request.files.map((path) => ({ path, label: checkpointLabel(path) }));
+  const name = d.label || 'checkpoint';
   const chart = new Chart({
     id: 'chart-slice',
-    title: twoD ? 'Training loss on the plane (log₁₀)' : 'Training loss along the line',
-    ariaLabel: `The training loss on ${KIND_TEXT[d.sliceKind]} around ${name}: ${twoD ? `${d.x.points} × ${d.y!.points} grid` : `${d.x.points} points`}, from ${formatNumber(d.min.loss)} to ${formatNumber(d.max.loss)}`,
-    xTitle: d.x.label,
-    yTitle: twoD ? d.y!.label : 'training loss',
+    title: y ? 'Training loss on the plane (log₁₀)' : 'Training loss along the line',
+    ariaLabel: `The training loss on ${KIND_TEXT[kind]} around ${name}: ${y ? `${x.points} × ${y.points} grid` : `${x.points} points`}, from ${formatNumber(m.min.loss)} to ${formatNumber(m.max.loss)}`,
+    xTitle: x.label,
+    yTitle: y ? y.label : 'training loss',
     traces: [],
-    exportName: `slice-${name}-${d.sliceKind}`.replace(/[^A-Za-z0-9._-]+/g, '-'),
-    height: twoD ? 460 : 340,
+    exportName: `slice-${name}-${kind}`.replace(/[^A-Za-z0-9._-]+/g, '-'),
+    height: y ? 460 : 340,
   });
-  let surface = false;
-  const toggle = twoD
-    ? (() => {
-        const b = h('button', { type: 'button', class: 'toggle-button', id: 'toggle-3d', 'aria-pressed': 'false', text: '3D surface', title: 'Show the plane as a 3D surface (drag to turn it)' });
-        b.addEventListener('click', () => {
-          surface = !surface;
-          b.setAttribute('aria-pressed', String(surface));
-          chart.setFigure(planeFigure(d, surface));
-        });
-        return b;
-      })()
-    : null;
-  const where = (p: { x: number; y?: number }) => (p.y === undefined ? `${d.x.name} = ${formatNumber(p.x, 3)}` : `(${formatNumber(p.x, 3)}, ${formatNumber(p.y, 3)})`);
-  const summary = `Lowest loss ${formatNumber(d.min.loss)} at ${where(d.min)}, highest ${formatNumber(d.max.loss)} at ${where(d.max)}; the centre ${d.centre.label} has loss ${formatNumber(d.centre.loss)}.`;
+  const toggle = d.dims === '2d' ? surfaceToggle(chart, d) : null;
+  const where = (p: { x: number; y?: number }) => (p.y === undefined ? `${x.name} = ${formatNumber(p.x, 3)}` : `(${formatNumber(p.x, 3)}, ${formatNumber(p.y, 3)})`);
+  const summary = `Lowest loss ${formatNumber(m.min.loss)} at ${where(m.min)}, highest ${formatNumber(m.max.loss)} at ${where(m.max)}; the centre ${m.centre.label} has loss ${formatNumber(m.centre.loss)}.`;
   const markers = h('ul', { id: 'slice-markers', class: 'runs-list', 'aria-label': 'The checkpoints on the slice' });
-  d.markers.forEach((m, i) => {
-    const k = markerCheckpoint(i, d.checkpoints.length);
-    const ck = k !== undefined ? d.checkpoints[k] : undefined;
+  m.markers.forEach((mk, i) => {
+    const k = markerCheckpoint(i, checkpoints.length);
+    const ck = k !== undefined ? checkpoints[k] : undefined;
     const li = h(
       'li',
       { class: 'checkpoint-item', tabindex: ck ? 0 : undefined, role: ck ? 'button' : undefined, 'aria-label': ck ? `Inspect ${ck.label}` : undefined, title: ck?.path },
-      h('span', { class: 'item-label', text: `${m.label} at ${where(m)}` }),
-      h('span', { class: 'item-detail', text: `loss ${formatNumber(m.loss)}${ck ? ` · ${ck.path}` : ''}` }),
+      h('span', { class: 'item-label', text: `${mk.label} at ${where(mk)}` }),
+      h('span', { class: 'item-detail', text: `loss ${formatNumber(mk.loss)}${ck ? ` · ${ck.path}` : ''}` }),
     );
     if (ck) onActivate(li, () => post({ type: 'inspect', path: ck.path }));
     markers.appendChild(li);
   });
   append(
     root,
-    pageHeader(`Slice around ${name}`, `along ${KIND_TEXT[d.sliceKind]} · ${d.parameterization} · ${d.dataset} (${d.samples} samples) · ${d.backend} backend · ${d.seconds.toFixed(1)} s`),
+    pageHeader(`Slice around ${name}`, `along ${KIND_TEXT[kind]} · ${m.parameterization} · ${d.objective.dataset} (${d.objective.samples} samples) · ${d.backend} backend · ${d.seconds.toFixed(1)} s`),
     h('p', { id: 'slice-summary', class: 'verdict', text: summary }),
     toggle ? h('div', { class: 'toolbar', role: 'group', 'aria-label': 'Chart options' }, toggle) : null,
     h('div', { class: 'charts single' }, chart.card),
     h('section', { 'aria-labelledby': 'h-markers' }, h('h2', { id: 'h-markers', text: 'Checkpoints' }), markers),
     section('h-settings', 'Reproduce it', kvTable('slice-settings', d.settings)),
   );
-  chart.setFigure(twoD ? planeFigure(d, false) : lineFigure(d));
+  chart.setFigure(d.dims === '2d' ? planeFigure(d, false) : lineFigure(d));
+}
+
+/** The button that turns the plane's contour into a 3D surface and back. */
+function surfaceToggle(chart: Chart, d: Plane): HTMLElement {
+  let surface = false;
+  const b = h('button', { type: 'button', class: 'toggle-button', id: 'toggle-3d', 'aria-pressed': 'false', text: '3D surface', title: 'Show the plane as a 3D surface (drag to turn it)' });
+  b.addEventListener('click', () => {
+    surface = !surface;
+    b.setAttribute('aria-pressed', String(surface));
+    chart.setFigure(planeFigure(d, surface));
+  });
+  return b;
 }

@@ -4,9 +4,9 @@ import { fmt, table } from '../output';
 import { inputError } from '../../engine/errors';
 import { describeBackend, initBackend } from '../../engine/backend';
 import { loadAnyCheckpoint, OpenedCheckpoint } from '../../engine/evaluate';
-import { BiasMode, HVP_MODES, HvpMode, NORMALIZATIONS, Normalization, Slice } from '../../engine/analysis';
+import { BiasMode, HVP_MODES, HvpMode, NORMALIZATIONS, Normalization } from '../../engine/analysis';
 import type { CommandDef } from './types';
-import { SLICE_FORMAT_VERSION } from '../../results/slice';
+import type { SliceData } from '../../results/slice';
 import { COMMON_FLAGS, DATASET_FLAG, emitResult, parseRange, positiveInt, requireFile, checkOutputPath } from './common-analysis';
 import { objectiveForCheckpoint } from '../../engine/checkpointObjective';
 import { SLICE_ARITY as ARITY, SLICE_KINDS, checkSliceInputs, sliceAnalysis, type SliceKind } from '../../engine/checkpointAnalysis';
@@ -74,7 +74,7 @@ export const sliceCommand: CommandDef = {
     checkSliceInputs(kind, cks, { datasetOverride: f.dataset !== undefined });
     const obj = await objectiveForCheckpoint(cks[0], { dataset: f.dataset as string | undefined });
     try {
-      const s: Slice = await sliceAnalysis(kind, cks, obj, {
+      const s = await sliceAnalysis(kind, cks, obj, {
         points,
         range,
         yRange,
@@ -87,16 +87,7 @@ export const sliceCommand: CommandDef = {
         signal,
         source: { backend: backend.name },
       });
-      const result = {
-        command: 'slice',
-        formatVersion: SLICE_FORMAT_VERSION,
-        request: { kind, files, points: s.kind === '1d' ? s.axes.x.points : [s.axes.x.points, s.axes.y.points] },
-        backend: backend.name,
-        model: cks[0].specString,
-        objective: { dataset: obj.dataset, split: obj.split, samples: obj.trainSize },
-        ...s,
-      };
-      emitResult(io, f, result, () => renderSlice(s, kind, cks[0], obj.dataset, describeBackend(backend)));
+      emitResult(io, f, s, () => renderSlice(s, describeBackend(backend)));
       return 0;
     } finally {
       obj.dispose();
@@ -104,16 +95,17 @@ export const sliceCommand: CommandDef = {
   },
 };
 
-function renderSlice(s: Slice, kind: SliceKind, ck: OpenedCheckpoint, dataset: string, backend: string): string[] {
+function renderSlice(s: SliceData, backend: string): string[] {
   const m = s.meta;
-  const lines = [`${kind} slice of the training loss on ${dataset}: ${ck.specString} (${m.dim} parameters); ${backend}`, m.parameterization];
-  const axes = s.kind === '1d' ? [s.axes.x] : [s.axes.x, s.axes.y];
+  const kind = s.request.kind;
+  const lines = [`${kind} slice of the training loss on ${s.objective.dataset}: ${s.model} (${m.dim} parameters); ${backend}`, m.parameterization];
+  const axes = s.dims === '1d' ? [s.axes.x] : [s.axes.x, s.axes.y];
   for (const a of axes) lines.push(`${a.label}: ${a.points} points from ${fmt(a.range[0])} to ${fmt(a.range[1])}`);
   if (m.cosine !== undefined && kind === 'random-plane') lines.push(`cosine between the two directions: ${fmt(m.cosine, 3)}`);
   lines.push(`markers: ${m.markers.map((mk) => `${mk.label} at ${mk.y === undefined ? fmt(mk.x) : `(${fmt(mk.x)}, ${fmt(mk.y)})`} loss ${fmt(mk.loss)}`).join('; ')}`);
   const where = (p: { x: number; y?: number }) => (p.y === undefined ? `${s.axes.x.name} = ${fmt(p.x)}` : `(${fmt(p.x)}, ${fmt(p.y)})`);
   lines.push(`min ${fmt(m.min.loss)} at ${where(m.min)}, max ${fmt(m.max.loss)} at ${where(m.max)}`);
-  if (s.kind === '1d') {
+  if (s.dims === '1d') {
     const x = s.axes.x;
     const marks = new Map<number, string>();
     for (const mk of m.markers) {

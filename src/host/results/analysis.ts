@@ -19,7 +19,7 @@ function titleOf(d: AnalysisData): string {
     case 'gradcheck':
       return `Gradient check ${d.label}`;
     case 'slice':
-      return `Slice ${d.checkpoints[0]?.label ?? ''} (${d.sliceKind})`;
+      return `Slice ${d.label} (${d.request.kind})`;
   }
 }
 

@@ -171,7 +171,7 @@ test('slice line: t from −0.5 to 1.5 with the two checkpoints\' recorded losse
   const a = ck(A, 'epoch-0002');
   const b = ck(A, 'final');
   const j = await json(['slice', a, b, '--kind', 'line']);
-  assert.equal(j.kind, '1d');
+  assert.equal(j.dims, '1d');
   assert.equal(j.meta.method, 'checkpoints-line');
   const t: number[] = j.axes.x.values;
   assert.equal(t.length, 41);
@@ -203,7 +203,7 @@ test('slice random, hessian, random-plane and plane record seeds, normalisation 
   assert.ok(Number.isFinite(h.axes.x.direction.eigenvalue));
   assert.equal(h.axes.x.direction.lanczos.iterations <= 12, true);
   const p = await json(['slice', c, '--kind', 'random-plane', '--points', '4', '--normalization', 'layer', '--range', '-0.5,0.5']);
-  assert.equal(p.kind, '2d');
+  assert.equal(p.dims, '2d');
   assert.equal(p.values.length, 4);
   assert.ok(p.values.every((row: number[]) => row.length === 4 && row.every(Number.isFinite)));
   assert.deepEqual([p.axes.x.direction.seed, p.axes.y.direction.seed], [1, 2]);

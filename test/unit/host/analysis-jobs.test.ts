@@ -190,15 +190,15 @@ describe('analysis jobs in the compute worker', () => {
     const r = await runWorkerJob({ kind: 'slice', slice: 'random', files: [finals[0]], out: random, points: 9 });
     assert.equal(r.error, undefined, r.error?.message);
     const d = readAnalysisResult(random, 'slice').data;
-    assert.equal(d.values.length, 1);
-    assert.equal(d.values[0].length, 9);
-    assert.deepEqual(d.x.range, [-1, 1]);
-    assert.equal(d.x.direction.seed, 1);
-    assert.equal(d.x.direction.normalization, 'filter');
-    assert.equal(d.y, undefined);
-    assert.equal(d.markers.length, 1);
+    assert.ok(d.dims === '1d');
+    assert.equal(d.values.length, 9);
+    assert.deepEqual(d.axes.x.range, [-1, 1]);
+    assert.equal(d.axes.x.direction.seed, 1);
+    assert.equal(d.axes.x.direction.normalization, 'filter');
+    assert.equal('y' in d.axes, false);
+    assert.equal(d.meta.markers.length, 1);
     // The centre is a grid point (α = 0) and its marker carries the same loss.
-    assert.ok(close(d.values[0][4], d.markers[0].loss, 1e-5), `${d.values[0][4]} vs ${d.markers[0].loss}`);
+    assert.ok(close(d.values[4], d.meta.markers[0].loss, 1e-5), `${d.values[4]} vs ${d.meta.markers[0].loss}`);
     assert.ok((r.events as AnalysisJobEvent[]).some((e) => e.type === 'progress'));
 
     const lineFile = sliceResultFile('line', finals);
@@ -206,18 +206,19 @@ describe('analysis jobs in the compute worker', () => {
     const l = await runWorkerJob({ kind: 'slice', slice: 'line', files: finals, out: lineFile, points: 5 });
     assert.equal(l.error, undefined, l.error?.message);
     const ld = readAnalysisResult(lineFile, 'slice').data;
-    assert.deepEqual(ld.x.values, [-0.5, 0, 0.5, 1, 1.5]);
-    assert.deepEqual(ld.markers.map((m) => m.x), [0, 1]);
+    assert.deepEqual(ld.axes.x.values, [-0.5, 0, 0.5, 1, 1.5]);
+    assert.deepEqual(ld.meta.markers.map((m) => m.x), [0, 1]);
 
     const three = [...finals, path.join(runs[0], 'checkpoints', 'epoch-0001.safetensors')];
     const planeFile = sliceResultFile('plane', three);
     const p = await runWorkerJob({ kind: 'slice', slice: 'plane', files: three, out: planeFile, points: 4 });
     assert.equal(p.error, undefined, p.error?.message);
     const pd = readAnalysisResult(planeFile, 'slice').data;
+    assert.ok(pd.dims === '2d');
     assert.equal(pd.values.length, 4);
     assert.ok(pd.values.every((row) => row.length === 4));
-    assert.equal(pd.markers.length, 3);
-    assert.equal(pd.y?.points, 4);
+    assert.equal(pd.meta.markers.length, 3);
+    assert.equal(pd.axes.y.points, 4);
   });
 
   it('stops at once when cancelled, and saves nothing', async () => {
@@ -262,9 +263,10 @@ describe('analysis jobs in the compute worker', () => {
         assert.equal(d.stability.lrSource, 'metadata');
       }
       if (d.kind === 'slice') {
-        assert.equal(d.sliceKind, 'random-plane');
+        assert.equal(d.request.kind, 'random-plane');
+        assert.ok(d.dims === '2d');
         assert.equal(d.values.length, 3);
-        assert.deepEqual([d.x.direction.seed, d.y?.direction.seed], [1, 2]);
+        assert.deepEqual([d.axes.x.direction.seed, d.axes.y.direction.seed], [1, 2]);
       }
     }
     const junk = path.join(cli, 'junk.hessian.json');

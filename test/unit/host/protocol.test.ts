@@ -153,35 +153,42 @@ const gradcheck: Extract<ResultData, { kind: 'gradcheck' }> = {
   settings: [],
 };
 const axis = (name: string) => ({ name, label: `${name} (random)`, values: [-1, 0, 1], range: [-1, 1] as [number, number], points: 3, direction: { kind: 'random', seed: 1, normalization: 'filter', bias: 'zero', norm: 2.5 } });
-const slice1d: Extract<ResultData, { kind: 'slice' }> = {
-  kind: 'slice',
-  sliceKind: 'random',
-  checkpoints: [{ path: '/w/runs/r1/final.safetensors', label: 'r1/final' }],
-  x: axis('α'),
-  values: [[0.5, 0.1, 0.7]],
-  markers: [{ label: 'final.safetensors', x: 0, loss: 0.1 }],
+const sliceMeta = {
+  version: 1,
+  method: 'random-direction',
   parameterization: 'θ(α) = θ + α·d',
+  dim: 3392,
   centre: { label: 'final.safetensors', hash: 'abc', norm: 10, loss: 0.1 },
+  markers: [{ label: 'final.safetensors', x: 0, loss: 0.1 }],
   min: { x: 0, loss: 0.1 },
   max: { x: 1, loss: 0.7 },
   evaluations: 4,
   batchSize: 256,
-  model: '64-32-32-10',
-  dataset: 'digits',
-  samples: 1437,
+};
+const slice1d: Extract<ResultData, { kind: 'slice'; dims: '1d' }> = {
+  kind: 'slice',
+  formatVersion: 2,
+  command: 'slice',
+  request: { kind: 'random', files: ['/w/runs/r1/final.safetensors'], points: 3 },
   backend: 'cpu',
+  model: '64-32-32-10',
+  objective: { dataset: 'digits', split: 'train', samples: 1437 },
+  dims: '1d',
+  axes: { x: axis('α') },
+  values: [0.5, 0.1, 0.7],
+  meta: sliceMeta,
+  label: 'r1/final',
   seconds: 0.2,
+  landscapeVersion: '0.2.0',
   settings: [],
 };
-const slice2d: Extract<ResultData, { kind: 'slice' }> = {
+const slice2d: Extract<ResultData, { kind: 'slice'; dims: '2d' }> = {
   ...slice1d,
-  sliceKind: 'random-plane',
-  y: { ...axis('β'), direction: { kind: 'random', seed: 2, norm: 2.4 } },
+  request: { kind: 'random-plane', files: ['/w/runs/r1/final.safetensors'], points: [3, 3] },
+  dims: '2d',
+  axes: { x: axis('α'), y: { ...axis('β'), direction: { kind: 'random', seed: 2, norm: 2.4 } } },
   values: [[1, 2, 3], [0.5, 0.1, 0.7], [1, 2, 3]],
-  markers: [{ label: 'final.safetensors', x: 0, y: 0, loss: 0.1 }],
-  min: { x: 0, y: 0, loss: 0.1 },
-  max: { x: 1, y: 1, loss: 3 },
-  cosine: 0.01,
+  meta: { ...sliceMeta, method: 'random-plane', markers: [{ label: 'final.safetensors', x: 0, y: 0, loss: 0.1 }], min: { x: 0, y: 0, loss: 0.1 }, max: { x: 1, y: 1, loss: 3 }, cosine: 0.01 },
 };
 
 /** One valid example of every host message type (the test below checks that none is missing). */
@@ -376,10 +383,12 @@ describe('protocol', () => {
     bad({ ...hessian, eigenvalues: [Infinity] }, /eigenvalues\[0\]/);
     bad({ ...gradcheck, worst: -2 }, /worst/);
     bad({ ...gradcheck, probes: [{ ...gradcheck.probes[0], status: 'maybe' }] }, /probes\[0\]\.status/);
-    bad({ ...slice1d, sliceKind: 'diagonal' }, /sliceKind/);
-    bad({ ...slice1d, values: [[0.5, 'x']] }, /values\[0\]\[1\]/);
-    bad({ ...slice1d, x: { ...slice1d.x, range: [0] } }, /x\.range/);
-    bad({ ...slice1d, checkpoints: new Array(4).fill(slice1d.checkpoints[0]) }, /checkpoints: more than 3/);
+    bad({ ...slice1d, request: { ...slice1d.request, kind: 'diagonal' } }, /request\.kind/);
+    bad({ ...slice2d, values: [[0.5, 'x']] }, /values\[0\]\[1\]/);
+    bad({ ...slice1d, values: [[0.5, 0.1, 0.7]] }, /values\[0\]/);
+    bad({ ...slice1d, dims: '3d' }, /dims/);
+    bad({ ...slice1d, axes: { x: { ...slice1d.axes.x, range: [0] } } }, /x\.range/);
+    bad({ ...slice1d, request: { ...slice1d.request, files: new Array(4).fill('/w/a.safetensors') } }, /files: more than 3/);
     const delta = (st: unknown) => validateHostMessage({ type: 'runDelta', runId: 'r', from: 0, points: [], checkpoints: [], stability: st });
     assert.equal(delta({ from: 0, points: [{ ...stabilityPoint, verdict: 'wobbly' }] }).ok, false);
     assert.equal(delta({ from: 0, points: [{ ...stabilityPoint, lambdaMax: NaN }] }).ok, false);

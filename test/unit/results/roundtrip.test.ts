@@ -13,7 +13,7 @@ import { ResultDataSchema } from '../../../src/results';
 import { initBackend } from '../../../src/engine/backend';
 import { loadAnyCheckpoint } from '../../../src/engine/evaluate';
 import { objectiveForCheckpoint } from '../../../src/engine/checkpointObjective';
-import { gradcheckAnalysis, hessianAnalysis } from '../../../src/engine/checkpointAnalysis';
+import { gradcheckAnalysis, hessianAnalysis, sliceAnalysis } from '../../../src/engine/checkpointAnalysis';
 import { readAnalysisResult, saveAnalysisResult, type AnalysisData } from '../../../src/host/analysisFiles';
 import { main as cliMain } from '../../../src/cli/main';
 import { silentIo } from '../../support/cli';
@@ -34,9 +34,12 @@ function untimed(d: AnalysisData): Omit<AnalysisData, 'seconds'> {
 }
 
 interface Kind {
-  name: 'hessian' | 'gradcheck';
+  name: string;
+  command: AnalysisData['kind'];
   compute(): Promise<AnalysisData>;
   cli: string[];
+  /** The checkpoint paths the result records. */
+  paths(raw: Record<string, unknown>): unknown[];
   job: Parameters<typeof runWorkerJob>[0] extends infer R ? (out: string) => R : never;
 }
 
@@ -61,15 +64,35 @@ describe('one result shape from the engine to the panel', () => {
   const kinds: Kind[] = [
     {
       name: 'hessian',
+      command: 'hessian',
+      paths: (raw) => [raw.file],
       compute: () => engine((ck, obj) => hessianAnalysis(ck, obj, { k: 2, traceSamples: 4 })),
       cli: ['--k', '2', '--trace', '--samples', '4'],
       job: (out) => ({ kind: 'hessian', file: CHECKPOINT, out, k: 2, traceSamples: 4 }),
     },
     {
       name: 'gradcheck',
+      command: 'gradcheck',
+      paths: (raw) => [raw.file],
       compute: () => engine((ck, obj) => gradcheckAnalysis(ck, obj, {})),
       cli: [],
       job: (out) => ({ kind: 'gradcheck', file: CHECKPOINT, out }),
+    },
+    {
+      name: 'slice (1D)',
+      command: 'slice',
+      paths: (raw) => (raw.request as { files: unknown[] }).files,
+      compute: () => engine((ck, obj) => sliceAnalysis('random', [ck], obj, { points: 5, source: { backend: 'cpu' } })),
+      cli: ['--kind', 'random', '--points', '5'],
+      job: (out) => ({ kind: 'slice', slice: 'random', files: [CHECKPOINT], out, points: 5 }),
+    },
+    {
+      name: 'slice (2D)',
+      command: 'slice',
+      paths: (raw) => (raw.request as { files: unknown[] }).files,
+      compute: () => engine((ck, obj) => sliceAnalysis('random-plane', [ck], obj, { points: 4, source: { backend: 'cpu' } })),
+      cli: ['--kind', 'random-plane', '--points', '4'],
+      job: (out) => ({ kind: 'slice', slice: 'random-plane', files: [CHECKPOINT], out, points: 4 }),
     },
   ];
 
@@ -77,13 +100,13 @@ describe('one result shape from the engine to the panel', () => {
     it(`${k.name}: engine result → CLI file → reopened is the same object`, async () => {
       const result = await k.compute();
       assertValid(result);
-      assert.equal(result.kind, k.name);
-      const out = path.join(dir, `cli.${k.name}.json`);
-      assert.equal(await cliMain([k.name, CHECKPOINT, ...k.cli, '--backend', 'cpu', '--out', out], silentIo()), 0);
+      assert.equal(result.kind, k.command);
+      const out = path.join(dir, `cli.${k.command}.json`);
+      assert.equal(await cliMain([k.command, CHECKPOINT, ...k.cli, '--backend', 'cpu', '--out', out], silentIo()), 0);
       const raw = JSON.parse(fs.readFileSync(out, 'utf8')) as Record<string, unknown>;
       assert.equal(raw.formatVersion, 2);
-      assert.equal(raw.command, k.name, 'the CLI keeps its "command" field');
-      assert.equal(raw.file, CHECKPOINT, 'the CLI records the path as given');
+      assert.equal(raw.command, k.command, 'the CLI keeps its "command" field');
+      assert.deepEqual(k.paths(raw), [CHECKPOINT], 'the CLI records the path as given');
       const reopened = readAnalysisResult(out).data;
       assertValid(reopened);
       assert.deepEqual(untimed(reopened), untimed(result));
@@ -91,18 +114,18 @@ describe('one result shape from the engine to the panel', () => {
 
     it(`${k.name}: the extension's file holds the same shape, paths relative, and reopens to the same object`, async () => {
       const result = await k.compute();
-      const out = path.join(dir, 'sub', `ext.${k.name}.json`);
+      const out = path.join(dir, 'sub', `ext.${k.command}.json`);
       fs.mkdirSync(path.dirname(out), { recursive: true });
       saveAnalysisResult(out, result);
       const raw = JSON.parse(fs.readFileSync(out, 'utf8')) as Record<string, unknown>;
-      assert.equal(raw.kind, k.name);
+      assert.equal(raw.kind, k.command);
       assert.equal(raw.formatVersion, 2);
-      assert.ok(!path.isAbsolute(raw.file as string), 'saved relative to the file');
-      assert.deepEqual(readAnalysisResult(out, k.name).data, result);
+      assert.deepEqual(k.paths(raw), [path.relative(path.dirname(out), CHECKPOINT).split(path.sep).join('/')], 'saved relative to the file');
+      assert.deepEqual(readAnalysisResult(out, k.command).data, result);
     });
 
     it(`${k.name}: the worker posts the result it saved`, async () => {
-      const out = path.join(dir, `worker.${k.name}.json`);
+      const out = path.join(dir, `worker.${k.command}.json`);
       const r = await runWorkerJob(k.job(out));
       assert.equal(r.error, undefined, r.error?.message);
       const posted = (r.result as { result?: unknown }).result;
@@ -111,6 +134,23 @@ describe('one result shape from the engine to the panel', () => {
       assert.deepEqual(untimed(posted), untimed(await k.compute()));
     });
   }
+
+  it('slice: the CLI\'s and the extension\'s format-1 files of one slice open to the same result', async () => {
+    const v1 = path.join(__dirname, '..', '..', 'fixtures', 'results-v1');
+    const cli = readAnalysisResult(path.join(v1, 'cli', 'final.random.slice.json'), 'slice', [v1]).data;
+    const ext = readAnalysisResult(path.join(v1, 'vscode', 'final.random.slice.json'), 'slice').data;
+    assert.equal(cli.dims, '1d', 'the CLI\'s "kind": "1d" is now dims');
+    const same = (d: AnalysisData & { kind: 'slice' }) => ({ request: d.request, dims: d.dims, axes: d.axes, values: d.values, objective: d.objective, model: d.model, label: d.label, meta: { ...d.meta, dim: undefined, source: undefined } });
+    assert.deepEqual(same(ext), same(cli));
+    assert.deepEqual(ext.request.files, [CHECKPOINT]);
+    assert.equal(ext.meta.method, 'random-direction');
+    // Both get their settings table from the same function.
+    assert.deepEqual(ext.settings, cli.settings);
+    // And it is what this version computes for the same slice (the engine's losses are float32 sums).
+    const now = await engine((ck, obj) => sliceAnalysis('random', [ck], obj, { points: 5 }));
+    assert.ok(now.dims === '1d' && cli.dims === '1d');
+    now.values.forEach((v, i) => assert.ok(Math.abs(v - cli.values[i]) < 1e-6, `${v} vs ${cli.values[i]}`));
+  });
 
   it('a file of a later format is refused, naming the file and the versions', () => {
     const file = path.join(dir, 'later.hessian.json');
