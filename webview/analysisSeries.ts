@@ -32,7 +32,7 @@ export function groupPoints(points: readonly KpcaPoint[], by: ColorBy): PointGro
 
 /** Hover text of a map point: file, losses and accuracies as recorded (Plotly markup escaped). */
 export function kpcaHover(p: KpcaPoint): string {
-  const lines = [plotlyText(p.label), plotlyText(p.path)];
+  const lines = [plotlyText(p.label), plotlyText(p.file)];
   const bits: string[] = [];
   if (p.run) bits.push(`run ${plotlyText(p.run)}`);
   if (p.optimizer) bits.push(plotlyText(p.optimizer));

@@ -37,6 +37,7 @@ import { checkpointLabel } from '../results/shapes';
 import { HESSIAN_FORMAT_VERSION, hessianSettings, type HessianData } from '../results/hessian';
 import { GRADCHECK_FORMAT_VERSION, gradcheckSettings, type GradcheckData } from '../results/gradcheck';
 import { SLICE_FORMAT_VERSION, sliceSettings, type SliceData } from '../results/slice';
+import { KPCA_FORMAT_VERSION, kpcaLabel, kpcaSettings, trajectoryOverlay, type KpcaData, type KpcaOverlay, type KpcaPoint } from '../results/kpca';
 
 export { recordedHyperparameters } from './hyperparameters';
 
@@ -120,29 +121,6 @@ export function metaNumber(meta: Record<string, string>, key: string): number | 
 // ---------------------------------------------------------------------------
 // Kernel PCA
 
-/** One checkpoint's place in the map as the CLI writes it (its file and model); the panel's KpcaPoint (src/results/kpca.ts) names it by path. */
-export interface KpcaMapPoint {
-  file: string;
-  label: string;
-  /** The run folder (holding run.json) the checkpoint belongs to, by name. */
-  run?: string;
-  optimizer?: string;
-  epoch?: number;
-  model: string;
-  /** Train loss and accuracy recorded in the metadata. */
-  loss?: number;
-  accuracy?: number;
-  testLoss?: number;
-  testAccuracy?: number;
-  coords: number[];
-}
-
-export interface KpcaTrajectory {
-  run: string;
-  folder: string;
-  points: KpcaMapPoint[];
-}
-
 /** The run folder a checkpoint belongs to (the nearest folder with run.json, checkpoints/ looked through), by name. */
 export function runOf(file: string): string | undefined {
   let dir = path.dirname(path.resolve(file));
@@ -150,13 +128,13 @@ export function runOf(file: string): string | undefined {
   return fs.existsSync(path.join(dir, 'run.json')) ? path.basename(dir) : undefined;
 }
 
-export function kpcaPoint(ck: OpenedCheckpoint, label: string, coords: number[]): KpcaMapPoint {
+export function kpcaPoint(ck: OpenedCheckpoint, label: string, coords: number[]): KpcaPoint {
   const m = ck.meta;
-  const p: KpcaMapPoint = { file: ck.file, label, model: ck.specString, coords };
+  const p: KpcaPoint = { file: ck.file, label, model: ck.specString, coords };
   const run = runOf(ck.file);
   if (run) p.run = run;
   if (m.optimizer) p.optimizer = m.optimizer;
-  const numbers: [keyof KpcaMapPoint, string][] = [
+  const numbers: [keyof KpcaPoint, string][] = [
     ['epoch', 'epoch'],
     ['loss', 'trainLoss'],
     ['accuracy', 'trainAccuracy'],
@@ -171,7 +149,7 @@ export function kpcaPoint(ck: OpenedCheckpoint, label: string, coords: number[])
 }
 
 /** Kernel PCA of opened checkpoints: the fit and each checkpoint's point in it. */
-export async function kpcaOfCheckpoints(cks: readonly OpenedCheckpoint[], opts: Omit<KernelPCAOptions, 'names'> = {}): Promise<{ fit: KernelPCAResult; points: KpcaMapPoint[] }> {
+export async function kpcaOfCheckpoints(cks: readonly OpenedCheckpoint[], opts: Omit<KernelPCAOptions, 'names'> = {}): Promise<{ fit: KernelPCAResult; points: KpcaPoint[] }> {
   const names = cks.map((c) => c.file);
   const fit = await kernelPCA(
     cks.map((c) => c.theta),
@@ -181,8 +159,36 @@ export async function kpcaOfCheckpoints(cks: readonly OpenedCheckpoint[], opts: 
   return { fit, points: cks.map((ck, i) => kpcaPoint(ck, labels[i], fit.projections[i])) };
 }
 
+export interface KpcaAnalysisOptions extends Omit<KernelPCAOptions, 'names'> {
+  /** A run folder whose periodic checkpoints are projected into the map as its first overlay. */
+  trajectory?: string;
+  /** The model spec for checkpoints without one (PyTorch files). */
+  model?: string;
+}
+
+/** Kernel PCA of opened checkpoints as the kernel PCA result, with a run's trajectory when asked. */
+export async function kpcaAnalysis(cks: readonly OpenedCheckpoint[], opts: KpcaAnalysisOptions = {}): Promise<KpcaData> {
+  const t0 = Date.now();
+  const { trajectory, model, ...fitOpts } = opts;
+  const { fit, points } = await kpcaOfCheckpoints(cks, fitOpts);
+  const overlays = trajectory !== undefined ? [await projectTrajectory(fit, trajectory, { model })] : [];
+  const result: Omit<KpcaData, 'settings'> = {
+    kind: 'kpca',
+    formatVersion: KPCA_FORMAT_VERSION,
+    command: 'kpca',
+    backend: backendName(),
+    ...kpcaSummary(fit),
+    points,
+    overlays,
+    label: kpcaLabel(points.map((p) => path.resolve(p.file))),
+    seconds: (Date.now() - t0) / 1000,
+    landscapeVersion: LANDSCAPE_VERSION,
+  };
+  return { ...result, settings: kpcaSettings(result) };
+}
+
 /** The fit's description as the results carry it. */
-export function kpcaSummary(fit: KernelPCAResult) {
+function kpcaSummary(fit: KernelPCAResult) {
   return {
     kernel: fit.kernel,
     components: fit.components,
@@ -211,7 +217,7 @@ export function trajectoryFiles(dir: string, hint = 'train with --checkpoint-eve
 }
 
 /** A run's periodic checkpoints projected into a fitted map with its training centring, in epoch order. */
-export async function projectTrajectory(fit: KernelPCAResult, dir: string, opts: { model?: string; hint?: string } = {}): Promise<KpcaTrajectory> {
+export async function projectTrajectory(fit: KernelPCAResult, dir: string, opts: { model?: string; hint?: string } = {}): Promise<KpcaOverlay> {
   const tfiles = trajectoryFiles(dir, opts.hint);
   const tcks: OpenedCheckpoint[] = [];
   for (const file of tfiles) tcks.push(await loadAnyCheckpoint(file, opts.model));
@@ -222,7 +228,7 @@ export async function projectTrajectory(fit: KernelPCAResult, dir: string, opts:
     tcks.map((c) => c.file),
   );
   const tlabels = shortLabels(tcks.map((c) => c.file));
-  return { run: path.basename(path.resolve(dir)), folder: dir, points: tcks.map((ck, i) => kpcaPoint(ck, tlabels[i], coords[i])) };
+  return trajectoryOverlay(path.basename(path.resolve(dir)), dir, tcks.map((ck, i) => kpcaPoint(ck, tlabels[i], coords[i])));
 }
 
 // ---------------------------------------------------------------------------

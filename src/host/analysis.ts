@@ -26,7 +26,6 @@ import {
 } from './analysisFiles';
 
 export { SLICE_CHOICES } from './analysisFiles';
-import { readJsonResult } from './cliResults';
 import { notificationText } from './guards';
 import { isCancelled, type JobProgress, type JobRunner } from './jobs';
 import { errorMessage, reportError, type Log } from './log';
@@ -110,23 +109,18 @@ export class AnalysisJobs {
 
   /** A kernel PCA panel's overlay button (or its remove button): the panel's file only, never a path from the page. */
   async onPanelRequest(file: string, m: Extract<WebviewMessage, { type: 'kpcaOverlay' | 'removeOverlay' }>): Promise<void> {
-    let doc: Record<string, unknown>;
+    if (!(await ensureTrusted('Changing a kernel PCA map'))) return;
     try {
-      doc = readJsonResult(file);
+      // The CLI's maps and ours have one shape: either takes overlays, once it reads as a map.
+      readAnalysisResult(file, 'kpca', workspaceRoots());
     } catch (e) {
+      this.results.setStatus(file, `cannot change the map: ${errorMessage(e)}`, false);
       reportError(this.log, 'cannot change the map', e);
       return;
     }
-    if (!('landscapeResult' in doc)) {
-      const msg = `${path.basename(file)} was written by landscape kpca; overlays go into maps computed here. Run "Landscape: Kernel PCA of Checkpoints" on the same checkpoints (or use landscape kpca --trajectory).`;
-      this.results.setStatus(file, msg, false);
-      void vscode.window.showWarningMessage(notificationText(`Landscape: ${msg}`));
-      return;
-    }
-    if (!(await ensureTrusted('Changing a kernel PCA map'))) return;
     if (m.type === 'removeOverlay') {
       try {
-        const r = readAnalysisResult(file, 'kpca');
+        const r = readAnalysisResult(file, 'kpca', workspaceRoots());
         const removed = r.data.overlays[m.index];
         if (!removed) return;
         r.data.overlays.splice(m.index, 1);
@@ -247,9 +241,9 @@ export class AnalysisJobs {
 
 /** How a saved map's checkpoints differ from the ones asked for, if they do. */
 function savedSet(saved: unknown, files: readonly string[]): string | undefined {
-  const d = saved as { kind?: string; points?: { path: string }[] };
+  const d = saved as { kind?: string; points?: { file: string }[] };
   if (d.kind !== 'kpca' || !d.points) return undefined;
-  const had = new Set(d.points.map((p) => p.path));
+  const had = new Set(d.points.map((p) => p.file));
   const same = had.size === files.length && files.every((f) => had.has(f));
   return same ? undefined : `it maps ${had.size} checkpoints, the selection has ${files.length}`;
 }

@@ -3,26 +3,23 @@
  * where they are saved beside their checkpoints, how they are written (paths
  * relative to the file, so a workspace can move) and read.
  *
- * The Hessian, the gradient check and slices have one shape
- * (src/results/hessian.ts, gradcheck.ts, slice.ts): the engine returns it,
- * the CLI writes it, the worker saves it here, and reading validates it with
- * the same schema (format-1 files go through the kind's upgrade function).
- * Kernel PCA still has the CLI's JSON and the panel's data; its converter is
- * below.
+ * Every analysis kind has one shape (src/results/kpca.ts, hessian.ts,
+ * gradcheck.ts, slice.ts): the engine returns it, the CLI writes it, the
+ * worker saves it here, and reading validates it with the same schema
+ * (format-1 files go through the kind's upgrade function).
  *
- * Pure (no vscode, no tfjs). Everything read from a file is untrusted: fields
- * are checked as they are read, faults name the file, and the data is
- * validated against its schema before a panel sees it.
+ * Pure (no vscode, no tfjs). Everything read from a file is untrusted: it is
+ * validated against its kind's schema (after any upgrade) before a panel
+ * sees it, and faults name the file.
  */
 import { createHash } from 'crypto';
 import * as path from 'path';
 import { inputError } from '../engine/errors';
-import { formatNumber, formatPercent, ResultDataSchema, type AnalysisRef, type KpcaOverlay, type KpcaPoint, type ResultData, type ResultKind } from '../protocol';
+import type { ResultKind } from '../protocol';
 import { validate, type Schema } from '../schema';
-import { FORMAT_VERSIONS } from '../results';
 import { commonFolder } from './barrierFiles';
 import { resolveRecordedPath, resultKindOf } from './cliResults';
-import { readResultFile, readResultJson, saveResultFile, type ResultFile } from './resultFiles';
+import { readResultJson } from './resultFiles';
 import { writeJsonAtomic } from '../engine/checkpoint/atomic';
 import { HESSIAN_FORMAT_VERSION, HessianSchema, hessianSettings, upgradeHessian } from '../results/hessian';
 import type { SliceKindName } from '../worker/protocol';
@@ -33,7 +30,7 @@ import type { GradcheckData } from '../results/gradcheck';
 import type { SliceData } from '../results/slice';
 import { GRADCHECK_FORMAT_VERSION, GRADCHECK_SUFFIX, GradcheckSchema, gradcheckSettings, upgradeGradcheck } from '../results/gradcheck';
 import { HESSIAN_SUFFIX } from '../results/hessian';
-import { KPCA_SUFFIX } from '../results/kpca';
+import { KPCA_FORMAT_VERSION, KPCA_SUFFIX, KpcaSchema, kpcaSettings, upgradeKpca } from '../results/kpca';
 import { SLICE_FORMAT_VERSION, SLICE_SUFFIX, SliceSchema, sliceSettings, upgradeSlice } from '../results/slice';
 export type { GradcheckData, HessianData, KpcaData, SliceData };
 export type AnalysisData = KpcaData | HessianData | GradcheckData | SliceData;
@@ -129,10 +126,13 @@ export function analysisKindOfName(file: string): AnalysisKind | undefined {
 // Saving and reading (paths relative on disk, absolute in memory)
 
 function mapPaths<T extends AnalysisData>(d: T, f: (p: string) => string): T {
-  const ref = (r: AnalysisRef): AnalysisRef => ({ ...r, path: f(r.path) });
   switch (d.kind) {
     case 'kpca':
-      return { ...d, folder: f(d.folder), points: d.points.map((p) => ({ ...p, path: f(p.path) })), overlays: d.overlays.map((o) => ({ ...o, source: f(o.source) })) } as T;
+      return {
+        ...d,
+        points: d.points.map((p) => ({ ...p, file: f(p.file) })),
+        overlays: d.overlays.map((o) => ({ ...o, source: f(o.source), points: o.points.map((p) => (p.file === undefined ? p : { ...p, file: f(p.file) })) })),
+      } as T;
     case 'hessian':
     case 'gradcheck':
       return { ...d, file: f(d.file) } as T;
@@ -141,10 +141,15 @@ function mapPaths<T extends AnalysisData>(d: T, f: (p: string) => string): T {
   }
 }
 
-/** Kinds whose file is the result itself (format 2 on), as the CLI writes it; the others are still wrapped (resultFiles.ts). */
-const BARE: Partial<Record<AnalysisKind, AnalysisFormat>> = {
+/**
+ * Each analysis kind's format: its file is the result itself (format 2 on),
+ * as the CLI writes it; files of format 1 (the CLI's, or the extension's
+ * wrapped in {"landscapeResult": 1, "data"}) open through the upgrade.
+ */
+const FORMATS: Record<AnalysisKind, AnalysisFormat> = {
   hessian: { version: HESSIAN_FORMAT_VERSION, schema: HessianSchema, upgrade: upgradeHessian, settings: (d) => hessianSettings(d as HessianData) },
   gradcheck: { version: GRADCHECK_FORMAT_VERSION, schema: GradcheckSchema, upgrade: upgradeGradcheck, settings: (d) => gradcheckSettings(d as GradcheckData) },
+  kpca: { version: KPCA_FORMAT_VERSION, schema: KpcaSchema, upgrade: upgradeKpca, settings: (d) => kpcaSettings(d as KpcaData) },
   slice: { version: SLICE_FORMAT_VERSION, schema: SliceSchema, upgrade: upgradeSlice, settings: (d) => sliceSettings(d as SliceData) },
 };
 
@@ -158,15 +163,13 @@ interface AnalysisFormat {
 }
 
 /** Save an analysis result with its checkpoints' paths relative to the file. */
-export function saveAnalysisResult(file: string, data: AnalysisData, now = new Date()): void {
+export function saveAnalysisResult(file: string, data: AnalysisData): void {
   const dir = path.dirname(path.resolve(file));
   const rel = (p: string) => {
     const r = path.relative(dir, p);
     return (r === '' ? '.' : r).split(path.sep).join('/');
   };
-  const format = BARE[data.kind];
-  if (!format) return saveResultFile(file, mapPaths(data, rel), now);
-  const v = validate(format.schema, data, 'result');
+  const v = validate(FORMATS[data.kind].schema, data, 'result');
   if (!v.ok) throw inputError(`refusing to save an invalid result (${v.error})`, file);
   writeJsonAtomic(file, mapPaths(data, rel));
 }
@@ -208,192 +211,9 @@ export function readAnalysisResult<K extends AnalysisKind>(file: string, kind?: 
   const doc = 'landscapeResult' in outer && typeof outer.data === 'object' && outer.data !== null ? (outer.data as Json) : outer;
   const found = analysisKindOfDoc(doc);
   if (!found) throw inputError(`holds a ${resultKindOf(outer, file)} result, not ${kind ?? 'an analysis result'}`, file);
-  const format = found && BARE[found];
-  if (!format) {
-    if ('landscapeResult' in outer) return readWrappedAnalysis(file, kind);
-    refuseNewer(doc, FORMAT_VERSIONS[found], file);
-    if (kind && found !== kind) throw inputError(`holds a ${found} result, not ${kind}`, file);
-    const data = analysisFromJson(doc, { file, roots, writtenBy: `landscape ${found} (${path.basename(file)})` });
-    return { data: data as Extract<AnalysisData, { kind: K }> };
-  }
   if (kind && found !== kind) throw inputError(`holds a ${found} result, not ${kind}`, file);
-  const data = currentFormat(doc, format, file);
+  const data = currentFormat(doc, FORMATS[found], file);
   return { data: mapPaths(data, (p) => resolveRecordedPath(p, file, roots)) as Extract<AnalysisData, { kind: K }> };
-}
-
-/** An analysis result in the extension's wrapped form (kinds not yet in BARE). */
-function readWrappedAnalysis<K extends AnalysisKind>(file: string, kind?: K): ResultFile & { data: Extract<AnalysisData, { kind: K }> } {
-  const r = readResultFile(file, kind);
-  if (!(ANALYSIS_KINDS as readonly string[]).includes(r.data.kind)) throw inputError(`holds a ${r.data.kind} result, not an analysis result`, file);
-  const dir = path.dirname(path.resolve(file));
-  const abs = (p: string) => (path.isAbsolute(p) ? p : path.resolve(dir, p));
-  return { ...r, data: mapPaths(r.data as AnalysisData, abs) as Extract<AnalysisData, { kind: K }> };
-}
-
-// ---------------------------------------------------------------------------
-// The CLI's JSON as panel data
-
-/** Which CLI command wrote a result object (its "command" field), as a result kind. */
-export function analysisKindOfCli(doc: Json): AnalysisKind | undefined {
-  const c = doc.command;
-  return typeof c === 'string' && (ANALYSIS_KINDS as readonly string[]).includes(c) ? (c as AnalysisKind) : undefined;
-}
-
-/** Where a converted result comes from: the file (named in errors) and how its recorded paths resolve. */
-export interface Origin {
-  file: string;
-  /** Folders recorded relative paths are tried against after the file's own. */
-  roots: readonly string[];
-  /** "landscape kpca (x.json)" or "VS Code"; shown in the settings table. */
-  writtenBy: string;
-  seconds?: number;
-}
-
-class Reader {
-  constructor(readonly file: string) {}
-
-  fail(msg: string): never {
-    throw inputError(msg, this.file);
-  }
-
-  obj(v: unknown, what: string): Json {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(`${what} is not an object`);
-    return v as Json;
-  }
-
-  arr(v: unknown, what: string): unknown[] {
-    if (!Array.isArray(v)) this.fail(`${what} is not a list`);
-    return v;
-  }
-
-  num(o: Json, key: string, what = key): number {
-    const v = o[key];
-    if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(`"${what}" is not a finite number`);
-    return v;
-  }
-
-  int(o: Json, key: string, what = key): number {
-    const v = this.num(o, key, what);
-    if (!Number.isInteger(v)) this.fail(`"${what}" is not a whole number`);
-    return v;
-  }
-
-  str(o: Json, key: string, what = key, max = 4096): string {
-    const v = o[key];
-    if (typeof v !== 'string') this.fail(`"${what}" is not a string`);
-    return v.slice(0, max);
-  }
-
-  nums(v: unknown, what: string): number[] {
-    if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) this.fail(`${what} is not a list of finite numbers`);
-    return v as number[];
-  }
-}
-
-/** Copy a finite number or a short string field when present (so optional fields stay absent, never NaN). */
-function optNum(o: Json, key: string): number | undefined {
-  const v = o[key];
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-}
-
-function optStr(o: Json, key: string, max = 200): string | undefined {
-  const v = o[key];
-  return typeof v === 'string' && v.length > 0 ? v.slice(0, max) : undefined;
-}
-
-function defined<T extends object>(o: T): T {
-  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
-  return o;
-}
-
-function checked<T extends ResultData>(data: T, file: string): T {
-  const v = validate(ResultDataSchema, data, 'result');
-  if (!v.ok) throw inputError(`cannot be shown: ${v.error}`, file);
-  return data;
-}
-
-function refOf(p: string): AnalysisRef {
-  return { path: p, label: checkpointLabel(p) };
-}
-
-function kpcaPointFrom(r: Reader, o: Json, what: string, origin: Origin): KpcaPoint {
-  return defined({
-    path: resolveRecordedPath(r.str(o, 'file', `${what}.file`), origin.file, origin.roots),
-    label: r.str(o, 'label', `${what}.label`),
-    run: optStr(o, 'run'),
-    optimizer: optStr(o, 'optimizer', 100),
-    epoch: optNum(o, 'epoch'),
-    loss: optNum(o, 'loss'),
-    accuracy: optNum(o, 'accuracy'),
-    testLoss: optNum(o, 'testLoss'),
-    testAccuracy: optNum(o, 'testAccuracy'),
-    coords: r.nums(o.coords, `${what}.coords`),
-  });
-}
-
-/** A projected trajectory as the CLI writes it ({run, folder, points}) as an overlay. */
-export function trajectoryOverlayFrom(v: unknown, origin: Origin): KpcaOverlay {
-  const r: Reader = new Reader(origin.file);
-  const t = r.obj(v, '"trajectory"');
-  const run = r.str(t, 'run', 'trajectory.run', 200);
-  const points = r.arr(t.points, 'trajectory.points').map((p, i) => {
-    const o = r.obj(p, `trajectory.points[${i}]`);
-    return defined({ label: r.str(o, 'label', `trajectory.points[${i}].label`), coords: r.nums(o.coords, `trajectory.points[${i}].coords`), epoch: optNum(o, 'epoch'), loss: optNum(o, 'loss'), testAccuracy: optNum(o, 'testAccuracy') });
-  });
-  return { kind: 'trajectory', label: `trajectory of ${run}`, source: resolveRecordedPath(r.str(t, 'folder', 'trajectory.folder'), origin.file, origin.roots), points };
-}
-
-function kernelText(k: KpcaData['kernel']): string {
-  const parts = [k.gamma !== undefined ? `γ = ${formatNumber(k.gamma)}` : '', k.degree !== undefined ? `degree ${k.degree}` : '', k.coef0 !== undefined ? `coef0 ${formatNumber(k.coef0)}` : ''].filter(Boolean);
-  return `${k.kernel}${parts.length ? ` (${parts.join(', ')})` : ''}`;
-}
-
-/** `landscape kpca` JSON (or the worker's identical object) as the kernel PCA panel's data. */
-export function kpcaFromJson(doc: Json, origin: Origin): KpcaData {
-  const r: Reader = new Reader(origin.file);
-  if (analysisKindOfCli(doc) !== 'kpca') r.fail('is not the JSON of landscape kpca');
-  const k = r.obj(doc.kernel, '"kernel"');
-  const kernel = defined({ kernel: r.str(k, 'kernel', 'kernel.kernel', 40) as KpcaData['kernel']['kernel'], gamma: optNum(k, 'gamma'), degree: optNum(k, 'degree'), coef0: optNum(k, 'coef0') });
-  const points = r.arr(doc.points, '"points"').map((p, i) => kpcaPointFrom(r, r.obj(p, `points[${i}]`), `points[${i}]`, origin));
-  if (points.length === 0) r.fail('has no points');
-  const overlays: KpcaOverlay[] = doc.trajectory !== undefined ? [trajectoryOverlayFrom(doc.trajectory, origin)] : [];
-  const components = r.int(doc, 'components');
-  const explained = r.nums(doc.explainedVariance, '"explainedVariance"');
-  const data: KpcaData = {
-    kind: 'kpca',
-    folder: commonFolder(points.map((p) => p.path)),
-    kernel,
-    components,
-    n: r.int(doc, 'n'),
-    dim: r.int(doc, 'dim'),
-    eigenvalues: r.nums(doc.eigenvalues, '"eigenvalues"'),
-    explainedVariance: explained,
-    spectrum: Array.isArray(doc.spectrum) ? r.nums(doc.spectrum, '"spectrum"') : [],
-    warnings: Array.isArray(doc.warnings) ? doc.warnings.filter((w): w is string => typeof w === 'string').map((w) => w.slice(0, 4096)).slice(0, 100) : [],
-    points,
-    overlays,
-    backend: String(doc.backend ?? '?').slice(0, 100),
-    seconds: origin.seconds ?? 0,
-    settings: [
-      ['checkpoints', `${points.length} (${r.int(doc, 'dim')} parameters each)`],
-      ['kernel', kernelText(kernel)],
-      ['components', String(components)],
-      ['explained variance', explained.map((v, c) => `PC${c + 1} ${formatPercent(v)}`).join(', ')],
-      ['backend', String(doc.backend ?? '–').slice(0, 100)],
-      ['written by', origin.writtenBy],
-    ],
-  };
-  return checked(data, origin.file);
-}
-
-/** Any of the four CLI analysis results as panel data. */
-export function analysisFromJson(doc: Json, origin: Origin): AnalysisData {
-  switch (analysisKindOfCli(doc)) {
-    case 'kpca':
-      return kpcaFromJson(doc, origin);
-    default:
-      throw inputError('is not the JSON of landscape kpca', origin.file);
-  }
 }
 
 /** Whether a result kind is one of the analysis kinds. */

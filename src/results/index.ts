@@ -4,9 +4,9 @@
  * holds its schema, its type (inferred from the schema, so the two cannot
  * drift apart), its format version and its file name. The result panels are
  * sent exactly `ResultData`; reopening a file validates it against the same
- * schema (src/host/analysisFiles.ts, barrierFiles.ts). For the Hessian, the
- * gradient check and slices it is also what the engine returns and the CLI
- * writes.
+ * schema (src/host/analysisFiles.ts, barrierFiles.ts). For the analysis kinds
+ * (kernel PCA, Hessian, gradient check, slice) it is also what the engine
+ * returns and the CLI writes.
  *
  * Browser-safe (no Node imports): the protocol and the webviews use it.
  */

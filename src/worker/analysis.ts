@@ -2,10 +2,9 @@
  * The analysis jobs as the compute worker runs them (this file loads tfjs:
  * only the worker (src/worker/) may import it): kernel PCA of checkpoints and its
  * overlays, the Hessian spectrum and stability, the gradient check, and
- * slices. Each builds the same result object as its CLI command (through
- * src/engine/checkpointAnalysis.ts), converts it to the panel's data with the
- * same converter that opens the CLI's --out files, and saves it beside the
- * checkpoints.
+ * slices. Each gets the same result object as its CLI command from
+ * src/engine/checkpointAnalysis.ts (its kind's type in src/results/), saves
+ * it beside the checkpoints and posts it to the host as it is.
  */
 import * as path from 'path';
 import { initBackend } from '../engine/backend';
@@ -17,20 +16,12 @@ import {
   checkSliceInputs,
   gradcheckAnalysis,
   hessianAnalysis,
-  kpcaOfCheckpoints,
-  kpcaSummary,
+  kpcaAnalysis,
   projectTrajectory,
   sliceAnalysis,
 } from '../engine/checkpointAnalysis';
 import { formatNumber, formatPercent, type KpcaOverlay } from '../protocol';
-import {
-  checkpointLabel,
-  kpcaFromJson,
-  readAnalysisResult,
-  saveAnalysisResult,
-  trajectoryOverlayFrom,
-  type Origin,
-} from '../host/analysisFiles';
+import { checkpointLabel, readAnalysisResult, saveAnalysisResult } from '../host/analysisFiles';
 import { readBarrierResult } from '../host/barrierFiles';
 import { cliPathInputs, readJsonResult } from '../host/cliResults';
 import { interpolate, overlayT, pathVectors } from './kpcaOverlay';
@@ -43,13 +34,8 @@ export interface AnalysisContext {
   emit(e: AnalysisJobEvent): void;
 }
 
-const WRITTEN_BY = 'Landscape for VS Code';
 /** Hint for a run folder without a trajectory, in VS Code's words. */
 const TRAJECTORY_HINT = 'set "checkpointEvery" in landscape.json (or the landscape.checkpointEvery setting) and train again to save one';
-
-function origin(file: string, t0: number): Origin {
-  return { file, roots: [], writtenBy: WRITTEN_BY, seconds: (Date.now() - t0) / 1000 };
-}
 
 async function openAll(files: readonly string[], ctx: AnalysisContext): Promise<OpenedCheckpoint[]> {
   const cks: OpenedCheckpoint[] = [];
@@ -62,28 +48,24 @@ async function openAll(files: readonly string[], ctx: AnalysisContext): Promise<
 }
 
 export async function runKpcaJob(req: Extract<JobRequest, { kind: 'kpca' }>, ctx: AnalysisContext): Promise<AnalysisJobResult> {
-  const t0 = Date.now();
   const info = await initBackend(ctx.backend);
   ctx.emit({ type: 'setup', backend: info.name, text: `${info.name} backend · ${req.files.length} checkpoints · ${req.settings.kernel} kernel` });
   const cks = await openAll(req.files, ctx);
-  const { fit, points } = await kpcaOfCheckpoints(cks, { kernel: req.settings.kernel, components: req.settings.components, signal: ctx.signal });
-  const doc = { command: 'kpca', backend: info.name, ...kpcaSummary(fit), points };
-  const data = kpcaFromJson(doc, origin(req.out, t0));
-  data.folder = path.dirname(req.out);
-  saveAnalysisResult(req.out, data);
-  const pcs = fit.explainedVariance.map((v, c) => `PC${c + 1} ${formatPercent(v)}`).join(', ');
-  return { file: req.out, summary: `${fit.n} checkpoints, ${fit.kernel.kernel} kernel; explained variance ${pcs}`, seconds: data.seconds };
+  const r = await kpcaAnalysis(cks, { kernel: req.settings.kernel, components: req.settings.components, signal: ctx.signal });
+  saveAnalysisResult(req.out, r);
+  const pcs = r.explainedVariance.map((v, c) => `PC${c + 1} ${formatPercent(v)}`).join(', ');
+  return { file: req.out, summary: `${r.n} checkpoints, ${r.kernel.kernel} kernel; explained variance ${pcs}`, seconds: r.seconds, result: r };
 }
 
 /** The map of a saved result fitted again from its checkpoints, checked against the saved coordinates. */
-async function refit(file: string, ctx: AnalysisContext) {
-  const saved = readAnalysisResult(file, 'kpca').data;
+async function refit(file: string, roots: readonly string[], ctx: AnalysisContext) {
+  const saved = readAnalysisResult(file, 'kpca', roots).data;
   const cks: OpenedCheckpoint[] = [];
   for (const p of saved.points) {
     try {
-      cks.push(await loadAnyCheckpoint(p.path));
+      cks.push(await loadAnyCheckpoint(p.file));
     } catch (e) {
-      throw inputError(`the map's checkpoint ${p.path} cannot be read any more (${(e as Error).message}); run Kernel PCA of Checkpoints again`, file);
+      throw inputError(`the map's checkpoint ${p.file} cannot be read any more (${(e as Error).message}); run Kernel PCA of Checkpoints again`, file);
     }
   }
   const k = saved.kernel;
@@ -97,7 +79,7 @@ async function refit(file: string, ctx: AnalysisContext) {
   for (let i = 0; i < saved.points.length; i++) {
     for (let c = 0; c < saved.components; c++) {
       if (Math.abs(fit.projections[i][c] - saved.points[i].coords[c]) > 1e-6 * Math.max(scale, 1e-12)) {
-        throw inputError(`${saved.points[i].path} changed since the map was computed; run Kernel PCA of Checkpoints again before adding overlays`, file);
+        throw inputError(`${saved.points[i].file} changed since the map was computed; run Kernel PCA of Checkpoints again before adding overlays`, file);
       }
     }
   }
@@ -159,12 +141,11 @@ export async function runKpcaOverlayJob(req: Extract<JobRequest, { kind: 'kpcaOv
   const t0 = Date.now();
   const info = await initBackend(ctx.backend);
   ctx.emit({ type: 'setup', backend: info.name, text: `${info.name} backend · fitting the map again from its checkpoints` });
-  const { saved, fit } = await refit(req.file, ctx);
+  const { saved, fit } = await refit(req.file, req.roots, ctx);
   let overlay: KpcaOverlay;
   if (req.source === 'trajectory') {
     ctx.emit({ type: 'progress', text: `projecting the trajectory of ${path.basename(req.input)}`, done: 1, total: 2 });
-    const t = await projectTrajectory(fit, req.input, { hint: TRAJECTORY_HINT });
-    overlay = trajectoryOverlayFrom(t, origin(req.file, t0));
+    overlay = await projectTrajectory(fit, req.input, { hint: TRAJECTORY_HINT });
   } else {
     ctx.emit({ type: 'progress', text: `projecting points along ${path.basename(req.input)}`, done: 1, total: 2 });
     overlay = await pathOverlay(fit, req.input, req.roots);
@@ -172,7 +153,7 @@ export async function runKpcaOverlayJob(req: Extract<JobRequest, { kind: 'kpcaOv
   // One overlay per source: adding it again replaces it.
   saved.overlays = [...saved.overlays.filter((o) => !(o.kind === overlay.kind && o.source === overlay.source)), overlay].slice(-100);
   saveAnalysisResult(req.file, saved);
-  return { file: req.file, summary: `${overlay.label}: ${overlay.points.length} points projected into the map`, seconds: (Date.now() - t0) / 1000 };
+  return { file: req.file, summary: `${overlay.label}: ${overlay.points.length} points projected into the map`, seconds: (Date.now() - t0) / 1000, result: saved };
 }
 
 export async function runHessianJob(req: Extract<JobRequest, { kind: 'hessian' }>, ctx: AnalysisContext): Promise<AnalysisJobResult> {

@@ -621,8 +621,8 @@ async function checkPlotSliceAround(c: Context): Promise<string> {
   expect(marks?.n === 1, `#chart-slice marks ${marks?.n ?? 0} checkpoints, expected the one it goes through`);
   const saved = path.join(c.workspace, path.posix.dirname(file), 'final.random.slice.json');
   expect(fs.existsSync(saved), `${path.posix.dirname(file)}/final.random.slice.json was not written`);
-  const json = JSON.parse(fs.readFileSync(saved, 'utf8')) as { landscapeResult?: number; kind?: string };
-  expect(json.landscapeResult === 1 && json.kind === 'slice', `${saved} is not a slice result file`);
+  const json = JSON.parse(fs.readFileSync(saved, 'utf8')) as { formatVersion?: number; kind?: string; dims?: string };
+  expect(json.formatVersion === 2 && json.kind === 'slice' && json.dims === '1d', `${saved} is not a 1D slice result file (format 2)`);
   return `${file}: ${line.n} points, loss ${Math.min(...line.y).toPrecision(3)} to ${Math.max(...line.y).toPrecision(3)}; "${summary.slice(0, 100)}"; ${((Date.now() - t0) / 1000).toFixed(1)} s`;
 }
 

@@ -116,7 +116,7 @@ function pointsTableOf(d: Kpca): HTMLElement {
   const rows = d.points.map((p) => {
     const tr = h(
       'tr',
-      { tabindex: 0, role: 'button', class: 'clickable', 'aria-label': `Inspect ${p.label}`, title: p.path },
+      { tabindex: 0, role: 'button', class: 'clickable', 'aria-label': `Inspect ${p.label}`, title: p.file },
       h('td', { text: p.label }),
       h('td', { text: p.run ?? '–' }),
       h('td', { text: p.optimizer ?? '–' }),
@@ -125,7 +125,7 @@ function pointsTableOf(d: Kpca): HTMLElement {
       h('td', { class: 'num', text: formatPercent(p.testAccuracy) }),
       ...p.coords.map((c) => h('td', { class: 'num', text: formatNumber(c) })),
     );
-    onActivate(tr, () => post({ type: 'inspect', path: p.path }));
+    onActivate(tr, () => post({ type: 'inspect', path: p.file }));
     return tr;
   });
   return h(
@@ -210,7 +210,7 @@ export function renderKpca(root: HTMLElement, d: Kpca): void {
     const trace = el.data?.[pt.curveNumber];
     const custom = trace?.customdata as number[] | undefined;
     const i = custom && typeof pt.pointIndex === 'number' ? custom[pt.pointIndex] : undefined;
-    if (i !== undefined && d.points[i]) post({ type: 'inspect', path: d.points[i].path });
+    if (i !== undefined && d.points[i]) post({ type: 'inspect', path: d.points[i].file });
   });
   spectrum.setFigure(spectrumFigure(d));
   clear(status);

@@ -5,9 +5,9 @@ import { inputError } from '../../engine/errors';
 import { describeBackend, initBackend } from '../../engine/backend';
 import { loadAnyCheckpoint, OpenedCheckpoint } from '../../engine/evaluate';
 import { KERNELS, KernelName } from '../../engine/analysis';
-import { kpcaOfCheckpoints, kpcaSummary, projectTrajectory, type KpcaMapPoint, type KpcaTrajectory } from '../../engine/checkpointAnalysis';
+import { kpcaAnalysis } from '../../engine/checkpointAnalysis';
 import type { CommandDef } from './types';
-import { KPCA_FORMAT_VERSION } from '../../results/kpca';
+import type { KpcaData, KpcaOverlay } from '../../results/kpca';
 import { COMMON_FLAGS, emitResult, expandCheckpointArgs, positiveInt, checkOutputPath } from './common-analysis';
 
 const flags: FlagSpec[] = [
@@ -43,45 +43,39 @@ export const kpcaCommand: CommandDef = {
     const model = f.model as string | undefined;
     const cks: OpenedCheckpoint[] = [];
     for (const file of files) cks.push(await loadAnyCheckpoint(file, model));
-    const { fit: res, points } = await kpcaOfCheckpoints(cks, {
+    const r = await kpcaAnalysis(cks, {
       kernel: (f.kernel as KernelName | undefined) ?? 'rbf',
       gamma: f.gamma as number | undefined,
       degree: f.degree as number | undefined,
       coef0: f.coef0 as number | undefined,
       components,
+      trajectory: f.trajectory as string | undefined,
+      model,
       signal,
     });
-    const trajectory: KpcaTrajectory | undefined = f.trajectory !== undefined ? await projectTrajectory(res, f.trajectory as string, { model }) : undefined;
-
-    const result = {
-      command: 'kpca',
-      formatVersion: KPCA_FORMAT_VERSION,
-      backend: backend.name,
-      ...kpcaSummary(res),
-      points,
-      ...(trajectory ? { trajectory } : {}),
-    };
-    emitResult(io, f, result, () => {
-      const k = res.kernel;
-      const params = [k.gamma !== undefined ? `γ = ${fmt(k.gamma)}` : '', k.degree !== undefined ? `degree ${k.degree}` : '', k.coef0 !== undefined ? `coef0 ${fmt(k.coef0)}` : '']
-        .filter(Boolean)
-        .join(', ');
-      const pcs = Array.from({ length: res.components }, (_, c) => `PC${c + 1}`);
-      const lines = [
-        `kernel PCA of ${res.n} checkpoints (${res.dim} parameters), ${k.kernel} kernel${params ? ` (${params})` : ''}; ${describeBackend(backend)}`,
-        `explained variance: ${pcs.map((p, c) => `${p} ${(100 * res.explainedVariance[c]).toFixed(1)} %`).join(', ')}`,
-        '',
-      ];
-      const row = (p: KpcaMapPoint) => [p.label, p.run ?? '-', p.optimizer ?? '-', p.epoch === undefined ? '-' : String(p.epoch), fmt(p.loss), fmt(p.testAccuracy, 3), ...p.coords.map((x) => fmt(x))];
-      const head = ['checkpoint', 'run', 'optimizer', 'epoch', 'train loss', 'test acc', ...pcs];
-      lines.push(table([head, ...points.map(row)]));
-      if (trajectory) {
-        lines.push('', `trajectory of ${trajectory.run} (${trajectory.points.length} checkpoints, projected with the fitted centring)`);
-        lines.push(table([head, ...trajectory.points.map(row)]));
-      }
-      for (const w of res.warnings) lines.push(`warning: ${w}`);
-      return lines;
-    });
+    emitResult(io, f, r, () => renderKpca(r, describeBackend(backend)));
     return 0;
   },
 };
+
+function renderKpca(r: KpcaData, backend: string): string[] {
+  const k = r.kernel;
+  const params = [k.gamma !== undefined ? `γ = ${fmt(k.gamma)}` : '', k.degree !== undefined ? `degree ${k.degree}` : '', k.coef0 !== undefined ? `coef0 ${fmt(k.coef0)}` : '']
+    .filter(Boolean)
+    .join(', ');
+  const pcs = Array.from({ length: r.components }, (_, c) => `PC${c + 1}`);
+  const lines = [
+    `kernel PCA of ${r.n} checkpoints (${r.dim} parameters), ${k.kernel} kernel${params ? ` (${params})` : ''}; ${backend}`,
+    `explained variance: ${pcs.map((p, c) => `${p} ${(100 * r.explainedVariance[c]).toFixed(1)} %`).join(', ')}`,
+    '',
+  ];
+  const row = (p: KpcaOverlay['points'][number]) => [p.label, p.run ?? '-', p.optimizer ?? '-', p.epoch === undefined ? '-' : String(p.epoch), fmt(p.loss), fmt(p.testAccuracy, 3), ...p.coords.map((x) => fmt(x))];
+  const head = ['checkpoint', 'run', 'optimizer', 'epoch', 'train loss', 'test acc', ...pcs];
+  lines.push(table([head, ...r.points.map(row)]));
+  for (const t of r.overlays) {
+    lines.push('', `${t.label} (${t.points.length} checkpoints, projected with the fitted centring)`);
+    lines.push(table([head, ...t.points.map(row)]));
+  }
+  for (const w of r.warnings) lines.push(`warning: ${w}`);
+  return lines;
+}

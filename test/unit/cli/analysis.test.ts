@@ -70,12 +70,15 @@ test('kpca of a folder equals kernelPCA called directly, with metadata per point
   const meta = (await loadAnyCheckpoint(files[1])).meta;
   assert.equal(p.loss, Number(meta.trainLoss));
   assert.equal(p.testAccuracy, Number(meta.testAccuracy));
-  // The trajectory is B's periodic checkpoints in epoch order, projected with the fitted centring.
-  assert.deepEqual(j.trajectory.points.map((q: { epoch: number }) => q.epoch), [2, 4, 6]);
+  // The trajectory is B's periodic checkpoints in epoch order, projected with the fitted centring: the map's first overlay.
+  assert.equal(j.overlays.length, 1);
+  const trajectory = j.overlays[0];
+  assert.deepEqual([trajectory.kind, trajectory.run, trajectory.source], ['trajectory', path.basename(B), B]);
+  assert.deepEqual(trajectory.points.map((q: { epoch: number }) => q.epoch), [2, 4, 6]);
   const projected = direct.transform(await Promise.all([2, 4, 6].map(async (e) => (await loadAnyCheckpoint(ck(B, `epoch-000${e}`))).theta)));
-  j.trajectory.points.forEach((q: { coords: number[] }, i: number) => q.coords.forEach((c, k) => assert.ok(Math.abs(c - projected[i][k]) < 1e-12)));
+  trajectory.points.forEach((q: { coords: number[] }, i: number) => q.coords.forEach((c, k) => assert.ok(Math.abs(c - projected[i][k]) < 1e-12)));
   // A trajectory point that was also fitted lands on its fitted coordinates.
-  j.trajectory.points[2].coords.forEach((c: number, k: number) => assert.ok(Math.abs(c - j.points[8].coords[k]) < 1e-9));
+  trajectory.points[2].coords.forEach((c: number, k: number) => assert.ok(Math.abs(c - j.points[8].coords[k]) < 1e-9));
   const saved = JSON.parse(fs.readFileSync(out, 'utf8'));
   assert.deepEqual(saved, j);
   // Explicit files and kernel options pass through.

@@ -82,9 +82,9 @@ describe('analysis jobs in the compute worker', () => {
     assert.deepEqual((r.events as AnalysisJobEvent[])[0].type, 'setup');
     const saved = readAnalysisResult(out, 'kpca').data;
     assert.ok(validate(ResultDataSchema, saved).ok);
-    assert.deepEqual(saved.points.map((p) => p.path), files, 'paths absolute again when read');
+    assert.deepEqual(saved.points.map((p) => p.file), files, 'paths absolute again when read');
     const raw = JSON.parse(fs.readFileSync(out, 'utf8'));
-    assert.equal(raw.data.points[0].path, 'r1/final.safetensors', 'relative on disk');
+    assert.equal(raw.points[0].file, 'r1/final.safetensors', 'relative on disk');
     await initBackend('cpu', { force: true });
     const cks = await Promise.all(files.map((f) => loadAnyCheckpoint(f)));
     const direct = await kernelPCA(cks.map((c) => c.theta));
@@ -251,7 +251,7 @@ describe('analysis jobs in the compute worker', () => {
       assert.ok(validate(ResultDataSchema, d).ok);
       assert.equal(d.kind, kind);
       if (d.kind === 'kpca') {
-        assert.deepEqual(d.points.map((q) => q.path), finals);
+        assert.deepEqual(d.points.map((q) => q.file), finals);
         assert.equal(d.overlays[0].kind, 'trajectory');
         assert.deepEqual(d.overlays[0].points.map((q) => q.epoch), [1, 2, 3]);
       }

@@ -3,8 +3,9 @@
  * "vscode" module lets the real host code run):
  *   - a result panel passes overlay requests on only from a kernel PCA panel
  *     showing its own file (never a live one), and logs the refusal otherwise;
- *   - an overlay request on a map the CLI wrote says why nothing happens and
- *     starts no job; removing an overlay rewrites the saved map;
+ *   - an overlay request on a map that does not read as one says why and
+ *     starts no job; a map the CLI wrote is changed like ours; removing an
+ *     overlay rewrites the saved map;
  *   - the kernel PCA set dedupes, drops vanished files, shows "kPCA set: N" and
  *     sets the context key that shows "Clear Kernel PCA Set";
  *   - the slice, Hessian and gradient check commands refuse a file that is not
@@ -32,7 +33,8 @@ before(() => {
   files.ours = path.join(tmp, 'runs', 'runs.kpca.json');
   const data: KpcaData = {
     kind: 'kpca',
-    folder: path.join(tmp, 'runs'),
+    formatVersion: 2,
+    command: 'kpca',
     kernel: { kernel: 'rbf', gamma: 0.5 },
     components: 2,
     n: 2,
@@ -42,20 +44,26 @@ before(() => {
     spectrum: [1, 0.5],
     warnings: [],
     points: [
-      { path: files.ck1, label: 'final', coords: [1, 0] },
-      { path: files.ck2, label: 'best', coords: [-1, 0] },
+      { file: files.ck1, label: 'final', coords: [1, 0] },
+      { file: files.ck2, label: 'best', coords: [-1, 0] },
     ],
     overlays: [
       { kind: 'trajectory', label: 'trajectory of r1', source: path.join(tmp, 'runs', 'r1'), points: [{ label: 'e1', coords: [0, 0], epoch: 1 }] },
       { kind: 'path', label: 'path', source: path.join(tmp, 'runs', 'r1', 'x.path.json'), points: [{ label: 't = 0', coords: [0, 1], t: 0 }] },
     ],
     backend: 'cpu',
+    label: '2 checkpoints in r1',
     seconds: 0,
+    landscapeVersion: '0.2.0',
     settings: [],
   };
   saveAnalysisResult(files.ours, data);
+  // What `landscape kpca --out` writes from the workspace folder: the same shape, paths as given.
   files.cli = path.join(tmp, 'cli.kpca.json');
-  fs.writeFileSync(files.cli, JSON.stringify({ command: 'kpca', points: [] }));
+  const asGiven = (p: string) => path.relative(tmp, p).split(path.sep).join('/');
+  fs.writeFileSync(files.cli, JSON.stringify({ ...data, points: data.points.map((p) => ({ ...p, file: asGiven(p.file) })), overlays: [] }));
+  files.damaged = path.join(tmp, 'damaged.kpca.json');
+  fs.writeFileSync(files.damaged, JSON.stringify({ command: 'kpca', points: [] }));
 });
 
 after(() => {
@@ -91,7 +99,7 @@ describe('kernel PCA panels', () => {
     }
   });
 
-  it('explain why a map the CLI wrote gets no overlay, and remove an overlay from one of ours', async () => {
+  it('change only a map that reads as one (the CLI\'s too), and remove an overlay from one of ours', async () => {
     const { AnalysisJobs } = require('../../../src/host/analysis') as typeof import('../../../src/host/analysis');
     const jobsStarted: unknown[] = [];
     const statuses: [string, string, boolean][] = [];
@@ -100,10 +108,14 @@ describe('kernel PCA panels', () => {
     const jobs = { start: (r: unknown) => (jobsStarted.push(r), { result: Promise.reject(new Error('no')) }) };
     const a = new AnalysisJobs(jobs as never, results as never, fakeLog() as never);
     resetRecorder();
+    await a.onPanelRequest(files.damaged, { type: 'kpcaOverlay', source: 'path' });
+    assert.deepEqual(jobsStarted, []);
+    assert.match(statuses[0][1], /^cannot change the map: .*damaged\.kpca\.json.*is not a valid result/);
+    // A map the CLI wrote has the extension's shape: an overlay asks for its input like ours (no dialog answer: nothing happens).
+    statuses.length = 0;
     await a.onPanelRequest(files.cli, { type: 'kpcaOverlay', source: 'path' });
     assert.deepEqual(jobsStarted, []);
-    assert.match(statuses[0][1], /was written by landscape kpca; overlays go into maps computed here/);
-    assert.match(rec.warnings[0], /Run "Landscape: Kernel PCA of Checkpoints" on the same checkpoints/);
+    assert.deepEqual(statuses, []);
 
     // No dialog answer: nothing happens.
     await a.onPanelRequest(files.ours, { type: 'kpcaOverlay', source: 'trajectory' });

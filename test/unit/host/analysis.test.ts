@@ -83,7 +83,8 @@ describe('analysis result files', () => {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     const data: KpcaData = {
       kind: 'kpca',
-      folder: path.join(dir, 'runs'),
+      formatVersion: 2,
+      command: 'kpca',
       kernel: { kernel: 'linear' },
       components: 2,
       n: 2,
@@ -93,24 +94,33 @@ describe('analysis result files', () => {
       spectrum: [1, 0],
       warnings: [],
       points: [
-        { path: path.join(dir, 'runs', 'r1', 'final.safetensors'), label: 'r1/final.safetensors', coords: [1, 0] },
-        { path: path.join(dir, 'elsewhere', 'x.safetensors'), label: 'x.safetensors', coords: [-1, 0] },
+        { file: path.join(dir, 'runs', 'r1', 'final.safetensors'), label: 'r1/final.safetensors', coords: [1, 0] },
+        { file: path.join(dir, 'elsewhere', 'x.safetensors'), label: 'x.safetensors', coords: [-1, 0] },
       ],
-      overlays: [{ kind: 'trajectory', label: 'trajectory of r1', source: path.join(dir, 'runs', 'r1'), points: [{ label: 'epoch-0001', coords: [0, 0], epoch: 1 }] }],
+      overlays: [
+        {
+          kind: 'trajectory',
+          label: 'trajectory of r1',
+          source: path.join(dir, 'runs', 'r1'),
+          points: [{ file: path.join(dir, 'runs', 'r1', 'checkpoints', 'epoch-0001.safetensors'), label: 'epoch-0001', coords: [0, 0], epoch: 1 }],
+        },
+      ],
       backend: 'cpu',
+      label: '2 checkpoints',
       seconds: 0,
+      landscapeVersion: '0.2.0',
       settings: [],
     };
     saveAnalysisResult(file, data);
     const raw = JSON.parse(fs.readFileSync(file, 'utf8'));
-    assert.equal(raw.landscapeResult, 1);
+    assert.equal(raw.formatVersion, 2, 'the file is the result itself');
     assert.equal(raw.kind, 'kpca');
-    assert.equal(raw.data.folder, '.');
-    assert.deepEqual(raw.data.points.map((p: { path: string }) => p.path), ['r1/final.safetensors', '../elsewhere/x.safetensors']);
-    assert.equal(raw.data.overlays[0].source, 'r1');
+    assert.deepEqual(raw.points.map((p: { file: string }) => p.file), ['r1/final.safetensors', '../elsewhere/x.safetensors']);
+    assert.equal(raw.overlays[0].source, 'r1');
+    assert.equal(raw.overlays[0].points[0].file, 'r1/checkpoints/epoch-0001.safetensors');
     assert.deepEqual(readAnalysisResult(file, 'kpca').data, data);
     assert.throws(() => readAnalysisResult(file, 'hessian'), (e: Error) => e.message.startsWith(file) && /holds a kpca result, not hessian/.test(e.message));
-    fs.writeFileSync(file, JSON.stringify({ ...raw, data: { ...raw.data, points: [{ ...raw.data.points[0], coords: ['x'] }] } }));
+    fs.writeFileSync(file, JSON.stringify({ ...raw, points: [{ ...raw.points[0], coords: ['x'] }] }));
     assert.throws(() => readAnalysisResult(file), (e: Error) => e.message.startsWith(file) && /points\[0\]\.coords\[0\]/.test(e.message));
   });
 
@@ -252,7 +262,7 @@ describe('the stability chart', () => {
 });
 
 describe('the kernel PCA and gradient check charts', () => {
-  const pt = (label: string, run?: string, optimizer?: string): KpcaPoint => ({ path: `/w/${label}`, label, run, optimizer, coords: [0, 0] });
+  const pt = (label: string, run?: string, optimizer?: string): KpcaPoint => ({ file: `/w/${label}`, label, run, optimizer, coords: [0, 0] });
 
   it('groups points by run or by optimizer, the unnamed group last', () => {
     const pts = [pt('a', 'r2', 'sgd'), pt('b', 'r10', 'lbfgs'), pt('c', undefined, 'sgd'), pt('d', 'r2')];

@@ -70,7 +70,8 @@ const stabilityPoint = { epoch: 2, step: 20, lambdaMax: 12.5, errorEstimate: 0.0
 
 const kpca: Extract<ResultData, { kind: 'kpca' }> = {
   kind: 'kpca',
-  folder: '/w/runs',
+  formatVersion: 2,
+  command: 'kpca',
   kernel: { kernel: 'rbf', gamma: 1 / 3392 },
   components: 2,
   n: 2,
@@ -80,15 +81,17 @@ const kpca: Extract<ResultData, { kind: 'kpca' }> = {
   spectrum: [0.6, 0],
   warnings: ['component 2 has no variance'],
   points: [
-    { path: '/w/runs/r1/final.safetensors', label: 'r1/final.safetensors', run: 'r1', optimizer: 'sgd', epoch: 30, loss: 0.1, accuracy: 0.99, testLoss: 0.2, testAccuracy: 0.95, coords: [0.5, 0] },
-    { path: '/w/x.safetensors', label: 'x.safetensors', coords: [-0.5, 0] },
+    { file: '/w/runs/r1/final.safetensors', label: 'r1/final.safetensors', model: '64-32-32-10', run: 'r1', optimizer: 'sgd', epoch: 30, loss: 0.1, accuracy: 0.99, testLoss: 0.2, testAccuracy: 0.95, coords: [0.5, 0] },
+    { file: '/w/x.safetensors', label: 'x.safetensors', coords: [-0.5, 0] },
   ],
   overlays: [
-    { kind: 'trajectory', label: 'trajectory of r1', source: '/w/runs/r1', points: [{ label: 'epoch-0010', coords: [0.1, 0.2], epoch: 10, loss: 0.5, testAccuracy: 0.8 }] },
+    { kind: 'trajectory', label: 'trajectory of r1', source: '/w/runs/r1', run: 'r1', points: [{ file: '/w/runs/r1/checkpoints/epoch-0010.safetensors', label: 'epoch-0010', coords: [0.1, 0.2], epoch: 10, loss: 0.5, testAccuracy: 0.8 }] },
     { kind: 'path', label: 'path r1/final ↔ x', source: '/w/runs/r1/final__x.path.json', points: [{ label: 't = 0.5', coords: [0, 0.3], t: 0.5, loss: 1.2 }] },
   ],
   backend: 'wasm',
+  label: '2 checkpoints in w',
   seconds: 0.4,
+  landscapeVersion: '0.2.0',
   settings: [['kernel', 'rbf']],
 };
 const hessian: Extract<ResultData, { kind: 'hessian' }> = {

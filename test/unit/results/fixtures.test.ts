@@ -23,7 +23,7 @@ const DIR = path.join(__dirname, '..', '..', 'fixtures', 'results-v1');
 const at = (...p: string[]) => path.join(DIR, ...p);
 
 /** Kinds whose shape changed since 0.1.0 (format 2); their old files open through the kind's upgrade function. */
-const CHANGED = new Set<ResultKind>(['hessian', 'gradcheck', 'slice']);
+const CHANGED = new Set<ResultKind>(['hessian', 'gradcheck', 'slice', 'kpca']);
 
 function assertValid(kind: ResultKind, data: unknown): void {
   const v = validate(ResultDataSchema, data, 'result');

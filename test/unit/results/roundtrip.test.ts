@@ -13,14 +13,17 @@ import { ResultDataSchema } from '../../../src/results';
 import { initBackend } from '../../../src/engine/backend';
 import { loadAnyCheckpoint } from '../../../src/engine/evaluate';
 import { objectiveForCheckpoint } from '../../../src/engine/checkpointObjective';
-import { gradcheckAnalysis, hessianAnalysis, sliceAnalysis } from '../../../src/engine/checkpointAnalysis';
+import { gradcheckAnalysis, hessianAnalysis, kpcaAnalysis, sliceAnalysis } from '../../../src/engine/checkpointAnalysis';
 import { readAnalysisResult, saveAnalysisResult, type AnalysisData } from '../../../src/host/analysisFiles';
 import { main as cliMain } from '../../../src/cli/main';
 import { silentIo } from '../../support/cli';
 import { runWorkerJob } from '../../support/worker';
 import { makeTempDir, removeTempDir } from '../../support/tmp';
 
-const CHECKPOINT = path.join(__dirname, '..', '..', 'fixtures', 'results-v1', 'runA', 'final.safetensors');
+const V1 = path.join(__dirname, '..', '..', 'fixtures', 'results-v1');
+const CHECKPOINT = path.join(V1, 'runA', 'final.safetensors');
+/** The checkpoints of the kernel PCA round trip: both runs' finals and runA's first epoch. */
+const MAP = [CHECKPOINT, path.join(V1, 'runB', 'final.safetensors'), path.join(V1, 'runA', 'checkpoints', 'epoch-0001.safetensors')];
 
 function assertValid(data: unknown): asserts data is AnalysisData {
   const v = validate(ResultDataSchema, data, 'result');
@@ -37,6 +40,8 @@ interface Kind {
   name: string;
   command: AnalysisData['kind'];
   compute(): Promise<AnalysisData>;
+  /** The checkpoints given to the CLI (default: the one checkpoint). */
+  files?: string[];
   cli: string[];
   /** The checkpoint paths the result records. */
   paths(raw: Record<string, unknown>): unknown[];
@@ -61,7 +66,20 @@ describe('one result shape from the engine to the panel', () => {
     }
   }
 
+  async function many<T>(files: readonly string[], run: (cks: Awaited<ReturnType<typeof loadAnyCheckpoint>>[]) => Promise<T>): Promise<T> {
+    return run(await Promise.all(files.map((f) => loadAnyCheckpoint(f))));
+  }
+
   const kinds: Kind[] = [
+    {
+      name: 'kpca',
+      command: 'kpca',
+      files: MAP,
+      paths: (raw) => (raw.points as { file: unknown }[]).map((p) => p.file),
+      compute: () => many(MAP, (cks) => kpcaAnalysis(cks, { kernel: 'rbf', components: 2 })),
+      cli: [],
+      job: (out) => ({ kind: 'kpca', files: MAP, out, settings: { kernel: 'rbf', components: 2 } }),
+    },
     {
       name: 'hessian',
       command: 'hessian',
@@ -102,11 +120,11 @@ describe('one result shape from the engine to the panel', () => {
       assertValid(result);
       assert.equal(result.kind, k.command);
       const out = path.join(dir, `cli.${k.command}.json`);
-      assert.equal(await cliMain([k.command, CHECKPOINT, ...k.cli, '--backend', 'cpu', '--out', out], silentIo()), 0);
+      assert.equal(await cliMain([k.command, ...(k.files ?? [CHECKPOINT]), ...k.cli, '--backend', 'cpu', '--out', out], silentIo()), 0);
       const raw = JSON.parse(fs.readFileSync(out, 'utf8')) as Record<string, unknown>;
       assert.equal(raw.formatVersion, 2);
       assert.equal(raw.command, k.command, 'the CLI keeps its "command" field');
-      assert.deepEqual(k.paths(raw), [CHECKPOINT], 'the CLI records the path as given');
+      assert.deepEqual(k.paths(raw), k.files ?? [CHECKPOINT], 'the CLI records the path as given');
       const reopened = readAnalysisResult(out).data;
       assertValid(reopened);
       assert.deepEqual(untimed(reopened), untimed(result));
@@ -120,7 +138,8 @@ describe('one result shape from the engine to the panel', () => {
       const raw = JSON.parse(fs.readFileSync(out, 'utf8')) as Record<string, unknown>;
       assert.equal(raw.kind, k.command);
       assert.equal(raw.formatVersion, 2);
-      assert.deepEqual(k.paths(raw), [path.relative(path.dirname(out), CHECKPOINT).split(path.sep).join('/')], 'saved relative to the file');
+      const rel = (f: string) => path.relative(path.dirname(out), f).split(path.sep).join('/');
+      assert.deepEqual(k.paths(raw), (k.files ?? [CHECKPOINT]).map(rel), 'saved relative to the file');
       assert.deepEqual(readAnalysisResult(out, k.command).data, result);
     });
 
@@ -150,6 +169,35 @@ describe('one result shape from the engine to the panel', () => {
     const now = await engine((ck, obj) => sliceAnalysis('random', [ck], obj, { points: 5 }));
     assert.ok(now.dims === '1d' && cli.dims === '1d');
     now.values.forEach((v, i) => assert.ok(Math.abs(v - cli.values[i]) < 1e-6, `${v} vs ${cli.values[i]}`));
+  });
+
+  it('kpca: the CLI\'s --trajectory is the overlay the extension adds to its map', async () => {
+    const run = path.join(V1, 'runA');
+    const cliFile = path.join(dir, 'trajectory.cli.kpca.json');
+    assert.equal(await cliMain(['kpca', ...MAP, '--trajectory', run, '--backend', 'cpu', '--out', cliFile], silentIo()), 0);
+    const ours = path.join(dir, 'trajectory.ext.kpca.json');
+    assert.equal((await runWorkerJob({ kind: 'kpca', files: MAP, out: ours, settings: { kernel: 'rbf', components: 2 } })).error, undefined);
+    const r = await runWorkerJob({ kind: 'kpcaOverlay', file: ours, source: 'trajectory', input: run, roots: [] });
+    assert.equal(r.error, undefined, r.error?.message);
+    const fromCli = readAnalysisResult(cliFile, 'kpca').data;
+    const fromExt = readAnalysisResult(ours, 'kpca').data;
+    assert.deepEqual((r.result as { result?: unknown }).result, fromExt, 'the worker posts the map it saved');
+    assert.equal(fromCli.overlays.length, 1);
+    assert.deepEqual(fromExt.overlays, fromCli.overlays);
+    assert.deepEqual(fromCli.overlays[0].points.map((p) => p.epoch), [1, 2, 3]);
+    // Epoch 1 is in the map: projected into it, it lands on its own fitted point.
+    fromCli.overlays[0].points[0].coords.forEach((c, i) => assert.ok(Math.abs(c - fromCli.points[2].coords[i]) < 1e-9, `${c} vs ${fromCli.points[2].coords[i]}`));
+  });
+
+  it('kpca: the CLI\'s and the extension\'s format-1 files of one map open to the same result', () => {
+    const cli = readAnalysisResult(path.join(V1, 'cli', 'final.kpca.json'), 'kpca', [V1]).data;
+    const ext = readAnalysisResult(path.join(V1, 'vscode', 'kpca-4.kpca.json'), 'kpca').data;
+    const map = (d: AnalysisData & { kind: 'kpca' }) => ({ kernel: d.kernel, eigenvalues: d.eigenvalues, spectrum: d.spectrum, files: d.points.map((p) => p.file), coords: d.points.map((p) => p.coords), settings: d.settings });
+    assert.deepEqual(map(ext), map(cli));
+    assert.equal(cli.overlays[0].kind, 'trajectory', 'the CLI\'s "trajectory" is the first overlay');
+    assert.equal(cli.overlays[0].source, ext.overlays[0].source);
+    assert.deepEqual(cli.overlays[0].points.map((p) => p.coords), ext.overlays[0].points.map((p) => p.coords));
+    assert.equal(ext.overlays[1].kind, 'path', 'the extension\'s path overlay is kept');
   });
 
   it('a file of a later format is refused, naming the file and the versions', () => {
