@@ -27,7 +27,7 @@ export interface AnalysisJobResult {
   file: string;
   summary: string;
   seconds: number;
-  /** The result as saved in `file` (paths absolute); absent for an overlay added to a saved map. */
+  /** The result as saved in `file` (paths absolute); for an overlay, the map it was added to. */
   result?: ResultData;
 }
 
