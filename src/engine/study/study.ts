@@ -439,7 +439,8 @@ async function computeBarriers(x: BarrierInputs, ids: string[], pairs: StudyPair
     spec: x.spec,
     recipe: { dataset: cfg.dataset, seed: cfg.seed, testFraction: 0.2, options: {} },
     thetas: ids.map((id) => x.thetas.get(id)!),
-    path: { method: 'fourier', objective: cfg.path.objective, points: cfg.path.points, modes: cfg.path.modes, steps: cfg.path.steps, lr: cfg.path.lr, lambda: cfg.path.lambda, seed: cfg.seed },
+    // The preset's path settings as they are, so a setting added there reaches the path finder.
+    path: { method: 'fourier', ...cfg.path, seed: cfg.seed },
   };
   let failure: unknown;
   await barrierMatrix<PairHeights>(problem, {
