@@ -1,69 +1,15 @@
 /**
  * Turns what a workspace scan found (run.json files, checkpoints) into the
- * runs list of the side view, and a run folder into the data of its result
- * panel. Pure: file contents come in as strings or parsed JSON, and every
- * field is treated as untrusted (a workspace can hold anything).
+ * runs list of the side view. Pure: file contents come in parsed, and every
+ * field is treated as untrusted (a workspace can hold anything). Reading a
+ * run folder itself is src/engine/train/runFolderView.ts, beside the code
+ * that writes it.
  */
 import * as path from 'path';
-import { EpochPointSchema, type CheckpointRef, type EpochPoint, type ResultData, type RunEntry, type RunsList } from '../protocol';
-import { formatNumber, formatPercent, toStabilityPoint } from './runStore';
-import { type StabilityPoint } from '../protocol';
-import { LIMITS } from '../schema';
+import type { CheckpointRef, RunEntry, RunsList } from '../protocol';
+import { MAX_METRICS_POINTS, obj, summarizeRun } from '../engine/train/runFolderView';
 
-export const SCAN_LIMITS = { runs: 500, checkpoints: 2000, pointsPerRun: 1_000_000 } as const;
-
-type Json = Record<string, unknown>;
-const obj = (v: unknown): Json => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : {});
-const text = (v: unknown, max = 200): string | undefined => (typeof v === 'string' && v.length > 0 ? v.slice(0, max) : undefined);
-const finite = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-
-export interface RunSummary {
-  label: string;
-  detail: string;
-  status: string;
-  started: string;
-  summary: [string, string][];
-}
-
-/** What a run.json says, defensively: missing or odd fields become "–". */
-export function summarizeRun(runDir: string, runJson: unknown): RunSummary {
-  const r = obj(runJson);
-  const cfg = obj(r.config);
-  const model = obj(r.model);
-  const ds = obj(r.dataset);
-  const best = obj(r.best);
-  const status = text(r.status, 40) ?? 'unknown';
-  const epochs = finite(cfg.epochs);
-  const done = finite(r.epochsCompleted);
-  const dataset = text(ds.id) ?? text(cfg.dataset) ?? '?';
-  const spec = text(model.spec) ?? text(cfg.model) ?? '?';
-  const optimizer = text(cfg.optimizer, 40) ?? '?';
-  const bestLoss = finite(best.testLoss);
-  const bestAcc = finite(best.testAccuracy);
-  const parts = [dataset, spec, optimizer, `${done ?? '?'}/${epochs ?? '?'} epochs`];
-  if (bestLoss !== undefined) parts.push(`best test loss ${formatNumber(bestLoss)}${bestAcc !== undefined ? ` (${formatPercent(bestAcc)})` : ''}`);
-  const summary: [string, string][] = [
-    ['status', status],
-    ['dataset', dataset],
-    ['model', `${spec}${text(model.activation, 40) ? ` ${text(model.activation, 40)}` : ''}${model.bias === false ? ' no-bias' : ''}`],
-    ['loss', text(model.loss, 40) ?? '–'],
-    ['parameters', finite(model.paramCount) !== undefined ? String(finite(model.paramCount)) : '–'],
-    ['optimizer', optimizer],
-    ['learning rate', finite(cfg.lr) !== undefined ? String(finite(cfg.lr)) : 'optimizer default'],
-    ['batch', finite(cfg.batch) !== undefined ? String(finite(cfg.batch)) : '–'],
-    ['seed', finite(r.seed) !== undefined ? String(finite(r.seed)) : '–'],
-    ['epochs', `${done ?? '?'} of ${epochs ?? '?'}`],
-    ['backend', text(r.backend, 40) ?? '–'],
-    ['started', text(r.started, 60) ?? '–'],
-    ['finished', text(r.finished, 60) ?? '–'],
-    ['best test loss', bestLoss !== undefined ? `${formatNumber(bestLoss)} at epoch ${finite(best.epoch) ?? '?'}` : '–'],
-    ['best test accuracy', bestAcc !== undefined ? formatPercent(bestAcc) : '–'],
-    ['folder', runDir],
-  ];
-  const err = text(r.error, 2000);
-  if (err) summary.push(['error', err]);
-  return { label: path.basename(runDir), detail: parts.join(' · '), status, started: text(r.started, 60) ?? '', summary };
-}
+export const SCAN_LIMITS = { runs: 500, checkpoints: 2000, pointsPerRun: MAX_METRICS_POINTS } as const;
 
 function isInside(dir: string, file: string): boolean {
   const rel = path.relative(dir, file);
@@ -120,50 +66,4 @@ export function buildRunsList(input: ScanInput): RunsList {
     others,
     truncated: Boolean(input.truncated) || input.runJsonFiles.length > runJsonFiles.length || input.checkpointFiles.length > SCAN_LIMITS.checkpoints,
   };
-}
-
-/**
- * metrics.jsonl lines into chart points and stability checks; other event
- * types are passed over, unreadable lines skipped and counted.
- */
-export function parseMetrics(jsonl: string): { points: EpochPoint[]; stability: StabilityPoint[]; skipped: number } {
-  const points: EpochPoint[] = [];
-  const stability: StabilityPoint[] = [];
-  let skipped = 0;
-  for (const line of jsonl.split('\n')) {
-    if (!line.trim()) continue;
-    let v: unknown;
-    try {
-      v = JSON.parse(line);
-    } catch {
-      skipped++;
-      continue;
-    }
-    const o = obj(v);
-    if (o.type === 'stability') {
-      const p = toStabilityPoint(o);
-      if (p && stability.length < LIMITS.list) stability.push(p);
-      else skipped++;
-      continue;
-    }
-    // Other event lines are not curve points, and not damage either.
-    if (typeof o.type === 'string' && o.type !== 'epoch') continue;
-    const p: Record<string, unknown> = {};
-    for (const k of Object.keys(EpochPointSchema.shape)) if (o[k] !== undefined && o[k] !== null) p[k] = o[k];
-    if (EpochPointSchema.check(p, 'point') !== null || points.length >= SCAN_LIMITS.pointsPerRun) {
-      skipped++;
-      continue;
-    }
-    points.push(p as EpochPoint);
-  }
-  return { points, stability, skipped };
-}
-
-export function trainingRunResult(runJsonPath: string, runJson: unknown, metricsText: string, checkpoints: CheckpointRef[]): Extract<ResultData, { kind: 'trainingRun' }> {
-  const runDir = path.dirname(runJsonPath);
-  const s = summarizeRun(runDir, runJson);
-  const { points, stability, skipped } = parseMetrics(metricsText);
-  const summary = s.summary.slice();
-  if (skipped) summary.push(['metrics', `${skipped} unreadable line${skipped === 1 ? '' : 's'} in metrics.jsonl skipped`]);
-  return { kind: 'trainingRun', runDir, status: s.status, summary, points, checkpoints, ...(stability.length ? { stability } : {}) };
 }

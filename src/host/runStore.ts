@@ -9,11 +9,10 @@
  */
 import * as path from 'path';
 import type { TrainEvent } from '../engine/train';
+import { checkpointLabel, toStabilityPoint } from '../engine/train/runFolderView';
 import {
   formatNumber,
   formatPercent,
-  StabilityPointSchema,
-  STABILITY_VERDICTS,
   type CheckpointRef,
   type EpochPoint,
   type HostMessage,
@@ -42,30 +41,6 @@ export function toPoint(ev: Extract<TrainEvent, { type: 'epoch' }>): EpochPoint 
   if (typeof ev.accuracy === 'number' && Number.isFinite(ev.accuracy)) p.accuracy = ev.accuracy;
   if (typeof ev.testAccuracy === 'number' && Number.isFinite(ev.testAccuracy)) p.testAccuracy = ev.testAccuracy;
   return p;
-}
-
-/**
- * A stability check (the engine's 'stability' event, or a 'stability' line of
- * metrics.jsonl, both untrusted) as a chart point; undefined when it is not one.
- */
-export function toStabilityPoint(ev: unknown): StabilityPoint | undefined {
-  if (typeof ev !== 'object' || ev === null) return undefined;
-  const o = ev as Record<string, unknown>;
-  const fin = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-  const p: Record<string, unknown> = {
-    epoch: o.epoch,
-    step: o.step,
-    lambdaMax: o.lambdaMax,
-    verdict: typeof o.verdict === 'string' && (STABILITY_VERDICTS as readonly string[]).includes(o.verdict) ? o.verdict : undefined,
-    message: typeof o.message === 'string' ? o.message.slice(0, 4096) : '',
-  };
-  for (const k of ['errorEstimate', 'threshold', 'lr'] as const) if (fin(o[k]) !== undefined) p[k] = o[k];
-  return StabilityPointSchema.check(p, 'stability') === null ? (p as StabilityPoint) : undefined;
-}
-
-export function checkpointLabel(file: string, kind: string, epoch: number): string {
-  const base = file.split(/[\\/]/).pop() ?? file;
-  return kind === 'periodic' ? base : `${base} (${kind === 'interrupted' ? 'interrupted, ' : ''}epoch ${epoch})`;
 }
 
 /** Later entries with the same path replace earlier ones (best.safetensors is rewritten in place). */

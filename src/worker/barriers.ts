@@ -5,12 +5,14 @@
  * the result is written beside the checkpoints as a result file the panels
  * reopen without recomputing.
  */
-import { initBackend, tf } from '../engine/backend';
+import { initBackend, tf, type BackendName } from '../engine/backend';
 import { inputError } from '../engine/errors';
 import { loadAnyCheckpoint, type OpenedCheckpoint } from '../engine/evaluate';
-import { checkSameSurface, objectiveForCheckpoint } from '../engine/checkpointObjective';
-import { evaluateValues, type Objective } from '../engine/objective';
-import { findPath, pairMatrix, selectPairs, summarizePairs, type PathIteration, type PathResult, type PairOutcome } from '../engine/path';
+import { objectiveForCheckpoint, type DataRecipe } from '../engine/checkpointObjective';
+import type { Objective } from '../engine/objective';
+import { findPath, parsePairSpec, type PathIteration, type PathResult } from '../engine/path';
+import { barrierMatrix, openMinima, type BarrierMatrixOptions } from '../engine/barriers';
+import { pairErrorToThrow, type PathProblem, type PathTaskOptions } from '../engine/pool';
 import type { HeightNumbers, MinimumRef, PairResult, PathPlane, ResultData } from '../protocol';
 import { commonFolder, flattenTree, minimumLabel, saveBarrierResult, type TreeNode } from '../host/barrierFiles';
 import { barrierPathFromCli, cliPathInputs, readJsonResult } from '../host/cliResults';
@@ -123,12 +125,10 @@ function settingsRows(s: PathJobSettings, r: PathResult, extra: [string, string]
   ];
 }
 
-async function openAll(files: readonly string[], ctx: JobContext): Promise<{ cks: OpenedCheckpoint[]; backend: string }> {
+async function openAll(files: readonly string[], ctx: JobContext): Promise<{ cks: OpenedCheckpoint[]; recipe: DataRecipe; backend: BackendName }> {
   const info = await initBackend(ctx.backend);
-  const cks: OpenedCheckpoint[] = [];
-  for (const f of files) cks.push(await loadAnyCheckpoint(f));
-  for (const ck of cks.slice(1)) checkSameSurface(cks[0], ck);
-  return { cks, backend: info.name };
+  const { checkpoints, recipe } = await openMinima(files);
+  return { cks: checkpoints, recipe, backend: info.name };
 }
 
 /** One path between two minima: compute, project, save as `out`. */
@@ -223,6 +223,22 @@ function runningMin(h: readonly number[]): number[] {
   return out;
 }
 
+/** The worker's path options: FourierPathFinder (minimax) with the job's points and steps, seed fixed. */
+function workerPathOptions(s: PathJobSettings): PathTaskOptions {
+  return { method: 'fourier', objective: 'minimax', points: s.points, steps: s.steps, seed: PATH_SEED };
+}
+
+/** The job's events, numbered by the pair's place among the chosen pairs. */
+function pairEvents(files: readonly string[], ctx: JobContext): Pick<BarrierMatrixOptions<never>, 'onPairStart' | 'onProgress' | 'onPairDone'> {
+  return {
+    onPairStart: (p) => ctx.emit({ type: 'pair-start', index: p.k, total: p.total, a: files[p.i], b: files[p.j] }),
+    onProgress: (p) => ctx.emit({ type: 'iteration', index: p.k, iteration: p.iteration, height: p.height, bestHeight: p.bestHeight }),
+    onPairDone: (o) => {
+      if (o.result) ctx.emit({ type: 'pair-done', index: o.k, total: o.total, optimized: numbers(o.result), straight: numbers(o.result.linear) });
+    },
+  };
+}
+
 /** Every pair (or a random selection) of `files`: matrices, spanning tree, disconnectivity graph; saved as `out`. */
 export async function runBarriersJob(
   req: { files: string[]; folder: string; out: string; selection: string; settings: PathJobSettings },
@@ -231,67 +247,65 @@ export async function runBarriersJob(
   const t0 = Date.now();
   checkSettings(req.settings);
   if (req.files.length < 2) throw inputError(`barriers need at least two checkpoints, got ${req.files.length}`, req.folder);
-  const chosen = selectPairs(req.files.length, req.selection, PATH_SEED);
-  const { cks, backend } = await openAll(req.files, ctx);
-  const surface = await objectiveForCheckpoint(cks[0]);
-  try {
-    const fn = surface.objective;
-    const n = cks.length;
-    ctx.emit({ type: 'setup', backend, dataset: surface.dataset, minima: n, pairs: chosen.length, steps: req.settings.steps });
-    const losses = Array.from(evaluateValues(fn, cks.map((c) => c.theta)), (v) => (Number.isFinite(v) ? v : null));
-    const outcomes: PairOutcome<PathResult>[] = [];
-    const pairs: PairResult[] = [];
-    for (let k = 0; k < chosen.length; k++) {
-      const [i, j] = chosen[k];
-      ctx.emit({ type: 'pair-start', index: k, total: chosen.length, a: req.files[i], b: req.files[j] });
-      const r = await findOne(fn, cks[i].theta, cks[j].theta, req.settings, k, ctx);
-      const optimized = numbers(r);
-      const straight = numbers(r.linear);
-      ctx.emit({ type: 'pair-done', index: k, total: chosen.length, optimized, straight });
-      outcomes.push({ i, j, result: r });
-      pairs.push({ i, j, optimized, straight, iterations: r.iterations, profile: { t: r.profile.t, straight: r.linear.profile.loss, optimized: r.profile.loss } });
-    }
-    const labels = req.files.map((f) => minimumLabel(f, req.folder));
-    const sum = summarizePairs(n, outcomes, losses, labels);
-    const straightHeights = pairMatrix(n, pairs.map((p) => ({ i: p.i, j: p.j, value: p.straight.height })), sum.losses);
-    const seconds = (Date.now() - t0) / 1000;
-    const minima: MinimumRef[] = req.files.map((f, i) => ({ path: f, label: labels[i], loss: sum.losses[i] }));
-    const barrierValues = pairs.map((p) => p.optimized.barrierFromMean);
-    const data: Extract<ResultData, { kind: 'barrierMatrix' }> = {
-      kind: 'barrierMatrix',
-      folder: req.folder,
-      minima,
-      heights: sum.heights,
-      barriers: sum.barriers,
-      straightHeights,
-      pairs,
-      mst: sum.mst.edges.map((e) => ({ i: e.i, j: e.j, height: e.height })),
-      tree: flattenTree(sum.tree as TreeNode, n),
-      selection: req.selection,
-      dataset: surface.dataset,
-      backend,
-      seconds,
-      settings: [
-        ['minima', String(n)],
-        ['pairs', `${pairs.length} of ${(n * (n - 1)) / 2} (${req.selection})`],
-        ['method', 'FourierPathFinder, objective minimax, straight line alongside'],
-        ['path points (M)', String(req.settings.points)],
-        ['Adam steps', String(req.settings.steps)],
-        ['loss measured on', `full-batch training loss, ${surface.dataset} (${surface.trainSize} samples)`],
-        ['backend', backend],
-        ['time', `${seconds.toFixed(1)} s`],
-      ],
-    };
-    saveBarrierResult(req.out, data);
-    return {
-      file: req.out,
-      minima: n,
-      pairs: pairs.length,
-      maxBarrier: barrierValues.length ? Math.max(...barrierValues) : null,
-      minBarrier: barrierValues.length ? Math.min(...barrierValues) : null,
-      seconds,
-    };
-  } finally {
-    surface.dispose();
-  }
+  parsePairSpec(req.selection);
+  const { cks, recipe, backend } = await openAll(req.files, ctx);
+  const labels = req.files.map((f) => minimumLabel(f, req.folder));
+  const problem: PathProblem = { backend, spec: cks[0].spec, recipe, thetas: cks.map((c) => c.theta), path: workerPathOptions(req.settings) };
+  // On this thread, as before: the extension's worker is already off the UI thread.
+  const sum = await barrierMatrix(problem, {
+    pairs: req.selection,
+    seed: PATH_SEED,
+    labels,
+    jobs: 1,
+    signal: ctx.signal,
+    onSetup: (s) => ctx.emit({ type: 'setup', backend, dataset: s.dataset, minima: s.n, pairs: s.pairs.length, steps: req.settings.steps }),
+    ...pairEvents(req.files, ctx),
+  });
+  if (sum.errors.length) throw pairErrorToThrow(sum.errors[0], `pair ${labels[sum.errors[0].i]} ↔ ${labels[sum.errors[0].j]}: `);
+  const n = cks.length;
+  const pairs: PairResult[] = sum.pairs.map(({ i, j, result: r }) => ({
+    i,
+    j,
+    optimized: numbers(r),
+    straight: numbers(r.linear),
+    iterations: r.iterations,
+    profile: { t: r.profile.t, straight: r.linear.profile.loss, optimized: r.profile.loss },
+  }));
+  const seconds = (Date.now() - t0) / 1000;
+  const minima: MinimumRef[] = req.files.map((f, i) => ({ path: f, label: labels[i], loss: sum.losses[i] }));
+  const barrierValues = pairs.map((p) => p.optimized.barrierFromMean);
+  const data: Extract<ResultData, { kind: 'barrierMatrix' }> = {
+    kind: 'barrierMatrix',
+    folder: req.folder,
+    minima,
+    heights: sum.heights,
+    barriers: sum.barriers,
+    straightHeights: sum.straightHeights,
+    pairs,
+    mst: sum.mst.edges.map((e) => ({ i: e.i, j: e.j, height: e.height })),
+    tree: flattenTree(sum.tree as TreeNode, n),
+    selection: req.selection,
+    dataset: sum.dataset,
+    backend,
+    seconds,
+    settings: [
+      ['minima', String(n)],
+      ['pairs', `${pairs.length} of ${(n * (n - 1)) / 2} (${req.selection})`],
+      ['method', 'FourierPathFinder, objective minimax, straight line alongside'],
+      ['path points (M)', String(req.settings.points)],
+      ['Adam steps', String(req.settings.steps)],
+      ['loss measured on', `full-batch training loss, ${sum.dataset} (${sum.trainSize} samples)`],
+      ['backend', backend],
+      ['time', `${seconds.toFixed(1)} s`],
+    ],
+  };
+  saveBarrierResult(req.out, data);
+  return {
+    file: req.out,
+    minima: n,
+    pairs: pairs.length,
+    maxBarrier: barrierValues.length ? Math.max(...barrierValues) : null,
+    minBarrier: barrierValues.length ? Math.min(...barrierValues) : null,
+    seconds,
+  };
 }

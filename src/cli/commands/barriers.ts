@@ -3,16 +3,14 @@ import * as path from 'path';
 import { FlagSpec, parseArgs } from '../args';
 import type { Io } from '../output';
 import { fmt, progressBar, table } from '../output';
-import { initBackend, describeBackend } from '../../engine/backend';
+import { initBackend, describeBackend, type BackendInfo } from '../../engine/backend';
 import { inputError } from '../../engine/errors';
-import { loadAnyCheckpoint, OpenedCheckpoint } from '../../engine/evaluate';
-import { checkSameSurface, dataRecipeForCheckpoint, objectiveFromRecipe } from '../../engine/checkpointObjective';
-import { evaluateValues } from '../../engine/objective';
+import { barrierMatrix, openMinima, type BarrierMatrix, type BarrierMatrixOptions, type BarrierSetup } from '../../engine/barriers';
 import { resolvePathOptions } from '../../engine/path/find';
-import { parsePairSpec, selectPairs, summarizePairs, pairMatrix, DisconnectivityNode, PairOutcome } from '../../engine/path/pairs';
-import type { PathResult } from '../../engine/path/types';
-import { runPathPairs, defaultJobs } from '../../engine/pool/pathPool';
-import type { PairTaskOutcome, PathProblem } from '../../engine/pool/pathTask';
+import { parsePairSpec, DisconnectivityNode, PairOutcome, PairSelection } from '../../engine/path/pairs';
+import type { PathResult, ResolvedPathOptions } from '../../engine/path/types';
+import { defaultJobs } from '../../engine/pool/pathPool';
+import type { PathProblem } from '../../engine/pool/pathTask';
 import { PATH_FLAGS, pathTaskOptions, checkBatchFlag, datasetRecord, writeResultJson } from './path';
 import { checkOutputPath } from './common-analysis';
 import type { CommandDef } from './types';
@@ -99,6 +97,98 @@ function compactPair(files: string[], o: PairOutcome<PathResult>, full: boolean,
   };
 }
 
+type Flags = Record<string, string | number | boolean | undefined>;
+
+/** The command line, checked: usage errors come out before any checkpoint is read. */
+function barriersRequest(f: Flags, positionals: string[]) {
+  checkOutputPath(f.out as string | undefined);
+  if (positionals.length === 0) throw inputError('"landscape barriers" needs checkpoint files or a folder of them, e.g. landscape barriers runs/');
+  const selection = parsePairSpec((f.pairs as string | undefined) ?? 'all');
+  const jobs = (f.jobs as number | undefined) ?? defaultJobs();
+  if (jobs < 1) throw inputError(`--jobs must be a whole number ≥ 1, got ${jobs}`);
+  const options = pathTaskOptions(f);
+  // Bad option values are usage errors now, not n² failed pairs later.
+  const resolved = resolvePathOptions(options);
+  const batch = checkBatchFlag(f);
+  const files = expandArguments(positionals);
+  if (files.length < 2) throw inputError(`"landscape barriers" needs at least two minima, got ${files.length} (${files.join(', ')})`);
+  return { selection, jobs, options, resolved, batch, files, json: Boolean(f.json), dataset: f.dataset as string | undefined, model: f.model as string | undefined };
+}
+
+/** The progress line on a terminal, one line per pair otherwise (none with --json). */
+function progressReport(io: Io, json: boolean): Pick<BarrierMatrixOptions<never>, 'onProgress' | 'onPairDone'> {
+  const inFlight = new Map<string, string>();
+  let doneCount = 0;
+  return {
+    onProgress: (p) => {
+      if (!io.tty) return;
+      inFlight.set(`${p.i}-${p.j}`, `${p.i}↔${p.j} it ${p.iteration} H ${fmt(p.bestHeight)}`);
+      io.status(`${progressBar(doneCount, p.total, 20)} ${doneCount}/${p.total} pairs  ${[...inFlight.values()].join('  ')}`);
+    },
+    onPairDone: (o, done) => {
+      doneCount = done;
+      inFlight.delete(`${o.i}-${o.j}`);
+      const what = o.result ? `H ${fmt(o.result.height)} (straight ${fmt(o.result.linear.height)})` : `failed: ${o.error?.message}`;
+      if (io.tty) io.status(`${progressBar(done, o.total, 20)} ${done}/${o.total} pairs  last ${o.i}↔${o.j} ${what}`);
+      else if (!json) io.err(`pair ${done}/${o.total}: [${o.i}] ↔ [${o.j}] ${what}`);
+    },
+  };
+}
+
+function setupLine(s: BarrierSetup, resolved: ResolvedPathOptions, model: string, backend: BackendInfo): string {
+  return (
+    `landscape barriers: ${s.pairs.length} of ${(s.n * (s.n - 1)) / 2} pairs of ${s.n} minima, ${resolved.method}${resolved.method === 'fourier' ? `/${resolved.objective}` : ''}, ` +
+    `${s.onThisThread ? 'on the main thread' : `${s.threads} worker threads`}; training loss of ${model} on ${s.dataset} (${s.trainSize} rows); ${describeBackend(backend)}`
+  );
+}
+
+interface Written {
+  files: string[];
+  model: string;
+  dataset: ReturnType<typeof datasetRecord>;
+  backend: string;
+  selection: PairSelection;
+  options: ResolvedPathOptions;
+  seconds: number;
+  coefficients: boolean;
+}
+
+/** The result document: compact for --json, with each pair's profiles for --out. */
+function barriersDoc(m: BarrierMatrix, w: Written, full: boolean) {
+  return {
+    kind: 'landscape.barriers',
+    formatVersion: 1,
+    files: w.files,
+    model: w.model,
+    dataset: w.dataset,
+    backend: w.backend,
+    selection: w.selection.kind === 'all' ? 'all' : `random:${w.selection.count}`,
+    options: w.options,
+    seconds: w.seconds,
+    losses: m.losses,
+    heights: m.heights,
+    barriers: m.barriers,
+    straightHeights: m.straightHeights,
+    mst: m.mst,
+    tree: m.tree,
+    pairs: m.pairs.map((o) => compactPair(w.files, o, full, w.coefficients)),
+    errors: m.errors.map((e) => ({ i: e.i, j: e.j, a: w.files[e.i], b: w.files[e.j], kind: e.kind, message: e.message })),
+  };
+}
+
+function printTables(io: Io, m: BarrierMatrix, files: string[]): void {
+  io.out('minima');
+  io.out(table(files.map((file, k) => [`  [${k}]`, file, `loss ${fmt(m.losses[k] ?? undefined)}`])));
+  io.out('saddle heights H (diagonal: the minimum\'s loss)');
+  const header = ['', ...files.map((_, k) => `[${k}]`)];
+  io.out(table([header, ...m.heights.map((row, k) => [`  [${k}]`, ...row.map((h) => (h === null ? '-' : fmt(h)))])]));
+  io.out('minimum spanning tree');
+  io.out(table(m.mst.edges.map((e) => [`  [${e.i}] ↔ [${e.j}]`, `H ${fmt(e.height)}`])));
+  if (m.mst.components.length > 1) io.out(`  (${m.mst.components.length} separate groups: not every minimum is linked by a computed pair)`);
+  io.out('disconnectivity graph');
+  io.out(treeLines(m.tree, files, '  ').join('\n'));
+}
+
 export const barriersCommand: CommandDef = {
   name: 'barriers',
   usage: '<checkpoints… | folder> [--pairs all|random:N] [--jobs n] [path options] [--json] [--out file]',
@@ -114,122 +204,40 @@ export const barriersCommand: CommandDef = {
   },
   async run(argv: string[], io: Io, signal: AbortSignal): Promise<number> {
     const { flags: f, positionals } = parseArgs(argv, flags, 'barriers');
-    checkOutputPath(f.out as string | undefined);
-    if (positionals.length === 0) throw inputError('"landscape barriers" needs checkpoint files or a folder of them, e.g. landscape barriers runs/');
-    const selection = parsePairSpec((f.pairs as string | undefined) ?? 'all');
-    const jobs = (f.jobs as number | undefined) ?? defaultJobs();
-    if (jobs < 1) throw inputError(`--jobs must be a whole number ≥ 1, got ${jobs}`);
-    const options = pathTaskOptions(f);
-    // Bad option values are usage errors now, not n² failed pairs later.
-    const resolved = resolvePathOptions(options);
-    const batch = checkBatchFlag(f);
-    const json = Boolean(f.json);
-    const dataset = f.dataset as string | undefined;
-    const model = f.model as string | undefined;
-    const files = expandArguments(positionals);
-    if (files.length < 2) throw inputError(`"landscape barriers" needs at least two minima, got ${files.length} (${files.join(', ')})`);
-
+    const req = barriersRequest(f, positionals);
     const backend = await initBackend(f.backend as string | undefined);
-    const cks: OpenedCheckpoint[] = [];
-    for (const file of files) {
-      const ck = await loadAnyCheckpoint(file, model);
-      if (cks.length) checkSameSurface(cks[0], ck, { datasetOverride: dataset !== undefined });
-      cks.push(ck);
-    }
-    const recipe = dataRecipeForCheckpoint(cks[0], { dataset });
-    const n = files.length;
-    const pairs = selectPairs(n, selection, resolved.seed);
-    const problem: PathProblem = { backend: backend.name, spec: cks[0].spec, recipe, thetas: cks.map((c) => c.theta), path: options, batch };
-    // The parent's own copy of the objective: it checks the data fits before any thread starts,
-    // and measures the minima no computed pair covers.
-    const surface = await objectiveFromRecipe(problem.spec, recipe);
-    const trainSize = surface.trainSize;
-    const threads = Math.min(jobs, pairs.length);
-    if (!json) {
-      io.err(
-        `landscape barriers: ${pairs.length} of ${(n * (n - 1)) / 2} pairs of ${n} minima, ${resolved.method}${resolved.method === 'fourier' ? `/${resolved.objective}` : ''}, ` +
-          `${threads === 1 ? 'on the main thread' : `${threads} worker threads`}; training loss of ${cks[0].specString} on ${recipe.dataset} (${trainSize} rows); ${describeBackend(backend)}`,
-      );
-    }
-    const started = Date.now();
-    let outcomes: PairTaskOutcome[];
-    const inFlight = new Map<string, string>();
-    let doneCount = 0;
+    const { checkpoints: cks, recipe } = await openMinima(req.files, { model: req.model, dataset: req.dataset });
+    const problem: PathProblem = { backend: backend.name, spec: cks[0].spec, recipe, thetas: cks.map((c) => c.theta), path: req.options, batch: req.batch };
+    let started = Date.now();
+    let m: BarrierMatrix;
+    let trainSize = 0;
     try {
-      outcomes = await runPathPairs(problem, pairs, {
-        jobs,
+      m = await barrierMatrix(problem, {
+        pairs: req.selection,
+        seed: req.resolved.seed,
+        labels: req.files,
+        jobs: req.jobs,
         signal,
-        onProgress: (p) => {
-          if (!io.tty) return;
-          inFlight.set(`${p.i}-${p.j}`, `${p.i}↔${p.j} it ${p.iteration} H ${fmt(p.bestHeight)}`);
-          io.status(`${progressBar(doneCount, pairs.length, 20)} ${doneCount}/${pairs.length} pairs  ${[...inFlight.values()].join('  ')}`);
+        onSetup: (s) => {
+          started = Date.now();
+          trainSize = s.trainSize;
+          if (!req.json) io.err(setupLine(s, req.resolved, cks[0].specString, backend));
         },
-        onResult: (o, done, total) => {
-          doneCount = done;
-          inFlight.delete(`${o.i}-${o.j}`);
-          const what = o.result ? `H ${fmt(o.result.height)} (straight ${fmt(o.result.linear.height)})` : `failed: ${o.error?.message}`;
-          if (io.tty) io.status(`${progressBar(done, total, 20)} ${done}/${total} pairs  last ${o.i}↔${o.j} ${what}`);
-          else if (!json) io.err(`pair ${done}/${total}: [${o.i}] ↔ [${o.j}] ${what}`);
-        },
+        ...progressReport(io, req.json),
       });
     } finally {
       if (io.tty) io.status('');
     }
-    const seconds = (Date.now() - started) / 1000;
-
-    const ok = outcomes.filter((o): o is PairTaskOutcome & { result: PathResult } => o.result !== undefined).map((o) => ({ i: o.i, j: o.j, result: o.result }));
-    const errors = outcomes.filter((o) => o.error).map((o) => ({ i: o.i, j: o.j, a: files[o.i], b: files[o.j], kind: o.error!.kind, message: o.error!.message }));
-    // Minima no successful pair measured (random selections, failed pairs) get their loss here.
-    const covered = new Set(ok.flatMap((o) => [o.i, o.j]));
-    const missing = Array.from({ length: n }, (_, k) => k).filter((k) => !covered.has(k));
-    const given: (number | null)[] = new Array(n).fill(null);
-    try {
-      if (missing.length) {
-        const v = evaluateValues(surface.objective, missing.map((k) => problem.thetas[k]));
-        missing.forEach((k, m) => (given[k] = Number.isFinite(v[m]) ? v[m] : null));
-      }
-    } finally {
-      surface.dispose();
-    }
-    const summary = summarizePairs(n, ok, given, files);
-    const straightHeights = pairMatrix(n, ok.map((o) => ({ i: o.i, j: o.j, value: o.result.linear.height })), summary.losses);
-    const doc = (full: boolean) => ({
-      kind: 'landscape.barriers',
-      formatVersion: 1,
-      files,
-      model: cks[0].specString,
-      dataset: datasetRecord(recipe, trainSize, batch),
-      backend: backend.name,
-      selection: selection.kind === 'all' ? 'all' : `random:${selection.count}`,
-      options: resolved,
-      seconds,
-      losses: summary.losses,
-      heights: summary.heights,
-      barriers: summary.barriers,
-      straightHeights,
-      mst: summary.mst,
-      tree: summary.tree,
-      pairs: ok.map((o) => compactPair(files, o, full, Boolean(f.coefficients))),
-      errors,
-    });
-    if (f.out !== undefined) writeResultJson(f.out as string, doc(true));
-    if (json) io.out(JSON.stringify(doc(false)));
+    const w: Written = { files: req.files, model: cks[0].specString, dataset: datasetRecord(recipe, trainSize, req.batch), backend: backend.name, selection: req.selection, options: req.resolved, seconds: (Date.now() - started) / 1000, coefficients: Boolean(f.coefficients) };
+    if (f.out !== undefined) writeResultJson(f.out as string, barriersDoc(m, w, true));
+    if (req.json) io.out(JSON.stringify(barriersDoc(m, w, false)));
     else {
-      io.out('minima');
-      io.out(table(files.map((file, k) => [`  [${k}]`, file, `loss ${fmt(summary.losses[k] ?? undefined)}`])));
-      io.out('saddle heights H (diagonal: the minimum\'s loss)');
-      const header = ['', ...files.map((_, k) => `[${k}]`)];
-      io.out(table([header, ...summary.heights.map((row, k) => [`  [${k}]`, ...row.map((h) => (h === null ? '-' : fmt(h)))])]));
-      io.out('minimum spanning tree');
-      io.out(table(summary.mst.edges.map((e) => [`  [${e.i}] ↔ [${e.j}]`, `H ${fmt(e.height)}`])));
-      if (summary.mst.components.length > 1) io.out(`  (${summary.mst.components.length} separate groups: not every minimum is linked by a computed pair)`);
-      io.out('disconnectivity graph');
-      io.out(treeLines(summary.tree, files, '  ').join('\n'));
+      printTables(io, m, req.files);
       if (f.out !== undefined) io.out(`wrote ${f.out as string}`);
     }
-    if (errors.length) {
-      for (const e of errors) io.err(`pair [${e.i}] ${e.a} ↔ [${e.j}] ${e.b} failed: ${e.message}`);
-      io.err(`landscape barriers: ${errors.length} of ${pairs.length} pairs failed; they are null in the matrices`);
+    if (m.errors.length) {
+      for (const e of m.errors) io.err(`pair [${e.i}] ${req.files[e.i]} ↔ [${e.j}] ${req.files[e.j]} failed: ${e.message}`);
+      io.err(`landscape barriers: ${m.errors.length} of ${m.selected.length} pairs failed; they are null in the matrices`);
       return 1;
     }
     return 0;

@@ -26,6 +26,8 @@ export interface RunPathPairsOptions {
   onResult?: (outcome: PairTaskOutcome, done: number, total: number) => void;
   /** Iterations of the pairs in flight, for display (throttled in workers). */
   onProgress?: (p: PairProgress) => void;
+  /** A pair is handed to a thread; `index` is its place in `pairs`. */
+  onStart?: (pair: Pair, index: number) => void;
 }
 
 /** How long cancelled workers get to stop on their own before they are terminated. */
@@ -52,7 +54,8 @@ export function pathWorkerEntry(): { file: string; execArgv?: string[] } {
   return { file };
 }
 
-function rethrowKind(e: PairError, prefix: string): LandscapeError | Error {
+/** A pair's error as the error to throw: input and compute errors keep their kind. */
+export function pairErrorToThrow(e: PairError, prefix = ''): LandscapeError | Error {
   const msg = `${prefix}${e.message}`;
   if (e.kind === 'input' || e.kind === 'compute') return new LandscapeError(e.kind, msg);
   if (e.kind === 'cancelled') return new CancelledError();
@@ -75,8 +78,9 @@ async function runInProcess(problem: PathProblem, pairs: readonly Pair[], opts: 
   const solver = await PairSolver.create(problem);
   const out: PairTaskOutcome[] = [];
   try {
-    for (const [i, j] of pairs) {
+    for (const [k, [i, j]] of pairs.entries()) {
       throwIfAborted(opts.signal);
+      opts.onStart?.(pairs[k], k);
       let outcome: PairTaskOutcome;
       try {
         const result = await solver.solve(i, j, {
@@ -112,126 +116,154 @@ function runOnWorkers(problem: PathProblem, pairs: readonly Pair[], jobs: number
   if (data.backend !== problem.backend) {
     throw computeError(`path pairs were set up for the ${problem.backend} backend but this thread computes on ${data.backend}`);
   }
-  const debug = Boolean(process.env.LANDSCAPE_DEBUG);
   return new Promise<PairTaskOutcome[]>((resolve, reject) => {
-    const out: (PairTaskOutcome | undefined)[] = new Array(pairs.length);
-    const slots = new Set<Slot>();
-    let next = 0;
-    let done = 0;
-    let finished = false;
+    new WorkerRun(entry, data, pairs, opts, (err, out) => (err !== undefined ? reject(err) : resolve(out))).start(jobs);
+  });
+}
 
-    const stopAll = () => {
-      for (const s of slots) {
-        s.dead = true;
-        void s.worker.terminate();
+/** One run of `pairs` over worker threads: hands out pairs, collects outcomes, replaces lost workers, cancels. */
+class WorkerRun {
+  private readonly out: (PairTaskOutcome | undefined)[];
+  private readonly slots = new Set<Slot>();
+  private readonly debug = Boolean(process.env.LANDSCAPE_DEBUG);
+  private next = 0;
+  private done = 0;
+  private finished = false;
+  private readonly onAbort = () => this.cancel();
+
+  constructor(
+    private readonly entry: { file: string; execArgv?: string[] },
+    private readonly data: PathProblem,
+    private readonly pairs: readonly Pair[],
+    private readonly opts: RunPathPairsOptions,
+    private readonly settle: (err: unknown, out: PairTaskOutcome[]) => void,
+  ) {
+    this.out = new Array(pairs.length);
+  }
+
+  start(jobs: number): void {
+    this.opts.signal?.addEventListener('abort', this.onAbort, { once: true });
+    for (let w = 0; w < jobs; w++) this.spawn();
+  }
+
+  private stopAll(): void {
+    for (const s of this.slots) {
+      s.dead = true;
+      void s.worker.terminate();
+    }
+    this.slots.clear();
+  }
+
+  private finish(err?: unknown): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.opts.signal?.removeEventListener('abort', this.onAbort);
+    this.stopAll();
+    this.settle(err, this.out as PairTaskOutcome[]);
+  }
+
+  private record(k: number, outcome: PairTaskOutcome): void {
+    if (this.out[k]) return;
+    this.out[k] = outcome;
+    this.done++;
+    this.opts.onResult?.(outcome, this.done, this.pairs.length);
+    if (this.done === this.pairs.length) this.finish();
+  }
+
+  private feed(s: Slot): void {
+    if (this.finished || s.dead || !s.ready || s.busy !== undefined) return;
+    if (this.next >= this.pairs.length) {
+      // Nothing left for this worker: let it go now rather than idle until the last pair.
+      s.dead = true;
+      this.slots.delete(s);
+      void s.worker.terminate();
+      return;
+    }
+    const k = this.next++;
+    s.busy = k;
+    const [i, j] = this.pairs[k];
+    this.opts.onStart?.(this.pairs[k], k);
+    s.worker.postMessage({ type: 'pair', k, i, j } satisfies ToPathWorker);
+  }
+
+  private spawn(): void {
+    if (this.finished) return;
+    let worker: Worker;
+    try {
+      worker = new Worker(this.entry.file, { workerData: this.data, execArgv: this.entry.execArgv, stdout: true, stderr: true });
+    } catch (e) {
+      this.finish(computeError(`could not start a path worker thread (${path.basename(this.entry.file)}): ${(e as Error).message}`));
+      return;
+    }
+    // WASM aborts dump pages of minified code on the worker's stderr; the error event says what matters.
+    worker.stdout.on('data', (d: Buffer) => this.debug && process.stderr.write(d));
+    worker.stderr.on('data', (d: Buffer) => this.debug && process.stderr.write(d));
+    const s: Slot = { worker, ready: false, dead: false };
+    this.slots.add(s);
+    worker.on('message', (m: FromPathWorker) => this.onMessage(s, m));
+    worker.on('error', (e) => this.lost(s, e instanceof Error ? e.message.split('\n')[0] : String(e)));
+    worker.on('exit', (code) => this.lost(s, `exit code ${code}`));
+  }
+
+  private lost(s: Slot, why: string): void {
+    if (s.dead || this.finished) return;
+    s.dead = true;
+    this.slots.delete(s);
+    if (!s.ready) {
+      this.finish(computeError(`a path worker thread stopped before it was ready: ${why}`));
+      return;
+    }
+    if (s.busy !== undefined) {
+      const k = s.busy;
+      const [i, j] = this.pairs[k];
+      this.record(k, { i, j, error: { kind: 'internal', message: `the worker thread computing this pair stopped: ${why}` } });
+    }
+    // Keep the pool at strength for the pairs still waiting.
+    if (!this.finished && this.next < this.pairs.length) this.spawn();
+  }
+
+  private onMessage(s: Slot, m: FromPathWorker): void {
+    if (this.finished || s.dead) return;
+    switch (m.type) {
+      case 'ready':
+        s.ready = true;
+        this.feed(s);
+        break;
+      case 'init-error':
+        this.finish(pairErrorToThrow(m.error, 'a path worker thread could not start: '));
+        break;
+      case 'progress': {
+        const [i, j] = this.pairs[m.k];
+        this.opts.onProgress?.({ i, j, iteration: m.iteration, height: m.height, bestHeight: m.bestHeight });
+        break;
       }
-      slots.clear();
-    };
-    const finish = (err?: unknown) => {
-      if (finished) return;
-      finished = true;
-      opts.signal?.removeEventListener('abort', onAbort);
-      stopAll();
-      if (err !== undefined) reject(err);
-      else resolve(out as PairTaskOutcome[]);
-    };
-    const record = (k: number, outcome: PairTaskOutcome) => {
-      if (out[k]) return;
-      out[k] = outcome;
-      done++;
-      opts.onResult?.(outcome, done, pairs.length);
-      if (done === pairs.length) finish();
-    };
-    const feed = (s: Slot) => {
-      if (finished || s.dead || !s.ready || s.busy !== undefined) return;
-      if (next >= pairs.length) {
-        // Nothing left for this worker: let it go now rather than idle until the last pair.
-        s.dead = true;
-        slots.delete(s);
-        void s.worker.terminate();
-        return;
-      }
-      const k = next++;
-      s.busy = k;
-      const [i, j] = pairs[k];
-      s.worker.postMessage({ type: 'pair', k, i, j } satisfies ToPathWorker);
-    };
-    const spawn = (): void => {
-      let worker: Worker;
-      try {
-        worker = new Worker(entry.file, { workerData: data, execArgv: entry.execArgv, stdout: true, stderr: true });
-      } catch (e) {
-        finish(computeError(`could not start a path worker thread (${path.basename(entry.file)}): ${(e as Error).message}`));
-        return;
-      }
-      // WASM aborts dump pages of minified code on the worker's stderr; the error event says what matters.
-      worker.stdout.on('data', (d: Buffer) => debug && process.stderr.write(d));
-      worker.stderr.on('data', (d: Buffer) => debug && process.stderr.write(d));
-      const s: Slot = { worker, ready: false, dead: false };
-      slots.add(s);
-      const lost = (why: string) => {
-        if (s.dead || finished) return;
-        s.dead = true;
-        slots.delete(s);
-        if (!s.ready) {
-          finish(computeError(`a path worker thread stopped before it was ready: ${why}`));
+      case 'done':
+      case 'failed': {
+        s.busy = undefined;
+        const [i, j] = this.pairs[m.k];
+        if (m.type === 'failed' && m.error.kind === 'cancelled') {
+          this.finish(new CancelledError());
           return;
         }
-        if (s.busy !== undefined) {
-          const k = s.busy;
-          const [i, j] = pairs[k];
-          record(k, { i, j, error: { kind: 'internal', message: `the worker thread computing this pair stopped: ${why}` } });
-        }
-        // Keep the pool at strength for the pairs still waiting.
-        if (!finished && next < pairs.length) spawn();
-      };
-      worker.on('message', (m: FromPathWorker) => {
-        if (finished || s.dead) return;
-        switch (m.type) {
-          case 'ready':
-            s.ready = true;
-            feed(s);
-            break;
-          case 'init-error':
-            finish(rethrowKind(m.error, 'a path worker thread could not start: '));
-            break;
-          case 'progress': {
-            const [i, j] = pairs[m.k];
-            opts.onProgress?.({ i, j, iteration: m.iteration, height: m.height, bestHeight: m.bestHeight });
-            break;
-          }
-          case 'done':
-          case 'failed': {
-            s.busy = undefined;
-            const [i, j] = pairs[m.k];
-            if (m.type === 'failed' && m.error.kind === 'cancelled') {
-              finish(new CancelledError());
-              return;
-            }
-            record(m.k, m.type === 'done' ? { i, j, result: m.result } : { i, j, error: m.error });
-            feed(s);
-            break;
-          }
-        }
-      });
-      worker.on('error', (e) => lost(e instanceof Error ? e.message.split('\n')[0] : String(e)));
-      worker.on('exit', (code) => lost(`exit code ${code}`));
-    };
-    const onAbort = () => {
-      if (finished) return;
-      // Ask the busy workers to stop at their next iteration, then terminate whatever is left.
-      const busy = [...slots].filter((s) => s.busy !== undefined);
-      for (const s of busy) s.worker.postMessage({ type: 'cancel' } satisfies ToPathWorker);
-      const timer = setTimeout(() => finish(new CancelledError()), busy.length ? CANCEL_GRACE_MS : 0);
-      const check = setInterval(() => {
-        if (finished || [...slots].every((s) => s.busy === undefined)) {
-          clearInterval(check);
-          clearTimeout(timer);
-          finish(new CancelledError());
-        }
-      }, 20);
-    };
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    for (let w = 0; w < jobs; w++) spawn();
-  });
+        this.record(m.k, m.type === 'done' ? { i, j, result: m.result } : { i, j, error: m.error });
+        this.feed(s);
+        break;
+      }
+    }
+  }
+
+  private cancel(): void {
+    if (this.finished) return;
+    // Ask the busy workers to stop at their next iteration, then terminate whatever is left.
+    const busy = [...this.slots].filter((s) => s.busy !== undefined);
+    for (const s of busy) s.worker.postMessage({ type: 'cancel' } satisfies ToPathWorker);
+    const timer = setTimeout(() => this.finish(new CancelledError()), busy.length ? CANCEL_GRACE_MS : 0);
+    const check = setInterval(() => {
+      if (this.finished || [...this.slots].every((s) => s.busy === undefined)) {
+        clearInterval(check);
+        clearTimeout(timer);
+        this.finish(new CancelledError());
+      }
+    }, 20);
+  }
 }

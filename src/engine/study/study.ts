@@ -22,8 +22,11 @@ import { train, TrainConfig, TrainEvent, RunJson, readRunJson } from '../train';
 import { loadCheckpoint } from '../checkpoint';
 import { writeJsonAtomic, writeFileAtomicSync } from '../checkpoint/atomic';
 import { renderReport } from './report';
-import { runPathPairs, defaultJobs } from '../pool';
 import type { PathProblem } from '../pool';
+import { barrierMatrix, type PairHeights } from '../barriers';
+import { eventStream } from '../eventStream';
+import type { PathResult } from '../path/types';
+import type { ModelSpec } from '../model/spec';
 import { kernelPCA } from '../analysis/kpca';
 
 export const STUDY_PRESETS = ['quick', 'default'] as const;
@@ -297,21 +300,30 @@ export function verdicts(solutions: StudySolution[], barriers: StudyBarrier[], p
   ];
 }
 
-/**
- * Run the study. Yields progress events and returns the result; finished
- * runs and paths from an interrupted earlier call are reused.
- */
-export async function* runStudy(o: StudyOptions): AsyncGenerator<StudyEvent, StudyResult> {
-  if (!o.out) throw inputError('no output folder given (--out <dir>)');
-  const cfg = resolveStudyConfig(o);
-  const out = path.resolve(o.out);
-  const backend: BackendInfo = await initBackend(o.backend);
-  fs.mkdirSync(path.join(out, 'runs'), { recursive: true });
-  fs.mkdirSync(path.join(out, 'paths'), { recursive: true });
-  const t0 = Date.now();
-  const reused = { runs: 0, paths: 0 };
+function solutionsOf(name: string, opt: OptimizerGroup, seed: number, rj: RunJson): StudySolution[] {
+  const final = rj.checkpoints.find((c) => c.kind === 'final')!;
+  const best = rj.best!;
+  return (
+    [
+      ['final', final, 'final.safetensors'],
+      ['early', best, 'best.safetensors'],
+    ] as const
+  ).map(([kind, ck, file]) => ({
+    id: `${name}/${kind}`,
+    optimizer: opt,
+    seed,
+    kind,
+    file: path.join('runs', name, file),
+    epoch: ck.epoch,
+    trainLoss: ck.trainLoss,
+    testLoss: ck.testLoss,
+    trainAccuracy: ck.accuracy,
+    testAccuracy: ck.testAccuracy,
+  }));
+}
 
-  // Phase 1: training.
+/** Phase 1: every run of the plan, reused when finished with the same configuration. */
+async function* trainPhase(cfg: StudyConfig, out: string, o: StudyOptions, reused: { runs: number }): AsyncGenerator<StudyEvent, StudySolution[]> {
   const plan: { opt: OptimizerGroup; seed: number }[] = [];
   for (const opt of GROUPS) for (let s = 1; s <= cfg.seeds; s++) plan.push({ opt, seed: s });
   yield { type: 'phase', phase: 'train', message: `training ${cfg.seeds} seeds each of SGD and L-BFGS on ${cfg.dataset} (${cfg.model}, no biases)`, total: plan.length };
@@ -337,162 +349,134 @@ export async function* runStudy(o: StudyOptions): AsyncGenerator<StudyEvent, Stu
         yield { type: 'train', run: name, event: r.value };
       }
     }
-    const final = rj.checkpoints.find((c) => c.kind === 'final')!;
-    const best = rj.best!;
-    for (const [kind, ck, file] of [
-      ['final', final, 'final.safetensors'],
-      ['early', best, 'best.safetensors'],
-    ] as const) {
-      solutions.push({
-        id: `${name}/${kind}`,
-        optimizer: opt,
-        seed,
-        kind,
-        file: path.join('runs', name, file),
-        epoch: ck.epoch,
-        trainLoss: ck.trainLoss,
-        testLoss: ck.testLoss,
-        trainAccuracy: ck.accuracy,
-        testAccuracy: ck.testAccuracy,
-      });
-    }
+    solutions.push(...solutionsOf(name, opt, seed, rj));
   }
-  const trainSeconds = (Date.now() - t0) / 1000;
+  return solutions;
+}
 
-  // Load every solution's parameters once.
-  const thetas = new Map<string, Float32Array>();
-  for (const s of solutions) thetas.set(s.id, (await loadCheckpoint(path.join(out, s.file))).theta);
+interface StudyPair {
+  opt: OptimizerGroup;
+  a: string;
+  b: string;
+}
 
-  // Phase 2: barriers within each group, between final solutions.
-  const spec = makeSpec(cfg.model, { bias: cfg.bias, loss: 'cross-entropy' });
+const pairLabel = (p: StudyPair) => `${p.a} ↔ ${p.b}`;
+const pairFile = (p: StudyPair) => path.join('paths', `${p.a.replace(/\//g, '_')}__${p.b.replace(/\//g, '_')}.json`);
+
+/** A path saved by an earlier call, when it was found with exactly these options. */
+function savedBarrier(file: string, wantOptions: unknown): StudyBarrier | undefined {
+  if (!fs.existsSync(file)) return undefined;
+  try {
+    const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { options: unknown; barrier: StudyBarrier };
+    return JSON.stringify(saved.options) === JSON.stringify(wantOptions) ? saved.barrier : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function studyBarrier(p: StudyPair, r: PathResult): StudyBarrier {
+  return {
+    optimizer: p.opt,
+    a: p.a,
+    b: p.b,
+    lossA: r.lossA,
+    lossB: r.lossB,
+    straight: numbers(r.linear),
+    optimized: { ...numbers(r), iterations: r.iterations },
+    profile: { t: r.profile.t, straight: r.linear.profile.loss, optimized: r.profile.loss },
+    file: pairFile(p),
+  };
+}
+
+/** A saved barrier as the matrices see a pair. */
+function savedHeights(b: StudyBarrier): PairHeights {
+  return { height: b.optimized.height, lossA: b.lossA, lossB: b.lossB, linear: { height: b.straight.height } };
+}
+
+interface BarrierInputs {
+  cfg: StudyConfig;
+  out: string;
+  backend: BackendInfo;
+  spec: ModelSpec;
+  solutions: StudySolution[];
+  thetas: Map<string, Float32Array>;
+  options: StudyOptions;
+}
+
+/** Phase 2: barriers within each group, between final solutions; finished paths are reused. */
+async function* barrierPhase(x: BarrierInputs, reused: { paths: number }): AsyncGenerator<StudyEvent, StudyBarrier[]> {
+  const { cfg, out } = x;
   const rng = new Rng(cfg.seed);
-  const pairs: { opt: OptimizerGroup; a: string; b: string }[] = [];
+  const ids = GROUPS.flatMap((opt) => x.solutions.filter((s) => s.optimizer === opt && s.kind === 'final').map((s) => s.id));
+  const pairs: StudyPair[] = [];
   for (const opt of GROUPS) {
-    const ids = solutions.filter((s) => s.optimizer === opt && s.kind === 'final').map((s) => s.id);
-    for (const [i, j] of choosePairs(ids.length, cfg.pairsPerGroup, rng.fork())) pairs.push({ opt, a: ids[i], b: ids[j] });
+    const group = x.solutions.filter((s) => s.optimizer === opt && s.kind === 'final').map((s) => s.id);
+    for (const [i, j] of choosePairs(group.length, cfg.pairsPerGroup, rng.fork())) pairs.push({ opt, a: group[i], b: group[j] });
   }
   yield { type: 'phase', phase: 'barriers', message: `FourierPathFinder (${cfg.path.objective}) on ${pairs.length} pairs, straight line alongside`, total: pairs.length };
-  const tPaths = Date.now();
   // Barriers are heights of the full-batch training loss on the split every run trained on.
   const wantOptions = { ...cfg.path, dataSeed: cfg.seed };
-  const label = (p: { a: string; b: string }) => `${p.a} ↔ ${p.b}`;
-  const fileOf = (p: { a: string; b: string }) => path.join('paths', `${p.a.replace(/\//g, '_')}__${p.b.replace(/\//g, '_')}.json`);
   const found = new Map<number, StudyBarrier>();
-  const pending: number[] = [];
   for (let k = 0; k < pairs.length; k++) {
-    const abs = path.join(out, fileOf(pairs[k]));
-    let barrier: StudyBarrier | undefined;
-    if (fs.existsSync(abs)) {
-      try {
-        const saved = JSON.parse(fs.readFileSync(abs, 'utf8')) as { options: unknown; barrier: StudyBarrier };
-        if (JSON.stringify(saved.options) === JSON.stringify(wantOptions)) barrier = saved.barrier;
-      } catch {
-        barrier = undefined;
-      }
-    }
-    yield { type: 'path-start', pair: label(pairs[k]), index: k, total: pairs.length, reused: Boolean(barrier) };
-    if (barrier) {
-      reused.paths++;
-      found.set(k, barrier);
-      yield { type: 'path-done', pair: label(pairs[k]), barrier };
-    } else pending.push(k);
+    const barrier = savedBarrier(path.join(out, pairFile(pairs[k])), wantOptions);
+    yield { type: 'path-start', pair: pairLabel(pairs[k]), index: k, total: pairs.length, reused: Boolean(barrier) };
+    if (!barrier) continue;
+    reused.paths++;
+    found.set(k, barrier);
+    yield { type: 'path-done', pair: pairLabel(pairs[k]), barrier };
   }
-  if (pending.length) {
-    // The pending paths run on a pool of worker threads (one per core); a
-    // path's numbers do not depend on which thread computes it.
-    const ids = [...new Set(pending.flatMap((k) => [pairs[k].a, pairs[k].b]))];
-    const index = new Map(ids.map((id, i) => [id, i]));
-    const problem: PathProblem = {
-      backend: backend.name,
-      spec,
-      recipe: { dataset: cfg.dataset, seed: cfg.seed, testFraction: 0.2, options: {} },
-      thetas: ids.map((id) => thetas.get(id)!),
-      path: {
-        method: 'fourier',
-        objective: cfg.path.objective,
-        points: cfg.path.points,
-        modes: cfg.path.modes,
-        steps: cfg.path.steps,
-        lr: cfg.path.lr,
-        lambda: cfg.path.lambda,
-        seed: cfg.seed,
-      },
-    };
-    const byIndices = new Map(pending.map((k) => [`${index.get(pairs[k].a)},${index.get(pairs[k].b)}`, k]));
-    const queue: StudyEvent[] = [];
-    let wake: (() => void) | undefined;
-    const push = (e: StudyEvent) => {
-      queue.push(e);
-      wake?.();
-    };
-    let failure: unknown;
-    let finished = false;
-    const job = runPathPairs(
-      problem,
-      pending.map((k) => [index.get(pairs[k].a)!, index.get(pairs[k].b)!] as [number, number]),
-      {
-        jobs: Math.min(o.jobs ?? defaultJobs(), pending.length),
-        signal: o.signal,
-        onProgress: (pr) => {
-          const k = byIndices.get(`${pr.i},${pr.j}`)!;
-          push({ type: 'path-iteration', pair: label(pairs[k]), iteration: pr.iteration, steps: cfg.path.steps, height: pr.height, bestHeight: pr.bestHeight });
-        },
-        onResult: (res) => {
-          const k = byIndices.get(`${res.i},${res.j}`)!;
-          const p = pairs[k];
-          if (!res.result) {
-            failure ??= computeError(`path ${label(p)} failed: ${res.error?.message ?? 'unknown error'}`);
-            return;
-          }
-          const r = res.result;
-          const barrier: StudyBarrier = {
-            optimizer: p.opt,
-            a: p.a,
-            b: p.b,
-            lossA: r.lossA,
-            lossB: r.lossB,
-            straight: numbers(r.linear),
-            optimized: { ...numbers(r), iterations: r.iterations },
-            profile: { t: r.profile.t, straight: r.linear.profile.loss, optimized: r.profile.loss },
-            file: fileOf(p),
-          };
-          // Saved as soon as it is done, so an interrupted study keeps it.
-          writeJsonAtomic(path.join(out, barrier.file), { options: wantOptions, barrier });
-          found.set(k, barrier);
-          push({ type: 'path-done', pair: label(p), barrier });
-        },
-      },
-    ).then(
-      () => {
-        finished = true;
-        wake?.();
-      },
-      (e) => {
-        failure ??= e;
-        finished = true;
-        wake?.();
-      },
-    );
-    while (!finished || queue.length) {
-      if (!queue.length) await new Promise<void>((r) => (wake = r));
-      wake = undefined;
-      while (queue.length) yield queue.shift()!;
-    }
-    await job;
-    if (failure) throw failure;
-  }
-  const barriers: StudyBarrier[] = pairs.map((_, k) => found.get(k)!);
-  const pathSeconds = (Date.now() - tPaths) / 1000;
+  if (found.size < pairs.length) yield* eventStream<StudyEvent, void>((emit) => computeBarriers(x, ids, pairs, found, wantOptions, emit));
+  return pairs.map((_, k) => found.get(k)!);
+}
 
-  // Phase 3: kernel PCA of every solution, RBF with γ = 1/P.
-  yield { type: 'phase', phase: 'kpca', message: `kernel PCA (RBF, γ = 1/P) of ${solutions.length} solutions` };
+/** The pairs not in `found`, on the worker pool (a path's numbers do not depend on which thread computes it). */
+async function computeBarriers(x: BarrierInputs, ids: string[], pairs: StudyPair[], found: Map<number, StudyBarrier>, wantOptions: unknown, emit: (e: StudyEvent) => void): Promise<void> {
+  const { cfg, out } = x;
+  const index = new Map(ids.map((id, i) => [id, i]));
+  const byIndices = new Map(pairs.map((p, k) => [`${index.get(p.a)},${index.get(p.b)}`, k]));
+  const problem: PathProblem = {
+    backend: x.backend.name,
+    spec: x.spec,
+    recipe: { dataset: cfg.dataset, seed: cfg.seed, testFraction: 0.2, options: {} },
+    thetas: ids.map((id) => x.thetas.get(id)!),
+    // The preset's path settings as they are, so a setting added there reaches the path finder.
+    path: { method: 'fourier', ...cfg.path, seed: cfg.seed },
+  };
+  let failure: unknown;
+  await barrierMatrix<PairHeights>(problem, {
+    pairs: pairs.map((p) => [index.get(p.a)!, index.get(p.b)!] as [number, number]),
+    finished: (i, j) => {
+      const b = found.get(byIndices.get(`${i},${j}`)!);
+      return b && savedHeights(b);
+    },
+    jobs: x.options.jobs,
+    signal: x.options.signal,
+    onProgress: (pr) => emit({ type: 'path-iteration', pair: pairLabel(pairs[pr.k]), iteration: pr.iteration, steps: cfg.path.steps, height: pr.height, bestHeight: pr.bestHeight }),
+    onPairDone: (res) => {
+      const p = pairs[res.k];
+      if (!res.result) {
+        failure ??= computeError(`path ${pairLabel(p)} failed: ${res.error?.message ?? 'unknown error'}`);
+        return;
+      }
+      const barrier = studyBarrier(p, res.result);
+      // Saved as soon as it is done, so an interrupted study keeps it.
+      writeJsonAtomic(path.join(out, barrier.file), { options: wantOptions, barrier });
+      found.set(res.k, barrier);
+      emit({ type: 'path-done', pair: pairLabel(p), barrier });
+    },
+  });
+  if (failure) throw failure;
+}
+
+/** Phase 3: kernel PCA of every solution, RBF with γ = 1/P; then the verdicts. */
+async function studyResult(cfg: StudyConfig, backend: BackendInfo, spec: ModelSpec, solutions: StudySolution[], thetas: Map<string, Float32Array>, barriers: StudyBarrier[]) {
   const P = paramCount(spec);
   const kp = await kernelPCA(
     solutions.map((s) => thetas.get(s.id)!),
     { kernel: 'rbf', gamma: 1 / P, components: 2, names: solutions.map((s) => s.file) },
   );
-  const result: StudyResult = {
-    formatVersion: 1,
+  return {
+    formatVersion: 1 as const,
     config: cfg,
     backend: backend.name,
     versions: { landscape: LANDSCAPE_VERSION, tfjs: backend.tfjsVersion, node: process.versions.node },
@@ -511,9 +495,37 @@ export async function* runStudy(o: StudyOptions): AsyncGenerator<StudyEvent, Stu
       barriers,
       kp.projections.map((p) => p[0]),
     ),
-    timing: { trainSeconds, pathSeconds, totalSeconds: (Date.now() - t0) / 1000 },
-    reused,
   };
+}
+
+/**
+ * Run the study. Yields progress events and returns the result; finished
+ * runs and paths from an interrupted earlier call are reused.
+ */
+export async function* runStudy(o: StudyOptions): AsyncGenerator<StudyEvent, StudyResult> {
+  if (!o.out) throw inputError('no output folder given (--out <dir>)');
+  const cfg = resolveStudyConfig(o);
+  const out = path.resolve(o.out);
+  const backend: BackendInfo = await initBackend(o.backend);
+  fs.mkdirSync(path.join(out, 'runs'), { recursive: true });
+  fs.mkdirSync(path.join(out, 'paths'), { recursive: true });
+  const t0 = Date.now();
+  const reused = { runs: 0, paths: 0 };
+
+  const solutions = yield* trainPhase(cfg, out, o, reused);
+  const trainSeconds = (Date.now() - t0) / 1000;
+  // Load every solution's parameters once.
+  const thetas = new Map<string, Float32Array>();
+  for (const s of solutions) thetas.set(s.id, (await loadCheckpoint(path.join(out, s.file))).theta);
+  const spec = makeSpec(cfg.model, { bias: cfg.bias, loss: 'cross-entropy' });
+
+  const tPaths = Date.now();
+  const barriers = yield* barrierPhase({ cfg, out, backend, spec, solutions, thetas, options: o }, reused);
+  const pathSeconds = (Date.now() - tPaths) / 1000;
+
+  yield { type: 'phase', phase: 'kpca', message: `kernel PCA (RBF, γ = 1/P) of ${solutions.length} solutions` };
+  const computed = await studyResult(cfg, backend, spec, solutions, thetas, barriers);
+  const result: StudyResult = { ...computed, timing: { trainSeconds, pathSeconds, totalSeconds: (Date.now() - t0) / 1000 }, reused };
   yield { type: 'phase', phase: 'report', message: 'writing study.json and report.html' };
   const studyJson = path.join(out, 'study.json');
   writeJsonAtomic(studyJson, result);
@@ -522,4 +534,3 @@ export async function* runStudy(o: StudyOptions): AsyncGenerator<StudyEvent, Stu
   yield { type: 'done', result, studyJson, reportHtml };
   return result;
 }
-

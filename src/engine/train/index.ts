@@ -1,6 +1,7 @@
 /**
  * Training: `train` (loop.ts) yields events and keeps a run folder
- * (runFolder.ts writes it, runFolderRead.ts reads it back).
+ * (runFolder.ts writes it; runFolderRead.ts, runFolderView.ts and
+ * lastRunRead.ts read it back).
  */
 export * from './types';
 export { resolveTrainConfig } from './config';

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { CheckpointRef } from '../../protocol';
 import { inputError } from '../../engine/errors';
-import { trainingRunResult } from '../runScan';
+import { trainingRunResult } from '../../engine/train/runFolderView';
 import { readJsonFile } from '../workspaceRuns';
 import type { ResultKindHost } from './index';
 

@@ -10,7 +10,7 @@ import { hessianTopEigenvalues, stabilityVerdict } from '../../../src/engine/ana
 import { loadAnyCheckpoint } from '../../../src/engine/evaluate';
 import { objectiveForCheckpoint } from '../../../src/engine/checkpointObjective';
 import { optimizerStability } from '../../../src/engine/trainingStability';
-import { parseMetrics } from '../../../src/host/runScan';
+import { parseMetrics } from '../../../src/engine/train/runFolderView';
 import { main } from '../../../src/cli/main';
 import type { Io } from '../../../src/cli/output';
 import { captureIo } from '../../support/cli';

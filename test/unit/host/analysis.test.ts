@@ -30,8 +30,8 @@ import {
 } from '../../../src/host/analysisFiles';
 import { interpolate, overlayT, pathVectors } from '../../../src/worker/kpcaOverlay';
 import { fourierPointSource } from '../../../src/worker/pathPlane';
-import { RunStore, mergeDeltas, toStabilityPoint, type RunDelta, type StoreEvent } from '../../../src/host/runStore';
-import { parseMetrics } from '../../../src/host/runScan';
+import { RunStore, mergeDeltas, type RunDelta, type StoreEvent } from '../../../src/host/runStore';
+import { parseMetrics, toStabilityPoint } from '../../../src/engine/train/runFolderView';
 import { applyForm, experimentToTrainConfig, formFromExperiment, parseExperiment } from '../../../src/host/experiment';
 import { stabilitySeries } from '../../../webview/stabilitySeries';
 import { groupPoints, kpcaHover, probeSeries } from '../../../webview/analysisSeries';

@@ -17,7 +17,7 @@ import { upgradeHessian } from '../../../src/results/hessian';
 import { readBarrierResult } from '../../../src/host/barrierFiles';
 import { barrierMatrixFromCli, readJsonResult, resultKindOf } from '../../../src/host/cliResults';
 import { importCliPath } from '../../../src/worker/barriers';
-import { trainingRunResult } from '../../../src/host/runScan';
+import { trainingRunResult } from '../../../src/engine/train/runFolderView';
 
 const DIR = path.join(__dirname, '..', '..', 'fixtures', 'results-v1');
 const at = (...p: string[]) => path.join(DIR, ...p);
