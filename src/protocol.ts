@@ -263,7 +263,7 @@ export type HostMessageType = HostMessage['type'];
 // ---------------------------------------------------------------------------
 // Webview -> host: what every page may send, then each page's own.
 
-/** What every page sends: handled once, by the shared webview channel (src/host/webview.ts) and its callers. */
+/** What every page sends: handled once, by the page controllers (src/host/pageController.ts, webview/api.ts). */
 export const SharedWebviewMessageSchema = S.tagged('type', {
   /** The page loaded (or lost track of the stream) and wants a snapshot. */
   ready: S.object({ type: S.literal('ready'), view: S.oneOf(VIEWS) }),
