@@ -9,7 +9,7 @@
  * restated. This file must stay free of Node, DOM and vscode imports: it is
  * bundled into the extension host and into the browser bundle alike.
  */
-import { LIMITS, S, validate, type Infer, type Validated } from './schema';
+import { LIMITS, S, validate, type Infer, type Schema, type Validated } from './schema';
 import { RESULT_KINDS, ResultDataSchema } from './results';
 import { CheckpointRefSchema, count, EpochPointSchema, filePath as path, num, StabilityPointSchema, str } from './results/shapes';
 
@@ -263,7 +263,7 @@ export type HostMessageType = HostMessage['type'];
 // ---------------------------------------------------------------------------
 // Webview -> host: what every page may send, then each page's own.
 
-/** What every page sends: handled once, by the shared webview channel (src/host/webview.ts) and its callers. */
+/** What every page sends: handled once, by the page controllers (src/host/pageController.ts, webview/api.ts). */
 export const SharedWebviewMessageSchema = S.tagged('type', {
   /** The page loaded (or lost track of the stream) and wants a snapshot. */
   ready: S.object({ type: S.literal('ready'), view: S.oneOf(VIEWS) }),
@@ -328,4 +328,56 @@ export function validateHostMessage(m: unknown): Validated<HostMessage> {
 
 export function validateWebviewMessage(m: unknown): Validated<WebviewMessage> {
   return validate(WebviewMessageSchema, m, 'message');
+}
+
+// ---------------------------------------------------------------------------
+// Each page's protocol: what it is sent, and what it may send (its own
+// requests and the shared ones, with a 'ready' that names this page). The
+// page controllers on both sides (src/host/pageController.ts,
+// webview/api.ts) validate against these, so a message meant for another
+// page is refused like any malformed one.
+
+const PAGE_OWN_REQUESTS = {
+  side: SideWebviewMessageSchema,
+  checkpoint: CheckpointWebviewMessageSchema,
+  result: ResultWebviewMessageSchema,
+} as const;
+
+const PAGE_HOST_MESSAGES = {
+  side: SideHostMessageSchema,
+  checkpoint: CheckpointHostMessageSchema,
+  result: ResultHostMessageSchema,
+} as const;
+
+/** What page P is sent. */
+export type PageHostMessage<P extends ViewName> = Infer<(typeof PAGE_HOST_MESSAGES)[P]>;
+/** Page P's own requests (what its handler table on the host answers). */
+export type PageRequest<P extends ViewName> = Infer<(typeof PAGE_OWN_REQUESTS)[P]>;
+/** Everything page P may send. */
+export type PageWebviewMessage<P extends ViewName> = SharedWebviewMessage | PageRequest<P>;
+
+function pageWebviewSchema<P extends ViewName>(page: P) {
+  return S.tagged('type', {
+    ...SharedWebviewMessageSchema.variants,
+    ready: S.object({ type: S.literal('ready'), view: S.literal(page) }),
+    ...PAGE_OWN_REQUESTS[page].variants,
+  });
+}
+
+const PAGE_WEBVIEW_MESSAGES = { side: pageWebviewSchema('side'), checkpoint: pageWebviewSchema('checkpoint'), result: pageWebviewSchema('result') };
+
+/** Whether a page's message is one every page shares (handled once, by the page controller). */
+export function isSharedWebviewMessage(m: WebviewMessage): m is SharedWebviewMessage {
+  return Object.prototype.hasOwnProperty.call(SharedWebviewMessageSchema.variants, m.type);
+}
+
+/** A message from page `page`: its own requests and the shared ones only. */
+export function validatePageMessage<P extends ViewName>(page: P, m: unknown): Validated<PageWebviewMessage<P>> {
+  // The lookup by a generic page widens the schema's type; the cast narrows it back.
+  return validate(PAGE_WEBVIEW_MESSAGES[page] as Schema<unknown>, m, 'message') as Validated<PageWebviewMessage<P>>;
+}
+
+/** A message from the host to page `page`: only what that page is sent. */
+export function validatePageHostMessage<P extends ViewName>(page: P, m: unknown): Validated<PageHostMessage<P>> {
+  return validate(PAGE_HOST_MESSAGES[page] as Schema<unknown>, m, 'message') as Validated<PageHostMessage<P>>;
 }

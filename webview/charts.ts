@@ -7,7 +7,7 @@
  * webviews).
  */
 import type { EpochPoint } from '../src/protocol';
-import { post, log } from './api';
+import { exportPlot, log } from './api';
 import { h } from './dom';
 import { plotlyNow, whenPlotly } from './plotly';
 import { mark } from './timing';
@@ -318,7 +318,7 @@ export class Chart {
       const bg = solidBackground();
       const figure = { data: el.data ?? [], layout: { ...(el.layout ?? {}), paper_bgcolor: bg, plot_bgcolor: bg } };
       const dataUrl = await P.toImage(figure, { format, width: w, height: hgt, scale: format === 'png' ? 2 : 1 });
-      post({ type: 'export', format, dataUrl, name: this.o.exportName });
+      exportPlot(format, dataUrl, this.o.exportName);
     } catch (e) {
       this.fail(e);
     }

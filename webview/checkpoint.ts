@@ -5,8 +5,8 @@
  * The tables need no Plotly: they show as soon as the host's data arrives,
  * the histograms once Plotly has run.
  */
-import { formatNumber, formatPercent, type Action, type CheckpointDetails, type EvalResult, type HostMessage } from '../src/protocol';
-import { post, onHostMessage, setState } from './api';
+import { formatNumber, formatPercent, type Action, type CheckpointDetails, type EvalResult, type PageHostMessage } from '../src/protocol';
+import { post, setState, startPage } from './api';
 import { Chart } from './charts';
 import { append, clear, h, keyValueRows } from './dom';
 import { mark } from './timing';
@@ -134,7 +134,7 @@ class CheckpointPage {
     append(app, h('header', { class: 'page-header' }, this.title, this.subtitle), this.loading, this.error, this.content);
   }
 
-  onMessage(m: HostMessage): void {
+  onMessage(m: PageHostMessage<'checkpoint'>): void {
     switch (m.type) {
       case 'checkpoint':
         mark('checkpoint');
@@ -158,8 +158,6 @@ class CheckpointPage {
         break;
       case 'evaluationError':
         this.evaluation.failed(m.message);
-        break;
-      default:
         break;
     }
   }
@@ -208,6 +206,5 @@ class CheckpointPage {
 
 export function startCheckpoint(app: HTMLElement): void {
   const page = new CheckpointPage(app);
-  onHostMessage((m: HostMessage) => page.onMessage(m));
-  post({ type: 'ready', view: 'checkpoint' });
+  startPage('checkpoint', (m) => page.onMessage(m));
 }

@@ -4,7 +4,7 @@
  * checkpoint opens in the viewer.
  */
 import type { RunsList } from '../src/protocol';
-import { post } from './api';
+import { inspect, openRun } from './api';
 import { append, clear, h, onActivate } from './dom';
 
 function item(cls: string, label: string, detail: string | undefined, aria: string, onClick: () => void, extra?: HTMLElement): HTMLElement {
@@ -18,8 +18,8 @@ function runItems(list: RunsList): HTMLElement[] {
   return list.runs.flatMap((r) => {
     const badge = h('span', { class: `badge badge-${r.status.replace(/[^a-z]/g, '')}`, text: r.status });
     return [
-      item('run-item', r.label, r.detail, `Open run ${r.label}`, () => post({ type: 'openRun', runJson: r.runJson }), badge),
-      ...r.checkpoints.map((c) => item('checkpoint-item nested', c.label, c.detail, `Inspect checkpoint ${c.label} of run ${r.label}`, () => post({ type: 'inspect', path: c.path }))),
+      item('run-item', r.label, r.detail, `Open run ${r.label}`, () => openRun(r.runJson), badge),
+      ...r.checkpoints.map((c) => item('checkpoint-item nested', c.label, c.detail, `Inspect checkpoint ${c.label} of run ${r.label}`, () => inspect(c.path))),
     ];
   });
 }
@@ -28,7 +28,7 @@ function otherItems(list: RunsList): HTMLElement[] {
   if (!list.others.length) return [];
   return [
     h('li', { class: 'group-label', role: 'presentation', text: 'Other checkpoints' }),
-    ...list.others.map((c) => item('checkpoint-item', c.label, c.detail, `Inspect checkpoint ${c.label}`, () => post({ type: 'inspect', path: c.path }))),
+    ...list.others.map((c) => item('checkpoint-item', c.label, c.detail, `Inspect checkpoint ${c.label}`, () => inspect(c.path))),
   ];
 }
 

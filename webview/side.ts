@@ -4,8 +4,8 @@
  * delta that does not continue the charts' copy of the live run exactly
  * (another run, or a gap) makes it ask the host for a fresh snapshot.
  */
-import type { BackendLabel, HostMessage, LiveRunStatus } from '../src/protocol';
-import { post, onHostMessage } from './api';
+import type { BackendLabel, LiveRunStatus, PageHostMessage } from '../src/protocol';
+import { post, requestSnapshot, startPage } from './api';
 import { append, clear, h } from './dom';
 import { LiveRunCharts } from './liveRun';
 import { renderRunsList } from './runsList';
@@ -59,7 +59,7 @@ class SidePage {
     );
   }
 
-  onMessage(m: HostMessage): void {
+  onMessage(m: PageHostMessage<'side'>): void {
     switch (m.type) {
       case 'sideSnapshot':
         this.onSnapshot(m);
@@ -76,8 +76,6 @@ class SidePage {
       case 'form':
         if (!this.form.training) this.form.setForm(m.form, m.experimentFile);
         break;
-      default:
-        break;
     }
   }
 
@@ -86,7 +84,7 @@ class SidePage {
     if (s) this.form.setTraining(s.state === 'starting' || s.state === 'running');
   }
 
-  private onSnapshot(m: Extract<HostMessage, { type: 'sideSnapshot' }>): void {
+  private onSnapshot(m: Extract<PageHostMessage<'side'>, { type: 'sideSnapshot' }>): void {
     mark('snapshot');
     this.resyncPending = false;
     this.form.setChoices({ datasets: m.datasets, optimizers: m.optimizers });
@@ -100,11 +98,11 @@ class SidePage {
     this.form.setTraining(m.training || m.live?.status.state === 'starting' || m.live?.status.state === 'running');
   }
 
-  private onDelta(d: Extract<HostMessage, { type: 'runDelta' }>): void {
+  private onDelta(d: Extract<PageHostMessage<'side'>, { type: 'runDelta' }>): void {
     if (!this.live.continues(d)) {
       if (!this.resyncPending) {
         this.resyncPending = true;
-        post({ type: 'ready', view: 'side' });
+        requestSnapshot();
       }
       return;
     }
@@ -115,6 +113,5 @@ class SidePage {
 
 export function startSide(app: HTMLElement): void {
   const page = new SidePage(app);
-  onHostMessage((m) => page.onMessage(m));
-  post({ type: 'ready', view: 'side' });
+  startPage('side', (m) => page.onMessage(m));
 }

@@ -7,20 +7,20 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { CheckpointPanelStateSchema, type Action, type CheckpointDetails, type EvalResult, type HostMessage, type WebviewMessage } from '../protocol';
+import { CheckpointPanelStateSchema, type Action, type CheckpointDetails, type EvalResult, type PageHostMessage } from '../protocol';
 import { validate } from '../schema';
 import { COMMAND_LIST, COMMANDS, WEBVIEW_TYPES } from './commandTable';
 import { isCancelled, type JobHandle, type JobRunner } from './jobs';
 import { errorMessage, type Log } from './log';
 import type { MinimumA } from './minimumA';
-import { WebviewChannel, saveExportedImage, setWebviewHtml, webviewOptions } from './webview';
+import { PageController, type PageHandlers } from './pageController';
+import { webviewOptions } from './webview';
 import { checkWorkspaceFile, isCheckpointPath } from './workspace';
 
 interface Session {
   file: string;
   panel: vscode.WebviewPanel;
-  channel: WebviewChannel;
-  ready: boolean;
+  page: PageController<'checkpoint'>;
   info?: CheckpointDetails;
   infoError?: string;
   loading?: JobHandle<'inspect'>;
@@ -74,7 +74,6 @@ export class CheckpointViewers implements vscode.CustomReadonlyEditorProvider, v
       panel.dispose();
       return;
     }
-    panel.webview.options = webviewOptions(this.extensionUri);
     this.attach(panel, file);
   }
 
@@ -105,28 +104,34 @@ export class CheckpointViewers implements vscode.CustomReadonlyEditorProvider, v
   }
 
   private attach(panel: vscode.WebviewPanel, file: string): void {
-    panel.webview.options = webviewOptions(this.extensionUri);
-    const channel = new WebviewChannel(panel.webview, this.log, `checkpoint viewer (${path.basename(file)})`, this.checkOutgoing);
-    const s: Session = { file, panel, channel, ready: false };
-    this.sessions.add(s);
-    channel.onMessage((m) => this.onMessage(s, m));
-    panel.onDidChangeViewState(() => {
-      // A hidden page is rebuilt when shown again and says 'ready' again.
-      if (!panel.visible) s.ready = false;
+    // The session and its page controller refer to each other: `page` is set at once, below.
+    const s = { file, panel } as Session;
+    s.page = new PageController(panel, {
+      page: 'checkpoint',
+      name: `checkpoint viewer (${path.basename(file)})`,
+      title: this.title(file),
+      extensionUri: this.extensionUri,
+      log: this.log,
+      checkOutgoing: this.checkOutgoing,
+      handlers: this.handlers(s),
+      onReady: () => {
+        this.sendState(s);
+        this.load(s);
+      },
+      exportFolder: () => path.dirname(file),
     });
+    this.sessions.add(s);
     panel.onDidDispose(() => {
       s.loading?.cancel();
       s.evaluating?.cancel();
-      channel.dispose();
       this.sessions.delete(s);
     });
-    setWebviewHtml(panel.webview, this.extensionUri, 'checkpoint', this.title(file));
     // Read the file while the page loads: its 'ready' then finds the tensors waiting (or nearly).
     this.load(s);
   }
 
-  private post(s: Session, m: HostMessage): void {
-    if (s.ready) void s.channel.post(m);
+  private post(s: Session, m: PageHostMessage<'checkpoint'>): void {
+    s.page.post(m);
   }
 
   private postActions(): void {
@@ -180,31 +185,21 @@ export class CheckpointViewers implements vscode.CustomReadonlyEditorProvider, v
     });
   }
 
-  private async onMessage(s: Session, m: WebviewMessage): Promise<void> {
-    switch (m.type) {
-      case 'ready':
-        s.ready = true;
-        this.sendState(s);
-        this.load(s);
-        return;
-      case 'evaluate':
-        this.evaluate(s);
-        return;
-      case 'runAction': {
-        const allowed = this.actions(s.file).some((a) => a.command === m.command);
-        if (!allowed) {
-          this.log.warn(`checkpoint viewer: refused to run "${m.command.slice(0, 100)}": not one of the viewer's actions`);
-          return;
-        }
-        await vscode.commands.executeCommand(m.command, vscode.Uri.file(s.file));
-        return;
-      }
-      case 'export':
-        await saveExportedImage(m, this.log, path.dirname(s.file));
-        return;
-      default:
-        this.log.warn(`checkpoint viewer: ignored a "${m.type}" message (not used here)`);
+  /** The viewer's own requests; ready, export and the rest are the page controller's. */
+  private handlers(s: Session): PageHandlers<'checkpoint'> {
+    return {
+      evaluate: () => this.evaluate(s),
+      runAction: (m) => this.runAction(s, m.command),
+    };
+  }
+
+  /** A viewer button: only an action the viewer offers, and only on the viewer's own file. */
+  private async runAction(s: Session, command: string): Promise<void> {
+    if (!this.actions(s.file).some((a) => a.command === command)) {
+      this.log.warn(`checkpoint viewer: refused to run "${command.slice(0, 100)}": not one of the viewer's actions`);
+      return;
     }
+    await vscode.commands.executeCommand(command, vscode.Uri.file(s.file));
   }
 
   dispose(): void {

@@ -6,10 +6,10 @@
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { HostMessage, TrainForm, WebviewMessage } from '../protocol';
+import type { PageHostMessage, TrainForm } from '../protocol';
 import type { BackendStatus } from './backendStatus';
 import { Coalescer } from './coalescer';
-import { COMMANDS, INTERNAL_COMMANDS, VIEW_IDS } from './commandTable';
+import { COMMANDS, VIEW_IDS } from './commandTable';
 import { formFromExperiment, DEFAULT_EXPERIMENT, EXPERIMENT_FILE } from './experiment';
 import type { Log } from './log';
 import { mergeDeltas, type RunDelta, type RunStore } from './runStore';
@@ -18,8 +18,8 @@ import { maxStreamRateSetting, runsFolder } from './settings';
 import type { StudyController } from './study';
 import type { TrainingController } from './training';
 import { loadExperiment } from './training';
-import { WebviewChannel, saveExportedImage, setWebviewHtml, webviewOptions } from './webview';
-import { checkWorkspaceFile, isCheckpointPath, primaryFolder } from './workspace';
+import { PageController, type PageHandlers } from './pageController';
+import { checkWorkspaceFile, primaryFolder } from './workspace';
 import type { WorkspaceRuns } from './workspaceRuns';
 
 /** How long after the page's 'ready' the backend probe starts (see probeSoon). */
@@ -27,9 +27,7 @@ const PROBE_DELAY_MS = 3000;
 
 export class SideViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
   private view: vscode.WebviewView | undefined;
-  private channel: WebviewChannel | undefined;
-  /** The page has said 'ready' since it was last (re)built. */
-  private ready = false;
+  private page: PageController<'side'> | undefined;
   private readonly coalescer: Coalescer<RunDelta>;
   private readonly subs: vscode.Disposable[] = [];
   private readonly viewSubs: vscode.Disposable[] = [];
@@ -100,27 +98,31 @@ export class SideViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   resolveWebviewView(view: vscode.WebviewView): void {
     this.disposeView();
     this.view = view;
-    this.ready = false;
-    view.webview.options = webviewOptions(this.extensionUri);
-    const channel = new WebviewChannel(view.webview, this.log, 'side view', this.checkOutgoing);
-    this.channel = channel;
-    channel.onMessage((m) => this.onMessage(m));
+    const page = new PageController(view, {
+      page: 'side',
+      name: 'side view',
+      title: 'Landscape',
+      extensionUri: this.extensionUri,
+      log: this.log,
+      checkOutgoing: this.checkOutgoing,
+      handlers: this.handlers(),
+      onReady: () => {
+        this.sendSnapshot();
+        this.probeSoon();
+      },
+      // A hidden view's page is destroyed (no retainContextWhenHidden: charts of
+      // long runs are not worth the memory). Shown again, the new page says
+      // 'ready' and gets a snapshot with the whole history.
+      onHidden: () => this.coalescer.reset(),
+      exportFolder: () => primaryFolder()?.uri.fsPath,
+    });
+    this.page = page;
     this.viewSubs.push(
-      channel,
-      view.onDidChangeVisibility(() => {
-        // A hidden view's page is destroyed (no retainContextWhenHidden: charts of
-        // long runs are not worth the memory). Shown again, the new page says
-        // 'ready' and gets a snapshot with the whole history.
-        if (!view.visible) {
-          this.ready = false;
-          this.coalescer.reset();
-        }
-      }),
+      page,
       view.onDidDispose(() => {
         if (this.view === view) this.disposeView();
       }),
     );
-    setWebviewHtml(view.webview, this.extensionUri, 'side', 'Landscape');
     void this.runs.scanNow();
     void this.restoreLastRun();
   }
@@ -140,12 +142,11 @@ export class SideViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   }
 
   private isLive(): boolean {
-    return this.view !== undefined && this.view.visible && this.ready;
+    return this.view !== undefined && this.view.visible && this.page !== undefined && this.page.ready;
   }
 
-  private post(m: HostMessage): void {
-    if (!this.channel || !this.ready) return;
-    void this.channel.post(m);
+  private post(m: PageHostMessage<'side'>): void {
+    this.page?.post(m);
   }
 
   private currentForm(): { form: TrainForm; experimentFile: string | null } {
@@ -167,10 +168,10 @@ export class SideViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   }
 
   private sendSnapshot(): void {
-    if (!this.channel) return;
+    if (!this.page) return;
     this.coalescer.reset();
     const { form, experimentFile } = this.currentForm();
-    void this.channel.post({
+    this.page.post({
       type: 'sideSnapshot',
       live: this.store.snapshot(),
       runs: this.runs.list,
@@ -183,60 +184,29 @@ export class SideViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     });
   }
 
-  private async onMessage(m: WebviewMessage): Promise<void> {
-    switch (m.type) {
-      case 'ready':
-        this.ready = true;
-        this.sendSnapshot();
-        this.probeSoon();
-        return;
-      case 'train':
-        await this.training.start(m.form);
-        return;
-      case 'stop':
+  /** The side view's own requests; ready, inspect, openRun and export are the page controller's. */
+  private handlers(): PageHandlers<'side'> {
+    return {
+      train: (m) => this.training.start(m.form),
+      stop: () => {
         if (!this.training.stop() && !this.study.stop()) void vscode.window.showInformationMessage('Landscape: no training run to stop.');
-        return;
-      case 'inspect': {
-        const file = checkWorkspaceFile(m.path);
-        if (!file || !isCheckpointPath(file)) {
-          this.log.warn(`side view: refused to inspect ${JSON.stringify(m.path.slice(0, 300))}: not a checkpoint file inside the workspace`);
-          return;
-        }
-        await vscode.commands.executeCommand(COMMANDS.inspectCheckpoint.id, vscode.Uri.file(file));
-        return;
-      }
-      case 'openRun': {
-        const file = checkWorkspaceFile(m.runJson);
-        if (!file || path.basename(file) !== 'run.json') {
-          this.log.warn(`side view: refused to open ${JSON.stringify(m.runJson.slice(0, 300))}: not a run.json inside the workspace`);
-          return;
-        }
-        await vscode.commands.executeCommand(INTERNAL_COMMANDS.openRun, vscode.Uri.file(file));
-        return;
-      }
-      case 'openExperiment': {
-        const root = primaryFolder()?.uri.fsPath;
-        const file = root && path.join(root, EXPERIMENT_FILE);
-        if (file && checkWorkspaceFile(file)) await vscode.window.showTextDocument(vscode.Uri.file(file));
-        else await vscode.commands.executeCommand(COMMANDS.newExperiment.id);
-        return;
-      }
-      case 'selectBackend':
-        await vscode.commands.executeCommand(COMMANDS.selectBackend.id);
-        return;
-      case 'export':
-        await saveExportedImage(m, this.log, primaryFolder()?.uri.fsPath);
-        return;
-      default:
-        this.log.warn(`side view: ignored a "${m.type}" message (not used here)`);
-    }
+      },
+      openExperiment: () => this.openExperiment(),
+      selectBackend: () => vscode.commands.executeCommand(COMMANDS.selectBackend.id),
+    };
+  }
+
+  private async openExperiment(): Promise<void> {
+    const root = primaryFolder()?.uri.fsPath;
+    const file = root && path.join(root, EXPERIMENT_FILE);
+    if (file && checkWorkspaceFile(file)) await vscode.window.showTextDocument(vscode.Uri.file(file));
+    else await vscode.commands.executeCommand(COMMANDS.newExperiment.id);
   }
 
   private disposeView(): void {
     for (const s of this.viewSubs.splice(0)) s.dispose();
     this.view = undefined;
-    this.channel = undefined;
-    this.ready = false;
+    this.page = undefined;
     this.coalescer.reset();
   }
 

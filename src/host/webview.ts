@@ -1,12 +1,11 @@
 /**
  * What every Landscape webview shares: options (scripts on, local files only
- * from dist/ and media/), the CSP'd HTML shell, a message channel that
- * validates everything the page sends, and saving exported plots.
+ * from dist/ and media/), the CSP'd HTML shell, and saving exported plots.
+ * The messages of each page go through its PageController (pageController.ts).
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { validateHostMessage, validateWebviewMessage, type HostMessage, type ViewName, type WebviewMessage } from '../protocol';
-import { previewMessage } from '../schema';
+import type { SharedWebviewMessage, ViewName } from '../protocol';
 import { decodeImageDataUrl, makeNonce, renderHtml } from './html';
 import type { Log } from './log';
 
@@ -30,61 +29,8 @@ export function setWebviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri
   });
 }
 
-/**
- * Typed, validated messaging with one webview. Invalid messages from the page
- * are logged and dropped. Outgoing messages are validated too while
- * developing (a bug on our side shows up in the log, not as a blank chart).
- */
-export class WebviewChannel implements vscode.Disposable {
-  private readonly subs: vscode.Disposable[] = [];
-
-  constructor(
-    private readonly webview: vscode.Webview,
-    private readonly log: Log,
-    private readonly name: string,
-    private readonly checkOutgoing = false,
-  ) {}
-
-  onMessage(handler: (m: WebviewMessage) => void | Promise<void>): void {
-    this.subs.push(
-      this.webview.onDidReceiveMessage((raw: unknown) => {
-        const v = validateWebviewMessage(raw);
-        if (!v.ok) {
-          this.log.warn(`${this.name}: ignored an invalid message from the webview (${v.error}): ${previewMessage(raw)}`);
-          return;
-        }
-        if (v.value.type === 'log') {
-          const line = `${this.name} webview: ${v.value.message}`;
-          if (v.value.level === 'error') this.log.error(line);
-          else if (v.value.level === 'warn') this.log.warn(line);
-          else this.log.info(line);
-          return;
-        }
-        Promise.resolve()
-          .then(() => handler(v.value))
-          .catch((e: unknown) => this.log.error(`${this.name}: handling "${v.value.type}" failed: ${e instanceof Error ? e.message : String(e)}`));
-      }),
-    );
-  }
-
-  post(m: HostMessage): Thenable<boolean> {
-    if (this.checkOutgoing) {
-      const v = validateHostMessage(m);
-      if (!v.ok) {
-        this.log.error(`${this.name}: refusing to send an invalid ${m.type} message (${v.error})`);
-        return Promise.resolve(false);
-      }
-    }
-    return this.webview.postMessage(m);
-  }
-
-  dispose(): void {
-    for (const s of this.subs.splice(0)) s.dispose();
-  }
-}
-
 /** The page asked to save a plot: the user picks where, then we write it. */
-export async function saveExportedImage(m: Extract<WebviewMessage, { type: 'export' }>, log: Log, defaultDir: string | undefined): Promise<void> {
+export async function saveExportedImage(m: Extract<SharedWebviewMessage, { type: 'export' }>, log: Log, defaultDir: string | undefined): Promise<void> {
   const bytes = decodeImageDataUrl(m.dataUrl, m.format);
   if (!bytes || bytes.length === 0) {
     log.warn(`export: ignored an image that is not a ${m.format} data URL`);

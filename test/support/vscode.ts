@@ -22,9 +22,11 @@ export interface Recorder {
   statusShown: boolean;
   /** The workspace folders the stand-in reports; a test sets them. */
   folders: string[];
+  /** Save dialogs shown (each answered with Cancel). */
+  saveDialogs: number;
 }
 
-export const rec: Recorder = { commands: [], errors: [], warnings: [], infos: [], statusText: '', statusShown: false, folders: [] };
+export const rec: Recorder = { commands: [], errors: [], warnings: [], infos: [], statusText: '', statusShown: false, folders: [], saveDialogs: 0 };
 
 /** Forget the commands and notifications seen so far (folders and the status bar stay). */
 export function resetRecorder(): void {
@@ -32,6 +34,7 @@ export function resetRecorder(): void {
   rec.errors = [];
   rec.warnings = [];
   rec.infos = [];
+  rec.saveDialogs = 0;
 }
 
 export class FakeUri {
@@ -105,6 +108,7 @@ const fakeWindow = {
   showWarningMessage: async (m: string) => void rec.warnings.push(m),
   showInformationMessage: async (m: string) => void rec.infos.push(m),
   showOpenDialog: async () => undefined,
+  showSaveDialog: async () => void rec.saveDialogs++,
   showQuickPick: async () => undefined,
   createStatusBarItem: fakeStatusBarItem,
   activeTextEditor: undefined,
@@ -171,4 +175,44 @@ export function fakeLog() {
   const lines: { level: string; text: string }[] = [];
   const push = (level: string) => (text: string) => lines.push({ level, text });
   return { lines, info: push('info'), warn: push('warn'), error: push('error'), debug: push('debug'), trace: () => {}, show: () => {} };
+}
+
+/**
+ * A stand-in webview panel (`view`: the side view's kind, with
+ * onDidChangeVisibility instead of onDidChangeViewState). What the host
+ * posts is kept in `posted`; `send` plays the page posting a message.
+ */
+export function fakeWebviewPanel(kind: 'panel' | 'view' = 'panel') {
+  const posted: unknown[] = [];
+  const received = new FakeEmitter<unknown>();
+  const changed = new FakeEmitter<void>();
+  const disposed = new FakeEmitter<void>();
+  const webview = {
+    options: {},
+    html: '',
+    cspSource: 'https://webview.test',
+    asWebviewUri: (u: FakeUri) => u,
+    onDidReceiveMessage: received.event,
+    postMessage: async (m: unknown) => (posted.push(m), true),
+  };
+  const panel: Record<string, unknown> = {
+    webview,
+    visible: true,
+    active: true,
+    viewType: 'landscape.test',
+    title: '',
+    onDidDispose: disposed.event,
+    reveal() {},
+    dispose: () => disposed.fire(),
+  };
+  panel[kind === 'panel' ? 'onDidChangeViewState' : 'onDidChangeVisibility'] = changed.event;
+  return {
+    panel,
+    posted,
+    send: (m: unknown) => received.fire(m),
+    hide() {
+      panel.visible = false;
+      changed.fire();
+    },
+  };
 }

@@ -4,7 +4,7 @@
  * a table, and the loss profile of the pair picked in the heatmap or table.
  */
 import { formatNumber, type PairResult, type ResultData } from '../../src/protocol';
-import { post } from '../api';
+import { inspect } from '../api';
 import { Chart, type Theme } from '../charts';
 import { append, clear, h, kvTable, onActivate, pageHeader, plotlyText, section } from '../dom';
 import { layoutDendrogram, shortLabels } from '../dendrogram';
@@ -157,7 +157,7 @@ function minimaListOf(d: BarrierMatrix, names: readonly string[]): HTMLElement {
       h('span', { class: 'item-label', text: names[i] }),
       h('span', { class: 'item-detail', text: `loss ${formatNumber(m.loss)} · ${m.label}` }),
     );
-    onActivate(li, () => post({ type: 'inspect', path: m.path }));
+    onActivate(li, () => inspect(m.path));
     minimaList.appendChild(li);
   });
   return minimaList;

@@ -4,7 +4,7 @@
  * the plane of A, B and its largest deviation (over the loss in that plane).
  */
 import { formatNumber, type HeightNumbers, type MinimumRef, type ResultData } from '../../src/protocol';
-import { post } from '../api';
+import { inspect } from '../api';
 import { Chart, type Theme } from '../charts';
 import { append, h, kvTable, onActivate, pageHeader, section } from '../dom';
 
@@ -93,7 +93,7 @@ function endpointItem(which: 'A' | 'B', m: MinimumRef): HTMLElement {
     h('span', { class: 'item-label', text: `${which}: ${m.label}` }),
     h('span', { class: 'item-detail', text: `loss ${formatNumber(m.loss)} · ${m.path}` }),
   );
-  onActivate(li, () => post({ type: 'inspect', path: m.path }));
+  onActivate(li, () => inspect(m.path));
   return li;
 }
 

@@ -4,7 +4,7 @@
  * against the tolerance.
  */
 import { formatNumber, type ResultData } from '../../src/protocol';
-import { post } from '../api';
+import { inspect } from '../api';
 import { Chart, type Theme } from '../charts';
 import { append, h, keyValueRows, kvTable, onActivate, pageHeader, section } from '../dom';
 import { probeName, probeSeries } from '../analysisSeries';
@@ -97,7 +97,7 @@ export function renderGradcheck(root: HTMLElement, d: Gradcheck): void {
     h('span', { class: 'item-label', text: d.label }),
     h('span', { class: 'item-detail', text: `${d.model} ${d.activation} · ${d.dim} parameters · training loss ${formatNumber(d.loss)} · ${d.file}` }),
   );
-  onActivate(ck, () => post({ type: 'inspect', path: d.file }));
+  onActivate(ck, () => inspect(d.file));
 
   append(
     root,

@@ -4,7 +4,7 @@
  * error, and the stability verdict of the learning rate it was trained with.
  */
 import { formatNumber, type ResultData } from '../../src/protocol';
-import { post } from '../api';
+import { inspect } from '../api';
 import { Chart, type Theme } from '../charts';
 import { append, h, keyValueRows, kvTable, onActivate, pageHeader, section } from '../dom';
 
@@ -115,7 +115,7 @@ export function renderHessian(root: HTMLElement, d: Hessian): void {
     h('span', { class: 'item-label', text: d.label }),
     h('span', { class: 'item-detail', text: `${d.model} · ${d.dim} parameters · training loss ${formatNumber(d.objective.loss)} · ${d.file}` }),
   );
-  onActivate(ck, () => post({ type: 'inspect', path: d.file }));
+  onActivate(ck, () => inspect(d.file));
 
   append(
     root,

@@ -7,8 +7,8 @@
  * line and the path height per iteration (resultProgress messages); the
  * saved result replaces that view when it arrives.
  */
-import { formatNumber, type HostMessage, type ResultData } from '../../src/protocol';
-import { onHostMessage, post, setState } from '../api';
+import { formatNumber, type PageHostMessage, type ResultData } from '../../src/protocol';
+import { requestSnapshot, setState, startPage } from '../api';
 import { Chart } from '../charts';
 import { append, clear, h } from '../dom';
 import { renderBarrierMatrix } from './barrierMatrix';
@@ -36,7 +36,7 @@ function render(root: HTMLElement, data: ResultData): void {
   r(root, data);
 }
 
-type Progress = Extract<HostMessage, { type: 'resultProgress' }>;
+type Progress = Extract<PageHostMessage<'result'>, { type: 'resultProgress' }>;
 
 /** The page of a result being computed: a status line and the live height chart. */
 class LiveView {
@@ -77,7 +77,7 @@ class LiveView {
       // A gap (or another path's points): ask for everything rather than draw a wrong curve.
       if (!this.resyncing) {
         this.resyncing = true;
-        post({ type: 'ready', view: 'result' });
+        requestSnapshot();
       }
       return;
     }
@@ -113,7 +113,7 @@ export function startResult(app: HTMLElement): void {
     clear(app);
     app.removeAttribute('aria-busy');
   };
-  onHostMessage((m: HostMessage) => {
+  startPage('result', (m) => {
     if (m.type === 'result') {
       setState({ kind: m.data.kind, file: m.file });
       reset();
@@ -136,5 +136,4 @@ export function startResult(app: HTMLElement): void {
       live.update(m);
     }
   });
-  post({ type: 'ready', view: 'result' });
 }

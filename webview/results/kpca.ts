@@ -6,7 +6,7 @@
  * and computes the projection in the worker.
  */
 import { formatNumber, formatPercent, type KpcaOverlay, type ResultData } from '../../src/protocol';
-import { post } from '../api';
+import { inspect, post } from '../api';
 import { Chart, type ColorRole, type Theme } from '../charts';
 import { append, clear, h, kvTable, onActivate, pageHeader, plotlyText, section } from '../dom';
 import { coord, groupPoints, kpcaHover, type ColorBy } from '../analysisSeries';
@@ -125,7 +125,7 @@ function pointsTableOf(d: Kpca): HTMLElement {
       h('td', { class: 'num', text: formatPercent(p.testAccuracy) }),
       ...p.coords.map((c) => h('td', { class: 'num', text: formatNumber(c) })),
     );
-    onActivate(tr, () => post({ type: 'inspect', path: p.file }));
+    onActivate(tr, () => inspect(p.file));
     return tr;
   });
   return h(
@@ -210,7 +210,7 @@ export function renderKpca(root: HTMLElement, d: Kpca): void {
     const trace = el.data?.[pt.curveNumber];
     const custom = trace?.customdata as number[] | undefined;
     const i = custom && typeof pt.pointIndex === 'number' ? custom[pt.pointIndex] : undefined;
-    if (i !== undefined && d.points[i]) post({ type: 'inspect', path: d.points[i].file });
+    if (i !== undefined && d.points[i]) inspect(d.points[i].file);
   });
   spectrum.setFigure(spectrumFigure(d));
   clear(status);

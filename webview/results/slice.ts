@@ -4,7 +4,7 @@
  * surface. The axes, seeds and normalisation that reproduce it are listed.
  */
 import { formatNumber, type ResultData } from '../../src/protocol';
-import { post } from '../api';
+import { inspect } from '../api';
 import { Chart, type Theme } from '../charts';
 import { append, h, kvTable, onActivate, pageHeader, plotlyText, section } from '../dom';
 import { markerCheckpoint } from '../analysisSeries';
@@ -195,7 +195,7 @@ export function renderSlice(root: HTMLElement, d: Slice): void {
       h('span', { class: 'item-label', text: `${mk.label} at ${where(mk)}` }),
       h('span', { class: 'item-detail', text: `loss ${formatNumber(mk.loss)}${ck ? ` · ${ck.path}` : ''}` }),
     );
-    if (ck) onActivate(li, () => post({ type: 'inspect', path: ck.path }));
+    if (ck) onActivate(li, () => inspect(ck.path));
     markers.appendChild(li);
   });
   append(

@@ -1,6 +1,6 @@
 /** Renders a "training run" result: summary, the four training charts, the checkpoints. */
 import type { ResultData } from '../../src/protocol';
-import { post } from '../api';
+import { inspect } from '../api';
 import { Chart, TrainingCharts } from '../charts';
 import { stabilityFigure } from '../stability';
 import { append, h, keyValueRows, onActivate } from '../dom';
@@ -13,7 +13,7 @@ export function renderTrainingRun(root: HTMLElement, data: Extract<ResultData, {
   const list = h('ul', { id: 'run-checkpoints', class: 'runs-list', 'aria-label': 'Checkpoints of this run' });
   for (const c of data.checkpoints) {
     const li = h('li', { class: 'checkpoint-item', tabindex: 0, role: 'button', 'aria-label': `Inspect checkpoint ${c.label}` }, h('span', { class: 'item-label', text: c.label }));
-    onActivate(li, () => post({ type: 'inspect', path: c.path }));
+    onActivate(li, () => inspect(c.path));
     list.appendChild(li);
   }
   if (!data.checkpoints.length) list.appendChild(h('li', { class: 'empty', text: 'No checkpoints in this run folder.' }));

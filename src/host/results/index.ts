@@ -19,15 +19,16 @@
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { ResultDataSchema, ResultPanelStateSchema, type HostMessage, type ResultData, type ResultKind, type WebviewMessage } from '../../protocol';
+import { ResultDataSchema, ResultPanelStateSchema, type PageHostMessage, type PageRequest, type ResultData, type ResultKind } from '../../protocol';
 import { validate } from '../../schema';
 import { Coalescer } from '../coalescer';
-import { COMMANDS, INTERNAL_COMMANDS, WEBVIEW_TYPES } from '../commandTable';
+import { WEBVIEW_TYPES } from '../commandTable';
 import { errorMessage, type Log } from '../log';
 import { readJsonResult, resultKindOf } from '../cliResults';
 import { maxStreamRateSetting } from '../settings';
-import { WebviewChannel, saveExportedImage, setWebviewHtml, webviewOptions } from '../webview';
-import { checkWorkspaceFile, isCheckpointPath } from '../workspace';
+import { PageController, type PageHandlers } from '../pageController';
+import { webviewOptions } from '../webview';
+import { checkWorkspaceFile } from '../workspace';
 
 export interface LoadedResult<K extends ResultKind = ResultKind> {
   title: string;
@@ -42,7 +43,7 @@ export interface ResultKindHost<K extends ResultKind = ResultKind> {
   load(file: string): Promise<LoadedResult<K>>;
 }
 
-type Progress = Extract<HostMessage, { type: 'resultProgress' }>;
+type Progress = Extract<PageHostMessage<'result'>, { type: 'resultProgress' }>;
 type Series = NonNullable<Progress['series']>;
 
 interface Panel {
@@ -50,8 +51,7 @@ interface Panel {
   kind: ResultKind | undefined;
   file: string;
   panel: vscode.WebviewPanel;
-  channel: WebviewChannel;
-  ready: boolean;
+  page: PageController<'result'>;
   live?: LiveResult;
   /** How far the page's copy of the live series goes. */
   sent?: { id: string | null; n: number };
@@ -63,7 +63,7 @@ interface Panel {
 }
 
 /** What a panel's own buttons ask of the host (kernel PCA overlays), given the panel's file. */
-export type PanelRequestHandler = (file: string, m: Extract<WebviewMessage, { type: 'kpcaOverlay' | 'removeOverlay' }>) => Promise<void>;
+export type PanelRequestHandler = (file: string, m: PageRequest<'result'>) => Promise<void>;
 
 /**
  * A result being computed. The job reports into it; every panel showing the
@@ -145,7 +145,7 @@ export class ResultPanels implements vscode.WebviewPanelSerializer, vscode.Custo
 
   /** A status line under every panel showing `file` (busy: its buttons wait). */
   setStatus(file: string, text: string, busy: boolean): void {
-    for (const p of this.panels) if (p.file === file && p.ready && !p.live) void p.channel.post({ type: 'resultStatus', file, text, busy });
+    for (const p of this.panels) if (p.file === file && !p.live) p.page.post({ type: 'resultStatus', file, text, busy });
   }
 
   /** Open (or reveal) the panel of a result file. */
@@ -203,7 +203,7 @@ export class ResultPanels implements vscode.WebviewPanelSerializer, vscode.Custo
 
   /** @internal LiveResult calls this when its status or series changed. */
   liveChanged(live: LiveResult): void {
-    for (const p of this.panels) if (p.live === live && p.ready) p.coalescer?.push(true);
+    for (const p of this.panels) if (p.live === live && p.page.ready) p.coalescer?.push(true);
   }
 
   /** @internal */
@@ -232,12 +232,12 @@ export class ResultPanels implements vscode.WebviewPanelSerializer, vscode.Custo
     p.failed = undefined;
     p.sent = undefined;
     p.coalescer = new Coalescer<true>(() => this.sendProgress(p, false), () => true, maxStreamRateSetting());
-    if (p.ready) this.sendProgress(p, true);
+    if (p.page.ready) this.sendProgress(p, true);
   }
 
   private sendProgress(p: Panel, snapshot: boolean): void {
     const live = p.live;
-    if (!live || !p.ready) return;
+    if (!live || !p.page.ready) return;
     let series: Series | null = null;
     const s = live.series;
     if (s) {
@@ -249,7 +249,7 @@ export class ResultPanels implements vscode.WebviewPanelSerializer, vscode.Custo
     } else {
       p.sent = { id: null, n: 0 };
     }
-    void p.channel.post({ type: 'resultProgress', file: p.file, kind: live.kind, title: live.title, status: live.status, series });
+    p.page.post({ type: 'resultProgress', file: p.file, kind: live.kind, title: live.title, status: live.status, series });
   }
 
   // -- panels ------------------------------------------------------------------------------------
@@ -274,24 +274,29 @@ export class ResultPanels implements vscode.WebviewPanelSerializer, vscode.Custo
   }
 
   private attach(panel: vscode.WebviewPanel, kind: ResultKind | undefined, file: string, title: string): Panel {
-    panel.webview.options = webviewOptions(this.extensionUri);
-    const channel = new WebviewChannel(panel.webview, this.log, `result panel (${kind ?? path.basename(file)})`, this.checkOutgoing);
-    const p: Panel = { kind, file, panel, channel, ready: false };
-    this.panels.add(p);
-    channel.onMessage((m) => this.onMessage(p, m));
-    panel.onDidChangeViewState(() => {
-      if (!panel.visible) {
-        // A hidden page is rebuilt when shown again; it then asks for everything.
-        p.ready = false;
+    // The panel and its page controller refer to each other: `page` is set at once, below.
+    const p = { kind, file, panel } as Panel;
+    p.page = new PageController(panel, {
+      page: 'result',
+      name: `result panel (${kind ?? path.basename(file)})`,
+      title,
+      extensionUri: this.extensionUri,
+      log: this.log,
+      checkOutgoing: this.checkOutgoing,
+      handlers: this.handlers(p),
+      onReady: () => {
         p.sent = undefined;
-      }
+        return this.send(p);
+      },
+      // A hidden page is rebuilt when shown again; it then asks for everything.
+      onHidden: () => (p.sent = undefined),
+      exportFolder: () => path.dirname(file),
     });
+    this.panels.add(p);
     panel.onDidDispose(() => {
       p.coalescer?.dispose();
-      channel.dispose();
       this.panels.delete(p);
     });
-    setWebviewHtml(panel.webview, this.extensionUri, 'result', title);
     return p;
   }
 
@@ -311,7 +316,7 @@ export class ResultPanels implements vscode.WebviewPanelSerializer, vscode.Custo
       return;
     }
     if (p.failed !== undefined) {
-      if (p.ready) void p.channel.post({ type: 'resultError', file: p.file, message: p.failed });
+      p.page.post({ type: 'resultError', file: p.file, message: p.failed });
       return;
     }
     try {
@@ -321,54 +326,25 @@ export class ResultPanels implements vscode.WebviewPanelSerializer, vscode.Custo
       if (!v.ok) throw new Error(`${p.file}: the result does not have the expected shape (${v.error})`);
       p.panel.title = r.title;
       p.shownKind = v.value.kind;
-      if (p.ready) void p.channel.post({ type: 'result', file: p.file, title: r.title, data: v.value });
+      p.page.post({ type: 'result', file: p.file, title: r.title, data: v.value });
     } catch (e) {
       this.log.warn(`result panel: ${errorMessage(e)}`);
-      if (p.ready) void p.channel.post({ type: 'resultError', file: p.file, message: errorMessage(e) });
+      p.page.post({ type: 'resultError', file: p.file, message: errorMessage(e) });
     }
   }
 
-  private async onMessage(p: Panel, m: WebviewMessage): Promise<void> {
-    switch (m.type) {
-      case 'ready':
-        p.ready = true;
-        p.sent = undefined;
-        await this.send(p);
-        return;
-      case 'inspect': {
-        const file = checkWorkspaceFile(m.path);
-        if (!file || !isCheckpointPath(file)) {
-          this.log.warn(`result panel: refused to inspect ${JSON.stringify(m.path.slice(0, 300))}: not a checkpoint inside the workspace`);
-          return;
-        }
-        await vscode.commands.executeCommand(COMMANDS.inspectCheckpoint.id, vscode.Uri.file(file));
-        return;
-      }
-      case 'openRun': {
-        const file = checkWorkspaceFile(m.runJson);
-        if (!file || path.basename(file) !== 'run.json') {
-          this.log.warn(`result panel: refused to open ${JSON.stringify(m.runJson.slice(0, 300))}`);
-          return;
-        }
-        await vscode.commands.executeCommand(INTERNAL_COMMANDS.openRun, vscode.Uri.file(file));
-        return;
-      }
-      case 'export':
-        await saveExportedImage(m, this.log, path.dirname(p.file));
-        return;
-      case 'kpcaOverlay':
-      case 'removeOverlay': {
-        // Only a kernel PCA panel has these buttons, and they act on its own file.
-        if ((p.kind ?? p.shownKind) !== 'kpca' || p.live || !this.requestHandler) {
-          this.log.warn(`result panel: refused a "${m.type}" request: not a kernel PCA panel`);
-          return;
-        }
-        await this.requestHandler(p.file, m);
-        return;
-      }
-      default:
-        this.log.warn(`result panel: ignored a "${m.type}" message (not used here)`);
+  /** A result panel's own requests; ready, inspect, openRun and export are the page controller's. */
+  private handlers(p: Panel): PageHandlers<'result'> {
+    return { kpcaOverlay: (m) => this.overlayRequest(p, m), removeOverlay: (m) => this.overlayRequest(p, m) };
+  }
+
+  private async overlayRequest(p: Panel, m: PageRequest<'result'>): Promise<void> {
+    // Only a kernel PCA panel has these buttons, and they act on its own file.
+    if ((p.kind ?? p.shownKind) !== 'kpca' || p.live || !this.requestHandler) {
+      this.log.warn(`result panel: refused a "${m.type}" request: not a kernel PCA panel`);
+      return;
     }
+    await this.requestHandler(p.file, m);
   }
 
   dispose(): void {

@@ -74,7 +74,7 @@ after(() => {
 describe('kernel PCA panels', () => {
   it('pass overlay requests on only from a kernel PCA panel, with the panel’s own file', async () => {
     const { ResultPanels } = require('../../../src/host/results/index') as typeof import('../../../src/host/results/index');
-    const onMessage = (ResultPanels.prototype as unknown as { onMessage: (p: unknown, m: unknown) => Promise<void> }).onMessage;
+    const overlayRequest = (ResultPanels.prototype as unknown as { overlayRequest: (p: unknown, m: unknown) => Promise<void> }).overlayRequest;
     const log = fakeLog();
     const calls: [string, unknown][] = [];
     const self = { log, requestHandler: async (file: string, m: unknown) => void calls.push([file, m]) };
@@ -88,8 +88,8 @@ describe('kernel PCA panels', () => {
     for (const [what, panel, allowed] of cases) {
       calls.length = 0;
       log.lines.length = 0;
-      await onMessage.call(self, panel, { type: 'kpcaOverlay', source: 'trajectory' });
-      await onMessage.call(self, panel, { type: 'removeOverlay', index: 0 });
+      await overlayRequest.call(self, panel, { type: 'kpcaOverlay', source: 'trajectory' });
+      await overlayRequest.call(self, panel, { type: 'removeOverlay', index: 0 });
       if (allowed) {
         assert.deepEqual(calls.map(([f]) => f), [files.ours, files.ours], what);
       } else {

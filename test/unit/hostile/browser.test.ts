@@ -215,6 +215,34 @@ describe('webview Content-Security-Policy in Chromium', { skip, timeout: 120_000
   });
 });
 
+describe('each page takes only its own messages from the host, in Chromium', { skip, timeout: 120_000 }, () => {
+  const info: CheckpointDetails = { format: 'safetensors', fileSize: 1, metadata: [['model', '2-4-2']], spec: null, tensors: [], histograms: [] };
+  const foreign: Record<'side' | 'checkpoint' | 'result', HostMessage> = {
+    side: { type: 'checkpoint', file: '/w/x.safetensors', name: 'x', info, actions: [] },
+    checkpoint: { type: 'resultError', file: '/w/x.json', message: 'not for this page' },
+    result: { type: 'runs', runs: { runs: [], others: [], truncated: false } },
+  };
+
+  for (const view of ['side', 'checkpoint', 'result'] as const) {
+    it(`${view}: says ready once, and logs and drops a message meant for another page`, async () => {
+      const page = await open({ html: shell(view, 'x').html, requests: [] });
+      await waitReady(page, view);
+      const app = () => page.evaluate(() => document.getElementById('app')!.innerHTML);
+      const before = await app();
+      await send(page, foreign[view]);
+      await page.waitForFunction(() => (window.__posted as { type: string }[]).some((m) => m.type === 'log'), undefined, { timeout: 10_000 });
+      const posted = (await page.evaluate(() => window.__posted)) as { type: string; level?: string; message?: string; view?: string }[];
+      assert.deepEqual(posted.filter((m) => m.type === 'ready'), [{ type: 'ready', view }]);
+      const logs = posted.filter((m) => m.type === 'log');
+      assert.equal(logs.length, 1, JSON.stringify(logs));
+      assert.equal(logs[0].level, 'warn');
+      assert.match(logs[0].message!, new RegExp(`ignored an invalid message from the host \\(message.type: unknown type "${foreign[view].type}"\\)`));
+      assert.equal(await app(), before, 'the page changed for a message meant for another page');
+      await page.close();
+    });
+  }
+});
+
 describe('hostile strings render as text in Chromium', { skip, timeout: 120_000 }, () => {
   const hostileInfo = (): CheckpointDetails => ({
     format: 'safetensors',

@@ -25,7 +25,8 @@ import {
 } from '../../../src/host/guards';
 import { validateWebviewMessage, validateHostMessage, WebviewMessageSchema } from '../../../src/protocol';
 import { LIMITS } from '../../../src/schema';
-import { FakeUri, fakeLog, installFakeVscode, rec, removeFakeVscode } from '../../support/vscode';
+import { buildPage, settle } from '../../support/pages';
+import { FakeUri, fakeLog, fakeWebviewPanel, installFakeVscode, rec, removeFakeVscode } from '../../support/vscode';
 import { makeTempDir, removeTempDir } from '../../support/tmp';
 
 // ------------------------------------------------------------------ fixtures
@@ -175,20 +176,28 @@ describe('webview messages of the wrong shape', () => {
     );
   });
 
-  it('are dropped and logged by the message channel, never handed to the view', async () => {
-    const { WebviewChannel } = require('../../../src/host/webview') as typeof import('../../../src/host/webview');
-    let listener: ((m: unknown) => void) | undefined;
-    const webview = { onDidReceiveMessage: (l: (m: unknown) => void) => ((listener = l), { dispose() {} }), postMessage: async () => true };
+  it('are dropped and logged by the page controller, never handed to the page\'s handlers', async () => {
+    const { PageController } = require('../../../src/host/pageController') as typeof import('../../../src/host/pageController');
+    const fake = fakeWebviewPanel();
     const log = fakeLog();
-    const channel = new WebviewChannel(webview as never, log as never, 'test view');
     const handled: unknown[] = [];
-    channel.onMessage((m) => {
-      handled.push(m);
+    const record = (m: unknown) => void handled.push(m);
+    const page = new PageController(fake.panel as never, {
+      page: 'checkpoint',
+      name: 'test view',
+      title: 'test',
+      extensionUri: FakeUri.file('/extension') as never,
+      log: log as never,
+      checkOutgoing: true,
+      handlers: { evaluate: record, runAction: record },
+      onReady: () => record('ready'),
+      exportFolder: () => undefined,
     });
-    for (const m of hostile) listener!(m);
-    listener!({ type: 'inspect', path: files.inside });
-    await new Promise((r) => setImmediate(r));
-    assert.deepEqual(handled, [{ type: 'inspect', path: files.inside }]);
+    for (const m of hostile) fake.send(m);
+    fake.send({ type: 'runAction', command: 'landscape.setMinimumA' });
+    await settle();
+    page.dispose();
+    assert.deepEqual(handled, [{ type: 'runAction', command: 'landscape.setMinimumA' }]);
     const warnings = log.lines.filter((l) => l.level === 'warn' && /ignored an invalid message/.test(l.text));
     assert.equal(warnings.length, hostile.length);
     for (const w of warnings) assert.ok(w.text.length < 1000 && !w.text.includes('\n'), w.text.slice(0, 200));
@@ -197,10 +206,7 @@ describe('webview messages of the wrong shape', () => {
 
 describe('views refuse paths outside the workspace and actions they did not offer', () => {
   it('side view: inspect and openRun', async () => {
-    const { SideViewProvider } = require('../../../src/host/sideView') as typeof import('../../../src/host/sideView');
-    const onMessage = (SideViewProvider.prototype as unknown as { onMessage: (m: unknown) => Promise<void> }).onMessage;
-    const log = fakeLog();
-    const self = { log };
+    const { fake, log, dispose } = buildPage('side', '');
     const cases: [unknown, boolean][] = [
       [{ type: 'inspect', path: files.outside }, false],
       [{ type: 'inspect', path: files.linkOut }, false],
@@ -214,7 +220,8 @@ describe('views refuse paths outside the workspace and actions they did not offe
     for (const [m, allowed] of cases) {
       rec.commands = [];
       log.lines.length = 0;
-      await onMessage.call(self, m);
+      fake.send(m);
+      await settle();
       if (allowed) {
         assert.equal(rec.commands.length, 1, `not run: ${JSON.stringify(m)}`);
         assert.equal((rec.commands[0].args[0] as FakeUri).fsPath, (m as { path?: string; runJson?: string }).path ?? (m as { runJson: string }).runJson);
@@ -223,46 +230,47 @@ describe('views refuse paths outside the workspace and actions they did not offe
         assert.ok(log.lines.some((l) => l.level === 'warn' && /refused/.test(l.text)), `not logged: ${JSON.stringify(m)}`);
       }
     }
+    dispose();
   });
 
   it('result panels: inspect and openRun', async () => {
-    const { ResultPanels } = require('../../../src/host/results/index') as typeof import('../../../src/host/results/index');
-    const onMessage = (ResultPanels.prototype as unknown as { onMessage: (p: unknown, m: unknown) => Promise<void> }).onMessage;
-    const log = fakeLog();
-    const self = { log };
-    const panel = { kind: 'trainingRun', file: files.insideJson, ready: true };
+    const { fake, log, dispose } = buildPage('result', files.insideJson);
     for (const m of [{ type: 'inspect', path: files.outside }, { type: 'inspect', path: files.viaLinkedDir }, { type: 'openRun', runJson: files.outsideRun }]) {
       rec.commands = [];
       log.lines.length = 0;
-      await onMessage.call(self, panel, m);
+      fake.send(m);
+      await settle();
       assert.deepEqual(rec.commands, [], `ran a command for ${JSON.stringify(m)}`);
       assert.ok(log.lines.some((l) => l.level === 'warn' && /refused/.test(l.text)), `not logged: ${JSON.stringify(m)}`);
     }
     rec.commands = [];
-    await onMessage.call(self, panel, { type: 'inspect', path: files.inside });
+    fake.send({ type: 'inspect', path: files.inside });
+    await settle();
     assert.equal(rec.commands.length, 1);
+    dispose();
   });
 
   it('checkpoint viewer: only the actions it offered run', async () => {
     const { CheckpointViewers } = require('../../../src/host/checkpointViewer') as typeof import('../../../src/host/checkpointViewer');
-    const proto = CheckpointViewers.prototype as unknown as { onMessage: (s: unknown, m: unknown) => Promise<void>; actions: (f: string) => { command: string }[] };
-    const log = fakeLog();
-    const self = { log, minimumA: { get: () => undefined }, actions: proto.actions };
-    const session = { file: files.inside, ready: true };
-    const offered = proto.actions.call(self, files.inside).map((a) => a.command);
+    const proto = CheckpointViewers.prototype as unknown as { actions: (f: string) => { command: string }[] };
+    const { fake, log, dispose } = buildPage('checkpoint', files.inside);
+    const offered = proto.actions.call({ minimumA: { get: () => undefined } }, files.inside).map((a) => a.command);
     assert.ok(offered.length > 0);
     for (const command of ['workbench.action.terminal.sendSequence', 'vscode.open', 'landscape.train', 'landscape.newExperiment']) {
       if (offered.includes(command)) continue;
       rec.commands = [];
       log.lines.length = 0;
-      await proto.onMessage.call(self, session, { type: 'runAction', command });
+      fake.send({ type: 'runAction', command });
+      await settle();
       assert.deepEqual(rec.commands, [], `ran ${command}`);
       assert.ok(log.lines.some((l) => l.level === 'warn' && /refused/.test(l.text)), `not logged: ${command}`);
     }
     rec.commands = [];
-    await proto.onMessage.call(self, session, { type: 'runAction', command: offered[0] });
+    fake.send({ type: 'runAction', command: offered[0] });
+    await settle();
     assert.equal(rec.commands.length, 1);
     assert.equal((rec.commands[0].args[0] as FakeUri).fsPath, files.inside, 'an action runs on the viewer\'s own file, whatever the page says');
+    dispose();
   });
 });
 
