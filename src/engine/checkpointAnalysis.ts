@@ -306,10 +306,7 @@ export async function hessianAnalysis(ck: OpenedCheckpoint, obj: CheckpointObjec
     kind: 'hessian',
     formatVersion: HESSIAN_FORMAT_VERSION,
     command: 'hessian',
-    file: ck.file,
-    label: checkpointLabel(path.resolve(ck.file)),
-    backend: backendName(),
-    model: ck.specString,
+    ...checkpointProvenance(ck),
     dim: ck.theta.length,
     objective: { dataset: obj.dataset, split: obj.split, samples: obj.trainSize, loss: eig.loss },
     eigenvalues: eig.eigenvalues,
@@ -364,10 +361,7 @@ export async function gradcheckAnalysis(ck: OpenedCheckpoint, obj: CheckpointObj
     kind: 'gradcheck',
     formatVersion: GRADCHECK_FORMAT_VERSION,
     command: 'gradcheck',
-    file: ck.file,
-    label: checkpointLabel(path.resolve(ck.file)),
-    backend: backendName(),
-    model: ck.specString,
+    ...checkpointProvenance(ck),
     activation: ck.spec.activation,
     objective: { dataset: obj.dataset, split: obj.split, samples: obj.trainSize, loss: r.loss },
     verdict: r.passed ? 'PASS' : 'FAIL',
@@ -379,6 +373,11 @@ export async function gradcheckAnalysis(ck: OpenedCheckpoint, obj: CheckpointObj
 }
 
 export type GradcheckAnalysis = GradcheckData;
+
+/** The fields every per-checkpoint result opens with: which file, as panels name it, on which backend, which model. */
+function checkpointProvenance(ck: { file: string; specString: string }) {
+  return { file: ck.file, label: checkpointLabel(path.resolve(ck.file)), backend: backendName(), model: ck.specString };
+}
 
 // ---------------------------------------------------------------------------
 // Slices
