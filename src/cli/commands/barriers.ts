@@ -14,7 +14,7 @@ import type { PathResult } from '../../engine/path/types';
 import { runPathPairs, defaultJobs } from '../../engine/pool/pathPool';
 import type { PairTaskOutcome, PathProblem } from '../../engine/pool/pathTask';
 import { PATH_FLAGS, pathTaskOptions, checkBatchFlag, datasetRecord, writeResultJson } from './path';
-import { checkOutputPath } from './common-analysis';
+import { checkOutputPath, subsetFlag } from './common-analysis';
 import type { CommandDef } from './types';
 
 const flags: FlagSpec[] = [
@@ -136,7 +136,7 @@ export const barriersCommand: CommandDef = {
       if (cks.length) checkSameSurface(cks[0], ck, { datasetOverride: dataset !== undefined });
       cks.push(ck);
     }
-    const recipe = dataRecipeForCheckpoint(cks[0], { dataset });
+    const recipe = dataRecipeForCheckpoint(cks[0], { dataset, subset: subsetFlag(f.subset) });
     const n = files.length;
     const pairs = selectPairs(n, selection, resolved.seed);
     const problem: PathProblem = { backend: backend.name, spec: cks[0].spec, recipe, thetas: cks.map((c) => c.theta), path: options, batch };
