@@ -23,7 +23,11 @@ const SPLIT_NAMES = ['x_train', 'y_train', 'x_test', 'y_test'];
 
 /** Read an .npz file. */
 export function loadNpz(file: string, opts: ReadDataOptions = {}): ArrayData {
-  const bytes = readBoundedFile(file, '.npz file', opts);
+  return npzDataset(readBoundedFile(file, '.npz file', opts), file, opts);
+}
+
+/** The dataset in an .npz archive's bytes; `file` names it in messages. */
+export function npzDataset(bytes: Uint8Array, file: string, opts: ReadDataOptions = {}): ArrayData {
   const { names, arrays } = readNpz(bytes, file, ['x', 'y', ...SPLIT_NAMES], opts);
   const id = `npz:${path.basename(file)}`;
   if (arrays.has('x') && arrays.has('y')) return { kind: 'whole', data: checkClasses(arraysToDataset(arrays.get('x')!, arrays.get('y')!, file, id), file) };
