@@ -12,6 +12,7 @@ import { readBoundedFile, isExistingFile, type ReadDataOptions } from './files';
 import { parseNpy, type NpyArray } from './npy';
 import { readNpz } from './npz';
 import { oneHot } from './split';
+import { quoteText } from '../text';
 import type { Dataset, ImageShape } from './types';
 
 /** Most classes integer labels may name: the one-hot targets take rows × classes floats. */
@@ -37,7 +38,8 @@ export function npzDataset(bytes: Uint8Array, file: string, opts: ReadDataOption
     const test = arraysToDataset(xte, yte, `${file} (x_test, y_test)`, id);
     return { kind: 'split', ...matchParts(train, test, file) };
   }
-  const have = names.length ? names.join(', ') : 'no arrays';
+  // Entry names come from the file: quoted, and only the first few.
+  const have = names.length ? names.slice(0, 8).map((n) => quoteText(n, 40)).join(', ') + (names.length > 8 ? ', …' : '') : 'no arrays';
   throw inputError(`has ${have}; a dataset .npz needs arrays x and y (or x_train, y_train, x_test, y_test), e.g. numpy.savez(file, x=x, y=y)`, file);
 }
 
@@ -68,9 +70,8 @@ function checkClasses(ds: Dataset, where: string): Dataset {
 
 /** Both parts of a split share their features, image shape, task and outputs. */
 function matchParts(train: Dataset, test: Dataset, file: string): { train: Dataset; test: Dataset } {
-  if (train.features !== test.features || JSON.stringify(train.image) !== JSON.stringify(test.image)) {
-    throw inputError(`x_test rows have ${test.features} values but x_train rows have ${train.features}`, file);
-  }
+  const row = (d: Dataset) => (d.image ? `${d.image.channels}×${d.image.height}×${d.image.width} images` : `${d.features} values`);
+  if (row(train) !== row(test)) throw inputError(`x_test rows are ${row(test)} but x_train rows are ${row(train)}`, file);
   if (train.task !== test.task) throw inputError(`y_train is ${train.task} but y_test is ${test.task}`, file);
   if (train.task === 'classification' && train.outputs !== test.outputs) {
     const k = Math.max(train.outputs, test.outputs);

@@ -522,7 +522,7 @@ describe('CSV loader', () => {
   });
 
   it('describes datasets and splits in one line', async () => {
-    assert.equal(describeDataset(loadDigits()), 'digits: classification, 1797 rows, 64 features, 10 classes');
+    assert.equal(describeDataset(loadDigits()), 'digits: classification, 1797 rows, 64 features (1×8×8 images), 10 classes');
     assert.equal(describeDataset(teacher({ n: 5 })), 'teacher: regression, 5 rows, 10 features, 1 output');
     const s = await loadDataset('moons', { n: 100, seed: 2 });
     assert.equal(describeSplit(s), 'moons: classification, 2 features, 2 classes; 80 train / 20 test rows (seed 2)');

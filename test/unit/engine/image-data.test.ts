@@ -273,7 +273,7 @@ describe('.npy and .npz', () => {
       fs.writeFileSync(f, npzBytes(arrays));
       return f;
     };
-    assertInputError(errorFrom(() => loadRawDataset(write('nox.npz', { y: npyBytes([10], y) }))), /nox\.npz: has y; a dataset \.npz needs arrays x and y/);
+    assertInputError(errorFrom(() => loadRawDataset(write('nox.npz', { y: npyBytes([10], y) }))), /nox\.npz: has "y"; a dataset \.npz needs arrays x and y/);
     assertInputError(errorFrom(() => loadRawDataset(write('nhwc.npz', { x: npyBytes([2, 8, 8, 3], new Uint8Array(384)), y: npyBytes([2], y.subarray(0, 2)) }))), /looks channels-last/);
     const neg = BigInt64Array.from([0n, 1n, -1n, 0n, 1n, 0n, 1n, 0n, 1n, 0n]);
     assertInputError(errorFrom(() => loadRawDataset(write('neg.npz', { x: npyBytes([10, 4], x), y: npyBytes([10], neg) }))), /neg\.npz: y holds label -1 at item 2/);
