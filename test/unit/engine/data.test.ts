@@ -670,8 +670,8 @@ describe('CSV loader', () => {
 
     it('loadDataset: unknown names list the valid ones; a missing .csv is "file not found"', async () => {
       await inputFaultAsync(
-        () => loadDataset('mnist'),
-        /^unknown dataset "mnist": use one of digits, spirals, moons, circles, blobs, xor, teacher, or the path of a \.csv file$/,
+        () => loadDataset('imagenet'),
+        /^unknown dataset "imagenet": use one of digits, spirals, moons, circles, blobs, xor, teacher, mnist, fashion-mnist, kmnist, cifar10, or the path of a \.csv or \.npz file, or of a folder of IDX files, CIFAR-10 batches, or x\.npy and y\.npy$/,
       );
       await inputFaultAsync(() => loadDataset(path.join(tmp, 'nope.csv')), /nope\.csv: file not found; check the path of the CSV file$/);
       await inputFaultAsync(() => loadDataset('moons', { testFraction: 1.5 }), /test fraction must be/);
