@@ -11,8 +11,8 @@
 import type { tf } from './backend';
 import { inputError } from './errors';
 import { Rng } from './rng';
-import { loadDataset } from './data';
-import type { Split, Task } from './data/types';
+import { checkNormalization, loadDataset } from './data';
+import type { ChannelNormalization, Split, Task } from './data/types';
 import type { Objective } from './objective';
 import type { OpenedCheckpoint } from './evaluate';
 import { ModelSpec, formatLayers } from './model/spec';
@@ -25,13 +25,25 @@ export interface DataRecipe {
   /** Seed of the dataset and its split. */
   seed: number;
   testFraction: number;
-  /** Synthetic size/noise, CSV label column and task. */
-  options: { n?: number; noise?: number; labelColumn?: string | number; task?: 'classification' | 'regression' | 'auto' };
+  /**
+   * Synthetic size/noise, CSV label column and task, the subset's size, and
+   * the per-channel normalisation of image data.
+   */
+  options: {
+    n?: number;
+    noise?: number;
+    labelColumn?: string | number;
+    task?: 'classification' | 'regression' | 'auto';
+    subset?: number;
+    normalization?: ChannelNormalization;
+  };
 }
 
 export interface CheckpointObjectiveOptions {
   /** Use this dataset instead of the recorded one (its recorded seed and test fraction still apply). */
   dataset?: string;
+  /** Keep this many rows (seeded, stratified) instead of the recorded subset. */
+  subset?: number;
   /** Mini-batch size for `batches`; absent or ≥ the training size means none. */
   batch?: number;
   /** Seed of the mini-batch order. Default 0. */
@@ -63,8 +75,13 @@ export interface CheckpointObjective {
   dispose(): void;
 }
 
-/** The data recipe recorded in a checkpoint's metadata (or the override). */
-export function dataRecipeForCheckpoint(ck: OpenedCheckpoint, opts: { dataset?: string } = {}): DataRecipe {
+/**
+ * The data recipe recorded in a checkpoint's metadata (or the override). An
+ * image normalisation is part of the model's input, so it carries over to
+ * an overriding dataset; the other recorded options describe the recorded
+ * data only. `subset` replaces the recorded subset.
+ */
+export function dataRecipeForCheckpoint(ck: OpenedCheckpoint, opts: { dataset?: string; subset?: number } = {}): DataRecipe {
   const dataset = opts.dataset ?? ck.meta.dataset;
   if (!dataset) throw inputError('has no dataset in its metadata; pass one with --dataset', ck.file);
   const seed = ck.meta.datasetSeed !== undefined && ck.meta.datasetSeed !== '' ? Number(ck.meta.datasetSeed) : 0;
@@ -72,14 +89,26 @@ export function dataRecipeForCheckpoint(ck: OpenedCheckpoint, opts: { dataset?: 
   if (!Number.isInteger(seed) || seed < 0) throw inputError(`has an unreadable datasetSeed "${ck.meta.datasetSeed}" in its metadata`, ck.file);
   if (!(testFraction > 0 && testFraction < 1)) throw inputError(`has an unreadable testFraction "${ck.meta.testFraction}" in its metadata`, ck.file);
   let options: DataRecipe['options'] = {};
-  // Recorded options describe the recorded dataset only; an override starts from the defaults.
-  if (!opts.dataset && ck.meta.datasetOptions) {
+  if (ck.meta.datasetOptions) {
+    let recorded: unknown;
     try {
-      options = JSON.parse(ck.meta.datasetOptions);
+      recorded = JSON.parse(ck.meta.datasetOptions);
     } catch {
       throw inputError('has unreadable datasetOptions metadata (not JSON)', ck.file);
     }
+    if (typeof recorded !== 'object' || recorded === null || Array.isArray(recorded)) throw inputError('has datasetOptions metadata that is not a JSON object', ck.file);
+    const r = recorded as DataRecipe['options'];
+    if (!opts.dataset) options = r;
+    else if (r.normalization !== undefined) options = { normalization: r.normalization };
   }
+  if (options.normalization !== undefined) {
+    try {
+      options.normalization = checkNormalization(options.normalization);
+    } catch (e) {
+      throw inputError(`has unusable datasetOptions metadata: ${(e as Error).message}`, ck.file);
+    }
+  }
+  if (opts.subset !== undefined) options = { ...options, subset: opts.subset };
   return { dataset, seed, testFraction, options };
 }
 

@@ -9,6 +9,7 @@ import * as path from 'path';
 import { inputError } from './errors';
 import { loadCheckpoint, importTfjsModel } from './checkpoint';
 import { loadDataset } from './data';
+import { dataRecipeForCheckpoint } from './checkpointObjective';
 import { ModelSpec, makeSpec, parseActivation, parseLoss, formatLayers, paramLayout } from './model/spec';
 import { evaluateModel, toDevice, checkDataFitsModel } from './model/network';
 
@@ -103,24 +104,16 @@ export interface Reevaluation {
 
 /**
  * Rebuild the checkpoint's dataset and split from its metadata (dataset,
- * datasetSeed, testFraction) and evaluate the weights on both parts.
+ * datasetSeed, testFraction, datasetOptions: subset, image normalisation)
+ * and evaluate the weights on both parts.
  */
-export async function reevaluateCheckpoint(ck: OpenedCheckpoint, opts: { dataset?: string } = {}): Promise<Reevaluation> {
-  const dataset = opts.dataset ?? ck.meta.dataset;
-  if (!dataset) {
+export async function reevaluateCheckpoint(ck: OpenedCheckpoint, opts: { dataset?: string; subset?: number } = {}): Promise<Reevaluation> {
+  if (!opts.dataset && !ck.meta.dataset) {
     throw inputError('has no dataset in its metadata; pass one with --dataset to evaluate it', ck.file);
   }
-  const seed = ck.meta.datasetSeed !== undefined && ck.meta.datasetSeed !== '' ? Number(ck.meta.datasetSeed) : 0;
-  const testFraction = ck.meta.testFraction ? Number(ck.meta.testFraction) : 0.2;
-  let extra: { n?: number; noise?: number; labelColumn?: string | number; task?: 'classification' | 'regression' | 'auto' } = {};
-  if (!opts.dataset && ck.meta.datasetOptions) {
-    try {
-      extra = JSON.parse(ck.meta.datasetOptions);
-    } catch {
-      throw inputError('has unreadable datasetOptions metadata (not JSON)', ck.file);
-    }
-  }
-  const split = await loadDataset(dataset, { seed, testFraction, ...extra });
+  const recipe = dataRecipeForCheckpoint(ck, opts);
+  const dataset = recipe.dataset;
+  const split = await loadDataset(dataset, { seed: recipe.seed, testFraction: recipe.testFraction, ...recipe.options });
   checkDataFitsModel(ck.spec, split.train);
   const tr = toDevice(split.train);
   const te = toDevice(split.test);

@@ -10,8 +10,12 @@
  *                         (bytes, or with a K/M/G suffix; default half of this
  *                         machine's memory)
  *
+ *   LANDSCAPE_MAX_DATA_BYTES  largest dataset file (IDX, CIFAR-10 batch, .npy,
+ *                         .npz) read, and largest a compressed one may inflate
+ *                         to (default 2 GiB)
+ *
  * Checkpoint files have their own limit, LANDSCAPE_MAX_CHECKPOINT_BYTES
- * (src/engine/checkpoint/safetensors.ts). The estimates are deliberately
+ * (src/engine/checkpoint/safetensors.ts); CSV files theirs (src/engine/data/csv.ts). The estimates are deliberately
  * rough upper bounds: they count every parameter-sized buffer a step keeps
  * alive and the activations of a full-batch gradient.
  */
@@ -21,6 +25,8 @@ import { inputError } from './errors';
 export const MAX_PARAMS_ENV = 'LANDSCAPE_MAX_PARAMS';
 export const MAX_MEMORY_ENV = 'LANDSCAPE_MAX_MEMORY';
 export const DEFAULT_MAX_PARAMS = 50_000_000;
+export const MAX_DATA_BYTES_ENV = 'LANDSCAPE_MAX_DATA_BYTES';
+export const DEFAULT_MAX_DATA_BYTES = 2 * 1024 ** 3;
 
 const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
 
@@ -42,6 +48,11 @@ export function maxParams(): number {
 
 export function maxMemoryBytes(): number {
   return envSize(MAX_MEMORY_ENV, true) ?? Math.max(1024 ** 3, Math.floor(os.totalmem() / 2));
+}
+
+/** Largest dataset file read, and largest a compressed one may inflate to. */
+export function maxDataBytes(): number {
+  return envSize(MAX_DATA_BYTES_ENV, true) ?? DEFAULT_MAX_DATA_BYTES;
 }
 
 export function formatBytes(n: number): string {

@@ -84,6 +84,7 @@ const FIELDS: Record<keyof Experiment | '$schema', FieldCheck> = {
   task: oneOf(TASKS),
   n: intAtLeast(1),
   noise: (v) => (isNum(v) && v >= 0 ? null : 'must be a number ≥ 0'),
+  subset: intAtLeast(2),
   backend: oneOf(BACKEND_SETTING_VALUES),
   name: (v) =>
     typeof v === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(v)

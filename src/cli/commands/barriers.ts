@@ -12,7 +12,7 @@ import type { PathResult, ResolvedPathOptions } from '../../engine/path/types';
 import { defaultJobs } from '../../engine/pool/pathPool';
 import type { PathProblem } from '../../engine/pool/pathTask';
 import { PATH_FLAGS, pathTaskOptions, checkBatchFlag, datasetRecord, writeResultJson } from './path';
-import { checkOutputPath } from './common-analysis';
+import { checkOutputPath, subsetFlag } from './common-analysis';
 import type { CommandDef } from './types';
 
 const flags: FlagSpec[] = [
@@ -112,7 +112,7 @@ function barriersRequest(f: Flags, positionals: string[]) {
   const batch = checkBatchFlag(f);
   const files = expandArguments(positionals);
   if (files.length < 2) throw inputError(`"landscape barriers" needs at least two minima, got ${files.length} (${files.join(', ')})`);
-  return { selection, jobs, options, resolved, batch, files, json: Boolean(f.json), dataset: f.dataset as string | undefined, model: f.model as string | undefined };
+  return { selection, jobs, options, resolved, batch, files, json: Boolean(f.json), dataset: f.dataset as string | undefined, subset: subsetFlag(f.subset), model: f.model as string | undefined };
 }
 
 /** The progress line on a terminal, one line per pair otherwise (none with --json). */
@@ -206,7 +206,7 @@ export const barriersCommand: CommandDef = {
     const { flags: f, positionals } = parseArgs(argv, flags, 'barriers');
     const req = barriersRequest(f, positionals);
     const backend = await initBackend(f.backend as string | undefined);
-    const { checkpoints: cks, recipe } = await openMinima(req.files, { model: req.model, dataset: req.dataset });
+    const { checkpoints: cks, recipe } = await openMinima(req.files, { model: req.model, dataset: req.dataset, subset: req.subset });
     const problem: PathProblem = { backend: backend.name, spec: cks[0].spec, recipe, thetas: cks.map((c) => c.theta), path: req.options, batch: req.batch };
     let started = Date.now();
     let m: BarrierMatrix;

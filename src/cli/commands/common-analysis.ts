@@ -27,8 +27,20 @@ export const DATASET_FLAG: FlagSpec = {
   name: 'dataset',
   type: 'string',
   description: 'dataset of the objective (default: the one in the checkpoint metadata)',
-  metavar: 'name|file.csv',
+  metavar: 'name|path',
 };
+
+export const SUBSET_FLAG: FlagSpec = {
+  name: 'subset',
+  type: 'int',
+  description: 'keep this many rows of the data (seeded, stratified by class)',
+  defaultText: 'the subset in the checkpoint metadata, else all',
+};
+
+/** --subset as given (a whole number ≥ 2), or undefined. */
+export function subsetFlag(v: unknown): number | undefined {
+  return positiveInt(v, 'subset', 2);
+}
 
 /** Files as given, folders expanded to the checkpoints inside; a missing path is bad input naming it. */
 export function expandCheckpointArgs(args: string[]): string[] {

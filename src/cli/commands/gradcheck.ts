@@ -7,7 +7,7 @@ import { loadAnyCheckpoint } from '../../engine/evaluate';
 import type { GradCheckProbe, GradCheckResult, HvpConsistency } from '../../engine/analysis';
 import { gradcheckAnalysis } from '../../engine/checkpointAnalysis';
 import type { CommandDef } from './types';
-import { COMMON_FLAGS, DATASET_FLAG, emitResult, positiveInt, requireFile, checkOutputPath } from './common-analysis';
+import { COMMON_FLAGS, DATASET_FLAG, SUBSET_FLAG, subsetFlag, emitResult, positiveInt, requireFile, checkOutputPath } from './common-analysis';
 import { objectiveForCheckpoint } from '../../engine/checkpointObjective';
 
 const flags: FlagSpec[] = [
@@ -16,6 +16,7 @@ const flags: FlagSpec[] = [
   { name: 'seed', type: 'int', description: 'seed of the coordinates and directions', defaultText: '0' },
   { name: 'tolerance', type: 'number', description: 'relative tolerance of a probe', defaultText: '0.01' },
   DATASET_FLAG,
+  SUBSET_FLAG,
   ...COMMON_FLAGS,
 ];
 
@@ -47,7 +48,7 @@ export const gradcheckCommand: CommandDef = {
     if (f.tolerance !== undefined && !((f.tolerance as number) > 0)) throw inputError(`--tolerance must be a positive number, got ${f.tolerance}`);
     const backend = await initBackend(f.backend as string | undefined);
     const ck = await loadAnyCheckpoint(file, f.model as string | undefined);
-    const obj = await objectiveForCheckpoint(ck, { dataset: f.dataset as string | undefined });
+    const obj = await objectiveForCheckpoint(ck, { dataset: f.dataset as string | undefined, subset: subsetFlag(f.subset) });
     try {
       const r = await gradcheckAnalysis(ck, obj, { coordinates, directions, seed, tolerance: f.tolerance as number | undefined, signal });
       emitResult(io, f, r, () => {

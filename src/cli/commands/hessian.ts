@@ -7,7 +7,7 @@ import { loadAnyCheckpoint } from '../../engine/evaluate';
 import { HVP_MODES, type HvpMode } from '../../engine/analysis';
 import { hessianAnalysis } from '../../engine/checkpointAnalysis';
 import type { CommandDef } from './types';
-import { COMMON_FLAGS, DATASET_FLAG, emitResult, positiveInt, requireFile, checkOutputPath } from './common-analysis';
+import { COMMON_FLAGS, DATASET_FLAG, SUBSET_FLAG, subsetFlag, emitResult, positiveInt, requireFile, checkOutputPath } from './common-analysis';
 import { objectiveForCheckpoint } from '../../engine/checkpointObjective';
 
 const flags: FlagSpec[] = [
@@ -19,6 +19,7 @@ const flags: FlagSpec[] = [
   { name: 'hvp', type: 'string', description: 'Hessian-vector products', choices: [...HVP_MODES], defaultText: 'auto' },
   { name: 'lr', type: 'number', description: 'learning rate η for the stability verdict (plain gradient descent)', defaultText: "the checkpoint's optimizer and learning rate" },
   DATASET_FLAG,
+  SUBSET_FLAG,
   ...COMMON_FLAGS,
 ];
 
@@ -47,7 +48,7 @@ export const hessianCommand: CommandDef = {
     if (f.lr !== undefined && !((f.lr as number) > 0)) throw inputError(`--lr must be a positive number, got ${f.lr}`);
     const backend = await initBackend(f.backend as string | undefined);
     const ck = await loadAnyCheckpoint(file, f.model as string | undefined);
-    const obj = await objectiveForCheckpoint(ck, { dataset: f.dataset as string | undefined });
+    const obj = await objectiveForCheckpoint(ck, { dataset: f.dataset as string | undefined, subset: subsetFlag(f.subset) });
     try {
       const a = await hessianAnalysis(ck, obj, {
         k,

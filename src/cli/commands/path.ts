@@ -11,7 +11,7 @@ import { findPath, resolvePathOptions } from '../../engine/path/find';
 import { PATH_METHODS, PATH_OBJECTIVES, PathMethod, PathObjective, PathResult, PathIteration } from '../../engine/path/types';
 import type { PathTaskOptions } from '../../engine/pool/pathTask';
 import { writeFileAtomicSync } from '../../engine/checkpoint/atomic';
-import { checkOutputPath } from './common-analysis';
+import { checkOutputPath, SUBSET_FLAG, subsetFlag } from './common-analysis';
 import type { CommandDef } from './types';
 
 /** The path options shared by `landscape path` and `landscape barriers`. */
@@ -28,7 +28,8 @@ export const PATH_FLAGS: FlagSpec[] = [
   { name: 'dense-select', type: 'boolean', description: 'keep the iterate whose height on the dense grid is lowest (guards against paths slipping over narrow ridges between points)' },
   { name: 'spring', type: 'number', description: 'NEB spring constant', defaultText: 'from the problem\'s scales' },
   { name: 'batch', type: 'int', description: 'mini-batch size for the path optimisation (heights stay full-batch)', defaultText: 'full batch' },
-  { name: 'dataset', type: 'string', description: 'measure the loss on this dataset instead of the one in the metadata', metavar: 'name|file.csv' },
+  { name: 'dataset', type: 'string', description: 'measure the loss on this dataset instead of the one in the metadata', metavar: 'name|path' },
+  SUBSET_FLAG,
   { name: 'model', type: 'string', description: 'model spec, for checkpoints without Landscape metadata (e.g. PyTorch safetensors)', metavar: 'spec' },
   { name: 'backend', type: 'string', description: 'tfjs backend (also LANDSCAPE_BACKEND)', choices: BACKEND_CHOICES, defaultText: 'auto' },
   { name: 'coefficients', type: 'boolean', description: 'include the N_F × P path coefficients (and NEB images) in the JSON output' },
@@ -163,7 +164,7 @@ export const pathCommand: CommandDef = {
     const a = await openCheckpoint(fileA, model);
     const b = await openCheckpoint(fileB, model);
     checkSameSurface(a, b, { datasetOverride: dataset !== undefined });
-    const surface = await objectiveForCheckpoint(a, { dataset, batch, seed: options.seed });
+    const surface = await objectiveForCheckpoint(a, { dataset, subset: subsetFlag(f.subset), batch, seed: options.seed });
     const started = Date.now();
     let result: PathResult;
     try {

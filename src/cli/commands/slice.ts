@@ -7,7 +7,7 @@ import { loadAnyCheckpoint, OpenedCheckpoint } from '../../engine/evaluate';
 import { BiasMode, HVP_MODES, HvpMode, NORMALIZATIONS, Normalization } from '../../engine/analysis';
 import type { CommandDef } from './types';
 import type { SliceData } from '../../results/slice';
-import { COMMON_FLAGS, DATASET_FLAG, emitResult, parseRange, positiveInt, requireFile, checkOutputPath } from './common-analysis';
+import { COMMON_FLAGS, DATASET_FLAG, SUBSET_FLAG, subsetFlag, emitResult, parseRange, positiveInt, requireFile, checkOutputPath } from './common-analysis';
 import { objectiveForCheckpoint } from '../../engine/checkpointObjective';
 import { SLICE_ARITY as ARITY, SLICE_KINDS, checkSliceInputs, sliceAnalysis, type SliceKind } from '../../engine/checkpointAnalysis';
 
@@ -25,6 +25,7 @@ const flags: FlagSpec[] = [
   { name: 'iterations', type: 'int', description: 'Lanczos steps for --kind hessian', defaultText: '20' },
   { name: 'hvp', type: 'string', description: 'Hessian-vector products for --kind hessian', choices: [...HVP_MODES], defaultText: 'auto' },
   DATASET_FLAG,
+  SUBSET_FLAG,
   ...COMMON_FLAGS,
 ];
 
@@ -72,7 +73,7 @@ export const sliceCommand: CommandDef = {
     const cks: OpenedCheckpoint[] = [];
     for (const file of files) cks.push(await loadAnyCheckpoint(file, f.model as string | undefined));
     checkSliceInputs(kind, cks, { datasetOverride: f.dataset !== undefined });
-    const obj = await objectiveForCheckpoint(cks[0], { dataset: f.dataset as string | undefined });
+    const obj = await objectiveForCheckpoint(cks[0], { dataset: f.dataset as string | undefined, subset: subsetFlag(f.subset) });
     try {
       const s = await sliceAnalysis(kind, cks, obj, {
         points,

@@ -7,10 +7,12 @@ import { describeBackend, BACKEND_CHOICES } from '../../engine/backend';
 import { ACTIVATIONS, LOSSES, Activation, LossName } from '../../engine/model/spec';
 import { OPTIMIZER_NAMES, OptimizerName } from '../../engine/optim';
 import { inputError } from '../../engine/errors';
+import { SUBSET_FLAG, subsetFlag } from './common-analysis';
 import type { CommandDef } from './types';
 
 const flags: FlagSpec[] = [
-  { name: 'dataset', type: 'string', description: 'built-in dataset (digits, spirals, moons, circles, blobs, xor, teacher) or a CSV file', defaultText: 'digits', metavar: 'name|file.csv' },
+  { name: 'dataset', type: 'string', description: 'built-in dataset (digits, spirals, moons, circles, blobs, xor, teacher), an image dataset (mnist, fashion-mnist, kmnist, cifar10), or a CSV, .npz or data folder', defaultText: 'digits', metavar: 'name|path' },
+  SUBSET_FLAG,
   { name: 'model', type: 'string', description: 'layer widths from input to output', defaultText: '64-32-32-10', metavar: 'spec' },
   { name: 'activation', type: 'string', description: 'hidden activation', choices: ACTIVATIONS, defaultText: 'relu' },
   { name: 'bias', type: 'boolean', negatable: true, description: 'use biases (--no-bias for the paper\'s bias-free networks)', defaultText: 'on' },
@@ -60,7 +62,7 @@ export const trainCommand: CommandDef = {
     const dataset = (f.dataset as string | undefined) ?? 'digits';
     const optimizer = ((f.optimizer as string | undefined) ?? 'sgd') as OptimizerName;
     const seed = (f.seed as number | undefined) ?? 0;
-    const out = (f.out as string | undefined) ?? path.join('runs', `${path.basename(dataset).replace(/\.csv$/i, '')}-${optimizer}-s${seed}`);
+    const out = (f.out as string | undefined) ?? path.join('runs', `${path.basename(path.resolve(dataset)).replace(/\.(csv|npz|npy)$/i, '')}-${optimizer}-s${seed}`);
     const config: TrainConfig = {
       dataset,
       model: (f.model as string | undefined) ?? '64-32-32-10',
@@ -81,6 +83,7 @@ export const trainCommand: CommandDef = {
       task: f.task as TrainConfig['task'],
       n: f.samples as number | undefined,
       noise: f.noise as number | undefined,
+      subset: subsetFlag(f.subset),
       backend: f.backend as string | undefined,
       out,
       resume: Boolean(f.resume),

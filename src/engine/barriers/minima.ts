@@ -12,12 +12,12 @@ export interface OpenedMinima {
 }
 
 /** Load `files` and check they share the first one's surface; the error names both files. */
-export async function openMinima(files: readonly string[], opts: { model?: string; dataset?: string } = {}): Promise<OpenedMinima> {
+export async function openMinima(files: readonly string[], opts: { model?: string; dataset?: string; subset?: number } = {}): Promise<OpenedMinima> {
   const checkpoints: OpenedCheckpoint[] = [];
   for (const file of files) {
     const ck = await loadAnyCheckpoint(file, opts.model);
     if (checkpoints.length) checkSameSurface(checkpoints[0], ck, { datasetOverride: opts.dataset !== undefined });
     checkpoints.push(ck);
   }
-  return { checkpoints, recipe: dataRecipeForCheckpoint(checkpoints[0], { dataset: opts.dataset }) };
+  return { checkpoints, recipe: dataRecipeForCheckpoint(checkpoints[0], { dataset: opts.dataset, subset: opts.subset }) };
 }

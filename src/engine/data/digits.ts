@@ -115,5 +115,7 @@ export function loadDigits(): Dataset {
     labels,
     featureNames: Array.from({ length: DIGITS_FEATURES }, (_, j) => `pixel${Math.floor(j / 8)}_${j % 8}`),
     classNames: Array.from({ length: DIGITS_CLASSES }, (_, c) => String(c)),
+    // Row-major 8×8 pixels, so a convolutional model can take them as 1×8×8 images.
+    image: { channels: 1, height: 8, width: 8 },
   };
 }

@@ -32,6 +32,7 @@ export function subsetDataset(ds: Dataset, rows: ArrayLike<number>): Dataset {
   if (labels) out.labels = labels;
   if (ds.featureNames) out.featureNames = ds.featureNames.slice();
   if (ds.classNames) out.classNames = ds.classNames.slice();
+  if (ds.image) out.image = { ...ds.image };
   return out;
 }
 
@@ -202,4 +203,24 @@ export function checkSeed(seed: unknown): asserts seed is number {
   if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
     throw inputError(`seed must be a whole number from 0 to 4294967295 (got ${String(seed)})`);
   }
+}
+
+/** The rows of `a` then those of `b` (same features and outputs), copied. */
+export function concatRows(a: Dataset, b: Dataset): Dataset {
+  if (a.features !== b.features || a.outputs !== b.outputs) {
+    throw inputError(`cannot join parts of dataset "${a.id}": ${a.features}/${a.outputs} vs ${b.features}/${b.outputs} features/outputs`);
+  }
+  const x = new Float32Array(a.x.length + b.x.length);
+  x.set(a.x);
+  x.set(b.x, a.x.length);
+  const y = new Float32Array(a.y.length + b.y.length);
+  y.set(a.y);
+  y.set(b.y, a.y.length);
+  const out: Dataset = { ...a, n: a.n + b.n, x, y };
+  if (a.labels && b.labels) {
+    out.labels = new Int32Array(a.n + b.n);
+    out.labels.set(a.labels);
+    out.labels.set(b.labels, a.n);
+  } else delete out.labels;
+  return out;
 }

@@ -20,6 +20,7 @@ export function resolveTrainConfig(c: TrainConfig): ResolvedTrainConfig {
   if (!(testFraction > 0 && testFraction < 1)) throw inputError(`test fraction must be between 0 and 1, got ${testFraction}`);
   if (c.lr !== undefined && !(c.lr > 0 && Number.isFinite(c.lr))) throw inputError(`learning rate must be a positive number, got ${c.lr}`);
   if (c.l2 !== undefined && !(c.l2 >= 0 && Number.isFinite(c.l2))) throw inputError(`l2 must be ≥ 0, got ${c.l2}`);
+  if (c.subset !== undefined && !(Number.isInteger(c.subset) && c.subset >= 2)) throw inputError(`subset must be a whole number ≥ 2, got ${c.subset}`);
   const stabilityEvery = c.stabilityEvery ?? 0;
   if (!Number.isInteger(stabilityEvery) || stabilityEvery < 0) throw inputError(`stability-every must be a whole number ≥ 0, got ${c.stabilityEvery}`);
   return {
@@ -42,6 +43,7 @@ export function resolveTrainConfig(c: TrainConfig): ResolvedTrainConfig {
     task: c.task,
     n: c.n,
     noise: c.noise,
+    ...(c.subset !== undefined ? { subset: c.subset } : {}),
     backend: c.backend,
     out: path.resolve(c.out),
     optimizerOptions: c.optimizerOptions ?? {},

@@ -19,6 +19,7 @@ import { formatLayers, paramCount } from '../model/spec';
 import { saveCheckpoint, CheckpointMeta, loadCheckpointSync } from '../checkpoint';
 import { writeJsonAtomic, writeFileAtomicSync, removeStaleTempFiles } from '../checkpoint/atomic';
 import type { TrainingSetup } from './setup';
+import { isDatasetName, isImageDatasetName } from '../data';
 import { keptMetrics, readRunJson } from './runFolderRead';
 import type { CheckpointInfo, EpochEvent, ResolvedTrainConfig, RunJson, RunStatus, StabilityEvent, TrainConfig } from './types';
 
@@ -57,7 +58,7 @@ export class RunFolder {
     this.dir = setup.cfg.out;
     this.runJsonPath = path.join(this.dir, 'run.json');
     this.metricsPath = path.join(this.dir, 'metrics.jsonl');
-    this.dataset = datasetReference(setup.cfg);
+    this.dataset = datasetReference(setup);
   }
 
   /**
@@ -199,6 +200,8 @@ function newRunJson({ cfg, backend, split, task, spec }: TrainingSetup): RunJson
       testSize: split.test.n,
       features: split.train.features,
       outputs: split.train.outputs,
+      ...(split.train.image ? { image: split.train.image } : {}),
+      ...(split.normalization ? { normalization: split.normalization } : {}),
     },
     started: nowIso(),
     epochsCompleted: 0,
@@ -208,13 +211,18 @@ function newRunJson({ cfg, backend, split, task, spec }: TrainingSetup): RunJson
 
 /**
  * How checkpoints name their data so that `info` can rebuild exactly this
- * set: a CSV by its absolute path, a synthetic set with its size and noise
- * (in the extra metadata, absent when there is nothing to add).
+ * set: a file or folder by its absolute path (a name such as fashion-mnist
+ * as given, found again where it was found), a synthetic set with its size
+ * and noise, a subset by its size, and images with the per-channel
+ * statistics they were normalised with (in the extra metadata, absent when
+ * there is nothing to add).
  */
-function datasetReference(cfg: ResolvedTrainConfig): { dataset: string; extraMeta: Record<string, string> } {
-  const dataset = fs.existsSync(cfg.dataset) && /\.csv$/i.test(cfg.dataset) ? path.resolve(cfg.dataset) : cfg.dataset;
+function datasetReference({ cfg, split }: Pick<TrainingSetup, 'cfg' | 'split'>): { dataset: string; extraMeta: Record<string, string> } {
+  const isPath = !isDatasetName(cfg.dataset) && !isImageDatasetName(cfg.dataset) && fs.existsSync(cfg.dataset);
+  const dataset = isPath ? path.resolve(cfg.dataset) : cfg.dataset;
   const datasetOptions: Record<string, unknown> = {};
-  for (const k of ['n', 'noise', 'labelColumn', 'task'] as const) if (cfg[k] !== undefined) datasetOptions[k] = cfg[k];
+  for (const k of ['n', 'noise', 'labelColumn', 'task', 'subset'] as const) if (cfg[k] !== undefined) datasetOptions[k] = cfg[k];
+  if (split.normalization) datasetOptions.normalization = split.normalization;
   const extraMeta: Record<string, string> = Object.keys(datasetOptions).length ? { datasetOptions: JSON.stringify(datasetOptions) } : {};
   return { dataset, extraMeta };
 }
@@ -252,7 +260,7 @@ function folderError(e: unknown, out: string): LandscapeError {
 }
 
 /** Options a resumed run must share with the run it continues. */
-const RESUME_KEYS = ['dataset', 'model', 'activation', 'bias', 'optimizer', 'lr', 'momentum', 'l2', 'batch', 'seed', 'dataSeed', 'testFraction', 'n', 'noise'] as const;
+const RESUME_KEYS = ['dataset', 'model', 'activation', 'bias', 'optimizer', 'lr', 'momentum', 'l2', 'batch', 'seed', 'dataSeed', 'testFraction', 'n', 'noise', 'subset'] as const;
 
 /**
  * Decide what to do with an existing run folder: refuse (nothing is lost by

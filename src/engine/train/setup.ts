@@ -40,6 +40,7 @@ export async function prepareTraining(config: TrainConfig): Promise<TrainingSetu
     task: cfg.task,
     n: cfg.n,
     noise: cfg.noise,
+    subset: cfg.subset,
   });
   const task = split.train.task;
   const loss: LossName = cfg.loss || (task === 'classification' ? 'cross-entropy' : 'mse');

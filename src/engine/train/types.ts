@@ -5,9 +5,10 @@ import type { OptimizerName, OptimizerOptions } from '../optim';
 import type { HvpUsed } from '../analysis/hessian';
 import type { OptimizerStabilityVerdict } from '../trainingStability';
 import type { CheckpointInfo, RunStatus } from '../../results/trainingRun';
+import type { ChannelNormalization, ImageShape } from '../data/types';
 
 export interface TrainConfig {
-  /** Built-in dataset name (digits, spirals, …) or a CSV file path. */
+  /** Built-in dataset name (digits, spirals, fashion-mnist, …), or a CSV, .npz or image-folder path. */
   dataset: string;
   /** Layer widths, e.g. "64-32-32-10". */
   model: string;
@@ -34,6 +35,8 @@ export interface TrainConfig {
   /** Synthetic dataset size and noise. */
   n?: number;
   noise?: number;
+  /** Keep this many rows of the data in all (seeded by dataSeed, stratified by class). */
+  subset?: number;
   backend?: string;
   /** Run folder. */
   out: string;
@@ -51,13 +54,14 @@ export interface TrainConfig {
   stabilityEvery?: number;
 }
 
-export interface ResolvedTrainConfig extends Required<Omit<TrainConfig, 'labelColumn' | 'task' | 'n' | 'noise' | 'backend' | 'optimizerOptions' | 'lr' | 'momentum' | 'resume' | 'overwrite' | 'stabilityEvery'>> {
+export interface ResolvedTrainConfig extends Required<Omit<TrainConfig, 'labelColumn' | 'task' | 'n' | 'noise' | 'subset' | 'backend' | 'optimizerOptions' | 'lr' | 'momentum' | 'resume' | 'overwrite' | 'stabilityEvery'>> {
   /** Present only when on, so run.json of runs without it is unchanged. */
   stabilityEvery?: number;
   labelColumn?: string | number;
   task?: 'classification' | 'regression' | 'auto';
   n?: number;
   noise?: number;
+  subset?: number;
   backend?: string;
   lr?: number;
   momentum?: number;
@@ -138,7 +142,17 @@ export interface RunJson {
   backend: string;
   versions: { landscape: string; tfjs: string; node: string };
   model: { spec: string; activation: Activation; bias: boolean; loss: LossName; paramCount: number };
-  dataset: { id: string; task: string; trainSize: number; testSize: number; features: number; outputs: number };
+  dataset: {
+    id: string;
+    task: string;
+    trainSize: number;
+    testSize: number;
+    features: number;
+    outputs: number;
+    /** Image data: the shape of one image and the per-channel normalisation applied. */
+    image?: ImageShape;
+    normalization?: ChannelNormalization;
+  };
   started: string;
   finished?: string;
   epochsCompleted: number;

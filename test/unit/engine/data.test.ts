@@ -522,7 +522,7 @@ describe('CSV loader', () => {
   });
 
   it('describes datasets and splits in one line', async () => {
-    assert.equal(describeDataset(loadDigits()), 'digits: classification, 1797 rows, 64 features, 10 classes');
+    assert.equal(describeDataset(loadDigits()), 'digits: classification, 1797 rows, 64 features (1×8×8 images), 10 classes');
     assert.equal(describeDataset(teacher({ n: 5 })), 'teacher: regression, 5 rows, 10 features, 1 output');
     const s = await loadDataset('moons', { n: 100, seed: 2 });
     assert.equal(describeSplit(s), 'moons: classification, 2 features, 2 classes; 80 train / 20 test rows (seed 2)');
@@ -670,8 +670,8 @@ describe('CSV loader', () => {
 
     it('loadDataset: unknown names list the valid ones; a missing .csv is "file not found"', async () => {
       await inputFaultAsync(
-        () => loadDataset('mnist'),
-        /^unknown dataset "mnist": use one of digits, spirals, moons, circles, blobs, xor, teacher, or the path of a \.csv file$/,
+        () => loadDataset('imagenet'),
+        /^unknown dataset "imagenet": use one of digits, spirals, moons, circles, blobs, xor, teacher, mnist, fashion-mnist, kmnist, cifar10, or the path of a \.csv or \.npz file, or of a folder of IDX files, CIFAR-10 batches, or x\.npy and y\.npy$/,
       );
       await inputFaultAsync(() => loadDataset(path.join(tmp, 'nope.csv')), /nope\.csv: file not found; check the path of the CSV file$/);
       await inputFaultAsync(() => loadDataset('moons', { testFraction: 1.5 }), /test fraction must be/);
