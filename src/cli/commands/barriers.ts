@@ -13,7 +13,7 @@ import { parsePairSpec, selectPairs, summarizePairs, pairMatrix, Disconnectivity
 import type { PathResult } from '../../engine/path/types';
 import { runPathPairs, defaultJobs } from '../../engine/pool/pathPool';
 import type { PairTaskOutcome, PathProblem } from '../../engine/pool/pathTask';
-import { PATH_FLAGS, pathTaskOptions, checkBatchFlag, datasetRecord, writeResultJson } from './path';
+import { PATH_FLAGS, pathTaskOptions, pathHeights, without, checkBatchFlag, datasetRecord, writeResultJson } from './path';
 import { checkOutputPath } from './common-analysis';
 import type { CommandDef } from './types';
 
@@ -88,6 +88,8 @@ function compactPair(files: string[], o: PairOutcome<PathResult>, full: boolean,
     lossB: r.lossB,
     iterations: r.iterations,
     bestIteration: r.bestIteration,
+    heights: pathHeights(r),
+    ...(r.refinement ? { refinement: full ? r.refinement : without(r.refinement, ['forceHistory']) } : {}),
   };
   if (!full) return { ...base, linear: { height: r.linear.height, tAtMax: r.linear.tAtMax, barrierFromA: r.linear.barrierFromA, barrierFromB: r.linear.barrierFromB, barrierFromMean: r.linear.barrierFromMean } };
   return {
@@ -101,7 +103,7 @@ function compactPair(files: string[], o: PairOutcome<PathResult>, full: boolean,
 
 export const barriersCommand: CommandDef = {
   name: 'barriers',
-  usage: '<checkpoints… | folder> [--pairs all|random:N] [--jobs n] [path options] [--json] [--out file]',
+  usage: '<checkpoints… | folder> [--pairs all|random:N] [--jobs n] [path options, --refine climb|none] [--json] [--out file]',
   summary: 'Barrier heights between every pair of minima (on worker threads): the matrix, its minimum spanning tree and the disconnectivity graph.',
   flags,
   fileArgs: {
@@ -167,7 +169,7 @@ export const barriersCommand: CommandDef = {
         onResult: (o, done, total) => {
           doneCount = done;
           inFlight.delete(`${o.i}-${o.j}`);
-          const what = o.result ? `H ${fmt(o.result.height)} (straight ${fmt(o.result.linear.height)})` : `failed: ${o.error?.message}`;
+          const what = o.result ? `H ${fmt(o.result.height)} (straight ${fmt(o.result.linear.height)}${o.result.optimized ? `, optimized ${fmt(o.result.optimized.height)}` : ''})` : `failed: ${o.error?.message}`;
           if (io.tty) io.status(`${progressBar(done, total, 20)} ${done}/${total} pairs  last ${o.i}↔${o.j} ${what}`);
           else if (!json) io.err(`pair ${done}/${total}: [${o.i}] ↔ [${o.j}] ${what}`);
         },

@@ -8,7 +8,7 @@ import { LandscapeError, computeError, inputError } from '../../engine/errors';
 import { loadAnyCheckpoint, OpenedCheckpoint } from '../../engine/evaluate';
 import { checkSameSurface, objectiveForCheckpoint, DataRecipe } from '../../engine/checkpointObjective';
 import { findPath, resolvePathOptions } from '../../engine/path/find';
-import { PATH_METHODS, PATH_OBJECTIVES, PathMethod, PathObjective, PathResult, PathIteration } from '../../engine/path/types';
+import { PATH_METHODS, PATH_OBJECTIVES, PATH_REFINES, PathMethod, PathObjective, PathRefine, PathResult, PathIteration, ResolvedPathOptions } from '../../engine/path/types';
 import type { PathTaskOptions } from '../../engine/pool/pathTask';
 import { writeFileAtomicSync } from '../../engine/checkpoint/atomic';
 import { checkOutputPath } from './common-analysis';
@@ -25,6 +25,7 @@ export const PATH_FLAGS: FlagSpec[] = [
   { name: 'lr', type: 'number', description: 'Adam learning rate (Fourier)', defaultText: '0.01' },
   { name: 'seed', type: 'int', description: 'seed of the gradient noise, the mini-batch order and random pairs', defaultText: '0' },
   { name: 'noise', type: 'number', description: 'σ of N(0, σ²) noise added to the coefficient gradients each step', defaultText: '0' },
+  { name: 'refine', type: 'string', description: 'after FourierPathFinder: climb drives the path\'s top onto the saddle with a climbing-image band (and certifies it); none is the paper\'s plain algorithm', choices: PATH_REFINES, defaultText: 'climb' },
   { name: 'dense-select', type: 'boolean', description: 'keep the iterate whose height on the dense grid is lowest (guards against paths slipping over narrow ridges between points)' },
   { name: 'spring', type: 'number', description: 'NEB spring constant', defaultText: 'from the problem\'s scales' },
   { name: 'batch', type: 'int', description: 'mini-batch size for the path optimisation (heights stay full-batch)', defaultText: 'full batch' },
@@ -47,6 +48,7 @@ export function pathTaskOptions(f: Flags): PathTaskOptions {
   const o: PathTaskOptions = {};
   if (f.method !== undefined) o.method = f.method as PathMethod;
   if (f.objective !== undefined) o.objective = f.objective as PathObjective;
+  if (f.refine !== undefined) o.refine = f.refine as PathRefine;
   for (const k of ['modes', 'points', 'lambda', 'steps', 'lr', 'seed', 'noise', 'spring'] as const) {
     if (f[k] !== undefined) o[k] = f[k] as number;
   }
@@ -90,6 +92,11 @@ export function writeResultJson(file: string, value: unknown): void {
   writeFileAtomicSync(file, JSON.stringify(value) + '\n');
 }
 
+/** Iterations the progress bar counts to: the refinement band's continue after the optimiser's. */
+export function progressSteps(o: ResolvedPathOptions): number {
+  return o.refine === 'climb' ? o.steps + 1 + o.refineSteps : o.steps;
+}
+
 /** The iteration status line both commands draw on a terminal. */
 export function iterationStatus(it: PathIteration, steps: number): string {
   return `${progressBar(it.iteration, steps, 20)} iteration ${it.iteration}/${steps}  height ${fmt(it.height)}  best ${fmt(it.bestHeight)}`;
@@ -105,7 +112,7 @@ async function openCheckpoint(file: string, model: string | undefined): Promise<
   return loadAnyCheckpoint(file, model);
 }
 
-function without<T extends object>(o: T, keys: readonly string[]): Partial<T> {
+export function without<T extends object>(o: T, keys: readonly string[]): Partial<T> {
   const r: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) if (!keys.includes(k)) r[k] = v;
   return r as Partial<T>;
@@ -117,10 +124,40 @@ function sameWeights(x: Float32Array, y: Float32Array): boolean {
   return true;
 }
 
+/**
+ * The three heights the issue asks every path report for: the straight
+ * line's, the optimised path's on the dense grid, and the refined saddle's
+ * (the climbing image's loss), the last two absent when there is no refinement.
+ */
+export function pathHeights(r: PathResult): { straight: number; optimized: number; saddle?: number } {
+  return {
+    straight: r.linear.height,
+    optimized: r.optimized?.height ?? r.height,
+    ...(r.refinement?.saddle ? { saddle: r.refinement.saddle.height } : {}),
+  };
+}
+
+/** Lines describing the refinement and the saddle's certificate, for the text output. */
+export function refinementLines(r: PathResult): string[] {
+  const ref = r.refinement;
+  if (!ref) return r.method === 'fourier' ? ['refinement: none (the plain FourierPathFinder)'] : [];
+  const lines = [
+    `refinement: climbing-image band, ${ref.iterations} steps; optimized path ${fmt(ref.optimizedHeight)} → refined ${fmt(ref.refinedHeight)}` +
+      (ref.kept ? ` (lowered by ${fmt(ref.lowered)})` : ' (not kept: it came out higher)'),
+  ];
+  const s = ref.saddle;
+  if (s) {
+    const second = s.secondEigenvalue !== undefined ? `, next ${fmt(s.secondEigenvalue)}` : '';
+    const verdict = s.negativeEigenvalues === 1 ? 'an index-1 saddle' : s.negativeEigenvalues === 0 ? 'no negative curvature: not a saddle' : `${s.negativeEigenvalues} negative eigenvalues: a higher-order saddle`;
+    lines.push(`saddle: height ${fmt(s.height)} at t = ${fmt(s.t)}, ‖∇f‖ ${fmt(s.gradNorm)}, lowest Hessian eigenvalue ${fmt(s.lowestEigenvalue)}${second} (${s.hvp} products): ${verdict}`);
+  }
+  return lines;
+}
+
 function summaryRows(r: PathResult): string[][] {
   const row = (label: string, a: number, b: number) => [label, fmt(a), fmt(b)];
   return [
-    ['', 'straight', r.method === 'linear' ? 'straight' : 'optimized'],
+    ['', 'straight', r.method === 'linear' ? 'straight' : r.refinement?.kept ? 'refined' : 'optimized'],
     row('height H', r.linear.height, r.height),
     row('t at max', r.linear.tAtMax, r.tAtMax),
     row('barrier from A', r.linear.barrierFromA, r.barrierFromA),
@@ -131,7 +168,7 @@ function summaryRows(r: PathResult): string[][] {
 
 export const pathCommand: CommandDef = {
   name: 'path',
-  usage: 'A.safetensors B.safetensors [--method fourier|linear|neb] [--objective minimax|sum|squared] [--modes 10] [--points 50] [--lambda 1e-4] [--steps 300] [--lr 0.01] [--seed 0] [--json] [--out file]',
+  usage: 'A.safetensors B.safetensors [--method fourier|linear|neb] [--objective minimax|sum|squared] [--modes 10] [--points 50] [--lambda 1e-4] [--steps 300] [--lr 0.01] [--seed 0] [--refine climb|none] [--json] [--out file]',
   summary: 'Find a low path between two minima and report its barrier height next to the straight line\'s.',
   flags,
   fileArgs: {
@@ -152,7 +189,7 @@ export const pathCommand: CommandDef = {
     const [fileA, fileB] = positionals;
     const options = pathTaskOptions(f);
     // Bad option values are usage errors before any data is loaded.
-    const steps = resolvePathOptions(options).steps;
+    const steps = progressSteps(resolvePathOptions(options));
     const batch = checkBatchFlag(f);
     const json = Boolean(f.json);
     const dataset = f.dataset as string | undefined;
@@ -198,6 +235,7 @@ export const pathCommand: CommandDef = {
       dataset: datasetRecord(surface.recipe, surface.trainSize, batch),
       backend: backend.name,
       seconds,
+      heights: pathHeights(result),
       ...result,
     };
     let written: string | undefined;
@@ -227,6 +265,7 @@ export const pathCommand: CommandDef = {
     io.out(`${how}; heights on ${o.densePoints} points`);
     if (sameWeights(a.theta, b.theta)) io.out('A and B are the same point: the height is its loss');
     io.out(table(summaryRows(result)));
+    for (const line of refinementLines(result)) io.out(line);
     if (written) io.out(`wrote ${written}`);
     return 0;
   },

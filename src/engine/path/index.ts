@@ -26,3 +26,4 @@ export {
 export { TensorAdam } from './adam';
 export * from './toy';
 export * from './pairs';
+export * from './landscapes';

@@ -25,6 +25,8 @@ import { renderReport } from './report';
 import { runPathPairs, defaultJobs } from '../pool';
 import type { PathProblem } from '../pool';
 import { kernelPCA } from '../analysis/kpca';
+import { PATH_DEFAULTS } from '../path/find';
+import { PATH_REFINES, type PathRefine, type RefinementSummary } from '../path/types';
 
 export const STUDY_PRESETS = ['quick', 'default'] as const;
 export type StudyPreset = (typeof STUDY_PRESETS)[number];
@@ -40,7 +42,7 @@ export interface StudyConfig {
   lbfgs: { epochs: number };
   /** Random pairs per optimizer group (all pairs when larger than the number of pairs). */
   pairsPerGroup: number;
-  path: { points: number; modes: number; steps: number; lr: number; lambda: number; objective: 'minimax' };
+  path: { points: number; modes: number; steps: number; lr: number; lambda: number; objective: 'minimax'; refine: PathRefine };
   /** Seed of the pair choice and of everything not tied to a run's own seed. */
   seed: number;
 }
@@ -54,7 +56,7 @@ export function presetConfig(preset: StudyPreset): StudyConfig {
       sgd: { epochs: 20, lr: 0.1, batch: 64 },
       lbfgs: { epochs: 20 },
       pairsPerGroup: 2,
-      path: { points: 20, modes: 6, steps: 80, lr: 0.01, lambda: 1e-4, objective: 'minimax' },
+      path: { points: 20, modes: 6, steps: 80, lr: 0.01, lambda: 1e-4, objective: 'minimax', refine: PATH_DEFAULTS.refine },
     };
   }
   // The paper's path settings (N_F = 10, M = 50, λ = 1e-4, 300 Adam steps).
@@ -64,7 +66,7 @@ export function presetConfig(preset: StudyPreset): StudyConfig {
     sgd: { epochs: 50, lr: 0.1, batch: 64 },
     lbfgs: { epochs: 50 },
     pairsPerGroup: 10,
-    path: { points: 50, modes: 10, steps: 300, lr: 0.01, lambda: 1e-4, objective: 'minimax' },
+    path: { points: 50, modes: 10, steps: 300, lr: 0.01, lambda: 1e-4, objective: 'minimax', refine: PATH_DEFAULTS.refine },
   };
 }
 
@@ -101,7 +103,10 @@ export interface StudyBarrier {
   lossA: number;
   lossB: number;
   straight: BarrierNumbers;
+  /** The reported path's numbers: the refined band's when the refinement was kept. */
   optimized: BarrierNumbers & { iterations: number };
+  /** With refinement: the heights before and after it, and the saddle's certificate. */
+  refinement?: Omit<RefinementSummary, 'forceHistory'>;
   profile: { t: number[]; straight: number[]; optimized: number[] };
   /** Relative to the study folder. */
   file: string;
@@ -151,6 +156,8 @@ export interface StudyOptions {
   seeds?: number;
   epochs?: number;
   pathSteps?: number;
+  /** Refinement of each path (default: the path finder's, 'climb'). */
+  refine?: PathRefine;
   pairsPerGroup?: number;
   /** Worker threads for the path searches (default: one per core). */
   jobs?: number;
@@ -174,6 +181,10 @@ export function resolveStudyConfig(o: StudyOptions): StudyConfig {
     c.lbfgs.epochs = epochs;
   }
   c.path.steps = posInt(o.pathSteps, '--path-steps') ?? c.path.steps;
+  if (o.refine !== undefined) {
+    if (!(PATH_REFINES as readonly string[]).includes(o.refine)) throw inputError(`--refine must be one of ${PATH_REFINES.join(', ')}, got "${o.refine}"`);
+    c.path.refine = o.refine;
+  }
   c.pairsPerGroup = posInt(o.pairsPerGroup, '--pairs') ?? c.pairsPerGroup;
   return c;
 }
@@ -211,6 +222,16 @@ function reusableRun(dir: string, cfg: TrainConfig): RunJson | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Iterations a path reports: the refinement band's (refineSteps = steps by default) continue after the optimiser's. */
+function pathIterations(p: StudyConfig['path']): number {
+  return p.refine === 'climb' ? 2 * p.steps + 1 : p.steps;
+}
+
+function withoutForces(r: RefinementSummary): Omit<RefinementSummary, 'forceHistory'> {
+  const { forceHistory: _unused, ...rest } = r;
+  return rest;
 }
 
 function numbers(h: { height: number; tAtMax: number; barrierFromA: number; barrierFromB: number; barrierFromMean: number }): BarrierNumbers {
@@ -415,6 +436,7 @@ export async function* runStudy(o: StudyOptions): AsyncGenerator<StudyEvent, Stu
         steps: cfg.path.steps,
         lr: cfg.path.lr,
         lambda: cfg.path.lambda,
+        refine: cfg.path.refine,
         seed: cfg.seed,
       },
     };
@@ -435,7 +457,7 @@ export async function* runStudy(o: StudyOptions): AsyncGenerator<StudyEvent, Stu
         signal: o.signal,
         onProgress: (pr) => {
           const k = byIndices.get(`${pr.i},${pr.j}`)!;
-          push({ type: 'path-iteration', pair: label(pairs[k]), iteration: pr.iteration, steps: cfg.path.steps, height: pr.height, bestHeight: pr.bestHeight });
+          push({ type: 'path-iteration', pair: label(pairs[k]), iteration: pr.iteration, steps: pathIterations(cfg.path), height: pr.height, bestHeight: pr.bestHeight });
         },
         onResult: (res) => {
           const k = byIndices.get(`${res.i},${res.j}`)!;
@@ -453,6 +475,7 @@ export async function* runStudy(o: StudyOptions): AsyncGenerator<StudyEvent, Stu
             lossB: r.lossB,
             straight: numbers(r.linear),
             optimized: { ...numbers(r), iterations: r.iterations },
+            ...(r.refinement ? { refinement: withoutForces(r.refinement) } : {}),
             profile: { t: r.profile.t, straight: r.linear.profile.loss, optimized: r.profile.loss },
             file: fileOf(p),
           };
