@@ -10,7 +10,8 @@ import { inputError } from '../engine/errors';
 import { loadAnyCheckpoint, type OpenedCheckpoint } from '../engine/evaluate';
 import { checkSameSurface, objectiveForCheckpoint } from '../engine/checkpointObjective';
 import { evaluateValues, type Objective } from '../engine/objective';
-import { findPath, pairMatrix, selectPairs, summarizePairs, type PathIteration, type PathResult, type PairOutcome } from '../engine/path';
+import { findPath, pairMatrix, selectPairs, summarizePairs, resolvePathOptions, progressSteps, type PathIteration, type PathResult, type PairOutcome, type RefinementSummary } from '../engine/path';
+import type { PathRefinement } from '../results/path';
 import type { HeightNumbers, MinimumRef, PairResult, PathPlane, ResultData } from '../protocol';
 import { commonFolder, flattenTree, minimumLabel, saveBarrierResult, type TreeNode } from '../host/barrierFiles';
 import { barrierPathFromCli, cliPathInputs, readJsonResult } from '../host/cliResults';
@@ -69,8 +70,15 @@ function evaluateRows(fn: Objective, count: number, row: (k: number, out: Float3
   return out;
 }
 
+/** The refinement as the path panel shows it (no force history). */
+function refinementRecord(x: RefinementSummary): PathRefinement {
+  const { forceHistory: _unused, method: _method, ...rest } = x;
+  return rest;
+}
+
 function pointSource(method: string, t: number[], a: Float32Array, b: Float32Array, coefficients: number[][], images: number[][] | undefined): PointSource {
-  if (method === 'neb' && images) return chainPointSource(images, t);
+  // NEB's images, and a kept refinement's band: the reported profile is along them, not the Fourier path.
+  if (images) return chainPointSource(images, t);
   return fourierPointSource(a, b, coefficients, t);
 }
 
@@ -140,7 +148,7 @@ export async function runPathJob(req: { a: string; b: string; out: string; setti
   const surface = await objectiveForCheckpoint(ckA);
   try {
     const fn = surface.objective;
-    ctx.emit({ type: 'setup', backend, dataset: surface.dataset, minima: 2, pairs: 1, steps: req.settings.steps });
+    ctx.emit({ type: 'setup', backend, dataset: surface.dataset, minima: 2, pairs: 1, steps: progressSteps(resolvePathOptions({ points: req.settings.points, steps: req.settings.steps })) });
     ctx.emit({ type: 'pair-start', index: 0, total: 1, a: req.a, b: req.b });
     const r = await findOne(fn, ckA.theta, ckB.theta, req.settings, 0, ctx);
     const straight = numbers(r.linear);
@@ -161,6 +169,7 @@ export async function runPathJob(req: { a: string; b: string; out: string; setti
       profile: { t: r.profile.t, straight: r.linear.profile.loss, optimized: r.profile.loss },
       history: { height: r.heightHistory, best: runningMin(r.heightHistory) },
       plane,
+      ...(r.refinement ? { refinement: refinementRecord(r.refinement) } : {}),
       iterations: r.iterations,
       bestIteration: r.bestIteration,
       dataset: surface.dataset,
@@ -237,7 +246,7 @@ export async function runBarriersJob(
   try {
     const fn = surface.objective;
     const n = cks.length;
-    ctx.emit({ type: 'setup', backend, dataset: surface.dataset, minima: n, pairs: chosen.length, steps: req.settings.steps });
+    ctx.emit({ type: 'setup', backend, dataset: surface.dataset, minima: n, pairs: chosen.length, steps: progressSteps(resolvePathOptions({ points: req.settings.points, steps: req.settings.steps })) });
     const losses = Array.from(evaluateValues(fn, cks.map((c) => c.theta)), (v) => (Number.isFinite(v) ? v : null));
     const outcomes: PairOutcome<PathResult>[] = [];
     const pairs: PairResult[] = [];

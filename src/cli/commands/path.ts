@@ -7,12 +7,14 @@ import { BACKEND_CHOICES, BackendInfo, describeBackend, initBackend } from '../.
 import { LandscapeError, computeError, inputError } from '../../engine/errors';
 import { loadAnyCheckpoint, OpenedCheckpoint } from '../../engine/evaluate';
 import { checkSameSurface, objectiveForCheckpoint, DataRecipe } from '../../engine/checkpointObjective';
-import { findPath, resolvePathOptions } from '../../engine/path/find';
-import { PATH_METHODS, PATH_OBJECTIVES, PATH_REFINES, PathMethod, PathObjective, PathRefine, PathResult, PathIteration, ResolvedPathOptions } from '../../engine/path/types';
+import { findPath, progressSteps, resolvePathOptions } from '../../engine/path/find';
+import { PATH_METHODS, PATH_OBJECTIVES, PATH_REFINES, PathMethod, PathObjective, PathRefine, PathResult, PathIteration, HeightSummary } from '../../engine/path/types';
 import type { PathTaskOptions } from '../../engine/pool/pathTask';
 import { writeFileAtomicSync } from '../../engine/checkpoint/atomic';
 import { checkOutputPath } from './common-analysis';
 import type { CommandDef } from './types';
+import { ANALYTIC_LANDSCAPES, type AnalyticLandscapeName } from '../../engine/path/landscapes';
+import { runOnLandscape } from './pathLandscape';
 
 /** The path options shared by `landscape path` and `landscape barriers`. */
 export const PATH_FLAGS: FlagSpec[] = [
@@ -37,6 +39,7 @@ export const PATH_FLAGS: FlagSpec[] = [
 
 const flags: FlagSpec[] = [
   ...PATH_FLAGS,
+  { name: 'landscape', type: 'string', description: 'instead of two checkpoints: an analytic landscape with known barriers, between its two named minima', choices: ANALYTIC_LANDSCAPES },
   { name: 'json', type: 'boolean', description: 'print the result as one JSON object on stdout' },
   { name: 'out', type: 'string', description: 'write the full result JSON (with coefficients) to this file, or into this folder as <A>__<B>.path.json', metavar: 'file' },
 ];
@@ -90,11 +93,6 @@ export function writeResultJson(file: string, value: unknown): void {
     throw inputError(`cannot create the folder for --out (${(e as NodeJS.ErrnoException).code ?? String(e)}); choose another --out`, file);
   }
   writeFileAtomicSync(file, JSON.stringify(value) + '\n');
-}
-
-/** Iterations the progress bar counts to: the refinement band's continue after the optimiser's. */
-export function progressSteps(o: ResolvedPathOptions): number {
-  return o.refine === 'climb' ? o.steps + 1 + o.refineSteps : o.steps;
 }
 
 /** The iteration status line both commands draw on a terminal. */
@@ -155,15 +153,38 @@ export function refinementLines(r: PathResult): string[] {
 }
 
 function summaryRows(r: PathResult): string[][] {
-  const row = (label: string, a: number, b: number) => [label, fmt(a), fmt(b)];
+  // With a refinement: straight line, the optimised path before it, and the reported (refined) path.
+  const cols: [string, HeightSummary][] = [['straight', r.linear]];
+  if (r.optimized) cols.push(['optimized', r.optimized], [r.refinement?.kept ? 'refined' : 'kept', r]);
+  else cols.push([r.method === 'linear' ? 'straight' : 'optimized', r]);
+  const row = (label: string, pick: (h: HeightSummary) => number) => [label, ...cols.map(([, h]) => fmt(pick(h)))];
   return [
-    ['', 'straight', r.method === 'linear' ? 'straight' : r.refinement?.kept ? 'refined' : 'optimized'],
-    row('height H', r.linear.height, r.height),
-    row('t at max', r.linear.tAtMax, r.tAtMax),
-    row('barrier from A', r.linear.barrierFromA, r.barrierFromA),
-    row('barrier from B', r.linear.barrierFromB, r.barrierFromB),
-    row('barrier from mean', r.linear.barrierFromMean, r.barrierFromMean),
+    ['', ...cols.map(([name]) => name)],
+    row('height H', (h) => h.height),
+    row('t at max', (h) => h.tAtMax),
+    row('barrier from A', (h) => h.barrierFromA),
+    row('barrier from B', (h) => h.barrierFromB),
+    row('barrier from mean', (h) => h.barrierFromMean),
   ];
+}
+
+/** The text report of one path: the ends, how it was found, the heights table, the refinement. */
+export function printPath(io: Io, result: PathResult, labelA: string, labelB: string, samePoint: boolean): void {
+  io.out(table([
+    ['A', labelA, `loss ${fmt(result.lossA)}`],
+    ['B', labelB, `loss ${fmt(result.lossB)}`],
+  ]));
+  const o = result.options;
+  const how =
+    result.method === 'fourier'
+      ? `fourier/${o.objective}, ${result.iterations} steps (kept ${result.bestIteration}), M = ${o.points}, N_F = ${o.modes}, λ = ${o.lambda}, lr ${o.lr}${o.noise ? `, noise ${o.noise}` : ''}${o.denseSelect ? ', dense select' : ''}`
+      : result.method === 'neb'
+        ? `neb (climbing image from ${o.climbFrom}), ${result.iterations} steps, ${o.points} images, spring ${fmt(o.spring)}`
+        : 'straight line';
+  io.out(`${how}; heights on ${o.densePoints} points`);
+  if (samePoint) io.out('A and B are the same point: the height is its loss');
+  io.out(table(summaryRows(result)));
+  for (const line of refinementLines(result)) io.out(line);
 }
 
 export const pathCommand: CommandDef = {
@@ -183,6 +204,7 @@ export const pathCommand: CommandDef = {
   async run(argv: string[], io: Io, signal: AbortSignal): Promise<number> {
     const { flags: f, positionals } = parseArgs(argv, flags, 'path');
     checkOutputPath(f.out as string | undefined, true);
+    if (f.landscape !== undefined) return runOnLandscape(f.landscape as AnalyticLandscapeName, positionals, f, io, signal);
     if (positionals.length !== 2) {
       throw inputError(`"landscape path" needs two checkpoint files A and B (got ${positionals.length}), e.g. landscape path runs/a/final.safetensors runs/b/final.safetensors`);
     }
@@ -251,21 +273,7 @@ export const pathCommand: CommandDef = {
       io.out(JSON.stringify(f.coefficients ? doc : without(doc, ['coefficients', 'images'])));
       return 0;
     }
-    io.out(table([
-      ['A', fileA, `loss ${fmt(result.lossA)}`],
-      ['B', fileB, `loss ${fmt(result.lossB)}`],
-    ]));
-    const o = result.options;
-    const how =
-      result.method === 'fourier'
-        ? `fourier/${o.objective}, ${result.iterations} steps (kept ${result.bestIteration}), M = ${o.points}, N_F = ${o.modes}, λ = ${o.lambda}, lr ${o.lr}${o.noise ? `, noise ${o.noise}` : ''}${o.denseSelect ? ', dense select' : ''}`
-        : result.method === 'neb'
-          ? `neb (climbing image from ${o.climbFrom}), ${result.iterations} steps, ${o.points} images, spring ${fmt(o.spring)}`
-          : 'straight line';
-    io.out(`${how}; heights on ${o.densePoints} points`);
-    if (sameWeights(a.theta, b.theta)) io.out('A and B are the same point: the height is its loss');
-    io.out(table(summaryRows(result)));
-    for (const line of refinementLines(result)) io.out(line);
+    printPath(io, result, fileA, fileB, sameWeights(a.theta, b.theta));
     if (written) io.out(`wrote ${written}`);
     return 0;
   },

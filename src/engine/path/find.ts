@@ -93,6 +93,11 @@ export function resolvePathOptions(o: PathOptions = {}): ResolvedPathOptions {
   return r;
 }
 
+/** The last iteration number a search reports: a refinement band's iterations continue after the optimiser's. */
+export function progressSteps(o: ResolvedPathOptions): number {
+  return o.refine === 'climb' ? o.steps + 1 + o.refineSteps : o.steps;
+}
+
 function toVector(x: PathEndpoint, name: string, dim: number): Float32Array {
   let v: Float32Array;
   if (x instanceof tf.Tensor) {

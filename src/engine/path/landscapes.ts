@@ -15,6 +15,7 @@ import { tf } from '../backend';
 import type { Objective } from '../objective';
 import { inputError } from '../errors';
 import { Rng } from '../rng';
+import { toyObjective, mullerBrownObjective, TOY_A, TOY_B } from './toy';
 
 /** The valley of the stiff double well: y = STIFF_BEND·x² (in its own 2-D plane). */
 export const STIFF_BEND = 0.3;
@@ -104,4 +105,37 @@ export function twoSaddlesObjective(): Objective {
         return tf.add(g, tf.mul(tf.square(tf.sub(y, h)), TWO_SADDLES_VALLEY)) as tf.Tensor1D;
       }),
   };
+}
+
+/** The analytic landscapes `landscape path --landscape` knows, by name. */
+export const ANALYTIC_LANDSCAPES = ['toy', 'muller-brown', 'two-saddles', 'stiff'] as const;
+export type AnalyticLandscapeName = (typeof ANALYTIC_LANDSCAPES)[number];
+
+/** Müller–Brown's minima A and B (Müller & Brown 1979), to six decimals. */
+export const MULLER_BROWN_A: readonly [number, number] = [-0.558224, 1.441726];
+export const MULLER_BROWN_B: readonly [number, number] = [0.623499, 0.028038];
+
+export interface AnalyticLandscape {
+  objective: Objective;
+  a: number[];
+  b: number[];
+  description: string;
+}
+
+/** An analytic landscape and the two minima a path joins on it. */
+export function analyticLandscape(name: AnalyticLandscapeName): AnalyticLandscape {
+  switch (name) {
+    case 'toy':
+      return { objective: toyObjective(), a: [...TOY_A], b: [...TOY_B], description: 'the paper\'s 2-D toy landscape (Yu & Morozov 2026, Fig. 3)' };
+    case 'muller-brown':
+      return { objective: mullerBrownObjective(), a: [...MULLER_BROWN_A], b: [...MULLER_BROWN_B], description: 'the Müller–Brown potential, minimum A to minimum B (two saddles in series)' };
+    case 'two-saddles':
+      return { objective: twoSaddlesObjective(), a: [...TWO_SADDLES_A], b: [...TWO_SADDLES_B], description: 'three minima along a curved valley, two saddles in series, the second higher' };
+    case 'stiff': {
+      const st = stiffDoubleWell();
+      return { objective: st.objective, a: st.a, b: st.b, description: 'a 2-D double well in 50 dimensions behind rotated quadratic walls of stiffness 100 to 10⁴' };
+    }
+    default:
+      throw inputError(`unknown landscape "${String(name)}"; choose one of ${ANALYTIC_LANDSCAPES.join(', ')}`);
+  }
 }

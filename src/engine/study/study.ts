@@ -25,7 +25,7 @@ import { renderReport } from './report';
 import { runPathPairs, defaultJobs } from '../pool';
 import type { PathProblem } from '../pool';
 import { kernelPCA } from '../analysis/kpca';
-import { PATH_DEFAULTS } from '../path/find';
+import { PATH_DEFAULTS, progressSteps, resolvePathOptions } from '../path/find';
 import { PATH_REFINES, type PathRefine, type RefinementSummary } from '../path/types';
 
 export const STUDY_PRESETS = ['quick', 'default'] as const;
@@ -222,11 +222,6 @@ function reusableRun(dir: string, cfg: TrainConfig): RunJson | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Iterations a path reports: the refinement band's (refineSteps = steps by default) continue after the optimiser's. */
-function pathIterations(p: StudyConfig['path']): number {
-  return p.refine === 'climb' ? 2 * p.steps + 1 : p.steps;
 }
 
 function withoutForces(r: RefinementSummary): Omit<RefinementSummary, 'forceHistory'> {
@@ -457,7 +452,7 @@ export async function* runStudy(o: StudyOptions): AsyncGenerator<StudyEvent, Stu
         signal: o.signal,
         onProgress: (pr) => {
           const k = byIndices.get(`${pr.i},${pr.j}`)!;
-          push({ type: 'path-iteration', pair: label(pairs[k]), iteration: pr.iteration, steps: pathIterations(cfg.path), height: pr.height, bestHeight: pr.bestHeight });
+          push({ type: 'path-iteration', pair: label(pairs[k]), iteration: pr.iteration, steps: progressSteps(resolvePathOptions(problem.path)), height: pr.height, bestHeight: pr.bestHeight });
         },
         onResult: (res) => {
           const k = byIndices.get(`${res.i},${res.j}`)!;
