@@ -231,6 +231,8 @@ async function refinedResult(fn: Objective, ab: tf.Tensor2D, path: BasisPath, o:
   const run = await climbFromPath(fn, ab, path, denseT, {
     points: o.points,
     steps: o.refineSteps,
+    // The top's gradient down 10⁴-fold and the band's forces 100-fold: easy landscapes stop long before refineSteps.
+    stopAt: { top: 1e-4, band: 1e-2 },
     signal: options.signal,
     // The band's iterations continue the count, so progress bars run on to steps + refineSteps.
     onIteration: options.onIteration && ((it) => options.onIteration!({ ...it, iteration: o.steps + 1 + it.iteration })),

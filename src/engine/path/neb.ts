@@ -43,6 +43,11 @@ export interface NebRunOptions {
   signal?: AbortSignal;
   onIteration?: (it: PathIteration) => void | Promise<void>;
   batches?: (iteration: number) => Objective;
+  /**
+   * Stop earlier, once the climbing image's gradient norm is below top·g₀ and
+   * the largest band force below band·g₀ (g₀ the first band's RMS gradient).
+   */
+  stopAt?: { top: number; band: number };
 }
 
 export interface NebRun {
@@ -329,7 +334,8 @@ export async function runNeb(fn: Objective, ab: tf.Tensor2D, o: NebRunOptions): 
           throw e;
         }
       }
-      const converged = climbOn && fMax <= 1e-5 * (q.g0 > 0 ? q.g0 : 1);
+      const scale = q.g0 > 0 ? q.g0 : 1;
+      const converged = climbOn && (fMax <= 1e-5 * scale || (o.stopAt !== undefined && topGradNorm <= o.stopAt.top * scale && fMax <= o.stopAt.band * scale));
       if (it === o.steps || converged) {
         force.dispose();
         break;

@@ -61,6 +61,7 @@ export interface ClimbOptions {
   signal?: AbortSignal;
   onIteration?: (it: PathIteration) => void | Promise<void>;
   batches?: (iteration: number) => Objective;
+  stopAt?: { top: number; band: number };
 }
 
 /**
@@ -71,7 +72,7 @@ export interface ClimbOptions {
 export async function climbFromPath(fn: Objective, ab: tf.Tensor2D, path: BasisPath, denseT: Float64Array, o: ClimbOptions): Promise<NebRun> {
   const start = pathPoints(path, arcLengthTimes(path, denseT, o.points, o.points));
   try {
-    return await runNeb(fn, ab, { ...o, initial: start, climbFrom: 0 });
+    return await runNeb(fn, ab, { ...o, initial: start, climbFrom: 0, ...(o.stopAt ? { stopAt: o.stopAt } : {}) });
   } finally {
     start.dispose();
   }
