@@ -44,6 +44,32 @@ export const PathPlaneSchema = S.object({
 });
 export type PathPlane = Infer<typeof PathPlaneSchema>;
 
+/**
+ * The refinement of a Fourier path onto the saddle (climbing-image band):
+ * the optimized path's dense height before it, the band's after it, and the
+ * certificate of the band's top (gradient norm, lowest Hessian eigenvalues).
+ */
+export const PathRefinementSchema = S.object({
+  optimizedHeight: num,
+  refinedHeight: num,
+  lowered: num,
+  kept: S.boolean(),
+  iterations: count,
+  saddle: S.optional(
+    S.object({
+      height: num,
+      t: num,
+      gradNorm: num,
+      lowestEigenvalue: num,
+      secondEigenvalue: S.optional(num),
+      negativeEigenvalues: count,
+      lanczosSteps: count,
+      hvp: str,
+    }),
+  ),
+});
+export type PathRefinement = Infer<typeof PathRefinementSchema>;
+
 /** One path between two minima: straight line and optimized path, heights, history, the plane drawing. */
 export const BarrierPathSchema = S.object({
   kind: S.literal('barrierPath'),
@@ -52,7 +78,9 @@ export const BarrierPathSchema = S.object({
   method: S.oneOf(PATH_METHOD_NAMES),
   objective: S.optional(S.oneOf(PATH_OBJECTIVE_NAMES)),
   straight: HeightNumbersSchema,
+  /** The reported path: the refined band's numbers when a refinement was kept. */
   optimized: HeightNumbersSchema,
+  refinement: S.optional(PathRefinementSchema),
   /** Losses on the dense grid (10·(M − 1) + 1 points), the same t for both. */
   profile: S.object({ t: series, straight: series, optimized: series }),
   /** Path-point height per iteration and the best kept so far. */

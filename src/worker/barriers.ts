@@ -10,7 +10,8 @@ import { inputError } from '../engine/errors';
 import { loadAnyCheckpoint, type OpenedCheckpoint } from '../engine/evaluate';
 import { objectiveForCheckpoint, type DataRecipe } from '../engine/checkpointObjective';
 import type { Objective } from '../engine/objective';
-import { findPath, parsePairSpec, type PathIteration, type PathResult } from '../engine/path';
+import { findPath, parsePairSpec, resolvePathOptions, progressSteps, type PathIteration, type PathResult, type RefinementSummary } from '../engine/path';
+import type { PathRefinement } from '../results/path';
 import { barrierMatrix, openMinima, type BarrierMatrixOptions } from '../engine/barriers';
 import { pairErrorToThrow, type PathProblem, type PathTaskOptions } from '../engine/pool';
 import type { HeightNumbers, MinimumRef, PairResult, PathPlane, ResultData } from '../protocol';
@@ -71,8 +72,15 @@ function evaluateRows(fn: Objective, count: number, row: (k: number, out: Float3
   return out;
 }
 
+/** The refinement as the path panel shows it (no force history). */
+function refinementRecord(x: RefinementSummary): PathRefinement {
+  const { forceHistory: _unused, method: _method, ...rest } = x;
+  return rest;
+}
+
 function pointSource(method: string, t: number[], a: Float32Array, b: Float32Array, coefficients: number[][], images: number[][] | undefined): PointSource {
-  if (method === 'neb' && images) return chainPointSource(images, t);
+  // NEB's images, and a kept refinement's band: the reported profile is along them, not the Fourier path.
+  if (images) return chainPointSource(images, t);
   return fourierPointSource(a, b, coefficients, t);
 }
 
@@ -140,7 +148,7 @@ export async function runPathJob(req: { a: string; b: string; out: string; setti
   const surface = await objectiveForCheckpoint(ckA);
   try {
     const fn = surface.objective;
-    ctx.emit({ type: 'setup', backend, dataset: surface.dataset, minima: 2, pairs: 1, steps: req.settings.steps });
+    ctx.emit({ type: 'setup', backend, dataset: surface.dataset, minima: 2, pairs: 1, steps: progressSteps(resolvePathOptions({ points: req.settings.points, steps: req.settings.steps })) });
     ctx.emit({ type: 'pair-start', index: 0, total: 1, a: req.a, b: req.b });
     const r = await findOne(fn, ckA.theta, ckB.theta, req.settings, 0, ctx);
     const straight = numbers(r.linear);
@@ -161,6 +169,7 @@ export async function runPathJob(req: { a: string; b: string; out: string; setti
       profile: { t: r.profile.t, straight: r.linear.profile.loss, optimized: r.profile.loss },
       history: { height: r.heightHistory, best: runningMin(r.heightHistory) },
       plane,
+      ...(r.refinement ? { refinement: refinementRecord(r.refinement) } : {}),
       iterations: r.iterations,
       bestIteration: r.bestIteration,
       dataset: surface.dataset,
@@ -258,7 +267,7 @@ export async function runBarriersJob(
     labels,
     jobs: 1,
     signal: ctx.signal,
-    onSetup: (s) => ctx.emit({ type: 'setup', backend, dataset: s.dataset, minima: s.n, pairs: s.pairs.length, steps: req.settings.steps }),
+    onSetup: (s) => ctx.emit({ type: 'setup', backend, dataset: s.dataset, minima: s.n, pairs: s.pairs.length, steps: progressSteps(resolvePathOptions({ points: req.settings.points, steps: req.settings.steps })) }),
     ...pairEvents(req.files, ctx),
   });
   if (sum.errors.length) throw pairErrorToThrow(sum.errors[0], `pair ${labels[sum.errors[0].i]} ↔ ${labels[sum.errors[0].j]}: `);

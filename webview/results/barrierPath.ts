@@ -115,6 +115,25 @@ export function pathHeightChart(ariaLabel: string, exportName: string, height: n
   });
 }
 
+/** The three heights (straight, optimized, refined saddle) and the saddle's certificate. */
+export function refinementRows(d: BarrierPath): [string, string][] {
+  const r = d.refinement!;
+  const rows: [string, string][] = [
+    ['straight line H', formatNumber(d.straight.height)],
+    ['optimized path H (before refinement)', formatNumber(r.optimizedHeight)],
+    ['refined path H', `${formatNumber(r.refinedHeight)}${r.kept ? '' : ' (not kept: higher than the optimized path)'}`],
+  ];
+  const s = r.saddle;
+  if (!s) return rows;
+  const verdict = s.negativeEigenvalues === 1 ? 'index-1 saddle' : s.negativeEigenvalues === 0 ? 'not a saddle (no negative curvature)' : `${s.negativeEigenvalues} negative eigenvalues`;
+  rows.push(
+    ['saddle height (top of the refined path)', `${formatNumber(s.height)} at t = ${formatNumber(s.t, 3)}`],
+    ['gradient norm at the saddle', formatNumber(s.gradNorm)],
+    ['lowest Hessian eigenvalues', `${formatNumber(s.lowestEigenvalue)}${s.secondEigenvalue !== undefined ? `, ${formatNumber(s.secondEigenvalue)}` : ''} (${s.hvp} products): ${verdict}`],
+  );
+  return rows;
+}
+
 export function renderBarrierPath(root: HTMLElement, d: BarrierPath): void {
   const name = `${d.a.label} ↔ ${d.b.label}`;
   const exportBase = `barrier-${d.a.label}-${d.b.label}`.replace(/[^A-Za-z0-9._-]+/g, '-');
@@ -174,6 +193,7 @@ export function renderBarrierPath(root: HTMLElement, d: BarrierPath): void {
       `The plane shows the path exactly up to ${formatNumber(d.plane.maxResidual)} (its largest distance from the plane); ` +
         `A is at (0, 0), B at (${formatNumber(d.plane.distanceAB)}, 0).`,
     ),
+    ...(d.refinement ? [section('h-refinement', 'Refinement onto the saddle', kvTable('path-refinement', refinementRows(d)))] : []),
     section('h-settings', 'Settings', kvTable('path-settings', d.settings)),
   );
 

@@ -11,7 +11,7 @@ import { parsePairSpec, DisconnectivityNode, PairOutcome, PairSelection } from '
 import type { PathResult, ResolvedPathOptions } from '../../engine/path/types';
 import { defaultJobs } from '../../engine/pool/pathPool';
 import type { PathProblem } from '../../engine/pool/pathTask';
-import { PATH_FLAGS, pathTaskOptions, checkBatchFlag, datasetRecord, writeResultJson } from './path';
+import { PATH_FLAGS, pathTaskOptions, pathHeights, without, checkBatchFlag, datasetRecord, writeResultJson } from './path';
 import { checkOutputPath, subsetFlag } from './common-analysis';
 import type { CommandDef } from './types';
 
@@ -86,6 +86,8 @@ function compactPair(files: string[], o: PairOutcome<PathResult>, full: boolean,
     lossB: r.lossB,
     iterations: r.iterations,
     bestIteration: r.bestIteration,
+    heights: pathHeights(r),
+    ...(r.refinement ? { refinement: full ? r.refinement : without(r.refinement, ['forceHistory']) } : {}),
   };
   if (!full) return { ...base, linear: { height: r.linear.height, tAtMax: r.linear.tAtMax, barrierFromA: r.linear.barrierFromA, barrierFromB: r.linear.barrierFromB, barrierFromMean: r.linear.barrierFromMean } };
   return {
@@ -128,7 +130,7 @@ function progressReport(io: Io, json: boolean): Pick<BarrierMatrixOptions<never>
     onPairDone: (o, done) => {
       doneCount = done;
       inFlight.delete(`${o.i}-${o.j}`);
-      const what = o.result ? `H ${fmt(o.result.height)} (straight ${fmt(o.result.linear.height)})` : `failed: ${o.error?.message}`;
+      const what = o.result ? `H ${fmt(o.result.height)} (straight ${fmt(o.result.linear.height)}${o.result.optimized ? `, optimized ${fmt(o.result.optimized.height)}` : ''})` : `failed: ${o.error?.message}`;
       if (io.tty) io.status(`${progressBar(done, o.total, 20)} ${done}/${o.total} pairs  last ${o.i}↔${o.j} ${what}`);
       else if (!json) io.err(`pair ${done}/${o.total}: [${o.i}] ↔ [${o.j}] ${what}`);
     },
@@ -191,7 +193,7 @@ function printTables(io: Io, m: BarrierMatrix, files: string[]): void {
 
 export const barriersCommand: CommandDef = {
   name: 'barriers',
-  usage: '<checkpoints… | folder> [--pairs all|random:N] [--jobs n] [path options] [--json] [--out file]',
+  usage: '<checkpoints… | folder> [--pairs all|random:N] [--jobs n] [path options, --refine climb|none] [--json] [--out file]',
   summary: 'Barrier heights between every pair of minima (on worker threads): the matrix, its minimum spanning tree and the disconnectivity graph.',
   flags,
   fileArgs: {

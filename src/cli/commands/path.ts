@@ -7,12 +7,14 @@ import { BACKEND_CHOICES, BackendInfo, describeBackend, initBackend } from '../.
 import { LandscapeError, computeError, inputError } from '../../engine/errors';
 import { loadAnyCheckpoint, OpenedCheckpoint } from '../../engine/evaluate';
 import { checkSameSurface, objectiveForCheckpoint, DataRecipe } from '../../engine/checkpointObjective';
-import { findPath, resolvePathOptions } from '../../engine/path/find';
-import { PATH_METHODS, PATH_OBJECTIVES, PathMethod, PathObjective, PathResult, PathIteration } from '../../engine/path/types';
+import { findPath, progressSteps, resolvePathOptions } from '../../engine/path/find';
+import { PATH_METHODS, PATH_OBJECTIVES, PATH_REFINES, PathMethod, PathObjective, PathRefine, PathResult, PathIteration, HeightSummary } from '../../engine/path/types';
 import type { PathTaskOptions } from '../../engine/pool/pathTask';
 import { writeFileAtomicSync } from '../../engine/checkpoint/atomic';
 import { checkOutputPath, SUBSET_FLAG, subsetFlag } from './common-analysis';
 import type { CommandDef } from './types';
+import { ANALYTIC_LANDSCAPES, type AnalyticLandscapeName } from '../../engine/path/landscapes';
+import { runOnLandscape } from './pathLandscape';
 
 /** The path options shared by `landscape path` and `landscape barriers`. */
 export const PATH_FLAGS: FlagSpec[] = [
@@ -25,6 +27,7 @@ export const PATH_FLAGS: FlagSpec[] = [
   { name: 'lr', type: 'number', description: 'Adam learning rate (Fourier)', defaultText: '0.01' },
   { name: 'seed', type: 'int', description: 'seed of the gradient noise, the mini-batch order and random pairs', defaultText: '0' },
   { name: 'noise', type: 'number', description: 'σ of N(0, σ²) noise added to the coefficient gradients each step', defaultText: '0' },
+  { name: 'refine', type: 'string', description: 'after FourierPathFinder: climb drives the path\'s top onto the saddle with a climbing-image band (and certifies it); none is the paper\'s plain algorithm', choices: PATH_REFINES, defaultText: 'climb' },
   { name: 'dense-select', type: 'boolean', description: 'keep the iterate whose height on the dense grid is lowest (guards against paths slipping over narrow ridges between points)' },
   { name: 'spring', type: 'number', description: 'NEB spring constant', defaultText: 'from the problem\'s scales' },
   { name: 'batch', type: 'int', description: 'mini-batch size for the path optimisation (heights stay full-batch)', defaultText: 'full batch' },
@@ -37,6 +40,7 @@ export const PATH_FLAGS: FlagSpec[] = [
 
 const flags: FlagSpec[] = [
   ...PATH_FLAGS,
+  { name: 'landscape', type: 'string', description: 'instead of two checkpoints: an analytic landscape with known barriers, between its two named minima', choices: ANALYTIC_LANDSCAPES },
   { name: 'json', type: 'boolean', description: 'print the result as one JSON object on stdout' },
   { name: 'out', type: 'string', description: 'write the full result JSON (with coefficients) to this file, or into this folder as <A>__<B>.path.json', metavar: 'file' },
 ];
@@ -48,6 +52,7 @@ export function pathTaskOptions(f: Flags): PathTaskOptions {
   const o: PathTaskOptions = {};
   if (f.method !== undefined) o.method = f.method as PathMethod;
   if (f.objective !== undefined) o.objective = f.objective as PathObjective;
+  if (f.refine !== undefined) o.refine = f.refine as PathRefine;
   for (const k of ['modes', 'points', 'lambda', 'steps', 'lr', 'seed', 'noise', 'spring'] as const) {
     if (f[k] !== undefined) o[k] = f[k] as number;
   }
@@ -106,7 +111,7 @@ async function openCheckpoint(file: string, model: string | undefined): Promise<
   return loadAnyCheckpoint(file, model);
 }
 
-function without<T extends object>(o: T, keys: readonly string[]): Partial<T> {
+export function without<T extends object>(o: T, keys: readonly string[]): Partial<T> {
   const r: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) if (!keys.includes(k)) r[k] = v;
   return r as Partial<T>;
@@ -118,21 +123,74 @@ function sameWeights(x: Float32Array, y: Float32Array): boolean {
   return true;
 }
 
-function summaryRows(r: PathResult): string[][] {
-  const row = (label: string, a: number, b: number) => [label, fmt(a), fmt(b)];
-  return [
-    ['', 'straight', r.method === 'linear' ? 'straight' : 'optimized'],
-    row('height H', r.linear.height, r.height),
-    row('t at max', r.linear.tAtMax, r.tAtMax),
-    row('barrier from A', r.linear.barrierFromA, r.barrierFromA),
-    row('barrier from B', r.linear.barrierFromB, r.barrierFromB),
-    row('barrier from mean', r.linear.barrierFromMean, r.barrierFromMean),
+/**
+ * The three heights the issue asks every path report for: the straight
+ * line's, the optimised path's on the dense grid, and the refined saddle's
+ * (the climbing image's loss), the last two absent when there is no refinement.
+ */
+export function pathHeights(r: PathResult): { straight: number; optimized: number; saddle?: number } {
+  return {
+    straight: r.linear.height,
+    optimized: r.optimized?.height ?? r.height,
+    ...(r.refinement?.saddle ? { saddle: r.refinement.saddle.height } : {}),
+  };
+}
+
+/** Lines describing the refinement and the saddle's certificate, for the text output. */
+export function refinementLines(r: PathResult): string[] {
+  const ref = r.refinement;
+  if (!ref) return r.method === 'fourier' ? ['refinement: none (the plain FourierPathFinder)'] : [];
+  const lines = [
+    `refinement: climbing-image band, ${ref.iterations} steps; optimized path ${fmt(ref.optimizedHeight)} → refined ${fmt(ref.refinedHeight)}` +
+      (ref.kept ? ` (lowered by ${fmt(ref.lowered)})` : ' (not kept: it came out higher)'),
   ];
+  const s = ref.saddle;
+  if (s) {
+    const second = s.secondEigenvalue !== undefined ? `, next ${fmt(s.secondEigenvalue)}` : '';
+    const verdict = s.negativeEigenvalues === 1 ? 'an index-1 saddle' : s.negativeEigenvalues === 0 ? 'no negative curvature: not a saddle' : `${s.negativeEigenvalues} negative eigenvalues: a higher-order saddle`;
+    lines.push(`saddle: height ${fmt(s.height)} at t = ${fmt(s.t)}, ‖∇f‖ ${fmt(s.gradNorm)}, lowest Hessian eigenvalue ${fmt(s.lowestEigenvalue)}${second} (${s.hvp} products): ${verdict}`);
+  }
+  return lines;
+}
+
+function summaryRows(r: PathResult): string[][] {
+  // With a refinement: straight line, the optimised path before it, and the reported (refined) path.
+  const cols: [string, HeightSummary][] = [['straight', r.linear]];
+  if (r.optimized) cols.push(['optimized', r.optimized], [r.refinement?.kept ? 'refined' : 'kept', r]);
+  else cols.push([r.method === 'linear' ? 'straight' : 'optimized', r]);
+  const row = (label: string, pick: (h: HeightSummary) => number) => [label, ...cols.map(([, h]) => fmt(pick(h)))];
+  return [
+    ['', ...cols.map(([name]) => name)],
+    row('height H', (h) => h.height),
+    row('t at max', (h) => h.tAtMax),
+    row('barrier from A', (h) => h.barrierFromA),
+    row('barrier from B', (h) => h.barrierFromB),
+    row('barrier from mean', (h) => h.barrierFromMean),
+  ];
+}
+
+/** The text report of one path: the ends, how it was found, the heights table, the refinement. */
+export function printPath(io: Io, result: PathResult, labelA: string, labelB: string, samePoint: boolean): void {
+  io.out(table([
+    ['A', labelA, `loss ${fmt(result.lossA)}`],
+    ['B', labelB, `loss ${fmt(result.lossB)}`],
+  ]));
+  const o = result.options;
+  const how =
+    result.method === 'fourier'
+      ? `fourier/${o.objective}, ${result.iterations} steps (kept ${result.bestIteration}), M = ${o.points}, N_F = ${o.modes}, λ = ${o.lambda}, lr ${o.lr}${o.noise ? `, noise ${o.noise}` : ''}${o.denseSelect ? ', dense select' : ''}`
+      : result.method === 'neb'
+        ? `neb (climbing image from ${o.climbFrom}), ${result.iterations} steps, ${o.points} images, spring ${fmt(o.spring)}`
+        : 'straight line';
+  io.out(`${how}; heights on ${o.densePoints} points`);
+  if (samePoint) io.out('A and B are the same point: the height is its loss');
+  io.out(table(summaryRows(result)));
+  for (const line of refinementLines(result)) io.out(line);
 }
 
 export const pathCommand: CommandDef = {
   name: 'path',
-  usage: 'A.safetensors B.safetensors [--method fourier|linear|neb] [--objective minimax|sum|squared] [--modes 10] [--points 50] [--lambda 1e-4] [--steps 300] [--lr 0.01] [--seed 0] [--json] [--out file]',
+  usage: 'A.safetensors B.safetensors [--method fourier|linear|neb] [--objective minimax|sum|squared] [--modes 10] [--points 50] [--lambda 1e-4] [--steps 300] [--lr 0.01] [--seed 0] [--refine climb|none] [--json] [--out file]',
   summary: 'Find a low path between two minima and report its barrier height next to the straight line\'s.',
   flags,
   fileArgs: {
@@ -147,13 +205,14 @@ export const pathCommand: CommandDef = {
   async run(argv: string[], io: Io, signal: AbortSignal): Promise<number> {
     const { flags: f, positionals } = parseArgs(argv, flags, 'path');
     checkOutputPath(f.out as string | undefined, true);
+    if (f.landscape !== undefined) return runOnLandscape(f.landscape as AnalyticLandscapeName, positionals, f, io, signal);
     if (positionals.length !== 2) {
       throw inputError(`"landscape path" needs two checkpoint files A and B (got ${positionals.length}), e.g. landscape path runs/a/final.safetensors runs/b/final.safetensors`);
     }
     const [fileA, fileB] = positionals;
     const options = pathTaskOptions(f);
     // Bad option values are usage errors before any data is loaded.
-    const steps = resolvePathOptions(options).steps;
+    const steps = progressSteps(resolvePathOptions(options));
     const batch = checkBatchFlag(f);
     const json = Boolean(f.json);
     const dataset = f.dataset as string | undefined;
@@ -199,6 +258,7 @@ export const pathCommand: CommandDef = {
       dataset: datasetRecord(surface.recipe, surface.trainSize, batch),
       backend: backend.name,
       seconds,
+      heights: pathHeights(result),
       ...result,
     };
     let written: string | undefined;
@@ -214,20 +274,7 @@ export const pathCommand: CommandDef = {
       io.out(JSON.stringify(f.coefficients ? doc : without(doc, ['coefficients', 'images'])));
       return 0;
     }
-    io.out(table([
-      ['A', fileA, `loss ${fmt(result.lossA)}`],
-      ['B', fileB, `loss ${fmt(result.lossB)}`],
-    ]));
-    const o = result.options;
-    const how =
-      result.method === 'fourier'
-        ? `fourier/${o.objective}, ${result.iterations} steps (kept ${result.bestIteration}), M = ${o.points}, N_F = ${o.modes}, λ = ${o.lambda}, lr ${o.lr}${o.noise ? `, noise ${o.noise}` : ''}${o.denseSelect ? ', dense select' : ''}`
-        : result.method === 'neb'
-          ? `neb (climbing image from ${o.climbFrom}), ${result.iterations} steps, ${o.points} images, spring ${fmt(o.spring)}`
-          : 'straight line';
-    io.out(`${how}; heights on ${o.densePoints} points`);
-    if (sameWeights(a.theta, b.theta)) io.out('A and B are the same point: the height is its loss');
-    io.out(table(summaryRows(result)));
+    printPath(io, result, fileA, fileB, sameWeights(a.theta, b.theta));
     if (written) io.out(`wrote ${written}`);
     return 0;
   },

@@ -6,6 +6,7 @@ import { runStudy, STUDY_PRESETS, StudyPreset, summaryLines } from '../../engine
 import { BACKEND_CHOICES, describeBackend, initBackend } from '../../engine/backend';
 import { inputError } from '../../engine/errors';
 import { checkOutFolder } from '../../engine/train';
+import { PATH_REFINES, type PathRefine } from '../../engine/path/types';
 import type { CommandDef } from './types';
 
 const flags: FlagSpec[] = [
@@ -14,6 +15,7 @@ const flags: FlagSpec[] = [
   { name: 'epochs', type: 'int', description: 'epochs per run (overrides the preset)' },
   { name: 'pairs', type: 'int', description: 'random pairs per optimizer (overrides the preset)' },
   { name: 'path-steps', type: 'int', description: 'FourierPathFinder steps (overrides the preset)' },
+  { name: 'refine', type: 'string', description: 'refinement of each path: climb (onto the saddle) or none (the paper\'s plain algorithm)', choices: PATH_REFINES, defaultText: 'climb' },
   { name: 'jobs', type: 'int', description: 'worker threads for the path searches', defaultText: 'one per core' },
   { name: 'backend', type: 'string', description: 'tfjs backend', choices: BACKEND_CHOICES, defaultText: 'auto' },
   { name: 'out', type: 'string', description: 'study folder; an interrupted study there is resumed', defaultText: 'study', metavar: 'dir' },
@@ -22,7 +24,7 @@ const flags: FlagSpec[] = [
 
 export const studyCommand: CommandDef = {
   name: 'study',
-  usage: '[--preset quick|default] [--out study] [--json]',
+  usage: '[--preset quick|default] [--refine climb|none] [--out study] [--json]',
   summary: 'The optimizer study: SGD against L-BFGS minima, their barriers and kernel-PCA map, with a report.',
   flags,
   fileArgs: { slots: [{ at: '--out', kind: 'outDir' }] },
@@ -41,6 +43,7 @@ export const studyCommand: CommandDef = {
       epochs: f.epochs as number | undefined,
       pairsPerGroup: f.pairs as number | undefined,
       pathSteps: f.pathSteps as number | undefined,
+      refine: f.refine as PathRefine | undefined,
       jobs: f.jobs as number | undefined,
       backend: f.backend as string | undefined,
       signal,

@@ -1,6 +1,6 @@
 /** Barrier heights between minima: path finders, heights, all-pairs analysis and test landscapes. */
 export * from './types';
-export { findPath, resolvePathOptions, PATH_DEFAULTS } from './find';
+export { findPath, resolvePathOptions, progressSteps, PATH_DEFAULTS } from './find';
 export {
   fourierObjectiveAndGrad,
   fourierPath,
@@ -26,3 +26,4 @@ export {
 export { TensorAdam } from './adam';
 export * from './toy';
 export * from './pairs';
+export * from './landscapes';

@@ -43,6 +43,11 @@ export interface NebRunOptions {
   signal?: AbortSignal;
   onIteration?: (it: PathIteration) => void | Promise<void>;
   batches?: (iteration: number) => Objective;
+  /**
+   * Stop earlier, once the climbing image's gradient norm is below top·g₀ and
+   * the largest band force below band·g₀ (g₀ the first band's RMS gradient).
+   */
+  stopAt?: { top: number; band: number };
 }
 
 export interface NebRun {
@@ -107,6 +112,18 @@ interface BandTangents {
   gNorm: Float32Array;
   /** [|τ+| for each interior image, then |τ−| for each]. */
   lens: Float32Array;
+  /** Where the band kinks (see kinkSwitch): the spring's full vector k·(τ+ − τ−) without its part along τ̂ is added there; absent when straight everywhere. */
+  kink?: { springPerp: tf.Tensor2D; weight: Float32Array };
+}
+
+/**
+ * Jónsson, Mills & Jacobsen 1998's switching function f(φ) = ½(1 + cos(π·cos φ)) of the angle φ between
+ * τ− and τ+ (1 for φ ≥ 90°): 0 on a straight band, rising where it kinks, so the perpendicular spring
+ * straightens zigzags that the projected forces alone leave standing when a band starts far from the path.
+ */
+export function kinkSwitch(cosPhi: number): number {
+  if (!(cosPhi > 0)) return 1;
+  return 0.5 * (1 + Math.cos(Math.PI * Math.min(cosPhi, 1)));
 }
 
 /** Improved tangents from the neighbours' energies; spring lengths and gradient projections come back as O(M) numbers. */
@@ -117,10 +134,18 @@ function bandTangents(images: tf.Tensor2D, grads: tf.Tensor2D, v: Float64Array):
     const rc = tf.slice(images, [1, 0], [inner, dim]);
     const tp = tf.sub(tf.slice(images, [2, 0], [inner, dim]), rc);
     const tm = tf.sub(rc, tf.slice(images, [0, 0], [inner, dim]));
-    return { tp, tm, lens: tf.stack([tf.norm(tp, 'euclidean', 1), tf.norm(tm, 'euclidean', 1)]) };
+    return { tp, tm, lens: tf.stack([tf.norm(tp, 'euclidean', 1), tf.norm(tm, 'euclidean', 1), tf.sum(tf.mul(tp, tm), 1)]) };
   });
-  const lens = geo.lens.dataSync() as Float32Array;
+  const stats = geo.lens.dataSync() as Float32Array;
   geo.lens.dispose();
+  const lens = stats.slice(0, 2 * inner);
+  const weight = new Float32Array(inner);
+  let kinked = false;
+  for (let i = 0; i < inner; i++) {
+    const denom = stats[i] * stats[inner + i];
+    weight[i] = denom > 0 ? kinkSwitch(stats[2 * inner + i] / denom) : 0;
+    if (weight[i] > 0) kinked = true;
+  }
   const alphaBeta = new Float32Array(inner * 2);
   for (let i = 0; i < inner; i++) {
     const [al, be] = improvedTangentWeights(v[i], v[i + 1], v[i + 2]);
@@ -133,7 +158,12 @@ function bandTangents(images: tf.Tensor2D, grads: tf.Tensor2D, v: Float64Array):
     const n = tf.maximum(tf.norm(tau, 'euclidean', 1, true), 1e-30);
     const tHat = tf.div(tau, n) as tf.Tensor2D;
     const g = tf.slice(grads, [1, 0], [inner, dim]) as tf.Tensor2D;
-    return { tHat, g: tf.keep(g), gPar: tf.sum(tf.mul(g, tHat), 1), gNorm: tf.norm(g, 'euclidean', 1) };
+    let springPerp: tf.Tensor2D | undefined;
+    if (kinked) {
+      const sv = tf.sub(geo.tp, geo.tm);
+      springPerp = tf.keep(tf.sub(sv, tf.mul(tHat, tf.sum(tf.mul(sv, tHat), 1, true))) as tf.Tensor2D);
+    }
+    return { tHat, g: tf.keep(g), gPar: tf.sum(tf.mul(g, tHat), 1), gNorm: tf.norm(g, 'euclidean', 1), springPerp };
   });
   geo.tp.dispose();
   geo.tm.dispose();
@@ -141,7 +171,7 @@ function bandTangents(images: tf.Tensor2D, grads: tf.Tensor2D, v: Float64Array):
   const gNorm = tang.gNorm.dataSync() as Float32Array;
   tang.gPar.dispose();
   tang.gNorm.dispose();
-  return { tHat: tang.tHat, g: tang.g, gPar, gNorm, lens };
+  return { tHat: tang.tHat, g: tang.g, gPar, gNorm, lens, ...(tang.springPerp ? { kink: { springPerp: tang.springPerp, weight } } : {}) };
 }
 
 /** The interior image with the highest energy (index among the interior images). */
@@ -161,9 +191,16 @@ function nebForces(tg: BandTangents, k: number, climbing: number): tf.Tensor2D {
   const inner = tg.gPar.length;
   const c = new Float32Array(inner);
   for (let i = 0; i < inner; i++) c[i] = i === climbing ? 2 * tg.gPar[i] : tg.gPar[i] + k * (tg.lens[i] - tg.lens[inner + i]);
-  const force = tf.tidy(() => tf.sub(tf.mul(tg.tHat, tf.tensor2d(c, [inner, 1])), tg.g)) as tf.Tensor2D;
+  const force = tf.tidy(() => {
+    const f = tf.sub(tf.mul(tg.tHat, tf.tensor2d(c, [inner, 1])), tg.g);
+    if (!tg.kink) return f;
+    // The climbing image gets no spring at all.
+    const w = Float32Array.from(tg.kink.weight, (x, i) => (i === climbing ? 0 : k * x));
+    return tf.add(f, tf.mul(tg.kink.springPerp, tf.tensor2d(w, [inner, 1])));
+  }) as tf.Tensor2D;
   tg.tHat.dispose();
   tg.g.dispose();
+  tg.kink?.springPerp.dispose();
   return force;
 }
 
@@ -297,7 +334,8 @@ export async function runNeb(fn: Objective, ab: tf.Tensor2D, o: NebRunOptions): 
           throw e;
         }
       }
-      const converged = climbOn && fMax <= 1e-5 * (q.g0 > 0 ? q.g0 : 1);
+      const scale = q.g0 > 0 ? q.g0 : 1;
+      const converged = climbOn && (fMax <= 1e-5 * scale || (o.stopAt !== undefined && topGradNorm <= o.stopAt.top * scale && fMax <= o.stopAt.band * scale));
       if (it === o.steps || converged) {
         force.dispose();
         break;

@@ -15,6 +15,8 @@ import { tf } from '../backend';
 import type { Objective } from '../objective';
 import { batchLossAndGrad } from '../objective';
 import { finiteDifferenceStep } from '../analysis/hessian';
+import { hessianVectorProduct } from '../analysis/hvp';
+import { usableFast } from '../fast';
 import { BasisPath, evenGrid, pathPoints } from './heights';
 import { lowestEigenvalues, type HessianProduct } from './lowestEigen';
 import { runNeb, type NebRun } from './neb';
@@ -59,6 +61,7 @@ export interface ClimbOptions {
   signal?: AbortSignal;
   onIteration?: (it: PathIteration) => void | Promise<void>;
   batches?: (iteration: number) => Objective;
+  stopAt?: { top: number; band: number };
 }
 
 /**
@@ -69,7 +72,7 @@ export interface ClimbOptions {
 export async function climbFromPath(fn: Objective, ab: tf.Tensor2D, path: BasisPath, denseT: Float64Array, o: ClimbOptions): Promise<NebRun> {
   const start = pathPoints(path, arcLengthTimes(path, denseT, o.points, o.points));
   try {
-    return await runNeb(fn, ab, { ...o, initial: start, climbFrom: 0 });
+    return await runNeb(fn, ab, { ...o, initial: start, climbFrom: 0, ...(o.stopAt ? { stopAt: o.stopAt } : {}) });
   } finally {
     start.dispose();
   }
@@ -103,10 +106,24 @@ export function centralDifferenceHvp(fn: Objective, theta: Float32Array): Hessia
 
 /**
  * The certificate of the band's highest image: its loss and gradient norm,
- * and the two lowest Hessian eigenvalues from Lanczos on `hvp` (central
- * differences of gradients unless given).
+ * and the two lowest Hessian eigenvalues from Lanczos on Hessian-vector
+ * products: exact ones (forward-over-reverse in the fast kernels) where the
+ * objective has them, else central differences of gradients. Across ReLU
+ * kinks central differences are not a Hessian, so the kernels' products
+ * decide the sign of the lowest eigenvalue wherever they can.
  */
-export function saddleCertificate(fn: Objective, theta: Float32Array, t: number, hvp: HessianProduct = centralDifferenceHvp(fn, theta)): SaddleCertificate {
+export function saddleCertificate(fn: Objective, theta: Float32Array, t: number): SaddleCertificate {
+  if (!usableFast(fn)) return certificateWith(fn, theta, t, centralDifferenceHvp(fn, theta), 'finite-difference');
+  const op = hessianVectorProduct(fn, theta, { hvp: 'exact' });
+  try {
+    return certificateWith(fn, theta, t, (v) => op.apply([v])[0], 'exact');
+  } finally {
+    op.dispose();
+  }
+}
+
+/** The certificate with the given products. */
+export function certificateWith(fn: Objective, theta: Float32Array, t: number, hvp: HessianProduct, used: SaddleCertificate['hvp']): SaddleCertificate {
   const pt = tf.tensor2d(theta, [1, theta.length]);
   const { losses, grads } = batchLossAndGrad(fn, pt);
   const loss = losses.dataSync()[0];
@@ -123,6 +140,6 @@ export function saddleCertificate(fn: Objective, theta: Float32Array, t: number,
     ...(eig.values.length > 1 ? { secondEigenvalue: eig.values[1] } : {}),
     negativeEigenvalues: eig.negative,
     lanczosSteps: eig.steps,
-    hvp: 'finite-difference',
+    hvp: used,
   };
 }

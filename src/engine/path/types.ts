@@ -72,7 +72,7 @@ export interface PathOptions {
   /**
    * Fourier only: 'climb' refines the optimised path with a
    * climbing-image NEB of M images started from it, driving its highest
-   * point onto the saddle; 'none' (default for now) is the paper's plain FourierPathFinder.
+   * point onto the saddle (default); 'none' is the paper's plain FourierPathFinder.
    */
   refine?: PathRefine;
   /** Updates of the refinement band. Default: steps. */

@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { computeError } from '../errors';
 import type { StudyResult } from './study';
+import { describeRefinement, refinementStats } from './refinementStats';
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -73,13 +74,13 @@ function solutionRows(r: StudyResult): string {
     .join('\n');
 }
 
-/** One row per pair: the straight line's and the optimized path's heights and barriers. */
+/** One row per pair: the straight line's and the optimized path's heights and barriers, and H before refinement. */
 function barrierRows(r: StudyResult): string {
   return r.barriers
     .map(
       (b) =>
         `<tr><td>${escapeHtml(b.optimizer)}</td><td>${escapeHtml(b.a)}</td><td>${escapeHtml(b.b)}</td><td>${fmt(b.lossA)}</td><td>${fmt(b.lossB)}</td>` +
-        `<td>${fmt(b.straight.height)}</td><td>${fmt(b.straight.barrierFromMean)}</td><td>${fmt(b.optimized.height)}</td><td>${fmt(b.optimized.barrierFromMean)}</td><td>${fmt(b.optimized.tAtMax)}</td></tr>`,
+        `<td>${fmt(b.straight.height)}</td><td>${fmt(b.straight.barrierFromMean)}</td><td>${fmt(b.optimized.height)}</td><td>${fmt(b.optimized.barrierFromMean)}</td><td>${fmt(b.optimized.tAtMax)}</td><td>${fmt(b.refinement?.optimizedHeight)}</td></tr>`,
     )
     .join('\n');
 }
@@ -168,9 +169,10 @@ optimized points.</p>
 ${verdictRows(r)}
 </tbody></table>
 <h2>Barriers</h2>
+<p id="refinement" class="note">${escapeHtml(describeRefinement(refinementStats(r.barriers), fmt))}</p>
 <div class="plots"><div id="hist-sgd" class="plot" aria-label="Barrier histogram for SGD"></div><div id="hist-lbfgs" class="plot" aria-label="Barrier histogram for L-BFGS"></div></div>
 <div class="plots"><div id="profiles" class="plot" style="width:1060px" aria-label="Loss along the straight and optimized paths"></div></div>
-<table id="barrier-table"><thead><tr><th>optimizer</th><th>A</th><th>B</th><th>loss A</th><th>loss B</th><th>straight H</th><th>straight barrier</th><th>optimized H</th><th>optimized barrier</th><th>t at max</th></tr></thead><tbody>
+<table id="barrier-table"><thead><tr><th>optimizer</th><th>A</th><th>B</th><th>loss A</th><th>loss B</th><th>straight H</th><th>straight barrier</th><th>optimized H</th><th>optimized barrier</th><th>t at max</th><th>H before refinement</th></tr></thead><tbody>
 ${barrierRows(r)}
 </tbody></table>
 <h2>Kernel PCA of the solutions</h2>
@@ -209,6 +211,7 @@ export function summaryLines(r: StudyResult): string[] {
         `${String(bs.length).padStart(5)}  ${fmt(m(bs.map((b) => b.straight.barrierFromMean))).padStart(21)}  ${fmt(m(bs.map((b) => b.optimized.barrierFromMean))).padStart(22)}`,
     );
   }
+  lines.push(describeRefinement(refinementStats(r.barriers), fmt));
   lines.push('');
   for (const v of r.verdicts) lines.push(`${v.reproduced ? 'REPRODUCED    ' : 'NOT REPRODUCED'}  ${v.claim}: ${v.evidence}`);
   return lines;

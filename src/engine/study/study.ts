@@ -25,9 +25,10 @@ import { renderReport } from './report';
 import type { PathProblem } from '../pool';
 import { barrierMatrix, type PairHeights } from '../barriers';
 import { eventStream } from '../eventStream';
-import type { PathResult } from '../path/types';
 import type { ModelSpec } from '../model/spec';
 import { kernelPCA } from '../analysis/kpca';
+import { PATH_DEFAULTS, progressSteps, resolvePathOptions } from '../path/find';
+import { PATH_REFINES, type PathRefine, type PathResult, type RefinementSummary } from '../path/types';
 
 export const STUDY_PRESETS = ['quick', 'default'] as const;
 export type StudyPreset = (typeof STUDY_PRESETS)[number];
@@ -43,7 +44,7 @@ export interface StudyConfig {
   lbfgs: { epochs: number };
   /** Random pairs per optimizer group (all pairs when larger than the number of pairs). */
   pairsPerGroup: number;
-  path: { points: number; modes: number; steps: number; lr: number; lambda: number; objective: 'minimax' };
+  path: { points: number; modes: number; steps: number; lr: number; lambda: number; objective: 'minimax'; refine: PathRefine };
   /** Seed of the pair choice and of everything not tied to a run's own seed. */
   seed: number;
 }
@@ -57,7 +58,7 @@ export function presetConfig(preset: StudyPreset): StudyConfig {
       sgd: { epochs: 20, lr: 0.1, batch: 64 },
       lbfgs: { epochs: 20 },
       pairsPerGroup: 2,
-      path: { points: 20, modes: 6, steps: 80, lr: 0.01, lambda: 1e-4, objective: 'minimax' },
+      path: { points: 20, modes: 6, steps: 80, lr: 0.01, lambda: 1e-4, objective: 'minimax', refine: PATH_DEFAULTS.refine },
     };
   }
   // The paper's path settings (N_F = 10, M = 50, λ = 1e-4, 300 Adam steps).
@@ -67,7 +68,7 @@ export function presetConfig(preset: StudyPreset): StudyConfig {
     sgd: { epochs: 50, lr: 0.1, batch: 64 },
     lbfgs: { epochs: 50 },
     pairsPerGroup: 10,
-    path: { points: 50, modes: 10, steps: 300, lr: 0.01, lambda: 1e-4, objective: 'minimax' },
+    path: { points: 50, modes: 10, steps: 300, lr: 0.01, lambda: 1e-4, objective: 'minimax', refine: PATH_DEFAULTS.refine },
   };
 }
 
@@ -104,7 +105,10 @@ export interface StudyBarrier {
   lossA: number;
   lossB: number;
   straight: BarrierNumbers;
+  /** The reported path's numbers: the refined band's when the refinement was kept. */
   optimized: BarrierNumbers & { iterations: number };
+  /** With refinement: the heights before and after it, and the saddle's certificate. */
+  refinement?: Omit<RefinementSummary, 'forceHistory'>;
   profile: { t: number[]; straight: number[]; optimized: number[] };
   /** Relative to the study folder. */
   file: string;
@@ -154,6 +158,8 @@ export interface StudyOptions {
   seeds?: number;
   epochs?: number;
   pathSteps?: number;
+  /** Refinement of each path (default: the path finder's, 'climb'). */
+  refine?: PathRefine;
   pairsPerGroup?: number;
   /** Worker threads for the path searches (default: one per core). */
   jobs?: number;
@@ -177,6 +183,10 @@ export function resolveStudyConfig(o: StudyOptions): StudyConfig {
     c.lbfgs.epochs = epochs;
   }
   c.path.steps = posInt(o.pathSteps, '--path-steps') ?? c.path.steps;
+  if (o.refine !== undefined) {
+    if (!(PATH_REFINES as readonly string[]).includes(o.refine)) throw inputError(`--refine must be one of ${PATH_REFINES.join(', ')}, got "${o.refine}"`);
+    c.path.refine = o.refine;
+  }
   c.pairsPerGroup = posInt(o.pairsPerGroup, '--pairs') ?? c.pairsPerGroup;
   return c;
 }
@@ -214,6 +224,11 @@ function reusableRun(dir: string, cfg: TrainConfig): RunJson | undefined {
   } catch {
     return undefined;
   }
+}
+
+function withoutForces(r: RefinementSummary): Omit<RefinementSummary, 'forceHistory'> {
+  const { forceHistory: _unused, ...rest } = r;
+  return rest;
 }
 
 function numbers(h: { height: number; tAtMax: number; barrierFromA: number; barrierFromB: number; barrierFromMean: number }): BarrierNumbers {
@@ -383,6 +398,7 @@ function studyBarrier(p: StudyPair, r: PathResult): StudyBarrier {
     lossB: r.lossB,
     straight: numbers(r.linear),
     optimized: { ...numbers(r), iterations: r.iterations },
+    ...(r.refinement ? { refinement: withoutForces(r.refinement) } : {}),
     profile: { t: r.profile.t, straight: r.linear.profile.loss, optimized: r.profile.loss },
     file: pairFile(p),
   };
@@ -451,7 +467,7 @@ async function computeBarriers(x: BarrierInputs, ids: string[], pairs: StudyPair
     },
     jobs: x.options.jobs,
     signal: x.options.signal,
-    onProgress: (pr) => emit({ type: 'path-iteration', pair: pairLabel(pairs[pr.k]), iteration: pr.iteration, steps: cfg.path.steps, height: pr.height, bestHeight: pr.bestHeight }),
+    onProgress: (pr) => emit({ type: 'path-iteration', pair: pairLabel(pairs[pr.k]), iteration: pr.iteration, steps: progressSteps(resolvePathOptions(problem.path)), height: pr.height, bestHeight: pr.bestHeight }),
     onPairDone: (res) => {
       const p = pairs[res.k];
       if (!res.result) {

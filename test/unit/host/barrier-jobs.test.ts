@@ -46,9 +46,12 @@ describe('barrier jobs in the compute worker', () => {
     const events = r.events as PathJobEvent[];
     assert.deepEqual(events.slice(0, 2).map((e) => e.type), ['setup', 'pair-start']);
     const its = events.filter((e): e is Extract<PathJobEvent, { type: 'iteration' }> => e.type === 'iteration');
-    assert.equal(its.length, steps + 1, 'one event per evaluated iterate, the straight line first');
-    assert.deepEqual(its.map((e) => e.iteration), Array.from({ length: steps + 1 }, (_, i) => i));
-    for (let i = 1; i < its.length; i++) assert.ok(its[i].bestHeight <= its[i - 1].bestHeight + 1e-12, 'the best height never rises');
+    // The optimiser's iterates (the straight line first), then the refinement band's, numbered on.
+    assert.ok(its.length > steps + 1 && its.length <= 2 * steps + 2, `${its.length} iteration events`);
+    assert.deepEqual(its.map((e) => e.iteration), Array.from({ length: its.length }, (_, i) => i));
+    for (let i = 1; i <= steps; i++) assert.ok(its[i].bestHeight <= its[i - 1].bestHeight + 1e-12, 'the best height never rises');
+    const setup = events.find((e) => e.type === 'setup') as Extract<PathJobEvent, { type: 'setup' }>;
+    assert.equal(setup.steps, 2 * steps + 1, 'the progress bar counts the refinement too');
     assert.ok(events.some((e) => e.type === 'surface'));
 
     const res = r.result!;
@@ -73,6 +76,8 @@ describe('barrier jobs in the compute worker', () => {
     assert.ok(d.plane.maxDeviation > 0 && d.plane.maxResidual <= d.plane.maxDeviation + 1e-9);
     assert.equal(d.plane.surface?.z.length, 5);
     assert.equal(d.history.height.length, steps + 1);
+    assert.ok(d.refinement && d.refinement.optimizedHeight >= d.optimized.height - 1e-12, 'the refinement never raises the reported H');
+    assert.ok(d.refinement.saddle && Number.isFinite(d.refinement.saddle.gradNorm));
     assert.equal(d.straight.height, res.straight.height);
     // The losses of the ends are the profile's ends.
     assert.equal(d.a.loss, d.profile.straight[0]);

@@ -50,7 +50,7 @@ test('straight line on the toy: height 1.102 ± 0.005, on the dense grid, with i
 });
 
 test('sum (Eq. 4), M = 100, N_F = 10, λ = 10, Adam lr 0.01, 300 steps: height 0.685 ± 0.01', async () => {
-  const r = await findPath(toy, A, B, { objective: 'sum', points: 100, modes: 10, lambda: 10, lr: 0.01, steps: 300 });
+  const r = await findPath(toy, A, B, { objective: 'sum', points: 100, modes: 10, lambda: 10, lr: 0.01, steps: 300, refine: 'none' });
   assert.equal(r.objective, 'sum');
   assert.equal(r.iterations, 300);
   assert.ok(Math.abs(r.height - 0.685) <= 0.01, `height ${r.height}`);
@@ -60,7 +60,7 @@ test('sum (Eq. 4), M = 100, N_F = 10, λ = 10, Adam lr 0.01, 300 steps: height 0
   assert.equal(r.coefficients[0].length, 2);
 });
 
-const SQUARED = { objective: 'squared', points: 101, modes: 15, lambda: 35, lr: 0.01, steps: 300, noise: 1 } as const;
+const SQUARED = { objective: 'squared', points: 101, modes: 15, lambda: 35, lr: 0.01, steps: 300, noise: 1, refine: 'none' } as const;
 
 test('squared (mean of loss², λ = 35, N_F = 15, 101 points, lr 0.01, 300 steps, noise σ = 1), seed 1: height 0.641 ± 0.015', async () => {
   const r = await findPath(toy, A, B, { ...SQUARED, seed: 1 });
@@ -82,7 +82,7 @@ test('squared with noise σ = 1: the mean height over seeds 0..7 is 0.641 ± 0.0
 });
 
 test('minimax, M = 100, N_F = 10, λ = 10, lr 0.01, 300 steps: height at most 0.630 and not below the saddle', async () => {
-  const r = await findPath(toy, A, B, { points: 100, modes: 10, lambda: 10 });
+  const r = await findPath(toy, A, B, { points: 100, modes: 10, lambda: 10, refine: 'none' });
   assert.equal(r.objective, 'minimax');
   assert.ok(r.height <= 0.63, `height ${r.height}`);
   assert.ok(r.height >= TOY_SADDLE - 1e-4, `height ${r.height}`);
@@ -90,13 +90,13 @@ test('minimax, M = 100, N_F = 10, λ = 10, lr 0.01, 300 steps: height at most 0.
 });
 
 test('minimax with the defaults and denseSelect keeps the iterate whose dense height is lowest: at most 0.630', async () => {
-  const r = await findPath(toy, A, B, { denseSelect: true });
+  const r = await findPath(toy, A, B, { denseSelect: true, refine: 'none' });
   assert.ok(r.height <= 0.63 && r.height >= TOY_SADDLE - 1e-4, `height ${r.height}`);
 });
 
 test('NEB with climbing image agrees with minimax within 1% of the barrier', async () => {
   const neb = await findPath(toy, A, B, { method: 'neb' });
-  const mm = await findPath(toy, A, B, { points: 100, modes: 10, lambda: 10 });
+  const mm = await findPath(toy, A, B, { points: 100, modes: 10, lambda: 10, refine: 'none' });
   assert.equal(neb.method, 'neb');
   assert.equal(neb.images!.length, 50);
   assert.deepEqual(neb.images![0], A.map(Math.fround));
@@ -109,13 +109,13 @@ test('NEB with climbing image agrees with minimax within 1% of the barrier', asy
 });
 
 test('the endpoints stay fixed exactly and the first path (0 steps) is the straight line', async () => {
-  const zero = await findPath(toy, A, B, { steps: 0 });
+  const zero = await findPath(toy, A, B, { steps: 0, refine: 'none' });
   assert.equal(zero.iterations, 0);
   assert.equal(zero.height, zero.linear.height);
   assert.deepEqual(zero.profile, zero.linear.profile);
   for (const c of zero.coefficients) assert.ok(c.every((v) => v === 0));
 
-  const r = await findPath(toy, A, B, { steps: 40 });
+  const r = await findPath(toy, A, B, { steps: 40, refine: 'none' });
   assert.ok(r.coefficients.some((c) => c.some((v) => v !== 0)));
   const ab = tf.tensor2d([...A, ...B], [2, 2]);
   const coef = tf.tensor2d(r.coefficients.flat(), [r.coefficients.length, 2]);
@@ -209,7 +209,7 @@ test('tensor count stays flat across iterations and returns to its start', async
   for (const opts of [{ objective: 'minimax' as const }, { objective: 'squared' as const, noise: 1 }, { denseSelect: true }, { method: 'neb' as const }]) {
     const before = tf.memory().numTensors;
     const counts: number[] = [];
-    await findPath(toy, A, B, { ...opts, steps: 60, onIteration: () => { counts.push(tf.memory().numTensors); } });
+    await findPath(toy, A, B, { refine: 'none', ...opts, steps: 60, onIteration: () => { counts.push(tf.memory().numTensors); } });
     // The kept best iterate is one extra tensor while it differs from the current one.
     const steady = counts.slice(3, -1);
     assert.ok(Math.max(...steady) - Math.min(...steady) <= 1, `${JSON.stringify(opts)}: ${counts.join(',')}`);
@@ -220,7 +220,7 @@ test('tensor count stays flat across iterations and returns to its start', async
 
 test('progress reports every iteration with the height falling, and τ annealing for minimax', async () => {
   const seen: { iteration: number; height: number; tau?: number; objective: number }[] = [];
-  const r = await findPath(toy, A, B, { steps: 50, onIteration: async (it) => { seen.push(it); } });
+  const r = await findPath(toy, A, B, { steps: 50, refine: 'none', onIteration: async (it) => { seen.push(it); } });
   assert.equal(seen.length, 51);
   assert.deepEqual(seen.map((s) => s.iteration), Array.from({ length: 51 }, (_, i) => i));
   assert.ok(seen[50].height < seen[0].height);
@@ -239,7 +239,7 @@ test('progress reports every iteration with the height falling, and τ annealing
 test('mini-batch objectives drive the updates; heights use the full objective', async () => {
   const calls: number[] = [];
   const shifted: Objective = { dim: 2, evaluate: (th) => tf.tidy(() => tf.add(toy.evaluate(th), 100)) as tf.Tensor1D };
-  const r = await findPath(toy, A, B, { steps: 5, batches: (k) => { calls.push(k); return shifted; } });
+  const r = await findPath(toy, A, B, { steps: 5, refine: 'none', batches: (k) => { calls.push(k); return shifted; } });
   assert.deepEqual(calls, [0, 1, 2, 3, 4, 5]);
   assert.ok(r.height < 2, 'heights come from fn, not the batches');
   assert.ok(r.heightHistory[0] > 100, 'iteration losses come from the batches');
