@@ -27,7 +27,10 @@ import type { Objective } from '../objective';
 import { batchLossAndGrad } from '../objective';
 import { throwIfAborted } from '../errors';
 import { checkFinite, evenGrid } from './heights';
-import type { PathIteration } from './types';
+import type { BandOptimizer, PathIteration } from './types';
+import { bandLbfgsMove, newBandLbfgs, resetBandLbfgs, type BandLbfgs } from './bandLbfgs';
+/** Curvature pairs the band's L-BFGS keeps. */
+const BAND_LBFGS_MEMORY = 8;
 
 export interface NebRunOptions {
   points: number;
@@ -48,6 +51,8 @@ export interface NebRunOptions {
    * the largest band force below band·g₀ (g₀ the first band's RMS gradient).
    */
   stopAt?: { top: number; band: number };
+  /** Default 'quick-min'. */
+  optimizer?: BandOptimizer;
 }
 
 export interface NebRun {
@@ -277,6 +282,20 @@ function quickMinMove(q: QuickMin, images: tf.Tensor2D, force: tf.Tensor2D, stat
   return { images: next, velocity: moved.vel as tf.Tensor2D };
 }
 
+/** One L-BFGS move of the interior images; the endpoints stay. Disposes neither input. */
+function lbfgsMove(state: BandLbfgs, images: tf.Tensor2D, force: tf.Tensor2D): tf.Tensor2D {
+  const [m, dim] = images.shape;
+  const inner = m - 2;
+  const mid = tf.slice(images, [1, 0], [inner, dim]);
+  const x = mid.dataSync() as Float32Array;
+  const d = bandLbfgsMove(state, x, force.dataSync() as Float32Array, inner);
+  mid.dispose();
+  return tf.tidy(() => {
+    const moved = tf.add(tf.slice(images, [1, 0], [inner, dim]), tf.tensor2d(d, [inner, dim]));
+    return tf.concat([tf.slice(images, [0, 0], [1, dim]), moved, tf.slice(images, [m - 1, 0], [1, dim])]) as tf.Tensor2D;
+  });
+}
+
 /** Energies and gradients of all images in one batched call; throws on a non-finite energy. */
 function bandEnergies(obj: Objective, images: tf.Tensor2D, t: Float64Array): { v: Float64Array; grads: tf.Tensor2D } {
   const { losses: lossT, grads } = batchLossAndGrad(obj, images);
@@ -304,6 +323,7 @@ export async function runNeb(fn: Objective, ab: tf.Tensor2D, o: NebRunOptions): 
   let iterations = 0;
   let climbing = -1;
   let topGradNorm = Number.NaN;
+  let lbfgs: BandLbfgs | undefined;
   try {
     for (let it = 0; it <= o.steps; it++) {
       throwIfAborted(o.signal);
@@ -319,8 +339,12 @@ export async function runNeb(fn: Objective, ab: tf.Tensor2D, o: NebRunOptions): 
       const tg = bandTangents(images, grads, v);
       grads.dispose();
       if (it === 0) calibrate(q, tg.gNorm);
+      if (it === 0 && o.optimizer === 'lbfgs') lbfgs = newBandLbfgs(BAND_LBFGS_MEMORY, q.dt * q.dt, 0.5 * (q.spacing > 0 ? q.spacing : 1));
       const climbOn = it >= o.climbFrom;
+      const wasClimbing = climbing;
       climbing = climbOn ? highestInterior(v, inner) : -1;
+      // The climbing image's force follows another law than its neighbours': a new climber is a new problem.
+      if (lbfgs && climbing !== wasClimbing) resetBandLbfgs(lbfgs);
       topGradNorm = tg.gNorm[highestInterior(v, inner)];
       const force = nebForces(tg, q.k, climbing);
       const { fMax, fss, power } = forceStats(force, velocity!);
@@ -340,12 +364,19 @@ export async function runNeb(fn: Objective, ab: tf.Tensor2D, o: NebRunOptions): 
         force.dispose();
         break;
       }
-      const next = quickMinMove(q, images, force, { fss, power });
-      force.dispose();
-      velocity!.dispose();
-      velocity = next.velocity;
-      images.dispose();
-      images = next.images;
+      if (lbfgs) {
+        const next = lbfgsMove(lbfgs, images, force);
+        force.dispose();
+        images.dispose();
+        images = next;
+      } else {
+        const next = quickMinMove(q, images, force, { fss, power });
+        force.dispose();
+        velocity!.dispose();
+        velocity = next.velocity;
+        images.dispose();
+        images = next.images;
+      }
       iterations++;
       await new Promise<void>((r) => setImmediate(r));
     }

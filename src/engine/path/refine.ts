@@ -20,7 +20,7 @@ import { usableFast } from '../fast';
 import { BasisPath, evenGrid, pathPoints } from './heights';
 import { lowestEigenvalues, type HessianProduct } from './lowestEigen';
 import { runNeb, type NebRun } from './neb';
-import type { PathIteration, SaddleCertificate } from './types';
+import type { BandOptimizer, PathIteration, SaddleCertificate } from './types';
 
 /** t values of m points evenly spaced by arc length along `path`, measured on the grid `dense` in chunks. */
 export function arcLengthTimes(path: BasisPath, dense: Float64Array, m: number, chunk: number): Float64Array {
@@ -62,6 +62,7 @@ export interface ClimbOptions {
   onIteration?: (it: PathIteration) => void | Promise<void>;
   batches?: (iteration: number) => Objective;
   stopAt?: { top: number; band: number };
+  optimizer: BandOptimizer;
 }
 
 /**
@@ -72,7 +73,7 @@ export interface ClimbOptions {
 export async function climbFromPath(fn: Objective, ab: tf.Tensor2D, path: BasisPath, denseT: Float64Array, o: ClimbOptions): Promise<NebRun> {
   const start = pathPoints(path, arcLengthTimes(path, denseT, o.points, o.points));
   try {
-    return await runNeb(fn, ab, { ...o, initial: start, climbFrom: 0, ...(o.stopAt ? { stopAt: o.stopAt } : {}) });
+    return await runNeb(fn, ab, { ...o, initial: start, climbFrom: 0,  ...(o.stopAt ? { stopAt: o.stopAt } : {}) });
   } finally {
     start.dispose();
   }

@@ -7,6 +7,10 @@ export type PathMethod = (typeof PATH_METHODS)[number];
 export const PATH_OBJECTIVES = ['minimax', 'sum', 'squared'] as const;
 export type PathObjective = (typeof PATH_OBJECTIVES)[number];
 /** What runs after FourierPathFinder: nothing (the paper's algorithm) or a climbing-image band onto the saddle. */
+/** How an elastic band moves (see neb.ts and bandLbfgs.ts). */
+export const BAND_OPTIMIZERS = ['lbfgs', 'quick-min'] as const;
+export type BandOptimizer = (typeof BAND_OPTIMIZERS)[number];
+
 export const PATH_REFINES = ['climb', 'none'] as const;
 export type PathRefine = (typeof PATH_REFINES)[number];
 
@@ -77,6 +81,11 @@ export interface PathOptions {
   refine?: PathRefine;
   /** Updates of the refinement band. Default: steps. */
   refineSteps?: number;
+  /**
+   * How the refinement band moves: 'lbfgs' (default; L-BFGS on the whole band)
+   * or 'quick-min' (damped dynamics, whose steps the stiffest direction bounds).
+   */
+  bandOptimizer?: BandOptimizer;
   signal?: AbortSignal;
   onIteration?: (it: PathIteration) => void | Promise<void>;
   /**
@@ -190,6 +199,7 @@ export interface ResolvedPathOptions {
   /** 'none' for the straight line and NEB, which need none. */
   refine: PathRefine;
   refineSteps: number;
+  bandOptimizer: BandOptimizer;
   /** How many dense points the heights were measured on: 10·(M − 1) + 1. */
   densePoints: number;
 }
