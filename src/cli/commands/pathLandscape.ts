@@ -20,8 +20,9 @@ export async function runOnLandscape(name: AnalyticLandscapeName, positionals: s
   }
   const options = pathTaskOptions(f);
   const steps = progressSteps(resolvePathOptions(options));
-  const land = analyticLandscape(name);
+  // The backend first: the stiff landscape makes its basis tensors when it is built.
   const backend = await initBackend(f.backend as string | undefined);
+  const land = analyticLandscape(name);
   const started = Date.now();
   if (!f.json) io.err(`landscape path: ${name}, ${land.description}; ${land.objective.dim} parameters`);
   let result;

@@ -43,6 +43,14 @@ test('landscape path --landscape, defaults and a subset of λ × M × objective:
   }
 });
 
+test('landscape path --landscape stiff (walls to 10⁴ in 50 dimensions), defaults: within 0.1 % of its saddle at f = 1', async () => {
+  // (x² − 1)² at x = 0 with the valley and the walls at zero: the exact saddle value, checked by Newton in refine.test.ts.
+  const j = await pathJson(['--landscape', 'stiff']);
+  const barrier = 1 - (j.lossA + j.lossB) / 2;
+  assert.ok(Math.abs(j.height - 1) <= 1e-3 * barrier, `H ${j.height}`);
+  assert.equal(j.options.bandOptimizer, 'lbfgs');
+});
+
 test('text output prints the three heights and the certificate; --refine none is the plain FourierPathFinder', async () => {
   const r = await runCli(['path', '--landscape', 'toy', '--backend', 'cpu']);
   assert.equal(r.code, 0, r.stderr);
