@@ -318,7 +318,8 @@ export async function hessianAnalysis(ck: OpenedCheckpoint, obj: CheckpointObjec
     hvp: eig.hvp,
     ...(eig.hvpFallbackReason ? { hvpFallbackReason: eig.hvpFallbackReason } : {}),
     ...(eig.hvpCheck ? { hvpCheck: eig.hvpCheck } : {}),
-    ...(eig.hvpCheck?.finiteDifferenceStepDependence !== undefined
+    // The note is about central differences' accuracy: it only matters when they are the products in use.
+    ...(eig.hvp === 'finite-difference' && eig.hvpCheck?.finiteDifferenceStepDependence !== undefined
       ? { hvpCheckNote: describeStepCheck(eig.hvpCheck.finiteDifferenceStepDependence, ck.spec.activation) }
       : {}),
     ...(eig.fdStep !== undefined ? { fdStep: eig.fdStep } : {}),

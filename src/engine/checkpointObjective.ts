@@ -15,7 +15,7 @@ import { checkNormalization, loadDataset } from './data';
 import type { ChannelNormalization, Split, Task } from './data/types';
 import type { Objective } from './objective';
 import type { OpenedCheckpoint } from './evaluate';
-import { ModelSpec, formatLayers } from './model/spec';
+import { ModelSpec, modelText } from './model/spec';
 import { networkObjective, toDevice, checkDataFitsModel, DeviceData } from './model/network';
 
 /** Everything needed to rebuild a checkpoint's data split. */
@@ -197,7 +197,7 @@ function canonicalOptions(s: string | undefined): string {
 export function checkSameSurface(a: OpenedCheckpoint, b: OpenedCheckpoint, opts: { datasetOverride?: boolean } = {}): void {
   const model: string[] = [];
   const show = (v: unknown) => (v === undefined || v === '' ? '(none)' : String(v));
-  if (formatLayers(a.spec.layers) !== formatLayers(b.spec.layers)) model.push(`layers ${formatLayers(a.spec.layers)} vs ${formatLayers(b.spec.layers)}`);
+  if (modelText(a.spec) !== modelText(b.spec)) model.push(`layers ${modelText(a.spec)} vs ${modelText(b.spec)}`);
   if (a.spec.activation !== b.spec.activation) model.push(`activation ${a.spec.activation} vs ${b.spec.activation}`);
   if (a.spec.bias !== b.spec.bias) model.push(`bias ${a.spec.bias ? 'on' : 'off'} vs ${b.spec.bias ? 'on' : 'off'}`);
   if (a.spec.loss !== b.spec.loss) model.push(`loss ${a.spec.loss} vs ${b.spec.loss}`);

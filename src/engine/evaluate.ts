@@ -10,7 +10,8 @@ import { inputError } from './errors';
 import { loadCheckpoint, importTfjsModel } from './checkpoint';
 import { loadDataset } from './data';
 import { dataRecipeForCheckpoint } from './checkpointObjective';
-import { ModelSpec, makeSpec, parseActivation, parseLoss, formatLayers, paramLayout } from './model/spec';
+import { ModelSpec, modelText, paramLayout } from './model/spec';
+import { modelSpecFromText } from './model/archModel';
 import { evaluateModel, toDevice, checkDataFitsModel } from './model/network';
 
 export interface TensorSummary {
@@ -54,17 +55,9 @@ export function summarizeTensor(name: string, dtype: string, shape: number[], da
   return { name, dtype, shape, size: n, mean, std: Math.sqrt(variance), min: n ? min : 0, max: n ? max : 0, norm: Math.sqrt(sq) };
 }
 
-/** Parse "64-32-10" plus optional activation/bias/loss words, e.g. "64-32-10 tanh no-bias". */
+/** Parse "64-32-10" plus optional activation/bias/loss words, e.g. "64-32-10 tanh no-bias", or a layer spec such as "lenet". */
 export function parseSpecString(s: string): ModelSpec {
-  const words = s.trim().split(/\s+/);
-  const spec = makeSpec(words[0]);
-  for (const w of words.slice(1)) {
-    if (w === 'no-bias' || w === 'nobias') spec.bias = false;
-    else if (w === 'bias') spec.bias = true;
-    else if (w === 'mse' || w === 'cross-entropy') spec.loss = parseLoss(w);
-    else spec.activation = parseActivation(w);
-  }
-  return spec;
+  return modelSpecFromText(s);
 }
 
 export async function loadAnyCheckpoint(file: string, modelSpec?: string | ModelSpec): Promise<OpenedCheckpoint> {
@@ -83,7 +76,7 @@ export async function loadAnyCheckpoint(file: string, modelSpec?: string | Model
   if (path.basename(file).toLowerCase().endsWith('.json')) {
     const m = await importTfjsModel(file);
     const tensors = paramLayout(m.spec).map((e) => summarizeTensor(e.name, 'F32', e.shape, m.theta.subarray(e.offset, e.offset + e.size)));
-    return { file, format: 'tfjs', spec: m.spec, specString: formatLayers(m.spec.layers), theta: m.theta, meta: {}, tensors };
+    return { file, format: 'tfjs', spec: m.spec, specString: modelText(m.spec), theta: m.theta, meta: {}, tensors };
   }
   const ck = await loadCheckpoint(file, spec ? { spec } : undefined);
   const meta: Record<string, string> = { ...(ck.rawMetadata ?? {}) };
@@ -91,7 +84,7 @@ export async function loadAnyCheckpoint(file: string, modelSpec?: string | Model
     const stored = ck.tensors.get(e.name);
     return summarizeTensor(e.name, stored?.dtype ?? 'F32', e.shape, ck.theta.subarray(e.offset, e.offset + e.size));
   });
-  return { file, format: 'safetensors', spec: ck.spec, specString: formatLayers(ck.spec.layers), theta: ck.theta, meta, tensors };
+  return { file, format: 'safetensors', spec: ck.spec, specString: modelText(ck.spec), theta: ck.theta, meta, tensors };
 }
 
 export interface Reevaluation {

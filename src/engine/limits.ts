@@ -70,12 +70,12 @@ export function countParams(layers: readonly number[], bias: boolean): number {
 }
 
 /** Refuse a model with more than maxParams() parameters. Returns the parameter count. */
-export function checkModelSize(layers: readonly number[], bias: boolean): number {
-  const p = countParams(layers, bias);
+export function checkModelSize(layers: readonly number[], bias: boolean, layered?: { params: number; text: string }): number {
+  const p = layered ? layered.params : countParams(layers, bias);
   const max = maxParams();
   if (p > max) {
     throw inputError(
-      `model ${layers.join('-')} is too large: ${p.toLocaleString('en-US')} parameters (${formatBytes(4 * p)} per float32 copy) ` +
+      `model ${layered ? layered.text : layers.join('-')} is too large: ${p.toLocaleString('en-US')} parameters (${formatBytes(4 * p)} per float32 copy) ` +
         `exceed the limit of ${max.toLocaleString('en-US')}; use narrower layers, or raise ${MAX_PARAMS_ENV} if the machine has the memory`,
     );
   }
@@ -111,6 +111,8 @@ export interface TrainingSize {
   outputs: number;
   /** L-BFGS memory (default 10). */
   history?: number;
+  /** A layer-grammar model: its parameter count and activation floats per row (layers then name only its input and output). */
+  layered?: { params: number; activationsPerRow: number; text: string };
 }
 
 /** Parameter-sized float32 copies alive during a step besides the optimizer's state. */
@@ -137,8 +139,8 @@ function optimizerStateBytes(name: string, p: number, history: number): number {
 
 /** Rough upper bound of training's working memory, in bytes, with its parts. */
 export function estimateTrainingBytes(s: TrainingSize): { total: number; parts: Record<string, number> } {
-  const p = countParams(s.layers, s.bias);
-  const widths = s.layers.slice(1).reduce((a, w) => a + w, 0);
+  const p = s.layered ? s.layered.params : countParams(s.layers, s.bias);
+  const widths = s.layered ? s.layered.activationsPerRow : s.layers.slice(1).reduce((a, w) => a + w, 0);
   const rows = s.trainRows + s.testRows;
   const parts = {
     parameters: 4 * p * STEP_COPIES + optimizerStateBytes(s.optimizer, p, s.history ?? 10),
@@ -155,7 +157,7 @@ export function checkTrainingMemory(s: TrainingSize): void {
   const e = estimateTrainingBytes(s);
   checkMemory(
     e.total,
-    `training model ${s.layers.join('-')} with ${s.optimizer} on ${s.trainRows} rows`,
+    `training model ${s.layered ? s.layered.text : s.layers.join('-')} with ${s.optimizer} on ${s.trainRows} rows`,
     e.parts,
     'use narrower layers or fewer rows (--samples)',
   );

@@ -6,7 +6,8 @@ gives them), the parameter layout (name, offset, shape), the flat parameter
 vector, the rows (x as N rows of C*H*W, labels), the loss and the BatchNorm
 mode. Builds the same network with torch.nn.functional in float64, written
 here independently of the TypeScript, and prints the loss and its gradient
-with respect to the flat vector.
+with respect to the flat vector, and with a vector v its Hessian-vector
+product H·v.
 """
 import json
 import sys
@@ -29,8 +30,13 @@ def main():
         loss = F.cross_entropy(out, labels)
     else:
         loss = F.mse_loss(out, torch.tensor(case['targets']).view(out.shape))
-    (grad,) = torch.autograd.grad(loss, theta)
-    print(json.dumps({'loss': loss.item(), 'grad': grad.tolist()}))
+    (grad,) = torch.autograd.grad(loss, theta, create_graph=True)
+    result = {'loss': loss.item(), 'grad': grad.tolist()}
+    if 'v' in case:
+        # The Hessian-vector product by double backward, PyHessian's way.
+        (hv,) = torch.autograd.grad(grad @ torch.tensor(case['v']), theta)
+        result['hv'] = hv.tolist()
+    print(json.dumps(result))
 
 
 def run(nodes, h, prefix, tensors, buffers, bn_mode):

@@ -14,7 +14,7 @@ import {
   LossName,
   paramCount,
   paramLayout,
-  formatLayers,
+  modelText,
   parseLayers,
   parseActivation,
   parseLoss,
@@ -34,6 +34,7 @@ import {
   badInput,
 } from './safetensors';
 import { writeFileAtomicSync, writeFileAtomic } from './atomic';
+import { isLayerSpec, modelSpecFromText } from '../model/archModel';
 import { thetaFromTorchTensors } from './torch-import';
 import { importTfjsModel, TfjsImportOptions } from './tfjs-import';
 import * as fs from 'fs';
@@ -139,9 +140,9 @@ export interface LoadOptions extends ReadOptions {
 export function checkpointMetadata(spec: ModelSpec, meta: Partial<CheckpointMeta>, extra: Record<string, string> = {}): Record<string, string> {
   const fromSpec: Record<string, string> = {
     formatVersion: CHECKPOINT_FORMAT_VERSION,
-    model: formatLayers(spec.layers),
-    activation: spec.activation,
-    bias: String(spec.bias),
+    model: modelText(spec),
+    // A layer-grammar model carries its activations and biases in its text.
+    ...(spec.arch ? {} : { activation: spec.activation, bias: String(spec.bias) }),
     loss: spec.loss,
   };
   const out: Record<string, string> = {};
@@ -166,7 +167,7 @@ export function checkpointMetadata(spec: ModelSpec, meta: Partial<CheckpointMeta
 export function encodeCheckpoint(spec: ModelSpec, theta: Float32Array, meta: Partial<CheckpointMeta>, extra: Record<string, string> = {}): Buffer {
   const p = paramCount(spec);
   if (theta.length !== p) {
-    throw badInput(`parameter vector has ${theta.length} values but model ${formatLayers(spec.layers)} needs ${p}`);
+    throw badInput(`parameter vector has ${theta.length} values but model ${modelText(spec)} needs ${p}`);
   }
   for (let i = 0; i < theta.length; i++) {
     const v = theta[i];
@@ -238,11 +239,13 @@ export function parseCheckpointMeta(raw: Record<string, string>, file: string): 
     return v;
   };
   const model = req('model');
-  const layers = wrap(file, 'model', () => parseLayers(model));
-  const activation = wrap(file, 'activation', () => parseActivation(req('activation')));
-  const biasText = req('bias');
-  if (biasText !== 'true' && biasText !== 'false') throw badInput(`metadata "bias" must be "true" or "false", found "${biasText}"`, file);
   const loss = wrap(file, 'loss', () => parseLoss(req('loss')));
+  const layered = isLayerSpec(model);
+  const spec = layered ? wrap(file, 'model', () => modelSpecFromText(model, { loss })) : undefined;
+  const layers = spec ? spec.layers : wrap(file, 'model', () => parseLayers(model));
+  const activation = spec ? spec.activation : wrap(file, 'activation', () => parseActivation(req('activation')));
+  const biasText = spec ? 'true' : req('bias');
+  if (biasText !== 'true' && biasText !== 'false') throw badInput(`metadata "bias" must be "true" or "false", found "${biasText}"`, file);
 
   const int = (key: string): number | undefined => {
     const v = field(raw, key);
@@ -278,7 +281,7 @@ export function parseCheckpointMeta(raw: Record<string, string>, file: string): 
   const bias = biasText === 'true';
   return {
     formatVersion: version,
-    spec: { layers, activation, bias, loss },
+    spec: spec ?? { layers, activation, bias, loss },
     model,
     activation,
     bias,
@@ -305,7 +308,7 @@ export function parseCheckpointMeta(raw: Record<string, string>, file: string): 
 
 function checkSpecFits(spec: ModelSpec, maxBytes: number, file: string): void {
   const p = paramCount(spec);
-  if (p * 4 > maxBytes) throw tooLargeError(file, p * 4, maxBytes, `model ${formatLayers(spec.layers)} (${p} float32 parameters)`);
+  if (p * 4 > maxBytes) throw tooLargeError(file, p * 4, maxBytes, `model ${modelText(spec)} (${p} float32 parameters)`);
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
@@ -326,7 +329,7 @@ const OUR_NAME = /^layers\.\d+\.(weight|bias)$/;
 
 /** Flat parameters from our layout; every missing, unexpected or misshapen tensor is named. */
 export function thetaFromLandscapeTensors(tensors: Map<string, DecodedTensor>, spec: ModelSpec, file: string): Float32Array {
-  const model = formatLayers(spec.layers);
+  const model = modelText(spec);
   const layout = paramLayout(spec);
   const expected = new Set(layout.map((e) => e.name));
   const unexpected = [...tensors.keys()].filter((n) => !expected.has(n));
@@ -359,9 +362,9 @@ export function checkpointFromDecoded(decoded: DecodedSafetensors, file: string,
   const meta = parseCheckpointMeta(metadata, file);
   let spec = opts.spec;
   if (spec && meta) {
-    if (!sameShape(spec.layers, meta.spec.layers) || spec.bias !== meta.spec.bias) {
+    if (modelText(spec) !== modelText(meta.spec) || spec.bias !== meta.spec.bias) {
       throw badInput(
-        `checkpoint holds model ${meta.model}${meta.bias ? '' : ' (no bias)'} but model ${formatLayers(spec.layers)}${spec.bias ? '' : ' (no bias)'} was requested`,
+        `checkpoint holds model ${meta.model}${meta.bias ? '' : ' (no bias)'} but model ${modelText(spec)}${spec.bias ? '' : ' (no bias)'} was requested`,
         file,
       );
     }
@@ -390,7 +393,7 @@ export function checkpointFromDecoded(decoded: DecodedSafetensors, file: string,
     for (const t of tensors.values()) have += t.data.length;
     if (need > have) {
       throw badInput(
-        `model ${formatLayers(spec.layers)} has ${need} parameters but the file holds only ${have} values; pass the model spec the weights were trained with (--model)`,
+        `model ${modelText(spec)} has ${need} parameters but the file holds only ${have} values; pass the model spec the weights were trained with (--model)`,
         file,
       );
     }

@@ -18,7 +18,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { LandscapeError } from '../errors';
-import { ACTIVATIONS, MAX_LAYER_WIDTH, Activation, LossName, ModelSpec, paramCount, paramLayout, formatLayers, parseLoss } from '../model/spec';
+import { ACTIVATIONS, MAX_LAYER_WIDTH, Activation, LossName, ModelSpec, paramCount, paramLayout, modelText, parseLoss } from '../model/spec';
 import { MAX_HEADER_BYTES, maxCheckpointBytes, tooLargeError, fileAccessError, badInput } from './safetensors';
 
 export interface TfjsImportOptions {
@@ -365,7 +365,7 @@ export function importTfjsModel(modelJsonPath: string, opts: TfjsImportOptions =
       const k = m.kernel;
       if (k.shape.length !== 2 || k.shape[0] !== fanIn || k.shape[1] !== fanOut) {
         throw badInput(
-          `weight "${k.name}" has shape ${str(k.shape)}, but Dense layer "${dense[i].name}" of model ${formatLayers(spec.layers)} needs a kernel [${fanIn}, ${fanOut}]`,
+          `weight "${k.name}" has shape ${str(k.shape)}, but Dense layer "${dense[i].name}" of model ${modelText(spec)} needs a kernel [${fanIn}, ${fanOut}]`,
           file,
         );
       }

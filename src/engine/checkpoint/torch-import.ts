@@ -6,7 +6,7 @@
  * as [out, in] and computes x·Wᵀ + b; our layout is [in, out] with x·W + b,
  * so every weight is transposed on the way in.
  */
-import { ModelSpec, paramCount, paramLayout, formatLayers } from '../model/spec';
+import { ModelSpec, paramCount, paramLayout, modelText } from '../model/spec';
 import { DecodedTensor, ReadOptions, readSafetensors, toFloat32, maxCheckpointBytes, tooLargeError, badInput } from './safetensors';
 
 export interface TorchLinearLayer {
@@ -79,7 +79,7 @@ export function findTorchLinearLayers(tensors: Map<string, DecodedTensor>, file:
 
 /** Our flat parameter vector from PyTorch Linear tensors, checked against the spec. */
 export function thetaFromTorchTensors(tensors: Map<string, DecodedTensor>, spec: ModelSpec, file: string): Float32Array {
-  const model = formatLayers(spec.layers);
+  const model = modelText(spec);
   const layers = findTorchLinearLayers(tensors, file);
   const need = spec.layers.length - 1;
   if (layers.length !== need) {
@@ -128,7 +128,7 @@ export async function importTorchSafetensors(file: string, spec: ModelSpec, opts
   const maxBytes = opts.maxBytes ?? maxCheckpointBytes();
   // A spec too big for the limit cannot match any acceptable file: say so before reading anything.
   const p = paramCount(spec);
-  if (p * 4 > maxBytes) throw tooLargeError(file, p * 4, maxBytes, `model ${formatLayers(spec.layers)} (${p} float32 parameters)`);
+  if (p * 4 > maxBytes) throw tooLargeError(file, p * 4, maxBytes, `model ${modelText(spec)} (${p} float32 parameters)`);
   const { tensors, metadata } = await readSafetensors(file, { ...opts, maxBytes });
   return { file, spec, theta: thetaFromTorchTensors(tensors, spec, file), metadata, tensors };
 }

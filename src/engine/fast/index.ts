@@ -118,6 +118,8 @@ export function fastInfo(): FastInfo {
  * may pass tensors' contents through a getter.
  */
 export function fastPathFor(spec: ModelSpec, data: () => HostData): FastPath | null {
+  // The kernels cover dense networks; layer-grammar models run on tfjs (issue "Fast kernels for convolutional networks").
+  if (spec.arch) return null;
   const k = fastKernels();
   if (!k) return null;
   let host: HostData | undefined;

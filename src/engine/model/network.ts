@@ -7,7 +7,10 @@ import { tf } from '../backend';
 import type { Objective } from '../objective';
 import type { Dataset } from '../data/types';
 import { inputError } from '../errors';
-import { ModelSpec, paramCount, paramLayout, formatLayers } from './spec';
+import { ModelSpec, paramCount, paramLayout, modelText } from './spec';
+import type { ArchModel } from './archModel';
+import { forwardArch } from './arch/forward';
+import { logSumExpAnyOrder } from './arch/anyOrderActivations';
 import { fastPathFor, tapeIsRecording, usableFast, type FastObjective, type HostData } from '../fast';
 
 function activate(x: tf.Tensor, a: ModelSpec['activation']): tf.Tensor {
@@ -29,6 +32,7 @@ function activate(x: tf.Tensor, a: ModelSpec['activation']): tf.Tensor {
 
 /** Network outputs (logits for classification) for M parameter vectors: [M, N, out]. */
 export function forwardBatched(spec: ModelSpec, thetas: tf.Tensor2D, x: tf.Tensor2D): tf.Tensor3D {
+  if (spec.arch) return forwardLayers(spec.arch, thetas, x);
   return tf.tidy(() => {
     const m = thetas.shape[0];
     const n = x.shape[0];
@@ -57,11 +61,29 @@ export function forwardBatched(spec: ModelSpec, thetas: tf.Tensor2D, x: tf.Tenso
   });
 }
 
+/**
+ * A layer-grammar model, one forward pass per parameter vector, BatchNorm
+ * with the statistics of the rows at hand (every landscape point is
+ * evaluated with its own statistics, as mode-connectivity's update_bn does).
+ */
+function forwardLayers(arch: ArchModel, thetas: tf.Tensor2D, x: tf.Tensor2D): tf.Tensor3D {
+  return tf.tidy(() => {
+    const p = arch.layout.paramCount;
+    // Rows by slice, not tf.unstack: tfjs' gradient of a one-output unstack fails.
+    const outs = Array.from({ length: thetas.shape[0] }, (_, i) =>
+      tf.expandDims(forwardArch(arch.layout, arch.shapes.nodes, arch.inputShape, tf.reshape(tf.slice(thetas, [i, 0], [1, p]), [p]) as tf.Tensor1D, x, { mode: 'batch' }), 0),
+    );
+    // concat, not stack: stack's gradient (unstack) cannot be differentiated again in tfjs.
+    return (outs.length === 1 ? outs[0] : tf.concat(outs, 0)) as tf.Tensor3D;
+  });
+}
+
 /** Per-vector loss [M] from outputs [M, N, out] and targets [N, out]. */
 export function lossFromOutputs(spec: ModelSpec, out: tf.Tensor3D, y: tf.Tensor2D): tf.Tensor1D {
   return tf.tidy(() => {
     if (spec.loss === 'cross-entropy') {
-      const lse = tf.logSumExp(out, 2); // [M, N]
+      // Layer-grammar models keep double backward right (see arch/anyOrderActivations.ts).
+      const lse = spec.arch ? logSumExpAnyOrder(out, 2) : tf.logSumExp(out, 2); // [M, N]
       const picked = tf.sum(tf.mul(out, y), 2); // [M, N]
       return tf.mean(tf.sub(lse, picked), 1) as tf.Tensor1D;
     }
@@ -74,7 +96,7 @@ export function checkDataFitsModel(spec: ModelSpec, data: Pick<Dataset, 'feature
   const outW = spec.layers[spec.layers.length - 1];
   if (inW !== data.features || outW !== data.outputs) {
     throw inputError(
-      `model ${formatLayers(spec.layers)} takes ${inW} inputs and gives ${outW} outputs, but dataset "${data.id}" has ` +
+      `model ${modelText(spec)} takes ${inW} inputs and gives ${outW} outputs, but dataset "${data.id}" has ` +
         `${data.features} features and ${data.outputs} ${data.outputs === 1 ? 'output' : 'outputs'}; ` +
         `use a spec like ${data.features}-32-${data.outputs}`,
     );

@@ -7,6 +7,8 @@
 import { inputError } from '../errors';
 import { Rng } from '../rng';
 import { quoteText } from '../text';
+import type { ArchModel } from './archModel';
+import { initArchParams } from './arch/init';
 
 export const ACTIVATIONS = ['relu', 'tanh', 'sigmoid', 'softplus', 'elu', 'linear'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
@@ -20,6 +22,12 @@ export interface ModelSpec {
   activation: Activation;
   bias: boolean;
   loss: LossName;
+  /**
+   * A model in the layer grammar (conv, pooling, BatchNorm, residual blocks):
+   * its layers, shapes and parameter layout. `layers` is then only
+   * [input features, outputs], and activation and bias are unused.
+   */
+  arch?: ArchModel;
 }
 
 export interface ParamEntry {
@@ -76,6 +84,11 @@ export function makeSpec(
 }
 
 export function paramLayout(spec: ModelSpec): ParamEntry[] {
+  if (spec.arch) {
+    // PyTorch's names and shapes ([out, in, k, k], [out, in]); `layer` counts the tensors' owners in order.
+    const owners = [...new Set(spec.arch.layout.params.map((t) => t.owner))];
+    return spec.arch.layout.params.map((t) => ({ name: t.name, shape: [...t.shape], offset: t.offset, size: t.size, layer: owners.indexOf(t.owner), kind: t.role === 'bias' ? 'bias' : 'weight' }));
+  }
   const out: ParamEntry[] = [];
   let offset = 0;
   for (let i = 0; i + 1 < spec.layers.length; i++) {
@@ -92,6 +105,7 @@ export function paramLayout(spec: ModelSpec): ParamEntry[] {
 }
 
 export function paramCount(spec: ModelSpec): number {
+  if (spec.arch) return spec.arch.layout.paramCount;
   let p = 0;
   for (let i = 0; i + 1 < spec.layers.length; i++) p += spec.layers[i] * spec.layers[i + 1] + (spec.bias ? spec.layers[i + 1] : 0);
   return p;
@@ -102,6 +116,7 @@ export function paramCount(spec: ModelSpec): number {
  * activations, Glorot-uniform otherwise; biases start at zero.
  */
 export function initParams(spec: ModelSpec, rng: Rng): Float32Array {
+  if (spec.arch) return initArchParams(spec.arch.layout, rng);
   const theta = new Float32Array(paramCount(spec));
   const reluLike = spec.activation === 'relu' || spec.activation === 'elu' || spec.activation === 'softplus';
   for (const e of paramLayout(spec)) {
@@ -117,7 +132,7 @@ export function initParams(spec: ModelSpec, rng: Rng): Float32Array {
 /** Split a flat vector into named tensors (views, not copies). */
 export function unpack(spec: ModelSpec, theta: Float32Array): Map<string, Float32Array> {
   if (theta.length !== paramCount(spec)) {
-    throw inputError(`parameter vector has ${theta.length} values but model ${formatLayers(spec.layers)} needs ${paramCount(spec)}`);
+    throw inputError(`parameter vector has ${theta.length} values but model ${modelText(spec)} needs ${paramCount(spec)}`);
   }
   const m = new Map<string, Float32Array>();
   for (const e of paramLayout(spec)) m.set(e.name, theta.subarray(e.offset, e.offset + e.size));
@@ -129,13 +144,19 @@ export function pack(spec: ModelSpec, tensors: Map<string, ArrayLike<number>>, f
   const theta = new Float32Array(paramCount(spec));
   for (const e of paramLayout(spec)) {
     const t = tensors.get(e.name);
-    if (!t) throw inputError(`missing tensor "${e.name}" for model ${formatLayers(spec.layers)}`, file);
+    if (!t) throw inputError(`missing tensor "${e.name}" for model ${modelText(spec)}`, file);
     if (t.length !== e.size) throw inputError(`tensor "${e.name}" has ${t.length} values, expected ${e.size} (shape [${e.shape.join(', ')}])`, file);
     theta.set(t, e.offset);
   }
   return theta;
 }
 
+/** The model part of a spec: the layer text, or the dense widths. */
+export function modelText(spec: ModelSpec): string {
+  return spec.arch ? spec.arch.text : formatLayers(spec.layers);
+}
+
 export function specToString(spec: ModelSpec): string {
+  if (spec.arch) return spec.arch.text;
   return `${formatLayers(spec.layers)} ${spec.activation}${spec.bias ? '' : ' no-bias'} ${spec.loss}`;
 }

@@ -17,7 +17,8 @@ import { initBackend, BackendInfo } from '../backend';
 import { inputError, computeError, throwIfAborted } from '../errors';
 import { Rng } from '../rng';
 import { LANDSCAPE_VERSION } from '../version';
-import { makeSpec, paramCount } from '../model/spec';
+import { paramCount } from '../model/spec';
+import { modelSpecFromText } from '../model/archModel';
 import { train, TrainConfig, TrainEvent, RunJson, readRunJson } from '../train';
 import { loadCheckpoint } from '../checkpoint';
 import { writeJsonAtomic, writeFileAtomicSync } from '../checkpoint/atomic';
@@ -533,7 +534,7 @@ export async function* runStudy(o: StudyOptions): AsyncGenerator<StudyEvent, Stu
   // Load every solution's parameters once.
   const thetas = new Map<string, Float32Array>();
   for (const s of solutions) thetas.set(s.id, (await loadCheckpoint(path.join(out, s.file))).theta);
-  const spec = makeSpec(cfg.model, { bias: cfg.bias, loss: 'cross-entropy' });
+  const spec = modelSpecFromText(cfg.model, { bias: cfg.bias, loss: 'cross-entropy' });
 
   const tPaths = Date.now();
   const barriers = yield* barrierPhase({ cfg, out, backend, spec, solutions, thetas, options: o }, reused);

@@ -6,7 +6,7 @@ import * as path from 'path';
 import { tf } from '../backend';
 import { Rng } from '../rng';
 import { computeError, CancelledError, LandscapeError } from '../errors';
-import { initParams, paramCount, formatLayers } from '../model/spec';
+import { initParams, paramCount, modelText } from '../model/spec';
 import { networkObjective, miniBatchObjective, toDevice, DeviceData } from '../model/network';
 import type { Objective } from '../objective';
 import type { StepResult } from '../optim';
@@ -60,7 +60,7 @@ function startEvent({ cfg, backend, spec, split }: TrainingSetup): TrainEvent {
     runDir: cfg.out,
     backend,
     config: cfg,
-    model: formatLayers(spec.layers),
+    model: modelText(spec),
     paramCount: paramCount(spec),
     trainSize: split.train.n,
     testSize: split.test.n,

@@ -15,7 +15,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { inputError, LandscapeError } from '../errors';
 import { LANDSCAPE_VERSION } from '../version';
-import { formatLayers, paramCount } from '../model/spec';
+import { modelText, paramCount } from '../model/spec';
 import { saveCheckpoint, CheckpointMeta, loadCheckpointSync } from '../checkpoint';
 import { writeJsonAtomic, writeFileAtomicSync, removeStaleTempFiles } from '../checkpoint/atomic';
 import type { TrainingSetup } from './setup';
@@ -142,7 +142,7 @@ export class RunFolder {
     const { cfg, spec, optimizer, backend } = this.setup;
     return {
       formatVersion: '1',
-      model: formatLayers(spec.layers),
+      model: modelText(spec),
       activation: spec.activation,
       bias: String(spec.bias),
       loss: spec.loss,
@@ -192,7 +192,7 @@ function newRunJson({ cfg, backend, split, task, spec }: TrainingSetup): RunJson
     seed: cfg.seed,
     backend: backend.name,
     versions: { landscape: LANDSCAPE_VERSION, tfjs: backend.tfjsVersion, node: process.versions.node },
-    model: { spec: formatLayers(spec.layers), activation: spec.activation, bias: spec.bias, loss: spec.loss, paramCount: paramCount(spec) },
+    model: { spec: modelText(spec), activation: spec.activation, bias: spec.bias, loss: spec.loss, paramCount: paramCount(spec) },
     dataset: {
       id: split.train.id,
       task,

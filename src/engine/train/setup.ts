@@ -8,7 +8,8 @@
 import { initBackend, BackendInfo } from '../backend';
 import { loadDataset } from '../data';
 import type { Split, Task } from '../data/types';
-import { ModelSpec, makeSpec, parseLayers, LossName } from '../model/spec';
+import type { ModelSpec, LossName } from '../model/spec';
+import { layeredSize, modelSpecFromText } from '../model/archModel';
 import { checkModelSize, checkTrainingMemory } from '../limits';
 import { checkDataFitsModel } from '../model/network';
 import { createOptimizer, Optimizer } from '../optim';
@@ -30,7 +31,9 @@ export async function prepareTraining(config: TrainConfig): Promise<TrainingSetu
   const cfg = resolveTrainConfig(config);
   // A model too large, or an output path that cannot be a folder, is refused
   // before the backend starts or anything is allocated.
-  checkModelSize(parseLayers(cfg.model), cfg.bias);
+  // Parsed first: a spec that does not parse, or a model too large, is refused before anything starts.
+  const parsed = modelSpecFromText(cfg.model, { activation: cfg.activation, bias: cfg.bias });
+  checkModelSize(parsed.layers, parsed.bias, layeredSize(parsed));
   checkOutFolder(cfg.out);
   const backend = await initBackend(cfg.backend);
   const split: Split = await loadDataset(cfg.dataset, {
@@ -45,7 +48,7 @@ export async function prepareTraining(config: TrainConfig): Promise<TrainingSetu
   const task = split.train.task;
   const loss: LossName = cfg.loss || (task === 'classification' ? 'cross-entropy' : 'mse');
   cfg.loss = loss;
-  const spec: ModelSpec = makeSpec(cfg.model, { activation: cfg.activation, bias: cfg.bias, loss });
+  const spec: ModelSpec = { ...parsed, loss };
   checkDataFitsModel(spec, split.train);
   checkTrainingMemory({
     layers: spec.layers,
@@ -56,6 +59,7 @@ export async function prepareTraining(config: TrainConfig): Promise<TrainingSetu
     features: split.train.features,
     outputs: split.train.outputs,
     history: cfg.optimizerOptions.history,
+    layered: layeredSize(spec),
   });
   const optimizer = createOptimizer(cfg.optimizer, { ...cfg.optimizerOptions, lr: cfg.lr, momentum: cfg.momentum, l2: cfg.l2 });
   return { cfg, backend, split, task, spec, optimizer };

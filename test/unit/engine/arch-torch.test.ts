@@ -36,15 +36,19 @@ function rows(n: number, features: number, outputs: number, seed: number) {
   return { x, labels, targets };
 }
 
-function ours(net: ArchNetwork, theta: Float32Array, d: ReturnType<typeof rows>, outputs: number, bn: BatchNormMode) {
+function ours(net: ArchNetwork, theta: Float32Array, v: Float32Array, d: ReturnType<typeof rows>, outputs: number, bn: BatchNormMode) {
   const n = d.labels.length;
   const y = net.loss === 'cross-entropy' ? tf.oneHot(tf.tensor1d(d.labels, 'int32'), outputs).toFloat() : tf.tensor2d(d.targets, [n, outputs]);
   const f = archObjective(net, { x: tf.tensor2d(d.x, [n, d.x.length / n]), y: y as tf.Tensor2D }, bn);
-  const { value, grad } = tf.valueAndGrad((t: tf.Tensor) => tf.reshape(f.evaluate(tf.reshape(t, [1, f.dim]) as tf.Tensor2D), []) as tf.Scalar)(tf.tensor1d(theta));
-  return { loss: value.dataSync()[0], grad: Float64Array.from(grad.dataSync()) };
+  const loss = (t: tf.Tensor) => tf.reshape(f.evaluate(tf.reshape(t, [1, f.dim]) as tf.Tensor2D), []) as tf.Scalar;
+  const { value, grad } = tf.valueAndGrad(loss)(tf.tensor1d(theta));
+  // H·v by double backward: conv and pooling go through src/engine/model/arch/anyOrder.ts.
+  const vt = tf.tensor1d(v);
+  const hv = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.grad(loss)(t), vt)) as tf.Scalar)(tf.tensor1d(theta));
+  return { loss: value.dataSync()[0], grad: Float64Array.from(grad.dataSync()), hv: Float64Array.from(hv.dataSync()) };
 }
 
-function reference(net: ArchNetwork, spec: string, theta: Float32Array, buffers: Float32Array, d: ReturnType<typeof rows>, bn: BatchNormMode) {
+function reference(net: ArchNetwork, spec: string, theta: Float32Array, v: Float32Array, buffers: Float32Array, d: ReturnType<typeof rows>, bn: BatchNormMode) {
   const strip = (t: { name: string; offset: number; size: number; shape: number[] }) => ({ name: t.name, offset: t.offset, size: t.size, shape: t.shape });
   const input = JSON.stringify({
     nodes: parseArchitecture(spec).nodes,
@@ -52,6 +56,7 @@ function reference(net: ArchNetwork, spec: string, theta: Float32Array, buffers:
     bufferLayout: net.layout.buffers.map(strip),
     buffers: Array.from(buffers),
     theta: Array.from(theta),
+    v: Array.from(v),
     inputShape: net.inputShape,
     x: Array.from(d.x),
     labels: d.labels,
@@ -61,7 +66,7 @@ function reference(net: ArchNetwork, spec: string, theta: Float32Array, buffers:
   });
   const r = spawnSync(torch!.python, [SCRIPT], { input, encoding: 'utf8', maxBuffer: 256 * 2 ** 20 });
   assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout) as { loss: number; grad: number[] };
+  return JSON.parse(r.stdout) as { loss: number; grad: number[]; hv: number[] };
 }
 
 /** max |a − b| relative to the largest |b|: one number for a whole gradient. */
@@ -83,7 +88,7 @@ const CASES: { name: string; spec: string; outputs: number; n: number; loss?: Ar
   { name: 'mean squared error on a flat input with BatchNorm over features', spec: 'input(5) dense(8) bn tanh res(dense(8) relu) dense(2)', outputs: 2, n: 9, loss: 'mse' },
 ];
 
-describe('architectures against PyTorch (loss and gradient)', { skip }, () => {
+describe('architectures against PyTorch (loss, gradient and Hessian-vector product)', { skip }, () => {
   before(async () => {
     await initBackend('cpu', { force: true });
   });
@@ -95,12 +100,16 @@ describe('architectures against PyTorch (loss and gradient)', { skip }, () => {
       const buffers = initArchBuffers(net.layout).map((v, i) => v + 0.3 * Math.sin(i + 1));
       const bn: BatchNormMode = c.bn === 'running' ? { mode: 'running', buffers } : { mode: 'batch' };
       const d = rows(c.n, net.inputShape.reduce((a, b) => a * b, 1), c.outputs, 11);
-      const mine = ours(net, theta, d, c.outputs, bn);
-      const ref = reference(net, c.spec, theta, buffers, d, bn);
+      const vRng = new Rng(5);
+      const v = Float32Array.from({ length: theta.length }, () => vRng.normal());
+      const mine = ours(net, theta, v, d, c.outputs, bn);
+      const ref = reference(net, c.spec, theta, v, buffers, d, bn);
       assert.ok(Math.abs(mine.loss - ref.loss) <= 2e-5 * Math.max(1, Math.abs(ref.loss)), `loss ${mine.loss} vs PyTorch ${ref.loss}`);
       assert.equal(mine.grad.length, ref.grad.length);
       const err = relMax(mine.grad, ref.grad);
       assert.ok(err <= 1e-4, `gradient differs from PyTorch's by ${err.toExponential(2)} (relative to its largest entry)`);
+      const hvErr = relMax(mine.hv, ref.hv);
+      assert.ok(hvErr <= 1e-4, `H·v differs from PyTorch's double backward by ${hvErr.toExponential(2)} (relative to its largest entry)`);
     });
   }
 });

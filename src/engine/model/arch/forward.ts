@@ -12,6 +12,8 @@
  */
 import { tf } from '../../backend';
 import type { ArchLayout } from './layout';
+import { avgPoolAnyOrder, conv2dAnyOrder, maxPoolAnyOrder } from './anyOrder';
+import { eluAnyOrder, sigmoidAnyOrder, tanhAnyOrder } from './anyOrderActivations';
 import type { NodeShapes } from './shapes';
 
 export const BN_EPSILON = 1e-5;
@@ -43,9 +45,9 @@ function runNode(h: tf.Tensor, s: NodeShapes, pass: Pass): tf.Tensor {
     case 'conv':
       return conv(h, s, pass);
     case 'maxpool':
-      return tf.maxPool(h as tf.Tensor4D, node.kernel, node.stride, 'valid');
+      return maxPoolAnyOrder(h as tf.Tensor4D, node.kernel, node.stride);
     case 'avgpool':
-      return tf.avgPool(h as tf.Tensor4D, node.kernel, node.stride, 'valid');
+      return avgPoolAnyOrder(h as tf.Tensor4D, node.kernel, node.stride);
     case 'gap':
       return tf.mean(h, [1, 2]);
     case 'bn':
@@ -74,8 +76,9 @@ function conv(h: tf.Tensor, s: NodeShapes, pass: Pass): tf.Tensor {
   // PyTorch's [out, in, k, k] as tfjs' [k, k, in, out].
   const filter = tf.transpose(tensorOf(pass, s, 'weight')!, [2, 3, 1, 0]) as tf.Tensor4D;
   const p = node.pad === 'same' ? (node.kernel - 1) / 2 : node.pad === 'valid' ? 0 : node.pad;
-  const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [p, p], [p, p], [0, 0]];
-  const out = tf.conv2d(h as tf.Tensor4D, filter, node.stride, p === 0 ? 'valid' : pad);
+  // Padding as its own op, so the convolution is always 'valid' (its written-out gradients need no padding cases).
+  const padded = p === 0 ? h : tf.pad(h, [[0, 0], [p, p], [p, p], [0, 0]]);
+  const out = conv2dAnyOrder(padded as tf.Tensor4D, filter, node.stride);
   const bias = tensorOf(pass, s, 'bias');
   return bias ? tf.add(out, bias) : out;
 }
@@ -106,18 +109,19 @@ function batchNorm(h: tf.Tensor, s: NodeShapes, pass: Pass): tf.Tensor {
   return tf.add(tf.mul(normalised, tensorOf(pass, s, 'weight')!), tensorOf(pass, s, 'bias')!);
 }
 
+/** Built so that double backward is right (see anyOrderActivations.ts); softplus and relu are already. */
 function activation(h: tf.Tensor, fn: string): tf.Tensor {
   switch (fn) {
     case 'relu':
       return tf.relu(h);
     case 'tanh':
-      return tf.tanh(h);
+      return tanhAnyOrder(h);
     case 'sigmoid':
-      return tf.sigmoid(h);
+      return sigmoidAnyOrder(h);
     case 'softplus':
       return tf.softplus(h);
     case 'elu':
-      return tf.elu(h);
+      return eluAnyOrder(h);
     default:
       throw new Error(`unknown activation ${fn}`);
   }

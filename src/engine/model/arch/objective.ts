@@ -7,6 +7,7 @@ import { tf } from '../../backend';
 import type { Objective } from '../../objective';
 import type { LossName } from '../spec';
 import { forwardArch, type BatchNormMode } from './forward';
+import { logSumExpAnyOrder } from './anyOrderActivations';
 import type { ArchLayout } from './layout';
 import type { ArchitectureShapes } from './shapes';
 
@@ -19,7 +20,7 @@ export interface ArchNetwork {
 
 /** Mean loss over the rows for outputs [N, out] and targets [N, out] (one-hot for cross-entropy). */
 export function archLoss(loss: LossName, out: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
-  if (loss === 'cross-entropy') return tf.mean(tf.sub(tf.logSumExp(out, 1), tf.sum(tf.mul(out, y), 1)));
+  if (loss === 'cross-entropy') return tf.mean(tf.sub(logSumExpAnyOrder(out, 1), tf.sum(tf.mul(out, y), 1)));
   return tf.mean(tf.squaredDifference(out, y));
 }
 
