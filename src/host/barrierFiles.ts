@@ -1,20 +1,22 @@
 /**
- * Where barrier results live and how they are written: one path as
+ * Where barrier results live and how they are written and read: one path as
  * `<A-stem>__<B>.path.json` in A's folder, all pairs as `barriers.json` in
  * the folder they were computed for. Paths of the minima are stored relative
  * to the result file, so a workspace can move; they become absolute again
- * when read.
+ * when read. Reading validates with the kind's schema (src/results/path.ts,
+ * barriers.ts), after upgrading a format-1 file (the CLI's or the extension's).
  *
  * Pure (no vscode, no tfjs): the worker writes these files and the host reads
  * them; unit tests do both.
  */
 import * as path from 'path';
-import type { MinimumRef } from '../protocol';
-export { flattenTree, type TreeNode } from '../results/barriers';
-import { BARRIERS_FILE, type BarrierMatrix } from '../results/barriers';
-import { PATH_RESULT_SUFFIX, type BarrierPath } from '../results/path';
+import { writeJsonAtomic } from '../engine/checkpoint/atomic';
 import { inputError } from '../engine/errors';
-import { readResultFile, saveResultFile, type ResultFile } from './resultFiles';
+import { BARRIERS_FILE, BARRIERS_FORMAT_VERSION, BarrierMatrixSchema, barriersSettings, CLI_BARRIERS_KIND_V1, flattenTree, upgradeBarriers, type BarrierMatrix } from '../results/barriers';
+import { BarrierPathSchema, CLI_PATH_KIND_V1, PATH_FORMAT_VERSION, PATH_RESULT_SUFFIX, pathSettings, upgradePath, type BarrierPath } from '../results/path';
+import { validate } from '../schema';
+import { resolveRecordedPath, resultKindOf } from './cliResults';
+import { currentFormat, readResultJson, unwrapResult, type ResultFormat } from './resultFiles';
 
 export { BARRIERS_FILE, PATH_RESULT_SUFFIX };
 
@@ -81,29 +83,61 @@ export function isBarrierResultFile(file: string): boolean {
   return base.endsWith(PATH_RESULT_SUFFIX) || base === BARRIERS_FILE;
 }
 
-function mapPaths<T extends BarrierResult>(data: T, f: (p: string) => string): T {
-  const ref = (m: MinimumRef): MinimumRef => ({ ...m, path: f(m.path) });
-  if (data.kind === 'barrierPath') return { ...data, a: ref(data.a), b: ref(data.b) } as T;
-  return { ...data, folder: f(data.folder), minima: data.minima.map(ref) } as T;
+function mapPaths<T extends BarrierResult>(d: T, f: (p: string) => string): T {
+  if (d.kind === 'barrierPath') return { ...d, ...(d.a !== undefined ? { a: f(d.a) } : {}), ...(d.b !== undefined ? { b: f(d.b) } : {}) };
+  const m = d as BarrierMatrix;
+  const ends = <E extends { a: string; b: string }>(e: E): E => ({ ...e, a: f(e.a), b: f(e.b) });
+  return { ...m, folder: f(m.folder), files: m.files.map(f), pairs: m.pairs.map(ends), errors: m.errors.map(ends) } as T;
 }
 
+/** Each barrier kind's format (format 2 on: the file is the result itself, as the CLI writes it). */
+const FORMATS: { barrierPath: ResultFormat<BarrierPath>; barrierMatrix: ResultFormat<BarrierMatrix> } = {
+  barrierPath: { version: PATH_FORMAT_VERSION, schema: BarrierPathSchema, upgrade: upgradePath, settings: pathSettings },
+  barrierMatrix: { version: BARRIERS_FORMAT_VERSION, schema: BarrierMatrixSchema, upgrade: upgradeBarriers, settings: barriersSettings },
+};
+
 /** Save a barrier result with its minima's paths relative to the file. */
-export function saveBarrierResult(file: string, data: BarrierResult, now = new Date()): void {
+export function saveBarrierResult(file: string, data: BarrierResult): void {
   const dir = path.dirname(path.resolve(file));
   const rel = (p: string) => {
     const r = path.relative(dir, p);
     return (r === '' ? '.' : r).split(path.sep).join('/');
   };
-  saveResultFile(file, mapPaths(data, rel), now);
+  const v = validate(FORMATS[data.kind].schema, data, 'result');
+  if (!v.ok) throw inputError(`refusing to save an invalid result (${v.error})`, file);
+  writeJsonAtomic(file, mapPaths(data, rel));
 }
 
-/** Read a barrier result (either kind), its minima's paths made absolute again. */
-export function readBarrierResult(file: string): ResultFile & { data: BarrierResult } {
-  const r = readResultFile(file);
-  if (r.data.kind !== 'barrierPath' && r.data.kind !== 'barrierMatrix') {
-    throw inputError(`holds a ${r.data.kind} result, not a barrier result`, file);
+/** Which barrier kind a document holds: format 2's "kind", or the CLI's format-1 kinds. */
+function barrierKindOfDoc(doc: Record<string, unknown>): BarrierResult['kind'] | undefined {
+  if (doc.kind === 'barrierPath' || doc.kind === CLI_PATH_KIND_V1) return 'barrierPath';
+  if (doc.kind === 'barrierMatrix' || doc.kind === CLI_BARRIERS_KIND_V1) return 'barrierMatrix';
+  return undefined;
+}
+
+/**
+ * Read a barrier result (either kind, or `kind` when given), its paths made
+ * absolute again: the file's own folder first, then `roots` (the CLI records
+ * paths as it was given them). Files of format 1 (the CLI's and the
+ * extension's) open through the kind's upgrade function.
+ */
+export function readBarrierResult<K extends BarrierResult['kind']>(file: string, kind?: K, roots: readonly string[] = []): { data: Extract<BarrierResult, { kind: K }> } {
+  const raw = readResultJson(file);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw inputError('is not a Landscape result (not a JSON object)', file);
+  const doc = unwrapResult(raw as Record<string, unknown>);
+  const found = barrierKindOfDoc(doc);
+  if (!found) throw inputError(`holds a ${resultKindOf(raw as Record<string, unknown>, file)} result, not ${kind === 'barrierPath' ? 'one path' : kind ? 'all-pairs barriers' : 'a barrier result'}`, file);
+  if (kind && found !== kind) throw inputError(`holds ${found === 'barrierPath' ? 'one path' : 'all-pairs barriers'}, not ${kind === 'barrierPath' ? 'one path' : 'all-pairs barriers'}`, file);
+  const data: BarrierResult = found === 'barrierPath' ? currentFormat(doc, FORMATS.barrierPath, file) : currentFormat(doc, FORMATS.barrierMatrix, file);
+  if (data.kind === 'barrierMatrix') checkTree(data, file);
+  return { data: mapPaths(data, (p) => resolveRecordedPath(p, file, roots)) as Extract<BarrierResult, { kind: K }> };
+}
+
+/** The schema checks the tree's shape; its leaves must also be the result's minima. */
+function checkTree(d: BarrierMatrix, file: string): void {
+  try {
+    flattenTree(d.tree, d.files.length);
+  } catch (e) {
+    throw inputError(`has an unreadable disconnectivity tree (${(e as Error).message})`, file);
   }
-  const dir = path.dirname(path.resolve(file));
-  const abs = (p: string) => (path.isAbsolute(p) ? p : path.resolve(dir, p));
-  return { ...r, data: mapPaths(r.data, abs) };
 }
