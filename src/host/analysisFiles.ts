@@ -16,11 +16,9 @@ import { createHash } from 'crypto';
 import * as path from 'path';
 import { inputError } from '../engine/errors';
 import type { ResultKind } from '../protocol';
-import { validate } from '../schema';
-import { commonFolder } from './barrierFiles';
-import { resolveRecordedPath, resultKindOf } from './cliResults';
-import { currentFormat, readResultJson, unwrapResult, type ResultFormat } from './resultFiles';
-import { writeJsonAtomic } from '../engine/checkpoint/atomic';
+import { commonFolder } from '../results/barrierFiles';
+import { resolveRecordedPath, resultKindOf } from '../results/resultKind';
+import { currentFormat, readResultJson, saveResultAsIs, unwrapResult, type ResultFormat } from '../results/resultFiles';
 import { HESSIAN_FORMAT_VERSION, HessianSchema, hessianSettings, upgradeHessian } from '../results/hessian';
 import type { SliceKindName } from '../worker/protocol';
 
@@ -157,14 +155,7 @@ type AnalysisFormat = ResultFormat<AnalysisData>;
 
 /** Save an analysis result with its checkpoints' paths relative to the file. */
 export function saveAnalysisResult(file: string, data: AnalysisData): void {
-  const dir = path.dirname(path.resolve(file));
-  const rel = (p: string) => {
-    const r = path.relative(dir, p);
-    return (r === '' ? '.' : r).split(path.sep).join('/');
-  };
-  const v = validate(FORMATS[data.kind].schema, data, 'result');
-  if (!v.ok) throw inputError(`refusing to save an invalid result (${v.error})`, file);
-  writeJsonAtomic(file, mapPaths(data, rel));
+  saveResultAsIs(file, data, FORMATS[data.kind].schema, mapPaths);
 }
 
 /** Which analysis a document holds: its "kind", or the CLI's "command" in format 1. */

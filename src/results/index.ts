@@ -4,7 +4,7 @@
  * holds its schema, its type (inferred from the schema, so the two cannot
  * drift apart), its format version and its file name. The result panels are
  * sent exactly `ResultData`; reopening a file validates it against the same
- * schema (src/host/analysisFiles.ts, barrierFiles.ts). For every kind but
+ * schema (src/host/analysisFiles.ts, src/results/barrierFiles.ts). For every kind but
  * the training run (kernel PCA, Hessian, gradient check, slice, one path, all
  * pairs) it is also what the engine builds and the CLI writes (format 2).
  *

@@ -22,7 +22,7 @@ import {
 } from '../engine/checkpointAnalysis';
 import { formatNumber, formatPercent, type KpcaOverlay } from '../protocol';
 import { checkpointLabel, readAnalysisResult, saveAnalysisResult } from '../host/analysisFiles';
-import { readBarrierResult } from '../host/barrierFiles';
+import { readBarrierResult } from '../results/barrierFiles';
 import { interpolate, overlayT, pathVectors } from './kpcaOverlay';
 import { savedPathSource } from './barriers';
 import type { AnalysisJobEvent, AnalysisJobResult, JobRequest } from './protocol';

@@ -16,7 +16,7 @@ import { barrierMatrix, barriersResult, openMinima, type BarrierMatrixOptions } 
 import { datasetRecord, pathResult } from '../engine/pathResult';
 import { pairErrorToThrow, type PathProblem, type PathTaskOptions } from '../engine/pool';
 import type { HeightNumbers, PathPlane } from '../protocol';
-import { commonFolder, minimumLabel, readBarrierResult, saveBarrierResult } from '../host/barrierFiles';
+import { commonFolder, minimumLabel, readBarrierResult, saveBarrierResult } from '../results/barrierFiles';
 import { chainPointSource, fourierPointSource, planeGrid, projectToPlane, type PointSource } from './pathPlane';
 import type { BarriersJobResult, PathJobEvent, PathJobResult, PathJobSettings } from './protocol';
 

@@ -6,7 +6,7 @@ import { fmt, progressBar, table } from '../output';
 import { BACKEND_CHOICES, BackendInfo, describeBackend, initBackend } from '../../engine/backend';
 import { LandscapeError, computeError, inputError } from '../../engine/errors';
 import { loadAnyCheckpoint, OpenedCheckpoint } from '../../engine/evaluate';
-import { checkSameSurface, objectiveForCheckpoint, DataRecipe } from '../../engine/checkpointObjective';
+import { checkSameSurface, objectiveForCheckpoint } from '../../engine/checkpointObjective';
 import { findPath, progressSteps, resolvePathOptions } from '../../engine/path/find';
 import { PATH_METHODS, PATH_OBJECTIVES, PATH_REFINES, PathMethod, PathObjective, PathRefine, PathResult, PathIteration, HeightSummary } from '../../engine/path/types';
 import type { PathTaskOptions } from '../../engine/pool/pathTask';

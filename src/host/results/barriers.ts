@@ -6,7 +6,7 @@
  * checkpoints (the path is not searched again).
  */
 import * as path from 'path';
-import { readBarrierResult } from '../barrierFiles';
+import { readBarrierResult } from '../../results/barrierFiles';
 import type { JobRunner } from '../jobs';
 import { pathSettings } from '../settings';
 import { workspaceRoots } from '../workspace';

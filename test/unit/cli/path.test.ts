@@ -11,7 +11,7 @@ import { findPath } from '../../../src/engine/path/find';
 import { makeTempDir, removeTempDir } from '../../support/tmp';
 import { validate } from '../../../src/schema';
 import { ResultDataSchema } from '../../../src/results';
-import { readBarrierResult } from '../../../src/host/barrierFiles';
+import { readBarrierResult } from '../../../src/results/barrierFiles';
 
 /** The CLI's JSON is the result kind's one shape: what the panels read. */
 function assertResult(doc: unknown, kind: string): void {

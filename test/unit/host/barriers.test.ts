@@ -10,12 +10,12 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { projectToPlane, fourierPointSource, chainPointSource, planeGrid } from '../../../src/worker/pathPlane';
-import { BARRIERS_FILE, commonFolder, isBarrierResultFile, minimumLabel, pathResultFile, readBarrierResult, saveBarrierResult } from '../../../src/host/barrierFiles';
+import { BARRIERS_FILE, commonFolder, isBarrierResultFile, minimumLabel, pathResultFile, readBarrierResult, saveBarrierResult } from '../../../src/results/barrierFiles';
 import { flattenTree, nestTree, type TreeNode } from '../../../src/results/barriers';
 import { samplePath, sampleMatrix } from '../../support/barrierSamples';
 import { prepareReport, inlineScripts, normalizeNewlines, sha256Source } from '../../../src/host/reportHtml';
 import { layoutDendrogram, shortLabels } from '../../../webview/dendrogram';
-import { ResultDataSchema, type ResultData } from '../../../src/protocol';
+import { ResultDataSchema } from '../../../src/protocol';
 import { validate } from '../../../src/schema';
 import { makeTempDir, removeTempDir } from '../../support/tmp';
 

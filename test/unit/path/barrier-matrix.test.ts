@@ -12,7 +12,7 @@ import { runStudy, type StudyResult } from '../../../src/engine/study';
 import { barrierMatrix, openMinima } from '../../../src/engine/barriers';
 import type { PathProblem } from '../../../src/engine/pool';
 import { selectPairs, type PathResult } from '../../../src/engine/path';
-import { readBarrierResult } from '../../../src/host/barrierFiles';
+import { readBarrierResult } from '../../../src/results/barrierFiles';
 import { runCli } from '../../support/cli';
 import { runWorkerJob } from '../../support/worker';
 import { makeTempDir, removeTempDir } from '../../support/tmp';

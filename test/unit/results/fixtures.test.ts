@@ -14,8 +14,8 @@ import { StudySchema, STUDY_FORMAT_VERSION } from '../../../src/results/study';
 import { TrainingRunSchema } from '../../../src/results/trainingRun';
 import { readAnalysisResult } from '../../../src/host/analysisFiles';
 import { upgradeHessian } from '../../../src/results/hessian';
-import { readBarrierResult } from '../../../src/host/barrierFiles';
-import { readJsonResult, resultKindOf } from '../../../src/host/cliResults';
+import { readBarrierResult } from '../../../src/results/barrierFiles';
+import { readJsonResult, resultKindOf } from '../../../src/results/resultKind';
 import { importCliPath } from '../../../src/worker/barriers';
 import { trainingRunResult } from '../../../src/engine/train/runFolderView';
 

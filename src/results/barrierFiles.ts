@@ -6,17 +6,16 @@
  * when read. Reading validates with the kind's schema (src/results/path.ts,
  * barriers.ts), after upgrading a format-1 file (the CLI's or the extension's).
  *
- * Pure (no vscode, no tfjs): the worker writes these files and the host reads
- * them; unit tests do both.
+ * Node (fs, path), no vscode, no tfjs: the worker writes these files, the
+ * host and the CLI's tests read them. The webviews never import this module
+ * (src/results/index.ts, which they do, stays browser-safe).
  */
 import * as path from 'path';
-import { writeJsonAtomic } from '../engine/checkpoint/atomic';
 import { inputError } from '../engine/errors';
-import { BARRIERS_FILE, BARRIERS_FORMAT_VERSION, BarrierMatrixSchema, barriersSettings, CLI_BARRIERS_KIND_V1, flattenTree, upgradeBarriers, type BarrierMatrix } from '../results/barriers';
-import { BarrierPathSchema, CLI_PATH_KIND_V1, PATH_FORMAT_VERSION, PATH_RESULT_SUFFIX, pathSettings, upgradePath, type BarrierPath } from '../results/path';
-import { validate } from '../schema';
-import { resolveRecordedPath, resultKindOf } from './cliResults';
-import { currentFormat, readResultJson, unwrapResult, type ResultFormat } from './resultFiles';
+import { BARRIERS_FILE, BARRIERS_FORMAT_VERSION, BarrierMatrixSchema, barriersSettings, CLI_BARRIERS_KIND_V1, flattenTree, upgradeBarriers, type BarrierMatrix } from './barriers';
+import { BarrierPathSchema, CLI_PATH_KIND_V1, PATH_FORMAT_VERSION, PATH_RESULT_SUFFIX, pathSettings, upgradePath, type BarrierPath } from './path';
+import { resolveRecordedPath, resultKindOf } from './resultKind';
+import { currentFormat, readResultJson, saveResultAsIs, unwrapResult, type ResultFormat } from './resultFiles';
 
 export { BARRIERS_FILE, PATH_RESULT_SUFFIX };
 
@@ -98,14 +97,7 @@ const FORMATS: { barrierPath: ResultFormat<BarrierPath>; barrierMatrix: ResultFo
 
 /** Save a barrier result with its minima's paths relative to the file. */
 export function saveBarrierResult(file: string, data: BarrierResult): void {
-  const dir = path.dirname(path.resolve(file));
-  const rel = (p: string) => {
-    const r = path.relative(dir, p);
-    return (r === '' ? '.' : r).split(path.sep).join('/');
-  };
-  const v = validate(FORMATS[data.kind].schema, data, 'result');
-  if (!v.ok) throw inputError(`refusing to save an invalid result (${v.error})`, file);
-  writeJsonAtomic(file, mapPaths(data, rel));
+  saveResultAsIs(file, data, FORMATS[data.kind].schema, mapPaths);
 }
 
 /** Which barrier kind a document holds: format 2's "kind", or the CLI's format-1 kinds. */

@@ -2,18 +2,20 @@
  * Result files: what a result panel shows, saved as JSON beside the
  * checkpoints it was computed from, so the panel reopens (and restores after
  * a window reload) without recomputing. From format 2 on, a result file is
- * the result itself, as the CLI writes it (each kind's reader: analysisFiles.ts,
- * barrierFiles.ts, through currentFormat below). Landscape 0.1.0 wrapped the
+ * the result itself, as the CLI writes it (each kind's reader:
+ * src/host/analysisFiles.ts, barrierFiles.ts, through currentFormat below). Landscape 0.1.0 wrapped the
  * extension's results, which still open (unwrapResult):
  *
  *   { "landscapeResult": 1, "kind": "<kind>", "saved": "<ISO time>", "data": { "kind": "<kind>", ... } }
  *
- * No vscode import: the CLI or tests can write and read these too.
+ * Node (fs), no vscode: the host, the worker, the CLI and tests read these;
+ * not for the webviews.
  */
 import * as fs from 'fs';
+import * as path from 'path';
 import { writeJsonAtomic } from '../engine/checkpoint/atomic';
 import { inputError } from '../engine/errors';
-import { ResultDataSchema, type ResultData, type ResultKind } from '../protocol';
+import { ResultDataSchema, type ResultData, type ResultKind } from './index';
 import { validate, type Schema } from '../schema';
 
 export const RESULT_FILE_VERSION = 1;
@@ -114,4 +116,20 @@ export function currentFormat<T extends { settings: [string, string][] }>(doc: R
   if (!v.ok) throw inputError(`is not a valid result (damaged, or not written by Landscape): ${v.error}`, file);
   const data = v.value as T;
   return upgrade ? { ...data, settings: format.settings(data) } : data;
+}
+
+/**
+ * Save a result as itself (format 2 on), validated first so a panel can show
+ * it, its paths (`mapPaths` finds them) relative to the file so a workspace
+ * can move.
+ */
+export function saveResultAsIs<T>(file: string, data: T, schema: Schema<unknown>, mapPaths: (d: T, f: (p: string) => string) => T): void {
+  const dir = path.dirname(path.resolve(file));
+  const rel = (p: string) => {
+    const r = path.relative(dir, p);
+    return (r === '' ? '.' : r).split(path.sep).join('/');
+  };
+  const v = validate(schema, data, 'result');
+  if (!v.ok) throw inputError(`refusing to save an invalid result (${v.error})`, file);
+  writeJsonAtomic(file, mapPaths(data, rel));
 }

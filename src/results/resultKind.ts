@@ -1,17 +1,18 @@
 /**
  * Which kind of result a file holds, whoever wrote it (the CLI's --out, the
  * extension, Landscape 0.1.0), and where the checkpoints it names are. Every
- * kind reads through its own reader (analysisFiles.ts, barrierFiles.ts),
- * which validates with the kind's schema and upgrades format-1 files.
+ * kind reads through its own reader (src/host/analysisFiles.ts,
+ * barrierFiles.ts), which validates with the kind's schema and upgrades
+ * format-1 files.
  *
- * Pure (no vscode, no tfjs). Faults name the file.
+ * Node (fs), no vscode, no tfjs; not for the webviews. Faults name the file.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { inputError } from '../engine/errors';
-import { RESULT_KINDS, type ResultKind } from '../results';
-import { CLI_BARRIERS_KIND_V1 } from '../results/barriers';
-import { CLI_PATH_KIND_V1 } from '../results/path';
+import { RESULT_KINDS, type ResultKind } from './index';
+import { CLI_BARRIERS_KIND_V1 } from './barriers';
+import { CLI_PATH_KIND_V1 } from './path';
 import { RESULT_FILE_VERSION, readResultJson } from './resultFiles';
 
 type Json = Record<string, unknown>;
