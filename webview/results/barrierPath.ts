@@ -92,7 +92,7 @@ function endpointItem(which: 'A' | 'B', m: MinimumRef): HTMLElement {
     'li',
     { class: 'checkpoint-item', tabindex: 0, role: 'button', 'aria-label': `Inspect minimum ${which}, ${m.label}`, title: m.path },
     h('span', { class: 'item-label', text: `${which}: ${m.label}` }),
-    h('span', { class: 'item-detail', text: `loss ${formatNumber(m.loss)} · ${m.path}` }),
+    h('span', { class: 'item-detail', text: `loss ${formatNumber(m.loss)}${m.path ? ` · ${m.path}` : ''}` }),
   );
   // A path on an analytic landscape has no checkpoint to inspect.
   if (m.path) onActivate(li, () => inspect(m.path));
