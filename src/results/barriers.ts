@@ -11,7 +11,7 @@
  */
 import { formatNumber } from '../format';
 import { LIMITS, S, type Infer, type Schema } from '../schema';
-import { heightsOfV1, PathOptionsSchema, PathRefinementSchema, PATH_METHOD_NAMES, PATH_OBJECTIVE_NAMES } from './path';
+import { heightsOfV1, PathOptionsSchema, PathRefinementSchema, PATH_METHOD_NAMES, PATH_OBJECTIVE_NAMES, vectors } from './path';
 import { cell, checkpointLabel, count, DatasetRecordSchema, filePath, HeightNumbersSchema, kvRows, num, optNum, series, str, upgradeStamp, type HeightNumbers, type Json, type MinimumRef } from './shapes';
 
 /** Version of this kind's format (1: Landscape 0.1.0; 2: one shape for the CLI and the extension). */
@@ -36,7 +36,6 @@ export interface PairResult {
 }
 
 const profileSchema = S.object({ t: series, loss: series });
-const vectors = S.array(S.array(num, LIMITS.points), 1000);
 
 /**
  * One computed pair, as `landscape path` reports it (the CLI's names): the

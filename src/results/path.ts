@@ -106,7 +106,8 @@ export const PathOptionsSchema = S.object({
 });
 export type PathOptionsData = Infer<typeof PathOptionsSchema>;
 
-const vectors = S.array(S.array(num, LIMITS.points), 1000);
+/** Path vectors (coefficients, NEB's images or a band: as many as the path's points), each of up to a million parameters. */
+export const vectors = S.array(S.array(num, LIMITS.points), LIMITS.list);
 
 /**
  * One path between two minima. The reported path's numbers are top level
