@@ -32,8 +32,8 @@ export {
   type MinimumRef,
   type StabilityPoint,
 } from './results/shapes';
-export { PATH_METHOD_NAMES, PATH_OBJECTIVE_NAMES, PathPlaneSchema, type PathPlane } from './results/path';
-export { MAX_MINIMA, PairResultSchema, TreeMergeSchema, type PairResult, type TreeMerge } from './results/barriers';
+export { PATH_METHOD_NAMES, PATH_OBJECTIVE_NAMES, PathPlaneSchema, barrierPathView, type BarrierPathView, type PathPlane } from './results/path';
+export { MAX_MINIMA, BarrierPairSchema, TreeNodeSchema, barrierMatrixView, type BarrierPair, type BarrierMatrixView, type PairResult, type TreeMerge, type TreeNodeData } from './results/barriers';
 export { KERNEL_NAMES, MAX_COMPONENTS, KpcaOverlaySchema, KpcaPointSchema, type KpcaOverlay, type KpcaPoint } from './results/kpca';
 export { GradProbeSchema, type GradProbe } from './results/gradcheck';
 export { MAX_SLICE_POINTS, SLICE_KIND_NAMES, SliceAxisSchema, SliceDirectionSchema, type SliceAxis } from './results/slice';

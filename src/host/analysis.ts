@@ -30,7 +30,7 @@ import { notificationText } from './guards';
 import { isCancelled, type JobProgress, type JobRunner } from './jobs';
 import { errorMessage, reportError, type Log } from './log';
 import type { ResultPanels } from './results';
-import { resultFileDate } from './resultFiles';
+import { resultFileDate } from '../results/resultFiles';
 import { hessianSettings, kpcaSettings, runsFolder, slicePointsSetting } from './settings';
 import { ensureTrusted, primaryFolder, workspaceRoots } from './workspace';
 import type { AnalysisJobEvent, JobRequest, SliceKindName } from '../worker/protocol';

@@ -16,11 +16,9 @@ import { createHash } from 'crypto';
 import * as path from 'path';
 import { inputError } from '../engine/errors';
 import type { ResultKind } from '../protocol';
-import { validate, type Schema } from '../schema';
-import { commonFolder } from './barrierFiles';
-import { resolveRecordedPath, resultKindOf } from './cliResults';
-import { readResultJson } from './resultFiles';
-import { writeJsonAtomic } from '../engine/checkpoint/atomic';
+import { commonFolder } from '../results/barrierFiles';
+import { resolveRecordedPath, resultKindOf } from '../results/resultKind';
+import { currentFormat, readResultJson, saveResultAsIs, unwrapResult, type ResultFormat } from '../results/resultFiles';
 import { HESSIAN_FORMAT_VERSION, HessianSchema, hessianSettings, upgradeHessian } from '../results/hessian';
 import type { SliceKindName } from '../worker/protocol';
 
@@ -153,49 +151,17 @@ const FORMATS: Record<AnalysisKind, AnalysisFormat> = {
   slice: { version: SLICE_FORMAT_VERSION, schema: SliceSchema, upgrade: upgradeSlice, settings: (d) => sliceSettings(d as SliceData) },
 };
 
-interface AnalysisFormat {
-  version: number;
-  schema: Schema<unknown>;
-  /** A format-1 document (the CLI's or the extension's) as the current format, settings left empty. */
-  upgrade(doc: Record<string, unknown>): Record<string, unknown>;
-  /** The settings table of a valid result. */
-  settings(data: AnalysisData): [string, string][];
-}
+type AnalysisFormat = ResultFormat<AnalysisData>;
 
 /** Save an analysis result with its checkpoints' paths relative to the file. */
 export function saveAnalysisResult(file: string, data: AnalysisData): void {
-  const dir = path.dirname(path.resolve(file));
-  const rel = (p: string) => {
-    const r = path.relative(dir, p);
-    return (r === '' ? '.' : r).split(path.sep).join('/');
-  };
-  const v = validate(FORMATS[data.kind].schema, data, 'result');
-  if (!v.ok) throw inputError(`refusing to save an invalid result (${v.error})`, file);
-  writeJsonAtomic(file, mapPaths(data, rel));
+  saveResultAsIs(file, data, FORMATS[data.kind].schema, mapPaths);
 }
 
 /** Which analysis a document holds: its "kind", or the CLI's "command" in format 1. */
 function analysisKindOfDoc(doc: Json): AnalysisKind | undefined {
   const k = typeof doc.kind === 'string' && (ANALYSIS_KINDS as readonly string[]).includes(doc.kind) ? doc.kind : doc.command;
   return typeof k === 'string' && (ANALYSIS_KINDS as readonly string[]).includes(k) ? (k as AnalysisKind) : undefined;
-}
-
-/** A file of a later format than this version reads is refused, saying so. */
-function refuseNewer(doc: Json, current: number, file: string): void {
-  const version = doc.formatVersion;
-  if (typeof version === 'number' && version > current) {
-    throw inputError(`was written by a newer Landscape (format ${version}; this version reads up to ${current}); update Landscape to open it`, file);
-  }
-}
-
-/** The document as the current format of its kind: upgraded from format 1, refused when newer, validated. */
-function currentFormat(doc: Json, format: AnalysisFormat, file: string): AnalysisData {
-  refuseNewer(doc, format.version, file);
-  const upgrade = doc.formatVersion !== format.version;
-  const v = validate(format.schema, upgrade ? format.upgrade(doc) : doc, 'result');
-  if (!v.ok) throw inputError(`is not a valid result (damaged, or not written by Landscape): ${v.error}`, file);
-  const data = v.value as AnalysisData;
-  return upgrade ? { ...data, settings: format.settings(data) } : data;
 }
 
 /**
@@ -208,7 +174,7 @@ export function readAnalysisResult<K extends AnalysisKind>(file: string, kind?: 
   const raw = readResultJson(file);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw inputError('is not a Landscape result (not a JSON object)', file);
   const outer = raw as Json;
-  const doc = 'landscapeResult' in outer && typeof outer.data === 'object' && outer.data !== null ? (outer.data as Json) : outer;
+  const doc = unwrapResult(outer);
   const found = analysisKindOfDoc(doc);
   if (!found) throw inputError(`holds a ${resultKindOf(outer, file)} result, not ${kind ?? 'an analysis result'}`, file);
   if (kind && found !== kind) throw inputError(`holds a ${found} result, not ${kind}`, file);

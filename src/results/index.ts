@@ -4,9 +4,9 @@
  * holds its schema, its type (inferred from the schema, so the two cannot
  * drift apart), its format version and its file name. The result panels are
  * sent exactly `ResultData`; reopening a file validates it against the same
- * schema (src/host/analysisFiles.ts, barrierFiles.ts). For the analysis kinds
- * (kernel PCA, Hessian, gradient check, slice) it is also what the engine
- * returns and the CLI writes.
+ * schema (src/host/analysisFiles.ts, src/results/barrierFiles.ts). For every kind but
+ * the training run (kernel PCA, Hessian, gradient check, slice, one path, all
+ * pairs) it is also what the engine builds and the CLI writes (format 2).
  *
  * Browser-safe (no Node imports): the protocol and the webviews use it.
  */
@@ -45,8 +45,8 @@ export const FORMAT_VERSIONS: Record<ResultKind, number> = {
   slice: SLICE_FORMAT_VERSION,
 };
 
-export type { BarrierPath, PathPlane } from './path';
-export type { BarrierMatrix, PairResult, TreeMerge } from './barriers';
+export type { BarrierPath, BarrierPathView, PathPlane } from './path';
+export type { BarrierMatrix, BarrierMatrixView, BarrierPair, PairResult, TreeMerge, TreeNodeData } from './barriers';
 export type { KpcaData, KpcaOverlay, KpcaPoint } from './kpca';
 export type { HessianData } from './hessian';
 export type { GradcheckData, GradProbe } from './gradcheck';

@@ -4,7 +4,7 @@
  * and a stability check of a training run. Browser-safe (no Node imports):
  * the webviews validate what they are sent against these too.
  */
-import { LIMITS, S, type Infer } from '../schema';
+import { LIMITS, S, type Infer, type Schema } from '../schema';
 
 export const num = S.number();
 export const optNum = S.optional(S.number());
@@ -102,17 +102,62 @@ export type Json = Record<string, unknown>;
 
 /**
  * The fields every format-2 result has, stamped on an upgraded format-1
- * document: kind, format version and command; a label, seconds and the
+ * document: kind, format version and command; a label (unless null), seconds and the
  * writing version when the old file lacked them; settings left empty (the
  * caller fills them from the validated result).
  */
-export function upgradeStamp(up: Json, kind: string, version: number, label: string): Json {
+export function upgradeStamp(up: Json, kind: string, version: number, label: string | null, command = kind): Json {
   up.kind = kind;
   up.formatVersion = version;
-  up.command = kind;
-  up.label ??= label;
+  up.command = command;
+  // Kinds about two or more checkpoints (path, barriers) name each of them instead (null).
+  if (label !== null) up.label ??= label;
   up.seconds ??= 0;
   up.landscapeVersion ??= '0.1.0';
   up.settings = [];
   return up;
 }
+
+/**
+ * Any JSON value, bounded (depth, lengths): for fields recorded as given,
+ * such as a dataset's options, whose keys grow with new datasets.
+ */
+export function jsonValue(depth = 4): Schema<unknown> {
+  const check = (v: unknown, at: string, d: number): string | null => {
+    if (v === null || typeof v === 'boolean') return null;
+    if (typeof v === 'number') return Number.isFinite(v) ? null : `${at}: expected a finite number`;
+    if (typeof v === 'string') return v.length > LIMITS.text ? `${at}: string longer than ${LIMITS.text}` : null;
+    if (d <= 0) return `${at}: nested too deeply`;
+    if (Array.isArray(v)) {
+      if (v.length > LIMITS.list) return `${at}: more than ${LIMITS.list} items`;
+      for (let i = 0; i < v.length; i++) {
+        const e = check(v[i], `${at}[${i}]`, d - 1);
+        if (e) return e;
+      }
+      return null;
+    }
+    if (typeof v !== 'object') return `${at}: not a JSON value`;
+    const keys = Object.keys(v);
+    if (keys.length > 100) return `${at}: more than 100 entries`;
+    for (const k of keys) {
+      const e = check((v as Json)[k], `${at}.${k.slice(0, 60)}`, d - 1);
+      if (e) return e;
+    }
+    return null;
+  };
+  return { check: (v, at) => check(v, at, depth) };
+}
+
+/** The data a path or barrier result was measured on, as the CLI records it (datasetRecord). */
+export const DatasetRecordSchema = S.object({
+  name: str,
+  /** Seed, test fraction, options and size are absent in results the extension saved in format 1 (they named the dataset only). */
+  seed: S.optional(S.int()),
+  testFraction: optNum,
+  options: S.optional(S.record(jsonValue(), 50)),
+  split: S.string(40),
+  trainSize: S.optional(count),
+  /** The mini-batch size of the path optimisation, when smaller than the data. */
+  batch: S.optional(count),
+});
+export type DatasetRecord = Infer<typeof DatasetRecordSchema>;

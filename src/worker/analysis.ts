@@ -22,10 +22,9 @@ import {
 } from '../engine/checkpointAnalysis';
 import { formatNumber, formatPercent, type KpcaOverlay } from '../protocol';
 import { checkpointLabel, readAnalysisResult, saveAnalysisResult } from '../host/analysisFiles';
-import { readBarrierResult } from '../host/barrierFiles';
-import { cliPathInputs, readJsonResult } from '../host/cliResults';
+import { readBarrierResult } from '../results/barrierFiles';
 import { interpolate, overlayT, pathVectors } from './kpcaOverlay';
-import { chainPointSource, fourierPointSource, type PointSource } from './pathPlane';
+import { savedPathSource } from './barriers';
 import type { AnalysisJobEvent, AnalysisJobResult, JobRequest } from './protocol';
 
 export interface AnalysisContext {
@@ -88,31 +87,10 @@ async function refit(file: string, roots: readonly string[], ctx: AnalysisContex
 
 /** Points along a saved path (ours or the CLI's), projected into the map. */
 async function pathOverlay(fit: KernelPCAResult, input: string, roots: readonly string[]): Promise<KpcaOverlay> {
-  const doc = readJsonResult(input);
-  let a: string;
-  let b: string;
-  let source: (ta: Float32Array, tb: Float32Array, t: number[]) => PointSource;
-  let profile: { t: number[]; loss: number[] } | undefined;
-  if ('landscapeResult' in doc) {
-    const r = readBarrierResult(input);
-    if (r.data.kind !== 'barrierPath') throw inputError('holds all-pairs barriers; choose one path (a .path.json)', input);
-    const d = r.data;
-    const coefficients = d.coefficients;
-    if (!coefficients) {
-      throw inputError('was saved without the path’s coefficients (by an earlier version of Landscape); compute the barrier again (Recompute) to project its points', input);
-    }
-    a = d.a.path;
-    b = d.b.path;
-    source = (ta, tb, t) => fourierPointSource(ta, tb, coefficients, t);
-    profile = { t: d.profile.t, loss: d.profile.optimized };
-  } else {
-    const inputs = cliPathInputs(doc, input, roots);
-    a = inputs.a;
-    b = inputs.b;
-    source = (ta, tb, t) => (inputs.method === 'neb' && inputs.images ? chainPointSource(inputs.images, t) : fourierPointSource(ta, tb, inputs.coefficients, t));
-    const p = doc.profile as { t?: unknown; loss?: unknown } | undefined;
-    if (p && Array.isArray(p.t) && Array.isArray(p.loss)) profile = { t: p.t as number[], loss: p.loss as number[] };
-  }
+  const d = readBarrierResult(input, 'barrierPath', roots).data;
+  if (d.a === undefined || d.b === undefined) throw inputError(`holds a path on the analytic landscape ${d.landscape ?? '?'}, not between checkpoints`, input);
+  const { a, b } = d;
+  const source = (ta: Float32Array, tb: Float32Array, t: number[]) => savedPathSource(d, ta, tb, t, input);
   const ckA = await loadAnyCheckpoint(a);
   const ckB = await loadAnyCheckpoint(b);
   for (const ck of [ckA, ckB]) {
@@ -131,7 +109,7 @@ async function pathOverlay(fit: KernelPCAResult, input: string, roots: readonly 
     label: `path ${la} ↔ ${lb}`,
     source: input,
     points: t.map((x, i) => {
-      const loss = profile ? interpolate(profile.t, profile.loss, x) : undefined;
+      const loss = interpolate(d.profile.t, d.profile.loss, x);
       return { label: `t = ${formatNumber(x, 3)}`, coords: coords[i], t: x, ...(loss !== undefined && Number.isFinite(loss) ? { loss } : {}) };
     }),
   };

@@ -10,13 +10,13 @@ import { inputError } from '../engine/errors';
 import { loadAnyCheckpoint, type OpenedCheckpoint } from '../engine/evaluate';
 import { objectiveForCheckpoint, type DataRecipe } from '../engine/checkpointObjective';
 import type { Objective } from '../engine/objective';
-import { findPath, parsePairSpec, resolvePathOptions, progressSteps, type PathIteration, type PathResult, type RefinementSummary } from '../engine/path';
-import type { PathRefinement } from '../results/path';
-import { barrierMatrix, openMinima, type BarrierMatrixOptions } from '../engine/barriers';
+import { findPath, parsePairSpec, resolvePathOptions, progressSteps, type PathIteration, type PathResult } from '../engine/path';
+import { pathSettings, type BarrierPath } from '../results/path';
+import { barrierMatrix, barriersResult, openMinima, type BarrierMatrixOptions } from '../engine/barriers';
+import { datasetRecord, pathResult } from '../engine/pathResult';
 import { pairErrorToThrow, type PathProblem, type PathTaskOptions } from '../engine/pool';
-import type { HeightNumbers, MinimumRef, PairResult, PathPlane, ResultData } from '../protocol';
-import { commonFolder, flattenTree, minimumLabel, saveBarrierResult, type TreeNode } from '../host/barrierFiles';
-import { barrierPathFromCli, cliPathInputs, readJsonResult } from '../host/cliResults';
+import type { HeightNumbers, PathPlane } from '../protocol';
+import { commonFolder, minimumLabel, readBarrierResult, saveBarrierResult } from '../results/barrierFiles';
 import { chainPointSource, fourierPointSource, planeGrid, projectToPlane, type PointSource } from './pathPlane';
 import type { BarriersJobResult, PathJobEvent, PathJobResult, PathJobSettings } from './protocol';
 
@@ -72,13 +72,7 @@ function evaluateRows(fn: Objective, count: number, row: (k: number, out: Float3
   return out;
 }
 
-/** The refinement as the path panel shows it (no force history). */
-function refinementRecord(x: RefinementSummary): PathRefinement {
-  const { forceHistory: _unused, method: _method, ...rest } = x;
-  return rest;
-}
-
-function pointSource(method: string, t: number[], a: Float32Array, b: Float32Array, coefficients: number[][], images: number[][] | undefined): PointSource {
+function pointSource(t: number[], a: Float32Array, b: Float32Array, coefficients: number[][], images: number[][] | undefined): PointSource {
   // NEB's images, and a kept refinement's band: the reported profile is along them, not the Fourier path.
   if (images) return chainPointSource(images, t);
   return fourierPointSource(a, b, coefficients, t);
@@ -117,26 +111,15 @@ export function planeOf(fn: Objective | undefined, source: PointSource, t: numbe
   return plane;
 }
 
-function settingsRows(s: PathJobSettings, r: PathResult, extra: [string, string][]): [string, string][] {
-  const o = r.options;
-  return [
-    ['method', `FourierPathFinder, objective ${o.objective}`],
-    ['path points (M)', String(o.points)],
-    ['sine modes (N_F)', String(o.modes)],
-    ['Adam steps', `${o.steps} (lr ${o.lr})`],
-    ['smoothness λ', String(o.lambda)],
-    ['minimax temperature', `${o.tauStart} → ${o.tauEnd} of the initial loss spread`],
-    ['heights measured on', `${o.densePoints} points (10× denser than the path)`],
-    ['plane grid', s.planeGrid >= 2 ? `${s.planeGrid} × ${s.planeGrid}` : 'off'],
-    ['seed', String(o.seed)],
-    ...extra,
-  ];
-}
-
 async function openAll(files: readonly string[], ctx: JobContext): Promise<{ cks: OpenedCheckpoint[]; recipe: DataRecipe; backend: BackendName }> {
   const info = await initBackend(ctx.backend);
   const { checkpoints, recipe } = await openMinima(files);
   return { cks: checkpoints, recipe, backend: info.name };
+}
+
+/** Path vectors rounded to 9 significant digits: enough to hold a float32 exactly, a third of the JSON. */
+function rounded(v: readonly number[][] | undefined): number[][] | undefined {
+  return v?.map((c) => c.map((x) => Number(x.toPrecision(9))));
 }
 
 /** One path between two minima: compute, project, save as `out`. */
@@ -154,35 +137,14 @@ export async function runPathJob(req: { a: string; b: string; out: string; setti
     const straight = numbers(r.linear);
     const optimized = numbers(r);
     ctx.emit({ type: 'pair-done', index: 0, total: 1, optimized, straight });
-    const source = pointSource(r.method, r.profile.t, ckA.theta, ckB.theta, r.coefficients, r.images);
+    const source = pointSource(r.profile.t, ckA.theta, ckB.theta, r.coefficients, r.images);
     const plane = planeOf(fn, source, r.profile.t, ckA.theta, ckB.theta, req.settings.planeGrid, req.settings.points, ctx);
     const base = commonFolder([req.a, req.b]);
     const seconds = (Date.now() - t0) / 1000;
-    const data: Extract<ResultData, { kind: 'barrierPath' }> = {
-      kind: 'barrierPath',
-      a: { path: req.a, label: minimumLabel(req.a, base), loss: r.lossA },
-      b: { path: req.b, label: minimumLabel(req.b, base), loss: r.lossB },
-      method: r.method,
-      ...(r.objective ? { objective: r.objective } : {}),
-      straight,
-      optimized,
-      profile: { t: r.profile.t, straight: r.linear.profile.loss, optimized: r.profile.loss },
-      history: { height: r.heightHistory, best: runningMin(r.heightHistory) },
-      plane,
-      ...(r.refinement ? { refinement: refinementRecord(r.refinement) } : {}),
-      iterations: r.iterations,
-      bestIteration: r.bestIteration,
-      dataset: surface.dataset,
-      backend,
-      seconds,
-      settings: settingsRows(req.settings, r, [
-        ['loss measured on', `full-batch training loss, ${surface.dataset} (${surface.trainSize} samples)`],
-        ['backend', backend],
-        ['time', `${seconds.toFixed(1)} s`],
-      ]),
-      // Kept so kernel PCA can project points of this path; 9 significant digits hold a float32 exactly.
-      ...(r.method === 'fourier' && r.coefficients.length ? { coefficients: r.coefficients.map((c) => c.map((v) => Number(v.toPrecision(9)))) } : {}),
-    };
+    const data = pathResult(
+      { ...r, coefficients: rounded(r.coefficients) ?? [], images: rounded(r.images) },
+      { a: req.a, b: req.b, labelA: minimumLabel(req.a, base), labelB: minimumLabel(req.b, base), model: ckA.specString, dataset: datasetRecord(surface.recipe, surface.trainSize, undefined), backend, seconds, plane },
+    );
     saveBarrierResult(req.out, data);
     return { file: req.out, optimized, straight, iterations: r.iterations, seconds };
   } finally {
@@ -191,23 +153,18 @@ export async function runPathJob(req: { a: string; b: string; out: string; setti
 }
 
 /**
- * A path the CLI found (landscape path --out), drawn for the path panel: its
- * plane from the saved coefficients and the two checkpoints, and the loss over
- * that plane when the checkpoint's data can be rebuilt. The path is not
- * searched again.
+ * A saved path without its plane drawing (the CLI does not draw it), drawn
+ * for the path panel: its plane from the saved coefficients or band and the
+ * two checkpoints, and the loss over that plane when the checkpoint's data
+ * can be rebuilt. The path is not searched again.
  */
-export async function importCliPath(req: { file: string; roots: string[]; planeGrid: number }, ctx: JobContext): Promise<Extract<ResultData, { kind: 'barrierPath' }>> {
-  const doc = readJsonResult(req.file);
-  const inputs = cliPathInputs(doc, req.file, req.roots);
+export async function importCliPath(req: { file: string; roots: string[]; planeGrid: number }, ctx: JobContext): Promise<BarrierPath> {
+  const d = readBarrierResult(req.file, 'barrierPath', req.roots).data;
+  if (d.a === undefined || d.b === undefined) throw inputError(`holds a path on the analytic landscape ${d.landscape ?? '?'}; there are no checkpoints to draw it between`, req.file);
   await initBackend(ctx.backend);
-  const ckA = await loadAnyCheckpoint(inputs.a);
-  const ckB = await loadAnyCheckpoint(inputs.b);
-  const dim = ckA.theta.length;
-  if (ckB.theta.length !== dim) throw inputError(`${inputs.a} and ${inputs.b} have different numbers of parameters (${dim} and ${ckB.theta.length})`, req.file);
-  for (const c of [...inputs.coefficients, ...(inputs.images ?? [])]) {
-    if (c.length !== dim) throw inputError(`holds path vectors of ${c.length} values, but ${inputs.a} has ${dim} parameters (were the checkpoints replaced?)`, req.file);
-  }
-  const source = pointSource(inputs.method, inputs.t, ckA.theta, ckB.theta, inputs.coefficients, inputs.images);
+  const ckA = await loadAnyCheckpoint(d.a);
+  const ckB = await loadAnyCheckpoint(d.b);
+  const source = savedPathSource(d, ckA.theta, ckB.theta, d.profile.t, req.file);
   let surface: Awaited<ReturnType<typeof objectiveForCheckpoint>> | undefined;
   if (req.planeGrid >= 2) {
     try {
@@ -218,18 +175,30 @@ export async function importCliPath(req: { file: string; roots: string[]; planeG
     }
   }
   try {
-    const plane = planeOf(surface?.objective, source, inputs.t, ckA.theta, ckB.theta, req.planeGrid, 32, ctx);
-    return barrierPathFromCli(doc, req.file, req.roots, plane);
+    const plane = planeOf(surface?.objective, source, d.profile.t, ckA.theta, ckB.theta, req.planeGrid, 32, ctx);
+    const drawn = { ...d, plane };
+    return { ...drawn, settings: pathSettings(drawn) };
   } finally {
     surface?.dispose();
   }
 }
 
-function runningMin(h: readonly number[]): number[] {
-  const out: number[] = [];
-  let m = Infinity;
-  for (const v of h) out.push((m = Math.min(m, v)));
-  return out;
+/**
+ * The points of a saved path at `t`: NEB's images or a kept refinement's band
+ * when saved (the reported profile runs along them), else the Fourier
+ * coefficients; the straight line needs neither. Vectors of another length
+ * than the checkpoints' mean the checkpoints were replaced.
+ */
+export function savedPathSource(d: BarrierPath, a: Float32Array, b: Float32Array, t: number[], file: string): PointSource {
+  const dim = a.length;
+  if (b.length !== dim) throw inputError(`${d.a} and ${d.b} have different numbers of parameters (${dim} and ${b.length})`, file);
+  for (const c of [...(d.coefficients ?? []), ...(d.images ?? [])]) {
+    if (c.length !== dim) throw inputError(`holds path vectors of ${c.length} values, but ${d.a} has ${dim} parameters (were the checkpoints replaced?)`, file);
+  }
+  if (d.method !== 'linear' && !d.images && !d.coefficients?.length) {
+    throw inputError("has none of the path's points (coefficients or images); write it with landscape path --out, or compute the barrier again", file);
+  }
+  return pointSource(t, a, b, d.coefficients ?? [], d.images);
 }
 
 /** The worker's path options: FourierPathFinder (minimax) with the job's points and steps, seed fixed. */
@@ -272,47 +241,26 @@ export async function runBarriersJob(
   });
   if (sum.errors.length) throw pairErrorToThrow(sum.errors[0], `pair ${labels[sum.errors[0].i]} ↔ ${labels[sum.errors[0].j]}: `);
   const n = cks.length;
-  const pairs: PairResult[] = sum.pairs.map(({ i, j, result: r }) => ({
-    i,
-    j,
-    optimized: numbers(r),
-    straight: numbers(r.linear),
-    iterations: r.iterations,
-    profile: { t: r.profile.t, straight: r.linear.profile.loss, optimized: r.profile.loss },
-  }));
   const seconds = (Date.now() - t0) / 1000;
-  const minima: MinimumRef[] = req.files.map((f, i) => ({ path: f, label: labels[i], loss: sum.losses[i] }));
-  const barrierValues = pairs.map((p) => p.optimized.barrierFromMean);
-  const data: Extract<ResultData, { kind: 'barrierMatrix' }> = {
-    kind: 'barrierMatrix',
+  const data = barriersResult(sum, {
+    files: req.files,
+    labels,
     folder: req.folder,
-    minima,
-    heights: sum.heights,
-    barriers: sum.barriers,
-    straightHeights: sum.straightHeights,
-    pairs,
-    mst: sum.mst.edges.map((e) => ({ i: e.i, j: e.j, height: e.height })),
-    tree: flattenTree(sum.tree as TreeNode, n),
-    selection: req.selection,
-    dataset: sum.dataset,
+    model: cks[0].specString,
+    dataset: datasetRecord(recipe, sum.trainSize, undefined),
     backend,
+    selection: req.selection,
+    options: resolvePathOptions(problem.path),
     seconds,
-    settings: [
-      ['minima', String(n)],
-      ['pairs', `${pairs.length} of ${(n * (n - 1)) / 2} (${req.selection})`],
-      ['method', 'FourierPathFinder, objective minimax, straight line alongside'],
-      ['path points (M)', String(req.settings.points)],
-      ['Adam steps', String(req.settings.steps)],
-      ['loss measured on', `full-batch training loss, ${sum.dataset} (${sum.trainSize} samples)`],
-      ['backend', backend],
-      ['time', `${seconds.toFixed(1)} s`],
-    ],
-  };
+    full: true,
+    coefficients: false,
+  });
+  const barrierValues = data.pairs.map((p) => p.barrierFromMean);
   saveBarrierResult(req.out, data);
   return {
     file: req.out,
     minima: n,
-    pairs: pairs.length,
+    pairs: data.pairs.length,
     maxBarrier: barrierValues.length ? Math.max(...barrierValues) : null,
     minBarrier: barrierValues.length ? Math.min(...barrierValues) : null,
     seconds,

@@ -507,8 +507,8 @@ async function checkBarrierToMinimumA(c: Context): Promise<string> {
   const saved = listFiles(path.join(c.workspace, dirA)).filter((f) => f.endsWith('.path.json'));
   expect(saved.length === 1, `expected one <A>__<B>.path.json in ${dirA}, found [${saved.join(', ')}]`);
   const rel = `${dirA}/${saved[0]}`;
-  const json = JSON.parse(fs.readFileSync(path.join(c.workspace, rel), 'utf8')) as { landscapeResult?: number; kind?: string };
-  expect(json.landscapeResult === 1 && json.kind === 'barrierPath', `${rel} is not a barrierPath result file`);
+  const json = JSON.parse(fs.readFileSync(path.join(c.workspace, rel), 'utf8')) as { formatVersion?: number; kind?: string };
+  expect(json.formatVersion === 2 && json.kind === 'barrierPath', `${rel} is not a barrierPath result file (format 2)`);
   return `A=${a}, B=${b}: H straight ${hStraight}, optimized ${hOpt} (${prof.n} points per trace), "${verdict.slice(0, 120)}"; ` +
     `saved ${rel}; ${((Date.now() - t0) / 1000).toFixed(1)} s${sawLive ? `; live status seen: "${sawLive.slice(0, 80)}"` : ''}`;
 }

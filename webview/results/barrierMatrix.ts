@@ -3,14 +3,15 @@
  * graph (single-linkage tree by saddle height) as a dendrogram, the pairs as
  * a table, and the loss profile of the pair picked in the heatmap or table.
  */
-import { formatNumber, type PairResult, type ResultData } from '../../src/protocol';
+import { barrierMatrixView, formatNumber, type BarrierMatrixView, type PairResult, type ResultData } from '../../src/protocol';
 import { inspect } from '../api';
 import { Chart, type Theme } from '../charts';
 import { append, clear, h, kvTable, onActivate, pageHeader, plotlyText, section } from '../dom';
 import { layoutDendrogram, shortLabels } from '../dendrogram';
 import { barrierRows, barrierTable, profileFigure } from './barrierPath';
 
-type BarrierMatrix = Extract<ResultData, { kind: 'barrierMatrix' }>;
+/** The result with the panel's reading of it (barrierMatrixView): minima, pairs with profiles, the flattened tree. */
+type BarrierMatrix = Omit<Extract<ResultData, { kind: 'barrierMatrix' }>, keyof BarrierMatrixView> & BarrierMatrixView;
 
 function dendrogramFigure(d: BarrierMatrix, names: readonly string[], t: Theme) {
   const n = d.minima.length;
@@ -163,7 +164,8 @@ function minimaListOf(d: BarrierMatrix, names: readonly string[]): HTMLElement {
   return minimaList;
 }
 
-export function renderBarrierMatrix(root: HTMLElement, d: BarrierMatrix): void {
+export function renderBarrierMatrix(root: HTMLElement, data: Extract<ResultData, { kind: 'barrierMatrix' }>): void {
+  const d: BarrierMatrix = { ...data, ...barrierMatrixView(data) };
   const n = d.minima.length;
   const names = shortLabels(d.minima.map((m) => m.label));
   const exportBase = `barriers-${d.folder.split(/[\\/]/).pop() ?? 'folder'}`.replace(/[^A-Za-z0-9._-]+/g, '-');

@@ -3,12 +3,13 @@
  * with the barrier numbers, the path height per iteration, and the path in
  * the plane of A, B and its largest deviation (over the loss in that plane).
  */
-import { formatNumber, type HeightNumbers, type MinimumRef, type ResultData } from '../../src/protocol';
+import { barrierPathView, formatNumber, type BarrierPathView, type HeightNumbers, type MinimumRef, type ResultData } from '../../src/protocol';
 import { inspect } from '../api';
 import { Chart, type Theme } from '../charts';
 import { append, h, kvTable, onActivate, pageHeader, section } from '../dom';
 
-type BarrierPath = Extract<ResultData, { kind: 'barrierPath' }>;
+/** The result with the panel's reading of it (barrierPathView): both ends, the two paths' numbers side by side. */
+type BarrierPath = Omit<Extract<ResultData, { kind: 'barrierPath' }>, keyof BarrierPathView> & BarrierPathView;
 
 /** Log axis when the losses span more than this ratio (a near-zero minimum against a high wall). */
 const LOG_RATIO = 50;
@@ -91,9 +92,10 @@ function endpointItem(which: 'A' | 'B', m: MinimumRef): HTMLElement {
     'li',
     { class: 'checkpoint-item', tabindex: 0, role: 'button', 'aria-label': `Inspect minimum ${which}, ${m.label}`, title: m.path },
     h('span', { class: 'item-label', text: `${which}: ${m.label}` }),
-    h('span', { class: 'item-detail', text: `loss ${formatNumber(m.loss)} · ${m.path}` }),
+    h('span', { class: 'item-detail', text: `loss ${formatNumber(m.loss)}${m.path ? ` · ${m.path}` : ''}` }),
   );
-  onActivate(li, () => inspect(m.path));
+  // A path on an analytic landscape has no checkpoint to inspect.
+  if (m.path) onActivate(li, () => inspect(m.path));
   return li;
 }
 
@@ -134,7 +136,8 @@ export function refinementRows(d: BarrierPath): [string, string][] {
   return rows;
 }
 
-export function renderBarrierPath(root: HTMLElement, d: BarrierPath): void {
+export function renderBarrierPath(root: HTMLElement, data: Extract<ResultData, { kind: 'barrierPath' }>): void {
+  const d: BarrierPath = { ...data, ...barrierPathView(data) };
   const name = `${d.a.label} ↔ ${d.b.label}`;
   const exportBase = `barrier-${d.a.label}-${d.b.label}`.replace(/[^A-Za-z0-9._-]+/g, '-');
   const lowered = d.straight.barrierFromMean > 0 ? 1 - d.optimized.barrierFromMean / d.straight.barrierFromMean : NaN;
@@ -162,18 +165,21 @@ export function renderBarrierPath(root: HTMLElement, d: BarrierPath): void {
     height: 300,
   });
   const history = pathHeightChart('Largest loss over the path points at each iteration of the optimizer, and the lowest kept so far', `${exportBase}-history`, 220);
-  const plane = new Chart({
-    id: 'chart-plane',
-    title: 'The path in its plane',
-    ariaLabel:
-      `The optimized path drawn in the plane through A spanned by B − A and the path's largest deviation from the straight line ` +
-      `(${formatNumber(d.plane.maxDeviation)} at t = ${formatNumber(d.plane.tAtMaxDeviation, 3)})${d.plane.surface ? ', over the training loss in that plane' : ''}`,
-    xTitle: 'along B − A',
-    yTitle: 'along the largest deviation',
-    traces: [],
-    exportName: `${exportBase}-plane`,
-    height: 380,
-  });
+  const drawn = d.plane;
+  const plane = drawn
+    ? new Chart({
+        id: 'chart-plane',
+        title: 'The path in its plane',
+        ariaLabel:
+          `The optimized path drawn in the plane through A spanned by B − A and the path's largest deviation from the straight line ` +
+          `(${formatNumber(drawn.maxDeviation)} at t = ${formatNumber(drawn.tAtMaxDeviation, 3)})${drawn.surface ? ', over the training loss in that plane' : ''}`,
+        xTitle: 'along B − A',
+        yTitle: 'along the largest deviation',
+        traces: [],
+        exportName: `${exportBase}-plane`,
+        height: 380,
+      })
+    : undefined;
 
   append(
     root,
@@ -186,13 +192,8 @@ export function renderBarrierPath(root: HTMLElement, d: BarrierPath): void {
       h('h2', { id: 'h-numbers', text: 'Barrier' }),
       barrierTable('barrier-table', ['straight line', 'optimized path'], barrierRows(d.a.loss, d.b.loss, [d.straight, d.optimized]), 'Barrier numbers of the straight line and the optimized path'),
     ),
-    h('section', { 'aria-labelledby': 'h-charts' }, h('h2', { id: 'h-charts', text: 'Charts' }), h('div', { class: 'charts wide' }, profile.card, plane.card, history.card)),
-    h(
-      'p',
-      { class: 'muted hint', id: 'plane-note' },
-      `The plane shows the path exactly up to ${formatNumber(d.plane.maxResidual)} (its largest distance from the plane); ` +
-        `A is at (0, 0), B at (${formatNumber(d.plane.distanceAB)}, 0).`,
-    ),
+    h('section', { 'aria-labelledby': 'h-charts' }, h('h2', { id: 'h-charts', text: 'Charts' }), h('div', { class: 'charts wide' }, profile.card, ...(plane ? [plane.card] : []), history.card)),
+    h('p', { class: 'muted hint', id: 'plane-note' }, planeNote(d)),
     ...(d.refinement ? [section('h-refinement', 'Refinement onto the saddle', kvTable('path-refinement', refinementRows(d)))] : []),
     section('h-settings', 'Settings', kvTable('path-settings', d.settings)),
   );
@@ -203,11 +204,19 @@ export function renderBarrierPath(root: HTMLElement, d: BarrierPath): void {
     { x: it, y: d.history.height },
     { x: it.slice(), y: d.history.best },
   ]);
-  plane.setFigure((t) => planeFigure(d, t));
+  if (drawn) plane?.setFigure((t) => planeFigure(d, drawn, t));
 }
 
-function planeFigure(d: BarrierPath, t: Theme) {
-  const p = d.plane;
+function planeNote(d: BarrierPath): string {
+  if (!d.plane) {
+    return d.a.path
+      ? 'The path is not drawn in a plane: this file holds none of its points (written by landscape path --json, without --out?).'
+      : `The path is not drawn in a plane: it was found on the analytic landscape ${d.landscape ?? ''}, not between checkpoints.`;
+  }
+  return `The plane shows the path exactly up to ${formatNumber(d.plane.maxResidual)} (its largest distance from the plane); A is at (0, 0), B at (${formatNumber(d.plane.distanceAB)}, 0).`;
+}
+
+function planeFigure(d: BarrierPath, p: NonNullable<BarrierPath['plane']>, t: Theme) {
   const data: Plotly.Trace[] = [];
   if (p.surface) {
     data.push({

@@ -5,13 +5,15 @@ import type { Io } from '../output';
 import { fmt, progressBar, table } from '../output';
 import { initBackend, describeBackend, type BackendInfo } from '../../engine/backend';
 import { inputError } from '../../engine/errors';
-import { barrierMatrix, openMinima, type BarrierMatrix, type BarrierMatrixOptions, type BarrierSetup } from '../../engine/barriers';
+import { barrierMatrix, barriersResult, openMinima, type BarrierMatrix, type BarrierMatrixOptions, type BarrierSetup, type BarriersResultContext } from '../../engine/barriers';
 import { resolvePathOptions } from '../../engine/path/find';
-import { parsePairSpec, DisconnectivityNode, PairOutcome, PairSelection } from '../../engine/path/pairs';
-import type { PathResult, ResolvedPathOptions } from '../../engine/path/types';
+import { parsePairSpec, DisconnectivityNode } from '../../engine/path/pairs';
+import type { ResolvedPathOptions } from '../../engine/path/types';
 import { defaultJobs } from '../../engine/pool/pathPool';
 import type { PathProblem } from '../../engine/pool/pathTask';
-import { PATH_FLAGS, pathTaskOptions, pathHeights, without, checkBatchFlag, datasetRecord, writeResultJson } from './path';
+import { PATH_FLAGS, pathTaskOptions, checkBatchFlag, datasetRecord, writeResultJson } from './path';
+import { checkpointLabel } from '../../results/shapes';
+import { commonDir } from '../../results/barriers';
 import { checkOutputPath, subsetFlag } from './common-analysis';
 import type { CommandDef } from './types';
 
@@ -68,37 +70,6 @@ function treeLines(node: DisconnectivityNode, labels: string[], indent = ''): st
   return [head, ...node.children.flatMap((c) => treeLines(c, labels, indent + '  '))];
 }
 
-function compactPair(files: string[], o: PairOutcome<PathResult>, full: boolean, coefficients: boolean) {
-  const r = o.result;
-  const base = {
-    i: o.i,
-    j: o.j,
-    a: files[o.i],
-    b: files[o.j],
-    method: r.method,
-    ...(r.objective ? { objective: r.objective } : {}),
-    height: r.height,
-    tAtMax: r.tAtMax,
-    barrierFromA: r.barrierFromA,
-    barrierFromB: r.barrierFromB,
-    barrierFromMean: r.barrierFromMean,
-    lossA: r.lossA,
-    lossB: r.lossB,
-    iterations: r.iterations,
-    bestIteration: r.bestIteration,
-    heights: pathHeights(r),
-    ...(r.refinement ? { refinement: full ? r.refinement : without(r.refinement, ['forceHistory']) } : {}),
-  };
-  if (!full) return { ...base, linear: { height: r.linear.height, tAtMax: r.linear.tAtMax, barrierFromA: r.linear.barrierFromA, barrierFromB: r.linear.barrierFromB, barrierFromMean: r.linear.barrierFromMean } };
-  return {
-    ...base,
-    profile: r.profile,
-    linear: r.linear,
-    heightHistory: r.heightHistory,
-    ...(coefficients ? { coefficients: r.coefficients, ...(r.images ? { images: r.images } : {}) } : {}),
-  };
-}
-
 type Flags = Record<string, string | number | boolean | undefined>;
 
 /** The command line, checked: usage errors come out before any checkpoint is read. */
@@ -144,38 +115,9 @@ function setupLine(s: BarrierSetup, resolved: ResolvedPathOptions, model: string
   );
 }
 
-interface Written {
-  files: string[];
-  model: string;
-  dataset: ReturnType<typeof datasetRecord>;
-  backend: string;
-  selection: PairSelection;
-  options: ResolvedPathOptions;
-  seconds: number;
-  coefficients: boolean;
-}
-
 /** The result document: compact for --json, with each pair's profiles for --out. */
-function barriersDoc(m: BarrierMatrix, w: Written, full: boolean) {
-  return {
-    kind: 'landscape.barriers',
-    formatVersion: 1,
-    files: w.files,
-    model: w.model,
-    dataset: w.dataset,
-    backend: w.backend,
-    selection: w.selection.kind === 'all' ? 'all' : `random:${w.selection.count}`,
-    options: w.options,
-    seconds: w.seconds,
-    losses: m.losses,
-    heights: m.heights,
-    barriers: m.barriers,
-    straightHeights: m.straightHeights,
-    mst: m.mst,
-    tree: m.tree,
-    pairs: m.pairs.map((o) => compactPair(w.files, o, full, w.coefficients)),
-    errors: m.errors.map((e) => ({ i: e.i, j: e.j, a: w.files[e.i], b: w.files[e.j], kind: e.kind, message: e.message })),
-  };
+function barriersDoc(m: BarrierMatrix, c: Omit<BarriersResultContext, 'full'>, full: boolean) {
+  return barriersResult(m, { ...c, full });
 }
 
 function printTables(io: Io, m: BarrierMatrix, files: string[]): void {
@@ -230,7 +172,18 @@ export const barriersCommand: CommandDef = {
     } finally {
       if (io.tty) io.status('');
     }
-    const w: Written = { files: req.files, model: cks[0].specString, dataset: datasetRecord(recipe, trainSize, req.batch), backend: backend.name, selection: req.selection, options: req.resolved, seconds: (Date.now() - started) / 1000, coefficients: Boolean(f.coefficients) };
+    const w: Omit<BarriersResultContext, 'full'> = {
+      files: req.files,
+      labels: req.files.map(checkpointLabel),
+      folder: commonDir(req.files),
+      model: cks[0].specString,
+      dataset: datasetRecord(recipe, trainSize, req.batch),
+      backend: backend.name,
+      selection: req.selection.kind === 'all' ? 'all' : `random:${req.selection.count}`,
+      options: req.resolved,
+      seconds: (Date.now() - started) / 1000,
+      coefficients: Boolean(f.coefficients),
+    };
     if (f.out !== undefined) writeResultJson(f.out as string, barriersDoc(m, w, true));
     if (req.json) io.out(JSON.stringify(barriersDoc(m, w, false)));
     else {

@@ -6,7 +6,7 @@ import { fmt, progressBar, table } from '../output';
 import { BACKEND_CHOICES, BackendInfo, describeBackend, initBackend } from '../../engine/backend';
 import { LandscapeError, computeError, inputError } from '../../engine/errors';
 import { loadAnyCheckpoint, OpenedCheckpoint } from '../../engine/evaluate';
-import { checkSameSurface, objectiveForCheckpoint, DataRecipe } from '../../engine/checkpointObjective';
+import { checkSameSurface, objectiveForCheckpoint } from '../../engine/checkpointObjective';
 import { findPath, progressSteps, resolvePathOptions } from '../../engine/path/find';
 import { PATH_METHODS, PATH_OBJECTIVES, PATH_REFINES, PathMethod, PathObjective, PathRefine, PathResult, PathIteration, HeightSummary } from '../../engine/path/types';
 import type { PathTaskOptions } from '../../engine/pool/pathTask';
@@ -15,6 +15,9 @@ import { checkOutputPath, SUBSET_FLAG, subsetFlag } from './common-analysis';
 import type { CommandDef } from './types';
 import { ANALYTIC_LANDSCAPES, type AnalyticLandscapeName } from '../../engine/path/landscapes';
 import { runOnLandscape } from './pathLandscape';
+import { datasetRecord, pathResult } from '../../engine/pathResult';
+export { datasetRecord };
+import { checkpointLabel } from '../../results/shapes';
 
 /** The path options shared by `landscape path` and `landscape barriers`. */
 export const PATH_FLAGS: FlagSpec[] = [
@@ -66,19 +69,6 @@ export function checkBatchFlag(f: Flags): number | undefined {
   return b;
 }
 
-/** The data a result was measured on, as written into result files. */
-export function datasetRecord(recipe: DataRecipe, trainSize: number, batch: number | undefined) {
-  return {
-    name: recipe.dataset,
-    seed: recipe.seed,
-    testFraction: recipe.testFraction,
-    options: recipe.options,
-    split: 'train' as const,
-    trainSize,
-    ...(batch !== undefined && batch < trainSize ? { batch } : {}),
-  };
-}
-
 /** A checkpoint's stem: its file name without .safetensors (a tfjs model: its folder's name). */
 export function checkpointStem(file: string): string {
   const base = path.basename(file);
@@ -121,19 +111,6 @@ function sameWeights(x: Float32Array, y: Float32Array): boolean {
   if (x.length !== y.length) return false;
   for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
   return true;
-}
-
-/**
- * The three heights the issue asks every path report for: the straight
- * line's, the optimised path's on the dense grid, and the refined saddle's
- * (the climbing image's loss), the last two absent when there is no refinement.
- */
-export function pathHeights(r: PathResult): { straight: number; optimized: number; saddle?: number } {
-  return {
-    straight: r.linear.height,
-    optimized: r.optimized?.height ?? r.height,
-    ...(r.refinement?.saddle ? { saddle: r.refinement.saddle.height } : {}),
-  };
 }
 
 /** Lines describing the refinement and the saddle's certificate, for the text output. */
@@ -249,18 +226,16 @@ export const pathCommand: CommandDef = {
       surface.dispose();
     }
     const seconds = (Date.now() - started) / 1000;
-    const doc = {
-      kind: 'landscape.path',
-      formatVersion: 1,
+    const doc = pathResult(result, {
       a: fileA,
       b: fileB,
+      labelA: checkpointLabel(fileA),
+      labelB: checkpointLabel(fileB),
       model: a.specString,
       dataset: datasetRecord(surface.recipe, surface.trainSize, batch),
       backend: backend.name,
       seconds,
-      heights: pathHeights(result),
-      ...result,
-    };
+    });
     let written: string | undefined;
     if (f.out !== undefined) {
       let out = f.out as string;

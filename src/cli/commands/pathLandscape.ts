@@ -9,7 +9,8 @@ import { initBackend } from '../../engine/backend';
 import { inputError } from '../../engine/errors';
 import { findPath, progressSteps, resolvePathOptions } from '../../engine/path/find';
 import { analyticLandscape, type AnalyticLandscapeName } from '../../engine/path/landscapes';
-import { iterationStatus, pathHeights, pathTaskOptions, printPath, without, writeResultJson } from './path';
+import { iterationStatus, pathTaskOptions, printPath, without, writeResultJson } from './path';
+import { pathResult } from '../../engine/pathResult';
 
 type Flags = Record<string, string | number | boolean | undefined>;
 
@@ -31,7 +32,7 @@ export async function runOnLandscape(name: AnalyticLandscapeName, positionals: s
   } finally {
     if (io.tty) io.status('');
   }
-  const doc = { kind: 'landscape.path', formatVersion: 1, landscape: name, backend: backend.name, seconds: (Date.now() - started) / 1000, heights: pathHeights(result), ...result };
+  const doc = pathResult(result, { landscape: name, labelA: `${name} A`, labelB: `${name} B`, backend: backend.name, seconds: (Date.now() - started) / 1000 });
   if (f.out !== undefined) writeResultJson(f.out as string, doc);
   if (f.json) {
     io.out(JSON.stringify(f.coefficients ? doc : without(doc, ['coefficients', 'images'])));

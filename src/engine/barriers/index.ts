@@ -2,3 +2,4 @@
 export { barrierMatrix } from './barrierMatrix';
 export type { BarrierMatrix, BarrierMatrixOptions, BarrierSetup, PairFailure, PairHeights, PairRef } from './barrierMatrix';
 export { openMinima, type OpenedMinima } from './minima';
+export { barriersResult, barrierPair, type BarriersResultContext } from './result';

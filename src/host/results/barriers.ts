@@ -1,21 +1,21 @@
 /**
  * Barrier results: one path (<A>__<B>.path.json) and all pairs (barriers.json),
- * read from disk. Files the CLI wrote (landscape path / barriers --out) open
- * in the same panels: the matrix converts as is, a path gets its plane drawn
- * by a worker job from the saved coefficients (the path is not searched again).
+ * read from disk in any of their formats (the CLI's and the extension's, 0.1.0
+ * on). A path without its plane drawing (the CLI does not draw it) gets it
+ * from a worker job, from the saved coefficients or band and the two
+ * checkpoints (the path is not searched again).
  */
 import * as path from 'path';
-import { inputError } from '../../engine/errors';
-import { readBarrierResult } from '../barrierFiles';
-import { barrierMatrixFromCli, readJsonResult, resultKindOf } from '../cliResults';
+import { readBarrierResult } from '../../results/barrierFiles';
 import type { JobRunner } from '../jobs';
 import { pathSettings } from '../settings';
 import { workspaceRoots } from '../workspace';
 import type { ResultKindHost } from './index';
+import type { BarrierPath } from '../../results/path';
 
-/** Whether a file is one of ours (a saved panel result) rather than the CLI's JSON. */
-function isPanelResult(doc: Record<string, unknown>): boolean {
-  return 'landscapeResult' in doc;
+/** Whether the worker can draw a path's plane: it needs both checkpoints and the path's points (the straight line needs none). */
+function drawable(d: BarrierPath): boolean {
+  return d.a !== undefined && d.b !== undefined && (d.method === 'linear' || d.images !== undefined || (d.coefficients?.length ?? 0) > 0);
 }
 
 export function barrierPathKind(jobs: JobRunner): ResultKindHost<'barrierPath'> {
@@ -23,23 +23,17 @@ export function barrierPathKind(jobs: JobRunner): ResultKindHost<'barrierPath'> 
     kind: 'barrierPath',
     title: (file) => `Barrier ${path.basename(file).replace(/\.path\.json$/i, '').replace('__', ' ↔ ')}`,
     async load(file) {
-      const doc = readJsonResult(file);
-      if (resultKindOf(doc, file) !== 'barrierPath') throw inputError('holds another kind of result, not one path', file);
-      let data;
-      if (isPanelResult(doc)) {
-        const r = readBarrierResult(file);
-        if (r.data.kind !== 'barrierPath') throw inputError(`holds a ${r.data.kind} result, not one path`, file);
-        // The coefficients are for kernel PCA overlays; the panel draws from the profile and the plane.
-        const { coefficients: _kept, ...shown } = r.data;
-        data = shown;
-      } else {
+      let data = readBarrierResult(file, 'barrierPath', workspaceRoots()).data;
+      if (!data.plane && drawable(data)) {
         const job = jobs.start(
           { kind: 'importPath', file, roots: workspaceRoots(), planeGrid: pathSettings().planeGrid },
           { title: `Landscape: drawing ${path.basename(file)}`, progress: 'window' },
         );
         data = await job.result;
       }
-      return { title: `Barrier ${data.a.label} ↔ ${data.b.label}`, data };
+      // The coefficients and images are for kernel PCA overlays and drawing; the panel draws from the profile and the plane.
+      const { coefficients: _c, images: _i, ...shown } = data;
+      return { title: `Barrier ${data.labelA} ↔ ${data.labelB}`, data: shown };
     },
   };
 }
@@ -48,16 +42,7 @@ export const barrierMatrixKind: ResultKindHost<'barrierMatrix'> = {
   kind: 'barrierMatrix',
   title: (file) => `Barriers in ${path.basename(path.dirname(file))}`,
   async load(file) {
-    const doc = readJsonResult(file);
-    if (resultKindOf(doc, file) !== 'barrierMatrix') throw inputError('holds another kind of result, not all-pairs barriers', file);
-    let data;
-    if (isPanelResult(doc)) {
-      const r = readBarrierResult(file);
-      if (r.data.kind !== 'barrierMatrix') throw inputError(`holds a ${r.data.kind} result, not all-pairs barriers`, file);
-      data = r.data;
-    } else {
-      data = barrierMatrixFromCli(doc, file, workspaceRoots());
-    }
-    return { title: `Barriers in ${path.basename(path.dirname(file))} (${data.minima.length} minima)`, data };
+    const data = readBarrierResult(file, 'barrierMatrix', workspaceRoots()).data;
+    return { title: `Barriers in ${path.basename(path.dirname(file))} (${data.files.length} minima)`, data };
   },
 };

@@ -24,7 +24,7 @@ import { validate } from '../../schema';
 import { Coalescer } from '../coalescer';
 import { WEBVIEW_TYPES } from '../commandTable';
 import { errorMessage, type Log } from '../log';
-import { readJsonResult, resultKindOf } from '../cliResults';
+import { readJsonResult, resultKindOf } from '../../results/resultKind';
 import { maxStreamRateSetting } from '../settings';
 import { PageController, type PageHandlers } from '../pageController';
 import { webviewOptions } from '../webview';

@@ -9,6 +9,17 @@ import { loadAnyCheckpoint } from '../../../src/engine/evaluate';
 import { objectiveForCheckpoint } from '../../../src/engine/checkpointObjective';
 import { findPath } from '../../../src/engine/path/find';
 import { makeTempDir, removeTempDir } from '../../support/tmp';
+import { validate } from '../../../src/schema';
+import { ResultDataSchema } from '../../../src/results';
+import { readBarrierResult } from '../../../src/results/barrierFiles';
+
+/** The CLI's JSON is the result kind's one shape: what the panels read. */
+function assertResult(doc: unknown, kind: string): void {
+  const v = validate(ResultDataSchema, doc, 'result');
+  assert.ok(v.ok, v.ok ? '' : v.error);
+  assert.equal((doc as { kind: string }).kind, kind);
+  assert.equal((doc as { formatVersion: number }).formatVersion, 2);
+}
 
 const tmp = makeTempDir('cli-path');
 const minima = path.join(tmp, 'minima');
@@ -68,6 +79,14 @@ test('path --json prints the result fields on one line, coefficients only when a
   assert.equal('coefficients' in j, false, 'N_F × P numbers stay out of stdout');
   const saved = JSON.parse(fs.readFileSync(out, 'utf8'));
   assert.equal(saved.a, ck('r1'));
+  assertResult(j, 'barrierPath');
+  assertResult(saved, 'barrierPath');
+  assert.deepEqual([j.labelA, j.labelB], ['r1/final', 'r2/final']);
+  assert.ok(Array.isArray(saved.coefficients) && saved.coefficients.length === 3, '--out keeps the N_F coefficient vectors');
+  // The file opens as the extension reads it, the same numbers.
+  const opened = readBarrierResult(out, 'barrierPath').data;
+  assert.equal(opened.height, saved.height);
+  assert.deepEqual(opened.heightHistory, saved.heightHistory);
   assert.equal(saved.coefficients.length, 3);
   assert.equal(saved.coefficients[0].length, 2 * 8 + 8 + 8 * 2 + 2);
   assert.equal(saved.height, j.height);
@@ -146,8 +165,9 @@ test('non-finite losses on the path exit 1 naming the pair and the t where they 
 });
 
 function stripTiming(j: Record<string, unknown>) {
-  const { seconds: _s, ...rest } = j;
-  return rest;
+  const { seconds: _s, settings, ...rest } = j;
+  // The settings table shows the time too.
+  return { ...rest, settings: (settings as [string, string][]).filter(([k]) => k !== 'time') };
 }
 
 test('barriers over a folder on 2 worker threads: symmetric matrix, MST of n − 1 edges, a tree of every minimum, equal to --jobs 1', async () => {
@@ -157,6 +177,8 @@ test('barriers over a folder on 2 worker threads: symmetric matrix, MST of n −
   const one = await runCli([...args, '--jobs', '1']);
   assert.equal(one.code, 0, one.stderr);
   const j = JSON.parse(two.stdout);
+  assertResult(j, 'barrierMatrix');
+  assert.equal(j.pairs[0].profile, undefined, '--json leaves the profiles out');
   const n = 3;
   assert.deepEqual(j.files, [ck('r1'), ck('r2'), ck('r3')], 'the folder is scanned recursively, sorted');
   assert.equal(j.pairs.length, 3);
@@ -202,6 +224,8 @@ test('random:N picks N seeded pairs; minima outside them still get their loss; a
   assert.match(bad.stderr, /2 of 3 pairs failed/);
   assert.match(bad.stderr, /overflow\.safetensors failed: .*at t = /);
   const saved = JSON.parse(fs.readFileSync(out, 'utf8'));
+  assertResult(saved, 'barrierMatrix');
+  assert.equal(readBarrierResult(out, 'barrierMatrix').data.errors.length, 2);
   assert.equal(saved.errors.length, 2);
   assert.equal(saved.heights[0][2], null);
   assert.equal(saved.heights[1][2], null);

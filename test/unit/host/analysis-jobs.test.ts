@@ -20,8 +20,8 @@ import {
   readAnalysisResult,
   sliceResultFile,
 } from '../../../src/host/analysisFiles';
-import { pathResultFile, readBarrierResult } from '../../../src/host/barrierFiles';
-import { readJsonResult, resultKindOf } from '../../../src/host/cliResults';
+import { pathResultFile, readBarrierResult } from '../../../src/results/barrierFiles';
+import { readJsonResult, resultKindOf } from '../../../src/results/resultKind';
 import { ResultDataSchema, validateHostMessage } from '../../../src/protocol';
 import { validate } from '../../../src/schema';
 import { RunStore } from '../../../src/host/runStore';

@@ -10,10 +10,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PathJobEvent } from '../../../src/worker/protocol';
 import { runWorkerJob } from '../../support/worker';
-import { readBarrierResult, pathResultFile } from '../../../src/host/barrierFiles';
-import { ResultDataSchema } from '../../../src/protocol';
+import { readBarrierResult, pathResultFile } from '../../../src/results/barrierFiles';
+import { barrierMatrixView, barrierPathView, ResultDataSchema } from '../../../src/protocol';
 import { validate } from '../../../src/schema';
-import { barrierMatrixFromCli, readJsonResult, resultKindOf } from '../../../src/host/cliResults';
+import { readJsonResult, resultKindOf } from '../../../src/results/resultKind';
 import { main as cliMain } from '../../../src/cli/main';
 import { silentIo } from '../../support/cli';
 import { initBackend } from '../../../src/engine/backend';
@@ -58,15 +58,17 @@ describe('barrier jobs in the compute worker', () => {
     assert.equal(res.file, out);
     // The kept path is no higher than the straight line (the first iterate is the straight line).
     assert.ok(res.optimized.height <= res.straight.height + 1e-6, `${res.optimized.height} vs ${res.straight.height}`);
-    const saved = readBarrierResult(out);
-    assert.ok(validate(ResultDataSchema, saved.data).ok);
-    assert.equal(saved.data.kind, 'barrierPath');
-    if (saved.data.kind !== 'barrierPath') return;
-    const d = saved.data;
-    assert.equal(d.a.path, ck[0]);
-    assert.equal(d.b.path, ck[1]);
+    // The file is the result itself (format 2), paths relative to it.
+    const raw = JSON.parse(fs.readFileSync(out, 'utf8'));
+    assert.equal(raw.kind, 'barrierPath');
+    assert.equal(raw.a, path.relative(path.dirname(out), ck[0]).split(path.sep).join('/'));
+    const d = readBarrierResult(out, 'barrierPath').data;
+    assert.ok(validate(ResultDataSchema, d).ok);
+    assert.equal(d.a, ck[0]);
+    assert.equal(d.b, ck[1]);
     assert.equal(d.profile.t.length, 10 * (8 - 1) + 1, 'heights on the grid ten times denser');
-    assert.equal(d.profile.straight.length, d.profile.t.length);
+    assert.equal(d.linear.profile.loss.length, d.profile.t.length);
+    assert.ok(d.plane);
     assert.equal(d.plane.x.length, d.profile.t.length);
     assert.equal(d.plane.y.length, d.profile.t.length);
     // A at the origin, B at (‖B − A‖, 0).
@@ -75,13 +77,16 @@ describe('barrier jobs in the compute worker', () => {
     assert.ok(Math.abs(d.plane.y[d.plane.y.length - 1]) < 1e-5);
     assert.ok(d.plane.maxDeviation > 0 && d.plane.maxResidual <= d.plane.maxDeviation + 1e-9);
     assert.equal(d.plane.surface?.z.length, 5);
-    assert.equal(d.history.height.length, steps + 1);
-    assert.ok(d.refinement && d.refinement.optimizedHeight >= d.optimized.height - 1e-12, 'the refinement never raises the reported H');
+    assert.equal(d.heightHistory.length, steps + 1);
+    assert.ok(d.refinement && d.refinement.optimizedHeight >= d.height - 1e-12, 'the refinement never raises the reported H');
     assert.ok(d.refinement.saddle && Number.isFinite(d.refinement.saddle.gradNorm));
-    assert.equal(d.straight.height, res.straight.height);
-    // The losses of the ends are the profile's ends.
-    assert.equal(d.a.loss, d.profile.straight[0]);
-    assert.equal(d.b.loss, d.profile.straight[d.profile.straight.length - 1]);
+    assert.equal(d.linear.height, res.straight.height);
+    assert.equal(d.heights.saddle, d.refinement.saddle.height);
+    // The panel's reading: the losses of the ends are the straight profile's ends, the best height never rises.
+    const v = barrierPathView(d);
+    assert.equal(v.a.loss, v.profile.straight[0]);
+    assert.equal(v.b.loss, v.profile.straight[v.profile.straight.length - 1]);
+    for (let i = 1; i < v.history.best.length; i++) assert.ok(v.history.best[i] <= v.history.best[i - 1] && v.history.best[i] <= v.history.height[i]);
   });
 
   it('computes all pairs of three minima: matrices, spanning tree, disconnectivity graph', async () => {
@@ -90,20 +95,21 @@ describe('barrier jobs in the compute worker', () => {
     const r = await runWorkerJob({ kind: 'barriers', files: ck, folder, out, selection: 'all', settings: { points: 6, steps: 4, planeGrid: 0 } });
     assert.equal(r.error, undefined, r.error?.message);
     assert.equal(r.result!.pairs, 3);
-    const saved = readBarrierResult(out).data;
-    assert.equal(saved.kind, 'barrierMatrix');
-    if (saved.kind !== 'barrierMatrix') return;
-    assert.deepEqual(saved.minima.map((m) => m.label), ['r1/final', 'r2/final', 'r3/final']);
+    const saved = readBarrierResult(out, 'barrierMatrix').data;
+    assert.deepEqual(saved.labels, ['r1/final', 'r2/final', 'r3/final']);
+    assert.deepEqual(saved.files, ck);
     for (let i = 0; i < 3; i++) {
-      assert.equal(saved.heights[i][i], saved.minima[i].loss);
+      assert.equal(saved.heights[i][i], saved.losses[i]);
       assert.equal(saved.barriers[i][i], 0);
       for (let j = 0; j < 3; j++) assert.equal(saved.heights[i][j], saved.heights[j][i]);
     }
     // Two merges join three minima; the root is last and holds everything.
-    assert.equal(saved.tree.length, 2);
-    assert.equal(saved.mst.length, 2);
-    assert.ok(saved.tree[1].height! >= saved.tree[0].height!);
+    const v = barrierMatrixView(saved);
+    assert.equal(v.tree.length, 2);
+    assert.equal(saved.mst.edges.length, 2);
+    assert.ok(v.tree[1].height! >= v.tree[0].height!);
     assert.equal(saved.pairs.length, 3);
+    assert.ok(v.pairs.every((p) => p.profile.t.length === 10 * (6 - 1) + 1 && p.profile.straight.length === p.profile.t.length));
   });
 
   it('stops at once when cancelled', async () => {
@@ -115,7 +121,7 @@ describe('barrier jobs in the compute worker', () => {
     assert.ok(!fs.existsSync(out), 'nothing saved');
   });
 
-  it('shows what the CLI wrote: landscape barriers converts as is, landscape path gets its plane drawn', async () => {
+  it('shows what the CLI wrote: landscape barriers reads as is, landscape path gets its plane drawn', async () => {
     await initBackend('cpu', { force: true });
     const io = silentIo();
     const cliDir = path.join(dir, 'cli');
@@ -124,12 +130,12 @@ describe('barrier jobs in the compute worker', () => {
     assert.equal(await cliMain(['barriers', ...ck, '--steps', '3', '--points', '5', '--modes', '2', '--jobs', '1', '--backend', 'cpu', '--out', barriersFile], io), 0);
     const bdoc = readJsonResult(barriersFile);
     assert.equal(resultKindOf(bdoc, barriersFile), 'barrierMatrix');
-    const m = barrierMatrixFromCli(bdoc, barriersFile, []);
+    const m = readBarrierResult(barriersFile, 'barrierMatrix').data;
     assert.ok(validate(ResultDataSchema, m).ok);
-    assert.deepEqual(m.minima.map((x) => x.path), ck);
+    assert.deepEqual(m.files, ck);
     assert.equal(m.pairs.length, 3);
-    assert.equal(m.tree.length, 2);
-    assert.ok(m.pairs.every((p) => p.profile.t.length === 10 * (5 - 1) + 1));
+    assert.equal(barrierMatrixView(m).tree.length, 2);
+    assert.ok(m.pairs.every((p) => p.profile?.t.length === 10 * (5 - 1) + 1));
 
     assert.equal(await cliMain(['path', ck[0], ck[2], '--steps', '4', '--points', '6', '--modes', '2', '--backend', 'cpu', '--out', `${cliDir}/`], io), 0);
     const pathFile = fs.readdirSync(cliDir).filter((f) => f.endsWith('.path.json')).map((f) => path.join(cliDir, f))[0];
@@ -139,11 +145,12 @@ describe('barrier jobs in the compute worker', () => {
     assert.equal(r.error, undefined, r.error?.message);
     const d = r.result!;
     assert.ok(validate(ResultDataSchema, d).ok);
-    assert.equal(d.a.path, ck[0]);
+    assert.equal(d.a, ck[0]);
+    assert.ok(d.plane);
     assert.equal(d.plane.x.length, d.profile.t.length);
     assert.ok(Math.abs(d.plane.x[d.plane.x.length - 1] - d.plane.distanceAB) < 1e-5, 'B at (‖B − A‖, 0)');
     assert.equal(d.plane.surface?.z.length, 4);
-    assert.ok(d.settings.some(([k, v]) => k === 'written by' && v.includes('landscape path')));
+    assert.ok(d.settings.some(([k, v]) => k === 'plane grid' && v === '4 × 4'));
 
     const other = path.join(cliDir, 'other.json');
     fs.writeFileSync(other, '{"hello": 1}');

@@ -10,21 +10,12 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { projectToPlane, fourierPointSource, chainPointSource, planeGrid } from '../../../src/worker/pathPlane';
-import {
-  BARRIERS_FILE,
-  commonFolder,
-  flattenTree,
-  isBarrierResultFile,
-  minimumLabel,
-  pathResultFile,
-  readBarrierResult,
-  saveBarrierResult,
-  type TreeNode,
-} from '../../../src/host/barrierFiles';
-import { readResultFile } from '../../../src/host/resultFiles';
+import { BARRIERS_FILE, commonFolder, isBarrierResultFile, minimumLabel, pathResultFile, readBarrierResult, saveBarrierResult } from '../../../src/results/barrierFiles';
+import { flattenTree, nestTree, type TreeNode } from '../../../src/results/barriers';
+import { samplePath, sampleMatrix } from '../../support/barrierSamples';
 import { prepareReport, inlineScripts, normalizeNewlines, sha256Source } from '../../../src/host/reportHtml';
 import { layoutDendrogram, shortLabels } from '../../../webview/dendrogram';
-import { ResultDataSchema, type ResultData } from '../../../src/protocol';
+import { ResultDataSchema } from '../../../src/protocol';
 import { validate } from '../../../src/schema';
 import { makeTempDir, removeTempDir } from '../../support/tmp';
 
@@ -141,6 +132,23 @@ describe('barrier result files', () => {
     assert.throws(() => flattenTree({ kind: 'leaf', index: 5 }, 3), /not one of 3/);
   });
 
+  it('nests a flattened tree again (format 1 files), each merge listing its minima in order', () => {
+    const leaves = [{ label: 'a', loss: 0.1 }, { label: 'b', loss: null }, { label: 'c', loss: 0.3 }];
+    const nested = nestTree([{ height: 1, children: [0, 2] }, { height: 2, children: [3, 1] }], leaves);
+    assert.deepEqual(nested, {
+      kind: 'merge',
+      height: 2,
+      minima: [0, 1, 2],
+      children: [
+        { kind: 'merge', height: 1, minima: [0, 2], children: [{ kind: 'leaf', index: 0, label: 'a', loss: 0.1 }, { kind: 'leaf', index: 2, label: 'c', loss: 0.3 }] },
+        { kind: 'leaf', index: 1, label: 'b', loss: null },
+      ],
+    });
+    assert.deepEqual(flattenTree(nested, 3), [{ height: 1, children: [0, 2] }, { height: 2, children: [3, 1] }]);
+    // A merge naming itself would loop: refused.
+    assert.throws(() => nestTree([{ height: 1, children: [3] }], leaves), /not one of the minima or merges/);
+  });
+
   it('lays out the dendrogram: leaves in tree order, merges above their children', () => {
     const L = layoutDendrogram(3, [{ height: 1, children: [0, 2] }, { height: 2, children: [3, 1] }], [0.1, 0.3, 0.2]);
     assert.deepEqual(L.order, [0, 2, 1]);
@@ -171,80 +179,48 @@ describe('barrier result files', () => {
     assert.deepEqual(shortLabels(['same/a', 'same/a']), ['same/a', 'same/a']);
   });
 
-  function pathData(a: string, b: string): Extract<ResultData, { kind: 'barrierPath' }> {
-    const hn = { height: 1, tAtMax: 0.5, barrierFromA: 0.9, barrierFromB: 0.8, barrierFromMean: 0.85 };
-    return {
-      kind: 'barrierPath',
-      a: { path: a, label: 'r1/final', loss: 0.1 },
-      b: { path: b, label: 'r2/final', loss: 0.2 },
-      method: 'fourier',
-      objective: 'minimax',
-      straight: { ...hn, height: 2 },
-      optimized: hn,
-      profile: { t: [0, 0.5, 1], straight: [0.1, 2, 0.2], optimized: [0.1, 1, 0.2] },
-      history: { height: [2, 1.5, 1.2], best: [2, 1.5, 1.2] },
-      plane: { x: [0, 1, 2], y: [0, 0.3, 0], distanceAB: 2, maxDeviation: 0.3, tAtMaxDeviation: 0.5, maxResidual: 0, surface: { x: [0, 1], y: [0, 1], z: [[1, null], [2, 3]] } },
-      iterations: 2,
-      bestIteration: 2,
-      dataset: 'digits',
-      backend: 'cpu',
-      seconds: 1.5,
-      settings: [['steps', '2']],
-    };
-  }
-
   it('round-trips a path result: saved with relative paths, read back absolute and valid', () => {
     const a = path.join(dir, 'runs', 'r1', 'final.safetensors');
     const b = path.join(dir, 'runs', 'r2', 'final.safetensors');
     const file = pathResultFile(a, b);
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    const data = pathData(a, b);
-    saveBarrierResult(file, data, new Date('2026-01-02T03:04:05Z'));
+    const data = samplePath(a, b);
+    saveBarrierResult(file, data);
+    // The file is the result itself (format 2), as the CLI writes it.
     const raw = JSON.parse(fs.readFileSync(file, 'utf8'));
-    assert.equal(raw.landscapeResult, 1);
+    assert.equal(raw.landscapeResult, undefined);
     assert.equal(raw.kind, 'barrierPath');
-    assert.equal(raw.saved, '2026-01-02T03:04:05.000Z');
-    assert.equal(raw.data.a.path, 'final.safetensors');
-    assert.equal(raw.data.b.path, '../r2/final.safetensors');
+    assert.equal(raw.formatVersion, 2);
+    assert.equal(raw.a, 'final.safetensors');
+    assert.equal(raw.b, '../r2/final.safetensors');
     const back = readBarrierResult(file);
     assert.deepEqual(back.data, data);
     assert.ok(validate(ResultDataSchema, back.data).ok);
+    // A later format is refused, saying so.
+    fs.writeFileSync(file, JSON.stringify({ ...raw, formatVersion: 3 }));
+    assert.throws(() => readBarrierResult(file), (e: Error) => e.message.includes(file) && /newer Landscape \(format 3/.test(e.message));
   });
 
   it('round-trips an all-pairs result and refuses damaged or foreign files, naming them', () => {
     const folder = path.join(dir, 'runs');
     const file = path.join(folder, BARRIERS_FILE);
-    const hn = { height: 1, tAtMax: 0.5, barrierFromA: 0.9, barrierFromB: 0.8, barrierFromMean: 0.85 };
-    const data: Extract<ResultData, { kind: 'barrierMatrix' }> = {
-      kind: 'barrierMatrix',
-      folder,
-      minima: [
-        { path: path.join(folder, 'r1', 'final.safetensors'), label: 'r1/final', loss: 0.1 },
-        { path: path.join(folder, 'r2', 'final.safetensors'), label: 'r2/final', loss: 0.2 },
-      ],
-      heights: [[0.1, 1], [1, 0.2]],
-      barriers: [[0, 0.85], [0.85, 0]],
-      straightHeights: [[0.1, 2], [2, 0.2]],
-      pairs: [{ i: 0, j: 1, optimized: hn, straight: { ...hn, height: 2 }, iterations: 3, profile: { t: [0, 1], straight: [0.1, 0.2], optimized: [0.1, 0.2] } }],
-      mst: [{ i: 0, j: 1, height: 1 }],
-      tree: [{ height: 1, children: [0, 1] }],
-      selection: 'all',
-      dataset: 'digits',
-      backend: 'cpu',
-      seconds: 2,
-      settings: [],
-    };
+    const data = sampleMatrix(folder);
     saveBarrierResult(file, data);
     const raw = JSON.parse(fs.readFileSync(file, 'utf8'));
-    assert.equal(raw.data.folder, '.');
-    assert.equal(raw.data.minima[1].path, 'r2/final.safetensors');
+    assert.equal(raw.folder, '.');
+    assert.deepEqual(raw.files, ['r1/final.safetensors', 'r2/final.safetensors', 'r3/final.safetensors']);
+    assert.deepEqual([raw.pairs[1].a, raw.pairs[1].b], ['r2/final.safetensors', 'r3/final.safetensors']);
     assert.deepEqual(readBarrierResult(file).data, data);
 
-    raw.data.heights[0][1] = 'high';
+    raw.heights[0][1] = 'high';
     fs.writeFileSync(file, JSON.stringify(raw));
     assert.throws(() => readBarrierResult(file), (e: Error) => e.message.includes(file) && /heights\[0\]\[1\]/.test(e.message));
-    fs.writeFileSync(file, '{"landscapeResult": 1, "kind": "barrierMatrix", "data": ');
-    assert.throws(() => readResultFile(file), (e: Error) => e.message.includes(file) && /not valid JSON/.test(e.message));
+    raw.heights[0][1] = 1;
+    raw.tree.children[1].index = 7;
+    fs.writeFileSync(file, JSON.stringify(raw));
+    assert.throws(() => readBarrierResult(file), (e: Error) => e.message.includes(file) && /disconnectivity tree \(tree leaf 7 is not one of 3 minima\)/.test(e.message));
+    fs.writeFileSync(file, '{"kind": "barrierMatrix", "formatVersion": 2, "files": ');
+    assert.throws(() => readBarrierResult(file), (e: Error) => e.message.includes(file) && /not valid JSON/.test(e.message));
     const run = path.join(dir, 'run-result.json');
     fs.writeFileSync(run, JSON.stringify({ landscapeResult: 1, kind: 'trainingRun', data: { kind: 'trainingRun', runDir: '/r', status: 'completed', summary: [], points: [], checkpoints: [] } }));
     assert.throws(() => readBarrierResult(run), /not a barrier result/);
@@ -252,7 +228,7 @@ describe('barrier result files', () => {
 
   it('refuses to save a result the panel could not show', () => {
     const a = path.join(dir, 'x', 'a.safetensors');
-    const bad = { ...pathData(a, a), plane: { ...pathData(a, a).plane, x: [0, Number.NaN] } };
+    const bad = { ...samplePath(a, a), plane: { ...samplePath(a, a).plane!, x: [0, Number.NaN] } };
     assert.throws(() => saveBarrierResult(path.join(dir, 'x.path.json'), bad), /refusing to save an invalid result.*plane\.x\[1\]/);
   });
 });

@@ -4,6 +4,7 @@ import { HostMessageSchema, WebviewMessageSchema, validateHostMessage, validateW
 import { LIMITS, S, previewMessage } from '../../../src/schema';
 import { KERNELS } from '../../../src/engine/analysis';
 import { SLICE_KINDS } from '../../../src/engine/checkpointAnalysis';
+import { samplePath, sampleMatrix } from '../../support/barrierSamples';
 
 const point: EpochPoint = { epoch: 0, step: 0, trainLoss: 2.3, testLoss: 2.31, accuracy: 0.1, testAccuracy: 0.09, gradNorm: 1.5, lr: 0.1, time: 0.2 };
 const regressionPoint: EpochPoint = { epoch: 1, step: 10, trainLoss: 0.5, testLoss: 0.6, gradNorm: 0.1, lr: 0.01, time: 1 };
@@ -26,45 +27,8 @@ const info: CheckpointDetails = {
   histograms: [{ name: 'layers.0.weight', min: -0.5, max: 0.5, counts: [1, 2, 3] }],
 };
 
-const hn = { height: 1.2, tAtMax: 0.5, barrierFromA: 1.1, barrierFromB: 1.0, barrierFromMean: 1.05 };
-const barrierPath: Extract<ResultData, { kind: 'barrierPath' }> = {
-  kind: 'barrierPath',
-  a: { path: '/w/runs/r1/final.safetensors', label: 'r1/final', loss: 0.1 },
-  b: { path: '/w/runs/r2/final.safetensors', label: 'r2/final', loss: null },
-  method: 'fourier',
-  objective: 'minimax',
-  straight: { ...hn, height: 2 },
-  optimized: hn,
-  profile: { t: [0, 0.5, 1], straight: [0.1, 2, 0.2], optimized: [0.1, 1.2, 0.2] },
-  history: { height: [2, 1.3], best: [2, 1.3] },
-  plane: { x: [0, 1, 2], y: [0, 0.4, 0], distanceAB: 2, maxDeviation: 0.4, tAtMaxDeviation: 0.5, maxResidual: 0.01, surface: { x: [0, 2], y: [-1, 1], z: [[0.1, null], [1, 2]] } },
-  iterations: 1,
-  bestIteration: 1,
-  dataset: 'digits',
-  backend: 'wasm',
-  seconds: 3.2,
-  settings: [['steps', '100']],
-};
-const barrierMatrix: Extract<ResultData, { kind: 'barrierMatrix' }> = {
-  kind: 'barrierMatrix',
-  folder: '/w/runs',
-  minima: [
-    { path: '/w/runs/r1/final.safetensors', label: 'r1/final', loss: 0.1 },
-    { path: '/w/runs/r2/final.safetensors', label: 'r2/final', loss: 0.2 },
-    { path: '/w/runs/r3/final.safetensors', label: 'r3/final', loss: 0.3 },
-  ],
-  heights: [[0.1, 1, null], [1, 0.2, 2], [null, 2, 0.3]],
-  barriers: [[0, 0.85, null], [0.85, 0, 1.75], [null, 1.75, 0]],
-  straightHeights: [[0.1, 3, null], [3, 0.2, 4], [null, 4, 0.3]],
-  pairs: [{ i: 0, j: 1, optimized: hn, straight: hn, iterations: 5, profile: { t: [0, 1], straight: [0.1, 0.2], optimized: [0.1, 0.2] } }],
-  mst: [{ i: 0, j: 1, height: 1 }, { i: 1, j: 2, height: 2 }],
-  tree: [{ height: 1, children: [0, 1] }, { height: 2, children: [3, 2] }],
-  selection: 'random:2',
-  dataset: 'digits',
-  backend: 'cpu',
-  seconds: 9,
-  settings: [],
-};
+const barrierPath = samplePath('/w/runs/r1/final.safetensors', '/w/runs/r2/final.safetensors');
+const barrierMatrix = sampleMatrix('/w/runs');
 
 const stabilityPoint = { epoch: 2, step: 20, lambdaMax: 12.5, errorEstimate: 0.01, threshold: 20, lr: 0.1, verdict: 'stable' as const, message: 'stable: η·λmax = 1.25 < 2' };
 
@@ -409,18 +373,21 @@ describe('protocol', () => {
       assert.equal(v.ok, false, `accepted ${re}`);
       assert.match(v.ok ? '' : v.error, re);
     };
-    bad({ ...barrierPath, plane: { ...barrierPath.plane, x: [0, Infinity] } }, /plane\.x\[1\]/);
-    bad({ ...barrierPath, plane: { ...barrierPath.plane, surface: { x: [0], y: [0], z: [['a']] } } }, /surface\.z\[0\]\[0\]/);
+    const plane = barrierPath.plane!;
+    bad({ ...barrierPath, plane: { ...plane, x: [0, Infinity] } }, /plane\.x\[1\]/);
+    bad({ ...barrierPath, plane: { ...plane, surface: { x: [0], y: [0], z: [['a']] } } }, /surface\.z\[0\]\[0\]/);
     bad({ ...barrierPath, method: 'gradient-descent' }, /method/);
     bad({ ...barrierPath, objective: 'max' }, /objective/);
-    bad({ ...barrierPath, optimized: (({ tAtMax: _t, ...rest }) => rest)(hn) }, /optimized\.tAtMax: missing/);
-    bad({ ...barrierPath, a: { ...barrierPath.a, extra: 1 } }, /unexpected field "extra"/);
+    bad({ ...barrierPath, linear: (({ tAtMax: _t, ...rest }) => rest)(barrierPath.linear) }, /linear\.tAtMax: missing/);
+    bad({ ...barrierPath, heights: { ...barrierPath.heights, extra: 1 } }, /unexpected field "extra"/);
     bad({ ...barrierPath, iterations: -1 }, /iterations/);
+    bad({ ...barrierPath, formatVersion: 1 }, /formatVersion/);
     bad({ ...barrierPath, kind: 'barrierMatrix' }, /unexpected field "a"/);
     bad({ ...barrierMatrix, heights: [[0.1, 'x']] }, /heights\[0\]\[1\]/);
-    bad({ ...barrierMatrix, tree: [{ height: 1, children: [-1] }] }, /tree\[0\]\.children\[0\]/);
+    bad({ ...barrierMatrix, tree: { kind: 'merge', height: 1, minima: [0], children: [{ kind: 'leaf', index: -1, label: 'x', loss: null }] } }, /tree\.children\[0\]\.index/);
+    bad({ ...barrierMatrix, tree: { kind: 'root' } }, /tree\.kind: unknown kind "root"/);
     bad({ ...barrierMatrix, pairs: [{ ...barrierMatrix.pairs[0], i: 0.5 }] }, /pairs\[0\]\.i/);
-    bad({ ...barrierMatrix, minima: new Array(501).fill(barrierMatrix.minima[0]) }, /minima: more than 500/);
+    bad({ ...barrierMatrix, files: new Array(501).fill(barrierMatrix.files[0]) }, /files: more than 500/);
     bad({ ...barrierMatrix, heights: [new Array(501).fill(null)] }, /heights\[0\]: more than 500/);
   });
 

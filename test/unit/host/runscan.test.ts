@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildRunsList } from '../../../src/host/runScan';
 import { parseMetrics, summarizeRun, trainingRunResult } from '../../../src/engine/train/runFolderView';
-import { readResultFile, saveResultFile } from '../../../src/host/resultFiles';
+import { readResultFile, saveResultFile } from '../../../src/results/resultFiles';
 import { ResultDataSchema, validateHostMessage } from '../../../src/protocol';
 import { validate } from '../../../src/schema';
 import { makeTempDir, removeTempDir } from '../../support/tmp';

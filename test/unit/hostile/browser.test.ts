@@ -20,6 +20,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { makeNonce, renderHtml } from '../../../src/host/html';
 import { validateHostMessage, type CheckpointDetails, type HostMessage } from '../../../src/protocol';
 import { makeTempDir, removeTempDir } from '../../support/tmp';
+import { sampleMatrix, samplePath } from '../../support/barrierSamples';
 
 // The page-side globals the evaluate() callbacks use: declared here, module-local,
 // because the project's tsconfig has no DOM lib (and must not get one).
@@ -356,32 +357,28 @@ describe('hostile strings render as text in Chromium', { skip, timeout: 120_000 
     await page.close();
   });
 
+  it('barrier path: hostile labels stay text; a path without its plane says so instead of drawing it', async () => {
+    const page = await open({ html: shell('result', 'Barrier').html, requests: [] });
+    await waitReady(page, 'result');
+    const drawn = { ...samplePath('/w/runs/r1/final.safetensors', '/w/runs/r2/final.safetensors'), labelA: HOSTILE.bold };
+    await send(page, { type: 'result', file: '/w/runs/r1/final__r2-final.path.json', title: HOSTILE.img, data: drawn });
+    await page.waitForSelector('#chart-plane');
+    assert.deepEqual(await injected(page), []);
+    assert.match((await page.textContent('#endpoints')) ?? '', /A: <b>/);
+    assert.match((await page.textContent('#plane-note')) ?? '', /A is at \(0, 0\), B at \(2, 0\)/);
+    const { plane: _p, ...flat } = drawn;
+    await send(page, { type: 'result', file: '/w/runs/r1/final__r2-final.path.json', title: 'x', data: flat });
+    await page.waitForFunction(() => !document.querySelector('#chart-plane'));
+    assert.match((await page.textContent('#plane-note')) ?? '', /not drawn in a plane/);
+    assert.ok(await page.$('#chart-profile'), 'the profile is still drawn');
+    await page.close();
+  });
+
   it('barrier matrix: checkpoint labels in chart ticks and hover text', async () => {
     const page = await open({ html: shell('result', 'Barriers').html, requests: [] });
     await waitReady(page, 'result');
     const labels = [HOSTILE.bold, '<a href="https://evil.test/">click</a>', 'r3<br>two lines'];
-    const hn = { height: 1.2, tAtMax: 0.5, barrierFromA: 1.1, barrierFromB: 1.0, barrierFromMean: 1.05 };
-    await send(page, {
-      type: 'result',
-      file: '/w/runs/barriers.json',
-      title: HOSTILE.img,
-      data: {
-        kind: 'barrierMatrix',
-        folder: '/w/runs',
-        minima: labels.map((label, i) => ({ path: `/w/runs/r${i}/final.safetensors`, label, loss: 0.1 * (i + 1) })),
-        heights: [[0.1, 1, null], [1, 0.2, 2], [null, 2, 0.3]],
-        barriers: [[0, 0.85, null], [0.85, 0, 1.75], [null, 1.75, 0]],
-        straightHeights: [[0.1, 3, null], [3, 0.2, 4], [null, 4, 0.3]],
-        pairs: [{ i: 0, j: 1, optimized: hn, straight: hn, iterations: 5, profile: { t: [0, 1], straight: [0.1, 0.2], optimized: [0.1, 0.2] } }],
-        mst: [{ i: 0, j: 1, height: 1 }, { i: 1, j: 2, height: 2 }],
-        tree: [{ height: 1, children: [0, 1] }, { height: 2, children: [3, 2] }],
-        selection: 'all',
-        dataset: 'digits',
-        backend: 'cpu',
-        seconds: 1,
-        settings: [],
-      },
-    });
+    await send(page, { type: 'result', file: '/w/runs/barriers.json', title: HOSTILE.img, data: sampleMatrix('/w/runs', labels) });
     await page.waitForSelector('#app .main-svg');
     await page.waitForTimeout(500);
     assert.deepEqual(await injected(page), []);

@@ -12,7 +12,7 @@ import { runStudy, type StudyResult } from '../../../src/engine/study';
 import { barrierMatrix, openMinima } from '../../../src/engine/barriers';
 import type { PathProblem } from '../../../src/engine/pool';
 import { selectPairs, type PathResult } from '../../../src/engine/path';
-import { readBarrierResult } from '../../../src/host/barrierFiles';
+import { readBarrierResult } from '../../../src/results/barrierFiles';
 import { runCli } from '../../support/cli';
 import { runWorkerJob } from '../../support/worker';
 import { makeTempDir, removeTempDir } from '../../support/tmp';
@@ -66,15 +66,13 @@ test('the compute worker and landscape barriers give the same matrices', async (
   const out = path.join(tmp, 'worker-barriers.json');
   const r = await runWorkerJob({ kind: 'barriers', files, folder: studyDir, out, selection: 'all', settings: { points: 10, steps: STEPS, planeGrid: 0 } });
   assert.equal(r.error, undefined, r.error?.message);
-  const saved = readBarrierResult(out).data;
-  assert.equal(saved.kind, 'barrierMatrix');
-  if (saved.kind !== 'barrierMatrix') return;
+  const saved = readBarrierResult(out, 'barrierMatrix').data;
   // The worker's settings: FourierPathFinder, minimax, the path finder's defaults otherwise.
   const m = await cliMatrix(['--points', '10', '--steps', String(STEPS), '--jobs', '2']);
   assert.deepEqual(saved.heights, m.heights);
   assert.deepEqual(saved.barriers, m.barriers);
   assert.deepEqual(saved.straightHeights, m.straightHeights);
-  assert.deepEqual(saved.minima.map((x) => x.loss), m.losses);
+  assert.deepEqual(saved.losses, m.losses);
   assert.equal(saved.pairs.length, 6);
 });
 

@@ -14,8 +14,8 @@ import { StudySchema, STUDY_FORMAT_VERSION } from '../../../src/results/study';
 import { TrainingRunSchema } from '../../../src/results/trainingRun';
 import { readAnalysisResult } from '../../../src/host/analysisFiles';
 import { upgradeHessian } from '../../../src/results/hessian';
-import { readBarrierResult } from '../../../src/host/barrierFiles';
-import { barrierMatrixFromCli, readJsonResult, resultKindOf } from '../../../src/host/cliResults';
+import { readBarrierResult } from '../../../src/results/barrierFiles';
+import { readJsonResult, resultKindOf } from '../../../src/results/resultKind';
 import { importCliPath } from '../../../src/worker/barriers';
 import { trainingRunResult } from '../../../src/engine/train/runFolderView';
 
@@ -23,7 +23,7 @@ const DIR = path.join(__dirname, '..', '..', 'fixtures', 'results-v1');
 const at = (...p: string[]) => path.join(DIR, ...p);
 
 /** Kinds whose shape changed since 0.1.0 (format 2); their old files open through the kind's upgrade function. */
-const CHANGED = new Set<ResultKind>(['hessian', 'gradcheck', 'slice', 'kpca']);
+const CHANGED = new Set<ResultKind>(['hessian', 'gradcheck', 'slice', 'kpca', 'barrierPath', 'barrierMatrix']);
 
 function assertValid(kind: ResultKind, data: unknown): void {
   const v = validate(ResultDataSchema, data, 'result');
@@ -49,7 +49,7 @@ describe('results of Landscape 0.1.0 still open', () => {
     it(`the extension's ${name} (${kind})`, () => {
       const file = at('vscode', name);
       assert.equal(resultKindOf(readJsonResult(file), file), kind);
-      const opened = kind === 'barrierPath' || kind === 'barrierMatrix' ? readBarrierResult(file).data : readAnalysisResult(file, undefined, [DIR]).data;
+      const opened = kind === 'barrierPath' || kind === 'barrierMatrix' ? readBarrierResult(file, kind).data : readAnalysisResult(file, undefined, [DIR]).data;
       assertValid(kind, opened);
       // Paths come back absolute and point at the committed checkpoints.
       const refs = (JSON.stringify(opened).match(/"[^"]*\.safetensors"/g) ?? []).map((r) => JSON.parse(r) as string).filter((r) => path.isAbsolute(r));
@@ -80,17 +80,58 @@ describe('results of Landscape 0.1.0 still open', () => {
 
   it("the CLI's barriers.json", () => {
     const file = at('cli', 'barriers.json');
-    const data = barrierMatrixFromCli(readJsonResult(file), file, [DIR]);
+    assert.equal(resultKindOf(readJsonResult(file), file), 'barrierMatrix');
+    const data = readBarrierResult(file, 'barrierMatrix', [DIR]).data;
     assertValid('barrierMatrix', data);
-    assert.equal(data.minima.length, 3);
+    assert.deepEqual(data.files, [at('runA', 'final.safetensors'), at('runB', 'final.safetensors'), at('runA', 'best.safetensors')]);
+    assert.deepEqual(data.labels, ['runA/final', 'runB/final', 'runA/best']);
+    // Each pair gains the three heights from its own numbers.
+    for (const p of data.pairs) assert.deepEqual([p.heights.straight, p.heights.optimized], [p.linear.height, p.height]);
+  });
+
+  it("the extension's and the CLI's barriers.json read alike", () => {
+    const ours = readBarrierResult(at('vscode', 'barriers.json'), 'barrierMatrix').data;
+    const cli = readBarrierResult(at('cli', 'barriers.json'), 'barrierMatrix', [DIR]).data;
+    assert.deepEqual(ours.files, cli.files);
+    assert.deepEqual(ours.labels, cli.labels);
+    assert.deepEqual(ours.losses, cli.losses);
+    assert.deepEqual(ours.mst.edges.map((e) => [e.i, e.j]), cli.mst.edges.map((e) => [e.i, e.j]));
+    // The extension's flattened tree nests again into the CLI's shape.
+    const minimaOf = (n: typeof ours.tree): number[] => (n.kind === 'leaf' ? [n.index] : n.minima);
+    assert.deepEqual(minimaOf(ours.tree), [0, 1, 2]);
+    assert.equal(ours.tree.kind, cli.tree.kind);
+    assert.equal(ours.pairs.length, 3);
+    for (const p of ours.pairs) {
+      assert.equal(p.a, ours.files[p.i]);
+      assert.equal(p.profile?.t.length, p.linear.profile?.loss.length);
+    }
   });
 
   it("the CLI's <A>__<B>.path.json, drawn in its plane", async () => {
     const file = at('cli', 'final__final.path.json');
+    assert.equal(resultKindOf(readJsonResult(file), file), 'barrierPath');
+    const read = readBarrierResult(file, 'barrierPath', [DIR]).data;
+    assertValid('barrierPath', read);
+    assert.equal(read.plane, undefined);
     const ctx = { backend: 'cpu', signal: new AbortController().signal, emit() {} };
     const data = await importCliPath({ file, roots: [DIR], planeGrid: 3 }, ctx);
     assertValid('barrierPath', data);
-    assert.equal(data.a.path, at('runA', 'final.safetensors'));
+    assert.equal(data.a, at('runA', 'final.safetensors'));
+    assert.deepEqual([data.labelA, data.labelB], ['runA/final', 'runB/final']);
+    assert.equal(data.plane?.x.length, data.profile.t.length);
+    assert.equal(data.plane?.surface?.x.length, 3);
+  });
+
+  it("the extension's path gets the CLI's names back", () => {
+    const raw = JSON.parse(fs.readFileSync(at('vscode', 'final__runB-final.path.json'), 'utf8')) as { data: { a: { loss: number }; straight: { height: number }; optimized: { height: number }; profile: { straight: number[]; optimized: number[] } } };
+    const d = readBarrierResult(at('vscode', 'final__runB-final.path.json'), 'barrierPath').data;
+    assert.equal(d.lossA, raw.data.a.loss);
+    assert.equal(d.linear.height, raw.data.straight.height);
+    assert.equal(d.height, raw.data.optimized.height);
+    assert.deepEqual(d.linear.profile.loss, raw.data.profile.straight);
+    assert.deepEqual(d.profile.loss, raw.data.profile.optimized);
+    assert.ok(d.plane);
+    assert.ok(d.settings.some(([k]) => k === 'written by'));
   });
 
   it('a training run folder (run.json, metrics.jsonl)', () => {

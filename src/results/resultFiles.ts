@@ -1,19 +1,22 @@
 /**
  * Result files: what a result panel shows, saved as JSON beside the
  * checkpoints it was computed from, so the panel reopens (and restores after
- * a window reload) without recomputing. Barrier, kernel-PCA and slice results
- * use this; a training run's result is its run folder (run.json and
- * metrics.jsonl), which the engine writes already.
+ * a window reload) without recomputing. From format 2 on, a result file is
+ * the result itself, as the CLI writes it (each kind's reader:
+ * src/host/analysisFiles.ts, barrierFiles.ts, through currentFormat below). Landscape 0.1.0 wrapped the
+ * extension's results, which still open (unwrapResult):
  *
  *   { "landscapeResult": 1, "kind": "<kind>", "saved": "<ISO time>", "data": { "kind": "<kind>", ... } }
  *
- * No vscode import: the CLI or tests can write and read these too.
+ * Node (fs), no vscode: the host, the worker, the CLI and tests read these;
+ * not for the webviews.
  */
 import * as fs from 'fs';
+import * as path from 'path';
 import { writeJsonAtomic } from '../engine/checkpoint/atomic';
 import { inputError } from '../engine/errors';
-import { ResultDataSchema, type ResultData, type ResultKind } from '../protocol';
-import { validate } from '../schema';
+import { ResultDataSchema, type ResultData, type ResultKind } from './index';
+import { validate, type Schema } from '../schema';
 
 export const RESULT_FILE_VERSION = 1;
 export const RESULT_FILE_SUFFIX = '.result.json';
@@ -76,4 +79,57 @@ export function resultFileDate(file: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * How a kind's file is read (format 2 on: the file is the result itself, as
+ * the CLI writes it): its version, schema, the upgrade of a format-1
+ * document and the settings table of a valid result.
+ */
+export interface ResultFormat<T extends { settings: [string, string][] }> {
+  version: number;
+  schema: Schema<unknown>;
+  /** A format-1 document (the CLI's or the extension's) as the current format, settings left empty. */
+  upgrade(doc: Record<string, unknown>): Record<string, unknown>;
+  /** The settings table of a valid result. */
+  settings(data: T): [string, string][];
+}
+
+/** The result inside a file: the extension's format-1 files wrap it in {"landscapeResult": 1, "data"}. */
+export function unwrapResult(outer: Record<string, unknown>): Record<string, unknown> {
+  return 'landscapeResult' in outer && typeof outer.data === 'object' && outer.data !== null ? (outer.data as Record<string, unknown>) : outer;
+}
+
+/** A file of a later format than this version reads is refused, saying so. */
+function refuseNewer(doc: Record<string, unknown>, current: number, file: string): void {
+  const version = doc.formatVersion;
+  if (typeof version === 'number' && version > current) {
+    throw inputError(`was written by a newer Landscape (format ${version}; this version reads up to ${current}); update Landscape to open it`, file);
+  }
+}
+
+/** The document as the current format of its kind: upgraded from format 1, refused when newer, validated. */
+export function currentFormat<T extends { settings: [string, string][] }>(doc: Record<string, unknown>, format: ResultFormat<T>, file: string): T {
+  refuseNewer(doc, format.version, file);
+  const upgrade = doc.formatVersion !== format.version;
+  const v = validate(format.schema, upgrade ? format.upgrade(doc) : doc, 'result');
+  if (!v.ok) throw inputError(`is not a valid result (damaged, or not written by Landscape): ${v.error}`, file);
+  const data = v.value as T;
+  return upgrade ? { ...data, settings: format.settings(data) } : data;
+}
+
+/**
+ * Save a result as itself (format 2 on), validated first so a panel can show
+ * it, its paths (`mapPaths` finds them) relative to the file so a workspace
+ * can move.
+ */
+export function saveResultAsIs<T>(file: string, data: T, schema: Schema<unknown>, mapPaths: (d: T, f: (p: string) => string) => T): void {
+  const dir = path.dirname(path.resolve(file));
+  const rel = (p: string) => {
+    const r = path.relative(dir, p);
+    return (r === '' ? '.' : r).split(path.sep).join('/');
+  };
+  const v = validate(schema, data, 'result');
+  if (!v.ok) throw inputError(`refusing to save an invalid result (${v.error})`, file);
+  writeJsonAtomic(file, mapPaths(data, rel));
 }
