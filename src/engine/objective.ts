@@ -11,6 +11,12 @@ export interface Objective {
   readonly dim: number;
   /** thetas: [M, dim]; returns [M] losses built from tfjs ops (differentiable). */
   evaluate(thetas: tf.Tensor2D): tf.Tensor1D;
+  /**
+   * Losses [M] and per-row gradients [M, dim], when the objective computes
+   * them better than one tape over `evaluate` (e.g. in chunks of data rows,
+   * to bound memory). The caller disposes both.
+   */
+  lossAndGrads?(thetas: tf.Tensor2D): { losses: tf.Tensor1D; grads: tf.Tensor2D };
 }
 
 /** Loss and gradient at one point. The caller owns (and disposes) `grad`. */
@@ -18,6 +24,13 @@ export function lossAndGrad(f: Objective, theta: tf.Tensor1D): { loss: number; g
   if (usableFast(f)) {
     const r = f.fast.run(theta.dataSync() as Float32Array, 1, true);
     return { loss: r.losses[0], grad: tf.tensor1d(r.grads!) };
+  }
+  if (f.lossAndGrads) {
+    const r = f.lossAndGrads(tf.reshape(theta, [1, f.dim]) as tf.Tensor2D);
+    const loss = r.losses.dataSync()[0];
+    const grad = tf.reshape(r.grads, [f.dim]) as tf.Tensor1D;
+    tf.dispose([r.losses, r.grads]);
+    return { loss, grad };
   }
   const { value, grad } = tf.tidy(() => {
     const g = tf.valueAndGrad((t: tf.Tensor) => tf.reshape(f.evaluate(tf.reshape(t, [1, f.dim]) as tf.Tensor2D), []) as tf.Scalar);
@@ -40,6 +53,10 @@ export function batchLossAndGrad(f: Objective, thetas: tf.Tensor2D): { losses: t
     const r = f.fast.run(thetas.dataSync() as Float32Array, m, true);
     // Kept like the tfjs path's losses, so both outlive a caller's tidy alike.
     return { losses: tf.keep(tf.tensor1d(Float32Array.from(r.losses))), grads: tf.tensor2d(r.grads!, [m, f.dim]) };
+  }
+  if (f.lossAndGrads) {
+    const r = f.lossAndGrads(thetas);
+    return { losses: tf.keep(r.losses), grads: r.grads };
   }
   let losses: tf.Tensor1D | undefined;
   // keep() lets the per-row losses outlive the gradient's internal tidy, so

@@ -11,6 +11,7 @@ import { ModelSpec, paramCount, paramLayout, modelText } from './spec';
 import type { ArchModel } from './archModel';
 import { forwardArch } from './arch/forward';
 import { logSumExpAnyOrder } from './arch/anyOrderActivations';
+import { chunkedObjective, chunkRows } from './layeredObjective';
 import { fastPathFor, tapeIsRecording, usableFast, type FastObjective, type HostData } from '../fast';
 
 function activate(x: tf.Tensor, a: ModelSpec['activation']): tf.Tensor {
@@ -128,6 +129,10 @@ export function toDevice(data: Pick<Dataset, 'x' | 'y' | 'n' | 'features' | 'out
  */
 export function networkObjective(spec: ModelSpec, data: { x: tf.Tensor2D; y: tf.Tensor2D; host?: HostData }): Objective {
   const dim = paramCount(spec);
+  if (spec.arch) {
+    const loss = (thetas: tf.Tensor2D, x: tf.Tensor2D, y: tf.Tensor2D) => lossFromOutputs(spec, forwardBatched(spec, thetas, x), y);
+    return chunkedObjective(dim, data, chunkRows(spec, data.x.shape[0]), loss);
+  }
   const viaTfjs = (thetas: tf.Tensor2D) => lossFromOutputs(spec, forwardBatched(spec, thetas, data.x), data.y);
   const fast = fastPathFor(
     spec,
@@ -218,8 +223,32 @@ export interface Evaluation {
   accuracy?: number;
 }
 
+/** A layer-grammar model's loss and accuracy, chunk by chunk of rows (see layeredObjective.ts). */
+function evaluateInChunks(spec: ModelSpec, theta: Float32Array | tf.Tensor1D, data: DeviceData, task: 'classification' | 'regression'): Evaluation {
+  const n = data.x.shape[0];
+  const size = chunkRows(spec, n);
+  const t = (theta instanceof Float32Array ? tf.tensor2d(theta, [1, theta.length]) : tf.reshape(theta, [1, -1])) as tf.Tensor2D;
+  let loss = 0;
+  let correct = 0;
+  for (let start = 0; start < n; start += size) {
+    const count = Math.min(size, n - start);
+    const [l, c] = tf.tidy(() => {
+      const x = tf.slice(data.x, [start, 0], [count, -1]) as tf.Tensor2D;
+      const y = tf.slice(data.y, [start, 0], [count, -1]) as tf.Tensor2D;
+      const out = forwardBatched(spec, t, x);
+      const right = task === 'classification' ? tf.sum(tf.cast(tf.equal(tf.argMax(tf.squeeze(out, [0]), 1), tf.argMax(y, 1)), 'float32')) : tf.scalar(0);
+      return [lossFromOutputs(spec, out, y).dataSync()[0], right.dataSync()[0]];
+    });
+    loss += (l * count) / n;
+    correct += c;
+  }
+  t.dispose();
+  return task === 'classification' ? { loss, accuracy: correct / n } : { loss };
+}
+
 /** Loss and accuracy of one parameter vector on a dataset, in chunks to bound memory. */
 export function evaluateModel(spec: ModelSpec, theta: Float32Array | tf.Tensor1D, data: DeviceData, task: 'classification' | 'regression'): Evaluation {
+  if (spec.arch) return evaluateInChunks(spec, theta, data, task);
   // The loss comes from the fast kernels where they load: they keep the
   // tiny cross-entropies of well-fitted networks (log1p form) that tfjs'
   // float32 log-sum-exp rounds to 0, so reported metrics match what the
