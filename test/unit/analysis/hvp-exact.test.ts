@@ -15,6 +15,7 @@ import { symmetricEigen } from '../../../src/engine/analysis/linalg';
 import { Rng } from '../../../src/engine/rng';
 import { makeData, type RandomData as Data } from '../../support/randomData';
 import { Float64Network } from '../../support/float64Network';
+import { maxRelError } from '../../support/compare';
 
 
 
@@ -23,16 +24,6 @@ function pointFor(spec: ModelSpec, seed: number): Float32Array {
   return initParams(spec, rng).map((t) => t + 0.05 * rng.normal());
 }
 
-/** max_i |a_i − b_i| / max_i |b_i|. */
-function maxRelError(got: ArrayLike<number>, ref: ArrayLike<number>): number {
-  let d = 0;
-  let s = 0;
-  for (let i = 0; i < ref.length; i++) {
-    d = Math.max(d, Math.abs(got[i] - ref[i]));
-    s = Math.max(s, Math.abs(ref[i]));
-  }
-  return d / s;
-}
 
 before(async () => {
   await initBackend('cpu', { force: true });

@@ -16,6 +16,7 @@ import { initBackend, tf } from '../../../src/engine/backend';
 import { archLayout, archObjective, inferShapes, initArchBuffers, initArchParams, parseArchitecture, type ArchNetwork, type BatchNormMode } from '../../../src/engine/model/arch';
 import { Rng } from '../../../src/engine/rng';
 import { findTorch } from '../../../bench/torch';
+import { maxRelError } from '../../support/compare';
 
 const torch = findTorch();
 const skip = torch ? false : 'python3 with torch is not installed (apt-get install python3-torch)';
@@ -69,16 +70,6 @@ function reference(net: ArchNetwork, spec: string, theta: Float32Array, v: Float
   return JSON.parse(r.stdout) as { loss: number; grad: number[]; hv: number[] };
 }
 
-/** max |a − b| relative to the largest |b|: one number for a whole gradient. */
-function relMax(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / scale;
-}
 
 const CASES: { name: string; spec: string; outputs: number; n: number; loss?: ArchNetwork['loss']; bn?: 'running' }[] = [
   { name: 'lenet (conv with padding, max pooling, flatten, dense)', spec: 'lenet', outputs: 10, n: 6 },
@@ -106,9 +97,9 @@ describe('architectures against PyTorch (loss, gradient and Hessian-vector produ
       const ref = reference(net, c.spec, theta, v, buffers, d, bn);
       assert.ok(Math.abs(mine.loss - ref.loss) <= 2e-5 * Math.max(1, Math.abs(ref.loss)), `loss ${mine.loss} vs PyTorch ${ref.loss}`);
       assert.equal(mine.grad.length, ref.grad.length);
-      const err = relMax(mine.grad, ref.grad);
+      const err = maxRelError(mine.grad, ref.grad);
       assert.ok(err <= 1e-4, `gradient differs from PyTorch's by ${err.toExponential(2)} (relative to its largest entry)`);
-      const hvErr = relMax(mine.hv, ref.hv);
+      const hvErr = maxRelError(mine.hv, ref.hv);
       assert.ok(hvErr <= 1e-4, `H·v differs from PyTorch's double backward by ${hvErr.toExponential(2)} (relative to its largest entry)`);
     });
   }

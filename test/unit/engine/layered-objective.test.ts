@@ -14,20 +14,12 @@ import { chunkedObjective, chunkRows } from '../../../src/engine/model/layeredOb
 import { batchLossAndGrad } from '../../../src/engine/objective';
 import { Rng } from '../../../src/engine/rng';
 import { makeData } from '../../support/randomData';
+import { maxRelError } from '../../support/compare';
 
 before(async () => {
   await initBackend('cpu', { force: true });
 });
 
-function maxRel(a: Float32Array, b: Float32Array): number {
-  let d = 0;
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    s = Math.max(s, Math.abs(b[i]));
-  }
-  return d / s;
-}
 
 test('chunks of 7 rows give the losses and gradients of all 50 rows at once', () => {
   const spec = modelSpecFromText('input(1,8,8) conv(4,3,pad=1) relu maxpool(2) flatten dense(6) tanh dense(3)');
@@ -44,10 +36,10 @@ test('chunks of 7 rows give the losses and gradients of all 50 rows at once', ()
   const b = batchLossAndGrad(chunked, thetas);
   const viaTape = tf.grad((t: tf.Tensor) => tf.sum(chunked.evaluate(t as tf.Tensor2D)))(thetas);
   const la = a.losses.dataSync() as Float32Array;
-  assert.ok(maxRel(b.losses.dataSync() as Float32Array, la) < 1e-5, `losses ${b.losses.dataSync()} vs ${la}`);
+  assert.ok(maxRelError(b.losses.dataSync() as Float32Array, la) < 1e-5, `losses ${b.losses.dataSync()} vs ${la}`);
   assert.notEqual(la[0], la[1], 'two different points');
-  assert.ok(maxRel(b.grads.dataSync() as Float32Array, a.grads.dataSync() as Float32Array) < 1e-4);
-  assert.ok(maxRel(viaTape.dataSync() as Float32Array, a.grads.dataSync() as Float32Array) < 1e-4);
+  assert.ok(maxRelError(b.grads.dataSync() as Float32Array, a.grads.dataSync() as Float32Array) < 1e-4);
+  assert.ok(maxRelError(viaTape.dataSync() as Float32Array, a.grads.dataSync() as Float32Array) < 1e-4);
   tf.dispose([x, y, thetas, a.losses, a.grads, b.losses, b.grads, viaTape]);
 });
 
