@@ -1,6 +1,7 @@
 import type { CommandDef } from './types';
 import { trainCommand } from './train';
 import { infoCommand } from './info';
+import { evalCommand } from './eval';
 import { pathCommand } from './path';
 import { barriersCommand } from './barriers';
 import { studyCommand } from './study';
@@ -10,4 +11,4 @@ import { gradcheckCommand } from './gradcheck';
 import { sliceCommand } from './slice';
 
 /** Every `landscape` subcommand, in the order `landscape --help` lists them. */
-export const COMMANDS: CommandDef[] = [studyCommand, trainCommand, infoCommand, pathCommand, barriersCommand, kpcaCommand, hessianCommand, gradcheckCommand, sliceCommand];
+export const COMMANDS: CommandDef[] = [studyCommand, trainCommand, infoCommand, evalCommand, pathCommand, barriersCommand, kpcaCommand, hessianCommand, gradcheckCommand, sliceCommand];

@@ -36,6 +36,7 @@ import {
 import { writeFileAtomicSync, writeFileAtomic } from './atomic';
 import { isLayerSpec, modelSpecFromText } from '../model/archModel';
 import { thetaFromTorchTensors } from './torch-import';
+import { thetaFromTorchArch } from './torch-arch-import';
 import { importTfjsModel, TfjsImportOptions } from './tfjs-import';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -398,7 +399,8 @@ export function checkpointFromDecoded(decoded: DecodedSafetensors, file: string,
       );
     }
   }
-  const theta = format === 'landscape' ? thetaFromLandscapeTensors(tensors, spec, file) : thetaFromTorchTensors(tensors, spec, file);
+  const theta =
+    format === 'landscape' ? thetaFromLandscapeTensors(tensors, spec, file) : spec.arch ? thetaFromTorchArch(tensors, spec, file) : thetaFromTorchTensors(tensors, spec, file);
   return { file, format, spec, theta, meta, rawMetadata: metadata, tensors };
 }
 

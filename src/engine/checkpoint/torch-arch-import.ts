@@ -1,0 +1,65 @@
+/**
+ * PyTorch weights for a layer-grammar model: a state_dict of an
+ * nn.Sequential (names "0.weight", "3.body.1.running_mean", "3.shortcut.0.weight",
+ * or the same under a prefix such as "layers.") saved with safetensors. The
+ * spec's layers consume the file's parameters in module order: conv weights
+ * [out, in, k, k], Linear weights [out, in] and BatchNorm weight and bias,
+ * exactly our layout's names' shapes, so nothing is transposed. A safetensors
+ * file does not keep insertion order, so module order is recovered from the
+ * names (numbers compare as numbers; a residual block's body comes before its
+ * shortcut) and every tensor's shape is checked against the one the spec
+ * expects. BatchNorm's running statistics are buffers, not parameters; they
+ * are not read yet.
+ */
+import type { ModelSpec } from '../model/spec';
+import { badInput, type DecodedTensor, toFloat32 } from './safetensors';
+
+const BUFFER = /\.(running_mean|running_var|num_batches_tracked)$/;
+/** Within one module path: the residual body before its shortcut (our layout's order). */
+const WORD_RANK: Record<string, number> = { body: 0, shortcut: 1, proj: 1, downsample: 1 };
+
+function sortKey(name: string): (number | string)[] {
+  const parts = name.split('.');
+  const role = parts.pop()!;
+  return [...parts.map((p) => (/^\d+$/.test(p) ? Number(p) : p)), role === 'weight' ? 0 : 1];
+}
+
+function compareParts(a: number | string, b: number | string): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  if (typeof a === 'string' && typeof b === 'string') return (WORD_RANK[a] ?? 2) - (WORD_RANK[b] ?? 2) || (a < b ? -1 : a > b ? 1 : 0);
+  return typeof a === 'number' ? -1 : 1;
+}
+
+/** The file's parameter tensors in module order. */
+export function torchParametersInOrder(tensors: Map<string, DecodedTensor>): string[] {
+  const names = [...tensors.keys()].filter((n) => !BUFFER.test(n) && /\.(weight|bias)$|^(weight|bias)$/.test(n));
+  const keys = new Map(names.map((n) => [n, sortKey(n)]));
+  return names.sort((x, y) => {
+    const a = keys.get(x)!;
+    const b = keys.get(y)!;
+    for (let i = 0; i < Math.min(a.length, b.length); i++) {
+      const c = compareParts(a[i], b[i]);
+      if (c !== 0) return c;
+    }
+    return a.length - b.length;
+  });
+}
+
+export function thetaFromTorchArch(tensors: Map<string, DecodedTensor>, spec: ModelSpec, file: string): Float32Array {
+  const arch = spec.arch!;
+  const names = torchParametersInOrder(tensors);
+  const want = arch.layout.params;
+  if (names.length !== want.length) {
+    throw badInput(`holds ${names.length} parameter tensors but model ${arch.text} has ${want.length} (${want.map((t) => t.name).join(', ')})`, file);
+  }
+  const theta = new Float32Array(arch.layout.paramCount);
+  names.forEach((name, i) => {
+    const t = tensors.get(name)!;
+    const w = want[i];
+    if (t.shape.length !== w.shape.length || t.shape.some((d, k) => d !== w.shape[k])) {
+      throw badInput(`tensor "${name}" has shape [${t.shape.join(', ')}] but the model's ${w.role} of layer ${w.owner.position} (${w.name}) needs [${w.shape.join(', ')}]`, file);
+    }
+    theta.set(toFloat32(name, t, file), w.offset);
+  });
+  return theta;
+}
