@@ -7,10 +7,14 @@ import { BACKEND_CHOICES, describeBackend, initBackend } from '../../engine/back
 import { inputError } from '../../engine/errors';
 import { checkOutFolder } from '../../engine/train';
 import { PATH_REFINES, type PathRefine } from '../../engine/path/types';
+import { SUBSET_FLAG, subsetFlag } from './common-analysis';
 import type { CommandDef } from './types';
 
 const flags: FlagSpec[] = [
   { name: 'preset', type: 'string', description: 'size of the study', choices: STUDY_PRESETS, defaultText: 'default (under 10 min on 2 cores); quick: under 2 min' },
+  { name: 'model', type: 'string', description: 'model spec: dense widths, a layer spec or a built-in name (lenet, cnn-digits, resnet20)', defaultText: '64-32-32-10 (no biases)', metavar: 'spec' },
+  { name: 'dataset', type: 'string', description: 'dataset every run trains on', defaultText: 'digits', metavar: 'name|path' },
+  SUBSET_FLAG,
   { name: 'seeds', type: 'int', description: 'runs per optimizer (overrides the preset)' },
   { name: 'epochs', type: 'int', description: 'epochs per run (overrides the preset)' },
   { name: 'pairs', type: 'int', description: 'random pairs per optimizer (overrides the preset)' },
@@ -44,6 +48,9 @@ export const studyCommand: CommandDef = {
       pairsPerGroup: f.pairs as number | undefined,
       pathSteps: f.pathSteps as number | undefined,
       refine: f.refine as PathRefine | undefined,
+      model: f.model as string | undefined,
+      dataset: f.dataset as string | undefined,
+      subset: subsetFlag(f.subset),
       jobs: f.jobs as number | undefined,
       backend: f.backend as string | undefined,
       signal,

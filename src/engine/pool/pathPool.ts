@@ -13,7 +13,7 @@ import { createRequire } from 'module';
 import { tf } from '../backend';
 import { CancelledError, LandscapeError, computeError, throwIfAborted } from '../errors';
 import type { Pair } from '../path/pairs';
-import { PairSolver, toPairError } from './pathTask';
+import { PairSolver, portableProblem, toPairError } from './pathTask';
 import type { FromPathWorker, PairError, PairProgress, PairTaskOutcome, PathProblem, ToPathWorker } from './pathTask';
 
 export interface RunPathPairsOptions {
@@ -112,7 +112,7 @@ interface Slot {
 function runOnWorkers(problem: PathProblem, pairs: readonly Pair[], jobs: number, opts: RunPathPairsOptions): Promise<PairTaskOutcome[]> {
   const entry = pathWorkerEntry();
   // The workers compute on the parent's backend so that their numbers match a run on this thread.
-  const data: PathProblem = { ...problem, backend: (tf.getBackend() as PathProblem['backend']) ?? problem.backend };
+  const data: PathProblem = { ...portableProblem(problem), backend: (tf.getBackend() as PathProblem['backend']) ?? problem.backend };
   if (data.backend !== problem.backend) {
     throw computeError(`path pairs were set up for the ${problem.backend} backend but this thread computes on ${data.backend}`);
   }

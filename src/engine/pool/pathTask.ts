@@ -9,6 +9,7 @@ import { tf } from '../backend';
 import { LandscapeError, computeError } from '../errors';
 import type { ErrorKind } from '../errors';
 import type { ModelSpec } from '../model/spec';
+import { modelSpecFromText } from '../model/archModel';
 import { objectiveFromRecipe, CheckpointObjective, DataRecipe } from '../checkpointObjective';
 import { findPath } from '../path/find';
 import type { PathIteration, PathOptions, PathResult } from '../path/types';
@@ -20,6 +21,12 @@ export interface PathProblem {
   /** The backend every thread computes on (the parent's, so results agree). */
   backend: BackendName;
   spec: ModelSpec;
+  /**
+   * A layer-grammar model's spec text, set when the problem crosses to a
+   * worker thread: its parsed layers hold functions and cycles that
+   * structured cloning refuses, so the worker parses the text again.
+   */
+  specText?: string;
   recipe: DataRecipe;
   /** The minima as flat parameter vectors. */
   thetas: Float32Array[];
@@ -53,6 +60,13 @@ export function toPairError(e: unknown): PairError {
   return { kind: 'internal', message: e instanceof Error ? e.message : String(e) };
 }
 
+/** The problem as a worker thread receives it (see PathProblem.specText). */
+export function portableProblem(problem: PathProblem): PathProblem {
+  if (!problem.spec.arch) return problem;
+  const { arch, ...plain } = problem.spec;
+  return { ...problem, spec: plain, specText: arch.text };
+}
+
 /** Computes pairs of one problem on this thread; the objective is built once. */
 export class PairSolver {
   private constructor(
@@ -66,7 +80,8 @@ export class PairSolver {
     if (active !== problem.backend) {
       throw computeError(`path pairs were set up for the ${problem.backend} backend but this thread computes on ${active}`);
     }
-    const objective = await objectiveFromRecipe(problem.spec, problem.recipe, { batch: problem.batch, seed: problem.path.seed });
+    const spec = problem.specText !== undefined ? modelSpecFromText(problem.specText, { loss: problem.spec.loss }) : problem.spec;
+    const objective = await objectiveFromRecipe(spec, problem.recipe, { batch: problem.batch, seed: problem.path.seed });
     return new PairSolver(problem, objective);
   }
 

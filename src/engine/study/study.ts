@@ -18,7 +18,7 @@ import { inputError, computeError, throwIfAborted } from '../errors';
 import { Rng } from '../rng';
 import { LANDSCAPE_VERSION } from '../version';
 import { paramCount } from '../model/spec';
-import { modelSpecFromText } from '../model/archModel';
+import { isLayerSpec, modelSpecFromText } from '../model/archModel';
 import { train, TrainConfig, TrainEvent, RunJson, readRunJson } from '../train';
 import { loadCheckpoint } from '../checkpoint';
 import { writeJsonAtomic, writeFileAtomicSync } from '../checkpoint/atomic';
@@ -37,6 +37,8 @@ export type StudyPreset = (typeof STUDY_PRESETS)[number];
 export interface StudyConfig {
   preset: StudyPreset;
   dataset: string;
+  /** Rows kept of the dataset (seeded, stratified), when set. */
+  subset?: number;
   model: string;
   bias: boolean;
   /** Seeds per optimizer: 1..seeds. */
@@ -161,6 +163,10 @@ export interface StudyOptions {
   pathSteps?: number;
   /** Refinement of each path (default: the path finder's, 'climb'). */
   refine?: PathRefine;
+  /** Model spec (default the paper's 64-32-32-10 without biases): a dense form, a layer spec or a built-in name. */
+  model?: string;
+  dataset?: string;
+  subset?: number;
   pairsPerGroup?: number;
   /** Worker threads for the path searches (default: one per core). */
   jobs?: number;
@@ -189,6 +195,13 @@ export function resolveStudyConfig(o: StudyOptions): StudyConfig {
     c.path.refine = o.refine;
   }
   c.pairsPerGroup = posInt(o.pairsPerGroup, '--pairs') ?? c.pairsPerGroup;
+  if (o.model !== undefined) {
+    // Parsed now: a spec that does not parse is a usage error before any run starts.
+    modelSpecFromText(o.model, { bias: c.bias });
+    c.model = o.model;
+  }
+  if (o.dataset !== undefined) c.dataset = o.dataset;
+  c.subset = posInt(o.subset, '--subset') ?? c.subset;
   return c;
 }
 
@@ -199,7 +212,7 @@ function runName(opt: OptimizerGroup, seed: number): string {
 function runConfig(c: StudyConfig, opt: OptimizerGroup, seed: number, out: string, backend?: string): TrainConfig {
   // One data split for every run (dataSeed), so losses and barriers are measured on the same data;
   // the run's own seed drives only the initial weights and the batch order.
-  const base = { dataset: c.dataset, model: c.model, bias: c.bias, seed, dataSeed: c.seed, out, backend, checkpointEvery: 0 };
+  const base = { dataset: c.dataset, ...(c.subset !== undefined ? { subset: c.subset } : {}), model: c.model, bias: c.bias, seed, dataSeed: c.seed, out, backend, checkpointEvery: 0 };
   return opt === 'sgd'
     ? { ...base, optimizer: 'sgd', lr: c.sgd.lr, batch: c.sgd.batch, epochs: c.sgd.epochs }
     : { ...base, optimizer: 'lbfgs', epochs: c.lbfgs.epochs };
@@ -217,6 +230,7 @@ function reusableRun(dir: string, cfg: TrainConfig): RunJson | undefined {
       rj.config.seed === cfg.seed &&
       rj.config.model === cfg.model &&
       rj.config.dataset === cfg.dataset &&
+      rj.config.subset === cfg.subset &&
       rj.config.bias === cfg.bias &&
       (cfg.lr === undefined || rj.config.lr === cfg.lr) &&
       rj.config.dataSeed === cfg.dataSeed &&
@@ -342,7 +356,7 @@ function solutionsOf(name: string, opt: OptimizerGroup, seed: number, rj: RunJso
 async function* trainPhase(cfg: StudyConfig, out: string, o: StudyOptions, reused: { runs: number }): AsyncGenerator<StudyEvent, StudySolution[]> {
   const plan: { opt: OptimizerGroup; seed: number }[] = [];
   for (const opt of GROUPS) for (let s = 1; s <= cfg.seeds; s++) plan.push({ opt, seed: s });
-  yield { type: 'phase', phase: 'train', message: `training ${cfg.seeds} seeds each of SGD and L-BFGS on ${cfg.dataset} (${cfg.model}, no biases)`, total: plan.length };
+  yield { type: 'phase', phase: 'train', message: `training ${cfg.seeds} seeds each of SGD and L-BFGS on ${cfg.dataset} (${cfg.model}${isLayerSpec(cfg.model) ? '' : ', no biases'})`, total: plan.length };
   const solutions: StudySolution[] = [];
   for (let i = 0; i < plan.length; i++) {
     throwIfAborted(o.signal);
@@ -454,7 +468,7 @@ async function computeBarriers(x: BarrierInputs, ids: string[], pairs: StudyPair
   const problem: PathProblem = {
     backend: x.backend.name,
     spec: x.spec,
-    recipe: { dataset: cfg.dataset, seed: cfg.seed, testFraction: 0.2, options: {} },
+    recipe: { dataset: cfg.dataset, seed: cfg.seed, testFraction: 0.2, options: cfg.subset !== undefined ? { subset: cfg.subset } : {} },
     thetas: ids.map((id) => x.thetas.get(id)!),
     // The preset's path settings as they are, so a setting added there reaches the path finder.
     path: { method: 'fourier', ...cfg.path, seed: cfg.seed },

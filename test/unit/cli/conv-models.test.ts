@@ -68,6 +68,19 @@ test('landscape path between two CNN runs and landscape hessian on one', async (
   assert.equal(hj.hvp, 'autodiff');
 });
 
+test('landscape study --model cnn-digits: the study trains CNNs and measures their barriers', async () => {
+  const out = run('study');
+  const r = await runCli(['study', '--preset', 'quick', '--model', 'cnn-digits', '--subset', '200', '--seeds', '2', '--epochs', '2', '--pairs', '1', '--path-steps', '3', '--out', out, '--json', '--backend', 'wasm']);
+  assert.equal(r.code, 0, r.stderr);
+  const study = JSON.parse(fs.readFileSync(path.join(out, 'study.json'), 'utf8'));
+  assert.equal(study.config.model, 'cnn-digits');
+  assert.equal(study.config.subset, 200);
+  assert.equal(study.barriers.length, 2);
+  for (const b of study.barriers) assert.ok(b.optimized.height <= b.straight.height + 1e-6, `${b.a} ↔ ${b.b}`);
+  const ck = await loadAnyCheckpoint(path.join(out, 'runs', 'sgd-s1', 'final.safetensors'));
+  assert.match(ck.specString, /^input\(1,8,8\) conv/);
+});
+
 test('bad specs and mismatched checkpoints: exit code 2, the layer or tensor named', async () => {
   const tooSmall = await runCli(['train', '--model', 'input(1,8,8) conv(4,9) flatten dense(10)', '--epochs', '1', '--out', run('bad')]);
   assert.equal(tooSmall.code, 2);
