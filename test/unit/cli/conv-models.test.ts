@@ -81,6 +81,24 @@ test('landscape study --model cnn-digits: the study trains CNNs and measures the
   assert.match(ck.specString, /^input\(1,8,8\) conv/);
 });
 
+const fashion = fs.existsSync('/usr/share/datasets/fashion-mnist') ? false : 'Debian\'s dataset-fashion-mnist is not installed (apt-get install dataset-fashion-mnist)';
+
+test('lenet trains on Fashion-MNIST from Debian\'s package and evaluates on its rows', { skip: fashion }, async () => {
+  const out = run('lenet');
+  const r = await runCli(['train', '--model', 'lenet', '--dataset', 'fashion-mnist', '--subset', '1000', '--epochs', '2', '--batch', '16', '--out', out, '--json', '--backend', 'wasm']);
+  assert.equal(r.code, 0, r.stderr);
+  const epochs = r.stdout.split('\n').map((l) => JSON.parse(l)).filter((e) => e.type === 'epoch');
+  const last = epochs[epochs.length - 1];
+  assert.ok(last.trainLoss < 0.8 * epochs[0].trainLoss, `${epochs[0].trainLoss} → ${last.trainLoss}`);
+  const e = await runCli(['eval', path.join(out, 'final.safetensors'), '--data', 'fashion-mnist', '--subset', '300', '--json', '--backend', 'wasm']);
+  assert.equal(e.code, 0, e.stderr);
+  const j = JSON.parse(e.stdout);
+  assert.equal(j.samples, 300);
+  // The recorded normalisation is applied (the network never saw raw pixels): eval agrees with training's accuracy.
+  assert.ok(j.normalization, 'the checkpoint\'s normalisation was applied');
+  assert.ok(Math.abs(j.accuracy - last.accuracy) < 0.15, `eval ${j.accuracy} vs training ${last.accuracy}`);
+});
+
 test('bad specs and mismatched checkpoints: exit code 2, the layer or tensor named', async () => {
   const tooSmall = await runCli(['train', '--model', 'input(1,8,8) conv(4,9) flatten dense(10)', '--epochs', '1', '--out', run('bad')]);
   assert.equal(tooSmall.code, 2);
