@@ -35,6 +35,8 @@ export interface OpenedCheckpoint {
   /** Metadata as stored (string values); empty for files without ours. */
   meta: Record<string, string>;
   tensors: TensorSummary[];
+  /** BatchNorm running statistics, when the file holds them: evaluation then runs in eval mode. */
+  buffers?: Float32Array;
 }
 
 export function summarizeTensor(name: string, dtype: string, shape: number[], data: ArrayLike<number>): TensorSummary {
@@ -84,7 +86,7 @@ export async function loadAnyCheckpoint(file: string, modelSpec?: string | Model
     const stored = ck.tensors.get(e.name);
     return summarizeTensor(e.name, stored?.dtype ?? 'F32', e.shape, ck.theta.subarray(e.offset, e.offset + e.size));
   });
-  return { file, format: 'safetensors', spec: ck.spec, specString: modelText(ck.spec), theta: ck.theta, meta, tensors };
+  return { file, format: 'safetensors', spec: ck.spec, specString: modelText(ck.spec), theta: ck.theta, meta, tensors, ...(ck.buffers ? { buffers: ck.buffers } : {}) };
 }
 
 export interface Reevaluation {
@@ -111,8 +113,8 @@ export async function reevaluateCheckpoint(ck: OpenedCheckpoint, opts: { dataset
   const tr = toDevice(split.train);
   const te = toDevice(split.test);
   try {
-    const a = evaluateModel(ck.spec, ck.theta, tr, split.train.task);
-    const b = evaluateModel(ck.spec, ck.theta, te, split.test.task);
+    const a = evaluateModel(ck.spec, ck.theta, tr, split.train.task, ck.buffers);
+    const b = evaluateModel(ck.spec, ck.theta, te, split.test.task, ck.buffers);
     return { dataset, trainLoss: a.loss, testLoss: b.loss, trainAccuracy: a.accuracy, testAccuracy: b.accuracy };
   } finally {
     tr.dispose();

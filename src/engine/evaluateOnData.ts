@@ -6,8 +6,8 @@
  * A checkpoint Landscape trained on images records the per-channel
  * normalisation its inputs had; a named or IDX image set is normalised with
  * it (the model never saw raw pixels), an .npz/.npy never.
- * BatchNorm layers use the statistics of the rows (running statistics are
- * not in checkpoints yet), which the result says.
+ * BatchNorm layers use the checkpoint's running statistics where it has
+ * them (PyTorch files), else the statistics of the rows; the result says which.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -25,7 +25,7 @@ export interface DataEvaluation {
   /** The checkpoint's recorded per-channel normalisation, when it was applied. */
   normalization?: ChannelNormalization;
   /** Present for BatchNorm networks: which statistics normalised the rows. */
-  batchNorm?: 'statistics of the evaluated rows';
+  batchNorm?: 'statistics of the evaluated rows' | 'running statistics from the checkpoint';
 }
 
 /** The normalisation recorded in a checkpoint's datasetOptions, if any. */
@@ -42,14 +42,14 @@ export function evaluateOnData(ck: OpenedCheckpoint, dataset: string, opts: { su
   if (recorded && data.image && !arrays) normalizeChannelsInPlace(data, recorded);
   const dev = toDevice(data);
   try {
-    const e = evaluateModel(ck.spec, ck.theta, dev, data.task);
+    const e = evaluateModel(ck.spec, ck.theta, dev, data.task, ck.buffers);
     return {
       loss: e.loss,
       ...(e.accuracy !== undefined ? { accuracy: e.accuracy } : {}),
       samples: data.n,
       dataset: data.id,
       ...(recorded && data.image && !arrays ? { normalization: recorded } : {}),
-      ...(hasBatchNorm(ck.spec) ? { batchNorm: 'statistics of the evaluated rows' as const } : {}),
+      ...(hasBatchNorm(ck.spec) ? { batchNorm: ck.buffers ? ('running statistics from the checkpoint' as const) : ('statistics of the evaluated rows' as const) } : {}),
     };
   } finally {
     dev.dispose();

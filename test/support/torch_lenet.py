@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""A PyTorch-trained LeNet for test/unit/cli/eval.test.ts.
+"""PyTorch-trained networks for test/unit/cli/eval.test.ts.
 
-Builds LeNet-5 as an nn.Sequential (the spec `lenet`), trains it for a few
-SGD steps on seeded random 28x28 images, then writes, into the folder given as
-argv[1]: model.safetensors (its state_dict, in the safetensors format, written
+Builds argv[2] ('lenet': LeNet-5 as an nn.Sequential, the spec `lenet`;
+'bnres': a BatchNorm residual net, the spec BNRES_SPEC in the test), trains it
+for a few SGD steps on seeded random 28x28 images (BatchNorm's running
+statistics move), then writes, into the folder given as argv[1]: model.safetensors (its state_dict, in the safetensors format, written
 here since Debian has no python3-safetensors) and data.npz (x as float32
 [N, 1, 28, 28], y as int64 labels). Prints the module's eval-mode
 cross-entropy and accuracy on those rows as JSON.
@@ -25,6 +26,28 @@ def lenet():
         nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
 
 
+class Residual(nn.Module):
+    """body(x) + shortcut(x), with the submodule names Landscape's res() uses."""
+
+    def __init__(self, body, shortcut):
+        super().__init__()
+        self.body = body
+        self.shortcut = shortcut
+
+    def forward(self, x):
+        return self.body(x) + self.shortcut(x)
+
+
+def bnres():
+    # input(1,28,28) conv(4,3,pad=1,bias=false) bn relu
+    # res(conv(8,3,stride=2,pad=1,bias=false) bn relu conv(8,3,pad=1,bias=false) bn) relu gap dense(10)
+    body = nn.Sequential(nn.Conv2d(4, 8, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU(),
+                         nn.Conv2d(8, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8))
+    shortcut = nn.Sequential(nn.Conv2d(4, 8, 1, stride=2, bias=False), nn.BatchNorm2d(8))
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1, bias=False), nn.BatchNorm2d(4), nn.ReLU(),
+                         Residual(body, shortcut), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 10))
+
+
 def save_safetensors(state, path):
     header, blobs, offset = {}, [], 0
     for name, t in state.items():
@@ -43,7 +66,7 @@ def save_safetensors(state, path):
 def main():
     out = sys.argv[1]
     torch.manual_seed(0)
-    model = lenet()
+    model = lenet() if sys.argv[2] == 'lenet' else bnres()
     x = torch.randn(96, 1, 28, 28)
     y = torch.randint(0, 10, (96,))
     opt = torch.optim.SGD(model.parameters(), lr=0.05)

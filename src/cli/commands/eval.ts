@@ -45,7 +45,7 @@ export const evalCommand: CommandDef = {
     }
     io.out(`${file} on ${r.dataset} (${r.samples} rows, as given): loss ${fmt(r.loss)}${r.accuracy !== undefined ? `, accuracy ${fmt(r.accuracy)}` : ''}`);
     if (r.normalization) io.out(`inputs normalised per channel as in training (mean ${r.normalization.mean.map((v) => fmt(v)).join(', ')}, std ${r.normalization.std.map((v) => fmt(v)).join(', ')})`);
-    if (r.batchNorm) io.out(`BatchNorm used the ${r.batchNorm} (running statistics are not in checkpoints yet)`);
+    if (r.batchNorm) io.out(`BatchNorm used the ${r.batchNorm}`);
     return 0;
   },
 };

@@ -36,7 +36,7 @@ import {
 import { writeFileAtomicSync, writeFileAtomic } from './atomic';
 import { isLayerSpec, modelSpecFromText } from '../model/archModel';
 import { thetaFromTorchTensors } from './torch-import';
-import { thetaFromTorchArch } from './torch-arch-import';
+import { buffersFromTorchArch, thetaFromTorchArch } from './torch-arch-import';
 import { importTfjsModel, TfjsImportOptions } from './tfjs-import';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -117,6 +117,8 @@ export interface LoadedModel {
   meta?: ParsedCheckpointMeta;
   /** The raw "__metadata__" strings ({} for tfjs models). */
   rawMetadata: Record<string, string>;
+  /** BatchNorm running statistics (layer-grammar models from PyTorch files that hold them). */
+  buffers?: Float32Array;
 }
 
 export interface LoadedCheckpoint extends LoadedModel {
@@ -401,7 +403,8 @@ export function checkpointFromDecoded(decoded: DecodedSafetensors, file: string,
   }
   const theta =
     format === 'landscape' ? thetaFromLandscapeTensors(tensors, spec, file) : spec.arch ? thetaFromTorchArch(tensors, spec, file) : thetaFromTorchTensors(tensors, spec, file);
-  return { file, format, spec, theta, meta, rawMetadata: metadata, tensors };
+  const buffers = format === 'torch' && spec.arch ? buffersFromTorchArch(tensors, spec, file) : undefined;
+  return { file, format, spec, theta, meta, rawMetadata: metadata, tensors, ...(buffers ? { buffers } : {}) };
 }
 
 /** "layers.{i}.weight" names are also what a PyTorch module with a `layers` Sequential writes. */

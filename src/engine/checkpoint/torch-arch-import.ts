@@ -8,8 +8,9 @@
  * file does not keep insertion order, so module order is recovered from the
  * names (numbers compare as numbers; a residual block's body comes before its
  * shortcut) and every tensor's shape is checked against the one the spec
- * expects. BatchNorm's running statistics are buffers, not parameters; they
- * are not read yet.
+ * expects. BatchNorm's running statistics are buffers, not parameters: they
+ * are read the same way, into the layout's buffer vector, for evaluation in
+ * eval mode (num_batches_tracked is not needed and is skipped).
  */
 import type { ModelSpec } from '../model/spec';
 import { badInput, type DecodedTensor, toFloat32 } from './safetensors';
@@ -21,7 +22,7 @@ const WORD_RANK: Record<string, number> = { body: 0, shortcut: 1, proj: 1, downs
 function sortKey(name: string): (number | string)[] {
   const parts = name.split('.');
   const role = parts.pop()!;
-  return [...parts.map((p) => (/^\d+$/.test(p) ? Number(p) : p)), role === 'weight' ? 0 : 1];
+  return [...parts.map((p) => (/^\d+$/.test(p) ? Number(p) : p)), role === 'weight' || role === 'running_mean' ? 0 : 1];
 }
 
 function compareParts(a: number | string, b: number | string): number {
@@ -30,9 +31,16 @@ function compareParts(a: number | string, b: number | string): number {
   return typeof a === 'number' ? -1 : 1;
 }
 
+const STATISTIC = /\.(running_mean|running_var)$/;
+
 /** The file's parameter tensors in module order. */
 export function torchParametersInOrder(tensors: Map<string, DecodedTensor>): string[] {
-  const names = [...tensors.keys()].filter((n) => !BUFFER.test(n) && /\.(weight|bias)$|^(weight|bias)$/.test(n));
+  return inModuleOrder([...tensors.keys()].filter((n) => !BUFFER.test(n) && /\.(weight|bias)$|^(weight|bias)$/.test(n)));
+}
+
+/** Names sorted by module path (see the file comment), weight before bias, running_mean before running_var. */
+function inModuleOrder(list: string[]): string[] {
+  const names = [...list];
   const keys = new Map(names.map((n) => [n, sortKey(n)]));
   return names.sort((x, y) => {
     const a = keys.get(x)!;
@@ -62,4 +70,25 @@ export function thetaFromTorchArch(tensors: Map<string, DecodedTensor>, spec: Mo
     theta.set(toFloat32(name, t, file), w.offset);
   });
   return theta;
+}
+
+/** BatchNorm running statistics in the layout's buffer order; undefined when the file holds none. */
+export function buffersFromTorchArch(tensors: Map<string, DecodedTensor>, spec: ModelSpec, file: string): Float32Array | undefined {
+  const arch = spec.arch!;
+  const names = inModuleOrder([...tensors.keys()].filter((n) => STATISTIC.test(n)));
+  if (names.length === 0) return undefined;
+  const want = arch.layout.buffers;
+  if (names.length !== want.length) {
+    throw badInput(`holds ${names.length} BatchNorm running statistics but model ${arch.text} has ${want.length} (${want.map((t) => t.name).join(', ')})`, file);
+  }
+  const buffers = new Float32Array(arch.layout.bufferCount);
+  names.forEach((name, i) => {
+    const t = tensors.get(name)!;
+    const w = want[i];
+    if (t.shape.length !== 1 || t.shape[0] !== w.size || !name.endsWith(w.role)) {
+      throw badInput(`tensor "${name}" has shape [${t.shape.join(', ')}] but the model's ${w.role} of layer ${w.owner.position} (${w.name}) needs [${w.size}]`, file);
+    }
+    buffers.set(toFloat32(name, t, file), w.offset);
+  });
+  return buffers;
 }

@@ -18,8 +18,9 @@ const CHUNK_BYTES = 192 * 2 ** 20;
 /** float32, and about six copies of every activation during a backward pass. */
 const BYTES_PER_ACTIVATION = 4 * 6;
 
-export function chunkRows(spec: ModelSpec, n: number): number {
-  if (!spec.arch || hasBatchNorm(spec)) return n;
+/** Rows per chunk; `runningStatistics`: BatchNorm normalises with stored statistics, so rows are independent. */
+export function chunkRows(spec: ModelSpec, n: number, runningStatistics = false): number {
+  if (!spec.arch || (hasBatchNorm(spec) && !runningStatistics)) return n;
   return Math.max(1, Math.min(n, Math.floor(CHUNK_BYTES / (BYTES_PER_ACTIVATION * activationsPerRow(spec.arch)))));
 }
 

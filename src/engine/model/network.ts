@@ -9,7 +9,7 @@ import type { Dataset } from '../data/types';
 import { inputError } from '../errors';
 import { ModelSpec, paramCount, paramLayout, modelText } from './spec';
 import type { ArchModel } from './archModel';
-import { forwardArch } from './arch/forward';
+import { forwardArch, type BatchNormMode } from './arch/forward';
 import { logSumExpAnyOrder } from './arch/anyOrderActivations';
 import { chunkedObjective, chunkRows } from './layeredObjective';
 import { fastPathFor, tapeIsRecording, usableFast, type FastObjective, type HostData } from '../fast';
@@ -32,8 +32,8 @@ function activate(x: tf.Tensor, a: ModelSpec['activation']): tf.Tensor {
 }
 
 /** Network outputs (logits for classification) for M parameter vectors: [M, N, out]. */
-export function forwardBatched(spec: ModelSpec, thetas: tf.Tensor2D, x: tf.Tensor2D): tf.Tensor3D {
-  if (spec.arch) return forwardLayers(spec.arch, thetas, x);
+export function forwardBatched(spec: ModelSpec, thetas: tf.Tensor2D, x: tf.Tensor2D, bn: BatchNormMode = { mode: 'batch' }): tf.Tensor3D {
+  if (spec.arch) return forwardLayers(spec.arch, thetas, x, bn);
   return tf.tidy(() => {
     const m = thetas.shape[0];
     const n = x.shape[0];
@@ -67,12 +67,12 @@ export function forwardBatched(spec: ModelSpec, thetas: tf.Tensor2D, x: tf.Tenso
  * with the statistics of the rows at hand (every landscape point is
  * evaluated with its own statistics, as mode-connectivity's update_bn does).
  */
-function forwardLayers(arch: ArchModel, thetas: tf.Tensor2D, x: tf.Tensor2D): tf.Tensor3D {
+function forwardLayers(arch: ArchModel, thetas: tf.Tensor2D, x: tf.Tensor2D, bn: BatchNormMode): tf.Tensor3D {
   return tf.tidy(() => {
     const p = arch.layout.paramCount;
     // Rows by slice, not tf.unstack: tfjs' gradient of a one-output unstack fails.
     const outs = Array.from({ length: thetas.shape[0] }, (_, i) =>
-      tf.expandDims(forwardArch(arch.layout, arch.shapes.nodes, arch.inputShape, tf.reshape(tf.slice(thetas, [i, 0], [1, p]), [p]) as tf.Tensor1D, x, { mode: 'batch' }), 0),
+      tf.expandDims(forwardArch(arch.layout, arch.shapes.nodes, arch.inputShape, tf.reshape(tf.slice(thetas, [i, 0], [1, p]), [p]) as tf.Tensor1D, x, bn), 0),
     );
     // concat, not stack: stack's gradient (unstack) cannot be differentiated again in tfjs.
     return (outs.length === 1 ? outs[0] : tf.concat(outs, 0)) as tf.Tensor3D;
@@ -224,9 +224,11 @@ export interface Evaluation {
 }
 
 /** A layer-grammar model's loss and accuracy, chunk by chunk of rows (see layeredObjective.ts). */
-function evaluateInChunks(spec: ModelSpec, theta: Float32Array | tf.Tensor1D, data: DeviceData, task: 'classification' | 'regression'): Evaluation {
+function evaluateInChunks(spec: ModelSpec, theta: Float32Array | tf.Tensor1D, data: DeviceData, task: 'classification' | 'regression', buffers?: Float32Array): Evaluation {
   const n = data.x.shape[0];
-  const size = chunkRows(spec, n);
+  // With running statistics no row depends on another, so BatchNorm networks chunk too.
+  const size = chunkRows(spec, n, buffers !== undefined);
+  const bn: BatchNormMode = buffers ? { mode: 'running', buffers } : { mode: 'batch' };
   const t = (theta instanceof Float32Array ? tf.tensor2d(theta, [1, theta.length]) : tf.reshape(theta, [1, -1])) as tf.Tensor2D;
   let loss = 0;
   let correct = 0;
@@ -235,7 +237,7 @@ function evaluateInChunks(spec: ModelSpec, theta: Float32Array | tf.Tensor1D, da
     const [l, c] = tf.tidy(() => {
       const x = tf.slice(data.x, [start, 0], [count, -1]) as tf.Tensor2D;
       const y = tf.slice(data.y, [start, 0], [count, -1]) as tf.Tensor2D;
-      const out = forwardBatched(spec, t, x);
+      const out = forwardBatched(spec, t, x, bn);
       const right = task === 'classification' ? tf.sum(tf.cast(tf.equal(tf.argMax(tf.squeeze(out, [0]), 1), tf.argMax(y, 1)), 'float32')) : tf.scalar(0);
       return [lossFromOutputs(spec, out, y).dataSync()[0], right.dataSync()[0]];
     });
@@ -247,8 +249,13 @@ function evaluateInChunks(spec: ModelSpec, theta: Float32Array | tf.Tensor1D, da
 }
 
 /** Loss and accuracy of one parameter vector on a dataset, in chunks to bound memory. */
-export function evaluateModel(spec: ModelSpec, theta: Float32Array | tf.Tensor1D, data: DeviceData, task: 'classification' | 'regression'): Evaluation {
-  if (spec.arch) return evaluateInChunks(spec, theta, data, task);
+/**
+ * Loss and accuracy of one parameter vector on a dataset. `buffers`: a
+ * layer-grammar model's BatchNorm running statistics (eval mode, as
+ * PyTorch's model.eval()); without them BatchNorm uses the rows' statistics.
+ */
+export function evaluateModel(spec: ModelSpec, theta: Float32Array | tf.Tensor1D, data: DeviceData, task: 'classification' | 'regression', buffers?: Float32Array): Evaluation {
+  if (spec.arch) return evaluateInChunks(spec, theta, data, task, buffers);
   // The loss comes from the fast kernels where they load: they keep the
   // tiny cross-entropies of well-fitted networks (log1p form) that tfjs'
   // float32 log-sum-exp rounds to 0, so reported metrics match what the

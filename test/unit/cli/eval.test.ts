@@ -1,5 +1,6 @@
 /**
- * `landscape eval` on a PyTorch-trained LeNet: the loss and accuracy PyTorch
+ * `landscape eval` on a PyTorch-trained LeNet and a BatchNorm residual net (its
+ * running statistics read from the file): the loss and accuracy PyTorch
  * prints for the module in eval mode on the same tensors (its state_dict in a
  * safetensors file, the rows in an .npz), within 1e-5 relative. Skipped, with
  * the reason, where python3-torch is missing. Also the command's usage errors.
@@ -7,6 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runCli } from '../../support/cli';
 import { makeTempDir, removeTempDir } from '../../support/tmp';
@@ -21,25 +23,33 @@ before(() => {
 });
 after(() => removeTempDir(dir));
 
-test('landscape eval on a PyTorch-trained LeNet matches PyTorch in eval mode', { skip }, async () => {
-  const py = spawnSync(torch!.python, [path.join(__dirname, '../../support/torch_lenet.py'), dir], { encoding: 'utf8' });
-  assert.equal(py.status, 0, py.stderr);
-  const want = JSON.parse(py.stdout) as { loss: number; accuracy: number; samples: number };
-  for (const backend of ['cpu', 'wasm']) {
-    const r = await runCli(['eval', path.join(dir, 'model.safetensors'), '--data', path.join(dir, 'data.npz'), '--model', 'lenet', '--json', '--backend', backend]);
-    assert.equal(r.code, 0, r.stderr);
-    const got = JSON.parse(r.stdout);
-    assert.equal(got.samples, want.samples);
-    assert.ok(Math.abs(got.loss - want.loss) <= 1e-5 * want.loss, `${backend}: loss ${got.loss} vs PyTorch ${want.loss}`);
-    assert.equal(got.accuracy, want.accuracy);
-  }
-});
+const BNRES_SPEC = 'input(1,28,28) conv(4,3,pad=1,bias=false) bn relu res(conv(8,3,stride=2,pad=1,bias=false) bn relu conv(8,3,pad=1,bias=false) bn) relu gap dense(10)';
+
+for (const [name, spec] of [['lenet', 'lenet'], ['bnres', BNRES_SPEC]]) {
+  test(`landscape eval on a PyTorch-trained ${name} matches PyTorch in eval mode`, { skip }, async () => {
+    const folder = path.join(dir, name);
+    fs.mkdirSync(folder);
+    const py = spawnSync(torch!.python, [path.join(__dirname, '../../support/torch_lenet.py'), folder, name], { encoding: 'utf8' });
+    assert.equal(py.status, 0, py.stderr);
+    const want = JSON.parse(py.stdout) as { loss: number; accuracy: number; samples: number };
+    for (const backend of ['cpu', 'wasm']) {
+      const r = await runCli(['eval', path.join(folder, 'model.safetensors'), '--data', path.join(folder, 'data.npz'), '--model', spec, '--json', '--backend', backend]);
+      assert.equal(r.code, 0, r.stderr);
+      const got = JSON.parse(r.stdout);
+      assert.equal(got.samples, want.samples);
+      assert.ok(Math.abs(got.loss - want.loss) <= 1e-5 * want.loss, `${backend}: loss ${got.loss} vs PyTorch ${want.loss}`);
+      assert.equal(got.accuracy, want.accuracy);
+      // BatchNorm in eval mode: the file's running statistics, as model.eval() uses them.
+      if (name === 'bnres') assert.equal(got.batchNorm, 'running statistics from the checkpoint');
+    }
+  });
+}
 
 test('landscape eval: a missing --data, a wrong model for the file', { skip }, async () => {
-  const noData = await runCli(['eval', path.join(dir, 'model.safetensors'), '--model', 'lenet']);
+  const noData = await runCli(['eval', path.join(dir, 'lenet', 'model.safetensors'), '--model', 'lenet']);
   assert.equal(noData.code, 2);
   assert.match(noData.stderr, /--data/);
-  const wrong = await runCli(['eval', path.join(dir, 'model.safetensors'), '--data', path.join(dir, 'data.npz'), '--model', 'input(1,28,28) conv(8,5,pad=2) relu maxpool(2) flatten dense(10)']);
+  const wrong = await runCli(['eval', path.join(dir, 'lenet', 'model.safetensors'), '--data', path.join(dir, 'lenet', 'data.npz'), '--model', 'input(1,28,28) conv(8,5,pad=2) relu maxpool(2) flatten dense(10)']);
   assert.equal(wrong.code, 2);
   assert.match(wrong.stderr, /model\.safetensors/);
 });
