@@ -8,8 +8,8 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { formatNumber } from '../protocol';
-import { CONTEXT_KEYS } from './commandTable';
-import { isCancelled, type JobHandle, type JobProgress, type JobRunner } from './jobs';
+import { isCancelled, type JobProgress, type JobRunner } from './jobs';
+import { ForegroundJob } from './foregroundJob';
 import { reportError, type Log } from './log';
 import type { ReportPanels } from './reportPanel';
 import type { RunStore } from './runStore';
@@ -41,20 +41,16 @@ const PRESETS: { label: string; description: string; detail: string; value: Stud
   },
 ];
 
-export class StudyController implements vscode.Disposable {
-  private job: JobHandle<'study'> | undefined;
-
+export class StudyController extends ForegroundJob<'study'> {
   constructor(
     private readonly jobs: JobRunner,
     private readonly store: RunStore,
-    private readonly runs: WorkspaceRuns,
+    runs: WorkspaceRuns,
     private readonly training: TrainingController,
     private readonly reports: ReportPanels,
     private readonly log: Log,
-  ) {}
-
-  get running(): boolean {
-    return this.job !== undefined;
+  ) {
+    super(runs);
   }
 
   async start(presetArg?: StudyPresetName): Promise<void> {
@@ -87,9 +83,7 @@ export class StudyController implements vscode.Disposable {
     this.store.begin('study', out, `optimizer study (${preset})`, 0, 'study · ');
     this.store.setStatus('running', `study · ${preset} preset · starting…`);
     const job = this.jobs.start({ kind: 'study', out, preset }, { title: `Landscape: optimizer study (${preset})`, onEvent: (e, p) => this.onEvent(e, p, preset, out) });
-    this.job = job;
-    void vscode.commands.executeCommand('setContext', CONTEXT_KEYS.training, true);
-    this.runs.refresh();
+    this.claimed(job);
     try {
       const r = await job.result;
       const reproduced = r.verdicts.filter((v) => v.reproduced).length;
@@ -112,18 +106,10 @@ export class StudyController implements vscode.Disposable {
         reportError(this.log, 'the optimizer study failed', e);
       }
     } finally {
-      this.job = undefined;
-      void vscode.commands.executeCommand('setContext', CONTEXT_KEYS.training, false);
-      this.runs.refresh();
+      this.released();
     }
   }
 
-  /** Returns false when no study was running. */
-  stop(): boolean {
-    if (!this.job) return false;
-    this.job.cancel();
-    return true;
-  }
 
   private onEvent(e: StudyJobEvent, progress: JobProgress, preset: StudyPresetName, out: string): void {
     const say = (text: string, increment?: number) => {
@@ -170,7 +156,4 @@ export class StudyController implements vscode.Disposable {
     }
   }
 
-  dispose(): void {
-    this.job?.cancel();
-  }
 }

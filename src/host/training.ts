@@ -8,7 +8,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { TrainForm } from '../protocol';
 import { labelFromInfo, type BackendStatus } from './backendStatus';
-import { COMMANDS, CONTEXT_KEYS, INTERNAL_COMMANDS } from './commandTable';
+import { COMMANDS, INTERNAL_COMMANDS } from './commandTable';
 import {
   DEFAULT_EXPERIMENT,
   EXPERIMENT_FILE,
@@ -19,7 +19,8 @@ import {
   runFolderName,
   type Experiment,
 } from './experiment';
-import { isCancelled, type JobHandle, type JobRunner } from './jobs';
+import { isCancelled, type JobRunner } from './jobs';
+import { ForegroundJob } from './foregroundJob';
 import { reportError, type Log } from './log';
 import { formatNumber, formatPercent, type RunStore } from './runStore';
 import { backendSetting, checkpointEverySetting, runsFolder } from './settings';
@@ -46,19 +47,15 @@ export function loadExperiment(root: string): LoadedExperiment {
   return { experiment: parseExperiment(text, file), file, root };
 }
 
-export class TrainingController implements vscode.Disposable {
-  private job: JobHandle<'train'> | undefined;
-
+export class TrainingController extends ForegroundJob<'train'> {
   constructor(
     private readonly jobs: JobRunner,
     private readonly store: RunStore,
-    private readonly runs: WorkspaceRuns,
+    runs: WorkspaceRuns,
     private readonly backend: BackendStatus,
     private readonly log: Log,
-  ) {}
-
-  get running(): boolean {
-    return this.job !== undefined;
+  ) {
+    super(runs);
   }
 
   /**
@@ -127,9 +124,7 @@ export class TrainingController implements vscode.Disposable {
         },
       },
     );
-    this.job = job;
-    void vscode.commands.executeCommand('setContext', CONTEXT_KEYS.training, true);
-    this.runs.refresh();
+    this.claimed(job);
     try {
       const run = await job.result;
       this.store.finish('completed');
@@ -155,20 +150,9 @@ export class TrainingController implements vscode.Disposable {
         reportError(this.log, 'training failed', e);
       }
     } finally {
-      this.job = undefined;
-      void vscode.commands.executeCommand('setContext', CONTEXT_KEYS.training, false);
-      this.runs.refresh();
+      this.released();
     }
   }
 
-  /** Returns false when nothing was training. */
-  stop(): boolean {
-    if (!this.job) return false;
-    this.job.cancel();
-    return true;
-  }
 
-  dispose(): void {
-    this.job?.cancel();
-  }
 }

@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { FlagSpec } from '../args';
 import type { Io } from '../output';
+import type { FileArgs } from './types';
 import { BACKEND_CHOICES } from '../../engine/backend';
 import { inputError } from '../../engine/errors';
 import { writeJsonAtomic } from '../../engine/checkpoint/atomic';
@@ -136,4 +137,20 @@ export function emitResult(io: Io, f: Record<string, unknown>, result: Record<st
     for (const line of renderTable()) io.out(line);
     if (out) io.out(`written to ${out}`);
   }
+}
+
+/**
+ * The file arguments of a one-checkpoint analysis (hessian, gradcheck, slice):
+ * the checkpoint, --dataset and --out, plus the flags that make it quick in
+ * the file-argument tests.
+ */
+export function checkpointAnalysisFiles(quick: string[]): FileArgs {
+  return {
+    slots: [
+      { at: 0, kind: 'checkpoint', required: true },
+      { at: '--dataset', kind: 'dataset' },
+      { at: '--out', kind: 'outFile' },
+    ],
+    quick,
+  };
 }

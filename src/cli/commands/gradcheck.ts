@@ -7,7 +7,7 @@ import { loadAnyCheckpoint } from '../../engine/evaluate';
 import type { GradCheckProbe, GradCheckResult, HvpConsistency } from '../../engine/analysis';
 import { gradcheckAnalysis } from '../../engine/checkpointAnalysis';
 import type { CommandDef } from './types';
-import { COMMON_FLAGS, DATASET_FLAG, SUBSET_FLAG, subsetFlag, emitResult, positiveInt, requireFile, checkOutputPath } from './common-analysis';
+import { COMMON_FLAGS, DATASET_FLAG, SUBSET_FLAG, subsetFlag, emitResult, positiveInt, requireFile, checkOutputPath, checkpointAnalysisFiles } from './common-analysis';
 import { objectiveForCheckpoint } from '../../engine/checkpointObjective';
 
 const flags: FlagSpec[] = [
@@ -29,14 +29,7 @@ export const gradcheckCommand: CommandDef = {
   usage: '<checkpoint> [--coordinates 20] [--directions 10] [--seed 0] [--json] [--out file.json]',
   summary: 'Check the autodiff gradient against central differences (float32-aware steps); flags ReLU kinks. Exit 0 with a PASS/FAIL verdict.',
   flags,
-  fileArgs: {
-    slots: [
-      { at: 0, kind: 'checkpoint', required: true },
-      { at: '--dataset', kind: 'dataset' },
-      { at: '--out', kind: 'outFile' },
-    ],
-    quick: ['--coordinates', '2', '--directions', '1'],
-  },
+  fileArgs: checkpointAnalysisFiles(['--coordinates', '2', '--directions', '1']),
   async run(argv: string[], io: Io, signal: AbortSignal): Promise<number> {
     const { flags: f, positionals } = parseArgs(argv, flags, 'gradcheck');
     checkOutputPath(f.out as string | undefined);

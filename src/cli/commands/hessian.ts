@@ -7,7 +7,7 @@ import { loadAnyCheckpoint } from '../../engine/evaluate';
 import { HVP_MODES, type HvpMode } from '../../engine/analysis';
 import { hessianAnalysis } from '../../engine/checkpointAnalysis';
 import type { CommandDef } from './types';
-import { COMMON_FLAGS, DATASET_FLAG, SUBSET_FLAG, subsetFlag, emitResult, positiveInt, requireFile, checkOutputPath } from './common-analysis';
+import { COMMON_FLAGS, DATASET_FLAG, SUBSET_FLAG, subsetFlag, emitResult, positiveInt, requireFile, checkOutputPath, checkpointAnalysisFiles } from './common-analysis';
 import { objectiveForCheckpoint } from '../../engine/checkpointObjective';
 
 const flags: FlagSpec[] = [
@@ -28,14 +28,7 @@ export const hessianCommand: CommandDef = {
   usage: '<checkpoint> [--k 1] [--iterations n] [--trace] [--samples 64] [--seed 0] [--hvp auto] [--lr η] [--json] [--out file.json]',
   summary: 'Top Hessian eigenvalues (Lanczos), optional trace (Hutchinson), and the stability verdict against 2/η.',
   flags,
-  fileArgs: {
-    slots: [
-      { at: 0, kind: 'checkpoint', required: true },
-      { at: '--dataset', kind: 'dataset' },
-      { at: '--out', kind: 'outFile' },
-    ],
-    quick: ['--iterations', '3'],
-  },
+  fileArgs: checkpointAnalysisFiles(['--iterations', '3']),
   async run(argv: string[], io: Io, signal: AbortSignal): Promise<number> {
     const { flags: f, positionals } = parseArgs(argv, flags, 'hessian');
     checkOutputPath(f.out as string | undefined);

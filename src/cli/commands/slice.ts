@@ -7,7 +7,7 @@ import { loadAnyCheckpoint, OpenedCheckpoint } from '../../engine/evaluate';
 import { BiasMode, HVP_MODES, HvpMode, NORMALIZATIONS, Normalization } from '../../engine/analysis';
 import type { CommandDef } from './types';
 import type { SliceData } from '../../results/slice';
-import { COMMON_FLAGS, DATASET_FLAG, SUBSET_FLAG, subsetFlag, emitResult, parseRange, positiveInt, requireFile, checkOutputPath } from './common-analysis';
+import { COMMON_FLAGS, DATASET_FLAG, SUBSET_FLAG, subsetFlag, emitResult, parseRange, positiveInt, requireFile, checkOutputPath, checkpointAnalysisFiles } from './common-analysis';
 import { objectiveForCheckpoint } from '../../engine/checkpointObjective';
 import { SLICE_ARITY as ARITY, SLICE_KINDS, checkSliceInputs, sliceAnalysis, type SliceKind } from '../../engine/checkpointAnalysis';
 
@@ -34,14 +34,7 @@ export const sliceCommand: CommandDef = {
   usage: '<checkpoint> [checkpoint2 [checkpoint3]] [--kind line|random|hessian|plane|random-plane] [--points n] [--range a,b] [--seed s] [--json] [--out file.json]',
   summary: 'The training loss on a line or plane of parameter space: between checkpoints, along random filter-normalised or top-Hessian directions.',
   flags,
-  fileArgs: {
-    slots: [
-      { at: 0, kind: 'checkpoint', required: true },
-      { at: '--dataset', kind: 'dataset' },
-      { at: '--out', kind: 'outFile' },
-    ],
-    quick: ['--points', '3'],
-  },
+  fileArgs: checkpointAnalysisFiles(['--points', '3']),
   async run(argv: string[], io: Io, signal: AbortSignal): Promise<number> {
     const { flags: f, positionals } = parseArgs(argv, flags, 'slice');
     checkOutputPath(f.out as string | undefined);

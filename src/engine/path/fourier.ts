@@ -13,7 +13,7 @@ import { Rng } from '../rng';
 import { throwIfAborted } from '../errors';
 import { TensorAdam } from './adam';
 import { BasisPath, checkFinite, denseGridSize, evaluateAlong, evenGrid } from './heights';
-import type { PathIteration, PathObjective } from './types';
+import type { PathIteration, PathObjective, ResolvedPathOptions } from './types';
 
 /** Writes sin(nπt), n = 1..N_F, into row; exactly zero at t = 0 and t = 1 so the endpoints never move. */
 export function sineRow(t: number, nF: number, row: Float32Array | Float64Array, offset = 0): void {
@@ -215,17 +215,9 @@ export function evaluateFourier(
   }
 }
 
-export interface FourierRunOptions {
-  objective: PathObjective;
-  modes: number;
-  points: number;
-  lambda: number;
-  steps: number;
-  lr: number;
-  noise: number;
-  seed: number;
-  tauStart: number;
-  tauEnd: number;
+/** The resolved options FourierPathFinder reads, plus how it reports and stops. */
+export interface FourierRunOptions
+  extends Pick<ResolvedPathOptions, 'objective' | 'modes' | 'points' | 'lambda' | 'steps' | 'lr' | 'noise' | 'seed' | 'tauStart' | 'tauEnd'> {
   /** Judge `minimax` and `squared` iterates by their height on the dense grid (see PathOptions.denseSelect). */
   denseSelect?: boolean;
   signal?: AbortSignal;

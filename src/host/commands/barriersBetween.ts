@@ -1,18 +1,10 @@
-import * as fs from 'fs';
 import * as vscode from 'vscode';
-import { barriersFolder, checkpointsIn } from '../barriers';
+import { barriersFolder } from '../barriers';
 import type { Services } from '../services';
 import { runsFolder } from '../settings';
-import { isCheckpointPath, primaryFolder } from '../workspace';
-import { explorerSelection, narrowToFinals } from './pickMinima';
+import { primaryFolder } from '../workspace';
+import { checkpointsInSelection, explorerSelection, narrowToFinals } from './pickMinima';
 
-function isDir(p: string): boolean {
-  try {
-    return fs.statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}
 
 /** Landscape: Barriers Between Checkpoints — all pairs (or random ones) of a folder's checkpoints or a selection. */
 export async function barriersBetween(s: Services, arg?: unknown, args?: unknown): Promise<void> {
@@ -30,13 +22,7 @@ export async function barriersBetween(s: Services, arg?: unknown, args?: unknown
     if (!picked?.length) return;
     selected = picked.map((u) => u.fsPath);
   }
-  const singleFolder = selected.length === 1 && isDir(selected[0]) ? selected[0] : undefined;
-  const found: string[] = [];
-  for (const p of selected) {
-    if (isDir(p)) found.push(...checkpointsIn(p));
-    else if (isCheckpointPath(p)) found.push(p);
-  }
-  const files = [...new Set(found)];
+  const { files, singleFolder } = checkpointsInSelection(selected);
   if (files.length < 2) {
     void vscode.window.showErrorMessage(`Landscape: found ${files.length} checkpoint${files.length === 1 ? '' : 's'} in the selection; barriers need at least two.`);
     return;

@@ -1,21 +1,12 @@
-import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { checkpointsIn } from '../barriers';
 import type { Services } from '../services';
 import { runsFolder } from '../settings';
-import { isCheckpointPath, primaryFolder } from '../workspace';
-import { explorerSelection, narrowToFinals, pickWorkspaceCheckpoints } from './pickMinima';
+import { primaryFolder } from '../workspace';
+import { checkpointsInSelection, explorerSelection, narrowToFinals, pickWorkspaceCheckpoints } from './pickMinima';
 
 const TITLE = 'Landscape: Kernel PCA of Checkpoints';
 
-function isDir(p: string): boolean {
-  try {
-    return fs.statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}
 
 type Choice = vscode.QuickPickItem & { value: 'set' | 'pick' | 'folder' };
 
@@ -61,13 +52,7 @@ export async function kernelPca(s: Services, arg?: unknown, args?: unknown): Pro
     }
     selected = c.paths;
   }
-  const singleFolder = selected.length === 1 && isDir(selected[0]) ? selected[0] : undefined;
-  const found: string[] = [];
-  for (const p of selected) {
-    if (isDir(p)) found.push(...checkpointsIn(p));
-    else if (isCheckpointPath(p)) found.push(p);
-  }
-  const files = [...new Set(found)];
+  const { files, singleFolder } = checkpointsInSelection(selected);
   if (files.length < 2) {
     const where = singleFolder ? path.basename(singleFolder) : 'the selection';
     void vscode.window.showErrorMessage(`Landscape: found ${files.length} checkpoint${files.length === 1 ? '' : 's'} in ${where}; kernel PCA needs at least two.`);

@@ -3,7 +3,32 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { checkCheckpointChoice, notificationText } from '../guards';
 import type { Services } from '../services';
-import { primaryFolder } from '../workspace';
+import * as fs from 'fs';
+import { checkpointsIn } from '../barriers';
+import { isCheckpointPath, primaryFolder } from '../workspace';
+
+function isDir(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The checkpoints of an explorer selection: files as they are, folders by
+ * their checkpoints, duplicates once. `singleFolder` names the folder when
+ * the selection was exactly one, for messages.
+ */
+export function checkpointsInSelection(selected: readonly string[]): { files: string[]; singleFolder?: string } {
+  const found: string[] = [];
+  for (const p of selected) {
+    if (isDir(p)) found.push(...checkpointsIn(p));
+    else if (isCheckpointPath(p)) found.push(p);
+  }
+  const singleFolder = selected.length === 1 && isDir(selected[0]) ? selected[0] : undefined;
+  return { files: [...new Set(found)], ...(singleFolder ? { singleFolder } : {}) };
+}
 
 type Item = vscode.QuickPickItem & { file?: string; browse?: boolean };
 
