@@ -89,7 +89,7 @@ export type RunsList = Infer<typeof RunsListSchema>;
 
 export const TrainFormSchema = S.object({
   dataset: S.string(LIMITS.path),
-  model: S.string(200),
+  model: S.string(20_000),
   optimizer: S.string(100),
   epochs: S.int(1, 1_000_000),
   /** Estimate λmax every this many epochs; 0 or absent: off. */

@@ -122,7 +122,8 @@ export class TrainFormView {
   private read(): TrainForm | string {
     const n = Number(this.epochs.value);
     if (!Number.isInteger(n) || n < 1) return 'Epochs must be a whole number of at least 1.';
-    if (!/^\s*\d+(\s*[-x,]\s*\d+)+\s*$/.test(this.model.value)) return 'Model must be layer widths such as 64-32-32-10.';
+    // The host checks the spec itself (grammar and shapes) and answers with the grammar's message.
+    if (this.model.value.trim().length === 0 || this.model.value.length > 20000) return 'Model must be layer widths such as 64-32-32-10, a layer spec or a built-in name such as cnn-digits.';
     if (!this.dataset.value) return 'Choose a dataset.';
     if (!this.optimizer.value) return 'Choose an optimizer.';
     const st = this.stabilityEvery.value.trim() === '' ? 0 : Number(this.stabilityEvery.value);

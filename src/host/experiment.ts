@@ -11,6 +11,7 @@ import * as path from 'path';
 import { inputError } from '../engine/errors';
 import { escapeControl, quoteText } from '../engine/text';
 import { ACTIVATIONS, LOSSES } from '../engine/model/spec';
+import { modelSpecProblem, modelSpecText } from '../engine/model/specCheck';
 import { OPTIMIZER_NAMES, OPTION_KEYS } from '../engine/optim/types';
 import type { TrainConfig } from '../engine/train';
 import type { TrainForm } from '../protocol';
@@ -64,8 +65,8 @@ const nonEmptyString = (max: number): FieldCheck => (v) =>
 const FIELDS: Record<keyof Experiment | '$schema', FieldCheck> = {
   $schema: (v) => (typeof v === 'string' ? null : 'must be a string'),
   dataset: nonEmptyString(4096),
-  // Length first: the pattern is only ever run on short strings.
-  model: (v) => (typeof v === 'string' && v.length <= 200 && /^\s*\d+(\s*[-x,]\s*\d+)+\s*$/.test(v) ? null : 'must be layer widths such as "64-32-32-10"'),
+  // Dense widths, a layer spec or a built-in name; in landscape.json also a list of layer tokens.
+  model: modelSpecProblem,
   activation: oneOf(ACTIVATIONS),
   bias: (v) => (typeof v === 'boolean' ? null : 'must be true or false'),
   loss: oneOf(LOSSES),
@@ -158,7 +159,7 @@ export function parseExperiment(text: string, file: string): Experiment {
   // only {"epochs": 5} trains the default network for 5 epochs.
   const exp = { ...DEFAULT_EXPERIMENT } as Experiment;
   for (const key of EXPERIMENT_FIELDS) {
-    if (key in o) (exp as unknown as Record<string, unknown>)[key] = o[key];
+    if (key in o) (exp as unknown as Record<string, unknown>)[key] = key === 'model' ? modelSpecText(o[key] as string | string[]) : o[key];
   }
   // The default learning rate suits SGD; another optimizer gets its own default.
   if (!('lr' in o) && exp.optimizer !== DEFAULT_EXPERIMENT.optimizer) delete exp.lr;

@@ -123,10 +123,21 @@ describe('landscape.json', () => {
     for (const [k, v] of Object.entries(DEFAULT_EXPERIMENT)) {
       if (schema.properties[k].default !== undefined) assert.deepEqual(schema.properties[k].default, v, `schema default of ${k}`);
     }
-    // The schema's model pattern is the parser's.
-    const re = new RegExp(schema.properties.model.pattern);
-    for (const m of ['64-32-10', ' 2x3 ', '4,8,3']) assert.ok(re.test(m), m);
-    for (const m of ['64', '64-', 'a-b']) assert.ok(!re.test(m), m);
+    // The schema takes the model as text or as a list of tokens; the grammar itself is the parser's.
+    assert.deepEqual(schema.properties.model.oneOf.map((o: { type: string }) => o.type), ['string', 'array']);
+  });
+
+  it('takes the model as dense widths, a layer spec, a built-in name or a list of layer tokens', () => {
+    const list = parseExperiment('{"model": ["input(1,8,8)", "conv(8,3,pad=1)", "relu", "maxpool(2)", "flatten", "dense(10)"]}', FILE);
+    assert.equal(list.model, 'input(1,8,8) conv(8,3,pad=1) relu maxpool(2) flatten dense(10)');
+    assert.equal(parseExperiment('{"model": "cnn-digits"}', FILE).model, 'cnn-digits');
+    assert.equal(parseExperiment('{"model": "input(1,28,28) conv(6,5,pad=2) relu flatten dense(10)"}', FILE).model, 'input(1,28,28) conv(6,5,pad=2) relu flatten dense(10)');
+    // The grammar's own message: what is wrong and where.
+    assert.throws(() => parseExperiment('{"model": "input(1,8,8) conv(4,9) flatten dense(10)"}', FILE), /"model".*conv/);
+    assert.throws(() => parseExperiment('{"model": ["input(1,8,8)", 3]}', FILE), /"model"/);
+    assert.throws(() => parseExperiment('{"model": []}', FILE), /"model"/);
+    const form = applyForm(parseExperiment('{}', FILE), { dataset: 'digits', model: 'cnn-digits', optimizer: 'sgd', epochs: 2 });
+    assert.equal(form.model, 'cnn-digits');
   });
 
   it('keeps its built-in dataset and backend lists equal to the engine', async () => {
