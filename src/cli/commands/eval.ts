@@ -38,13 +38,14 @@ export const evalCommand: CommandDef = {
     if (!fs.existsSync(file)) throw inputError('file not found; check the path', file);
     await initBackend(f.backend as string | undefined);
     const ck = await loadAnyCheckpoint(file, f.model as string | undefined);
-    const r = evaluateOnData(ck, data, { subset: subsetFlag(f.subset) });
+    const r = await evaluateOnData(ck, data, { subset: subsetFlag(f.subset) });
     if (f.json) {
-      io.out(JSON.stringify({ loss: r.loss, ...(r.accuracy !== undefined ? { accuracy: r.accuracy } : {}), samples: r.samples, dataset: r.dataset, model: ck.specString, ...(r.normalization ? { normalization: r.normalization } : {}), ...(r.batchNorm ? { batchNorm: r.batchNorm } : {}) }));
+      io.out(JSON.stringify({ loss: r.loss, ...(r.accuracy !== undefined ? { accuracy: r.accuracy } : {}), samples: r.samples, dataset: r.dataset, model: ck.specString, ...(r.preprocessing ? { preprocessing: r.preprocessing } : {}), ...(r.batchNorm ? { batchNorm: r.batchNorm } : {}) }));
       return 0;
     }
     io.out(`${file} on ${r.dataset} (${r.samples} rows, as given): loss ${fmt(r.loss)}${r.accuracy !== undefined ? `, accuracy ${fmt(r.accuracy)}` : ''}`);
-    if (r.normalization) io.out(`inputs normalised per channel as in training (mean ${r.normalization.mean.map((v) => fmt(v)).join(', ')}, std ${r.normalization.std.map((v) => fmt(v)).join(', ')})`);
+    if (r.preprocessing === 'standardised as in training') io.out('features standardised as in training (the training part\'s statistics of the recorded split)');
+    else if (r.preprocessing) io.out(`inputs normalised per channel as in training (mean ${r.preprocessing.normalization.mean.map((v) => fmt(v)).join(', ')}, std ${r.preprocessing.normalization.std.map((v) => fmt(v)).join(', ')})`);
     if (r.batchNorm) io.out(`BatchNorm used the ${r.batchNorm}`);
     return 0;
   },

@@ -167,7 +167,8 @@ export function checkpointMetadata(spec: ModelSpec, meta: Partial<CheckpointMeta
 }
 
 /** The checkpoint's bytes (deterministic for the same inputs). */
-export function encodeCheckpoint(spec: ModelSpec, theta: Float32Array, meta: Partial<CheckpointMeta>, extra: Record<string, string> = {}): Buffer {
+/** `buffers`: a layer-grammar model's BatchNorm running statistics, stored as its `running_mean`/`running_var` tensors. */
+export function encodeCheckpoint(spec: ModelSpec, theta: Float32Array, meta: Partial<CheckpointMeta>, extra: Record<string, string> = {}, buffers?: Float32Array): Buffer {
   const p = paramCount(spec);
   if (theta.length !== p) {
     throw badInput(`parameter vector has ${theta.length} values but model ${modelText(spec)} needs ${p}`);
@@ -183,6 +184,10 @@ export function encodeCheckpoint(spec: ModelSpec, theta: Float32Array, meta: Par
     shape: e.shape,
     data: theta.subarray(e.offset, e.offset + e.size),
   }));
+  if (buffers && spec.arch) {
+    if (buffers.length !== spec.arch.layout.bufferCount) throw badInput(`running statistics hold ${buffers.length} values but model ${modelText(spec)} needs ${spec.arch.layout.bufferCount}`);
+    for (const b of spec.arch.layout.buffers) tensors.push({ name: b.name, dtype: 'F32' as const, shape: [...b.shape], data: buffers.subarray(b.offset, b.offset + b.size) });
+  }
   return encodeSafetensors(tensors, checkpointMetadata(spec, meta, extra));
 }
 
@@ -193,8 +198,9 @@ export function saveCheckpoint(
   theta: Float32Array,
   meta: Partial<CheckpointMeta>,
   extra: Record<string, string> = {},
+  buffers?: Float32Array,
 ): void {
-  writeFileAtomicSync(file, encodeCheckpoint(spec, theta, meta, extra));
+  writeFileAtomicSync(file, encodeCheckpoint(spec, theta, meta, extra, buffers));
 }
 
 export async function saveCheckpointAsync(
@@ -330,11 +336,27 @@ export function matchesLandscapeLayout(tensors: Map<string, { shape: number[] }>
 
 const OUR_NAME = /^layers\.\d+\.(weight|bias)$/;
 
+/** The running statistics a Landscape checkpoint of a BatchNorm network holds (all of them, or none). */
+export function buffersFromLandscapeTensors(tensors: Map<string, DecodedTensor>, spec: ModelSpec, file: string): Float32Array | undefined {
+  const want = spec.arch?.layout.buffers ?? [];
+  const present = want.filter((b) => tensors.has(b.name));
+  if (present.length === 0) return undefined;
+  const buffers = new Float32Array(spec.arch!.layout.bufferCount);
+  for (const b of want) {
+    const t = tensors.get(b.name);
+    if (!t) throw badInput(`holds some BatchNorm running statistics but not "${b.name}"`, file);
+    if (!sameShape(t.shape, b.shape)) throw badInput(`tensor "${b.name}" has shape [${t.shape.join(', ')}] but model ${modelText(spec)} needs [${b.shape.join(', ')}]`, file);
+    buffers.set(toFloat32(b.name, t, file), b.offset);
+  }
+  return buffers;
+}
+
 /** Flat parameters from our layout; every missing, unexpected or misshapen tensor is named. */
 export function thetaFromLandscapeTensors(tensors: Map<string, DecodedTensor>, spec: ModelSpec, file: string): Float32Array {
   const model = modelText(spec);
   const layout = paramLayout(spec);
-  const expected = new Set(layout.map((e) => e.name));
+  // A layer-grammar model's running statistics are buffers, read by buffersFromLandscapeTensors.
+  const expected = new Set([...layout.map((e) => e.name), ...(spec.arch?.layout.buffers.map((b) => b.name) ?? [])]);
   const unexpected = [...tensors.keys()].filter((n) => !expected.has(n));
   for (const e of layout) {
     const t = tensors.get(e.name);
@@ -403,7 +425,7 @@ export function checkpointFromDecoded(decoded: DecodedSafetensors, file: string,
   }
   const theta =
     format === 'landscape' ? thetaFromLandscapeTensors(tensors, spec, file) : spec.arch ? thetaFromTorchArch(tensors, spec, file) : thetaFromTorchTensors(tensors, spec, file);
-  const buffers = format === 'torch' && spec.arch ? buffersFromTorchArch(tensors, spec, file) : undefined;
+  const buffers = !spec.arch ? undefined : format === 'torch' ? buffersFromTorchArch(tensors, spec, file) : buffersFromLandscapeTensors(tensors, spec, file);
   return { file, format, spec, theta, meta, rawMetadata: metadata, tensors, ...(buffers ? { buffers } : {}) };
 }
 

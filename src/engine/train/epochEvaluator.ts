@@ -4,6 +4,8 @@ import type { Task } from '../data/types';
 import type { ModelSpec } from '../model/spec';
 import { evaluateModel, type DeviceData } from '../model/network';
 import { lossAndGrad, type Objective } from '../objective';
+import { hasBatchNorm } from '../model/archModel';
+import { populationStatistics } from '../model/runningStats';
 import type { EpochEvent } from './types';
 
 export class EpochEvaluator {
@@ -16,12 +18,16 @@ export class EpochEvaluator {
     private readonly objective: Objective,
     /** Date.now() when the run started: events carry seconds since then. */
     private readonly started: number,
+    /** Rows per batch for BatchNorm's running statistics (see runningStats.ts). */
+    private readonly statisticsBatch: number,
   ) {}
 
   /** `lr` is the rate of the last step: the configured one, or L-BFGS' line-search step length. */
   evaluate(theta: tf.Tensor1D, at: { epoch: number; step: number; lr: number }): EpochEvent {
-    const tr = evaluateModel(this.spec, theta, this.trainDev, this.task);
-    const te = evaluateModel(this.spec, theta, this.testDev, this.task);
+    // BatchNorm networks are evaluated in eval mode, with running statistics of the training data, as a checkpoint holds them.
+    const buffers = hasBatchNorm(this.spec) ? populationStatistics(this.spec, theta, this.trainDev, this.statisticsBatch) : undefined;
+    const tr = evaluateModel(this.spec, theta, this.trainDev, this.task, buffers);
+    const te = evaluateModel(this.spec, theta, this.testDev, this.task, buffers);
     const { grad } = lossAndGrad(this.objective, theta);
     const gradNorm = tf.tidy(() => tf.norm(grad).dataSync()[0]);
     grad.dispose();

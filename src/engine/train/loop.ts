@@ -11,7 +11,7 @@ import { networkObjective, miniBatchObjective, toDevice, DeviceData } from '../m
 import type { Objective } from '../objective';
 import type { StepResult } from '../optim';
 import { prepareTraining, type TrainingSetup } from './setup';
-import { RunFolder, epochCheckpointName, type GoodPoint } from './runFolder';
+import { RunFolder, epochCheckpointName, statisticsBatch, type GoodPoint } from './runFolder';
 import { EpochEvaluator, isFiniteEpoch } from './epochEvaluator';
 import { StabilityProbe } from './stabilityProbe';
 import type { CheckpointInfo, EpochEvent, RunJson, TrainConfig, TrainEvent } from './types';
@@ -97,7 +97,7 @@ class TrainingLoop {
     this.theta = tf.tensor1d(initial);
     this.lastLr = optimizer.options.lr ?? 0;
     this.bestTest = folder.run.best ? folder.run.best.testLoss : Infinity;
-    this.evaluator = new EpochEvaluator(spec, task, this.trainDev, this.testDev, this.objective, started);
+    this.evaluator = new EpochEvaluator(spec, task, this.trainDev, this.testDev, this.objective, started, statisticsBatch(setup));
     this.probe = new StabilityProbe(this.objective, cfg, optimizer, started, signal);
   }
 

@@ -19,9 +19,17 @@ import { modelText, paramCount } from '../model/spec';
 import { saveCheckpoint, CheckpointMeta, loadCheckpointSync } from '../checkpoint';
 import { writeJsonAtomic, writeFileAtomicSync, removeStaleTempFiles } from '../checkpoint/atomic';
 import type { TrainingSetup } from './setup';
+import { hasBatchNorm } from '../model/archModel';
+import { populationStatistics } from '../model/runningStats';
+import { toDevice } from '../model/network';
 import { isDatasetName, isImageDatasetName } from '../data';
 import { keptMetrics, readRunJson } from './runFolderRead';
 import type { CheckpointInfo, EpochEvent, ResolvedTrainConfig, RunJson, RunStatus, StabilityEvent, TrainConfig } from './types';
+
+/** Rows per batch when BatchNorm's running statistics are estimated: the training batch, or all rows for full-batch optimizers. */
+export function statisticsBatch(setup: TrainingSetup): number {
+  return setup.optimizer.fullBatch ? setup.split.train.n : setup.cfg.batch;
+}
 
 /** Parameters at the end of an epoch that finished with finite losses, and that epoch's event. */
 export interface GoodPoint {
@@ -117,10 +125,21 @@ export class RunFolder {
     this.run.epochsCompleted = epoch;
   }
 
+  /** A BatchNorm network's running statistics at `values` (see runningStats.ts); undefined for others. */
+  private runningStatistics(values: Float32Array): Float32Array | undefined {
+    if (!hasBatchNorm(this.setup.spec)) return undefined;
+    const dev = toDevice(this.setup.split.train);
+    try {
+      return populationStatistics(this.setup.spec, values, dev, statisticsBatch(this.setup));
+    } finally {
+      dev.dispose();
+    }
+  }
+
   /** Save parameters as `rel` and list them in run.json (best replaces best; a file written again replaces its entry). */
   writeCheckpoint(rel: string, kind: CheckpointInfo['kind'], values: Float32Array, ev: EpochEvent): SavedCheckpoint {
     const abs = path.join(this.dir, rel);
-    saveCheckpoint(abs, this.setup.spec, values, this.checkpointMeta(ev), this.dataset.extraMeta);
+    saveCheckpoint(abs, this.setup.spec, values, this.checkpointMeta(ev), this.dataset.extraMeta, this.runningStatistics(values));
     const info: CheckpointInfo = {
       file: rel,
       kind,

@@ -81,6 +81,27 @@ test('landscape study --model cnn-digits: the study trains CNNs and measures the
   assert.match(ck.specString, /^input\(1,8,8\) conv/);
 });
 
+test('a BatchNorm CNN Landscape trains keeps running statistics: info and eval run in eval mode and agree with the recorded metrics', async () => {
+  const out = run('bn');
+  const spec = 'input(1,8,8) conv(6,3,pad=1,bias=false) bn relu maxpool(2) flatten dense(10)';
+  const t = await runCli(['train', '--model', spec, '--subset', '400', '--batch', '16', '--epochs', '2', '--out', out, '--backend', 'wasm']);
+  assert.equal(t.code, 0, t.stderr);
+  const file = path.join(out, 'final.safetensors');
+  const ck = await loadAnyCheckpoint(file);
+  assert.ok(ck.buffers, 'running statistics are stored');
+  // running_var of a channel is a variance: positive; running_mean not all zero after training.
+  assert.ok(Array.from(ck.buffers!.subarray(6, 12)).every((v) => v > 0) && ck.buffers!.subarray(0, 6).some((v) => v !== 0));
+  const info = JSON.parse((await runCli(['info', file, '--json', '--backend', 'wasm'])).stdout);
+  assert.ok(Math.abs(info.evaluation.trainLoss - Number(ck.meta.trainLoss)) <= 1e-6 * Number(ck.meta.trainLoss), `${info.evaluation.trainLoss} vs ${ck.meta.trainLoss}`);
+  const e = JSON.parse((await runCli(['eval', file, '--data', 'digits', '--subset', '400', '--json', '--backend', 'wasm'])).stdout);
+  assert.equal(e.batchNorm, 'running statistics from the checkpoint');
+  assert.equal(e.preprocessing, 'standardised as in training');
+  const n = e.samples;
+  const trainRows = Math.round(0.8 * n);
+  const pooled = (info.evaluation.trainLoss * trainRows + info.evaluation.testLoss * (n - trainRows)) / n;
+  assert.ok(Math.abs(e.loss - pooled) <= 1e-4 * pooled, `eval ${e.loss} vs the pooled train/test loss ${pooled}`);
+});
+
 const fashion = fs.existsSync('/usr/share/datasets/fashion-mnist') ? false : 'Debian\'s dataset-fashion-mnist is not installed (apt-get install dataset-fashion-mnist)';
 
 test('lenet trains on Fashion-MNIST from Debian\'s package and evaluates on its rows', { skip: fashion }, async () => {
@@ -95,7 +116,7 @@ test('lenet trains on Fashion-MNIST from Debian\'s package and evaluates on its 
   const j = JSON.parse(e.stdout);
   assert.equal(j.samples, 300);
   // The recorded normalisation is applied (the network never saw raw pixels): eval agrees with training's accuracy.
-  assert.ok(j.normalization, 'the checkpoint\'s normalisation was applied');
+  assert.ok(j.preprocessing?.normalization, 'the checkpoint\'s normalisation was applied');
   assert.ok(Math.abs(j.accuracy - last.accuracy) < 0.15, `eval ${j.accuracy} vs training ${last.accuracy}`);
 });
 

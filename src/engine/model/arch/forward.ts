@@ -18,7 +18,14 @@ import type { NodeShapes } from './shapes';
 
 export const BN_EPSILON = 1e-5;
 
-export type BatchNormMode = { mode: 'batch' } | { mode: 'running'; buffers: Float32Array };
+/**
+ * 'batch' may `record` each BatchNorm layer's batch statistics (biased
+ * variance, and how many values each channel averaged), to estimate running
+ * statistics from (see runningStats.ts); recording reads them off the device.
+ */
+export type BatchNormMode =
+  | { mode: 'batch'; record?: (owner: NodeShapes, mean: Float32Array, variance: Float32Array, count: number) => void }
+  | { mode: 'running'; buffers: Float32Array };
 
 interface Pass {
   theta: tf.Tensor1D;
@@ -96,6 +103,8 @@ function batchNorm(h: tf.Tensor, s: NodeShapes, pass: Pass): tf.Tensor {
   let variance: tf.Tensor;
   if (pass.bn.mode === 'batch') {
     ({ mean, variance } = tf.moments(h, axes));
+    const count = axes.reduce((a, ax) => a * h.shape[ax], 1);
+    pass.bn.record?.(s, mean.dataSync() as Float32Array, variance.dataSync() as Float32Array, count);
   } else {
     const buffers = pass.layout.buffers.filter((b) => b.owner === s);
     const read = (role: string) => {
