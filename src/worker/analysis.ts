@@ -21,7 +21,7 @@ import {
   sliceAnalysis,
 } from '../engine/checkpointAnalysis';
 import { formatNumber, formatPercent, type KpcaOverlay } from '../protocol';
-import { checkpointLabel, readAnalysisResult, saveAnalysisResult } from '../host/analysisFiles';
+import { checkpointLabel, readAnalysisResult, saveAnalysisResult } from '../results/analysisFiles';
 import { readBarrierResult } from '../results/barrierFiles';
 import { interpolate, overlayT, pathVectors } from './kpcaOverlay';
 import { savedPathSource } from './barriers';
