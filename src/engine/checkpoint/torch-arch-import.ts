@@ -16,8 +16,29 @@ import type { ModelSpec } from '../model/spec';
 import { badInput, type DecodedTensor, toFloat32 } from './safetensors';
 
 const BUFFER = /\.(running_mean|running_var|num_batches_tracked)$/;
-/** Within one module path: the residual body before its shortcut (our layout's order). */
-const WORD_RANK: Record<string, number> = { body: 0, shortcut: 1, proj: 1, downsample: 1 };
+const STATISTIC = /\.(running_mean|running_var)$/;
+/**
+ * Module names without an index, as torchvision's ResNets and their CIFAR
+ * ports write them (conv1, bn1, layer2, downsample, fc): within one number,
+ * convolution before its BatchNorm before a stage; unnumbered shortcuts after
+ * the block's body; the classifier last.
+ */
+const CLASSIFIER = 9;
+const WORD_RANK: [RegExp, number][] = [
+  [/^(conv|body)$/, 0],
+  [/^(bn|norm)$/, 1],
+  [/^layer$/, 2],
+  [/^(shortcut|proj|downsample)$/, 3],
+  [/^(fc|linear|classifier|head)$/, CLASSIFIER],
+];
+
+function wordKey(word: string): [number, number, string] {
+  const m = /^([A-Za-z_]*?)(\d*)$/.exec(word);
+  const stem = m ? m[1] : word;
+  const n = m && m[2] !== '' ? Number(m[2]) : Number.POSITIVE_INFINITY;
+  const rank = WORD_RANK.find(([re]) => re.test(stem))?.[1] ?? 5;
+  return [n, rank, stem];
+}
 
 function sortKey(name: string): (number | string)[] {
   const parts = name.split('.');
@@ -27,11 +48,15 @@ function sortKey(name: string): (number | string)[] {
 
 function compareParts(a: number | string, b: number | string): number {
   if (typeof a === 'number' && typeof b === 'number') return a - b;
-  if (typeof a === 'string' && typeof b === 'string') return (WORD_RANK[a] ?? 2) - (WORD_RANK[b] ?? 2) || (a < b ? -1 : a > b ? 1 : 0);
+  if (typeof a === 'string' && typeof b === 'string') {
+    const [na, ra, sa] = wordKey(a);
+    const [nb, rb, sb] = wordKey(b);
+    // The classifier comes after everything else, whatever its number.
+    if (ra === CLASSIFIER || rb === CLASSIFIER) return ra - rb || (sa < sb ? -1 : sa > sb ? 1 : 0);
+    return (na === nb ? 0 : na < nb ? -1 : 1) || ra - rb || (sa < sb ? -1 : sa > sb ? 1 : 0);
+  }
   return typeof a === 'number' ? -1 : 1;
 }
-
-const STATISTIC = /\.(running_mean|running_var)$/;
 
 /** The file's parameter tensors in module order. */
 export function torchParametersInOrder(tensors: Map<string, DecodedTensor>): string[] {
