@@ -62,7 +62,7 @@ export function parseSpecString(s: string): ModelSpec {
   return modelSpecFromText(s);
 }
 
-export async function loadAnyCheckpoint(file: string, modelSpec?: string | ModelSpec): Promise<OpenedCheckpoint> {
+export async function loadAnyCheckpoint(file: string, modelSpec?: string | ModelSpec, opts: { tensorMap?: Record<string, string> } = {}): Promise<OpenedCheckpoint> {
   let stat: fs.Stats;
   try {
     stat = fs.statSync(file);
@@ -80,7 +80,7 @@ export async function loadAnyCheckpoint(file: string, modelSpec?: string | Model
     const tensors = paramLayout(m.spec).map((e) => summarizeTensor(e.name, 'F32', e.shape, m.theta.subarray(e.offset, e.offset + e.size)));
     return { file, format: 'tfjs', spec: m.spec, specString: modelText(m.spec), theta: m.theta, meta: {}, tensors };
   }
-  const ck = await loadCheckpoint(file, spec ? { spec } : undefined);
+  const ck = await loadCheckpoint(file, { ...(spec ? { spec } : {}), ...(opts.tensorMap ? { tensorMap: opts.tensorMap } : {}) });
   const meta: Record<string, string> = { ...(ck.rawMetadata ?? {}) };
   const tensors = paramLayout(ck.spec).map((e) => {
     const stored = ck.tensors.get(e.name);

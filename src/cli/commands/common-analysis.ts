@@ -154,3 +154,27 @@ export function checkpointAnalysisFiles(quick: string[]): FileArgs {
     quick,
   };
 }
+
+export const TENSOR_MAP_FLAG: FlagSpec = {
+  name: 'tensor-map',
+  type: 'string',
+  description: 'for PyTorch files whose tensor names cannot decide the layer order: a JSON file mapping each of the model\'s tensor names (layers.0.weight, …) to the file\'s',
+  metavar: 'file.json',
+};
+
+/** The --tensor-map file: a JSON object of our tensor names to the checkpoint's, strings only. */
+export function readTensorMap(file: string | undefined): Record<string, string> | undefined {
+  if (file === undefined) return undefined;
+  requireFile(file);
+  if (fs.statSync(file).size > 4 * 1024 * 1024) throw inputError('is too large for a tensor map (at most 4 MiB)', file);
+  let v: unknown;
+  try {
+    v = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw inputError(`is not valid JSON (${(e as Error).message.slice(0, 200)})`, file);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || !Object.values(v).every((x) => typeof x === 'string')) {
+    throw inputError('must hold a JSON object of tensor names, e.g. {"layers.0.weight": "features.0.weight"}', file);
+  }
+  return v as Record<string, string>;
+}

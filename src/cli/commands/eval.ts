@@ -6,13 +6,14 @@ import { inputError } from '../../engine/errors';
 import { BACKEND_CHOICES, initBackend } from '../../engine/backend';
 import { loadAnyCheckpoint } from '../../engine/evaluate';
 import { evaluateOnData } from '../../engine/evaluateOnData';
-import { SUBSET_FLAG, subsetFlag } from './common-analysis';
+import { SUBSET_FLAG, TENSOR_MAP_FLAG, readTensorMap, subsetFlag } from './common-analysis';
 import type { CommandDef } from './types';
 
 const flags: FlagSpec[] = [
   { name: 'data', type: 'string', description: 'dataset to evaluate on, every row as given (no split, no standardisation)', metavar: 'name|path' },
   { name: 'model', type: 'string', description: 'model spec, for checkpoints without Landscape metadata (e.g. PyTorch safetensors)', metavar: 'spec' },
   SUBSET_FLAG,
+  TENSOR_MAP_FLAG,
   { name: 'backend', type: 'string', description: 'tfjs backend', choices: BACKEND_CHOICES, defaultText: 'auto' },
   { name: 'json', type: 'boolean', description: 'print {"loss", "accuracy", "samples"} as one JSON object' },
 ];
@@ -37,7 +38,7 @@ export const evalCommand: CommandDef = {
     const file = positionals[0];
     if (!fs.existsSync(file)) throw inputError('file not found; check the path', file);
     await initBackend(f.backend as string | undefined);
-    const ck = await loadAnyCheckpoint(file, f.model as string | undefined);
+    const ck = await loadAnyCheckpoint(file, f.model as string | undefined, { tensorMap: readTensorMap(f.tensorMap as string | undefined) });
     const r = await evaluateOnData(ck, data, { subset: subsetFlag(f.subset) });
     if (f.json) {
       io.out(JSON.stringify({ loss: r.loss, ...(r.accuracy !== undefined ? { accuracy: r.accuracy } : {}), samples: r.samples, dataset: r.dataset, model: ck.specString, ...(r.preprocessing ? { preprocessing: r.preprocessing } : {}), ...(r.batchNorm ? { batchNorm: r.batchNorm } : {}) }));

@@ -6,13 +6,14 @@ import { inputError } from '../../engine/errors';
 import { BACKEND_CHOICES, describeBackend, initBackend } from '../../engine/backend';
 import { reevaluateCheckpoint } from '../../engine/evaluate';
 import { loadAnyCheckpoint } from '../../engine/evaluate';
-import { SUBSET_FLAG, subsetFlag } from './common-analysis';
+import { SUBSET_FLAG, TENSOR_MAP_FLAG, readTensorMap, subsetFlag } from './common-analysis';
 import type { CommandDef } from './types';
 
 const flags: FlagSpec[] = [
   { name: 'model', type: 'string', description: 'model spec, for checkpoints without Landscape metadata (e.g. PyTorch safetensors)', metavar: 'spec' },
   { name: 'dataset', type: 'string', description: 'dataset to evaluate on (default: the one in the metadata)', metavar: 'name|path' },
   SUBSET_FLAG,
+  TENSOR_MAP_FLAG,
   { name: 'no-eval', type: 'boolean', description: 'print the metadata only, without re-evaluating' },
   { name: 'backend', type: 'string', description: 'tfjs backend', choices: BACKEND_CHOICES, defaultText: 'auto' },
   { name: 'json', type: 'boolean', description: 'print one JSON object' },
@@ -36,7 +37,7 @@ export const infoCommand: CommandDef = {
     const file = positionals[0];
     if (!fs.existsSync(file)) throw inputError('file not found; check the path', file);
     const backend = await initBackend(f.backend as string | undefined);
-    const ck = await loadAnyCheckpoint(file, f.model as string | undefined);
+    const ck = await loadAnyCheckpoint(file, f.model as string | undefined, { tensorMap: readTensorMap(f.tensorMap as string | undefined) });
     const evaluation = f.noEval ? undefined : await reevaluateCheckpoint(ck, { dataset: f.dataset as string | undefined, subset: subsetFlag(f.subset) });
     if (f.json) {
       io.out(

@@ -36,7 +36,7 @@ import {
 import { writeFileAtomicSync, writeFileAtomic } from './atomic';
 import { isLayerSpec, modelSpecFromText } from '../model/archModel';
 import { thetaFromTorchTensors } from './torch-import';
-import { buffersFromTorchArch, thetaFromTorchArch } from './torch-arch-import';
+import { buffersFromTorchArch, renamedTensors, thetaFromTorchArch } from './torch-arch-import';
 import { importTfjsModel, TfjsImportOptions } from './tfjs-import';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -131,6 +131,8 @@ export interface LoadOptions extends ReadOptions {
   spec?: ModelSpec;
   /** 'auto' (default) tells the layouts apart by metadata and tensor names/shapes. */
   format?: CheckpointFormat | 'auto';
+  /** PyTorch files of layer-grammar models: our tensor name → the file's, where the names cannot decide the order (--tensor-map). */
+  tensorMap?: Record<string, string>;
 }
 
 // ---------------------------------------------------------------- saving
@@ -424,8 +426,16 @@ export function checkpointFromDecoded(decoded: DecodedSafetensors, file: string,
     }
   }
   const theta =
-    format === 'landscape' ? thetaFromLandscapeTensors(tensors, spec, file) : spec.arch ? thetaFromTorchArch(tensors, spec, file) : thetaFromTorchTensors(tensors, spec, file);
-  const buffers = !spec.arch ? undefined : format === 'torch' ? buffersFromTorchArch(tensors, spec, file) : buffersFromLandscapeTensors(tensors, spec, file);
+    format === 'landscape'
+      ? thetaFromLandscapeTensors(tensors, spec, file)
+      : spec.arch
+        ? thetaFromTorchArch(opts.tensorMap ? renamedTensors(tensors, opts.tensorMap, spec, file) : tensors, spec, file)
+        : thetaFromTorchTensors(tensors, spec, file);
+  const buffers = !spec.arch
+    ? undefined
+    : format === 'torch'
+      ? buffersFromTorchArch(opts.tensorMap ? renamedTensors(tensors, opts.tensorMap, spec, file) : tensors, spec, file)
+      : buffersFromLandscapeTensors(tensors, spec, file);
   return { file, format, spec, theta, meta, rawMetadata: metadata, tensors, ...(buffers ? { buffers } : {}) };
 }
 

@@ -117,3 +117,26 @@ export function buffersFromTorchArch(tensors: Map<string, DecodedTensor>, spec: 
   });
   return buffers;
 }
+
+/**
+ * The file's tensors renamed by a tensor map (our name → the file's name,
+ * `--tensor-map`), for files whose names cannot decide the module order: the
+ * map must name a tensor the file holds for every parameter of the spec
+ * (running statistics too, when it names any); the result uses our names,
+ * which sort in module order.
+ */
+export function renamedTensors(tensors: Map<string, DecodedTensor>, map: Record<string, string>, spec: ModelSpec, file: string): Map<string, DecodedTensor> {
+  const layout = spec.arch!.layout;
+  const known = new Set([...layout.params, ...layout.buffers].map((t) => t.name));
+  const stray = Object.keys(map).filter((k) => !known.has(k));
+  if (stray.length) throw badInput(`the tensor map names "${stray[0]}", which model ${spec.arch!.text} does not have (its tensors: ${[...known].slice(0, 8).join(', ')}…)`, file);
+  const missing = layout.params.filter((t) => map[t.name] === undefined);
+  if (missing.length) throw badInput(`the tensor map does not name a tensor for "${missing[0].name}" (${missing.length} of the model's parameters are missing)`, file);
+  const out = new Map<string, DecodedTensor>();
+  for (const [ours, theirs] of Object.entries(map)) {
+    const t = tensors.get(theirs);
+    if (!t) throw badInput(`the tensor map names "${theirs}" for "${ours}", but the file has no such tensor`, file);
+    out.set(ours, t);
+  }
+  return out;
+}

@@ -5,7 +5,8 @@
  * dropped, duplicated under other names, reshaped, extra running statistics),
  * 10,000 cases. Every case must end quickly and either load (then every
  * parameter came from a tensor of the right shape) or give a readable input
- * error naming the file (see test/support/fuzz-harness.ts).
+ * error naming the file (see test/support/fuzz-harness.ts). Also random
+ * --tensor-map objects.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -76,5 +77,20 @@ describe('PyTorch import of layer-grammar models (fuzz)', () => {
       fuzzParams(4401),
     );
     assert.ok(t.rejected > FUZZ_RUNS / 4, String(t));
+  });
+
+  it(`random tensor maps (${FUZZ_RUNS} cases)`, { timeout: 300_000 }, () => {
+    const t = new Tally();
+    const ours = [...spec.arch!.layout.params, ...spec.arch!.layout.buffers].map((p) => p.name);
+    const theirs = torchNames().map(([n]) => n);
+    const nameArb = fc.oneof(fc.constantFrom(...ours, ...theirs), anyText(20));
+    fc.assert(
+      fc.property(fc.dictionary(nameArb, nameArb, { maxKeys: 24 }), (map) => {
+        const decoded = decodedFrom(torchNames());
+        t.add(runCase(() => checkpointFromDecoded(decoded, FILE, { spec, tensorMap: map }), { file: FILE, input: new Uint8Array(0) }));
+      }),
+      fuzzParams(4402),
+    );
+    assert.ok(t.rejected > FUZZ_RUNS / 2, String(t));
   });
 });
