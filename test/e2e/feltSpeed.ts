@@ -184,7 +184,7 @@ export function formatLatency(l: Latency): string {
   const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   let figure = l.ms === undefined ? 'not measured' : l.drawnMs === undefined ? sec(l.ms) : `${sec(l.drawnMs)} drawn, ${sec(l.ms)} seen by the test`;
   if (l.drawnMs !== undefined && l.workerWaitMs !== undefined && l.workerWaitMs >= 100) {
-    figure += `; ${sec(l.drawnMs - l.workerWaitMs)} drawn without the ${sec(l.workerWaitMs)} the workbench's webview frame waited for its service worker (first webview of a fresh browser profile)`;
+    figure += `; ${sec(l.drawnMs - l.workerWaitMs)} drawn without the ${sec(l.workerWaitMs)} the workbench's webview frame waited for its service worker`;
   }
   return `${l.what}: ${figure} (target ${(l.targetMs / 1000).toFixed(0)} s; ${l.breakdown})`;
 }
