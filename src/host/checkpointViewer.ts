@@ -106,15 +106,19 @@ export class CheckpointViewers implements vscode.CustomReadonlyEditorProvider, v
   private attach(panel: vscode.WebviewPanel, file: string): void {
     // The session and its page controller refer to each other: `page` is set at once, below.
     const s = { file, panel } as Session;
+    const name = `checkpoint viewer (${path.basename(file)})`;
+    // These info lines time the way to the tensor table (the end-to-end test prints them).
+    this.log.info(`${name}: opening`);
     s.page = new PageController(panel, {
       page: 'checkpoint',
-      name: `checkpoint viewer (${path.basename(file)})`,
+      name,
       title: this.title(file),
       extensionUri: this.extensionUri,
       log: this.log,
       checkOutgoing: this.checkOutgoing,
       handlers: this.handlers(s),
       onReady: () => {
+        this.log.info(`${name}: page ready`);
         this.sendState(s);
         this.load(s);
       },
@@ -154,9 +158,11 @@ export class CheckpointViewers implements vscode.CustomReadonlyEditorProvider, v
       return;
     }
     const job = this.jobs.start({ kind: 'inspect', file: s.file }, { title: `Landscape: reading ${path.basename(s.file)}` });
+    const started = Date.now();
     s.loading = job;
     job.result.then(
       (info) => {
+        this.log.info(`checkpoint viewer (${path.basename(s.file)}): read in ${Date.now() - started} ms`);
         s.info = info;
         s.infoError = undefined;
       },

@@ -35,7 +35,7 @@ export interface HtmlOptions {
   title: string;
   cspSource: string;
   nonce: string;
-  /** webview URIs (asWebviewUri) of dist/plotly.min.js, dist/webview.js and media/landscape.css. */
+  /** webview URIs (asWebviewUri) of the page's Plotly build in dist/ (see webview.ts), dist/webview.js and media/landscape.css. */
   plotlyUri: string;
   scriptUri: string;
   styleUri: string;

@@ -91,6 +91,8 @@ export class SideViewProvider implements vscode.WebviewViewProvider, vscode.Disp
 
   /** Show the view (Landscape: Open Panel). */
   async reveal(): Promise<void> {
+    // These info lines time the way to the first chart (the end-to-end test prints them).
+    this.log.info('side view: revealing');
     await vscode.commands.executeCommand(`workbench.view.extension.${VIEW_IDS.container}`);
     await vscode.commands.executeCommand(`${VIEW_IDS.side}.focus`);
   }
@@ -98,6 +100,7 @@ export class SideViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   resolveWebviewView(view: vscode.WebviewView): void {
     this.disposeView();
     this.view = view;
+    this.log.info('side view: building the page');
     const page = new PageController(view, {
       page: 'side',
       name: 'side view',
@@ -107,6 +110,7 @@ export class SideViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       checkOutgoing: this.checkOutgoing,
       handlers: this.handlers(),
       onReady: () => {
+        this.log.info('side view: page ready, sending the snapshot');
         this.sendSnapshot();
         this.probeSoon();
       },
