@@ -128,6 +128,10 @@ export const ModelSpecInfoSchema = S.object({
   bias: S.boolean(),
   loss: str,
   paramCount: count,
+  /** Layer-grammar models: one line per layer with its output shape (dense models list `layers` instead). */
+  layerLines: S.optional(S.array(S.string(LIMITS.string), 1000)),
+  /** The first convolution's filters [out, in, k, k], for small images (at most 64 filters of up to 11×11). */
+  filters: S.optional(S.object({ name: str, shape: S.array(S.int(1), 4), values: S.array(num, 64 * 3 * 121) })),
 });
 export type ModelSpecInfo = Infer<typeof ModelSpecInfoSchema>;
 

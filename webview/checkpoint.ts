@@ -30,10 +30,45 @@ function section(id: string, heading: string, ...children: HTMLElement[]): HTMLE
   return h('section', { 'aria-labelledby': id }, h('h2', { id, text: heading }), ...children);
 }
 
-/** The model spec as a line and one list item per dense layer, or why there is none. */
+type Filters = NonNullable<NonNullable<CheckpointDetails['spec']>['filters']>;
+
+/** One filter as a small image: grey levels from −m (black) to +m (white), m the largest |value| of all filters; RGB when it has 3 input channels. */
+function filterCanvas(f: Filters, index: number, scale: number): HTMLCanvasElement {
+  const [, inC, k] = f.shape;
+  const m = f.values.reduce((a, v) => Math.max(a, Math.abs(v)), 0) || 1;
+  const canvas = h('canvas', { width: String(k * scale), height: String(k * scale), 'aria-label': `filter ${index}` }) as HTMLCanvasElement;
+  const ctx = canvas.getContext('2d');
+  if (!ctx) return canvas;
+  const level = (c: number, y: number, x: number) => Math.round(255 * (0.5 + f.values[((index * inC + c) * k + y) * k + x] / (2 * m)));
+  for (let y = 0; y < k; y++) {
+    for (let x = 0; x < k; x++) {
+      const [r, g, b] = inC === 3 ? [level(0, y, x), level(1, y, x), level(2, y, x)] : [level(0, y, x), level(0, y, x), level(0, y, x)];
+      ctx.fillStyle = `rgb(${r},${g},${b})`;
+      ctx.fillRect(x * scale, y * scale, scale, scale);
+    }
+  }
+  return canvas;
+}
+
+/** The first convolution's filters as a row of small images. */
+function filterImages(f: Filters): HTMLElement {
+  const [out, inC, k] = f.shape;
+  const scale = Math.max(4, Math.floor(48 / k));
+  const note = `${f.name}: ${out} filters of ${k}×${k}${inC === 3 ? ' (RGB)' : inC > 1 ? ` (channel 0 of ${inC})` : ''}; grey is 0, white and black the largest |weight|`;
+  return h('figure', { class: 'filters', 'aria-label': 'First convolution filters' }, h('div', { class: 'filter-row' }, ...Array.from({ length: out }, (_, i) => filterCanvas(f, i, scale))), h('figcaption', { class: 'muted', text: note }));
+}
+
+/** The model spec as a line and one list item per layer (with the first convolution's filters), or why there is none. */
 function modelSpecNodes(info: CheckpointDetails): HTMLElement[] {
   const s = info.spec;
   if (!s) return [h('p', { class: 'warning', text: `No Landscape model spec: ${info.specError ?? 'unknown layout'}` })];
+  if (s.layerLines) {
+    return [
+      h('p', { class: 'spec-line', text: `${s.text} · ${s.paramCount.toLocaleString('en-US')} parameters` }),
+      h('ol', { class: 'layers', 'aria-label': 'Layers' }, ...s.layerLines.map((l) => h('li', { text: l }))),
+      ...(s.filters ? [filterImages(s.filters)] : []),
+    ];
+  }
   const layer = (w: number, i: number) =>
     h('li', { text: `dense ${s.layers[i]} → ${w}${s.bias ? ' + bias' : ''}${i < s.layers.length - 2 ? `, ${s.activation}` : `, output (${s.loss})`}` });
   return [

@@ -11,11 +11,14 @@ import { readSafetensors } from '../engine/checkpoint';
 import { DATASET_NAMES } from '../engine/data';
 import { OPTIMIZER_NAMES } from '../engine/optim/types';
 import { paramLayout, specToString, paramCount, type ModelSpec } from '../engine/model/spec';
+import { formatNodes } from '../engine/model/arch/format';
+import type { NodeShapes } from '../engine/model/arch';
 import type { CheckpointDetails, EvalResult, Histogram, ModelSpecInfo } from '../protocol';
 import { histogram, tensorStat } from './tensorStats';
 import { HISTOGRAM_BINS, type ProbeResult } from './protocol';
 
-function specInfo(spec: ModelSpec): ModelSpecInfo {
+function specInfo(spec: ModelSpec, theta: Float32Array): ModelSpecInfo {
+  const filters = firstFilters(spec, theta);
   return {
     text: specToString(spec),
     layers: [...spec.layers],
@@ -23,7 +26,27 @@ function specInfo(spec: ModelSpec): ModelSpecInfo {
     bias: spec.bias,
     loss: spec.loss,
     paramCount: paramCount(spec),
+    ...(spec.arch ? { layerLines: layerLines(spec.arch.shapes.nodes) } : {}),
+    ...(filters ? { filters } : {}),
   };
+}
+
+/** "conv(6,5,pad=2) → 6×28×28" for every layer, residual blocks' layers indented under them. */
+function layerLines(nodes: readonly NodeShapes[], indent = ''): string[] {
+  return nodes.flatMap((n) => {
+    const line = `${indent}${formatNodes([n.node.op === 'res' ? { op: 'res', body: [] } : n.node]).replace('res()', 'res')} → ${n.output.join('×')}`;
+    const inner = [...layerLines(n.body ?? [], `${indent}  `), ...(n.shortcut?.length ? layerLines(n.shortcut, `${indent}  shortcut: `) : [])];
+    return [line, ...inner];
+  });
+}
+
+/** The first convolution's weight, when it is small enough to show as images (the viewer draws each filter). */
+function firstFilters(spec: ModelSpec, theta: Float32Array): ModelSpecInfo['filters'] {
+  const w = spec.arch?.layout.params.find((t) => t.owner.node.op === 'conv' && t.role === 'weight');
+  if (!w) return undefined;
+  const [out, inC, k] = w.shape;
+  if (out > 64 || inC > 3 || k > 11) return undefined;
+  return { name: w.name, shape: [...w.shape], values: Array.from(theta.subarray(w.offset, w.offset + w.size)) };
 }
 
 export async function inspect(file: string): Promise<CheckpointDetails> {
@@ -46,7 +69,7 @@ export async function inspect(file: string): Promise<CheckpointDetails> {
       format: ck.format,
       fileSize,
       metadata: Object.entries(ck.meta).map(([k, v]) => [k, String(v)] as [string, string]),
-      spec: specInfo(ck.spec),
+      spec: specInfo(ck.spec, ck.theta),
       tensors,
       histograms,
     };

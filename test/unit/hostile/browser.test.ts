@@ -287,6 +287,43 @@ describe('hostile strings render as text in Chromium', { skip, timeout: 120_000 
     await page.close();
   });
 
+  it('checkpoint viewer: a CNN lists its layers with shapes and draws its first convolution\'s filters', async () => {
+    const page = await open({ html: shell('checkpoint', 'cnn').html, requests: [] });
+    await waitReady(page, 'checkpoint');
+    // Filter 0 runs from −1 (black) to +1 (white); filter 1 is all zero (mid grey).
+    const values = [...Array.from({ length: 9 }, (_, i) => (i - 4) / 4), ...Array(9).fill(0)];
+    const info: CheckpointDetails = {
+      ...hostileInfo(),
+      spec: {
+        text: 'input(1,8,8) conv(2,3,pad=1) relu flatten dense(10)',
+        layers: [64, 10],
+        activation: 'relu',
+        bias: true,
+        loss: 'cross-entropy',
+        paramCount: 1310,
+        layerLines: ['conv(2,3,pad=1) → 2×8×8', HOSTILE.img, 'flatten → 128', 'dense(10) → 10'],
+        filters: { name: 'layers.0.weight', shape: [2, 1, 3, 3], values },
+      },
+    };
+    await send(page, { type: 'checkpoint', file: '/w/cnn.safetensors', name: 'cnn', info, actions: [] });
+    await page.waitForSelector('.filter-row canvas');
+    assert.deepEqual(await injected(page), []);
+    const lines = await page.$$eval('#model-spec ol.layers li', (lis) => lis.map((li) => li.textContent));
+    assert.deepEqual(lines, info.spec!.layerLines);
+    type Canvas2d = { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null };
+    const pixels = await page.$$eval('.filter-row canvas', (cs) =>
+      (cs as unknown as Canvas2d[]).map((c) => {
+        const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+        // The first and last cell of each filter, red channel.
+        return [d[0], d[(c.width * c.height - 1) * 4]];
+      }),
+    );
+    assert.equal(pixels.length, 2);
+    assert.deepEqual(pixels[0], [0, 255]);
+    assert.ok(Math.abs(pixels[1][0] - 128) <= 1 && Math.abs(pixels[1][1] - 128) <= 1, `grey ${pixels[1]}`);
+    await page.close();
+  });
+
   it('checkpoint viewer: an error message holding markup', async () => {
     const page = await open({ html: shell('checkpoint', 'x').html, requests: [] });
     await waitReady(page, 'checkpoint');
