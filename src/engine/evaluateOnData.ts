@@ -8,10 +8,9 @@
  * BatchNorm layers use the checkpoint's running statistics where it has
  * them (PyTorch files), else the statistics of the rows; the result says which.
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import { concatRows, loadDataset, loadRawDataset, normalizeChannelsInPlace, type ChannelNormalization, type Dataset } from './data';
 import { dataRecipeForCheckpoint } from './checkpointObjective';
+import { npyPair } from './data/arrays';
 import { checkDataFitsModel, evaluateModel, toDevice } from './model/network';
 import { hasBatchNorm } from './model/archModel';
 import type { OpenedCheckpoint } from './evaluate';
@@ -41,8 +40,8 @@ function recordedNormalization(ck: OpenedCheckpoint): ChannelNormalization | und
  */
 async function rowsFor(ck: OpenedCheckpoint, dataset: string, subset: number | undefined): Promise<{ data: Dataset; preprocessing?: DataEvaluation['preprocessing'] }> {
   const data = loadRawDataset(dataset, { subset });
-  const arrays = /\.(npz|npy)$/i.test(dataset) || (fs.existsSync(dataset) && fs.statSync(dataset).isDirectory() && fs.existsSync(path.join(dataset, 'x.npy')));
-  if (arrays) return { data };
+  // Arrays as the data loader tells them apart: an .npz, or x.npy (alone or in its folder).
+  if (/\.npz$/i.test(dataset) || npyPair(dataset)) return { data };
   const recorded = recordedNormalization(ck);
   if (data.image && recorded) {
     normalizeChannelsInPlace(data, recorded);

@@ -425,17 +425,15 @@ export function checkpointFromDecoded(decoded: DecodedSafetensors, file: string,
       );
     }
   }
+  // A tensor map renames the file's tensors once, for the parameters and the running statistics alike.
+  const torchTensors = format === 'torch' && spec.arch && opts.tensorMap ? renamedTensors(tensors, opts.tensorMap, spec, file) : tensors;
   const theta =
     format === 'landscape'
       ? thetaFromLandscapeTensors(tensors, spec, file)
       : spec.arch
-        ? thetaFromTorchArch(opts.tensorMap ? renamedTensors(tensors, opts.tensorMap, spec, file) : tensors, spec, file)
+        ? thetaFromTorchArch(torchTensors, spec, file)
         : thetaFromTorchTensors(tensors, spec, file);
-  const buffers = !spec.arch
-    ? undefined
-    : format === 'torch'
-      ? buffersFromTorchArch(opts.tensorMap ? renamedTensors(tensors, opts.tensorMap, spec, file) : tensors, spec, file)
-      : buffersFromLandscapeTensors(tensors, spec, file);
+  const buffers = !spec.arch ? undefined : format === 'torch' ? buffersFromTorchArch(torchTensors, spec, file) : buffersFromLandscapeTensors(tensors, spec, file);
   return { file, format, spec, theta, meta, rawMetadata: metadata, tensors, ...(buffers ? { buffers } : {}) };
 }
 

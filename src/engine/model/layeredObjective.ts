@@ -27,7 +27,7 @@ export function chunkRows(spec: ModelSpec, n: number, runningStatistics = false)
 type Forward = (thetas: tf.Tensor2D, x: tf.Tensor2D, y: tf.Tensor2D) => tf.Tensor1D;
 
 /** Row ranges [start, count) covering n rows. */
-function chunks(n: number, size: number): [number, number][] {
+export function rowChunks(n: number, size: number): [number, number][] {
   const out: [number, number][] = [];
   for (let s = 0; s < n; s += size) out.push([s, Math.min(size, n - s)]);
   return out;
@@ -39,7 +39,7 @@ function chunks(n: number, size: number): [number, number][] {
  */
 export function chunkedObjective(dim: number, data: { x: tf.Tensor2D; y: tf.Tensor2D }, size: number, loss: Forward): Objective {
   const n = data.x.shape[0];
-  const parts = chunks(n, size);
+  const parts = rowChunks(n, size);
   const part = (thetas: tf.Tensor2D, [start, count]: [number, number]) =>
     tf.mul(loss(thetas, tf.slice(data.x, [start, 0], [count, -1]), tf.slice(data.y, [start, 0], [count, -1])), count / n) as tf.Tensor1D;
   const evaluate = (thetas: tf.Tensor2D) => tf.tidy(() => (parts.length === 1 ? loss(thetas, data.x, data.y) : (tf.addN(parts.map((p) => part(thetas, p))) as tf.Tensor1D)));

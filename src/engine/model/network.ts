@@ -11,7 +11,7 @@ import { ModelSpec, paramCount, paramLayout, modelText } from './spec';
 import type { ArchModel } from './archModel';
 import { forwardArch, type BatchNormMode } from './arch/forward';
 import { logSumExpAnyOrder } from './arch/anyOrderActivations';
-import { chunkedObjective, chunkRows } from './layeredObjective';
+import { chunkedObjective, chunkRows, rowChunks } from './layeredObjective';
 import { fastPathFor, tapeIsRecording, usableFast, type FastObjective, type HostData } from '../fast';
 
 function activate(x: tf.Tensor, a: ModelSpec['activation']): tf.Tensor {
@@ -232,8 +232,7 @@ function evaluateInChunks(spec: ModelSpec, theta: Float32Array | tf.Tensor1D, da
   const t = (theta instanceof Float32Array ? tf.tensor2d(theta, [1, theta.length]) : tf.reshape(theta, [1, -1])) as tf.Tensor2D;
   let loss = 0;
   let correct = 0;
-  for (let start = 0; start < n; start += size) {
-    const count = Math.min(size, n - start);
+  for (const [start, count] of rowChunks(n, size)) {
     const [l, c] = tf.tidy(() => {
       const x = tf.slice(data.x, [start, 0], [count, -1]) as tf.Tensor2D;
       const y = tf.slice(data.y, [start, 0], [count, -1]) as tf.Tensor2D;

@@ -15,6 +15,7 @@
  * resets the memory then. No line search: the band's energy is not the
  * function being minimised. Each image moves at most `maxMove` per step.
  */
+import { dot } from '../analysis/linalg';
 
 export interface BandLbfgs {
   /** Curvature pairs, oldest first. */
@@ -36,12 +37,6 @@ export function resetBandLbfgs(state: BandLbfgs): void {
   state.pairs = [];
   state.prevX = undefined;
   state.prevF = undefined;
-}
-
-function dot(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
 }
 
 /** Remembers (Δx, −ΔF) when it has positive curvature, else forgets everything. */
