@@ -61,9 +61,10 @@ export class BarrierJobs {
     const live = this.results.openLive('barrierPath', out, title);
     live.setStatus(`starting: ${settings.points} path points, ${settings.steps} steps…`);
     this.log.info(`barrier ${a} ↔ ${b}: ${JSON.stringify(settings)} -> ${out}`);
+    const plan = { steps: settings.steps, pairs: 1 };
     const job = this.jobs.start(
       { kind: 'path', a, b, out, settings },
-      { title: `Landscape: ${title}`, onEvent: (e, progress) => this.onPathEvent(e, progress, live, settings.steps, 1) },
+      { title: `Landscape: ${title}`, onEvent: (e, progress) => this.onPathEvent(e, progress, live, plan) },
     );
     try {
       const r = await job.result;
@@ -98,9 +99,10 @@ export class BarrierJobs {
     const live = this.results.openLive('barrierMatrix', out, title);
     live.setStatus(`starting: ${files.length} minima, ${pairs} pairs, ${settings.steps} steps each…`);
     this.log.info(`barriers in ${folder}: ${files.length} minima, pairs ${selection}, ${JSON.stringify(settings)} -> ${out}`);
+    const plan = { steps: settings.steps, pairs };
     const job = this.jobs.start(
       { kind: 'barriers', files, folder, out, selection, settings },
-      { title: `Landscape: ${title}`, onEvent: (e, progress) => this.onPathEvent(e, progress, live, settings.steps, pairs) },
+      { title: `Landscape: ${title}`, onEvent: (e, progress) => this.onPathEvent(e, progress, live, plan) },
     );
     try {
       const r = await job.result;
@@ -129,12 +131,20 @@ export class BarrierJobs {
     reportError(this.log, what, err);
   }
 
-  private onPathEvent(e: PathJobEvent, progress: JobProgress, live: LiveResult, steps: number, pairs: number): void {
+  /**
+   * `plan.steps` is the last iteration number of a pair: the configured steps
+   * until the worker's setup event says how many it runs (the refinement band's
+   * iterations continue the count), then that.
+   */
+  private onPathEvent(e: PathJobEvent, progress: JobProgress, live: LiveResult, plan: { steps: number; pairs: number }): void {
+    const { steps, pairs } = plan;
     // Progress moves once per iteration; every pair has steps + 1 evaluated iterates.
     const perIteration = 100 / (pairs * (steps + 1));
     const pairTag = (i: number, total: number) => (total > 1 ? `pair ${i + 1}/${total} · ` : '');
     switch (e.type) {
       case 'setup': {
+        plan.steps = e.steps;
+        plan.pairs = e.pairs;
         const text = `${e.backend} backend · ${e.dataset} · ${e.minima} minima · ${e.pairs} pair${e.pairs === 1 ? '' : 's'} · ${e.steps} steps`;
         progress.report({ message: text });
         live.setStatus(text);

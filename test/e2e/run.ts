@@ -512,6 +512,9 @@ async function checkBarrierToMinimumA(c: Context): Promise<string> {
     const status = await textOf(live, '#status').catch(() => '');
     if (status && /iteration/.test(status) && !/iteration/.test(sawLive)) await c.shot('07-barrier-live');
     if (status) sawLive = status;
+    // "iteration i/n": n counts the refinement band's iterations too, so i never passes it.
+    const counted = /iteration (\d+)\/(\d+)/.exec(status);
+    expect(!counted || Number(counted[1]) <= Number(counted[2]), `the live status counts past its total: "${status}"`);
     const err = await textOf(live, '#error').catch(() => '');
     expect(!err, `the result panel shows an error: ${err}`);
     await sleep(200);
