@@ -15,6 +15,8 @@ import { createHash } from 'node:crypto';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const sourceFile = path.join(here, 'kernels.as');
+/** Every AssemblyScript source, by the .ts name the compiler asks for. */
+const SOURCES = { 'kernels.ts': 'kernels.as', 'conv.ts': 'conv.as' };
 const outFile = path.join(here, 'wasm-binary.ts');
 
 /** Compiler flags; part of the recorded hash, so a change of flags also marks the binary stale. */
@@ -38,11 +40,11 @@ export const RELAXED_FLAGS = ['--enable', 'relaxed-simd'];
 
 export async function compileKernels(extra = []) {
   const { default: asc } = await import('assemblyscript/asc');
-  const source = fs.readFileSync(sourceFile, 'utf8');
+  const sources = Object.fromEntries(Object.entries(SOURCES).map(([name, file]) => [name, fs.readFileSync(path.join(here, file), 'utf8')]));
   let binary;
   const stderr = [];
   const { error } = await asc.main(['kernels.ts', '--outFile', 'kernels.wasm', ...FLAGS, ...extra], {
-    readFile: (name) => (name === 'kernels.ts' ? source : null),
+    readFile: (name) => sources[name] ?? null,
     writeFile: (name, contents) => {
       if (name === 'kernels.wasm') binary = contents;
     },
@@ -51,7 +53,7 @@ export async function compileKernels(extra = []) {
     stderr: { write: (s) => (stderr.push(String(s)), true) },
   });
   if (error || !binary) throw new Error(`AssemblyScript compile of ${sourceFile} failed: ${error?.message ?? ''}\n${stderr.join('')}`);
-  const hash = createHash('sha256').update(source).update(JSON.stringify([...FLAGS, ...extra])).digest('hex');
+  const hash = createHash('sha256').update(Object.values(sources).join('\n')).update(JSON.stringify([...FLAGS, ...extra])).digest('hex');
   return { binary: Buffer.from(binary), hash };
 }
 

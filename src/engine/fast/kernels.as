@@ -294,7 +294,7 @@ function exp4(x: v128): v128 {
 }
 
 /** Applies the activation in place to count floats (a multiple of 4). */
-function activate(p: usize, count: i32, act: i32): void {
+export function activate(p: usize, count: i32, act: i32): void {
   const end = p + (<usize>count << 2);
   const one = f32x4.splat(1);
   const zero = f32x4.splat(0);
@@ -323,7 +323,7 @@ function activate(p: usize, count: i32, act: i32): void {
 }
 
 /** dz = dh ⊙ f'(z), with f'(z) written through the activation's output h. */
-function activationGrad(dh: usize, h: usize, dz: usize, count: i32, act: i32): void {
+export function activationGrad(dh: usize, h: usize, dz: usize, count: i32, act: i32): void {
   const one = f32x4.splat(1);
   const zero = f32x4.splat(0);
   for (let o: usize = 0; o < (<usize>count << 2); o += 16) {
@@ -342,7 +342,7 @@ function activationGrad(dh: usize, h: usize, dz: usize, count: i32, act: i32): v
 
 // ---- the network
 
-function fill(p: usize, count: i32, v: f32): void {
+export function fill(p: usize, count: i32, v: f32): void {
   const s = f32x4.splat(v);
   const end = p + (<usize>count << 2);
   let q = p;
@@ -973,3 +973,6 @@ export function net_rop(cfg: usize, sp: usize, sm: usize, sd: usize, thetas: usi
     pack(cfg, sp, out + <usize>chunk * <usize>outStride);
   }
 }
+
+// The convolutional-network interpreter (conv.as) lives in the same module.
+export { cnn_run } from './conv';

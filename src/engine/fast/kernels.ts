@@ -23,7 +23,7 @@ import { KERNELS_RELAXED_WASM_BASE64, KERNELS_WASM_BASE64 } from './wasm-binary'
 const ACTIVATION_CODE: Record<ModelSpec['activation'], number> = { linear: 0, relu: 1, tanh: 2, sigmoid: 3, softplus: 4, elu: 5 };
 const PAGE = 65536;
 /** The module's own static data (math tables) lives below this; the host's regions start here. */
-const HEAP_START = PAGE;
+export const HEAP_START = PAGE;
 const CFG_BYTES = 4096;
 const CFG_LAYER0 = 16;
 const LAYER_WORDS = 16;
@@ -49,13 +49,17 @@ interface WasmApi {
 }
 const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
-interface KernelExports {
+export interface KernelExports {
   net_run(cfg: number, scratch: number, thetas: number, m0: number, m1: number, r0: number, r1: number, losses: number, grads: number, grad: number): void;
   net_basis(cfg: number, scratch: number, basis: number, nb: number, r0: number, r1: number): void;
   net_hvp(cfg: number, sp: number, sm: number, sd: number, thetas: number, counter: number, chunkRows: number, losses: number, out: number, outStride: number): void;
   net_rop(cfg: number, sp: number, sm: number, sd: number, thetas: number, counter: number, chunkRows: number, losses: number, out: number, outStride: number): void;
   gemm_nn(a: number, lda: number, b: number, ldb: number, c: number, ldc: number, m: number, k: number, n: number, acc: number): void;
+  cnn_run(cfg: number, scratch: number, thetas: number, m0: number, m1: number, counter: number, losses: number, grads: number, wantGrad: number, byChunk: number): void;
 }
+
+/** Kernel numbers of `dispatch`: net_run, net_hvp, net_rop, cnn_run. */
+export type KernelOp = 0 | 1 | 2 | 3;
 
 /** Host-side copy of a dataset as the kernels read it. */
 export interface HostData {
@@ -190,12 +194,13 @@ const { workerData } = require('worker_threads');
 const { module, memory, control, slot, seq } = workerData;
 const c = new Int32Array(control);
 const b = slot * ${SLOT};
-let run, hvp, rop;
+let run, hvp, rop, cnn;
 try {
   const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
   run = ex.net_run;
   hvp = ex.net_hvp;
   rop = ex.net_rop;
+  cnn = ex.cnn_run;
   Atomics.store(c, b + 2, 1);
 } catch (e) {
   Atomics.store(c, b + 2, -1);
@@ -211,8 +216,9 @@ while (run) {
   if (seen < 0) break;
   let status = 0;
   try {
-    // Word 14 names the kernel: 0 net_run, 1 net_hvp, 2 net_rop.
-    if (c[b + 14] === 2) rop(c[b + 4], c[b + 5], c[b + 6], c[b + 7], c[b + 8], c[b + 9], c[b + 10], c[b + 11], c[b + 12], c[b + 13]);
+    // Word 14 names the kernel: 0 net_run, 1 net_hvp, 2 net_rop, 3 cnn_run.
+    if (c[b + 14] === 3) cnn(c[b + 4], c[b + 5], c[b + 6], c[b + 7], c[b + 8], c[b + 9], c[b + 10], c[b + 11], c[b + 12], c[b + 13]);
+    else if (c[b + 14] === 2) rop(c[b + 4], c[b + 5], c[b + 6], c[b + 7], c[b + 8], c[b + 9], c[b + 10], c[b + 11], c[b + 12], c[b + 13]);
     else if (c[b + 14] === 1) hvp(c[b + 4], c[b + 5], c[b + 6], c[b + 7], c[b + 8], c[b + 9], c[b + 10], c[b + 11], c[b + 12], c[b + 13]);
     else run(c[b + 4], c[b + 5], c[b + 6], c[b + 7], c[b + 8], c[b + 9], c[b + 10], c[b + 11], c[b + 12], c[b + 13]);
   } catch (e) {
@@ -259,6 +265,8 @@ export class DenseKernels {
   private readonly exports: KernelExports;
   private readonly layouts = new Map<string, Layout>();
   private loaded: { data: HostData; layout: Layout } | undefined;
+  /** Who else last wrote past HEAP_START (see claimMemory); undefined when the dense kernels did. */
+  private memoryOwner: object | undefined;
   private workers: Worker[] = [];
   private control: Int32Array | undefined;
   private seq = 0;
@@ -479,6 +487,7 @@ export class DenseKernels {
    */
   private configure(lay: Layout, data: HostData, end: number): Int32Array {
     this.reserve(end);
+    this.memoryOwner = undefined;
     const { xAt, yAt } = dataRegions(lay, data.n);
     const buf = this.memory.buffer;
     const cfg = new Int32Array(buf, HEAP_START, lay.cfgWords.length);
@@ -497,7 +506,7 @@ export class DenseKernels {
    * Runs job(j) on thread j, 0 being this one and the rest the workers, and
    * waits for all of them. `op` names the kernel: 0 net_run, 1 net_hvp, 2 net_rop.
    */
-  private dispatch(threads: number, op: 0 | 1 | 2, job: (j: number) => number[]): void {
+  dispatch(threads: number, op: KernelOp, job: (j: number) => number[]): void {
     if (threads > 1) {
       const c = this.control!;
       this.seq++;
@@ -512,7 +521,8 @@ export class DenseKernels {
     let failure: unknown;
     try {
       const a = job(0);
-      if (op === 2) this.exports.net_rop(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
+      if (op === 3) this.exports.cnn_run(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
+      else if (op === 2) this.exports.net_rop(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
       else if (op === 1) this.exports.net_hvp(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
       else this.exports.net_run(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
     } catch (e) {
@@ -531,6 +541,26 @@ export class DenseKernels {
     if (failure) throw computeError(`fast network kernel failed: ${failure instanceof Error ? failure.message : String(failure)}`);
   }
 
+  /**
+   * Hands the memory past HEAP_START to another user of this module (the
+   * convolutional kernels): grows it to `bytes` and forgets what the dense
+   * kernels had loaded there. Returns whether `owner` was the last to claim
+   * it (and the dense kernels have not written since), so what it loaded is still there.
+   */
+  claimMemory(bytes: number, owner: object): boolean {
+    this.reserve(bytes);
+    this.loaded = undefined;
+    this.epoch++;
+    const kept = this.memoryOwner === owner;
+    this.memoryOwner = owner;
+    return kept;
+  }
+
+  /** The module's exports on the main thread. */
+  get api(): KernelExports {
+    return this.exports;
+  }
+
   private reserve(bytes: number): void {
     const have = this.memory.buffer.byteLength;
     if (bytes <= have) return;
@@ -543,7 +573,7 @@ export class DenseKernels {
   }
 
   /** Starts workers up to `threads − 1`; returns how many threads are usable (1 if workers cannot start). */
-  private ensureWorkers(threads: number): number {
+  ensureWorkers(threads: number): number {
     if (threads <= 1) return 1;
     if (this.workers.length >= threads - 1) return threads;
     try {

@@ -1,0 +1,675 @@
+// Convolutional-network kernels for Landscape (issue "Fast kernels for
+// convolutional networks"), in AssemblyScript beside kernels.as, which
+// re-exports cnn_run so both live in one WebAssembly module.
+//
+// The host (cnnProgram.ts) compiles an architecture into a program: five
+// sections of fixed-size instructions (I_WORDS i32 words, the op first) that
+// this file interprets. Sections: PREP packs one parameter vector's weights
+// into the layouts the products want; CHUNK clears the packed gradients;
+// FWD and BWD run one tile of rows through forward, loss and backward;
+// FINISH writes the packed gradients back in the parameter vector's order.
+//
+// Activations are NHWC per row with channels padded to a multiple of 4
+// (padded channels carry zero weights, so they never reach a real output).
+// Convolutions are im2col plus the blocked GEMM of kernels.as; a 1×1,
+// stride-1 convolution (and every dense layer, a 1×1 convolution on a 1×1
+// image) multiplies the activations in place. The backward pass recomputes
+// im2col instead of keeping every layer's columns, so one column buffer
+// serves the whole network and a tile's memory stays small.
+//
+// Rows are grouped into chunks of whole tiles; each chunk's gradient is
+// reduced on its own and the chunks are summed in order, so the numbers do
+// not depend on how many threads claimed the chunks or the vectors.
+import { activate, activationGrad, fill, gemm_nn, gemm_tn } from './kernels';
+
+// ---- configuration header (i32 words at cfg)
+const H_TILE: i32 = 10; // rows per tile
+const H_CHUNK: i32 = 11; // rows per chunk (a multiple of the tile)
+const H_ROWS: i32 = 12; // rows of data
+const H_NTOTAL: i32 = 13; // rows the loss is averaged over
+const H_DIM: i32 = 14; // P
+const H_X: i32 = 15; // byte offset of x [rows × xStride]
+const H_XSTRIDE: i32 = 16;
+const H_Y: i32 = 17; // byte offset of y [rows × yStride], zero padded
+const H_YSTRIDE: i32 = 18;
+const H_LOSS: i32 = 19; // 0 cross-entropy, 1 mse
+const H_OUT: i32 = 20; // real output width
+const H_BUFFERS: i32 = 21; // byte offset of the BatchNorm running statistics (float offsets in the instructions count from here)
+const H_PROGRAM: i32 = 32; // first instruction word
+// Sections: words 2s and 2s+1 hold the first instruction and the count.
+const S_PREP: i32 = 0;
+const S_CHUNK: i32 = 1;
+const S_FWD: i32 = 2;
+const S_BWD: i32 = 3;
+const S_FINISH: i32 = 4;
+const I_WORDS: i32 = 24;
+
+// ---- ops
+const OP_PACK_CONV: i32 = 1;
+const OP_PACK_VEC: i32 = 2;
+const OP_ZERO: i32 = 3;
+const OP_UNPACK_CONV: i32 = 4;
+const OP_UNPACK_VEC: i32 = 5;
+const OP_INPUT: i32 = 10;
+const OP_CONV: i32 = 11;
+const OP_MAXPOOL: i32 = 12;
+const OP_AVGPOOL: i32 = 13;
+const OP_GAP: i32 = 14;
+const OP_ACT: i32 = 15;
+const OP_BN: i32 = 16;
+const OP_ADD: i32 = 17;
+const OP_FLATTEN: i32 = 18;
+const OP_LOSS: i32 = 19;
+const OP_CONV_BWD: i32 = 21;
+const OP_MAXPOOL_BWD: i32 = 22;
+const OP_AVGPOOL_BWD: i32 = 23;
+const OP_GAP_BWD: i32 = 24;
+const OP_ACT_BWD: i32 = 25;
+const OP_BN_BWD: i32 = 26;
+const OP_COPY: i32 = 27;
+const OP_ADDTO: i32 = 28;
+const OP_FLATTEN_BWD: i32 = 29;
+
+function hdr(cfg: usize, word: i32): i32 {
+  return load<i32>(cfg + (<usize>word << 2));
+}
+
+/** Per-call state every instruction sees (module globals are per instance, hence per thread). */
+let sScratch: usize = 0;
+let sTheta: usize = 0;
+let sGrad: usize = 0;
+let sRow: i32 = 0;
+let sRows: i32 = 0;
+let sAcc: i32 = 0;
+let sLoss: f64 = 0;
+let sCfg: usize = 0;
+
+function at(byteOffset: i32): usize {
+  return sScratch + <usize>byteOffset;
+}
+
+function thetaAt(floatOffset: i32): usize {
+  return sTheta + (<usize>floatOffset << 2);
+}
+
+function gradAt(floatOffset: i32): usize {
+  return sGrad + (<usize>floatOffset << 2);
+}
+
+function runSection(cfg: usize, section: i32): void {
+  const first = hdr(cfg, 2 * section);
+  const count = hdr(cfg, 2 * section + 1);
+  for (let i = 0; i < count; i++) {
+    const ins = cfg + (<usize>(H_PROGRAM + (first + i) * I_WORDS) << 2);
+    execute(ins, load<i32>(ins));
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+function arg(ins: usize, k: i32): i32 {
+  return load<i32>(ins + (<usize>k << 2));
+}
+
+function execute(ins: usize, op: i32): void {
+  if (op == OP_CONV) conv(ins);
+  else if (op == OP_CONV_BWD) convBackward(ins);
+  else if (op == OP_ACT) act(ins);
+  else if (op == OP_ACT_BWD) activationGrad(at(arg(ins, 1)), at(arg(ins, 2)), at(arg(ins, 3)), sRows * arg(ins, 4), arg(ins, 5));
+  else if (op == OP_MAXPOOL) maxPool(ins);
+  else if (op == OP_MAXPOOL_BWD) maxPoolBackward(ins);
+  else if (op == OP_AVGPOOL) avgPool(ins);
+  else if (op == OP_AVGPOOL_BWD) avgPoolBackward(ins);
+  else if (op == OP_GAP) gap(ins);
+  else if (op == OP_GAP_BWD) gapBackward(ins);
+  else if (op == OP_BN) batchNorm(ins);
+  else if (op == OP_BN_BWD) batchNormBackward(ins);
+  else if (op == OP_ADD) addInto(at(arg(ins, 1)), at(arg(ins, 2)), at(arg(ins, 3)), sRows * arg(ins, 4));
+  else if (op == OP_COPY) memory.copy(at(arg(ins, 2)), at(arg(ins, 1)), <usize>(sRows * arg(ins, 3)) << 2);
+  else if (op == OP_ADDTO) addInto(at(arg(ins, 1)), at(arg(ins, 2)), at(arg(ins, 2)), sRows * arg(ins, 3));
+  else if (op == OP_FLATTEN) flatten(ins, false);
+  else if (op == OP_FLATTEN_BWD) flatten(ins, true);
+  else if (op == OP_INPUT) input(ins);
+  else if (op == OP_LOSS) sLoss += loss(ins);
+  else if (op == OP_PACK_CONV) packConv(ins);
+  else if (op == OP_PACK_VEC) packVec(ins);
+  else if (op == OP_ZERO) fill(at(arg(ins, 1)), arg(ins, 2), 0);
+  else if (op == OP_UNPACK_CONV) unpackConv(ins);
+  else if (op == OP_UNPACK_VEC) unpackVec(gradAt(arg(ins, 1)), at(arg(ins, 3)), arg(ins, 2));
+  else unreachable();
+}
+
+// ---- packing one parameter vector
+
+/**
+ * PyTorch's conv weight [out, in, k, k] (a dense weight is [out, in, 1, 1])
+ * into wp [K × Coutp], K = k·k·in ordered (kh, kw, in) as im2col lays its
+ * columns, and its transpose wt [Cout × Kp]; the bias into bp [Coutp].
+ */
+function packConv(ins: usize): void {
+  const tw = arg(ins, 1), tb = arg(ins, 2), cout = arg(ins, 3), cin = arg(ins, 4), k = arg(ins, 5);
+  const coutp = arg(ins, 6), kp = arg(ins, 7);
+  const wp = at(arg(ins, 8)), wt = at(arg(ins, 9)), bp = at(arg(ins, 10));
+  const K = k * k * cin;
+  fill(wp, K * coutp, 0);
+  fill(wt, cout * kp, 0);
+  for (let co = 0; co < cout; co++) {
+    for (let ci = 0; ci < cin; ci++) {
+      for (let kk = 0; kk < k * k; kk++) {
+        const v = load<f32>(thetaAt(tw + (co * cin + ci) * k * k + kk));
+        const row = kk * cin + ci;
+        store<f32>(wp + (<usize>(row * coutp + co) << 2), v);
+        store<f32>(wt + (<usize>(co * kp + row) << 2), v);
+      }
+    }
+  }
+  if (arg(ins, 10) >= 0) {
+    fill(bp, coutp, 0);
+    if (tb >= 0) memory.copy(bp, thetaAt(tb), <usize>cout << 2);
+  }
+}
+
+function packVec(ins: usize): void {
+  const dst = at(arg(ins, 4));
+  fill(dst, arg(ins, 3), 0);
+  memory.copy(dst, thetaAt(arg(ins, 1)), <usize>arg(ins, 2) << 2);
+}
+
+/** The inverse of packConv for the gradients, overwriting or (sAcc) adding to the output. */
+function unpackConv(ins: usize): void {
+  const gw = arg(ins, 1), gb = arg(ins, 2), cout = arg(ins, 3), cin = arg(ins, 4), k = arg(ins, 5);
+  const coutp = arg(ins, 6);
+  const gwp = at(arg(ins, 7)), gbp = at(arg(ins, 8));
+  for (let co = 0; co < cout; co++) {
+    for (let ci = 0; ci < cin; ci++) {
+      for (let kk = 0; kk < k * k; kk++) {
+        const v = load<f32>(gwp + (<usize>((kk * cin + ci) * coutp + co) << 2));
+        const q = gradAt(gw + (co * cin + ci) * k * k + kk);
+        store<f32>(q, sAcc ? load<f32>(q) + v : v);
+      }
+    }
+  }
+  if (gb >= 0) unpackVec(gradAt(gb), gbp, cout);
+}
+
+function unpackVec(dst: usize, src: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const q = dst + (<usize>i << 2);
+    const v = load<f32>(src + (<usize>i << 2));
+    store<f32>(q, sAcc ? load<f32>(q) + v : v);
+  }
+}
+
+// ---- layers, forward
+
+/** The tile's rows of x (C×H×W each, PyTorch's order) as NHWC with Cp channels. */
+function input(ins: usize): void {
+  const dst = at(arg(ins, 1));
+  const C = arg(ins, 2), hw = arg(ins, 3) * arg(ins, 4), cp = arg(ins, 5);
+  const stride = hdr(sCfg, H_XSTRIDE);
+  const x = <usize>hdr(sCfg, H_X);
+  fill(dst, sRows * hw * cp, 0);
+  for (let r = 0; r < sRows; r++) {
+    const src = x + (<usize>((sRow + r) * stride) << 2);
+    const out = dst + (<usize>(r * hw * cp) << 2);
+    for (let c = 0; c < C; c++) {
+      for (let p = 0; p < hw; p++) store<f32>(out + (<usize>(p * cp + c) << 2), load<f32>(src + (<usize>(c * hw + p) << 2)));
+    }
+  }
+}
+
+/**
+ * Columns of the convolution: one row per output pixel, k·k·cin values
+ * ordered (kh, kw, channel), zero outside the image, row stride kp.
+ */
+function im2col(src: usize, cols: usize, rows: i32, cin: i32, cinp: i32, H: i32, W: i32, OH: i32, OW: i32, k: i32, s: i32, pad: i32, kp: i32): void {
+  const K = k * k * cin;
+  let row = cols;
+  for (let n = 0; n < rows; n++) {
+    const img = src + (<usize>(n * H * W * cinp) << 2);
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++) {
+        let q = row;
+        for (let kh = 0; kh < k; kh++) {
+          const ih = oh * s - pad + kh;
+          for (let kw = 0; kw < k; kw++) {
+            const iw = ow * s - pad + kw;
+            if (ih < 0 || ih >= H || iw < 0 || iw >= W) fill(q, cin, 0);
+            else copyFloats(q, img + (<usize>((ih * W + iw) * cinp) << 2), cin);
+            q += <usize>cin << 2;
+          }
+        }
+        for (let j = K; j < kp; j++) store<f32>(row + (<usize>j << 2), 0);
+        row += <usize>kp << 2;
+      }
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+function copyFloats(dst: usize, src: usize, n: i32): void {
+  if (n == 1) store<f32>(dst, load<f32>(src));
+  else memory.copy(dst, src, <usize>n << 2);
+}
+
+/** The gradient of im2col: scatters-adds the columns' gradients back onto a cleared input gradient. */
+function col2im(cols: usize, dst: usize, rows: i32, cin: i32, cinp: i32, H: i32, W: i32, OH: i32, OW: i32, k: i32, s: i32, pad: i32, kp: i32): void {
+  fill(dst, rows * H * W * cinp, 0);
+  let row = cols;
+  for (let n = 0; n < rows; n++) {
+    const img = dst + (<usize>(n * H * W * cinp) << 2);
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++) {
+        let q = row;
+        for (let kh = 0; kh < k; kh++) {
+          const ih = oh * s - pad + kh;
+          for (let kw = 0; kw < k; kw++) {
+            const iw = ow * s - pad + kw;
+            if (ih >= 0 && ih < H && iw >= 0 && iw < W) {
+              const p = img + (<usize>((ih * W + iw) * cinp) << 2);
+              for (let c = 0; c < cin; c++) {
+                const o = <usize>c << 2;
+                store<f32>(p + o, load<f32>(p + o) + load<f32>(q + o));
+              }
+            }
+            q += <usize>cin << 2;
+          }
+        }
+        row += <usize>kp << 2;
+      }
+    }
+  }
+}
+
+/** Whether the convolution reads its input as is (1×1, stride 1, no padding). */
+// @ts-ignore: decorator
+@inline
+function direct(k: i32, s: i32, pad: i32): bool {
+  return k == 1 && s == 1 && pad == 0;
+}
+
+// Conv instruction: 1 src, 2 dst, 3 cin, 4 cinp, 5 H, 6 W, 7 coutp, 8 OH, 9 OW,
+// 10 k, 11 stride, 12 pad, 13 wp, 14 bp (−1 none), 15 cols, 16 kp;
+// backward adds 17 dsrc (−1: the input is data), 18 ddst, 19 wt, 20 gwp, 21 gbp, 22 cout.
+function conv(ins: usize): void {
+  const src = at(arg(ins, 1)), dst = at(arg(ins, 2));
+  const cin = arg(ins, 3), cinp = arg(ins, 4), H = arg(ins, 5), W = arg(ins, 6), coutp = arg(ins, 7);
+  const OH = arg(ins, 8), OW = arg(ins, 9), k = arg(ins, 10), s = arg(ins, 11), pad = arg(ins, 12);
+  const kp = arg(ins, 16);
+  const m = sRows * OH * OW;
+  let a = src;
+  let lda = cinp;
+  if (!direct(k, s, pad)) {
+    a = at(arg(ins, 15));
+    lda = kp;
+    im2col(src, a, sRows, cin, cinp, H, W, OH, OW, k, s, pad, kp);
+  }
+  const hasBias = arg(ins, 14) >= 0;
+  if (hasBias) broadcastRows(dst, at(arg(ins, 14)), m, coutp);
+  gemm_nn(a, lda, at(arg(ins, 13)), coutp, dst, coutp, m, k * k * cin, coutp, hasBias ? 1 : 0);
+}
+
+function convBackward(ins: usize): void {
+  const src = at(arg(ins, 1));
+  const cin = arg(ins, 3), cinp = arg(ins, 4), H = arg(ins, 5), W = arg(ins, 6), coutp = arg(ins, 7);
+  const OH = arg(ins, 8), OW = arg(ins, 9), k = arg(ins, 10), s = arg(ins, 11), pad = arg(ins, 12);
+  const kp = arg(ins, 16), dsrc = arg(ins, 17), ddst = at(arg(ins, 18)), cout = arg(ins, 22);
+  const m = sRows * OH * OW;
+  const isDirect = direct(k, s, pad);
+  const cols = at(arg(ins, 15));
+  let a = src;
+  let lda = cinp;
+  if (!isDirect) {
+    a = cols;
+    lda = kp;
+    im2col(src, cols, sRows, cin, cinp, H, W, OH, OW, k, s, pad, kp);
+  }
+  gemm_tn(a, lda, ddst, coutp, at(arg(ins, 20)), coutp, k * k * cin, m, coutp);
+  if (arg(ins, 21) >= 0) columnSumsInto(ddst, at(arg(ins, 21)), m, coutp);
+  if (dsrc < 0) return;
+  if (isDirect) {
+    gemm_nn(ddst, coutp, at(arg(ins, 19)), kp, at(dsrc), cinp, m, cout, cinp, 0);
+  } else {
+    gemm_nn(ddst, coutp, at(arg(ins, 19)), kp, cols, kp, m, cout, kp, 0);
+    col2im(cols, at(dsrc), sRows, cin, cinp, H, W, OH, OW, k, s, pad, kp);
+  }
+}
+
+function broadcastRows(dst: usize, v: usize, rows: i32, n: i32): void {
+  for (let r = 0; r < rows; r++) memory.copy(dst + (<usize>(r * n) << 2), v, <usize>n << 2);
+}
+
+function columnSumsInto(d: usize, out: usize, rows: i32, n: i32): void {
+  for (let j = 0; j < n; j += 4) {
+    let s = v128.load(out + (<usize>j << 2));
+    for (let r = 0; r < rows; r++) s = f32x4.add(s, v128.load(d + (<usize>(r * n + j) << 2)));
+    v128.store(out + (<usize>j << 2), s);
+  }
+}
+
+function addInto(a: usize, b: usize, dst: usize, n: i32): void {
+  let o: usize = 0;
+  const end = <usize>n << 2;
+  for (; o + 16 <= end; o += 16) v128.store(dst + o, f32x4.add(v128.load(a + o), v128.load(b + o)));
+  for (; o < end; o += 4) store<f32>(dst + o, load<f32>(a + o) + load<f32>(b + o));
+}
+
+function act(ins: usize): void {
+  const n = sRows * arg(ins, 3);
+  memory.copy(at(arg(ins, 2)), at(arg(ins, 1)), <usize>n << 2);
+  activate(at(arg(ins, 2)), n, arg(ins, 4));
+}
+
+// Pool instruction: 1 src, 2 dst, 3 cp, 4 H, 5 W, 6 OH, 7 OW, 8 k, 9 stride, 10 argmax (i32, max only).
+function maxPool(ins: usize): void {
+  const src = at(arg(ins, 1)), dst = at(arg(ins, 2)), arg_ = at(arg(ins, 10));
+  const cp = arg(ins, 3), H = arg(ins, 4), W = arg(ins, 5), OH = arg(ins, 6), OW = arg(ins, 7), k = arg(ins, 8), s = arg(ins, 9);
+  for (let n = 0; n < sRows; n++) {
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++) {
+        const o = <usize>(((n * OH + oh) * OW + ow) * cp) << 2;
+        for (let c = 0; c < cp; c += 4) {
+          let best = f32x4.splat(-Infinity);
+          let where = i32x4.splat(0);
+          for (let kh = 0; kh < k; kh++) {
+            for (let kw = 0; kw < k; kw++) {
+              const idx = ((n * H + oh * s + kh) * W + ow * s + kw) * cp + c;
+              const v = v128.load(src + (<usize>idx << 2));
+              // Strictly greater: the first maximum in the window wins, as PyTorch's.
+              const gt = f32x4.gt(v, best);
+              best = v128.bitselect(v, best, gt);
+              where = v128.bitselect(i32x4.add(i32x4.splat(idx), i32x4(0, 1, 2, 3)), where, gt);
+            }
+          }
+          v128.store(dst + o + (<usize>c << 2), best);
+          v128.store(arg_ + o + (<usize>c << 2), where);
+        }
+      }
+    }
+  }
+}
+
+function maxPoolBackward(ins: usize): void {
+  const ddst = at(arg(ins, 1)), dsrc = at(arg(ins, 2)), arg_ = at(arg(ins, 10));
+  const cp = arg(ins, 3), H = arg(ins, 4), W = arg(ins, 5), OH = arg(ins, 6), OW = arg(ins, 7);
+  fill(dsrc, sRows * H * W * cp, 0);
+  const outs = sRows * OH * OW * cp;
+  for (let i = 0; i < outs; i++) {
+    const q = dsrc + (<usize>load<i32>(arg_ + (<usize>i << 2)) << 2);
+    store<f32>(q, load<f32>(q) + load<f32>(ddst + (<usize>i << 2)));
+  }
+}
+
+function avgPool(ins: usize): void {
+  const src = at(arg(ins, 1)), dst = at(arg(ins, 2));
+  const cp = arg(ins, 3), H = arg(ins, 4), W = arg(ins, 5), OH = arg(ins, 6), OW = arg(ins, 7), k = arg(ins, 8), s = arg(ins, 9);
+  const scale = f32x4.splat(<f32>1 / <f32>(k * k));
+  for (let n = 0; n < sRows; n++) {
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++) {
+        const o = <usize>(((n * OH + oh) * OW + ow) * cp) << 2;
+        for (let c = 0; c < cp; c += 4) {
+          let sum = f32x4.splat(0);
+          for (let kh = 0; kh < k; kh++) {
+            for (let kw = 0; kw < k; kw++) {
+              sum = f32x4.add(sum, v128.load(src + (<usize>(((n * H + oh * s + kh) * W + ow * s + kw) * cp + c) << 2)));
+            }
+          }
+          v128.store(dst + o + (<usize>c << 2), f32x4.mul(sum, scale));
+        }
+      }
+    }
+  }
+}
+
+function avgPoolBackward(ins: usize): void {
+  const ddst = at(arg(ins, 1)), dsrc = at(arg(ins, 2));
+  const cp = arg(ins, 3), H = arg(ins, 4), W = arg(ins, 5), OH = arg(ins, 6), OW = arg(ins, 7), k = arg(ins, 8), s = arg(ins, 9);
+  const scale = f32x4.splat(<f32>1 / <f32>(k * k));
+  fill(dsrc, sRows * H * W * cp, 0);
+  for (let n = 0; n < sRows; n++) {
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++) {
+        const o = <usize>(((n * OH + oh) * OW + ow) * cp) << 2;
+        for (let c = 0; c < cp; c += 4) {
+          const g = f32x4.mul(v128.load(ddst + o + (<usize>c << 2)), scale);
+          for (let kh = 0; kh < k; kh++) {
+            for (let kw = 0; kw < k; kw++) {
+              const q = dsrc + (<usize>(((n * H + oh * s + kh) * W + ow * s + kw) * cp + c) << 2);
+              v128.store(q, f32x4.add(v128.load(q), g));
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// GAP instruction: 1 src, 2 dst, 3 cp, 4 H·W.
+function gap(ins: usize): void {
+  const src = at(arg(ins, 1)), dst = at(arg(ins, 2)), cp = arg(ins, 3), hw = arg(ins, 4);
+  const scale = f32x4.splat(<f32>1 / <f32>hw);
+  for (let n = 0; n < sRows; n++) {
+    for (let c = 0; c < cp; c += 4) {
+      let sum = f32x4.splat(0);
+      for (let p = 0; p < hw; p++) sum = f32x4.add(sum, v128.load(src + (<usize>((n * hw + p) * cp + c) << 2)));
+      v128.store(dst + (<usize>(n * cp + c) << 2), f32x4.mul(sum, scale));
+    }
+  }
+}
+
+function gapBackward(ins: usize): void {
+  const ddst = at(arg(ins, 1)), dsrc = at(arg(ins, 2)), cp = arg(ins, 3), hw = arg(ins, 4);
+  const scale = f32x4.splat(<f32>1 / <f32>hw);
+  for (let n = 0; n < sRows; n++) {
+    for (let c = 0; c < cp; c += 4) {
+      const g = f32x4.mul(v128.load(ddst + (<usize>(n * cp + c) << 2)), scale);
+      for (let p = 0; p < hw; p++) v128.store(dsrc + (<usize>((n * hw + p) * cp + c) << 2), g);
+    }
+  }
+}
+
+// Flatten instruction: 1 src, 2 dst, 3 C, 4 H·W, 5 cp, 6 fp. PyTorch's order: feature c·HW + p.
+function flatten(ins: usize, backward: bool): void {
+  const a = at(arg(ins, 1)), b = at(arg(ins, 2));
+  const C = arg(ins, 3), hw = arg(ins, 4), cp = arg(ins, 5), fp = arg(ins, 6);
+  if (backward) fill(b, sRows * hw * cp, 0);
+  else fill(b, sRows * fp, 0);
+  for (let n = 0; n < sRows; n++) {
+    for (let c = 0; c < C; c++) {
+      for (let p = 0; p < hw; p++) {
+        const nhwc = <usize>((n * hw + p) * cp + c) << 2;
+        const flat = <usize>(n * fp + c * hw + p) << 2;
+        if (backward) store<f32>(b + nhwc, load<f32>(a + flat));
+        else store<f32>(b + flat, load<f32>(a + nhwc));
+      }
+    }
+  }
+}
+
+// BatchNorm instruction: 1 src, 2 dst, 3 cp, 4 H·W, 5 gamma, 6 beta (packed, scratch),
+// 7 mode (0 batch statistics, 1 running), 8 running mean, 9 running var (float offsets
+// from the header's H_BUFFERS, C floats each), 10 saved mean, 11 saved 1/σ (scratch, cp floats), 12 C;
+// backward adds 13 ddst, 14 dsrc, 15 ggamma, 16 gbeta.
+const BN_EPS: f64 = 1e-5;
+
+function batchNorm(ins: usize): void {
+  const src = at(arg(ins, 1)), dst = at(arg(ins, 2)), cp = arg(ins, 3), hw = arg(ins, 4);
+  const mean = at(arg(ins, 10)), inv = at(arg(ins, 11)), C = arg(ins, 12);
+  const count = sRows * hw;
+  fill(mean, cp, 0);
+  fill(inv, cp, 0);
+  for (let c = 0; c < C; c++) {
+    let mu: f64 = 0, variance: f64 = 0;
+    if (arg(ins, 7) == 0) {
+      for (let i = 0; i < count; i++) mu += <f64>load<f32>(src + (<usize>(i * cp + c) << 2));
+      mu /= <f64>count;
+      for (let i = 0; i < count; i++) {
+        const d = <f64>load<f32>(src + (<usize>(i * cp + c) << 2)) - mu;
+        variance += d * d;
+      }
+      variance /= <f64>count;
+    } else {
+      const stats = <usize>hdr(sCfg, H_BUFFERS);
+      mu = <f64>load<f32>(stats + (<usize>(arg(ins, 8) + c) << 2));
+      variance = <f64>load<f32>(stats + (<usize>(arg(ins, 9) + c) << 2));
+    }
+    store<f32>(mean + (<usize>c << 2), <f32>mu);
+    store<f32>(inv + (<usize>c << 2), <f32>(1 / Math.sqrt(variance + BN_EPS)));
+  }
+  const gamma = at(arg(ins, 5)), beta = at(arg(ins, 6));
+  for (let c = 0; c < cp; c += 4) {
+    const o = <usize>c << 2;
+    const scale = f32x4.mul(v128.load(inv + o), v128.load(gamma + o));
+    const shift = f32x4.sub(v128.load(beta + o), f32x4.mul(v128.load(mean + o), scale));
+    for (let i = 0; i < count; i++) {
+      const q = <usize>(i * cp) << 2;
+      v128.store(dst + q + o, f32x4.add(f32x4.mul(v128.load(src + q + o), scale), shift));
+    }
+  }
+}
+
+function batchNormBackward(ins: usize): void {
+  const src = at(arg(ins, 1)), cp = arg(ins, 3), hw = arg(ins, 4), C = arg(ins, 12);
+  const gamma = at(arg(ins, 5)), mean = at(arg(ins, 10)), inv = at(arg(ins, 11));
+  const ddst = at(arg(ins, 13)), dsrc = at(arg(ins, 14)), ggamma = at(arg(ins, 15)), gbeta = at(arg(ins, 16));
+  const batch = arg(ins, 7) == 0;
+  const count = sRows * hw;
+  fill(dsrc, count * cp, 0);
+  for (let c = 0; c < C; c++) {
+    const co = <usize>c << 2;
+    const mu = load<f32>(mean + co), s = load<f32>(inv + co), g = load<f32>(gamma + co);
+    let sumDy: f64 = 0, sumDyXhat: f64 = 0;
+    for (let i = 0; i < count; i++) {
+      const q = <usize>(i * cp) << 2;
+      const dy = <f64>load<f32>(ddst + q + co);
+      sumDy += dy;
+      sumDyXhat += dy * <f64>((load<f32>(src + q + co) - mu) * s);
+    }
+    store<f32>(ggamma + co, load<f32>(ggamma + co) + <f32>sumDyXhat);
+    store<f32>(gbeta + co, load<f32>(gbeta + co) + <f32>sumDy);
+    const k = g * s;
+    // Batch statistics depend on every row: dx = γ/σ · (dy − mean(dy) − x̂·mean(dy·x̂)).
+    const mDy = batch ? <f32>(sumDy / <f64>count) : 0;
+    const mDyX = batch ? <f32>(sumDyXhat / <f64>count) : 0;
+    for (let i = 0; i < count; i++) {
+      const q = <usize>(i * cp) << 2;
+      const xhat = (load<f32>(src + q + co) - mu) * s;
+      store<f32>(dsrc + q + co, k * (load<f32>(ddst + q + co) - mDy - xhat * mDyX));
+    }
+  }
+}
+
+// ---- loss
+
+// Loss instruction: 1 logits, 2 dlogits (−1 without gradient), 3 padded width.
+function loss(ins: usize): f64 {
+  const z = at(arg(ins, 1)), op = arg(ins, 3);
+  const wantGrad = arg(ins, 2) >= 0 && sGrad != 0;
+  const dz = wantGrad ? at(arg(ins, 2)) : 0;
+  const O = hdr(sCfg, H_OUT), ys = hdr(sCfg, H_YSTRIDE), total = <f64>hdr(sCfg, H_NTOTAL);
+  const y0 = <usize>hdr(sCfg, H_Y);
+  const ce = hdr(sCfg, H_LOSS) == 0;
+  let sum: f64 = 0;
+  for (let r = 0; r < sRows; r++) {
+    const zr = z + (<usize>(r * op) << 2);
+    const yr = y0 + (<usize>((sRow + r) * ys) << 2);
+    const dr = dz + (<usize>(r * op) << 2);
+    if (ce) sum += crossEntropyRow(zr, yr, dr, O, op, total, wantGrad);
+    else sum += squaredErrorRow(zr, yr, dr, O, op, total, wantGrad);
+  }
+  return sum;
+}
+
+function crossEntropyRow(z: usize, y: usize, dz: usize, O: i32, op: i32, total: f64, wantGrad: bool): f64 {
+  let mx: f64 = -Infinity;
+  for (let j = 0; j < O; j++) mx = Math.max(mx, <f64>load<f32>(z + (<usize>j << 2)));
+  let se: f64 = 0, yz: f64 = 0, sy: f64 = 0;
+  for (let j = 0; j < O; j++) {
+    const zj = <f64>load<f32>(z + (<usize>j << 2));
+    const yj = <f64>load<f32>(y + (<usize>j << 2));
+    se += Math.exp(zj - mx);
+    yz += yj * zj;
+    sy += yj;
+  }
+  const lse = mx + Math.log(se);
+  if (wantGrad) {
+    // d/dz (lse·Σy − Σ y·z) / N: softmax times Σy, minus y.
+    for (let j = 0; j < op; j++) {
+      let d: f64 = 0;
+      if (j < O) d = (Math.exp(<f64>load<f32>(z + (<usize>j << 2)) - lse) * sy - <f64>load<f32>(y + (<usize>j << 2))) / total;
+      store<f32>(dz + (<usize>j << 2), <f32>d);
+    }
+  }
+  return lse - yz;
+}
+
+function squaredErrorRow(z: usize, y: usize, dz: usize, O: i32, op: i32, total: f64, wantGrad: bool): f64 {
+  let sum: f64 = 0;
+  const scale = 2 / (total * <f64>O);
+  for (let j = 0; j < op; j++) {
+    let d: f64 = 0;
+    if (j < O) {
+      d = <f64>load<f32>(z + (<usize>j << 2)) - <f64>load<f32>(y + (<usize>j << 2));
+      sum += d * d;
+    }
+    if (wantGrad) store<f32>(dz + (<usize>j << 2), <f32>(d * scale));
+  }
+  return sum / <f64>O;
+}
+
+// ---- driver
+
+/** Rows [r0, r1) tile by tile: forward, loss, and backward when sGrad is set. Returns the loss sum. */
+function runRows(cfg: usize, r0: i32, r1: i32): f64 {
+  const tile = hdr(cfg, H_TILE);
+  sLoss = 0;
+  for (let r = r0; r < r1; r += tile) {
+    sRow = r;
+    sRows = min(tile, r1 - r);
+    runSection(cfg, S_FWD);
+    if (sGrad != 0) runSection(cfg, S_BWD);
+  }
+  return sLoss;
+}
+
+/**
+ * Losses (f64, summed over rows; the host divides) and gradients of
+ * parameter vectors. byChunk = 0: threads claim whole vectors m0 + j from
+ * `counter`, each walking its chunks in order and adding their gradients
+ * into grads + m·P. byChunk = 1: one vector (m0); threads claim chunks,
+ * writing chunk c's loss to losses[c] and its gradient to grads + c·P for
+ * the host to sum in chunk order — the same additions in the same order.
+ */
+export function cnn_run(cfg: usize, scratch: usize, thetas: usize, m0: i32, m1: i32, counter: usize, losses: usize, grads: usize, wantGrad: i32, byChunk: i32): void {
+  sCfg = cfg;
+  sScratch = scratch;
+  const P = hdr(cfg, H_DIM);
+  const rows = hdr(cfg, H_ROWS);
+  const chunk = hdr(cfg, H_CHUNK);
+  const chunks = (rows + chunk - 1) / chunk;
+  const jobs = byChunk ? chunks : m1 - m0;
+  for (let job = atomic.add<i32>(counter, 1); job < jobs; job = atomic.add<i32>(counter, 1)) {
+    const m = byChunk ? m0 : m0 + job;
+    sTheta = thetas + (<usize>(m * P) << 2);
+    runSection(cfg, S_PREP);
+    if (byChunk) {
+      sGrad = wantGrad ? grads + (<usize>(job * P) << 2) : 0;
+      store<f64>(losses + (<usize>job << 3), runChunk(cfg, job, chunk, rows, 0));
+      continue;
+    }
+    sGrad = wantGrad ? grads + (<usize>(m * P) << 2) : 0;
+    let total: f64 = 0;
+    for (let c = 0; c < chunks; c++) total += runChunk(cfg, c, chunk, rows, c > 0 ? 1 : 0);
+    store<f64>(losses + (<usize>m << 3), total);
+  }
+}
+
+function runChunk(cfg: usize, c: i32, chunk: i32, rows: i32, accumulate: i32): f64 {
+  if (sGrad != 0) runSection(cfg, S_CHUNK);
+  const l = runRows(cfg, c * chunk, min(rows, (c + 1) * chunk));
+  sAcc = accumulate;
+  if (sGrad != 0) runSection(cfg, S_FINISH);
+  return l;
+}

@@ -1,0 +1,152 @@
+/**
+ * The convolutional-network kernels (conv.as via cnnKernels.ts) against the
+ * tfjs forward pass, which stays the reference: losses and gradients agree to
+ * float32 tolerance for every layer type (conv with stride and padding,
+ * max/avg/global pooling, BatchNorm in both modes, residual blocks with and
+ * without a projection, flatten, dense, every activation, both losses), for
+ * one and several parameter vectors, over rows that span several tiles; and
+ * the numbers do not depend on the thread count.
+ */
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { initBackend, tf } from '../../../src/engine/backend';
+import { modelSpecFromText } from '../../../src/engine/model/archModel';
+import { initParams, paramCount, type ModelSpec } from '../../../src/engine/model/spec';
+import { forwardBatched, lossFromOutputs } from '../../../src/engine/model/network';
+import { initArchBuffers } from '../../../src/engine/model/arch';
+import { fastKernels } from '../../../src/engine/fast';
+import { CnnKernels, type CnnNetwork } from '../../../src/engine/fast/cnnKernels';
+import { Rng } from '../../../src/engine/rng';
+import { makeData, type RandomData } from '../../support/randomData';
+import { maxRelError } from '../../support/compare';
+
+before(async () => {
+  await initBackend('cpu', { force: true });
+});
+
+function thetasFor(spec: ModelSpec, m: number, seed: number): Float32Array {
+  const P = paramCount(spec);
+  const rng = new Rng(seed);
+  const out = new Float32Array(m * P);
+  for (let k = 0; k < m; k++) out.set(initParams(spec, rng.fork()), k * P);
+  // Non-zero biases and BatchNorm shifts, so their terms are exercised.
+  for (let i = 0; i < out.length; i++) out[i] += 0.05 * rng.normal();
+  return out;
+}
+
+/** Losses and gradients on tfjs, one tape per parameter vector. */
+function reference(spec: ModelSpec, data: RandomData, thetas: Float32Array, m: number, buffers?: Float32Array) {
+  const P = paramCount(spec);
+  const losses = new Float64Array(m);
+  const grads = new Float64Array(m * P);
+  const bn = buffers ? ({ mode: 'running', buffers } as const) : undefined;
+  for (let k = 0; k < m; k++) {
+    tf.tidy(() => {
+      const x = tf.tensor2d(data.x, [data.n, data.features]);
+      const y = tf.tensor2d(data.y, [data.n, data.outputs]);
+      const f = (t: tf.Tensor) => lossFromOutputs(spec, forwardBatched(spec, tf.reshape(t, [1, P]) as tf.Tensor2D, x, bn), y) as tf.Scalar;
+      const { value, grad } = tf.valueAndGrad(f)(tf.tensor1d(thetas.subarray(k * P, (k + 1) * P)));
+      losses[k] = value.dataSync()[0];
+      grads.set(grad.dataSync(), k * P);
+    });
+  }
+  return { losses, grads };
+}
+
+function kernels(): CnnKernels {
+  const dense = fastKernels();
+  assert.ok(dense, 'the WebAssembly kernels load');
+  return new CnnKernels(dense);
+}
+
+function check(text: string, opts: { n?: number; m?: number; loss?: 'cross-entropy' | 'mse'; running?: boolean; tol?: number } = {}) {
+  const spec = modelSpecFromText(text, { loss: opts.loss });
+  const arch = spec.arch!;
+  const features = arch.inputShape.reduce((a, b) => a * b, 1);
+  const outputs = arch.shapes.output[0];
+  const n = opts.n ?? 37;
+  const m = opts.m ?? 1;
+  const data = makeData(n, features, outputs, 3);
+  const thetas = thetasFor(spec, m, 5);
+  const buffers = opts.running ? runningBuffers(spec) : undefined;
+  const ref = reference(spec, data, thetas, m, buffers);
+  const net: CnnNetwork = { arch, loss: spec.loss, buffers };
+  const got = kernels().run(net, { x: data.x, y: data.y, n }, thetas, m, true);
+  const tol = opts.tol ?? 2e-5;
+  assert.ok(maxRelError(got.losses, ref.losses) < 1e-5, `${text}: losses ${[...got.losses]} vs ${[...ref.losses]}`);
+  const e = maxRelError(got.grads!, ref.grads);
+  assert.ok(e < tol, `${text}: gradient relative error ${e}`);
+  return { net, data, thetas, got };
+}
+
+/** Running statistics that differ from the batch's, so eval mode is really exercised. */
+function runningBuffers(spec: ModelSpec): Float32Array {
+  const b = initArchBuffers(spec.arch!.layout);
+  const rng = new Rng(9);
+  for (const t of spec.arch!.layout.buffers) {
+    for (let i = 0; i < t.size; i++) b[t.offset + i] = t.role === 'running_var' ? 0.5 + rng.uniform() : 0.3 * rng.normal();
+  }
+  return b;
+}
+
+test('lenet-style network: conv with padding, relu, maxpool, flatten, dense', () => {
+  check('input(1,12,12) conv(6,5,pad=2) relu maxpool(2) conv(5,3) relu maxpool(2) flatten dense(7) relu dense(3)', { n: 150 });
+});
+
+test('strided conv without padding or bias, avgpool, tanh and sigmoid', () => {
+  check('input(3,11,11) conv(4,3,stride=2,bias=false) tanh avgpool(2,stride=1) conv(8,2) sigmoid flatten dense(5)', { n: 70 });
+});
+
+test('softplus and elu, global average pooling, mean squared error', () => {
+  check('input(2,9,9) conv(5,3,pad=1) softplus conv(6,3) elu gap dense(4) elu dense(3)', { loss: 'mse' });
+});
+
+test('BatchNorm with the rows\' statistics, over channels and over features', () => {
+  check('input(3,8,8) conv(6,3,pad=1) bn relu maxpool(2) flatten dense(10) bn tanh dense(4)', { n: 50 });
+});
+
+test('BatchNorm with running statistics (eval mode)', () => {
+  check('input(3,8,8) conv(6,3,pad=1) bn relu flatten dense(10) bn dense(4)', { n: 50, running: true });
+});
+
+test('residual blocks: identity shortcut and a strided 1×1 projection with BatchNorm', () => {
+  check('input(3,8,8) conv(4,3,pad=1) bn relu res(conv(4,3,pad=1) bn relu conv(4,3,pad=1) bn) relu res(conv(8,3,stride=2,pad=1) bn relu conv(8,3,pad=1) bn) relu gap dense(3)', { n: 20 });
+});
+
+test('a dense-only network in the layer grammar, and several parameter vectors at once', () => {
+  check('input(13) dense(9) relu dense(6) tanh dense(3)', { m: 5, n: 90 });
+  check('input(1,10,10) conv(3,3) relu flatten dense(4)', { m: 4, n: 130 });
+});
+
+test('the built-in lenet and cnn-digits', () => {
+  check('lenet', { n: 70 });
+  check('cnn-digits', { n: 100, m: 2 });
+});
+
+test('one, two and three threads give the same numbers, by vector and by chunk', () => {
+  const k = kernels();
+  const dense = fastKernels()!;
+  const spec = modelSpecFromText('input(1,12,12) conv(6,5,pad=2) relu maxpool(2) flatten dense(10)');
+  const net: CnnNetwork = { arch: spec.arch!, loss: spec.loss };
+  const data = makeData(600, 144, 10, 4);
+  const host = { x: data.x, y: data.y, n: data.n };
+  const thetas = thetasFor(spec, 3, 8);
+  const before = dense.threads;
+  try {
+    const runs = [1, 2, 3].map((t) => {
+      dense.setThreads(t);
+      return { one: k.run(net, host, thetas, 1, true), three: k.run(net, host, thetas, 3, true) };
+    });
+    const P = paramCount(spec);
+    for (const r of runs) {
+      assert.deepEqual([...r.one.losses], [...runs[0].one.losses]);
+      assert.deepEqual([...r.one.grads!], [...runs[0].one.grads!]);
+      assert.deepEqual([...r.three.grads!], [...runs[0].three.grads!]);
+    }
+    // The first vector alone (chunks claimed by threads) equals it among three (vectors claimed).
+    assert.deepEqual([...runs[0].three.grads!.subarray(0, P)], [...runs[0].one.grads!]);
+    assert.equal(runs[0].three.losses[0], runs[0].one.losses[0]);
+  } finally {
+    dense.setThreads(before);
+  }
+});
