@@ -37,7 +37,7 @@ import type { ModelSpec } from '../model/spec';
 import { paramCount, paramLayout } from '../model/spec';
 import { norm, randomNormal, scale, toFloat32 } from './linalg';
 import { FLOAT32_EPS, hessianVectorProduct, relDiff } from './hvp';
-import { usableFast } from '../fast';
+import { hasKernelHvp } from '../fast';
 
 /**
  * Whether the segment between two parameter vectors crosses a kink of the
@@ -199,7 +199,7 @@ export async function gradientCheck(fn: Objective, theta: ArrayLike<number>, opt
   // Noise probes were planned last, so index k of `checked` is also index k of `plans`.
   const probes = plans.filter((p) => p.kind !== 'noise').map((p, k) => judgeProbe(p, k, grad, st, relativeNoise, tolerance, opts.kinkDetector));
   const summary = summarise(probes, tolerance);
-  const hessian = usableFast(fn) ? await hessianConsistency(fn, theta32, tolerance, new Rng(seed).fork(), opts) : undefined;
+  const hessian = hasKernelHvp(fn) ? await hessianConsistency(fn, theta32, tolerance, new Rng(seed).fork(), opts) : undefined;
   return {
     passed: summary.failures === 0 && (hessian?.failures ?? 0) === 0,
     ...summary,

@@ -13,7 +13,7 @@
 import { tf } from '../backend';
 import type { Objective } from '../objective';
 import { batchLossAndGrad } from '../objective';
-import { usableFast, type FastObjective, type HvpSession } from '../fast';
+import { hasKernelHvp, usableFast, type HvpSession } from '../fast';
 import { computeError, inputError } from '../errors';
 import { norm, toFloat32 } from './linalg';
 
@@ -154,10 +154,10 @@ class HessianOperator implements HvpOperator {
   }
 
   private initialMode(): HvpUsed {
-    const fast = usableFast(this.fn);
+    const fast = hasKernelHvp(this.fn);
     if (this.requested === 'exact' && !fast) {
       throw inputError(
-        'exact Hessian-vector products run in the fast kernels, which this objective does not have (only dense networks do, with LANDSCAPE_FAST not 0); use --hvp autodiff or finite-difference',
+        'exact Hessian-vector products run in the fast kernels, which make them for dense networks only (with LANDSCAPE_FAST not 0); use --hvp autodiff or finite-difference (autodiff is exact too, on tfjs)',
       );
     }
     if (this.requested === 'exact' || (this.requested === 'auto' && fast)) return 'exact';
@@ -185,7 +185,8 @@ class HessianOperator implements HvpOperator {
   }
 
   private kernelSession(): HvpSession {
-    return (this.session ??= (this.fn as FastObjective).fast.hvp(this.theta32));
+    if (!hasKernelHvp(this.fn)) throw new Error('kernel Hessian-vector products asked of an objective without them');
+    return (this.session ??= this.fn.fast.hvp(this.theta32));
   }
 
   /** Forward-over-reverse in the kernels, one pass per vector. */
@@ -277,7 +278,7 @@ class HessianOperator implements HvpOperator {
 
   private differences(vs: readonly Float64Array[], stepFactor = 1): Float64Array[] {
     const steps = vs.map((v) => stepFactor * this.fdStep(norm64(v)));
-    return usableFast(this.fn) ? this.kernelDifferences(vs, steps) : this.tfjsDifferences(vs, steps);
+    return hasKernelHvp(this.fn) ? this.kernelDifferences(vs, steps) : this.tfjsDifferences(vs, steps);
   }
 
   /** Dense networks: the kernels' central-difference pass, layer 0's product with θ made once per θ. */

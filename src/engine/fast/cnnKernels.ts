@@ -93,7 +93,7 @@ export class CnnKernels {
     const buffers = y + align(data.n * program.outPadded * 4);
     const thetas = buffers + align(bufferFloats * 4);
     const losses = thetas + align(m * P * 4);
-    const grads = losses + align(slots * 8);
+    const grads = losses + align(slots * 16);
     const counter = grads + align(slots * P * 4);
     const scratch = counter + 64;
     return { cfg, x, y, buffers, thetas, losses, grads, counter, scratch, end: scratch + threads * program.scratchBytes };
@@ -121,16 +121,26 @@ export class CnnKernels {
   }
 
   private collect(buf: ArrayBuffer, r: ReturnType<CnnKernels['regions']>, m: number, P: number, slots: number, byChunk: boolean, wantGrad: boolean, n: number): RunResult {
-    const sums = new Float64Array(buf, r.losses, slots);
+    // Two f64 per slot: the loss summed over rows and the rows predicted right.
+    const sums = new Float64Array(buf, r.losses, 2 * slots);
     const losses = new Float64Array(m);
+    const accuracy = new Float64Array(m);
     if (byChunk) {
       let total = 0;
-      for (let c = 0; c < slots; c++) total += sums[c];
+      let right = 0;
+      for (let c = 0; c < slots; c++) {
+        total += sums[2 * c];
+        right += sums[2 * c + 1];
+      }
       losses[0] = total / n;
+      accuracy[0] = right / n;
     } else {
-      for (let i = 0; i < m; i++) losses[i] = sums[i] / n;
+      for (let i = 0; i < m; i++) {
+        losses[i] = sums[2 * i] / n;
+        accuracy[i] = sums[2 * i + 1] / n;
+      }
     }
-    if (!wantGrad) return { losses };
+    if (!wantGrad) return { losses, accuracy };
     const grads = new Float32Array(buf, r.grads, m * P).slice();
     if (byChunk) {
       for (let c = 1; c < slots; c++) {
@@ -138,7 +148,7 @@ export class CnnKernels {
         for (let i = 0; i < P; i++) grads[i] += part[i];
       }
     }
-    return { losses, grads };
+    return { losses, grads, accuracy };
   }
 }
 

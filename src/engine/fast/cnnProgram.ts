@@ -19,6 +19,15 @@ const OP = {
   convBwd: 21, maxpoolBwd: 22, avgpoolBwd: 23, gapBwd: 24, actBwd: 25, bnBwd: 26, copy: 27, addTo: 28, flattenBwd: 29,
 } as const;
 
+/** How conv.as runs a convolution (its MODE_* constants). */
+const CONV_MODE = { nhwc: 0, direct: 1, data: 2 } as const;
+
+/** The first layer reads the data rows directly when it is a convolution; 1×1 stride-1 ones multiply in place. */
+function convMode(s: NodeShapes, x: Act, k: number, stride: number, pad: number): number {
+  if (x.isData && s.node.op === 'conv') return CONV_MODE.data;
+  return k === 1 && stride === 1 && pad === 0 ? CONV_MODE.direct : CONV_MODE.nhwc;
+}
+
 const ACTIVATION_CODE: Record<string, number> = { relu: 1, tanh: 2, sigmoid: 3, softplus: 4, elu: 5 };
 
 /** An activation tensor of one tile: values and gradient buffers, NHWC with cp ≥ C channels. */
@@ -64,6 +73,8 @@ class Compiler {
   readonly s: Sections = { prep: [], chunk: [], fwd: [], finish: [] };
   private maxCols = 0;
   private readonly colsSlots: number[][] = [];
+  /** Whether any layer reads the input as NHWC activations (a first convolution reads the rows as they are). */
+  inputUsed = false;
 
   constructor(
     private readonly layout: ArchLayout,
@@ -108,6 +119,7 @@ class Compiler {
 
   private node(s: NodeShapes, x: Act): { out: Act; bwd: Ins[] } {
     const n = s.node;
+    if (x.isData && n.op !== 'conv' && n.op !== 'dense' && n.op !== 'res') this.inputUsed = true;
     switch (n.op) {
       case 'conv':
         return this.conv(s, x, n.kernel, n.stride, n.pad === 'same' ? (n.kernel - 1) / 2 : n.pad === 'valid' ? 0 : n.pad);
@@ -136,24 +148,29 @@ class Compiler {
     const OH = s.output.length === 3 ? s.output[1] : 1;
     const OW = s.output.length === 3 ? s.output[2] : 1;
     const y = this.act(cout, OH, OW);
-    const K = k * k * x.C;
-    const kp = k === 1 && stride === 1 && pad === 0 ? x.cp : round4(K);
-    const wp = this.alloc(K * y.cp);
+    const mode = convMode(s, x, k, stride, pad);
+    if (x.isData && mode !== CONV_MODE.data) this.inputUsed = true;
+    // Rows of the packed weight (K of the product) and the row stride of its transpose.
+    const K = mode === CONV_MODE.data ? x.C * k * k : mode === CONV_MODE.direct ? x.C : k * k * x.cp;
+    const rows = mode === CONV_MODE.direct ? x.cp : K;
+    const kp = mode === CONV_MODE.direct ? x.cp : round4(K);
+    const wp = this.alloc(rows * y.cp);
     const wt = this.alloc(cout * kp);
     const tb = this.param(s, 'bias');
     const bp = tb >= 0 ? this.alloc(y.cp) : -1;
-    const gwp = this.alloc(K * y.cp);
+    const gwp = this.alloc(rows * y.cp);
     const gbp = tb >= 0 ? this.alloc(y.cp) : -1;
-    if (!(k === 1 && stride === 1 && pad === 0)) this.maxCols = Math.max(this.maxCols, OH * OW * kp);
-    this.s.prep.push([OP.packConv, this.param(s, 'weight'), tb, cout, x.C, k, y.cp, kp, wp, wt, bp]);
-    this.s.chunk.push([OP.zero, gwp, K * y.cp]);
+    if (mode !== CONV_MODE.direct) this.maxCols = Math.max(this.maxCols, OH * OW * kp);
+    const tw = this.param(s, 'weight');
+    this.s.prep.push([OP.packConv, tw, tb, cout, x.C, k, y.cp, kp, wp, wt, bp, rows, x.cp, mode]);
+    this.s.chunk.push([OP.zero, gwp, rows * y.cp]);
     if (gbp >= 0) this.s.chunk.push([OP.zero, gbp, y.cp]);
     const geometry = [x.val, y.val, x.C, x.cp, x.H, x.W, y.cp, OH, OW, k, stride, pad, wp, bp, 0, kp];
-    const fwd = [OP.conv, ...geometry];
-    const bwd = [OP.convBwd, ...geometry, x.isData ? -1 : x.grad, y.grad, wt, gwp, gbp, cout];
+    const fwd = [OP.conv, ...geometry, -1, -1, -1, -1, -1, -1, mode];
+    const bwd = [OP.convBwd, ...geometry, x.isData ? -1 : x.grad, y.grad, wt, gwp, gbp, cout, mode];
     this.colsSlots.push(fwd, bwd);
     this.s.fwd.push(fwd);
-    this.s.finish.push([OP.unpackConv, this.param(s, 'weight'), tb, cout, x.C, k, y.cp, gwp, gbp]);
+    this.s.finish.push([OP.unpackConv, tw, tb, cout, x.C, k, y.cp, gwp, gbp, x.cp, mode]);
     return { out: y, bwd: [bwd] };
   }
 
@@ -214,6 +231,8 @@ class Compiler {
   private residual(s: NodeShapes, x: Act): { out: Act; bwd: Ins[] } {
     const body = this.nodes(s.body ?? [], x);
     const hasShortcut = (s.shortcut?.length ?? 0) > 0;
+    // The shortcut or the identity reads the input as activations.
+    if (x.isData) this.inputUsed = true;
     const xs: Act = hasShortcut ? { ...x, grad: this.alloc(x.H * x.W * x.cp, true), isData: false } : x;
     const short = hasShortcut ? this.nodes(s.shortcut ?? [], xs) : { out: x, bwd: [] };
     const y = this.act(body.out.C, body.out.H, body.out.W);
@@ -235,8 +254,8 @@ export function compileCnn(nodes: readonly NodeShapes[], inputShape: readonly nu
   const c = new Compiler(layout, tile, bn);
   const [C, H, W] = inputShape.length === 3 ? inputShape : [inputShape[0], 1, 1];
   const x: Act = { ...c.act(C, H, W), isData: true };
-  c.s.fwd.push([OP.input, x.val, C, H, W, x.cp]);
   const { out, bwd } = c.nodes(nodes, x);
+  if (c.inputUsed) c.s.fwd.unshift([OP.input, x.val, C, H, W, x.cp]);
   c.s.fwd.push([OP.loss, out.val, out.grad, out.cp]);
   const scratchBytes = c.finishScratch();
   const sections = [c.s.prep, c.s.chunk, c.s.fwd, bwd, c.s.finish];

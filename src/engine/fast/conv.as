@@ -82,6 +82,8 @@ let sRow: i32 = 0;
 let sRows: i32 = 0;
 let sAcc: i32 = 0;
 let sLoss: f64 = 0;
+/** Rows whose largest output is the target's largest (accuracy, for classification). */
+let sCorrect: i32 = 0;
 let sCfg: usize = 0;
 
 function at(byteOffset: i32): usize {
@@ -141,23 +143,43 @@ function execute(ins: usize, op: i32): void {
 
 // ---- packing one parameter vector
 
+// Convolution modes (instruction word 23). NHWC: im2col copies whole pixels
+// (cinp floats, so each kernel row is one contiguous run), K = k·k·cinp.
+// DIRECT: a 1×1, stride-1 convolution or a dense layer multiplies the
+// activations in place, K = cin. DATA: the first layer reads the rows as
+// given (C×H×W, PyTorch's order) into transposed columns [K × OH·OW] per
+// image, K = C·k·k in PyTorch's weight order, so a one-channel image costs
+// no padding; nothing needs the data's gradient.
+const MODE_NHWC: i32 = 0;
+const MODE_DIRECT: i32 = 1;
+const MODE_DATA: i32 = 2;
+
+/** Row of the packed weight for input channel ci at kernel tap kk (of k·k). */
+// @ts-ignore: decorator
+@inline
+function packedRow(mode: i32, ci: i32, kk: i32, k: i32, cinp: i32): i32 {
+  return mode == MODE_DATA ? ci * k * k + kk : kk * cinp + ci;
+}
+
 /**
  * PyTorch's conv weight [out, in, k, k] (a dense weight is [out, in, 1, 1])
- * into wp [K × Coutp], K = k·k·in ordered (kh, kw, in) as im2col lays its
- * columns, and its transpose wt [Cout × Kp]; the bias into bp [Coutp].
+ * into wp [rows × Coutp] (rows as packedRow lays them, padded channels zero)
+ * and its transpose wt [Cout × kp]; the bias into bp [Coutp].
+ * Args: 1 weight, 2 bias (θ float offsets, −1 none), 3 cout, 4 cin, 5 k, 6 coutp,
+ * 7 kp, 8 wp, 9 wt, 10 bp, 11 rows of wp, 12 cinp, 13 mode.
  */
 function packConv(ins: usize): void {
   const tw = arg(ins, 1), tb = arg(ins, 2), cout = arg(ins, 3), cin = arg(ins, 4), k = arg(ins, 5);
   const coutp = arg(ins, 6), kp = arg(ins, 7);
   const wp = at(arg(ins, 8)), wt = at(arg(ins, 9)), bp = at(arg(ins, 10));
-  const K = k * k * cin;
-  fill(wp, K * coutp, 0);
+  const rows = arg(ins, 11), cinp = arg(ins, 12), mode = arg(ins, 13);
+  fill(wp, rows * coutp, 0);
   fill(wt, cout * kp, 0);
   for (let co = 0; co < cout; co++) {
     for (let ci = 0; ci < cin; ci++) {
       for (let kk = 0; kk < k * k; kk++) {
         const v = load<f32>(thetaAt(tw + (co * cin + ci) * k * k + kk));
-        const row = kk * cin + ci;
+        const row = packedRow(mode, ci, kk, k, cinp);
         store<f32>(wp + (<usize>(row * coutp + co) << 2), v);
         store<f32>(wt + (<usize>(co * kp + row) << 2), v);
       }
@@ -175,15 +197,18 @@ function packVec(ins: usize): void {
   memory.copy(dst, thetaAt(arg(ins, 1)), <usize>arg(ins, 2) << 2);
 }
 
-/** The inverse of packConv for the gradients, overwriting or (sAcc) adding to the output. */
+/**
+ * The inverse of packConv for the gradients, overwriting or (sAcc) adding to the output.
+ * Args: 1 weight, 2 bias, 3 cout, 4 cin, 5 k, 6 coutp, 7 gwp, 8 gbp, 9 cinp, 10 mode.
+ */
 function unpackConv(ins: usize): void {
   const gw = arg(ins, 1), gb = arg(ins, 2), cout = arg(ins, 3), cin = arg(ins, 4), k = arg(ins, 5);
-  const coutp = arg(ins, 6);
+  const coutp = arg(ins, 6), cinp = arg(ins, 9), mode = arg(ins, 10);
   const gwp = at(arg(ins, 7)), gbp = at(arg(ins, 8));
   for (let co = 0; co < cout; co++) {
     for (let ci = 0; ci < cin; ci++) {
       for (let kk = 0; kk < k * k; kk++) {
-        const v = load<f32>(gwp + (<usize>((kk * cin + ci) * coutp + co) << 2));
+        const v = load<f32>(gwp + (<usize>(packedRow(mode, ci, kk, k, cinp) * coutp + co) << 2));
         const q = gradAt(gw + (co * cin + ci) * k * k + kk);
         store<f32>(q, sAcc ? load<f32>(q) + v : v);
       }
@@ -206,11 +231,9 @@ function unpackVec(dst: usize, src: usize, n: i32): void {
 function input(ins: usize): void {
   const dst = at(arg(ins, 1));
   const C = arg(ins, 2), hw = arg(ins, 3) * arg(ins, 4), cp = arg(ins, 5);
-  const stride = hdr(sCfg, H_XSTRIDE);
-  const x = <usize>hdr(sCfg, H_X);
   fill(dst, sRows * hw * cp, 0);
   for (let r = 0; r < sRows; r++) {
-    const src = x + (<usize>((sRow + r) * stride) << 2);
+    const src = dataRow(r);
     const out = dst + (<usize>(r * hw * cp) << 2);
     for (let c = 0; c < C; c++) {
       for (let p = 0; p < hw; p++) store<f32>(out + (<usize>(p * cp + c) << 2), load<f32>(src + (<usize>(c * hw + p) << 2)));
@@ -218,122 +241,149 @@ function input(ins: usize): void {
   }
 }
 
+/** Byte address of the tile's row r of x. */
+function dataRow(r: i32): usize {
+  return <usize>hdr(sCfg, H_X) + (<usize>((sRow + r) * hdr(sCfg, H_XSTRIDE)) << 2);
+}
+
 /**
- * Columns of the convolution: one row per output pixel, k·k·cin values
- * ordered (kh, kw, channel), zero outside the image, row stride kp.
+ * NHWC columns: one row per output pixel, k·k pixels of cinp floats ordered
+ * (kh, kw, channel), zero outside the image; each kernel row is one copy.
  */
-function im2col(src: usize, cols: usize, rows: i32, cin: i32, cinp: i32, H: i32, W: i32, OH: i32, OW: i32, k: i32, s: i32, pad: i32, kp: i32): void {
-  const K = k * k * cin;
-  let row = cols;
+function im2col(src: usize, cols: usize, rows: i32, cinp: i32, H: i32, W: i32, OH: i32, OW: i32, k: i32, s: i32, pad: i32): void {
+  const run = <usize>(k * cinp) << 2;
+  let q = cols;
   for (let n = 0; n < rows; n++) {
     const img = src + (<usize>(n * H * W * cinp) << 2);
     for (let oh = 0; oh < OH; oh++) {
       for (let ow = 0; ow < OW; ow++) {
-        let q = row;
+        const iw0 = ow * s - pad;
+        const kw0 = max(0, -iw0), kw1 = min(k, W - iw0);
         for (let kh = 0; kh < k; kh++) {
           const ih = oh * s - pad + kh;
-          for (let kw = 0; kw < k; kw++) {
-            const iw = ow * s - pad + kw;
-            if (ih < 0 || ih >= H || iw < 0 || iw >= W) fill(q, cin, 0);
-            else copyFloats(q, img + (<usize>((ih * W + iw) * cinp) << 2), cin);
-            q += <usize>cin << 2;
+          if (ih < 0 || ih >= H || kw1 <= kw0) {
+            fill(q, k * cinp, 0);
+          } else {
+            if (kw0 > 0) fill(q, kw0 * cinp, 0);
+            memory.copy(q + (<usize>(kw0 * cinp) << 2), img + (<usize>((ih * W + iw0 + kw0) * cinp) << 2), <usize>((kw1 - kw0) * cinp) << 2);
+            if (kw1 < k) fill(q + (<usize>(kw1 * cinp) << 2), (k - kw1) * cinp, 0);
           }
+          q += run;
         }
-        for (let j = K; j < kp; j++) store<f32>(row + (<usize>j << 2), 0);
-        row += <usize>kp << 2;
       }
     }
   }
 }
 
-// @ts-ignore: decorator
-@inline
-function copyFloats(dst: usize, src: usize, n: i32): void {
-  if (n == 1) store<f32>(dst, load<f32>(src));
-  else memory.copy(dst, src, <usize>n << 2);
-}
-
-/** The gradient of im2col: scatters-adds the columns' gradients back onto a cleared input gradient. */
-function col2im(cols: usize, dst: usize, rows: i32, cin: i32, cinp: i32, H: i32, W: i32, OH: i32, OW: i32, k: i32, s: i32, pad: i32, kp: i32): void {
+/** The gradient of im2col: adds the columns' gradients onto a cleared input gradient. */
+function col2im(cols: usize, dst: usize, rows: i32, cinp: i32, H: i32, W: i32, OH: i32, OW: i32, k: i32, s: i32, pad: i32): void {
   fill(dst, rows * H * W * cinp, 0);
-  let row = cols;
+  const run = <usize>(k * cinp) << 2;
+  let q = cols;
   for (let n = 0; n < rows; n++) {
     const img = dst + (<usize>(n * H * W * cinp) << 2);
     for (let oh = 0; oh < OH; oh++) {
       for (let ow = 0; ow < OW; ow++) {
-        let q = row;
+        const iw0 = ow * s - pad;
+        const kw0 = max(0, -iw0), kw1 = min(k, W - iw0);
         for (let kh = 0; kh < k; kh++) {
           const ih = oh * s - pad + kh;
-          for (let kw = 0; kw < k; kw++) {
-            const iw = ow * s - pad + kw;
-            if (ih >= 0 && ih < H && iw >= 0 && iw < W) {
-              const p = img + (<usize>((ih * W + iw) * cinp) << 2);
-              for (let c = 0; c < cin; c++) {
-                const o = <usize>c << 2;
-                store<f32>(p + o, load<f32>(p + o) + load<f32>(q + o));
-              }
-            }
-            q += <usize>cin << 2;
+          if (ih >= 0 && ih < H && kw1 > kw0) {
+            const p = img + (<usize>((ih * W + iw0 + kw0) * cinp) << 2);
+            addInto(p, q + (<usize>(kw0 * cinp) << 2), p, (kw1 - kw0) * cinp);
           }
+          q += run;
         }
-        row += <usize>kp << 2;
       }
     }
   }
 }
 
-/** Whether the convolution reads its input as is (1×1, stride 1, no padding). */
-// @ts-ignore: decorator
-@inline
-function direct(k: i32, s: i32, pad: i32): bool {
-  return k == 1 && s == 1 && pad == 0;
+/** Transposed columns of one data row (C×H×W): [C·k·k rows × OH·OW], row (c, kh, kw). */
+function im2colData(x: usize, cols: usize, C: i32, H: i32, W: i32, OH: i32, OW: i32, k: i32, s: i32, pad: i32): void {
+  const M = OH * OW;
+  for (let c = 0; c < C; c++) {
+    const plane = x + (<usize>(c * H * W) << 2);
+    for (let kh = 0; kh < k; kh++) {
+      for (let kw = 0; kw < k; kw++) {
+        const tap = cols + (<usize>(((c * k + kh) * k + kw) * M) << 2);
+        // Output columns whose input column iw = ow·s − pad + kw is inside the image.
+        const ow0 = min(OW, max(0, (pad - kw + s - 1) / s));
+        const last = W - 1 + pad - kw;
+        const ow1 = last < 0 ? ow0 : max(ow0, min(OW, last / s + 1));
+        for (let oh = 0; oh < OH; oh++) {
+          const q = tap + (<usize>(oh * OW) << 2);
+          const ih = oh * s - pad + kh;
+          if (ih < 0 || ih >= H) {
+            fill(q, OW, 0);
+            continue;
+          }
+          if (ow0 > 0) fill(q, ow0, 0);
+          const from = plane + (<usize>(ih * W + ow0 * s - pad + kw) << 2);
+          if (s == 1) memory.copy(q + (<usize>ow0 << 2), from, <usize>(ow1 - ow0) << 2);
+          else for (let ow = ow0; ow < ow1; ow++) store<f32>(q + (<usize>ow << 2), load<f32>(from + (<usize>((ow - ow0) * s) << 2)));
+          if (ow1 < OW) fill(q + (<usize>ow1 << 2), OW - ow1, 0);
+        }
+      }
+    }
+  }
 }
 
 // Conv instruction: 1 src, 2 dst, 3 cin, 4 cinp, 5 H, 6 W, 7 coutp, 8 OH, 9 OW,
 // 10 k, 11 stride, 12 pad, 13 wp, 14 bp (−1 none), 15 cols, 16 kp;
-// backward adds 17 dsrc (−1: the input is data), 18 ddst, 19 wt, 20 gwp, 21 gbp, 22 cout.
+// backward adds 17 dsrc (−1: the input is data), 18 ddst, 19 wt, 20 gwp, 21 gbp, 22 cout;
+// 23 mode (MODE_*).
 function conv(ins: usize): void {
-  const src = at(arg(ins, 1)), dst = at(arg(ins, 2));
+  const dst = at(arg(ins, 2));
   const cin = arg(ins, 3), cinp = arg(ins, 4), H = arg(ins, 5), W = arg(ins, 6), coutp = arg(ins, 7);
   const OH = arg(ins, 8), OW = arg(ins, 9), k = arg(ins, 10), s = arg(ins, 11), pad = arg(ins, 12);
-  const kp = arg(ins, 16);
+  const mode = arg(ins, 23);
   const m = sRows * OH * OW;
-  let a = src;
-  let lda = cinp;
-  if (!direct(k, s, pad)) {
-    a = at(arg(ins, 15));
-    lda = kp;
-    im2col(src, a, sRows, cin, cinp, H, W, OH, OW, k, s, pad, kp);
-  }
   const hasBias = arg(ins, 14) >= 0;
   if (hasBias) broadcastRows(dst, at(arg(ins, 14)), m, coutp);
-  gemm_nn(a, lda, at(arg(ins, 13)), coutp, dst, coutp, m, k * k * cin, coutp, hasBias ? 1 : 0);
+  else fill(dst, m * coutp, 0);
+  const wp = at(arg(ins, 13)), cols = at(arg(ins, 15));
+  if (mode == MODE_DATA) {
+    const M = OH * OW;
+    for (let n = 0; n < sRows; n++) {
+      im2colData(dataRow(n), cols, cin, H, W, OH, OW, k, s, pad);
+      gemm_tn(cols, M, wp, coutp, dst + (<usize>(n * M * coutp) << 2), coutp, M, cin * k * k, coutp);
+    }
+  } else if (mode == MODE_DIRECT) {
+    gemm_nn(at(arg(ins, 1)), cinp, wp, coutp, dst, coutp, m, cin, coutp, 1);
+  } else {
+    im2col(at(arg(ins, 1)), cols, sRows, cinp, H, W, OH, OW, k, s, pad);
+    gemm_nn(cols, k * k * cinp, wp, coutp, dst, coutp, m, k * k * cinp, coutp, 1);
+  }
 }
 
 function convBackward(ins: usize): void {
   const src = at(arg(ins, 1));
   const cin = arg(ins, 3), cinp = arg(ins, 4), H = arg(ins, 5), W = arg(ins, 6), coutp = arg(ins, 7);
   const OH = arg(ins, 8), OW = arg(ins, 9), k = arg(ins, 10), s = arg(ins, 11), pad = arg(ins, 12);
-  const kp = arg(ins, 16), dsrc = arg(ins, 17), ddst = at(arg(ins, 18)), cout = arg(ins, 22);
+  const kp = arg(ins, 16), dsrc = arg(ins, 17), ddst = at(arg(ins, 18)), cout = arg(ins, 22), mode = arg(ins, 23);
   const m = sRows * OH * OW;
-  const isDirect = direct(k, s, pad);
-  const cols = at(arg(ins, 15));
-  let a = src;
-  let lda = cinp;
-  if (!isDirect) {
-    a = cols;
-    lda = kp;
-    im2col(src, cols, sRows, cin, cinp, H, W, OH, OW, k, s, pad, kp);
-  }
-  gemm_tn(a, lda, ddst, coutp, at(arg(ins, 20)), coutp, k * k * cin, m, coutp);
+  const cols = at(arg(ins, 15)), gwp = at(arg(ins, 20));
   if (arg(ins, 21) >= 0) columnSumsInto(ddst, at(arg(ins, 21)), m, coutp);
-  if (dsrc < 0) return;
-  if (isDirect) {
-    gemm_nn(ddst, coutp, at(arg(ins, 19)), kp, at(dsrc), cinp, m, cout, cinp, 0);
-  } else {
-    gemm_nn(ddst, coutp, at(arg(ins, 19)), kp, cols, kp, m, cout, kp, 0);
-    col2im(cols, at(dsrc), sRows, cin, cinp, H, W, OH, OW, k, s, pad, kp);
+  if (mode == MODE_DATA) {
+    const M = OH * OW;
+    for (let n = 0; n < sRows; n++) {
+      im2colData(dataRow(n), cols, cin, H, W, OH, OW, k, s, pad);
+      gemm_nn(cols, M, ddst + (<usize>(n * M * coutp) << 2), coutp, gwp, coutp, cin * k * k, M, coutp, 1);
+    }
+    return;
   }
+  if (mode == MODE_DIRECT) {
+    gemm_tn(src, cinp, ddst, coutp, gwp, coutp, cin, m, coutp);
+    if (dsrc >= 0) gemm_nn(ddst, coutp, at(arg(ins, 19)), kp, at(dsrc), cinp, m, cout, cinp, 0);
+    return;
+  }
+  const K = k * k * cinp;
+  im2col(src, cols, sRows, cinp, H, W, OH, OW, k, s, pad);
+  gemm_tn(cols, K, ddst, coutp, gwp, coutp, K, m, coutp);
+  if (dsrc < 0) return;
+  gemm_nn(ddst, coutp, at(arg(ins, 19)), kp, cols, K, m, cout, K, 0);
+  col2im(cols, at(dsrc), sRows, cinp, H, W, OH, OW, k, s, pad);
 }
 
 function broadcastRows(dst: usize, v: usize, rows: i32, n: i32): void {
@@ -578,8 +628,23 @@ function loss(ins: usize): f64 {
     const dr = dz + (<usize>(r * op) << 2);
     if (ce) sum += crossEntropyRow(zr, yr, dr, O, op, total, wantGrad);
     else sum += squaredErrorRow(zr, yr, dr, O, op, total, wantGrad);
+    if (argMax(zr, O) == argMax(yr, O)) sCorrect++;
   }
   return sum;
+}
+
+/** Index of the first largest of n floats, as tf.argMax picks it. */
+function argMax(p: usize, n: i32): i32 {
+  let best = 0;
+  let v = load<f32>(p);
+  for (let j = 1; j < n; j++) {
+    const x = load<f32>(p + (<usize>j << 2));
+    if (x > v) {
+      v = x;
+      best = j;
+    }
+  }
+  return best;
 }
 
 function crossEntropyRow(z: usize, y: usize, dz: usize, O: i32, op: i32, total: f64, wantGrad: bool): f64 {
@@ -635,7 +700,8 @@ function runRows(cfg: usize, r0: i32, r1: i32): f64 {
 }
 
 /**
- * Losses (f64, summed over rows; the host divides) and gradients of
+ * Losses and gradients of parameter vectors. Each result slot is two f64:
+ * the loss summed over rows (the host divides) and the rows predicted right.
  * parameter vectors. byChunk = 0: threads claim whole vectors m0 + j from
  * `counter`, each walking its chunks in order and adding their gradients
  * into grads + m·P. byChunk = 1: one vector (m0); threads claim chunks,
@@ -656,13 +722,17 @@ export function cnn_run(cfg: usize, scratch: usize, thetas: usize, m0: i32, m1: 
     runSection(cfg, S_PREP);
     if (byChunk) {
       sGrad = wantGrad ? grads + (<usize>(job * P) << 2) : 0;
-      store<f64>(losses + (<usize>job << 3), runChunk(cfg, job, chunk, rows, 0));
+      sCorrect = 0;
+      store<f64>(losses + (<usize>job << 4), runChunk(cfg, job, chunk, rows, 0));
+      store<f64>(losses + (<usize>job << 4) + 8, <f64>sCorrect);
       continue;
     }
     sGrad = wantGrad ? grads + (<usize>(m * P) << 2) : 0;
     let total: f64 = 0;
+    sCorrect = 0;
     for (let c = 0; c < chunks; c++) total += runChunk(cfg, c, chunk, rows, c > 0 ? 1 : 0);
-    store<f64>(losses + (<usize>m << 3), total);
+    store<f64>(losses + (<usize>m << 4), total);
+    store<f64>(losses + (<usize>m << 4) + 8, <f64>sCorrect);
   }
 }
 

@@ -15,6 +15,7 @@ import { computeError } from '../errors';
 import type { ModelSpec } from '../model/spec';
 import type { Objective } from '../objective';
 import { DenseKernels, defaultThreads, type HostData, type HvpSession, type RunResult } from './kernels';
+import { CnnKernels } from './cnnKernels';
 
 export type { HostData, HvpDifference, HvpProduct, HvpSession, RunResult } from './kernels';
 
@@ -30,11 +31,12 @@ export interface FastPath {
    */
   runCombination(basis: Float32Array, coeffs: Float32Array, m: number, wantGrad: boolean): RunResult;
   /**
-   * Central differences of gradients at a fixed θ, ∇f(θ + h·v) − ∇f(θ − h·v),
-   * for Hessian-vector products; cheaper than `run` on the two points
-   * because layer 0 is linear in its parameters.
+   * Hessian-vector products at a fixed θ in the kernels: exact ones
+   * (forward-over-reverse) and central differences of gradients. Dense
+   * networks only so far; a convolutional network's exact products run on
+   * tfjs (autodiff).
    */
-  hvp(theta: ArrayLike<number>): HvpSession;
+  hvp?(theta: ArrayLike<number>): HvpSession;
 }
 
 /** An objective with a fast path: `evaluate` as usual, plus `fast` for host-side losses and gradients. */
@@ -54,6 +56,11 @@ export function isFastObjective(f: Objective): f is FastObjective {
 export function tapeIsRecording(): boolean {
   const engine = tf.engine() as unknown as { isTapeOn?: () => boolean };
   return typeof engine.isTapeOn === 'function' ? engine.isTapeOn() : true;
+}
+
+/** A fast objective whose kernels also make Hessian-vector products (dense networks), usable right now. */
+export function hasKernelHvp(f: Objective): f is FastObjective & { fast: Required<FastPath> } {
+  return usableFast(f) && typeof f.fast.hvp === 'function';
 }
 
 /** A fast objective that may be used right now (no gradient tape is recording through it). */
@@ -118,8 +125,7 @@ export function fastInfo(): FastInfo {
  * may pass tensors' contents through a getter.
  */
 export function fastPathFor(spec: ModelSpec, data: () => HostData): FastPath | null {
-  // The kernels cover dense networks; layer-grammar models run on tfjs (issue "Fast kernels for convolutional networks").
-  if (spec.arch) return null;
+  if (spec.arch) return cnnFastPath(spec, data);
   const k = fastKernels();
   if (!k) return null;
   let host: HostData | undefined;
@@ -138,4 +144,51 @@ export function fastPathFor(spec: ModelSpec, data: () => HostData): FastPath | n
       return k.hvpSession(spec, host, theta);
     },
   };
+}
+
+let cnn: CnnKernels | undefined;
+
+/**
+ * Loss and accuracy of one layer-grammar parameter vector on host rows, in
+ * the kernels; `buffers` are BatchNorm's running statistics (eval mode).
+ * Null when the kernels are unavailable.
+ */
+export function fastEvaluateLayered(spec: ModelSpec, data: HostData, theta: Float32Array, buffers?: Float32Array): { loss: number; accuracy: number } | null {
+  const k = fastKernels();
+  if (!k || !spec.arch) return null;
+  const r = (cnn ??= new CnnKernels(k)).run({ arch: spec.arch, loss: spec.loss, buffers }, data, theta, 1, false);
+  return { loss: r.losses[0], accuracy: r.accuracy![0] };
+}
+
+/** The layer-grammar path: conv.as through CnnKernels, BatchNorm with the rows' statistics. */
+function cnnFastPath(spec: ModelSpec, data: () => HostData): FastPath | null {
+  const k = fastKernels();
+  if (!k || !spec.arch) return null;
+  const kernels = (cnn ??= new CnnKernels(k));
+  const net = { arch: spec.arch, loss: spec.loss };
+  let host: HostData | undefined;
+  const run = (thetas: Float32Array, m: number, wantGrad: boolean): RunResult => kernels.run(net, (host ??= data()), thetas, m, wantGrad);
+  return {
+    spec,
+    run,
+    runCombination(basis: Float32Array, coeffs: Float32Array, m: number, wantGrad: boolean): RunResult {
+      return run(combine(basis, coeffs, m), m, wantGrad);
+    },
+  };
+}
+
+/** θ_m = Σ_k coeffs[m, k]·basis_k, row-major [M × P]. */
+function combine(basis: Float32Array, coeffs: Float32Array, m: number): Float32Array {
+  const nb = coeffs.length / m;
+  const P = basis.length / nb;
+  const out = new Float32Array(m * P);
+  for (let i = 0; i < m; i++) {
+    const row = out.subarray(i * P, (i + 1) * P);
+    for (let j = 0; j < nb; j++) {
+      const c = coeffs[i * nb + j];
+      const b = basis.subarray(j * P, (j + 1) * P);
+      for (let p = 0; p < P; p++) row[p] += c * b[p];
+    }
+  }
+  return out;
 }

@@ -255,6 +255,8 @@ export interface RunResult {
   losses: Float64Array;
   /** Gradients [M × P], when asked for. */
   grads?: Float32Array;
+  /** Fraction of rows whose largest output is the target's largest (the convolutional kernels report it). */
+  accuracy?: Float64Array;
 }
 
 export class DenseKernels {

@@ -12,7 +12,7 @@ import type { ArchModel } from './archModel';
 import { forwardArch, type BatchNormMode } from './arch/forward';
 import { logSumExpAnyOrder } from './arch/anyOrderActivations';
 import { chunkedObjective, chunkRows, rowChunks } from './layeredObjective';
-import { fastPathFor, tapeIsRecording, usableFast, type FastObjective, type HostData } from '../fast';
+import { fastEvaluateLayered, fastPathFor, tapeIsRecording, usableFast, type FastObjective, type HostData } from '../fast';
 
 function activate(x: tf.Tensor, a: ModelSpec['activation']): tf.Tensor {
   switch (a) {
@@ -129,21 +129,9 @@ export function toDevice(data: Pick<Dataset, 'x' | 'y' | 'n' | 'features' | 'out
  */
 export function networkObjective(spec: ModelSpec, data: { x: tf.Tensor2D; y: tf.Tensor2D; host?: HostData }): Objective {
   const dim = paramCount(spec);
-  if (spec.arch) {
-    const loss = (thetas: tf.Tensor2D, x: tf.Tensor2D, y: tf.Tensor2D) => lossFromOutputs(spec, forwardBatched(spec, thetas, x), y);
-    return chunkedObjective(dim, data, chunkRows(spec, data.x.shape[0]), loss);
-  }
+  if (spec.arch) return layeredObjective(spec, data);
   const viaTfjs = (thetas: tf.Tensor2D) => lossFromOutputs(spec, forwardBatched(spec, thetas, data.x), data.y);
-  const fast = fastPathFor(
-    spec,
-    () =>
-      data.host ?? {
-        // Copies: the caller may dispose the tensors after its last call.
-        x: (data.x.dataSync() as Float32Array).slice(),
-        y: (data.y.dataSync() as Float32Array).slice(),
-        n: data.x.shape[0],
-      },
-  );
+  const fast = fastPathFor(spec, () => data.host ?? hostCopy(data));
   if (!fast) return { dim, evaluate: viaTfjs };
   const objective: FastObjective = {
     dim,
@@ -155,6 +143,33 @@ export function networkObjective(spec: ModelSpec, data: { x: tf.Tensor2D; y: tf.
     },
   };
   return objective;
+}
+
+/**
+ * A layer-grammar model's objective: the convolutional kernels where they
+ * load, with the tfjs graph (in chunks of rows, to bound memory) under a
+ * gradient tape (autodiff Hessian-vector products) and where they do not.
+ */
+function layeredObjective(spec: ModelSpec, data: { x: tf.Tensor2D; y: tf.Tensor2D; host?: HostData }): Objective {
+  const dim = paramCount(spec);
+  const loss = (thetas: tf.Tensor2D, x: tf.Tensor2D, y: tf.Tensor2D) => lossFromOutputs(spec, forwardBatched(spec, thetas, x), y);
+  const viaTfjs = chunkedObjective(dim, data, chunkRows(spec, data.x.shape[0]), loss);
+  const fast = fastPathFor(spec, () => data.host ?? hostCopy(data));
+  if (!fast) return viaTfjs;
+  const objective: FastObjective = {
+    dim,
+    fast,
+    evaluate: (thetas: tf.Tensor2D) => {
+      if (tapeIsRecording()) return viaTfjs.evaluate(thetas);
+      return tf.tensor1d(Float32Array.from(fast.run(thetas.dataSync() as Float32Array, thetas.shape[0], false).losses));
+    },
+  };
+  return objective;
+}
+
+/** The rows on the host, copied: the caller may dispose the tensors after its last call. */
+function hostCopy(data: { x: tf.Tensor2D; y: tf.Tensor2D }): HostData {
+  return { x: (data.x.dataSync() as Float32Array).slice(), y: (data.y.dataSync() as Float32Array).slice(), n: data.x.shape[0] };
 }
 
 /**
@@ -225,6 +240,8 @@ export interface Evaluation {
 
 /** A layer-grammar model's loss and accuracy, chunk by chunk of rows (see layeredObjective.ts). */
 function evaluateInChunks(spec: ModelSpec, theta: Float32Array | tf.Tensor1D, data: DeviceData, task: 'classification' | 'regression', buffers?: Float32Array): Evaluation {
+  const fast = data.host && !tapeIsRecording() ? fastEvaluateLayered(spec, data.host, theta instanceof Float32Array ? theta : (theta.dataSync() as Float32Array), buffers) : null;
+  if (fast) return task === 'classification' ? fast : { loss: fast.loss };
   const n = data.x.shape[0];
   // With running statistics no row depends on another, so BatchNorm networks chunk too.
   const size = chunkRows(spec, n, buffers !== undefined);

@@ -16,7 +16,7 @@ import type { Objective } from '../objective';
 import { batchLossAndGrad } from '../objective';
 import { finiteDifferenceStep } from '../analysis/hessian';
 import { hessianVectorProduct } from '../analysis/hvp';
-import { usableFast } from '../fast';
+import { hasKernelHvp } from '../fast';
 import { BasisPath, evenGrid, pathPoints } from './heights';
 import { lowestEigenvalues, type HessianProduct } from './lowestEigen';
 import { runNeb, type NebRun } from './neb';
@@ -114,7 +114,7 @@ export function centralDifferenceHvp(fn: Objective, theta: Float32Array): Hessia
  * decide the sign of the lowest eigenvalue wherever they can.
  */
 export function saddleCertificate(fn: Objective, theta: Float32Array, t: number): SaddleCertificate {
-  if (!usableFast(fn)) return certificateWith(fn, theta, t, centralDifferenceHvp(fn, theta), 'finite-difference');
+  if (!hasKernelHvp(fn)) return certificateWith(fn, theta, t, centralDifferenceHvp(fn, theta), 'finite-difference');
   const op = hessianVectorProduct(fn, theta, { hvp: 'exact' });
   try {
     return certificateWith(fn, theta, t, (v) => op.apply([v])[0], 'exact');

@@ -115,7 +115,7 @@ test('the gradient check compares the exact products with differences of the gra
     assert.equal(good.hessian!.failures, 0);
     assert.ok(good.hessian!.maxRelErrorSmooth < 1e-3, `smooth network: ${good.hessian!.maxRelErrorSmooth}`);
     // The same objective whose exact products are 5 % too large.
-    const hvp = fn.fast.hvp.bind(fn.fast);
+    const hvp = fn.fast.hvp!.bind(fn.fast);
     const skewed = { ...fn, fast: { ...fn.fast, hvp: (t: ArrayLike<number>) => {
       const s = hvp(t);
       return { ...s, product: (v: ArrayLike<number>) => { const p = s.product(v); return { ...p, hv: p.hv.map((x) => 1.05 * x) }; } };

@@ -44,7 +44,7 @@ function reference(spec: ModelSpec, data: RandomData, thetas: Float32Array, m: n
     tf.tidy(() => {
       const x = tf.tensor2d(data.x, [data.n, data.features]);
       const y = tf.tensor2d(data.y, [data.n, data.outputs]);
-      const f = (t: tf.Tensor) => lossFromOutputs(spec, forwardBatched(spec, tf.reshape(t, [1, P]) as tf.Tensor2D, x, bn), y) as tf.Scalar;
+      const f = (t: tf.Tensor) => tf.sum(lossFromOutputs(spec, forwardBatched(spec, tf.reshape(t, [1, P]) as tf.Tensor2D, x, bn), y)) as tf.Scalar;
       const { value, grad } = tf.valueAndGrad(f)(tf.tensor1d(thetas.subarray(k * P, (k + 1) * P)));
       losses[k] = value.dataSync()[0];
       grads.set(grad.dataSync(), k * P);
@@ -148,5 +148,28 @@ test('one, two and three threads give the same numbers, by vector and by chunk',
     assert.equal(runs[0].three.losses[0], runs[0].one.losses[0]);
   } finally {
     dense.setThreads(before);
+  }
+});
+
+test('evaluation (loss and accuracy) in the kernels equals tfjs, with batch and running statistics', async () => {
+  const { evaluateModel, toDevice } = await import('../../../src/engine/model/network');
+  const { setFastEnabled } = await import('../../../src/engine/fast');
+  const spec = modelSpecFromText('input(2,8,8) conv(5,3,pad=1) bn relu maxpool(2) flatten dense(4)');
+  const data = makeData(90, 128, 4, 6);
+  const theta = thetasFor(spec, 1, 2);
+  const dev = toDevice(data);
+  try {
+    for (const buffers of [undefined, runningBuffers(spec)]) {
+      setFastEnabled(false);
+      const ref = evaluateModel(spec, theta, dev, 'classification', buffers);
+      setFastEnabled(true);
+      const got = evaluateModel(spec, theta, dev, 'classification', buffers);
+      assert.ok(Math.abs(got.loss - ref.loss) < 1e-5 * ref.loss, `loss ${got.loss} vs ${ref.loss}`);
+      assert.equal(got.accuracy, ref.accuracy);
+      assert.ok(ref.accuracy! > 0 && ref.accuracy! < 1, 'an accuracy that can be wrong either way');
+    }
+  } finally {
+    setFastEnabled(true);
+    dev.dispose();
   }
 });
