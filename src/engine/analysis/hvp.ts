@@ -157,7 +157,7 @@ class HessianOperator implements HvpOperator {
     const fast = hasKernelHvp(this.fn);
     if (this.requested === 'exact' && !fast) {
       throw inputError(
-        'exact Hessian-vector products run in the fast kernels, which make them for dense networks only (with LANDSCAPE_FAST not 0); use --hvp autodiff or finite-difference (autodiff is exact too, on tfjs)',
+        'exact Hessian-vector products run in the fast kernels, which make them for dense and convolutional networks but not through BatchNorm on batch statistics (and only with LANDSCAPE_FAST not 0); use --hvp autodiff or finite-difference (autodiff is exact too, on tfjs)',
       );
     }
     if (this.requested === 'exact' || (this.requested === 'auto' && fast)) return 'exact';

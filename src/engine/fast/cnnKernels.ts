@@ -14,15 +14,19 @@ import { computeError } from '../errors';
 import type { ArchModel } from '../model/archModel';
 import type { LossName } from '../model/spec';
 import { compileCnn, HEADER, type CnnBatchNorm, type CnnProgram } from './cnnProgram';
-import { HEAP_START, type DenseKernels, type HostData, type RunResult } from './kernels';
+import { HEAP_START, type DenseKernels, type HostData, type HvpProduct, type HvpSession, type RunResult } from './kernels';
 
 /** Below this many multiply-adds per call a second thread costs more than it saves. */
 const PARALLEL_MIN_MACS = 2_000_000;
 /** Rows are grouped into at most about this many chunks (jobs for the threads). */
 const TARGET_CHUNKS = 16;
+/** ... and at least this many rows each, so small batches do not pay for many partial gradients. */
+const MIN_CHUNK_ROWS = 32;
 /** A tile's activations (values and gradients of every layer) aim to fit in this many bytes. */
 const TILE_BYTES = 3 * 2 ** 20;
 const MAX_TILE = 64;
+/** The module's memory stops at 2 GiB (32768 pages); stay clear of it with a clear error. */
+const MAX_BYTES = 1.9 * 2 ** 30;
 
 const align = (n: number, a = 64) => Math.ceil(n / a) * a;
 
@@ -50,24 +54,88 @@ export class CnnKernels {
   run(net: CnnNetwork, data: HostData, thetas: Float32Array, m: number, wantGrad: boolean): RunResult {
     const P = net.arch.layout.paramCount;
     if (thetas.length < m * P) throw computeError(`fast kernels: ${thetas.length} values for ${m} parameter vectors of ${P}`);
+    const byChunk = m === 1;
+    const call = this.setup(net, data, { vectors: m, slots: (chunks) => (byChunk ? chunks : m), work: m * (wantGrad ? 3 : 1), twins: false });
+    new Float32Array(this.dense.memory.buffer, call.r.thetas, m * P).set(thetas.subarray(0, m * P));
+    const { r, threads, scratchBytes } = call;
+    const job = (j: number) => [HEAP_START, r.scratch + j * scratchBytes, r.thetas, 0, m, r.counter, r.losses, r.grads, wantGrad ? 1 : 0, byChunk ? 1 : 0];
+    this.dense.dispatch(threads, 3, job);
+    return this.collect(this.dense.memory.buffer, r, m, P, call.slots, byChunk, wantGrad, data.n);
+  }
+
+  /** Whether exact Hessian-vector products run here: not through BatchNorm with the rows' statistics. */
+  hasHvp(net: CnnNetwork): boolean {
+    return net.buffers !== undefined || !hasBatchNorm(net.arch);
+  }
+
+  /** Hessian-vector products at θ: exact ones (cnn_hvp) and central differences of gradients. */
+  hvpSession(net: CnnNetwork, data: HostData, theta: ArrayLike<number>): HvpSession {
+    const at = Float32Array.from(theta);
+    const P = at.length;
+    return {
+      product: (v) => this.product(net, data, at, Float32Array.from(v)),
+      difference: (v, h) => {
+        const pts = new Float32Array(2 * P);
+        for (let i = 0; i < P; i++) {
+          pts[i] = at[i] + h * v[i];
+          pts[P + i] = at[i] - h * v[i];
+        }
+        const r = this.run(net, data, pts, 2, true);
+        const diff = new Float64Array(P);
+        for (let i = 0; i < P; i++) diff[i] = r.grads![i] - r.grads![P + i];
+        return { diff, losses: [r.losses[0], r.losses[1]] };
+      },
+    };
+  }
+
+  private product(net: CnnNetwork, data: HostData, theta: Float32Array, v: Float32Array): HvpProduct {
+    if (!this.hasHvp(net)) throw computeError('exact Hessian-vector products through BatchNorm with batch statistics run on tfjs, not in the kernels');
+    const P = theta.length;
+    const call = this.setup(net, data, { vectors: 2, slots: (chunks) => chunks, work: 7, twins: true });
+    const { r, threads, scratchBytes } = call;
+    const buf = this.dense.memory.buffer;
+    new Float32Array(buf, r.thetas, P).set(theta);
+    new Float32Array(buf, r.thetas + P * 4, P).set(v);
+    const job = (j: number) => [HEAP_START, r.scratch + j * scratchBytes, r.thetas, r.thetas + P * 4, r.counter, r.losses, r.grads];
+    this.dense.dispatch(threads, 4, job);
+    const view = this.dense.memory.buffer;
+    const sums = new Float64Array(view, r.losses, call.slots);
+    const hv = new Float64Array(P);
+    let loss = 0;
+    for (let c = 0; c < call.slots; c++) {
+      loss += sums[c];
+      const part = new Float32Array(view, r.grads + c * P * 4, P);
+      for (let i = 0; i < P; i++) hv[i] += part[i];
+    }
+    return { hv, loss: loss / data.n };
+  }
+
+  /**
+   * One call's memory: the program, rows and targets (kept from the last
+   * call when unchanged), parameter vectors, result slots and each thread's
+   * scratch (twice over, with twins, for the tangents of Hessian products).
+   */
+  private setup(net: CnnNetwork, data: HostData, o: { vectors: number; slots: (chunks: number) => number; work: number; twins: boolean }) {
     if (data.n < 1) throw computeError('fast kernels: no rows to evaluate');
+    const P = net.arch.layout.paramCount;
     const prepared = this.prepare(net, data.n);
     const { program } = prepared;
     const tile = prepared.wholeBatch ? data.n : program.tile;
-    const chunk = tile * Math.max(1, Math.ceil(Math.ceil(data.n / tile) / TARGET_CHUNKS));
-    const chunks = Math.ceil(data.n / chunk);
-    const threads = m * data.n * prepared.macsPerRow * (wantGrad ? 3 : 1) >= PARALLEL_MIN_MACS ? this.dense.ensureWorkers(this.dense.threads) : 1;
-    const byChunk = m === 1;
-    const slots = byChunk ? chunks : m;
-    const regions = this.regions(program, data, P, m, slots, threads, net.buffers?.length ?? 0);
-    const kept = this.dense.claimMemory(regions.end, this);
-    this.load(net, program, data, regions, tile, chunk, kept);
-    const buf = this.dense.memory.buffer;
-    new Float32Array(buf, regions.thetas, m * P).set(thetas.subarray(0, m * P));
-    new Int32Array(buf, regions.counter, 1)[0] = 0;
-    const job = (j: number) => [HEAP_START, regions.scratch + j * program.scratchBytes, regions.thetas, 0, m, regions.counter, regions.losses, regions.grads, wantGrad ? 1 : 0, byChunk ? 1 : 0];
-    this.dense.dispatch(threads, 3, job);
-    return this.collect(buf, regions, m, P, slots, byChunk, wantGrad, data.n);
+    const chunk = tile * Math.max(1, Math.ceil(Math.ceil(data.n / tile) / TARGET_CHUNKS), Math.ceil(MIN_CHUNK_ROWS / tile));
+    const slots = o.slots(Math.ceil(data.n / chunk));
+    const threads = data.n * prepared.macsPerRow * o.work >= PARALLEL_MIN_MACS ? this.dense.ensureWorkers(this.dense.threads) : 1;
+    const scratchBytes = program.scratchBytes * (o.twins ? 2 : 1);
+    const r = this.regions(program, data, P, o.vectors, slots, threads, scratchBytes, net.buffers?.length ?? 0);
+    if (r.end > MAX_BYTES) {
+      throw computeError(
+        `fast kernels: ${data.n} rows of ${net.arch.text} need ${(r.end / 2 ** 30).toFixed(1)} GB at once` +
+          (prepared.wholeBatch ? ' (BatchNorm with batch statistics holds every row\'s activations); use fewer rows (--subset)' : ''),
+      );
+    }
+    const kept = this.dense.claimMemory(r.end, this);
+    this.load(net, program, data, r, tile, chunk, kept);
+    new Int32Array(this.dense.memory.buffer, r.counter, 1)[0] = 0;
+    return { r, threads, scratchBytes, slots };
   }
 
   /** The program for this network, compiled once per architecture, loss and BatchNorm mode. */
@@ -86,7 +154,7 @@ export class CnnKernels {
     return p;
   }
 
-  private regions(program: CnnProgram, data: HostData, P: number, m: number, slots: number, threads: number, bufferFloats: number) {
+  private regions(program: CnnProgram, data: HostData, P: number, m: number, slots: number, threads: number, scratchBytes: number, bufferFloats: number) {
     const cfg = HEAP_START;
     const x = cfg + align(program.words.length * 4);
     const y = x + align(data.x.length * 4);
@@ -96,7 +164,7 @@ export class CnnKernels {
     const grads = losses + align(slots * 16);
     const counter = grads + align(slots * P * 4);
     const scratch = counter + 64;
-    return { cfg, x, y, buffers, thetas, losses, grads, counter, scratch, end: scratch + threads * program.scratchBytes };
+    return { cfg, x, y, buffers, thetas, losses, grads, counter, scratch, end: scratch + threads * scratchBytes };
   }
 
   /** Writes the program and, when they changed, the rows and targets. */
@@ -105,7 +173,7 @@ export class CnnKernels {
     const cfg = new Int32Array(buf, r.cfg, program.words.length);
     cfg.set(program.words);
     const words: Partial<Record<keyof typeof HEADER, number>> = {
-      tile, chunk, rows: data.n, ntotal: data.n, x: r.x, xStride: data.x.length / data.n, y: r.y, buffers: r.buffers,
+      tile, chunk, rows: data.n, ntotal: data.n, x: r.x, xStride: data.x.length / data.n, y: r.y, buffers: r.buffers, twin: program.scratchBytes,
     };
     for (const [k, v] of Object.entries(words)) cfg[HEADER[k as keyof typeof HEADER]] = v;
     if (net.buffers) new Float32Array(buf, r.buffers, net.buffers.length).set(net.buffers);

@@ -11,7 +11,7 @@ import type { LossName } from '../model/spec';
 
 export const HEADER_WORDS = 32;
 export const INSTRUCTION_WORDS = 24;
-export const HEADER = { tile: 10, chunk: 11, rows: 12, ntotal: 13, dim: 14, x: 15, xStride: 16, y: 17, yStride: 18, loss: 19, out: 20, buffers: 21 } as const;
+export const HEADER = { tile: 10, chunk: 11, rows: 12, ntotal: 13, dim: 14, x: 15, xStride: 16, y: 17, yStride: 18, loss: 19, out: 20, buffers: 21, twin: 22 } as const;
 
 const OP = {
   packConv: 1, packVec: 2, zero: 3, unpackConv: 4, unpackVec: 5,

@@ -21,21 +21,23 @@
 // reduced on its own and the chunks are summed in order, so the numbers do
 // not depend on how many threads claimed the chunks or the vectors.
 import { activate, activationGrad, fill, gemm_nn, gemm_tn } from './kernels';
+import { executeR } from './convR';
 
 // ---- configuration header (i32 words at cfg)
-const H_TILE: i32 = 10; // rows per tile
-const H_CHUNK: i32 = 11; // rows per chunk (a multiple of the tile)
-const H_ROWS: i32 = 12; // rows of data
-const H_NTOTAL: i32 = 13; // rows the loss is averaged over
-const H_DIM: i32 = 14; // P
-const H_X: i32 = 15; // byte offset of x [rows × xStride]
-const H_XSTRIDE: i32 = 16;
-const H_Y: i32 = 17; // byte offset of y [rows × yStride], zero padded
-const H_YSTRIDE: i32 = 18;
-const H_LOSS: i32 = 19; // 0 cross-entropy, 1 mse
-const H_OUT: i32 = 20; // real output width
-const H_BUFFERS: i32 = 21; // byte offset of the BatchNorm running statistics (float offsets in the instructions count from here)
-const H_PROGRAM: i32 = 32; // first instruction word
+export const H_TILE: i32 = 10; // rows per tile
+export const H_CHUNK: i32 = 11; // rows per chunk (a multiple of the tile)
+export const H_ROWS: i32 = 12; // rows of data
+export const H_NTOTAL: i32 = 13; // rows the loss is averaged over
+export const H_DIM: i32 = 14; // P
+export const H_X: i32 = 15; // byte offset of x [rows × xStride]
+export const H_XSTRIDE: i32 = 16;
+export const H_Y: i32 = 17; // byte offset of y [rows × yStride], zero padded
+export const H_YSTRIDE: i32 = 18;
+export const H_LOSS: i32 = 19; // 0 cross-entropy, 1 mse
+export const H_OUT: i32 = 20; // real output width
+export const H_TWIN: i32 = 22; // bytes of one primal scratch: a region's tangent twin lies this far on
+export const H_BUFFERS: i32 = 21; // byte offset of the BatchNorm running statistics (float offsets in the instructions count from here)
+export const H_PROGRAM: i32 = 32; // first instruction word
 // Sections: words 2s and 2s+1 hold the first instruction and the count.
 const S_PREP: i32 = 0;
 const S_CHUNK: i32 = 1;
@@ -45,30 +47,30 @@ const S_FINISH: i32 = 4;
 const I_WORDS: i32 = 24;
 
 // ---- ops
-const OP_PACK_CONV: i32 = 1;
-const OP_PACK_VEC: i32 = 2;
-const OP_ZERO: i32 = 3;
-const OP_UNPACK_CONV: i32 = 4;
-const OP_UNPACK_VEC: i32 = 5;
-const OP_INPUT: i32 = 10;
-const OP_CONV: i32 = 11;
-const OP_MAXPOOL: i32 = 12;
-const OP_AVGPOOL: i32 = 13;
-const OP_GAP: i32 = 14;
-const OP_ACT: i32 = 15;
-const OP_BN: i32 = 16;
-const OP_ADD: i32 = 17;
-const OP_FLATTEN: i32 = 18;
-const OP_LOSS: i32 = 19;
-const OP_CONV_BWD: i32 = 21;
-const OP_MAXPOOL_BWD: i32 = 22;
-const OP_AVGPOOL_BWD: i32 = 23;
-const OP_GAP_BWD: i32 = 24;
-const OP_ACT_BWD: i32 = 25;
-const OP_BN_BWD: i32 = 26;
-const OP_COPY: i32 = 27;
-const OP_ADDTO: i32 = 28;
-const OP_FLATTEN_BWD: i32 = 29;
+export const OP_PACK_CONV: i32 = 1;
+export const OP_PACK_VEC: i32 = 2;
+export const OP_ZERO: i32 = 3;
+export const OP_UNPACK_CONV: i32 = 4;
+export const OP_UNPACK_VEC: i32 = 5;
+export const OP_INPUT: i32 = 10;
+export const OP_CONV: i32 = 11;
+export const OP_MAXPOOL: i32 = 12;
+export const OP_AVGPOOL: i32 = 13;
+export const OP_GAP: i32 = 14;
+export const OP_ACT: i32 = 15;
+export const OP_BN: i32 = 16;
+export const OP_ADD: i32 = 17;
+export const OP_FLATTEN: i32 = 18;
+export const OP_LOSS: i32 = 19;
+export const OP_CONV_BWD: i32 = 21;
+export const OP_MAXPOOL_BWD: i32 = 22;
+export const OP_AVGPOOL_BWD: i32 = 23;
+export const OP_GAP_BWD: i32 = 24;
+export const OP_ACT_BWD: i32 = 25;
+export const OP_BN_BWD: i32 = 26;
+export const OP_COPY: i32 = 27;
+export const OP_ADDTO: i32 = 28;
+export const OP_FLATTEN_BWD: i32 = 29;
 
 function hdr(cfg: usize, word: i32): i32 {
   return load<i32>(cfg + (<usize>word << 2));
@@ -85,9 +87,30 @@ let sLoss: f64 = 0;
 /** Rows whose largest output is the target's largest (accuracy, for classification). */
 let sCorrect: i32 = 0;
 let sCfg: usize = 0;
+/** Added to every scratch address while an op runs on the tangents' twins (see convR.as). */
+let sShift: usize = 0;
+/** Whether sections run their R-operator (tangent) form. */
+let sR: bool = false;
 
-function at(byteOffset: i32): usize {
-  return sScratch + <usize>byteOffset;
+export function at(byteOffset: i32): usize {
+  return sScratch + <usize>byteOffset + sShift;
+}
+
+/** The tangent twin of a scratch region: the same layout one primal scratch further on. */
+export function twinAt(byteOffset: i32): usize {
+  return sScratch + <usize>byteOffset + <usize>hdr(sCfg, H_TWIN);
+}
+
+export function tileRows(): i32 {
+  return sRows;
+}
+
+export function tileRow(): i32 {
+  return sRow;
+}
+
+export function cfgWord(word: i32): i32 {
+  return hdr(sCfg, word);
 }
 
 function thetaAt(floatOffset: i32): usize {
@@ -109,11 +132,23 @@ function runSection(cfg: usize, section: i32): void {
 
 // @ts-ignore: decorator
 @inline
-function arg(ins: usize, k: i32): i32 {
+export function arg(ins: usize, k: i32): i32 {
   return load<i32>(ins + (<usize>k << 2));
 }
 
 function execute(ins: usize, op: i32): void {
+  if (sR) executeR(ins, op);
+  else executePrimal(ins, op);
+}
+
+/** An op that is linear in everything it reads, on the tangents' twins: the same op, shifted. */
+export function executeShifted(ins: usize, op: i32): void {
+  sShift = <usize>hdr(sCfg, H_TWIN);
+  executePrimal(ins, op);
+  sShift = 0;
+}
+
+function executePrimal(ins: usize, op: i32): void {
   if (op == OP_CONV) conv(ins);
   else if (op == OP_CONV_BWD) convBackward(ins);
   else if (op == OP_ACT) act(ins);
@@ -150,9 +185,9 @@ function execute(ins: usize, op: i32): void {
 // given (C×H×W, PyTorch's order) into transposed columns [K × OH·OW] per
 // image, K = C·k·k in PyTorch's weight order, so a one-channel image costs
 // no padding; nothing needs the data's gradient.
-const MODE_NHWC: i32 = 0;
-const MODE_DIRECT: i32 = 1;
-const MODE_DATA: i32 = 2;
+export const MODE_NHWC: i32 = 0;
+export const MODE_DIRECT: i32 = 1;
+export const MODE_DATA: i32 = 2;
 
 /** Row of the packed weight for input channel ci at kernel tap kk (of k·k). */
 // @ts-ignore: decorator
@@ -242,7 +277,7 @@ function input(ins: usize): void {
 }
 
 /** Byte address of the tile's row r of x. */
-function dataRow(r: i32): usize {
+export function dataRow(r: i32): usize {
   return <usize>hdr(sCfg, H_X) + (<usize>((sRow + r) * hdr(sCfg, H_XSTRIDE)) << 2);
 }
 
@@ -250,7 +285,7 @@ function dataRow(r: i32): usize {
  * NHWC columns: one row per output pixel, k·k pixels of cinp floats ordered
  * (kh, kw, channel), zero outside the image; each kernel row is one copy.
  */
-function im2col(src: usize, cols: usize, rows: i32, cinp: i32, H: i32, W: i32, OH: i32, OW: i32, k: i32, s: i32, pad: i32): void {
+export function im2col(src: usize, cols: usize, rows: i32, cinp: i32, H: i32, W: i32, OH: i32, OW: i32, k: i32, s: i32, pad: i32): void {
   const run = <usize>(k * cinp) << 2;
   let q = cols;
   for (let n = 0; n < rows; n++) {
@@ -276,7 +311,7 @@ function im2col(src: usize, cols: usize, rows: i32, cinp: i32, H: i32, W: i32, O
 }
 
 /** The gradient of im2col: adds the columns' gradients onto a cleared input gradient. */
-function col2im(cols: usize, dst: usize, rows: i32, cinp: i32, H: i32, W: i32, OH: i32, OW: i32, k: i32, s: i32, pad: i32): void {
+export function col2im(cols: usize, dst: usize, rows: i32, cinp: i32, H: i32, W: i32, OH: i32, OW: i32, k: i32, s: i32, pad: i32): void {
   fill(dst, rows * H * W * cinp, 0);
   const run = <usize>(k * cinp) << 2;
   let q = cols;
@@ -300,7 +335,7 @@ function col2im(cols: usize, dst: usize, rows: i32, cinp: i32, H: i32, W: i32, O
 }
 
 /** Transposed columns of one data row (C×H×W): [C·k·k rows × OH·OW], row (c, kh, kw). */
-function im2colData(x: usize, cols: usize, C: i32, H: i32, W: i32, OH: i32, OW: i32, k: i32, s: i32, pad: i32): void {
+export function im2colData(x: usize, cols: usize, C: i32, H: i32, W: i32, OH: i32, OW: i32, k: i32, s: i32, pad: i32): void {
   const M = OH * OW;
   for (let c = 0; c < C; c++) {
     const plane = x + (<usize>(c * H * W) << 2);
@@ -334,15 +369,25 @@ function im2colData(x: usize, cols: usize, C: i32, H: i32, W: i32, OH: i32, OW: 
 // backward adds 17 dsrc (−1: the input is data), 18 ddst, 19 wt, 20 gwp, 21 gbp, 22 cout;
 // 23 mode (MODE_*).
 function conv(ins: usize): void {
-  const dst = at(arg(ins, 2));
+  const b = arg(ins, 14);
+  convInto(ins, at(arg(ins, 1)), at(arg(ins, 2)), at(arg(ins, 13)), b >= 0 ? at(b) : 0, false);
+}
+
+/**
+ * dst (+)= conv(src; wp) (+ bp, unless bp is 0): the convolution of the
+ * instruction with the given input, output and packed weights. In DATA mode
+ * the input is the tile's data rows whatever src says.
+ */
+export function convInto(ins: usize, src: usize, dst: usize, wp: usize, bp: usize, accumulate: bool): void {
   const cin = arg(ins, 3), cinp = arg(ins, 4), H = arg(ins, 5), W = arg(ins, 6), coutp = arg(ins, 7);
   const OH = arg(ins, 8), OW = arg(ins, 9), k = arg(ins, 10), s = arg(ins, 11), pad = arg(ins, 12);
   const mode = arg(ins, 23);
   const m = sRows * OH * OW;
-  const hasBias = arg(ins, 14) >= 0;
-  if (hasBias) broadcastRows(dst, at(arg(ins, 14)), m, coutp);
-  else fill(dst, m * coutp, 0);
-  const wp = at(arg(ins, 13)), cols = at(arg(ins, 15));
+  if (!accumulate) {
+    if (bp != 0) broadcastRows(dst, bp, m, coutp);
+    else fill(dst, m * coutp, 0);
+  }
+  const cols = at(arg(ins, 15));
   if (mode == MODE_DATA) {
     const M = OH * OW;
     for (let n = 0; n < sRows; n++) {
@@ -350,9 +395,9 @@ function conv(ins: usize): void {
       gemm_tn(cols, M, wp, coutp, dst + (<usize>(n * M * coutp) << 2), coutp, M, cin * k * k, coutp);
     }
   } else if (mode == MODE_DIRECT) {
-    gemm_nn(at(arg(ins, 1)), cinp, wp, coutp, dst, coutp, m, cin, coutp, 1);
+    gemm_nn(src, cinp, wp, coutp, dst, coutp, m, cin, coutp, 1);
   } else {
-    im2col(at(arg(ins, 1)), cols, sRows, cinp, H, W, OH, OW, k, s, pad);
+    im2col(src, cols, sRows, cinp, H, W, OH, OW, k, s, pad);
     gemm_nn(cols, k * k * cinp, wp, coutp, dst, coutp, m, k * k * cinp, coutp, 1);
   }
 }
@@ -374,23 +419,34 @@ function convBackward(ins: usize): void {
     return;
   }
   if (mode == MODE_DIRECT) {
-    gemm_tn(src, cinp, ddst, coutp, gwp, coutp, cin, m, coutp);
+    weightGradient(src, cinp, ddst, coutp, gwp, cin, m);
     if (dsrc >= 0) gemm_nn(ddst, coutp, at(arg(ins, 19)), kp, at(dsrc), cinp, m, cout, cinp, 0);
     return;
   }
   const K = k * k * cinp;
   im2col(src, cols, sRows, cinp, H, W, OH, OW, k, s, pad);
-  gemm_tn(cols, K, ddst, coutp, gwp, coutp, K, m, coutp);
+  weightGradient(cols, K, ddst, coutp, gwp, K, m);
   if (dsrc < 0) return;
   gemm_nn(ddst, coutp, at(arg(ins, 19)), kp, cols, K, m, cout, K, 0);
   col2im(cols, at(dsrc), sRows, cinp, H, W, OH, OW, k, s, pad);
+}
+
+/** Rows of A and dZ per product in weightGradient: a block of columns stays in cache while the gradient accumulates. */
+const WG_BLOCK: i32 = 64;
+
+/** gw [K × n] += Aᵀ·dZ over m rows (A [m × K], stride lda), in blocks of rows. */
+export function weightGradient(a: usize, lda: i32, dz: usize, n: i32, gw: usize, K: i32, m: i32): void {
+  for (let r = 0; r < m; r += WG_BLOCK) {
+    const rows = min(WG_BLOCK, m - r);
+    gemm_tn(a + (<usize>(r * lda) << 2), lda, dz + (<usize>(r * n) << 2), n, gw, n, K, rows, n);
+  }
 }
 
 function broadcastRows(dst: usize, v: usize, rows: i32, n: i32): void {
   for (let r = 0; r < rows; r++) memory.copy(dst + (<usize>(r * n) << 2), v, <usize>n << 2);
 }
 
-function columnSumsInto(d: usize, out: usize, rows: i32, n: i32): void {
+export function columnSumsInto(d: usize, out: usize, rows: i32, n: i32): void {
   for (let j = 0; j < n; j += 4) {
     let s = v128.load(out + (<usize>j << 2));
     for (let r = 0; r < rows; r++) s = f32x4.add(s, v128.load(d + (<usize>(r * n + j) << 2)));
@@ -647,7 +703,7 @@ function argMax(p: usize, n: i32): i32 {
   return best;
 }
 
-function crossEntropyRow(z: usize, y: usize, dz: usize, O: i32, op: i32, total: f64, wantGrad: bool): f64 {
+export function crossEntropyRow(z: usize, y: usize, dz: usize, O: i32, op: i32, total: f64, wantGrad: bool): f64 {
   let mx: f64 = -Infinity;
   for (let j = 0; j < O; j++) mx = Math.max(mx, <f64>load<f32>(z + (<usize>j << 2)));
   let se: f64 = 0, yz: f64 = 0, sy: f64 = 0;
@@ -716,10 +772,13 @@ export function cnn_run(cfg: usize, scratch: usize, thetas: usize, m0: i32, m1: 
   const chunk = hdr(cfg, H_CHUNK);
   const chunks = (rows + chunk - 1) / chunk;
   const jobs = byChunk ? chunks : m1 - m0;
+  // By chunk, every job of this thread is the same vector: pack it once.
+  let packed = false;
   for (let job = atomic.add<i32>(counter, 1); job < jobs; job = atomic.add<i32>(counter, 1)) {
     const m = byChunk ? m0 : m0 + job;
     sTheta = thetas + (<usize>(m * P) << 2);
-    runSection(cfg, S_PREP);
+    if (!packed) runSection(cfg, S_PREP);
+    packed = byChunk != 0;
     if (byChunk) {
       sGrad = wantGrad ? grads + (<usize>(job * P) << 2) : 0;
       sCorrect = 0;
@@ -742,4 +801,55 @@ function runChunk(cfg: usize, c: i32, chunk: i32, rows: i32, accumulate: i32): f
   sAcc = accumulate;
   if (sGrad != 0) runSection(cfg, S_FINISH);
   return l;
+}
+
+/**
+ * Exact Hessian-vector products H·v at θ, chunk by chunk of rows: threads
+ * claim chunks from `counter`; chunk c's product goes to out + c·P and its
+ * loss sum to losses[c], for the host to sum in chunk order. Each tile runs
+ * forward, its R form, backward, its R form; the R gradients are H·v.
+ */
+export function cnn_hvp(cfg: usize, scratch: usize, theta: usize, v: usize, counter: usize, losses: usize, out: usize): void {
+  sCfg = cfg;
+  sScratch = scratch;
+  const P = hdr(cfg, H_DIM);
+  const rows = hdr(cfg, H_ROWS);
+  const chunk = hdr(cfg, H_CHUNK);
+  const chunks = (rows + chunk - 1) / chunk;
+  let packed = false;
+  for (let c = atomic.add<i32>(counter, 1); c < chunks; c = atomic.add<i32>(counter, 1)) {
+    if (!packed) {
+      sTheta = theta;
+      sR = false;
+      runSection(cfg, S_PREP);
+      sTheta = v;
+      sR = true;
+      runSection(cfg, S_PREP);
+      sTheta = theta;
+      packed = true;
+    }
+    sGrad = out + (<usize>(c * P) << 2);
+    bothForms(cfg, S_CHUNK);
+    sLoss = 0;
+    const r1 = min(rows, (c + 1) * chunk);
+    for (let r = c * chunk; r < r1; r += hdr(cfg, H_TILE)) {
+      sRow = r;
+      sRows = min(hdr(cfg, H_TILE), r1 - r);
+      bothForms(cfg, S_FWD);
+      bothForms(cfg, S_BWD);
+    }
+    store<f64>(losses + (<usize>c << 3), sLoss);
+    sAcc = 0;
+    sR = true;
+    runSection(cfg, S_FINISH);
+    sR = false;
+  }
+}
+
+function bothForms(cfg: usize, section: i32): void {
+  sR = false;
+  runSection(cfg, section);
+  sR = true;
+  runSection(cfg, section);
+  sR = false;
 }

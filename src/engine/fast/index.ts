@@ -32,9 +32,9 @@ export interface FastPath {
   runCombination(basis: Float32Array, coeffs: Float32Array, m: number, wantGrad: boolean): RunResult;
   /**
    * Hessian-vector products at a fixed θ in the kernels: exact ones
-   * (forward-over-reverse) and central differences of gradients. Dense
-   * networks only so far; a convolutional network's exact products run on
-   * tfjs (autodiff).
+   * (forward-over-reverse) and central differences of gradients. Absent
+   * for networks with BatchNorm on batch statistics, whose exact products
+   * run on tfjs (autodiff).
    */
   hvp?(theta: ArrayLike<number>): HvpSession;
 }
@@ -168,13 +168,16 @@ function cnnFastPath(spec: ModelSpec, data: () => HostData): FastPath | null {
   const net = { arch: spec.arch, loss: spec.loss };
   let host: HostData | undefined;
   const run = (thetas: Float32Array, m: number, wantGrad: boolean): RunResult => kernels.run(net, (host ??= data()), thetas, m, wantGrad);
-  return {
+  const path: FastPath = {
     spec,
     run,
     runCombination(basis: Float32Array, coeffs: Float32Array, m: number, wantGrad: boolean): RunResult {
       return run(combine(basis, coeffs, m), m, wantGrad);
     },
   };
+  // BatchNorm with the rows' statistics has no R form in the kernels: its exact products stay on tfjs.
+  if (kernels.hasHvp(net)) path.hvp = (theta) => kernels.hvpSession(net, (host ??= data()), theta);
+  return path;
 }
 
 /** θ_m = Σ_k coeffs[m, k]·basis_k, row-major [M × P]. */

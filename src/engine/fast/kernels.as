@@ -860,7 +860,7 @@ function lossR(cfg: usize, z: usize, rz: usize, rdz: usize, t: i32): void {
  * φ'(h)·Rh, so Rz itself is never needed: tanh φ' = −2h, sigmoid 1 − 2h,
  * softplus e^{−h}, ELU 1 where h ≤ 0; ReLU and linear have f'' = 0.
  */
-function activationGradR(dh: usize, rdh: usize, h: usize, rh: usize, dz: usize, rdz: usize, count: i32, act: i32): void {
+export function activationGradR(dh: usize, rdh: usize, h: usize, rh: usize, dz: usize, rdz: usize, count: i32, act: i32): void {
   const one = f32x4.splat(1);
   const two = f32x4.splat(2);
   const zero = f32x4.splat(0);
@@ -975,4 +975,4 @@ export function net_rop(cfg: usize, sp: usize, sm: usize, sd: usize, thetas: usi
 }
 
 // The convolutional-network interpreter (conv.as) lives in the same module.
-export { cnn_run } from './conv';
+export { cnn_run, cnn_hvp } from './conv';

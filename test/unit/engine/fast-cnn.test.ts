@@ -173,3 +173,45 @@ test('evaluation (loss and accuracy) in the kernels equals tfjs, with batch and 
     dev.dispose();
   }
 });
+
+/** H·v from the kernels' R-operator pass and from tfjs' double backward, at the same point. */
+async function hvpBoth(text: string, loss: 'cross-entropy' | 'mse' = 'cross-entropy', n = 40) {
+  const { hessianVectorProduct } = await import('../../../src/engine/analysis/hvp');
+  const { networkObjective, toDevice } = await import('../../../src/engine/model/network');
+  const { setFastEnabled } = await import('../../../src/engine/fast');
+  const spec = modelSpecFromText(text, { loss });
+  const arch = spec.arch!;
+  const data = makeData(n, arch.inputShape.reduce((a, b) => a * b, 1), arch.shapes.output[0], 11);
+  const theta = thetasFor(spec, 1, 12);
+  const rng = new Rng(13);
+  const v = Float64Array.from({ length: theta.length }, () => rng.normal());
+  const dev = toDevice(data);
+  try {
+    setFastEnabled(false);
+    const slow = hessianVectorProduct(networkObjective(spec, dev), theta, { hvp: 'autodiff' });
+    const ref = slow.apply([v])[0];
+    slow.dispose();
+    setFastEnabled(true);
+    const fast = hessianVectorProduct(networkObjective(spec, dev), theta, { hvp: 'exact' });
+    const got = fast.apply([v])[0];
+    fast.dispose();
+    return { got, ref };
+  } finally {
+    setFastEnabled(true);
+    dev.dispose();
+  }
+}
+
+test('exact Hessian-vector products of convolutional networks equal tfjs double backward', async () => {
+  const specs: [string, 'cross-entropy' | 'mse'][] = [
+    ['input(1,10,10) conv(4,3,pad=1) tanh maxpool(2) conv(6,3) softplus flatten dense(5) sigmoid dense(3)', 'cross-entropy'],
+    ['input(2,9,9) conv(4,3,stride=2,pad=1) elu avgpool(2) flatten dense(4) tanh dense(3)', 'mse'],
+    ['input(3,8,8) conv(4,3,pad=1) tanh res(conv(4,3,pad=1) softplus conv(4,3,pad=1)) conv(8,1) elu gap dense(3)', 'cross-entropy'],
+    ['lenet', 'cross-entropy'],
+  ];
+  for (const [text, loss] of specs) {
+    const { got, ref } = await hvpBoth(text, loss, text === 'lenet' ? 20 : 40);
+    const e = maxRelError(got, ref);
+    assert.ok(e < 1e-4, `${text}: H·v relative error ${e}`);
+  }
+});
