@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 const here = path.dirname(new URL(import.meta.url).pathname);
 const sourceFile = path.join(here, 'kernels.as');
 /** Every AssemblyScript source, by the .ts name the compiler asks for. */
-const SOURCES = { 'kernels.ts': 'kernels.as', 'conv.ts': 'conv.as', 'convR.ts': 'convR.as' };
+const SOURCES = { 'kernels.ts': 'kernels.as', 'conv.ts': 'conv.as', 'convR.ts': 'convR.as', 'convLockstep.ts': 'convLockstep.as' };
 const outFile = path.join(here, 'wasm-binary.ts');
 
 /** Compiler flags; part of the recorded hash, so a change of flags also marks the binary stale. */

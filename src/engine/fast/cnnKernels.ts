@@ -25,6 +25,12 @@ const MIN_CHUNK_ROWS = 32;
 /** A tile's activations (values and gradients of every layer) aim to fit in this many bytes. */
 const TILE_BYTES = 3 * 2 ** 20;
 const MAX_TILE = 64;
+/**
+ * Groups a batch normalised as a whole is cut into (see convLockstep.as):
+ * one per core of the machines we target, and a function of nothing else,
+ * so the numbers do not depend on the thread count.
+ */
+const LOCKSTEP_GROUPS = 2;
 /** The module's memory stops at 2 GiB (32768 pages); stay clear of it with a clear error. */
 const MAX_BYTES = 1.9 * 2 ** 30;
 
@@ -54,6 +60,7 @@ export class CnnKernels {
   run(net: CnnNetwork, data: HostData, thetas: Float32Array, m: number, wantGrad: boolean): RunResult {
     const P = net.arch.layout.paramCount;
     if (thetas.length < m * P) throw computeError(`fast kernels: ${thetas.length} values for ${m} parameter vectors of ${P}`);
+    if (this.prepare(net, data.n).wholeBatch) return this.runLockstep(net, data, thetas, m, wantGrad);
     const byChunk = m === 1;
     const call = this.setup(net, data, { vectors: m, slots: (chunks) => (byChunk ? chunks : m), work: m * (wantGrad ? 3 : 1), twins: false });
     new Float32Array(this.dense.memory.buffer, call.r.thetas, m * P).set(thetas.subarray(0, m * P));
@@ -61,6 +68,25 @@ export class CnnKernels {
     const job = (j: number) => [HEAP_START, r.scratch + j * scratchBytes, r.thetas, 0, m, r.counter, r.losses, r.grads, wantGrad ? 1 : 0, byChunk ? 1 : 0];
     this.dense.dispatch(threads, 3, job);
     return this.collect(this.dense.memory.buffer, r, m, P, call.slots, byChunk, wantGrad, data.n);
+  }
+
+  /**
+   * BatchNorm on the rows' statistics: the rows of each vector are cut into
+   * LOCKSTEP_GROUPS groups that the threads run in step (convLockstep.as),
+   * and the groups' results are summed here in group order.
+   */
+  private runLockstep(net: CnnNetwork, data: HostData, thetas: Float32Array, m: number, wantGrad: boolean): RunResult {
+    const P = net.arch.layout.paramCount;
+    const groups = Math.min(LOCKSTEP_GROUPS, data.n);
+    const call = this.setup(net, data, { vectors: m, slots: () => m * groups, work: m * (wantGrad ? 3 : 1), twins: false, groups });
+    const { r, scratchBytes } = call;
+    const threads = Math.min(call.threads, groups);
+    const buf = this.dense.memory.buffer;
+    new Float32Array(buf, r.thetas, m * P).set(thetas.subarray(0, m * P));
+    new Int32Array(buf, r.counter, 2).fill(0);
+    const job = (j: number) => [HEAP_START, r.scratch, scratchBytes, r.thetas, m, j, threads, r.losses, wantGrad ? r.grads : 0, r.counter];
+    this.dense.dispatch(threads, 5, job);
+    return sumGroups(this.dense.memory.buffer, r, m, P, groups, wantGrad, data.n);
   }
 
   /** Whether exact Hessian-vector products run here: not through BatchNorm with the rows' statistics. */
@@ -115,17 +141,17 @@ export class CnnKernels {
    * call when unchanged), parameter vectors, result slots and each thread's
    * scratch (twice over, with twins, for the tangents of Hessian products).
    */
-  private setup(net: CnnNetwork, data: HostData, o: { vectors: number; slots: (chunks: number) => number; work: number; twins: boolean }) {
+  private setup(net: CnnNetwork, data: HostData, o: { vectors: number; slots: (chunks: number) => number; work: number; twins: boolean; groups?: number }) {
     if (data.n < 1) throw computeError('fast kernels: no rows to evaluate');
     const P = net.arch.layout.paramCount;
     const prepared = this.prepare(net, data.n);
     const { program } = prepared;
-    const tile = prepared.wholeBatch ? data.n : program.tile;
+    const tile = prepared.wholeBatch ? Math.ceil(data.n / (o.groups ?? 1)) : program.tile;
     const chunk = tile * Math.max(1, Math.ceil(Math.ceil(data.n / tile) / TARGET_CHUNKS), Math.ceil(MIN_CHUNK_ROWS / tile));
     const slots = o.slots(Math.ceil(data.n / chunk));
     const threads = data.n * prepared.macsPerRow * o.work >= PARALLEL_MIN_MACS ? this.dense.ensureWorkers(this.dense.threads) : 1;
     const scratchBytes = program.scratchBytes * (o.twins ? 2 : 1);
-    const r = this.regions(program, data, P, o.vectors, slots, threads, scratchBytes, net.buffers?.length ?? 0);
+    const r = this.regions(program, data, P, o.vectors, slots, Math.max(threads, o.groups ?? 1), scratchBytes, net.buffers?.length ?? 0);
     if (r.end > MAX_BYTES) {
       throw computeError(
         `fast kernels: ${data.n} rows of ${net.arch.text} need ${(r.end / 2 ** 30).toFixed(1)} GB at once` +
@@ -134,6 +160,7 @@ export class CnnKernels {
     }
     const kept = this.dense.claimMemory(r.end, this);
     this.load(net, program, data, r, tile, chunk, kept);
+    new Int32Array(this.dense.memory.buffer, HEAP_START, program.words.length)[HEADER.groups] = o.groups ?? 1;
     new Int32Array(this.dense.memory.buffer, r.counter, 1)[0] = 0;
     return { r, threads, scratchBytes, slots };
   }
@@ -147,7 +174,7 @@ export class CnnKernels {
       const compile = (tile: number, bn: CnnBatchNorm) => compileCnn(net.arch.shapes.nodes, inputShapeOf(net.arch), net.arch.layout, net.loss, tile, bn);
       const bn: CnnBatchNorm = net.buffers ? 'running' : 'batch';
       const perRow = compile(1, bn).scratchBytes;
-      const tile = wholeBatch ? rows : Math.max(1, Math.min(MAX_TILE, Math.floor(TILE_BYTES / perRow)));
+      const tile = wholeBatch ? Math.ceil(rows / Math.min(LOCKSTEP_GROUPS, rows)) : Math.max(1, Math.min(MAX_TILE, Math.floor(TILE_BYTES / perRow)));
       p = { program: compile(tile, bn), wholeBatch, macsPerRow: macsPerRow(net.arch) };
       this.programs.set(key, p);
     }
@@ -235,4 +262,30 @@ function macsPerRow(arch: ArchModel): number {
     const out = t.owner.output;
     return sum + size(t.shape) * (out.length === 3 ? out[1] * out[2] : 1);
   }, 0);
+}
+
+/** Losses, accuracies and gradients of m vectors from their groups' slots, summed in group order. */
+function sumGroups(buf: ArrayBuffer, r: { losses: number; grads: number }, m: number, P: number, groups: number, wantGrad: boolean, n: number): RunResult {
+  const sums = new Float64Array(buf, r.losses, 2 * m * groups);
+  const losses = new Float64Array(m);
+  const accuracy = new Float64Array(m);
+  const grads = wantGrad ? new Float32Array(m * P) : undefined;
+  for (let i = 0; i < m; i++) {
+    let loss = 0;
+    let right = 0;
+    for (let g = 0; g < groups; g++) {
+      loss += sums[2 * (i * groups + g)];
+      right += sums[2 * (i * groups + g) + 1];
+    }
+    losses[i] = loss / n;
+    accuracy[i] = right / n;
+    if (!grads) continue;
+    const out = grads.subarray(i * P, (i + 1) * P);
+    out.set(new Float32Array(buf, r.grads + i * groups * P * 4, P));
+    for (let g = 1; g < groups; g++) {
+      const part = new Float32Array(buf, r.grads + (i * groups + g) * P * 4, P);
+      for (let k = 0; k < P; k++) out[k] += part[k];
+    }
+  }
+  return { losses, grads, accuracy };
 }

@@ -10,8 +10,10 @@ import type { NodeShapes } from '../model/arch/shapes';
 import type { LossName } from '../model/spec';
 
 export const HEADER_WORDS = 32;
-export const INSTRUCTION_WORDS = 24;
-export const HEADER = { tile: 10, chunk: 11, rows: 12, ntotal: 13, dim: 14, x: 15, xStride: 16, y: 17, yStride: 18, loss: 19, out: 20, buffers: 21, twin: 22 } as const;
+export const INSTRUCTION_WORDS = 28;
+/** The column buffer every convolution shares: whole images of columns up to about this many bytes. */
+const COLS_BYTES = 512 * 1024;
+export const HEADER = { tile: 10, chunk: 11, rows: 12, ntotal: 13, dim: 14, x: 15, xStride: 16, y: 17, yStride: 18, loss: 19, out: 20, buffers: 21, twin: 22, groups: 23 } as const;
 
 const OP = {
   packConv: 1, packVec: 2, zero: 3, unpackConv: 4, unpackVec: 5,
@@ -96,7 +98,7 @@ class Compiler {
 
   finishScratch(): number {
     // The one column buffer every convolution shares, patched into their instructions.
-    const cols = this.alloc(this.maxCols, true);
+    const cols = this.alloc(this.maxCols);
     for (const ins of this.colsSlots) ins[15] = cols;
     return this.bytes;
   }
@@ -160,14 +162,16 @@ class Compiler {
     const bp = tb >= 0 ? this.alloc(y.cp) : -1;
     const gwp = this.alloc(rows * y.cp);
     const gbp = tb >= 0 ? this.alloc(y.cp) : -1;
-    if (mode !== CONV_MODE.direct) this.maxCols = Math.max(this.maxCols, OH * OW * kp);
+    // Images per im2col block (NHWC); the first layer's transposed columns are one image.
+    const block = Math.max(1, Math.min(this.tile, Math.floor(COLS_BYTES / (OH * OW * kp * 4))));
+    if (mode !== CONV_MODE.direct) this.maxCols = Math.max(this.maxCols, (mode === CONV_MODE.nhwc ? block : 1) * OH * OW * kp);
     const tw = this.param(s, 'weight');
     this.s.prep.push([OP.packConv, tw, tb, cout, x.C, k, y.cp, kp, wp, wt, bp, rows, x.cp, mode]);
     this.s.chunk.push([OP.zero, gwp, rows * y.cp]);
     if (gbp >= 0) this.s.chunk.push([OP.zero, gbp, y.cp]);
     const geometry = [x.val, y.val, x.C, x.cp, x.H, x.W, y.cp, OH, OW, k, stride, pad, wp, bp, 0, kp];
-    const fwd = [OP.conv, ...geometry, -1, -1, -1, -1, -1, -1, mode];
-    const bwd = [OP.convBwd, ...geometry, x.isData ? -1 : x.grad, y.grad, wt, gwp, gbp, cout, mode];
+    const fwd = [OP.conv, ...geometry, -1, -1, -1, -1, -1, -1, mode, block];
+    const bwd = [OP.convBwd, ...geometry, x.isData ? -1 : x.grad, y.grad, wt, gwp, gbp, cout, mode, block];
     this.colsSlots.push(fwd, bwd);
     this.s.fwd.push(fwd);
     this.s.finish.push([OP.unpackConv, tw, tb, cout, x.C, k, y.cp, gwp, gbp, x.cp, mode]);
@@ -212,9 +216,10 @@ class Compiler {
     this.s.chunk.push([OP.zero, ggamma, x.cp], [OP.zero, gbeta, x.cp]);
     const [meanAt, varAt] = this.runningStats(s);
     const args = [x.val, y.val, x.cp, x.H * x.W, gamma, beta, this.bn === 'batch' ? 0 : 1, meanAt, varAt, mean, inv, x.C];
-    this.s.fwd.push([OP.bn, ...args]);
+    const sums = this.alloc(4 * x.cp + 8);
+    this.s.fwd.push([OP.bn, ...args, -1, -1, -1, -1, sums]);
     this.s.finish.push([OP.unpackVec, tg, x.C, ggamma], [OP.unpackVec, tb, x.C, gbeta]);
-    return { out: y, bwd: [[OP.bnBwd, ...args, y.grad, x.grad, ggamma, gbeta]] };
+    return { out: y, bwd: [[OP.bnBwd, ...args, y.grad, x.grad, ggamma, gbeta, sums]] };
   }
 
   private runningStats(s: NodeShapes): [number, number] {

@@ -39,12 +39,12 @@ export const H_TWIN: i32 = 22; // bytes of one primal scratch: a region's tangen
 export const H_BUFFERS: i32 = 21; // byte offset of the BatchNorm running statistics (float offsets in the instructions count from here)
 export const H_PROGRAM: i32 = 32; // first instruction word
 // Sections: words 2s and 2s+1 hold the first instruction and the count.
-const S_PREP: i32 = 0;
-const S_CHUNK: i32 = 1;
-const S_FWD: i32 = 2;
-const S_BWD: i32 = 3;
-const S_FINISH: i32 = 4;
-const I_WORDS: i32 = 24;
+export const S_PREP: i32 = 0;
+export const S_CHUNK: i32 = 1;
+export const S_FWD: i32 = 2;
+export const S_BWD: i32 = 3;
+export const S_FINISH: i32 = 4;
+const I_WORDS: i32 = 28;
 
 // ---- ops
 export const OP_PACK_CONV: i32 = 1;
@@ -107,6 +107,47 @@ export function tileRows(): i32 {
 
 export function tileRow(): i32 {
   return sRow;
+}
+
+/** Points the interpreter at one group of rows (its scratch, its first row and count) and vector. */
+export function setGroup(cfg: usize, scratch: usize, row: i32, rows: i32, theta: usize, grad: usize): void {
+  sCfg = cfg;
+  sScratch = scratch;
+  sRow = row;
+  sRows = rows;
+  sTheta = theta;
+  sGrad = grad;
+  sR = false;
+}
+
+export function lossSoFar(): f64 {
+  return sLoss;
+}
+
+export function correctSoFar(): i32 {
+  return sCorrect;
+}
+
+export function resetLoss(): void {
+  sLoss = 0;
+  sCorrect = 0;
+}
+
+export function setAccumulate(acc: i32): void {
+  sAcc = acc;
+}
+
+/** Runs one instruction (primal form) at the current group. */
+export function executeOne(ins: usize): void {
+  execute(ins, load<i32>(ins));
+}
+
+export function instructionAt(cfg: usize, section: i32, i: i32): usize {
+  return cfg + (<usize>(H_PROGRAM + (hdr(cfg, 2 * section) + i) * I_WORDS) << 2);
+}
+
+export function sectionLength(cfg: usize, section: i32): i32 {
+  return hdr(cfg, 2 * section + 1);
 }
 
 export function cfgWord(word: i32): i32 {
@@ -367,7 +408,7 @@ export function im2colData(x: usize, cols: usize, C: i32, H: i32, W: i32, OH: i3
 // Conv instruction: 1 src, 2 dst, 3 cin, 4 cinp, 5 H, 6 W, 7 coutp, 8 OH, 9 OW,
 // 10 k, 11 stride, 12 pad, 13 wp, 14 bp (−1 none), 15 cols, 16 kp;
 // backward adds 17 dsrc (−1: the input is data), 18 ddst, 19 wt, 20 gwp, 21 gbp, 22 cout;
-// 23 mode (MODE_*).
+// 23 mode (MODE_*), 24 images per im2col block (the column buffer holds that many, so it stays in cache).
 function conv(ins: usize): void {
   const b = arg(ins, 14);
   convInto(ins, at(arg(ins, 1)), at(arg(ins, 2)), at(arg(ins, 13)), b >= 0 ? at(b) : 0, false);
@@ -397,8 +438,12 @@ export function convInto(ins: usize, src: usize, dst: usize, wp: usize, bp: usiz
   } else if (mode == MODE_DIRECT) {
     gemm_nn(src, cinp, wp, coutp, dst, coutp, m, cin, coutp, 1);
   } else {
-    im2col(src, cols, sRows, cinp, H, W, OH, OW, k, s, pad);
-    gemm_nn(cols, k * k * cinp, wp, coutp, dst, coutp, m, k * k * cinp, coutp, 1);
+    const K = k * k * cinp, B = arg(ins, 24);
+    for (let n0 = 0; n0 < sRows; n0 += B) {
+      const nb = min(B, sRows - n0);
+      im2col(src + (<usize>(n0 * H * W * cinp) << 2), cols, nb, cinp, H, W, OH, OW, k, s, pad);
+      gemm_nn(cols, K, wp, coutp, dst + (<usize>(n0 * OH * OW * coutp) << 2), coutp, nb * OH * OW, K, coutp, 1);
+    }
   }
 }
 
@@ -423,12 +468,17 @@ function convBackward(ins: usize): void {
     if (dsrc >= 0) gemm_nn(ddst, coutp, at(arg(ins, 19)), kp, at(dsrc), cinp, m, cout, cinp, 0);
     return;
   }
-  const K = k * k * cinp;
-  im2col(src, cols, sRows, cinp, H, W, OH, OW, k, s, pad);
-  weightGradient(cols, K, ddst, coutp, gwp, K, m);
-  if (dsrc < 0) return;
-  gemm_nn(ddst, coutp, at(arg(ins, 19)), kp, cols, K, m, cout, K, 0);
-  col2im(cols, at(dsrc), sRows, cinp, H, W, OH, OW, k, s, pad);
+  const K = k * k * cinp, B = arg(ins, 24);
+  for (let n0 = 0; n0 < sRows; n0 += B) {
+    const nb = min(B, sRows - n0);
+    const rows = nb * OH * OW;
+    const dz = ddst + (<usize>(n0 * OH * OW * coutp) << 2);
+    im2col(src + (<usize>(n0 * H * W * cinp) << 2), cols, nb, cinp, H, W, OH, OW, k, s, pad);
+    weightGradient(cols, K, dz, coutp, gwp, K, rows);
+    if (dsrc < 0) continue;
+    gemm_nn(dz, coutp, at(arg(ins, 19)), kp, cols, K, rows, cout, K, 0);
+    col2im(cols, at(dsrc) + (<usize>(n0 * H * W * cinp) << 2), nb, cinp, H, W, OH, OW, k, s, pad);
+  }
 }
 
 /** Rows of A and dZ per product in weightGradient: a block of columns stays in cache while the gradient accumulates. */
@@ -597,32 +647,67 @@ function flatten(ins: usize, backward: bool): void {
 // BatchNorm instruction: 1 src, 2 dst, 3 cp, 4 H·W, 5 gamma, 6 beta (packed, scratch),
 // 7 mode (0 batch statistics, 1 running), 8 running mean, 9 running var (float offsets
 // from the header's H_BUFFERS, C floats each), 10 saved mean, 11 saved 1/σ (scratch, cp floats), 12 C;
-// backward adds 13 ddst, 14 dsrc, 15 ggamma, 16 gbeta.
-const BN_EPS: f64 = 1e-5;
+// backward adds 13 ddst, 14 dsrc, 15 ggamma, 16 gbeta; 17 scratch for per-channel sums (2·cp f64, 8 f32).
+export const BN_EPS: f64 = 1e-5;
+
+/** Rows summed in float32 lanes before each partial sum joins a float64 total. */
+const BN_BLOCK: i32 = 256;
+
+/**
+ * Per-channel sums over `count` rows of cp channels, four channels a lane:
+ * Σ a (b null) or Σ a·b, or with `centre`, Σ (a − centre)². Blocks of rows
+ * add in float32, blocks join in float64, so long columns keep their digits.
+ */
+export function channelSums(a: usize, b: usize, centre: usize, count: i32, cp: i32, out: usize): void {
+  for (let c = 0; c < cp; c += 4) {
+    const o = <usize>c << 2;
+    let t0: f64 = 0, t1: f64 = 0, t2: f64 = 0, t3: f64 = 0;
+    const mu = centre ? v128.load(centre + o) : f32x4.splat(0);
+    for (let r0 = 0; r0 < count; r0 += BN_BLOCK) {
+      const r1 = min(count, r0 + BN_BLOCK);
+      let acc = f32x4.splat(0);
+      for (let i = r0; i < r1; i++) {
+        const q = (<usize>(i * cp) << 2) + o;
+        let x = v128.load(a + q);
+        if (centre) {
+          x = f32x4.sub(x, mu);
+          x = f32x4.mul(x, x);
+        } else if (b) {
+          x = f32x4.mul(x, v128.load(b + q));
+        }
+        acc = f32x4.add(acc, x);
+      }
+      t0 += <f64>f32x4.extract_lane(acc, 0);
+      t1 += <f64>f32x4.extract_lane(acc, 1);
+      t2 += <f64>f32x4.extract_lane(acc, 2);
+      t3 += <f64>f32x4.extract_lane(acc, 3);
+    }
+    store<f64>(out + (<usize>c << 3), t0);
+    store<f64>(out + (<usize>(c + 1) << 3), t1);
+    store<f64>(out + (<usize>(c + 2) << 3), t2);
+    store<f64>(out + (<usize>(c + 3) << 3), t3);
+  }
+}
 
 function batchNorm(ins: usize): void {
   const src = at(arg(ins, 1)), dst = at(arg(ins, 2)), cp = arg(ins, 3), hw = arg(ins, 4);
   const mean = at(arg(ins, 10)), inv = at(arg(ins, 11)), C = arg(ins, 12);
   const count = sRows * hw;
+  const bnSums = at(arg(ins, 17));
   fill(mean, cp, 0);
   fill(inv, cp, 0);
-  for (let c = 0; c < C; c++) {
-    let mu: f64 = 0, variance: f64 = 0;
-    if (arg(ins, 7) == 0) {
-      for (let i = 0; i < count; i++) mu += <f64>load<f32>(src + (<usize>(i * cp + c) << 2));
-      mu /= <f64>count;
-      for (let i = 0; i < count; i++) {
-        const d = <f64>load<f32>(src + (<usize>(i * cp + c) << 2)) - mu;
-        variance += d * d;
-      }
-      variance /= <f64>count;
-    } else {
-      const stats = <usize>hdr(sCfg, H_BUFFERS);
-      mu = <f64>load<f32>(stats + (<usize>(arg(ins, 8) + c) << 2));
-      variance = <f64>load<f32>(stats + (<usize>(arg(ins, 9) + c) << 2));
+  if (arg(ins, 7) == 0) {
+    channelSums(src, 0, 0, count, cp, bnSums);
+    for (let c = 0; c < C; c++) store<f32>(mean + (<usize>c << 2), <f32>(load<f64>(bnSums + (<usize>c << 3)) / <f64>count));
+    // Two passes (sum, then squares about the mean): no cancellation in the variance.
+    channelSums(src, 0, mean, count, cp, bnSums);
+    for (let c = 0; c < C; c++) store<f32>(inv + (<usize>c << 2), <f32>(1 / Math.sqrt(load<f64>(bnSums + (<usize>c << 3)) / <f64>count + BN_EPS)));
+  } else {
+    const stats = <usize>hdr(sCfg, H_BUFFERS);
+    for (let c = 0; c < C; c++) {
+      store<f32>(mean + (<usize>c << 2), load<f32>(stats + (<usize>(arg(ins, 8) + c) << 2)));
+      store<f32>(inv + (<usize>c << 2), <f32>(1 / Math.sqrt(<f64>load<f32>(stats + (<usize>(arg(ins, 9) + c) << 2)) + BN_EPS)));
     }
-    store<f32>(mean + (<usize>c << 2), <f32>mu);
-    store<f32>(inv + (<usize>c << 2), <f32>(1 / Math.sqrt(variance + BN_EPS)));
   }
   const gamma = at(arg(ins, 5)), beta = at(arg(ins, 6));
   for (let c = 0; c < cp; c += 4) {
@@ -636,33 +721,48 @@ function batchNorm(ins: usize): void {
   }
 }
 
+/** x̂ = (x − μ)/σ of the instruction's input into `out` (the same layout). */
+export function normalised(src: usize, mean: usize, inv: usize, count: i32, cp: i32, out: usize): void {
+  for (let c = 0; c < cp; c += 4) {
+    const o = <usize>c << 2;
+    const mu = v128.load(mean + o), s = v128.load(inv + o);
+    for (let i = 0; i < count; i++) {
+      const q = (<usize>(i * cp) << 2) + o;
+      v128.store(out + q, f32x4.mul(f32x4.sub(v128.load(src + q), mu), s));
+    }
+  }
+}
+
 function batchNormBackward(ins: usize): void {
   const src = at(arg(ins, 1)), cp = arg(ins, 3), hw = arg(ins, 4), C = arg(ins, 12);
   const gamma = at(arg(ins, 5)), mean = at(arg(ins, 10)), inv = at(arg(ins, 11));
   const ddst = at(arg(ins, 13)), dsrc = at(arg(ins, 14)), ggamma = at(arg(ins, 15)), gbeta = at(arg(ins, 16));
   const batch = arg(ins, 7) == 0;
   const count = sRows * hw;
-  fill(dsrc, count * cp, 0);
-  for (let c = 0; c < C; c++) {
-    const co = <usize>c << 2;
-    const mu = load<f32>(mean + co), s = load<f32>(inv + co), g = load<f32>(gamma + co);
-    let sumDy: f64 = 0, sumDyXhat: f64 = 0;
-    for (let i = 0; i < count; i++) {
-      const q = <usize>(i * cp) << 2;
-      const dy = <f64>load<f32>(ddst + q + co);
-      sumDy += dy;
-      sumDyXhat += dy * <f64>((load<f32>(src + q + co) - mu) * s);
+  const bnSums = at(arg(ins, 17)), bnSums2 = bnSums + (<usize>cp << 3), lanes = bnSums2 + (<usize>cp << 3);
+  // x̂ goes where dx will be written; dx then overwrites it element by element.
+  normalised(src, mean, inv, count, cp, dsrc);
+  channelSums(ddst, 0, 0, count, cp, bnSums);
+  channelSums(ddst, dsrc, 0, count, cp, bnSums2);
+  for (let c = 0; c < cp; c += 4) {
+    const o = <usize>c << 2;
+    for (let l = 0; l < 4; l++) {
+      const ch = c + l;
+      const sumDy = load<f64>(bnSums + (<usize>ch << 3)), sumDyX = load<f64>(bnSums2 + (<usize>ch << 3));
+      if (ch < C) {
+        store<f32>(ggamma + (<usize>ch << 2), load<f32>(ggamma + (<usize>ch << 2)) + <f32>sumDyX);
+        store<f32>(gbeta + (<usize>ch << 2), load<f32>(gbeta + (<usize>ch << 2)) + <f32>sumDy);
+      }
+      store<f32>(lanes + (<usize>l << 2), batch ? <f32>(sumDy / <f64>count) : 0);
+      store<f32>(lanes + (<usize>(l + 4) << 2), batch ? <f32>(sumDyX / <f64>count) : 0);
     }
-    store<f32>(ggamma + co, load<f32>(ggamma + co) + <f32>sumDyXhat);
-    store<f32>(gbeta + co, load<f32>(gbeta + co) + <f32>sumDy);
-    const k = g * s;
+    const mDy = v128.load(lanes), mDyX = v128.load(lanes, 16);
     // Batch statistics depend on every row: dx = γ/σ · (dy − mean(dy) − x̂·mean(dy·x̂)).
-    const mDy = batch ? <f32>(sumDy / <f64>count) : 0;
-    const mDyX = batch ? <f32>(sumDyXhat / <f64>count) : 0;
+    const k = f32x4.mul(v128.load(gamma + o), v128.load(inv + o));
     for (let i = 0; i < count; i++) {
-      const q = <usize>(i * cp) << 2;
-      const xhat = (load<f32>(src + q + co) - mu) * s;
-      store<f32>(dsrc + q + co, k * (load<f32>(ddst + q + co) - mDy - xhat * mDyX));
+      const q = (<usize>(i * cp) << 2) + o;
+      const xhat = v128.load(dsrc + q);
+      v128.store(dsrc + q, f32x4.mul(k, f32x4.sub(f32x4.sub(v128.load(ddst + q), mDy), f32x4.mul(xhat, mDyX))));
     }
   }
 }

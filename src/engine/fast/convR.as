@@ -71,15 +71,21 @@ function convBackwardR(ins: usize): void {
     gemm_nn(ddst, coutp, vt, kp, twinAt(dsrc), cinp, m, cout, cinp, 1);
     return;
   }
-  const K = k * k * cinp;
-  im2col(rsrc, cols, rows, cinp, H, W, OH, OW, k, s, pad);
-  weightGradient(cols, K, ddst, coutp, rgw, K, m);
-  im2col(src, cols, rows, cinp, H, W, OH, OW, k, s, pad);
-  weightGradient(cols, K, rddst, coutp, rgw, K, m);
-  if (dsrc < 0) return;
-  gemm_nn(rddst, coutp, wt, K, cols, K, m, cout, K, 0);
-  gemm_nn(ddst, coutp, vt, K, cols, K, m, cout, K, 1);
-  col2im(cols, twinAt(dsrc), rows, cinp, H, W, OH, OW, k, s, pad);
+  const K = k * k * cinp, B = arg(ins, 24);
+  const inStep = <usize>(H * W * cinp) << 2, outStep = <usize>(OH * OW * coutp) << 2;
+  for (let n0 = 0; n0 < rows; n0 += B) {
+    const nb = min(B, rows - n0);
+    const mb = nb * OH * OW;
+    const dz = ddst + <usize>n0 * outStep, rdz = rddst + <usize>n0 * outStep;
+    im2col(rsrc + <usize>n0 * inStep, cols, nb, cinp, H, W, OH, OW, k, s, pad);
+    weightGradient(cols, K, dz, coutp, rgw, K, mb);
+    im2col(src + <usize>n0 * inStep, cols, nb, cinp, H, W, OH, OW, k, s, pad);
+    weightGradient(cols, K, rdz, coutp, rgw, K, mb);
+    if (dsrc < 0) continue;
+    gemm_nn(rdz, coutp, wt, K, cols, K, mb, cout, K, 0);
+    gemm_nn(dz, coutp, vt, K, cols, K, mb, cout, K, 1);
+    col2im(cols, twinAt(dsrc) + <usize>n0 * inStep, nb, cinp, H, W, OH, OW, k, s, pad);
+  }
 }
 
 /** Rdz = Rdh·f′(z) + dh·f″(z)·Rz, through the activation's output and its R value. */

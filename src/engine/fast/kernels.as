@@ -976,3 +976,4 @@ export function net_rop(cfg: usize, sp: usize, sm: usize, sd: usize, thetas: usi
 
 // The convolutional-network interpreter (conv.as) lives in the same module.
 export { cnn_run, cnn_hvp } from './conv';
+export { cnn_lockstep } from './convLockstep';

@@ -57,10 +57,11 @@ export interface KernelExports {
   gemm_nn(a: number, lda: number, b: number, ldb: number, c: number, ldc: number, m: number, k: number, n: number, acc: number): void;
   cnn_run(cfg: number, scratch: number, thetas: number, m0: number, m1: number, counter: number, losses: number, grads: number, wantGrad: number, byChunk: number): void;
   cnn_hvp(cfg: number, scratch: number, theta: number, v: number, counter: number, losses: number, out: number): void;
+  cnn_lockstep(cfg: number, scratch: number, stride: number, thetas: number, m: number, thread: number, threads: number, losses: number, grads: number, sync: number): void;
 }
 
-/** Kernel numbers of `dispatch`: net_run, net_hvp, net_rop, cnn_run, cnn_hvp. */
-export type KernelOp = 0 | 1 | 2 | 3 | 4;
+/** Kernel numbers of `dispatch`: net_run, net_hvp, net_rop, cnn_run, cnn_hvp, cnn_lockstep. */
+export type KernelOp = 0 | 1 | 2 | 3 | 4 | 5;
 
 /** Host-side copy of a dataset as the kernels read it. */
 export interface HostData {
@@ -195,7 +196,7 @@ const { workerData } = require('worker_threads');
 const { module, memory, control, slot, seq } = workerData;
 const c = new Int32Array(control);
 const b = slot * ${SLOT};
-let run, hvp, rop, cnn, cnnHvp;
+let run, hvp, rop, cnn, cnnHvp, lockstep;
 try {
   const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
   run = ex.net_run;
@@ -203,6 +204,7 @@ try {
   rop = ex.net_rop;
   cnn = ex.cnn_run;
   cnnHvp = ex.cnn_hvp;
+  lockstep = ex.cnn_lockstep;
   Atomics.store(c, b + 2, 1);
 } catch (e) {
   Atomics.store(c, b + 2, -1);
@@ -218,8 +220,9 @@ while (run) {
   if (seen < 0) break;
   let status = 0;
   try {
-    // Word 14 names the kernel: 0 net_run, 1 net_hvp, 2 net_rop, 3 cnn_run, 4 cnn_hvp.
-    if (c[b + 14] === 4) cnnHvp(c[b + 4], c[b + 5], c[b + 6], c[b + 7], c[b + 8], c[b + 9], c[b + 10]);
+    // Word 14 names the kernel: 0 net_run, 1 net_hvp, 2 net_rop, 3 cnn_run, 4 cnn_hvp, 5 cnn_lockstep.
+    if (c[b + 14] === 5) lockstep(c[b + 4], c[b + 5], c[b + 6], c[b + 7], c[b + 8], c[b + 9], c[b + 10], c[b + 11], c[b + 12], c[b + 13]);
+    else if (c[b + 14] === 4) cnnHvp(c[b + 4], c[b + 5], c[b + 6], c[b + 7], c[b + 8], c[b + 9], c[b + 10]);
     else if (c[b + 14] === 3) cnn(c[b + 4], c[b + 5], c[b + 6], c[b + 7], c[b + 8], c[b + 9], c[b + 10], c[b + 11], c[b + 12], c[b + 13]);
     else if (c[b + 14] === 2) rop(c[b + 4], c[b + 5], c[b + 6], c[b + 7], c[b + 8], c[b + 9], c[b + 10], c[b + 11], c[b + 12], c[b + 13]);
     else if (c[b + 14] === 1) hvp(c[b + 4], c[b + 5], c[b + 6], c[b + 7], c[b + 8], c[b + 9], c[b + 10], c[b + 11], c[b + 12], c[b + 13]);
@@ -526,7 +529,8 @@ export class DenseKernels {
     let failure: unknown;
     try {
       const a = job(0);
-      if (op === 4) this.exports.cnn_hvp(a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
+      if (op === 5) this.exports.cnn_lockstep(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
+      else if (op === 4) this.exports.cnn_hvp(a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
       else if (op === 3) this.exports.cnn_run(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
       else if (op === 2) this.exports.net_rop(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
       else if (op === 1) this.exports.net_hvp(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);

@@ -215,3 +215,26 @@ test('exact Hessian-vector products of convolutional networks equal tfjs double 
     assert.ok(e < 1e-4, `${text}: H·v relative error ${e}`);
   }
 });
+
+test('BatchNorm on batch statistics: both threads in step give the numbers of one, for one and several vectors', () => {
+  const k = kernels();
+  const dense = fastKernels()!;
+  const spec = modelSpecFromText('input(3,8,8) conv(8,3,pad=1) bn relu res(conv(8,3,pad=1) bn relu conv(8,3,pad=1) bn) relu gap dense(5)');
+  const net: CnnNetwork = { arch: spec.arch!, loss: spec.loss };
+  const data = makeData(301, 192, 5, 4);
+  const host = { x: data.x, y: data.y, n: data.n };
+  const thetas = thetasFor(spec, 2, 8);
+  const before = dense.threads;
+  try {
+    const runs = [1, 2].map((t) => {
+      dense.setThreads(t);
+      return k.run(net, host, thetas, 2, true);
+    });
+    assert.deepEqual([...runs[1].losses], [...runs[0].losses]);
+    assert.deepEqual([...runs[1].grads!], [...runs[0].grads!]);
+    const ref = reference(spec, data, thetas, 2);
+    assert.ok(maxRelError(runs[1].grads!, ref.grads) < 2e-5, 'and they are the gradients');
+  } finally {
+    dense.setThreads(before);
+  }
+});
