@@ -690,7 +690,7 @@ export function channelSums(a: usize, b: usize, centre: usize, count: i32, cp: i
 }
 
 function batchNorm(ins: usize): void {
-  const src = at(arg(ins, 1)), dst = at(arg(ins, 2)), cp = arg(ins, 3), hw = arg(ins, 4);
+  const src = at(arg(ins, 1)), cp = arg(ins, 3), hw = arg(ins, 4);
   const mean = at(arg(ins, 10)), inv = at(arg(ins, 11)), C = arg(ins, 12);
   const count = sRows * hw;
   const bnSums = at(arg(ins, 17));
@@ -709,7 +709,13 @@ function batchNorm(ins: usize): void {
       store<f32>(inv + (<usize>c << 2), <f32>(1 / Math.sqrt(<f64>load<f32>(stats + (<usize>(arg(ins, 9) + c) << 2)) + BN_EPS)));
     }
   }
-  const gamma = at(arg(ins, 5)), beta = at(arg(ins, 6));
+  affine(ins, count, cp);
+}
+
+/** y = (x − μ)·γ/σ + β over `count` rows, with the instruction's saved μ and 1/σ. */
+export function affine(ins: usize, count: i32, cp: i32): void {
+  const src = at(arg(ins, 1)), dst = at(arg(ins, 2));
+  const mean = at(arg(ins, 10)), inv = at(arg(ins, 11)), gamma = at(arg(ins, 5)), beta = at(arg(ins, 6));
   for (let c = 0; c < cp; c += 4) {
     const o = <usize>c << 2;
     const scale = f32x4.mul(v128.load(inv + o), v128.load(gamma + o));
@@ -718,6 +724,21 @@ function batchNorm(ins: usize): void {
       const q = <usize>(i * cp) << 2;
       v128.store(dst + q + o, f32x4.add(f32x4.mul(v128.load(src + q + o), scale), shift));
     }
+  }
+}
+
+/**
+ * dx = γ/σ · (dy − mean(dy) − x̂·mean(dy·x̂)) for channels c..c+3 over `count`
+ * rows, x̂ already in dsrc; the means are the 8 floats at `lanes`.
+ */
+export function inputGradient(ins: usize, count: i32, cp: i32, c: i32, lanes: usize): void {
+  const ddst = at(arg(ins, 13)), dsrc = at(arg(ins, 14)), gamma = at(arg(ins, 5)), inv = at(arg(ins, 11));
+  const o = <usize>c << 2;
+  const mDy = v128.load(lanes), mDyX = v128.load(lanes, 16);
+  const k = f32x4.mul(v128.load(gamma + o), v128.load(inv + o));
+  for (let i = 0; i < count; i++) {
+    const q = (<usize>(i * cp) << 2) + o;
+    v128.store(dsrc + q, f32x4.mul(k, f32x4.sub(f32x4.sub(v128.load(ddst + q), mDy), f32x4.mul(v128.load(dsrc + q), mDyX))));
   }
 }
 
@@ -756,14 +777,8 @@ function batchNormBackward(ins: usize): void {
       store<f32>(lanes + (<usize>l << 2), batch ? <f32>(sumDy / <f64>count) : 0);
       store<f32>(lanes + (<usize>(l + 4) << 2), batch ? <f32>(sumDyX / <f64>count) : 0);
     }
-    const mDy = v128.load(lanes), mDyX = v128.load(lanes, 16);
-    // Batch statistics depend on every row: dx = γ/σ · (dy − mean(dy) − x̂·mean(dy·x̂)).
-    const k = f32x4.mul(v128.load(gamma + o), v128.load(inv + o));
-    for (let i = 0; i < count; i++) {
-      const q = (<usize>(i * cp) << 2) + o;
-      const xhat = v128.load(dsrc + q);
-      v128.store(dsrc + q, f32x4.mul(k, f32x4.sub(f32x4.sub(v128.load(ddst + q), mDy), f32x4.mul(xhat, mDyX))));
-    }
+    // Batch statistics depend on every row (with running ones the means are 0).
+    inputGradient(ins, count, cp, c, lanes);
   }
 }
 

@@ -8,7 +8,7 @@
 // losses stay per group for the host to sum in group order, so the numbers
 // do not depend on the thread count.
 import {
-  arg, at, channelSums, correctSoFar, executeOne, instructionAt, lossSoFar, normalised, resetLoss, sectionLength, setAccumulate, setGroup,
+  affine, arg, at, channelSums, inputGradient, correctSoFar, executeOne, instructionAt, lossSoFar, normalised, resetLoss, sectionLength, setAccumulate, setGroup,
   BN_EPS, H_DIM, H_ROWS, OP_BN, OP_BN_BWD, OP_LOSS, S_BWD, S_CHUNK, S_FINISH, S_FWD, S_PREP,
 } from './conv';
 import { fill } from './kernels';
@@ -158,21 +158,6 @@ function batchNormForward(vector: i32, ins: usize): void {
   barrier();
 }
 
-/** y = (x − μ)·γ/σ + β for this group's rows, with its saved μ and 1/σ. */
-function affine(ins: usize, count: i32, cp: i32): void {
-  const src = at(arg(ins, 1)), dst = at(arg(ins, 2));
-  const mean = at(arg(ins, 10)), inv = at(arg(ins, 11)), gamma = at(arg(ins, 5)), beta = at(arg(ins, 6));
-  for (let c = 0; c < cp; c += 4) {
-    const o = <usize>c << 2;
-    const scale = f32x4.mul(v128.load(inv + o), v128.load(gamma + o));
-    const shift = f32x4.sub(v128.load(beta + o), f32x4.mul(v128.load(mean + o), scale));
-    for (let i = 0; i < count; i++) {
-      const q = <usize>(i * cp) << 2;
-      v128.store(dst + q + o, f32x4.add(f32x4.mul(v128.load(src + q + o), scale), shift));
-    }
-  }
-}
-
 function batchNormBackward(vector: i32, ins: usize): void {
   const cp = arg(ins, 3), hw = arg(ins, 4), C = arg(ins, 12), sums = arg(ins, 17);
   const total = totalCount(hw);
@@ -196,7 +181,6 @@ function batchNormBackward(vector: i32, ins: usize): void {
   for (let g = gThread; g < gGroups; g += gThreads) {
     enter(g, vector * gGroups + g);
     const lanes = at(sums) + (<usize>(2 * cp) << 3);
-    const ddst = at(arg(ins, 13)), dsrc = at(arg(ins, 14)), gamma = at(arg(ins, 5)), inv = at(arg(ins, 11));
     const count = groupRows(g) * hw;
     for (let c = 0; c < cp; c += 4) {
       for (let l = 0; l < 4; l++) {
@@ -204,13 +188,7 @@ function batchNormBackward(vector: i32, ins: usize): void {
         store<f32>(lanes + (<usize>l << 2), ch < C ? <f32>(acrossGroups(sums, ch) / total) : 0);
         store<f32>(lanes + (<usize>(l + 4) << 2), ch < C ? <f32>(acrossGroups(sums + (cp << 3), ch) / total) : 0);
       }
-      const o = <usize>c << 2;
-      const mDy = v128.load(lanes), mDyX = v128.load(lanes, 16);
-      const k = f32x4.mul(v128.load(gamma + o), v128.load(inv + o));
-      for (let i = 0; i < count; i++) {
-        const q = (<usize>(i * cp) << 2) + o;
-        v128.store(dsrc + q, f32x4.mul(k, f32x4.sub(f32x4.sub(v128.load(ddst + q), mDy), f32x4.mul(v128.load(dsrc + q), mDyX))));
-      }
+      inputGradient(ins, count, cp, c, lanes);
     }
   }
   barrier();
