@@ -5,18 +5,20 @@
  */
 import { tf, initBackend } from '../src/engine/backend';
 import { makeFixture, type FixtureOptions } from './fixture';
-import { MEASURE, measureFourierIteration, workloadFlops, type WorkloadId, type RunInfo } from './workloads';
+import { MEASURE, isCnnWorkload, measureFourierIteration, workloadFlops, type DenseWorkloadId, type WorkloadId, type RunInfo, type MeasureOptions } from './workloads';
 import { fastInfo } from '../src/engine/fast';
 import { ourHessianNumbers } from './agreement';
+import { cnnShape, cnnWorkloadFlops, ourCnnNumbers, prepareCnn } from './cnnWorkloads';
 
 export const RESULT_MARK = '@@landscape-bench@@ ';
 
 export interface ChildConfig {
   /**
    * A workload, or 'scale' (one W3 point of the scaling curve), 'memory' (W3 with peak tensor bytes)
-   * or 'hessian-agreement' (λmax and exact trace for the comparison beside W5; untimed).
+   * or 'hessian-agreement' (λmax and exact trace for the comparison beside W5; untimed),
+   * or 'cnn-agreement' (loss and gradient of LeNet and ResNet-20 at their initial weights, beside W7–W10; untimed).
    */
-  task: WorkloadId | 'scale' | 'memory' | 'hessian-agreement';
+  task: WorkloadId | 'scale' | 'memory' | 'hessian-agreement' | 'cnn-agreement';
   backend: string;
   warmup: number;
   repeats: number;
@@ -24,6 +26,8 @@ export interface ChildConfig {
   fixture: FixtureOptions;
   /** 'scale' only: path points M. */
   points?: number;
+  /** 'cnn-agreement' only: the reference's input, beside which it left its gradients. */
+  cnnFile?: string;
 }
 
 export interface ChildResult {
@@ -50,9 +54,59 @@ export interface ChildResult {
 
 const MB = 2 ** 20;
 
+interface Measurement {
+  timesMs: number[];
+  info: RunInfo;
+  flops: number;
+  n: number;
+  dim: number;
+  profilePeak?: number;
+}
+
+type Prepared = (o: MeasureOptions) => Promise<Measurement>;
+
+/** The convolutional workloads (their fixture only: no digits in the process) and their untimed agreement check. */
+async function prepareConvolutional(cfg: ChildConfig): Promise<Prepared | undefined> {
+  if (cfg.task === 'cnn-agreement') {
+    return async () => {
+      const t0 = performance.now();
+      const info = await ourCnnNumbers(cfg.cnnFile);
+      return { timesMs: [performance.now() - t0], info, flops: NaN, n: 0, dim: 0 };
+    };
+  }
+  const id = cfg.task;
+  if (!isCnnWorkload(id)) return undefined;
+  const measure = await prepareCnn(id);
+  return async (o) => ({ ...(await measure(o)), flops: cnnWorkloadFlops(id), ...cnnShape(id) });
+}
+
+async function prepareDense(cfg: ChildConfig): Promise<Prepared> {
+  const fx = await makeFixture(cfg.fixture);
+  const flopsId: DenseWorkloadId = cfg.task === 'scale' || cfg.task === 'memory' ? 'W3' : cfg.task === 'hessian-agreement' ? 'W5' : (cfg.task as DenseWorkloadId);
+  const done = (m: { timesMs: number[]; info: RunInfo }, profilePeak?: number): Measurement => ({ ...m, flops: workloadFlops(flopsId, fx, m.info, cfg.points), n: fx.data.n, dim: fx.dim, profilePeak });
+  return async (o) => {
+    if (cfg.task === 'hessian-agreement') {
+      const t0 = performance.now();
+      const info = { ...(await ourHessianNumbers(fx)) };
+      return done({ timesMs: [performance.now() - t0], info });
+    }
+    if (cfg.task === 'scale') return done(await measureFourierIteration(fx, o));
+    if (cfg.task === 'memory') {
+      let measured: { timesMs: number[]; info: RunInfo } | undefined;
+      const prof = await tf.profile(async () => {
+        measured = await measureFourierIteration(fx, { ...o, warmup: 0, repeats: 2 });
+        return undefined as unknown as tf.Tensor;
+      });
+      return done(measured!, prof.peakBytes);
+    }
+    return done(await MEASURE[flopsId](fx, o));
+  };
+}
+
 export async function runChild(cfg: ChildConfig): Promise<ChildResult> {
   const backend = await initBackend(cfg.backend, { force: true });
-  const fx = await makeFixture(cfg.fixture);
+  const measure = (await prepareConvolutional(cfg)) ?? (await prepareDense(cfg));
+  // The baseline is the process after setup (its fixture made), as before the CNN workloads.
   const base = process.memoryUsage();
   let abPeak = base.arrayBuffers;
   let tfPeak = tf.memory().numBytes;
@@ -61,45 +115,24 @@ export async function runChild(cfg: ChildConfig): Promise<ChildResult> {
     abPeak = Math.max(abPeak, m.arrayBuffers);
     tfPeak = Math.max(tfPeak, tf.memory().numBytes);
   };
-  const o = { warmup: cfg.warmup, repeats: cfg.repeats, budgetMs: cfg.budgetMs, sample, points: cfg.points };
-  let timesMs: number[];
-  let info: RunInfo;
-  let profilePeak: number | undefined;
-  if (cfg.task === 'hessian-agreement') {
-    const t0 = performance.now();
-    info = { ...(await ourHessianNumbers(fx)) };
-    timesMs = [performance.now() - t0];
-  } else if (cfg.task === 'scale') {
-    ({ timesMs, info } = await measureFourierIteration(fx, o));
-  } else if (cfg.task === 'memory') {
-    let measured: { timesMs: number[]; info: RunInfo } | undefined;
-    const prof = await tf.profile(async () => {
-      measured = await measureFourierIteration(fx, { ...o, warmup: 0, repeats: 2 });
-      return undefined as unknown as tf.Tensor;
-    });
-    ({ timesMs, info } = measured!);
-    profilePeak = prof.peakBytes;
-  } else {
-    ({ timesMs, info } = await MEASURE[cfg.task](fx, o));
-  }
+  const m = await measure({ warmup: cfg.warmup, repeats: cfg.repeats, budgetMs: cfg.budgetMs, sample, points: cfg.points });
   const fi = fastInfo();
-  const flopsId: WorkloadId = cfg.task === 'scale' || cfg.task === 'memory' ? 'W3' : cfg.task === 'hessian-agreement' ? 'W5' : cfg.task;
   return {
     task: cfg.task,
     backend: backend.name,
     threads: fi.enabled ? fi.threads : 1,
     fast: fi.enabled,
     simd: fi.simd,
-    timesMs,
-    flops: workloadFlops(flopsId, fx, info, cfg.points),
-    info,
-    n: fx.data.n,
-    dim: fx.dim,
+    timesMs: m.timesMs,
+    flops: m.flops,
+    info: m.info,
+    n: m.n,
+    dim: m.dim,
     rssBaseMb: base.rss / MB,
     rssPeakMb: process.resourceUsage().maxRSS / 1024,
     arrayBuffersPeakMb: abPeak / MB,
     tfBytesPeakMb: tfPeak / MB,
     fastMemoryMb: fi.memoryBytes / MB,
-    ...(profilePeak !== undefined ? { tfProfilePeakMb: profilePeak / MB } : {}),
+    ...(m.profilePeak !== undefined ? { tfProfilePeakMb: m.profilePeak / MB } : {}),
   };
 }

@@ -90,7 +90,7 @@ export function exportFixture(fx: Fixture, file: string, settings: Record<string
   }
   const flatCk = new Float32Array(fx.checkpoints.length * fx.dim);
   fx.checkpoints.forEach((c, i) => flatCk.set(c, i * fx.dim));
-  const arrays: [string, Float32Array | Int32Array, number[]][] = [
+  const arrays: NamedArray[] = [
     ['x', fx.data.x, [fx.data.n, fx.data.features]],
     ['labels', labels, [fx.data.n]],
     ['a', fx.a, [fx.dim]],
@@ -99,13 +99,25 @@ export function exportFixture(fx: Fixture, file: string, settings: Record<string
     ['d2', Float32Array.from(fx.d2), [fx.dim]],
     ['checkpoints', flatCk, [fx.checkpoints.length, fx.dim]],
   ];
+  writeArrayFile(file, arrays, { layers: fx.spec.layers, bias: fx.spec.bias }, settings);
+}
+
+/** An array for the reference: its name, its values and its shape. */
+export type NamedArray = [string, Float32Array | Int32Array, number[]];
+
+/**
+ * Writes the reference's input format: an 8-byte little-endian header length,
+ * the JSON header `{ ...head, arrays, ...tail }` (`arrays` giving each array's
+ * offset, dtype and shape) and the raw arrays one after another.
+ */
+export function writeArrayFile(file: string, arrays: NamedArray[], head: Record<string, unknown>, tail: Record<string, unknown>): void {
   const meta: Record<string, { offset: number; dtype: string; shape: number[] }> = {};
   let offset = 0;
   for (const [name, arr, shape] of arrays) {
     meta[name] = { offset, dtype: arr instanceof Int32Array ? 'int32' : 'float32', shape };
     offset += arr.byteLength;
   }
-  const header = Buffer.from(JSON.stringify({ layers: fx.spec.layers, bias: fx.spec.bias, arrays: meta, ...settings }), 'utf8');
+  const header = Buffer.from(JSON.stringify({ ...head, arrays: meta, ...tail }), 'utf8');
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(header.length));
   const fd = fs.openSync(file, 'w');

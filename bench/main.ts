@@ -1,9 +1,12 @@
 /**
  * `npm run bench`: the workloads W1–W6 on the digits 64-32-32-10 network
- * (no biases), each timed in fresh processes over several rounds, with
- * GFLOP/s and peak memory, side by side with a PyTorch reference timed in
- * the same run where python3 + torch is installed; then the W3 scaling curve
- * and the path search's memory. See the README's Performance section.
+ * (no biases) and W7–W10 on convolutional networks (LeNet-5 on Fashion-MNIST,
+ * ResNet-20; bench/cnnWorkloads.ts), each timed in fresh processes over
+ * several rounds, with GFLOP/s, the share of the machine's nominal
+ * WebAssembly SIMD peak and peak memory, side by side with a PyTorch
+ * reference timed in the same run where python3 + torch is installed; then
+ * the W3 scaling curve and the path search's memory. See the README's
+ * Performance section. `--workloads W7,W8,W9,W10` runs the CNN workloads alone.
  *
  *   node dist/bench.js [--json] [--workloads W1,W3] [--repeats 5] [--rounds 3]
  *                      [--backend wasm] [--no-torch] [--torch-blas installed|all]
@@ -12,13 +15,16 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { spawnSync } from 'child_process';
 import { RESULT_MARK, runChild, type ChildConfig, type ChildResult } from './child';
-import { exportFixture, makeFixture, type FixtureOptions } from './fixture';
-import { SETTINGS, TITLES, WORKLOAD_IDS, type WorkloadId } from './workloads';
-import { NO_TORCH, blasVariants, findTorch, runTorch, type BlasVariant, type TorchResult, type TorchRuntime } from './torch';
+import { exportFixture, makeFixture, type Fixture, type FixtureOptions } from './fixture';
+import { SETTINGS, WORKLOAD_IDS, isCnnWorkload, type WorkloadId } from './workloads';
+import { NO_TORCH, blasVariants, findTorch, type BlasVariant, type TorchRuntime } from './torch';
 import { fmtMs, fmtNum, median, minMax, powerFit, table } from './stats';
-import { AGREEMENT_LANCZOS_STEPS, compareHessianNumbers, describeAgreement, type Agreement, type HessianNumbers } from './agreement';
+import { AGREEMENT_LANCZOS_STEPS, describeAgreement } from './agreement';
+import { CAP_BUDGETS, child, isError, measureWorkload, type RunContext, type WorkloadReport } from './rounds';
+import { exportCnnFixture, makeLenetFixture, makeResnetFixture, cnnModel, CNN_SETTINGS } from './cnnFixture';
+import { describeCnnAgreement, describeW10, describeW8b } from './cnnReport';
+import { fmtPeakShare, simdPeak, type SimdPeak } from './peak';
 
 interface Args {
   json: boolean;
@@ -133,76 +139,65 @@ function fail(msg: string): never {
   process.exit(2);
 }
 
-/** Runs one measurement in a fresh Node process (this same script with --child). */
-function child(cfg: ChildConfig, env: NodeJS.ProcessEnv = {}): ChildResult | { error: string } {
-  const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], '--child', JSON.stringify(cfg)], {
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
-    maxBuffer: 64 * 2 ** 20,
-    timeout: 30 * 60_000,
-  });
-  const line = r.stdout.split('\n').find((l) => l.startsWith(RESULT_MARK));
-  if (!line) {
-    const err = (r.stderr || r.stdout || String(r.error ?? '')).split('\n').find((l) => /error/i.test(l)) ?? `exit ${r.status}`;
-    return { error: `${cfg.task}: ${err.slice(0, 300)}` };
+type ScalePoint = { hidden: number[]; n: number; points: number; dim: number; pnm: number; medianMs: number; gflops: number; rssPeakMb: number };
+type MemoryReport = { pathMb: number; tfProfilePeakMb: number; fastMemoryMb: number; rssPeakMb: number; rssBaseMb: number; copies: number };
+
+/** The scaling curve: W3 at P ≈ 3k, 12k, 48k and N = 500, 1797, and M = 25, 50, 100 at the smallest. */
+function measureScaling(args: Args, base: Omit<ChildConfig, 'task'>, log: (s: string) => void): { scale: ScalePoint[]; fit?: { exponent: number; r2: number } } {
+  const scale: ScalePoint[] = [];
+  const configs: { fixture: FixtureOptions; points: number }[] = [];
+  for (const hidden of [[32, 32], [80, 80], [184, 184]]) for (const n of [500, 1797]) configs.push({ fixture: { hidden, n }, points: SETTINGS.points });
+  configs.push({ fixture: { hidden: [32, 32], n: 1797 }, points: 25 }, { fixture: { hidden: [32, 32], n: 1797 }, points: 100 });
+  // Rounds interleave the configurations, so a burst of load elsewhere does not bend one point of the curve.
+  const perConfig = configs.map(() => ({ times: [] as number[], last: undefined as ChildResult | undefined }));
+  for (let round = 0; round < args.rounds; round++) {
+    configs.forEach((c, i) => {
+      log(`scale round ${round + 1}/${args.rounds}: 64-${c.fixture.hidden!.join('-')}-10, N = ${c.fixture.n}, M = ${c.points}…`);
+      const r = child({ ...base, task: 'scale', fixture: c.fixture, points: c.points, repeats: Math.max(3, args.repeats), warmup: 1 });
+      if (isError(r)) {
+        log(r.error);
+        return;
+      }
+      perConfig[i].times.push(median(r.timesMs));
+      perConfig[i].last = r;
+    });
   }
-  return JSON.parse(line.slice(RESULT_MARK.length)) as ChildResult;
+  configs.forEach((c, i) => {
+    const r = perConfig[i].last;
+    if (!r) return;
+    const med = median(perConfig[i].times);
+    scale.push({ hidden: c.fixture.hidden!, n: r.n, points: c.points, dim: r.dim, pnm: r.dim * r.n * c.points, medianMs: med, gflops: r.flops / med / 1e6, rssPeakMb: r.rssPeakMb });
+  });
+  return { scale, fit: scale.length >= 2 ? powerFit(scale.map((s) => s.pnm), scale.map((s) => s.medianMs)) : undefined };
 }
 
-function isError<T>(r: T | { error: string }): r is { error: string } {
-  return typeof (r as { error?: string }).error === 'string';
+/** Memory of a path search, against the size of the M×P path itself. */
+function measureMemory(base: Omit<ChildConfig, 'task'>, log: (s: string) => void): MemoryReport | undefined {
+  log('memory: path search (W3) with tf.profile…');
+  const r = child({ ...base, task: 'memory', repeats: 2, warmup: 0 });
+  if (isError(r)) {
+    log(r.error);
+    return undefined;
+  }
+  const pathMb = (SETTINGS.points * r.dim * 4) / 2 ** 20;
+  const peakMb = (r.tfProfilePeakMb ?? 0) + r.fastMemoryMb;
+  return { pathMb, tfProfilePeakMb: r.tfProfilePeakMb ?? NaN, fastMemoryMb: r.fastMemoryMb, rssPeakMb: r.rssPeakMb, rssBaseMb: r.rssBaseMb, copies: peakMb / pathMb };
 }
 
-interface Series {
-  /** Per-round medians. */
-  rounds: number[];
-  all: number[];
-}
-
-function series(): Series {
-  return { rounds: [], all: [] };
-}
-
-function addRound(s: Series, times: number[]): void {
-  s.rounds.push(median(times));
-  s.all.push(...times);
-}
-
-interface WorkloadReport {
-  id: WorkloadId;
-  title: string;
-  flops: number;
-  ours: {
-    medianMs: number;
-    roundsMs: number[];
-    gflops: number;
-    threads: number;
-    fast: boolean;
-    simd?: string;
-    rssPeakMb: number;
-    rssBaseMb: number;
-    arrayBuffersPeakMb: number;
-    tfBytesPeakMb: number;
-    fastMemoryMb: number;
-    info: ChildResult['info'];
-  } | null;
-  tfjs?: { medianMs: number; roundsMs: number[]; gflops: number } | null;
-  torch: Record<string, {
-    medianMs: number;
-    roundsMs: number[];
-    threads: number[];
-    gflops: number;
-    rssPeakMb: number;
-    rssBaseMb: number;
-    blas: string;
-    ratio: number;
-    ratioRounds: number[];
-    info: TorchResult['info'];
-  }>;
-  torchBatched?: { medianMs: number; ratio: number } | null;
-  /** W5 only: λmax and the exact trace against PyTorch's double backward. */
-  agreement?: Agreement;
-  errors: string[];
+/** The reference's inputs in one temporary folder: W1–W6's fixture, and W7–W10's when one of them is asked for. */
+async function exportReferenceInputs(fx: Fixture, workloads: readonly WorkloadId[], log: (s: string) => void): Promise<{ dataFile: string; cnnFile?: string }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'landscape-bench-'));
+  const dataFile = path.join(dir, 'fixture.bin');
+  exportFixture(fx, dataFile, { ...SETTINGS, agreementLanczosSteps: AGREEMENT_LANCZOS_STEPS });
+  if (!workloads.some(isCnnWorkload)) return { dataFile };
+  const cnnFile = path.join(dir, 'cnn-fixture.bin');
+  const lenet = await makeLenetFixture().catch((e: unknown) => {
+    // Both sides then fail W7, W8 and W10 with the loader's message; W9 needs no dataset.
+    log(`W7, W8, W10: ${e instanceof Error ? e.message : String(e)}`);
+    return undefined;
+  });
+  exportCnnFixture(cnnFile, lenet, makeResnetFixture());
+  return { dataFile, cnnFile };
 }
 
 async function main(): Promise<void> {
@@ -218,161 +213,17 @@ async function main(): Promise<void> {
   };
   const rt: TorchRuntime | undefined = args.torch ? findTorch(args.python) : undefined;
   const blas: BlasVariant[] = rt ? blasVariants(args.torchBlas) : [];
-  let dataFile: string | undefined;
   const fx = await makeFixture();
-  if (rt) {
-    dataFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'landscape-bench-')), 'fixture.bin');
-    exportFixture(fx, dataFile, { ...SETTINGS, agreementLanczosSteps: AGREEMENT_LANCZOS_STEPS });
-  }
+  const files = rt ? await exportReferenceInputs(fx, args.workloads, log) : undefined;
   const budgetMs = args.budgetS * 1000;
   const base: Omit<ChildConfig, 'task'> = { backend: args.backend, warmup: args.warmup, repeats: args.repeats, budgetMs, fixture: {} };
-  const reports: WorkloadReport[] = [];
-  let threads = 1;
-  let backendName = args.backend;
-  for (const id of args.workloads) {
-    const rep: WorkloadReport = { id, title: TITLES[id], flops: 0, ours: null, torch: {}, errors: [] };
-    const ours = series();
-    const tfjs = series();
-    const torchSeries = new Map<string, { s: Series; threads: number[]; res?: TorchResult }>();
-    const ratioRounds = new Map<string, number[]>();
-    let last: ChildResult | undefined;
-    let peak = { rss: 0, ab: 0, tf: 0, fast: 0 };
-    for (let round = 0; round < args.rounds; round++) {
-      log(`${id} round ${round + 1}/${args.rounds}: ours…`);
-      const r = child({ ...base, task: id });
-      if (isError(r)) {
-        rep.errors.push(r.error);
-        break;
-      }
-      last = r;
-      threads = r.threads;
-      backendName = r.backend;
-      addRound(ours, r.timesMs);
-      peak = { rss: Math.max(peak.rss, r.rssPeakMb), ab: Math.max(peak.ab, r.arrayBuffersPeakMb), tf: Math.max(peak.tf, r.tfBytesPeakMb), fast: Math.max(peak.fast, r.fastMemoryMb) };
-      if (args.compareTfjs) {
-        const t = child({ ...base, task: id }, { LANDSCAPE_FAST: '0' });
-        if (isError(t)) rep.errors.push(t.error);
-        else addRound(tfjs, t.timesMs);
-      }
-      if (rt && dataFile) {
-        for (const b of blas) {
-          // Torch gets our thread count, and also one thread when that is faster: the better of the two counts.
-          const counts = [...new Set([threads, 1])];
-          let best: TorchResult | undefined;
-          for (const th of counts) {
-            log(`${id} round ${round + 1}/${args.rounds}: PyTorch (${b.label} BLAS, ${th} thread${th > 1 ? 's' : ''})…`);
-            const tr = runTorch(rt, dataFile, id, { threads: th, repeats: args.repeats, warmup: args.warmup, budgetS: args.budgetS, blas: b });
-            if (isError(tr)) {
-              rep.errors.push(tr.error);
-              continue;
-            }
-            if (!best || median(tr.timesMs) < median(best.timesMs)) best = tr;
-          }
-          if (!best) continue;
-          const entry = torchSeries.get(b.label) ?? { s: series(), threads: [] };
-          addRound(entry.s, best.timesMs);
-          entry.threads.push(best.threads);
-          entry.res = entry.res && entry.res.rssPeakMb > best.rssPeakMb ? entry.res : best;
-          torchSeries.set(b.label, entry);
-          const rr = ratioRounds.get(b.label) ?? [];
-          rr.push(median(r.timesMs) / median(best.timesMs));
-          ratioRounds.set(b.label, rr);
-        }
-      }
-    }
-    if (last) {
-      rep.flops = last.flops;
-      const med = median(ours.all);
-      rep.ours = {
-        medianMs: med,
-        roundsMs: ours.rounds,
-        gflops: last.flops / med / 1e6,
-        threads: last.threads,
-        fast: last.fast,
-        simd: last.simd,
-        rssPeakMb: peak.rss,
-        rssBaseMb: last.rssBaseMb,
-        arrayBuffersPeakMb: peak.ab,
-        tfBytesPeakMb: peak.tf,
-        fastMemoryMb: peak.fast,
-        info: last.info,
-      };
-      if (args.compareTfjs && tfjs.all.length) rep.tfjs = { medianMs: median(tfjs.all), roundsMs: tfjs.rounds, gflops: last.flops / median(tfjs.all) / 1e6 };
-      for (const [label, e] of torchSeries) {
-        const med2 = median(e.s.all);
-        // W2's line search may take a different number of evaluations in torch: count its own.
-        const tflops = id === 'W2' && e.res?.info.evaluations !== undefined ? last.flops + (Number(e.res.info.evaluations) - Number(last.info.evaluations ?? 0)) * (last.flops / (3 + Number(last.info.evaluations ?? 0))) : last.flops;
-        const rr = ratioRounds.get(label) ?? [];
-        rep.torch[label] = {
-          medianMs: med2,
-          roundsMs: e.s.rounds,
-          threads: e.threads,
-          gflops: tflops / med2 / 1e6,
-          rssPeakMb: e.res?.rssPeakMb ?? NaN,
-          rssBaseMb: e.res?.rssBaseMb ?? NaN,
-          blas: e.res?.blas ?? 'unknown',
-          ratio: median(rr),
-          ratioRounds: rr,
-          info: e.res?.info ?? {},
-        };
-      }
-      if (id === 'W5' && rt && dataFile) {
-        log('W5 agreement: λmax and exact trace, ours and PyTorch…');
-        const mine = child({ ...base, task: 'hessian-agreement', warmup: 0, repeats: 1 });
-        const theirs = runTorch(rt, dataFile, 'W5check', { threads, repeats: 1, warmup: 0, budgetS: args.budgetS, blas: blas[0] });
-        if (isError(mine)) rep.errors.push(mine.error);
-        else if (isError(theirs)) rep.errors.push(theirs.error);
-        else rep.agreement = compareHessianNumbers(mine.info as unknown as HessianNumbers, theirs.info as unknown as HessianNumbers);
-      }
-      if (id === 'W4' && rt && dataFile) {
-        const tb = runTorch(rt, dataFile, 'W4b', { threads, repeats: args.repeats, warmup: args.warmup, budgetS: args.budgetS, blas: blas[0] });
-        if (!isError(tb)) rep.torchBatched = { medianMs: median(tb.timesMs), ratio: med / median(tb.timesMs) };
-      }
-    }
-    reports.push(rep);
-  }
+  const ctx: RunContext = { ...args, base, rt, blas, ...files, log };
+  const reports: WorkloadReport[] = args.workloads.map((id) => measureWorkload(ctx, id));
+  const threads = ctx.threads ?? 1;
+  const backendName = ctx.backendName ?? args.backend;
 
-  // The scaling curve: W3 at P ≈ 3k, 12k, 48k and N = 500, 1797, and M = 25, 50, 100 at the smallest.
-  const scale: { hidden: number[]; n: number; points: number; dim: number; pnm: number; medianMs: number; gflops: number; rssPeakMb: number }[] = [];
-  let fit: { exponent: number; r2: number } | undefined;
-  if (args.scale) {
-    const configs: { fixture: FixtureOptions; points: number }[] = [];
-    for (const hidden of [[32, 32], [80, 80], [184, 184]]) for (const n of [500, 1797]) configs.push({ fixture: { hidden, n }, points: SETTINGS.points });
-    configs.push({ fixture: { hidden: [32, 32], n: 1797 }, points: 25 }, { fixture: { hidden: [32, 32], n: 1797 }, points: 100 });
-    // Rounds interleave the configurations, so a burst of load elsewhere does not bend one point of the curve.
-    const perConfig = configs.map(() => ({ times: [] as number[], last: undefined as ChildResult | undefined }));
-    for (let round = 0; round < args.rounds; round++) {
-      configs.forEach((c, i) => {
-        log(`scale round ${round + 1}/${args.rounds}: 64-${c.fixture.hidden!.join('-')}-10, N = ${c.fixture.n}, M = ${c.points}…`);
-        const r = child({ ...base, task: 'scale', fixture: c.fixture, points: c.points, repeats: Math.max(3, args.repeats), warmup: 1 });
-        if (isError(r)) {
-          log(r.error);
-          return;
-        }
-        perConfig[i].times.push(median(r.timesMs));
-        perConfig[i].last = r;
-      });
-    }
-    configs.forEach((c, i) => {
-      const r = perConfig[i].last;
-      if (!r) return;
-      const med = median(perConfig[i].times);
-      scale.push({ hidden: c.fixture.hidden!, n: r.n, points: c.points, dim: r.dim, pnm: r.dim * r.n * c.points, medianMs: med, gflops: r.flops / med / 1e6, rssPeakMb: r.rssPeakMb });
-    });
-    if (scale.length >= 2) fit = powerFit(scale.map((s) => s.pnm), scale.map((s) => s.medianMs));
-  }
-
-  // Memory of a path search, against the size of the M×P path itself.
-  let memory: { pathMb: number; tfProfilePeakMb: number; fastMemoryMb: number; rssPeakMb: number; rssBaseMb: number; copies: number } | undefined;
-  if (args.memory) {
-    log('memory: path search (W3) with tf.profile…');
-    const r = child({ ...base, task: 'memory', repeats: 2, warmup: 0 });
-    if (!isError(r)) {
-      const pathMb = (SETTINGS.points * r.dim * 4) / 2 ** 20;
-      const peakMb = (r.tfProfilePeakMb ?? 0) + r.fastMemoryMb;
-      memory = { pathMb, tfProfilePeakMb: r.tfProfilePeakMb ?? NaN, fastMemoryMb: r.fastMemoryMb, rssPeakMb: r.rssPeakMb, rssBaseMb: r.rssBaseMb, copies: peakMb / pathMb };
-    } else log(r.error);
-  }
+  const { scale, fit } = args.scale ? measureScaling(args, base, log) : { scale: [], fit: undefined };
+  const memory = args.memory ? measureMemory(base, log) : undefined;
 
   const machine = {
     cpu: os.cpus()[0]?.model ?? 'unknown',
@@ -389,16 +240,32 @@ async function main(): Promise<void> {
     rows: fx.data.n,
     dim: fx.dim,
     torch: rt ? { python: rt.python, version: rt.version, blas: blas.map((b) => b.label) } : null,
+    cnn: reports.some((r) => isCnnWorkload(r.id)) ? { settings: CNN_SETTINGS } : undefined,
+    peak: simdPeak(),
     workloads: reports,
     scale: { points: scale, fit },
     memory,
   };
-  if (dataFile) fs.rmSync(path.dirname(dataFile), { recursive: true, force: true });
+  if (files) fs.rmSync(path.dirname(files.dataFile), { recursive: true, force: true });
   if (args.json) {
     process.stdout.write(JSON.stringify(out, null, 2) + '\n');
     return;
   }
   printText(out, rt, args.torch ? NO_TORCH : 'n/a (--no-torch)');
+}
+
+/** The W7–W10 agreement, W10's eigenvalues, and workloads that stopped at their time cap. */
+function printCnnNotes(workloads: WorkloadReport[], p: (s?: string) => void): void {
+  const a = workloads.find((w) => w.cnnAgreement)?.cnnAgreement;
+  if (a) {
+    p();
+    for (const line of describeCnnAgreement(a)) p(line);
+  }
+  const w10 = workloads.find((w) => w.id === 'W10' && w.ours);
+  if (w10) p(describeW10(w10.ours!.info, Object.values(w10.torch)[0]?.info));
+  for (const w of workloads) {
+    if (w.ours && w.rounds < w.roundsAsked) p(`${w.id}: ${w.rounds} of ${w.roundsAsked} rounds (each workload stops at ${CAP_BUDGETS} × the budget)`);
+  }
 }
 
 function printText(out: {
@@ -408,27 +275,33 @@ function printText(out: {
   rows: number;
   dim: number;
   torch: { python: string; version: string; blas: string[] } | null;
+  peak: SimdPeak;
   workloads: WorkloadReport[];
-  scale: { points: { hidden: number[]; n: number; points: number; dim: number; pnm: number; medianMs: number; gflops: number; rssPeakMb: number }[]; fit?: { exponent: number; r2: number } };
-  memory?: { pathMb: number; tfProfilePeakMb: number; fastMemoryMb: number; rssPeakMb: number; rssBaseMb: number; copies: number };
+  scale: { points: ScalePoint[]; fit?: { exponent: number; r2: number } };
+  memory?: MemoryReport;
 }, rt: TorchRuntime | undefined, noTorch: string): void {
   const p = (s = '') => process.stdout.write(s + '\n');
   const m = out.machine;
   p(`Landscape benchmark: digits 64-32-32-10, no biases, N = ${out.rows} rows, P = ${out.dim} parameters`);
+  const cnn = out.workloads.filter((w) => isCnnWorkload(w.id) && w.ours);
+  if (cnn.length) p(`W7–W10: LeNet-5 (P = ${cnnModel('lenet').dim}) on ${CNN_SETTINGS.trainRows} Fashion-MNIST images (W8, W10: the first ${CNN_SETTINGS.pathRows}); ResNet-20 on ${CNN_SETTINGS.resnetBatch} synthetic 3×32×32 images`);
   p(`machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, ${m.platform}, Node ${m.node}`);
   const simd = out.workloads.find((w) => w.ours?.simd)?.ours?.simd;
-  p(`ours: tfjs backend ${out.backend}, ${out.threads} thread${out.threads > 1 ? 's' : ''}` + (simd ? ` (fast dense-network kernels: WebAssembly ${simd === 'relaxed-simd' ? 'relaxed SIMD, fused multiply-add' : 'SIMD'})` : ''));
+  p(`ours: tfjs backend ${out.backend}, ${out.threads} thread${out.threads > 1 ? 's' : ''}` + (simd ? ` (fast kernels: WebAssembly ${simd === 'relaxed-simd' ? 'relaxed SIMD, fused multiply-add' : 'SIMD'})` : ''));
   p(rt ? `PyTorch ${rt.version} (${rt.python}), threads: the faster of 1 and ours` : `PyTorch: ${noTorch}`);
   p('times: median over all timed runs; [min–max] of the per-round medians');
+  const pk = out.peak;
+  p(`SIMD peak: nominal WebAssembly SIMD, 16 FLOP/cycle/core (two 128-bit FMAs) × ${pk.ghz.toFixed(2)} GHz × ${pk.cores} cores = ${fmtNum(pk.gflops, 0)} GFLOP/s`);
+  p('  (shares use the nominal FLOP counts: a workload that skips counted work, as W4 shares its first layer, can pass 100 %)');
   p();
   const showTfjs = out.workloads.some((w) => w.tfjs);
-  const header = ['', 'workload', 'ours', '[spread]', 'GFLOP/s', 'peak RSS MB'];
+  const header = ['', 'workload', 'ours', '[spread]', 'GFLOP/s', 'SIMD peak', 'peak RSS MB'];
   if (showTfjs) header.push('tfjs path');
   const rows = out.workloads.map((w) => {
     const o = w.ours;
-    if (!o) return [w.id, w.title, 'failed', '', '', ''];
+    if (!o) return [w.id, w.title, 'failed', '', '', '', ''];
     const [lo, hi] = minMax(o.roundsMs);
-    const row = [w.id, w.title, fmtMs(o.medianMs), `[${fmtMs(lo)}–${fmtMs(hi)}]`, fmtNum(o.gflops), fmtNum(o.rssPeakMb, 0)];
+    const row = [w.id, w.title, fmtMs(o.medianMs), `[${fmtMs(lo)}–${fmtMs(hi)}]`, fmtNum(o.gflops), fmtPeakShare(o.gflops, out.peak), fmtNum(o.rssPeakMb, 0)];
     if (showTfjs) row.push(w.tfjs ? fmtMs(w.tfjs.medianMs) : 'n/a');
     return row;
   });
@@ -451,12 +324,15 @@ function printText(out: {
     p(table(['', 'workload', 'PyTorch', 'GFLOP/s', 'peak RSS MB', 'threads', 'ours/PyTorch', '[spread]'], trows));
     const b = out.workloads.find((w) => w.id === 'W4' && w.torchBatched);
     if (b && label === labels[0]) p(`W4 against PyTorch batched with torch.bmm (256 grid points per call): ${fmtMs(b.torchBatched!.medianMs)}, ours/PyTorch ${fmtNum(b.torchBatched!.ratio)}`);
+    const b8 = out.workloads.find((w) => w.id === 'W8' && w.torchBatched);
+    if (b8 && label === labels[0]) p(describeW8b(b8.torchBatched!));
   }
   const agreement = out.workloads.find((w) => w.agreement)?.agreement;
   if (agreement) {
     p();
     p(describeAgreement(agreement));
   }
+  printCnnNotes(out.workloads, p);
   for (const w of out.workloads) for (const e of w.errors) p(`! ${e}`);
   if (out.scale.points.length) {
     p();

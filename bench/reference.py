@@ -479,30 +479,34 @@ def w6(h, d, net):
 WORKLOADS = {'W1': w1, 'W2': w2, 'W3': w3, 'W4': w4, 'W4b': w4b, 'W5': w5, 'W5check': w5check, 'W6': w6}
 
 
-def main():
+def parse_args(workloads, min_runs):
+    """The command line both references share; sets torch's threads and seed."""
     p = argparse.ArgumentParser()
     p.add_argument('--data', required=True)
-    p.add_argument('--workload', required=True, choices=sorted(WORKLOADS))
+    p.add_argument('--workload', required=True, choices=sorted(workloads))
     p.add_argument('--threads', type=int, default=1)
     p.add_argument('--repeats', type=int, default=5)
     p.add_argument('--warmup', type=int, default=1)
-    p.add_argument('--budget', type=float, default=20.0, help='seconds of timed runs at most (at least 2 runs)')
+    runs = f'{min_runs} run' + ('s' if min_runs > 1 else '')
+    p.add_argument('--budget', type=float, default=20.0, help=f'seconds of timed runs at most (at least {runs})')
     o = p.parse_args()
     torch.set_num_threads(o.threads)
     torch.manual_seed(0)
-    h, d = load(o.data)
-    net = Net(h['layers'], h['bias'])
-    run = WORKLOADS[o.workload](h, d, net)
+    return o
+
+
+def time_and_report(o, warm, run, min_runs):
+    """Warms up, times up to o.repeats runs (stopping past o.budget once min_runs are done), prints the JSON report."""
     for _ in range(o.warmup):
-        run()
+        warm()
     base = rss_mb()
     times, info = [], {}
     start = time.perf_counter()
     while len(times) < o.repeats:
         t0 = time.perf_counter()
-        info = run()
+        info = run() or {}
         times.append((time.perf_counter() - t0) * 1e3)
-        if len(times) >= 2 and time.perf_counter() - start > o.budget:
+        if len(times) >= min_runs and time.perf_counter() - start > o.budget:
             break
     print(json.dumps({
         'workload': o.workload,
@@ -514,6 +518,14 @@ def main():
         'rssPeakMb': peak_rss_mb(),
         'info': info,
     }))
+
+
+def main():
+    o = parse_args(WORKLOADS, min_runs=2)
+    h, d = load(o.data)
+    net = Net(h['layers'], h['bias'])
+    run = WORKLOADS[o.workload](h, d, net)
+    time_and_report(o, run, run, min_runs=2)
 
 
 if __name__ == '__main__':

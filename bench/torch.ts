@@ -84,15 +84,20 @@ function safeList(dir: string): string[] {
   }
 }
 
+/** The reference of the convolutional workloads W7–W10, beside reference.py (whose loader and W3/W5 it imports). */
+export function cnnScript(rt: TorchRuntime): string {
+  return path.join(path.dirname(rt.script), 'reference_cnn.py');
+}
+
 export function runTorch(
   rt: TorchRuntime,
   data: string,
   workload: string,
-  o: { threads: number; repeats: number; warmup: number; budgetS: number; blas: BlasVariant },
+  o: { threads: number; repeats: number; warmup: number; budgetS: number; blas: BlasVariant; script?: string },
 ): TorchResult | { error: string } {
   const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: String(o.threads), OPENBLAS_NUM_THREADS: String(o.threads) };
   if (o.blas.libDir) env.LD_LIBRARY_PATH = [o.blas.libDir, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':');
-  const args = [rt.script, '--data', data, '--workload', workload, '--threads', String(o.threads), '--repeats', String(o.repeats), '--warmup', String(o.warmup), '--budget', String(o.budgetS)];
+  const args = [o.script ?? rt.script, '--data', data, '--workload', workload, '--threads', String(o.threads), '--repeats', String(o.repeats), '--warmup', String(o.warmup), '--budget', String(o.budgetS)];
   const r = spawnSync(rt.python, args, { encoding: 'utf8', env, maxBuffer: 64 * 2 ** 20, timeout: 30 * 60_000 });
   if (r.status !== 0) {
     const msg = (r.stderr || r.stdout || String(r.error ?? 'failed')).trim().split('\n').slice(-1)[0];

@@ -38,8 +38,17 @@ export const SETTINGS = {
   lanczosSteps: 20,
 };
 
-export const WORKLOAD_IDS = ['W1', 'W2', 'W3', 'W4', 'W5', 'W6'] as const;
+/** W1–W6: the dense digits network (this file); W7–W10: convolutional networks (cnnWorkloads.ts). */
+export const DENSE_IDS = ['W1', 'W2', 'W3', 'W4', 'W5', 'W6'] as const;
+export const CNN_IDS = ['W7', 'W8', 'W9', 'W10'] as const;
+export const WORKLOAD_IDS = [...DENSE_IDS, ...CNN_IDS] as const;
+export type DenseWorkloadId = (typeof DENSE_IDS)[number];
+export type CnnWorkloadId = (typeof CNN_IDS)[number];
 export type WorkloadId = (typeof WORKLOAD_IDS)[number];
+
+export function isCnnWorkload(id: string): id is CnnWorkloadId {
+  return (CNN_IDS as readonly string[]).includes(id);
+}
 
 export const TITLES: Record<WorkloadId, string> = {
   W1: 'SGD epoch, batch 64',
@@ -48,6 +57,10 @@ export const TITLES: Record<WorkloadId, string> = {
   W4: '2D slice 41×41',
   W5: 'top Hessian eigenvalue, 20 Lanczos steps',
   W6: 'kernel PCA of 96 checkpoints',
+  W7: 'LeNet SGD epoch, 10k images, batch 64',
+  W8: 'LeNet FourierPathFinder iteration, M = 20',
+  W9: 'ResNet-20 loss + gradient, batch 128',
+  W10: 'LeNet top Hessian eigenvalue, 20 Lanczos',
 };
 
 export interface RunInfo {
@@ -71,7 +84,7 @@ export interface Measured {
 }
 
 /** Nominal FLOPs of one run of a workload (see the header comment). */
-export function workloadFlops(id: WorkloadId, fx: Fixture, info: RunInfo = {}, points = SETTINGS.points): number {
+export function workloadFlops(id: DenseWorkloadId, fx: Fixture, info: RunInfo = {}, points = SETTINGS.points): number {
   const F = 2 * fx.data.n * macsPerRow(fx.spec);
   const P = fx.dim;
   switch (id) {
@@ -94,7 +107,8 @@ export function workloadFlops(id: WorkloadId, fx: Fixture, info: RunInfo = {}, p
 
 const now = () => performance.now();
 
-async function timeRuns(o: MeasureOptions, run: () => Promise<RunInfo> | RunInfo): Promise<Measured> {
+/** Warm-up runs, then timed runs until `repeats`, or past the budget once `minRuns` are in. */
+export async function timeRuns(o: MeasureOptions, run: () => Promise<RunInfo> | RunInfo, minRuns = 2): Promise<Measured> {
   for (let i = 0; i < o.warmup; i++) await run();
   o.sample();
   const timesMs: number[] = [];
@@ -105,7 +119,7 @@ async function timeRuns(o: MeasureOptions, run: () => Promise<RunInfo> | RunInfo
     info = await run();
     timesMs.push(now() - t0);
     o.sample();
-    if (timesMs.length >= 2 && now() - start > o.budgetMs) break;
+    if (timesMs.length >= minRuns && now() - start > o.budgetMs) break;
   }
   return { timesMs, info };
 }
@@ -168,28 +182,9 @@ async function w3(fx: Fixture, o: MeasureOptions): Promise<Measured> {
   const start = now();
   try {
     const steps = o.warmup + o.repeats + 1;
-    const run = await runFourier(f, ab, {
-      objective: 'minimax',
-      modes: SETTINGS.modes,
-      points: o.points ?? SETTINGS.points,
-      lambda: SETTINGS.lambda,
-      steps,
-      lr: PATH_DEFAULTS.lr,
-      noise: 0,
-      seed: 0,
-      tauStart: PATH_DEFAULTS.tauStart,
-      tauEnd: PATH_DEFAULTS.tauEnd,
-      onIteration: (it) => {
-        stamps.push(now());
-        o.sample();
-        // Past the budget, stop early: the search is cancelled, which is what a user's Ctrl-C does.
-        if (stamps.length > o.warmup + 2 && now() - start > o.budgetMs + 2000) throw new StopEarly(it.iteration);
-      },
-    }).catch((e: unknown) => {
-      if (e instanceof StopEarly) return undefined;
-      throw e;
-    });
-    run?.coefficients.dispose();
+    // Past the budget, stop early: the search is cancelled, which is what a user's Ctrl-C does.
+    const stop = (n: number) => n > o.warmup + 2 && now() - start > o.budgetMs + 2000;
+    await fourierStamps(f, ab, { modes: SETTINGS.modes, points: o.points ?? SETTINGS.points, lambda: SETTINGS.lambda, steps }, o, stamps, stop);
     const timesMs: number[] = [];
     for (let k = o.warmup + 1; k < stamps.length; k++) timesMs.push(stamps[k] - stamps[k - 1]);
     return { timesMs, info: { iterations: stamps.length } };
@@ -203,6 +198,39 @@ class StopEarly extends Error {
   constructor(readonly iteration: number) {
     super('stop');
   }
+}
+
+/**
+ * Runs runFourier (the engine of findPath) from A to B, minimax, with findPath's
+ * defaults, pushing a time stamp into `stamps` at each iteration's callback;
+ * when `stop(stamps.length)` says so, the search is cancelled there.
+ */
+export async function fourierStamps(
+  f: Parameters<typeof runFourier>[0],
+  ab: tf.Tensor2D,
+  p: { modes: number; points: number; lambda: number; steps: number },
+  o: MeasureOptions,
+  stamps: number[],
+  stop: (stamps: number) => boolean,
+): Promise<void> {
+  const run = await runFourier(f, ab, {
+    objective: 'minimax',
+    ...p,
+    lr: PATH_DEFAULTS.lr,
+    noise: 0,
+    seed: 0,
+    tauStart: PATH_DEFAULTS.tauStart,
+    tauEnd: PATH_DEFAULTS.tauEnd,
+    onIteration: (it) => {
+      stamps.push(now());
+      o.sample();
+      if (stop(stamps.length)) throw new StopEarly(it.iteration);
+    },
+  }).catch((e: unknown) => {
+    if (e instanceof StopEarly) return undefined;
+    throw e;
+  });
+  run?.coefficients.dispose();
 }
 
 async function w4(fx: Fixture, o: MeasureOptions): Promise<Measured> {
@@ -238,7 +266,7 @@ async function w6(fx: Fixture, o: MeasureOptions): Promise<Measured> {
   });
 }
 
-export const MEASURE: Record<WorkloadId, (fx: Fixture, o: MeasureOptions) => Promise<Measured>> = { W1: w1, W2: w2, W3: w3, W4: w4, W5: w5, W6: w6 };
+export const MEASURE: Record<DenseWorkloadId, (fx: Fixture, o: MeasureOptions) => Promise<Measured>> = { W1: w1, W2: w2, W3: w3, W4: w4, W5: w5, W6: w6 };
 
 /** Only W3, for the scaling curve and the memory check (any network size, any N). */
 export { w3 as measureFourierIteration };
