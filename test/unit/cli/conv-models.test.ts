@@ -64,8 +64,14 @@ test('landscape path between two CNN runs and landscape hessian on one', async (
   assert.equal(h.code, 0, h.stderr);
   const hj = JSON.parse(h.stdout);
   assert.ok(hj.eigenvalues[0] > 0);
-  // Exact products by double backward (conv and pooling differentiate twice; see arch/anyOrder.ts), not central differences.
-  assert.equal(hj.hvp, 'autodiff');
+  // Exact products by default: the kernels' R-operator, not central differences...
+  assert.equal(hj.hvp, 'exact');
+  // ...and the same top eigenvalue as tfjs' double backward (conv and pooling differentiate twice; see arch/anyOrder.ts).
+  const t = await runCli(['hessian', b, '--k', '1', '--json', '--backend', 'wasm', '--hvp', 'autodiff']);
+  assert.equal(t.code, 0, t.stderr);
+  const tj = JSON.parse(t.stdout);
+  assert.equal(tj.hvp, 'autodiff');
+  assert.ok(Math.abs(hj.eigenvalues[0] - tj.eigenvalues[0]) <= 1e-4 * tj.eigenvalues[0], `exact ${hj.eigenvalues[0]} vs autodiff ${tj.eigenvalues[0]}`);
 });
 
 test('landscape study --model cnn-digits: the study trains CNNs and measures their barriers', async () => {
