@@ -14,7 +14,7 @@ import type { PathProblem } from '../../engine/pool/pathTask';
 import { PATH_FLAGS, pathTaskOptions, checkBatchFlag, datasetRecord, writeResultJson } from './path';
 import { checkpointLabel } from '../../results/shapes';
 import { commonDir } from '../../results/barriers';
-import { checkOutputPath, subsetFlag } from './common-analysis';
+import { checkOutputPath, subsetFlag, tensorMapOption } from './common-analysis';
 import type { CommandDef } from './types';
 
 const flags: FlagSpec[] = [
@@ -85,7 +85,7 @@ function barriersRequest(f: Flags, positionals: string[]) {
   const batch = checkBatchFlag(f);
   const files = expandArguments(positionals);
   if (files.length < 2) throw inputError(`"landscape barriers" needs at least two minima, got ${files.length} (${files.join(', ')})`);
-  return { selection, jobs, options, resolved, batch, files, json: Boolean(f.json), dataset: f.dataset as string | undefined, subset: subsetFlag(f.subset), model: f.model as string | undefined };
+  return { selection, jobs, options, resolved, batch, files, json: Boolean(f.json), dataset: f.dataset as string | undefined, subset: subsetFlag(f.subset), model: f.model as string | undefined, ...tensorMapOption(f) };
 }
 
 /** The progress line on a terminal, one line per pair otherwise (none with --json). */
@@ -150,7 +150,7 @@ export const barriersCommand: CommandDef = {
     const { flags: f, positionals } = parseArgs(argv, flags, 'barriers');
     const req = barriersRequest(f, positionals);
     const backend = await initBackend(f.backend as string | undefined);
-    const { checkpoints: cks, recipe } = await openMinima(req.files, { model: req.model, dataset: req.dataset, subset: req.subset });
+    const { checkpoints: cks, recipe } = await openMinima(req.files, { model: req.model, dataset: req.dataset, subset: req.subset, tensorMap: req.tensorMap });
     const problem: PathProblem = { backend: backend.name, spec: cks[0].spec, recipe, thetas: cks.map((c) => c.theta), path: req.options, batch: req.batch };
     let started = Date.now();
     let m: BarrierMatrix;

@@ -17,11 +17,19 @@ import { LANDSCAPE_VERSION } from '../../engine/version';
 // Shared with the VS Code worker; re-exported for the commands that import them from here.
 export { checkpointsInFolder, metaNumber, shortLabels } from '../../engine/checkpointAnalysis';
 
+export const TENSOR_MAP_FLAG: FlagSpec = {
+  name: 'tensor-map',
+  type: 'string',
+  description: 'for PyTorch files whose tensor names cannot decide the layer order: a JSON file mapping each of the model\'s tensor names (layers.0.weight, …) to the file\'s',
+  metavar: 'file.json',
+};
+
 export const COMMON_FLAGS: FlagSpec[] = [
   { name: 'model', type: 'string', description: 'model spec, for checkpoints without Landscape metadata (e.g. "64-32-10 relu no-bias")', metavar: 'spec' },
   { name: 'backend', type: 'string', description: 'tfjs backend (also LANDSCAPE_BACKEND)', choices: BACKEND_CHOICES, defaultText: 'auto' },
   { name: 'out', type: 'string', description: 'also write the result as JSON to this file (atomically)', metavar: 'file.json' },
   { name: 'json', type: 'boolean', description: 'print the result as one JSON object instead of a table' },
+  TENSOR_MAP_FLAG,
 ];
 
 export const DATASET_FLAG: FlagSpec = {
@@ -155,12 +163,11 @@ export function checkpointAnalysisFiles(quick: string[]): FileArgs {
   };
 }
 
-export const TENSOR_MAP_FLAG: FlagSpec = {
-  name: 'tensor-map',
-  type: 'string',
-  description: 'for PyTorch files whose tensor names cannot decide the layer order: a JSON file mapping each of the model\'s tensor names (layers.0.weight, …) to the file\'s',
-  metavar: 'file.json',
-};
+
+/** loadAnyCheckpoint's options from the parsed flags: the --tensor-map file, when given. */
+export function tensorMapOption(f: Record<string, unknown>): { tensorMap?: Record<string, string> } {
+  return { tensorMap: readTensorMap(f.tensorMap as string | undefined) };
+}
 
 /** The --tensor-map file: a JSON object of our tensor names to the checkpoint's, strings only. */
 export function readTensorMap(file: string | undefined): Record<string, string> | undefined {

@@ -7,7 +7,7 @@ import { loadAnyCheckpoint } from '../../engine/evaluate';
 import type { GradCheckProbe, GradCheckResult, HvpConsistency } from '../../engine/analysis';
 import { gradcheckAnalysis } from '../../engine/checkpointAnalysis';
 import type { CommandDef } from './types';
-import { COMMON_FLAGS, DATASET_FLAG, SUBSET_FLAG, subsetFlag, emitResult, positiveInt, requireFile, checkOutputPath, checkpointAnalysisFiles } from './common-analysis';
+import { COMMON_FLAGS, DATASET_FLAG, SUBSET_FLAG, subsetFlag, emitResult, positiveInt, requireFile, checkOutputPath, checkpointAnalysisFiles, tensorMapOption } from './common-analysis';
 import { objectiveForCheckpoint } from '../../engine/checkpointObjective';
 
 const flags: FlagSpec[] = [
@@ -40,7 +40,7 @@ export const gradcheckCommand: CommandDef = {
     const seed = positiveInt(f.seed, 'seed', 0) ?? 0;
     if (f.tolerance !== undefined && !((f.tolerance as number) > 0)) throw inputError(`--tolerance must be a positive number, got ${f.tolerance}`);
     const backend = await initBackend(f.backend as string | undefined);
-    const ck = await loadAnyCheckpoint(file, f.model as string | undefined);
+    const ck = await loadAnyCheckpoint(file, f.model as string | undefined, tensorMapOption(f));
     const obj = await objectiveForCheckpoint(ck, { dataset: f.dataset as string | undefined, subset: subsetFlag(f.subset) });
     try {
       const r = await gradcheckAnalysis(ck, obj, { coordinates, directions, seed, tolerance: f.tolerance as number | undefined, signal });

@@ -7,7 +7,7 @@ import { loadAnyCheckpoint } from '../../engine/evaluate';
 import { HVP_MODES, type HvpMode } from '../../engine/analysis';
 import { hessianAnalysis } from '../../engine/checkpointAnalysis';
 import type { CommandDef } from './types';
-import { COMMON_FLAGS, DATASET_FLAG, SUBSET_FLAG, subsetFlag, emitResult, positiveInt, requireFile, checkOutputPath, checkpointAnalysisFiles } from './common-analysis';
+import { COMMON_FLAGS, DATASET_FLAG, SUBSET_FLAG, subsetFlag, emitResult, positiveInt, requireFile, checkOutputPath, checkpointAnalysisFiles, tensorMapOption } from './common-analysis';
 import { objectiveForCheckpoint } from '../../engine/checkpointObjective';
 
 const flags: FlagSpec[] = [
@@ -40,7 +40,7 @@ export const hessianCommand: CommandDef = {
     const seed = positiveInt(f.seed, 'seed', 0) ?? 0;
     if (f.lr !== undefined && !((f.lr as number) > 0)) throw inputError(`--lr must be a positive number, got ${f.lr}`);
     const backend = await initBackend(f.backend as string | undefined);
-    const ck = await loadAnyCheckpoint(file, f.model as string | undefined);
+    const ck = await loadAnyCheckpoint(file, f.model as string | undefined, tensorMapOption(f));
     const obj = await objectiveForCheckpoint(ck, { dataset: f.dataset as string | undefined, subset: subsetFlag(f.subset) });
     try {
       const a = await hessianAnalysis(ck, obj, {

@@ -8,7 +8,7 @@ import { KERNELS, KernelName } from '../../engine/analysis';
 import { kpcaAnalysis } from '../../engine/checkpointAnalysis';
 import type { CommandDef } from './types';
 import type { KpcaData, KpcaOverlay } from '../../results/kpca';
-import { COMMON_FLAGS, emitResult, expandCheckpointArgs, positiveInt, checkOutputPath } from './common-analysis';
+import { COMMON_FLAGS, emitResult, expandCheckpointArgs, positiveInt, checkOutputPath, tensorMapOption } from './common-analysis';
 
 const flags: FlagSpec[] = [
   { name: 'kernel', type: 'string', description: 'kernel', choices: KERNELS, defaultText: 'rbf' },
@@ -42,7 +42,8 @@ export const kpcaCommand: CommandDef = {
     const backend = await initBackend(f.backend as string | undefined);
     const model = f.model as string | undefined;
     const cks: OpenedCheckpoint[] = [];
-    for (const file of files) cks.push(await loadAnyCheckpoint(file, model));
+    const mapped = tensorMapOption(f);
+    for (const file of files) cks.push(await loadAnyCheckpoint(file, model, mapped));
     const r = await kpcaAnalysis(cks, {
       kernel: (f.kernel as KernelName | undefined) ?? 'rbf',
       gamma: f.gamma as number | undefined,

@@ -11,7 +11,7 @@ import { findPath, progressSteps, resolvePathOptions } from '../../engine/path/f
 import { PATH_METHODS, PATH_OBJECTIVES, PATH_REFINES, PathMethod, PathObjective, PathRefine, PathResult, PathIteration, HeightSummary } from '../../engine/path/types';
 import type { PathTaskOptions } from '../../engine/pool/pathTask';
 import { writeFileAtomicSync } from '../../engine/checkpoint/atomic';
-import { checkOutputPath, SUBSET_FLAG, subsetFlag } from './common-analysis';
+import { checkOutputPath, SUBSET_FLAG, subsetFlag, TENSOR_MAP_FLAG, tensorMapOption } from './common-analysis';
 import type { CommandDef } from './types';
 import { ANALYTIC_LANDSCAPES, type AnalyticLandscapeName } from '../../engine/path/landscapes';
 import { runOnLandscape } from './pathLandscape';
@@ -37,6 +37,7 @@ export const PATH_FLAGS: FlagSpec[] = [
   { name: 'dataset', type: 'string', description: 'measure the loss on this dataset instead of the one in the metadata', metavar: 'name|path' },
   SUBSET_FLAG,
   { name: 'model', type: 'string', description: 'model spec, for checkpoints without Landscape metadata (e.g. PyTorch safetensors)', metavar: 'spec' },
+  TENSOR_MAP_FLAG,
   { name: 'backend', type: 'string', description: 'tfjs backend (also LANDSCAPE_BACKEND)', choices: BACKEND_CHOICES, defaultText: 'auto' },
   { name: 'coefficients', type: 'boolean', description: 'include the N_F × P path coefficients (and NEB images) in the JSON output' },
 ];
@@ -97,8 +98,8 @@ export function withPair(e: unknown, a: string, b: string): unknown {
   return e;
 }
 
-async function openCheckpoint(file: string, model: string | undefined): Promise<OpenedCheckpoint> {
-  return loadAnyCheckpoint(file, model);
+async function openCheckpoint(file: string, model: string | undefined, mapped: { tensorMap?: Record<string, string> }): Promise<OpenedCheckpoint> {
+  return loadAnyCheckpoint(file, model, mapped);
 }
 
 export function without<T extends object>(o: T, keys: readonly string[]): Partial<T> {
@@ -197,8 +198,9 @@ export const pathCommand: CommandDef = {
     // Fail on a missing or unreadable B before spending time on A's data.
     for (const file of [fileA, fileB]) if (!fs.existsSync(file)) throw inputError('file not found; check the path', file);
     const backend: BackendInfo = await initBackend(f.backend as string | undefined);
-    const a = await openCheckpoint(fileA, model);
-    const b = await openCheckpoint(fileB, model);
+    const mapped = tensorMapOption(f);
+    const a = await openCheckpoint(fileA, model, mapped);
+    const b = await openCheckpoint(fileB, model, mapped);
     checkSameSurface(a, b, { datasetOverride: dataset !== undefined });
     const surface = await objectiveForCheckpoint(a, { dataset, subset: subsetFlag(f.subset), batch, seed: options.seed });
     const started = Date.now();

@@ -7,7 +7,7 @@ import { loadAnyCheckpoint, OpenedCheckpoint } from '../../engine/evaluate';
 import { BiasMode, HVP_MODES, HvpMode, NORMALIZATIONS, Normalization } from '../../engine/analysis';
 import type { CommandDef } from './types';
 import type { SliceData } from '../../results/slice';
-import { COMMON_FLAGS, DATASET_FLAG, SUBSET_FLAG, subsetFlag, emitResult, parseRange, positiveInt, requireFile, checkOutputPath, checkpointAnalysisFiles } from './common-analysis';
+import { COMMON_FLAGS, DATASET_FLAG, SUBSET_FLAG, subsetFlag, emitResult, parseRange, positiveInt, requireFile, checkOutputPath, checkpointAnalysisFiles, tensorMapOption } from './common-analysis';
 import { objectiveForCheckpoint } from '../../engine/checkpointObjective';
 import { SLICE_ARITY as ARITY, SLICE_KINDS, checkSliceInputs, sliceAnalysis, type SliceKind } from '../../engine/checkpointAnalysis';
 
@@ -64,7 +64,8 @@ export const sliceCommand: CommandDef = {
 
     const backend = await initBackend(f.backend as string | undefined);
     const cks: OpenedCheckpoint[] = [];
-    for (const file of files) cks.push(await loadAnyCheckpoint(file, f.model as string | undefined));
+    const mapped = tensorMapOption(f);
+    for (const file of files) cks.push(await loadAnyCheckpoint(file, f.model as string | undefined, mapped));
     checkSliceInputs(kind, cks, { datasetOverride: f.dataset !== undefined });
     const obj = await objectiveForCheckpoint(cks[0], { dataset: f.dataset as string | undefined, subset: subsetFlag(f.subset) });
     try {

@@ -12,10 +12,10 @@ export interface OpenedMinima {
 }
 
 /** Load `files` and check they share the first one's surface; the error names both files. */
-export async function openMinima(files: readonly string[], opts: { model?: string; dataset?: string; subset?: number } = {}): Promise<OpenedMinima> {
+export async function openMinima(files: readonly string[], opts: { model?: string; dataset?: string; subset?: number; tensorMap?: Record<string, string> } = {}): Promise<OpenedMinima> {
   const checkpoints: OpenedCheckpoint[] = [];
   for (const file of files) {
-    const ck = await loadAnyCheckpoint(file, opts.model);
+    const ck = await loadAnyCheckpoint(file, opts.model, { tensorMap: opts.tensorMap });
     if (checkpoints.length) checkSameSurface(checkpoints[0], ck, { datasetOverride: opts.dataset !== undefined });
     checkpoints.push(ck);
   }

@@ -71,6 +71,15 @@ test('--tensor-map: a file whose names cannot decide the order loads with the ma
   assert.equal(withMap.code, 0, withMap.stderr);
   const plain = await runCli(['eval', path.join(dir, 'lenet', 'model.safetensors'), '--data', path.join(dir, 'lenet', 'data.npz'), '--model', 'lenet', '--json', '--backend', 'cpu']);
   assert.equal(JSON.parse(withMap.stdout).loss, JSON.parse(plain.stdout).loss);
+  // The analyses take the same map: hessian on the scrambled file is hessian on the original.
+  const hessian = (file: string, extra: string[]) =>
+    runCli(['hessian', file, '--model', 'lenet', '--dataset', path.join(dir, 'lenet', 'data.npz'), '--k', '1', '--json', '--backend', 'cpu', ...extra]);
+  const mappedH = await hessian(scrambled, ['--tensor-map', mapFile]);
+  assert.equal(mappedH.code, 0, mappedH.stderr);
+  const plainH = await hessian(path.join(dir, 'lenet', 'model.safetensors'), []);
+  assert.equal(plainH.code, 0, plainH.stderr);
+  assert.deepEqual(JSON.parse(mappedH.stdout).eigenvalues, JSON.parse(plainH.stdout).eigenvalues);
+  assert.equal((await hessian(scrambled, [])).code, 2, 'and without the map the file is refused');
   fs.writeFileSync(mapFile, JSON.stringify({ 'layers.0.weight': theirs[0] }));
   const partial = await runCli([...args, '--tensor-map', mapFile]);
   assert.equal(partial.code, 2);
