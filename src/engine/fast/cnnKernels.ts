@@ -143,6 +143,11 @@ export class CnnKernels {
    */
   private setup(net: CnnNetwork, data: HostData, o: { vectors: number; slots: (chunks: number) => number; work: number; twins: boolean; groups?: number }) {
     if (data.n < 1) throw computeError('fast kernels: no rows to evaluate');
+    const features = net.arch.inputShape.reduce((a, b) => a * b, 1);
+    const outputs = net.arch.shapes.output[0];
+    if (data.x.length !== data.n * features || data.y.length !== data.n * outputs) {
+      throw computeError(`fast kernels: ${net.arch.text} takes ${features} inputs and ${outputs} targets per row; the data has ${data.x.length / data.n} and ${data.y.length / data.n}`);
+    }
     const P = net.arch.layout.paramCount;
     const prepared = this.prepare(net, data.n);
     const { program } = prepared;

@@ -238,3 +238,10 @@ test('BatchNorm on batch statistics: both threads in step give the numbers of on
     dense.setThreads(before);
   }
 });
+
+test('rows of the wrong width are refused, not read past their end', () => {
+  const spec = modelSpecFromText('input(1,6,6) conv(2,3) relu flatten dense(3)');
+  const net: CnnNetwork = { arch: spec.arch!, loss: spec.loss };
+  const data = makeData(5, 35, 3, 1);
+  assert.throws(() => kernels().run(net, { x: data.x, y: data.y, n: 5 }, thetasFor(spec, 1, 1), 1, false), /takes 36 inputs and 3 targets per row; the data has 35 and 3/);
+});
