@@ -9,6 +9,7 @@ import { MEASURE, isCnnWorkload, measureFourierIteration, workloadFlops, type De
 import { fastInfo } from '../src/engine/fast';
 import { ourHessianNumbers } from './agreement';
 import { cnnShape, cnnWorkloadFlops, ourCnnNumbers, prepareCnn } from './cnnWorkloads';
+import { cnnScalePoint } from './cnnScaling';
 
 export const RESULT_MARK = '@@landscape-bench@@ ';
 
@@ -18,7 +19,7 @@ export interface ChildConfig {
    * or 'hessian-agreement' (λmax and exact trace for the comparison beside W5; untimed),
    * or 'cnn-agreement' (loss and gradient of LeNet and ResNet-20 at their initial weights, beside W7–W10; untimed).
    */
-  task: WorkloadId | 'scale' | 'memory' | 'hessian-agreement' | 'cnn-agreement';
+  task: WorkloadId | 'scale' | 'cnn-scale' | 'memory' | 'hessian-agreement' | 'cnn-agreement';
   backend: string;
   warmup: number;
   repeats: number;
@@ -28,6 +29,8 @@ export interface ChildConfig {
   points?: number;
   /** 'cnn-agreement' only: the reference's input, beside which it left its gradients. */
   cnnFile?: string;
+  /** 'cnn-scale' only: LeNet's width factor (see cnnScaling.ts). */
+  width?: number;
 }
 
 export interface ChildResult {
@@ -74,6 +77,7 @@ async function prepareConvolutional(cfg: ChildConfig): Promise<Prepared | undefi
       return { timesMs: [performance.now() - t0], info, flops: NaN, n: 0, dim: 0 };
     };
   }
+  if (cfg.task === 'cnn-scale') return (o) => cnnScalePoint(cfg.width ?? 1, o);
   const id = cfg.task;
   if (!isCnnWorkload(id)) return undefined;
   const measure = await prepareCnn(id);

@@ -44,7 +44,8 @@ export const CNN_SETTINGS = {
 };
 
 export interface CnnModel {
-  name: 'lenet' | 'resnet20';
+  /** A built-in name or a layer spec. */
+  name: string;
   spec: ModelSpec;
   dim: number;
   /** Nominal FLOPs of one forward pass of one row (see cnnFlopsPerRow). */
@@ -67,7 +68,7 @@ export interface ResnetFixture {
   theta: Float32Array;
 }
 
-export function cnnModel(name: CnnModel['name']): CnnModel {
+export function cnnModel(name: string): CnnModel {
   const spec = modelSpecFromText(name);
   return { name, spec, dim: paramCount(spec), flopsPerRow: cnnFlopsPerRow(spec) };
 }

@@ -111,7 +111,7 @@ function pointsPerCallFor(f: Objective): { objective: Objective; pointsPerCall: 
 }
 
 /** Iterations of runFourier (the engine of findPath) on LeNet, timed between its progress callbacks, as W3. */
-async function w8(fx: LenetFixture, o: MeasureOptions): Promise<Measured> {
+export async function w8(fx: LenetFixture, o: MeasureOptions): Promise<Measured> {
   const dev = toDevice(fx.rows);
   const { objective, pointsPerCall } = pointsPerCallFor(networkObjective(fx.model.spec, dev));
   const ab = tf.tensor2d([...fx.a, ...fx.b], [2, fx.model.dim]);

@@ -25,6 +25,7 @@ import { CAP_BUDGETS, child, isError, measureWorkload, type RunContext, type Wor
 import { exportCnnFixture, makeLenetFixture, makeResnetFixture, cnnModel, CNN_SETTINGS } from './cnnFixture';
 import { describeCnnAgreement, describeW10, describeW8b } from './cnnReport';
 import { fmtPeakShare, simdPeak, type SimdPeak } from './peak';
+import { CNN_SCALE_WIDTHS } from './cnnScaling';
 
 interface Args {
   json: boolean;
@@ -171,6 +172,45 @@ function measureScaling(args: Args, base: Omit<ChildConfig, 'task'>, log: (s: st
   return { scale, fit: scale.length >= 2 ? powerFit(scale.map((s) => s.pnm), scale.map((s) => s.medianMs)) : undefined };
 }
 
+type CnnScalePoint = { width: number; dim: number; n: number; points: number; pnm: number; medianMs: number; gflops: number; rssPeakMb: number };
+
+/** The CNN rows: W8's iteration on LeNet at three widths, rounds interleaved as for the dense rows. */
+function measureCnnScaling(args: Args, base: Omit<ChildConfig, 'task'>, log: (s: string) => void): { points: CnnScalePoint[]; fit?: { exponent: number; r2: number } } {
+  const times = CNN_SCALE_WIDTHS.map(() => [] as number[]);
+  const last: (ChildResult | undefined)[] = CNN_SCALE_WIDTHS.map(() => undefined);
+  for (let round = 0; round < args.rounds; round++) {
+    CNN_SCALE_WIDTHS.forEach((width, i) => {
+      log(`cnn scale round ${round + 1}/${args.rounds}: LeNet × ${width}…`);
+      const r = child({ ...base, task: 'cnn-scale', width, repeats: 3, warmup: 1 });
+      if (isError(r)) return log(r.error);
+      times[i].push(median(r.timesMs));
+      last[i] = r;
+    });
+  }
+  const points: CnnScalePoint[] = [];
+  CNN_SCALE_WIDTHS.forEach((width, i) => {
+    const r = last[i];
+    if (!r) return;
+    const med = median(times[i]);
+    const M = CNN_SETTINGS.points;
+    points.push({ width, dim: r.dim, n: r.n, points: M, pnm: r.dim * r.n * M, medianMs: med, gflops: r.flops / med / 1e6, rssPeakMb: r.rssPeakMb });
+  });
+  return { points, fit: points.length >= 2 ? powerFit(points.map((s) => s.pnm), points.map((s) => s.medianMs)) : undefined };
+}
+
+function printCnnScaling(cnn: { points: CnnScalePoint[]; fit?: { exponent: number; r2: number } }, p: (s?: string) => void): void {
+  if (!cnn.points.length) return;
+  p();
+  p(`CNN scaling (one FourierPathFinder iteration, M = ${CNN_SETTINGS.points}, N_F = ${CNN_SETTINGS.modes}, LeNet's channels and units × width):`);
+  p(
+    table(
+      ['width', 'P', 'N', 'M', 'P·N·M', 'median', 'GFLOP/s', 'ms per 1e9 P·N·M', 'peak RSS MB'],
+      cnn.points.map((s) => [`× ${s.width}`, String(s.dim), String(s.n), String(s.points), s.pnm.toExponential(2), fmtMs(s.medianMs), fmtNum(s.gflops), fmtNum((s.medianMs / s.pnm) * 1e9, 1), fmtNum(s.rssPeakMb, 0)]),
+    ),
+  );
+  if (cnn.fit) p(`fitted time ∝ (P·N·M)^${cnn.fit.exponent.toFixed(3)} (R² = ${cnn.fit.r2.toFixed(4)})`);
+}
+
 /** Memory of a path search, against the size of the M×P path itself. */
 function measureMemory(base: Omit<ChildConfig, 'task'>, log: (s: string) => void): MemoryReport | undefined {
   log('memory: path search (W3) with tf.profile…');
@@ -223,6 +263,7 @@ async function main(): Promise<void> {
   const backendName = ctx.backendName ?? args.backend;
 
   const { scale, fit } = args.scale ? measureScaling(args, base, log) : { scale: [], fit: undefined };
+  const cnnScale = args.scale ? measureCnnScaling(args, base, log) : { points: [] };
   const memory = args.memory ? measureMemory(base, log) : undefined;
 
   const machine = {
@@ -243,7 +284,7 @@ async function main(): Promise<void> {
     cnn: reports.some((r) => isCnnWorkload(r.id)) ? { settings: CNN_SETTINGS } : undefined,
     peak: simdPeak(),
     workloads: reports,
-    scale: { points: scale, fit },
+    scale: { points: scale, fit, cnn: cnnScale },
     memory,
   };
   if (files) fs.rmSync(path.dirname(files.dataFile), { recursive: true, force: true });
@@ -277,7 +318,7 @@ function printText(out: {
   torch: { python: string; version: string; blas: string[] } | null;
   peak: SimdPeak;
   workloads: WorkloadReport[];
-  scale: { points: ScalePoint[]; fit?: { exponent: number; r2: number } };
+  scale: { points: ScalePoint[]; fit?: { exponent: number; r2: number }; cnn: { points: CnnScalePoint[]; fit?: { exponent: number; r2: number } } };
   memory?: MemoryReport;
 }, rt: TorchRuntime | undefined, noTorch: string): void {
   const p = (s = '') => process.stdout.write(s + '\n');
@@ -354,6 +395,7 @@ function printText(out: {
     );
     if (out.scale.fit) p(`fitted time ∝ (P·N·M)^${out.scale.fit.exponent.toFixed(3)} (R² = ${out.scale.fit.r2.toFixed(4)})`);
   }
+  printCnnScaling(out.scale.cnn, p);
   if (out.memory) {
     const mm = out.memory;
     p();
