@@ -67,7 +67,8 @@ export class CnnKernels {
     const { r, threads, scratchBytes } = call;
     const job = (j: number) => [HEAP_START, r.scratch + j * scratchBytes, r.thetas, 0, m, r.counter, r.losses, r.grads, wantGrad ? 1 : 0, byChunk ? 1 : 0];
     this.dense.dispatch(threads, 3, job);
-    return this.collect(this.dense.memory.buffer, r, m, P, call.slots, byChunk, wantGrad, data.n);
+    // By chunk: one vector whose chunks are its groups; by vector: one group each.
+    return sumGroups(this.dense.memory.buffer, r, m, P, byChunk ? call.slots : 1, wantGrad, data.n);
   }
 
   /**
@@ -164,8 +165,7 @@ export class CnnKernels {
       );
     }
     const kept = this.dense.claimMemory(r.end, this);
-    this.load(net, program, data, r, tile, chunk, kept);
-    new Int32Array(this.dense.memory.buffer, HEAP_START, program.words.length)[HEADER.groups] = o.groups ?? 1;
+    this.load(net, program, data, r, { tile, chunk, groups: o.groups ?? 1 }, kept);
     new Int32Array(this.dense.memory.buffer, r.counter, 1)[0] = 0;
     return { r, threads, scratchBytes, slots };
   }
@@ -176,7 +176,7 @@ export class CnnKernels {
     const key = `${net.arch.text}|${net.loss}|${net.buffers ? 'running' : 'batch'}|${wholeBatch ? rows : ''}`;
     let p = this.programs.get(key);
     if (!p) {
-      const compile = (tile: number, bn: CnnBatchNorm) => compileCnn(net.arch.shapes.nodes, inputShapeOf(net.arch), net.arch.layout, net.loss, tile, bn);
+      const compile = (tile: number, bn: CnnBatchNorm) => compileCnn(net.arch.shapes.nodes, net.arch.inputShape, net.arch.layout, net.loss, tile, bn);
       const bn: CnnBatchNorm = net.buffers ? 'running' : 'batch';
       const perRow = compile(1, bn).scratchBytes;
       const tile = wholeBatch ? Math.ceil(rows / Math.min(LOCKSTEP_GROUPS, rows)) : Math.max(1, Math.min(MAX_TILE, Math.floor(TILE_BYTES / perRow)));
@@ -200,12 +200,12 @@ export class CnnKernels {
   }
 
   /** Writes the program and, when they changed, the rows and targets. */
-  private load(net: CnnNetwork, program: CnnProgram, data: HostData, r: ReturnType<CnnKernels['regions']>, tile: number, chunk: number, kept: boolean): void {
+  private load(net: CnnNetwork, program: CnnProgram, data: HostData, r: ReturnType<CnnKernels['regions']>, split: { tile: number; chunk: number; groups: number }, kept: boolean): void {
     const buf = this.dense.memory.buffer;
     const cfg = new Int32Array(buf, r.cfg, program.words.length);
     cfg.set(program.words);
     const words: Partial<Record<keyof typeof HEADER, number>> = {
-      tile, chunk, rows: data.n, ntotal: data.n, x: r.x, xStride: data.x.length / data.n, y: r.y, buffers: r.buffers, twin: program.scratchBytes,
+      ...split, rows: data.n, ntotal: data.n, x: r.x, xStride: data.x.length / data.n, y: r.y, buffers: r.buffers, twin: program.scratchBytes,
     };
     for (const [k, v] of Object.entries(words)) cfg[HEADER[k as keyof typeof HEADER]] = v;
     if (net.buffers) new Float32Array(buf, r.buffers, net.buffers.length).set(net.buffers);
@@ -219,45 +219,10 @@ export class CnnKernels {
     for (let i = 0; i < data.n; i++) yOut.set(data.y.subarray(i * w, (i + 1) * w), i * program.outPadded);
     this.loaded = { data, key };
   }
-
-  private collect(buf: ArrayBuffer, r: ReturnType<CnnKernels['regions']>, m: number, P: number, slots: number, byChunk: boolean, wantGrad: boolean, n: number): RunResult {
-    // Two f64 per slot: the loss summed over rows and the rows predicted right.
-    const sums = new Float64Array(buf, r.losses, 2 * slots);
-    const losses = new Float64Array(m);
-    const accuracy = new Float64Array(m);
-    if (byChunk) {
-      let total = 0;
-      let right = 0;
-      for (let c = 0; c < slots; c++) {
-        total += sums[2 * c];
-        right += sums[2 * c + 1];
-      }
-      losses[0] = total / n;
-      accuracy[0] = right / n;
-    } else {
-      for (let i = 0; i < m; i++) {
-        losses[i] = sums[2 * i] / n;
-        accuracy[i] = sums[2 * i + 1] / n;
-      }
-    }
-    if (!wantGrad) return { losses, accuracy };
-    const grads = new Float32Array(buf, r.grads, m * P).slice();
-    if (byChunk) {
-      for (let c = 1; c < slots; c++) {
-        const part = new Float32Array(buf, r.grads + c * P * 4, P);
-        for (let i = 0; i < P; i++) grads[i] += part[i];
-      }
-    }
-    return { losses, grads, accuracy };
-  }
 }
 
 function hasBatchNorm(arch: ArchModel): boolean {
   return arch.layout.bufferCount > 0;
-}
-
-function inputShapeOf(arch: ArchModel): number[] {
-  return arch.inputShape;
 }
 
 /** Multiply-adds of one row's forward pass (convolutions and dense layers), to decide on threads. */
@@ -269,7 +234,11 @@ function macsPerRow(arch: ArchModel): number {
   }, 0);
 }
 
-/** Losses, accuracies and gradients of m vectors from their groups' slots, summed in group order. */
+/**
+ * Losses, accuracies and gradients of m vectors from their slots, `groups`
+ * consecutive slots per vector (its chunks or lockstep groups, or 1), summed
+ * in slot order.
+ */
 function sumGroups(buf: ArrayBuffer, r: { losses: number; grads: number }, m: number, P: number, groups: number, wantGrad: boolean, n: number): RunResult {
   const sums = new Float64Array(buf, r.losses, 2 * m * groups);
   const losses = new Float64Array(m);

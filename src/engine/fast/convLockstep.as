@@ -26,18 +26,21 @@ let gSync: usize = 0;
 let gTheta: usize = 0;
 let gGrads: usize = 0;
 
-function groupRows(g: i32): i32 {
+/** Rows per group (the last may have fewer). */
+function groupSize(): i32 {
   const rows = load<i32>(gCfg + (<usize>H_ROWS << 2));
-  const per = (rows + gGroups - 1) / gGroups;
-  return max(0, min(per, rows - g * per));
+  return (rows + gGroups - 1) / gGroups;
+}
+
+function groupRows(g: i32): i32 {
+  const per = groupSize();
+  return max(0, min(per, load<i32>(gCfg + (<usize>H_ROWS << 2)) - g * per));
 }
 
 /** Selects group g: its scratch, rows and (when grads is set) gradient slot. */
 function enter(g: i32, slot: i32): void {
-  const rows = load<i32>(gCfg + (<usize>H_ROWS << 2));
-  const per = (rows + gGroups - 1) / gGroups;
   const P = load<i32>(gCfg + (<usize>H_DIM << 2));
-  setGroup(gCfg, gScratch + <usize>g * gStride, g * per, groupRows(g), gTheta, gGrads ? gGrads + (<usize>(slot * P) << 2) : 0);
+  setGroup(gCfg, gScratch + <usize>g * gStride, g * groupSize(), groupRows(g), gTheta, gGrads ? gGrads + (<usize>(slot * P) << 2) : 0);
 }
 
 /** Waits until every thread has arrived (a sense-reversing barrier on two shared words). */

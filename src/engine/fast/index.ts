@@ -58,7 +58,7 @@ export function tapeIsRecording(): boolean {
   return typeof engine.isTapeOn === 'function' ? engine.isTapeOn() : true;
 }
 
-/** A fast objective whose kernels also make Hessian-vector products (dense networks), usable right now. */
+/** A fast objective whose kernels also make Hessian-vector products (not through BatchNorm on batch statistics), usable right now. */
 export function hasKernelHvp(f: Objective): f is FastObjective & { fast: Required<FastPath> } {
   return usableFast(f) && typeof f.fast.hvp === 'function';
 }
@@ -148,23 +148,28 @@ export function fastPathFor(spec: ModelSpec, data: () => HostData): FastPath | n
 
 let cnn: CnnKernels | undefined;
 
+/** The shared convolutional kernels (on the dense kernels' module and threads), or null when those do not load. */
+function cnnKernels(): CnnKernels | null {
+  const k = fastKernels();
+  return k ? (cnn ??= new CnnKernels(k)) : null;
+}
+
 /**
  * Loss and accuracy of one layer-grammar parameter vector on host rows, in
  * the kernels; `buffers` are BatchNorm's running statistics (eval mode).
  * Null when the kernels are unavailable.
  */
 export function fastEvaluateLayered(spec: ModelSpec, data: HostData, theta: Float32Array, buffers?: Float32Array): { loss: number; accuracy: number } | null {
-  const k = fastKernels();
-  if (!k || !spec.arch) return null;
-  const r = (cnn ??= new CnnKernels(k)).run({ arch: spec.arch, loss: spec.loss, buffers }, data, theta, 1, false);
+  const kernels = cnnKernels();
+  if (!kernels || !spec.arch) return null;
+  const r = kernels.run({ arch: spec.arch, loss: spec.loss, buffers }, data, theta, 1, false);
   return { loss: r.losses[0], accuracy: r.accuracy![0] };
 }
 
 /** The layer-grammar path: conv.as through CnnKernels, BatchNorm with the rows' statistics. */
 function cnnFastPath(spec: ModelSpec, data: () => HostData): FastPath | null {
-  const k = fastKernels();
-  if (!k || !spec.arch) return null;
-  const kernels = (cnn ??= new CnnKernels(k));
+  const kernels = cnnKernels();
+  if (!kernels || !spec.arch) return null;
   const net = { arch: spec.arch, loss: spec.loss };
   let host: HostData | undefined;
   const run = (thetas: Float32Array, m: number, wantGrad: boolean): RunResult => kernels.run(net, (host ??= data()), thetas, m, wantGrad);

@@ -53,6 +53,20 @@ function reference(spec: ModelSpec, data: RandomData, thetas: Float32Array, m: n
   return { losses, grads };
 }
 
+/** `run()` at each thread count, the kernels' own count restored afterwards. */
+function atThreadCounts<T>(counts: number[], run: () => T): T[] {
+  const dense = fastKernels()!;
+  const before = dense.threads;
+  try {
+    return counts.map((t) => {
+      dense.setThreads(t);
+      return run();
+    });
+  } finally {
+    dense.setThreads(before);
+  }
+}
+
 function kernels(): CnnKernels {
   const dense = fastKernels();
   assert.ok(dense, 'the WebAssembly kernels load');
@@ -125,30 +139,21 @@ test('the built-in lenet and cnn-digits', () => {
 
 test('one, two and three threads give the same numbers, by vector and by chunk', () => {
   const k = kernels();
-  const dense = fastKernels()!;
   const spec = modelSpecFromText('input(1,12,12) conv(6,5,pad=2) relu maxpool(2) flatten dense(10)');
   const net: CnnNetwork = { arch: spec.arch!, loss: spec.loss };
   const data = makeData(600, 144, 10, 4);
   const host = { x: data.x, y: data.y, n: data.n };
   const thetas = thetasFor(spec, 3, 8);
-  const before = dense.threads;
-  try {
-    const runs = [1, 2, 3].map((t) => {
-      dense.setThreads(t);
-      return { one: k.run(net, host, thetas, 1, true), three: k.run(net, host, thetas, 3, true) };
-    });
-    const P = paramCount(spec);
-    for (const r of runs) {
-      assert.deepEqual([...r.one.losses], [...runs[0].one.losses]);
-      assert.deepEqual([...r.one.grads!], [...runs[0].one.grads!]);
-      assert.deepEqual([...r.three.grads!], [...runs[0].three.grads!]);
-    }
-    // The first vector alone (chunks claimed by threads) equals it among three (vectors claimed).
-    assert.deepEqual([...runs[0].three.grads!.subarray(0, P)], [...runs[0].one.grads!]);
-    assert.equal(runs[0].three.losses[0], runs[0].one.losses[0]);
-  } finally {
-    dense.setThreads(before);
+  const runs = atThreadCounts([1, 2, 3], () => ({ one: k.run(net, host, thetas, 1, true), three: k.run(net, host, thetas, 3, true) }));
+  const P = paramCount(spec);
+  for (const r of runs) {
+    assert.deepEqual([...r.one.losses], [...runs[0].one.losses]);
+    assert.deepEqual([...r.one.grads!], [...runs[0].one.grads!]);
+    assert.deepEqual([...r.three.grads!], [...runs[0].three.grads!]);
   }
+  // The first vector alone (chunks claimed by threads) equals it among three (vectors claimed).
+  assert.deepEqual([...runs[0].three.grads!.subarray(0, P)], [...runs[0].one.grads!]);
+  assert.equal(runs[0].three.losses[0], runs[0].one.losses[0]);
 });
 
 test('evaluation (loss and accuracy) in the kernels equals tfjs, with batch and running statistics', async () => {
@@ -218,25 +223,16 @@ test('exact Hessian-vector products of convolutional networks equal tfjs double 
 
 test('BatchNorm on batch statistics: both threads in step give the numbers of one, for one and several vectors', () => {
   const k = kernels();
-  const dense = fastKernels()!;
   const spec = modelSpecFromText('input(3,8,8) conv(8,3,pad=1) bn relu res(conv(8,3,pad=1) bn relu conv(8,3,pad=1) bn) relu gap dense(5)');
   const net: CnnNetwork = { arch: spec.arch!, loss: spec.loss };
   const data = makeData(301, 192, 5, 4);
   const host = { x: data.x, y: data.y, n: data.n };
   const thetas = thetasFor(spec, 2, 8);
-  const before = dense.threads;
-  try {
-    const runs = [1, 2].map((t) => {
-      dense.setThreads(t);
-      return k.run(net, host, thetas, 2, true);
-    });
-    assert.deepEqual([...runs[1].losses], [...runs[0].losses]);
-    assert.deepEqual([...runs[1].grads!], [...runs[0].grads!]);
-    const ref = reference(spec, data, thetas, 2);
-    assert.ok(maxRelError(runs[1].grads!, ref.grads) < 2e-5, 'and they are the gradients');
-  } finally {
-    dense.setThreads(before);
-  }
+  const runs = atThreadCounts([1, 2], () => k.run(net, host, thetas, 2, true));
+  assert.deepEqual([...runs[1].losses], [...runs[0].losses]);
+  assert.deepEqual([...runs[1].grads!], [...runs[0].grads!]);
+  const ref = reference(spec, data, thetas, 2);
+  assert.ok(maxRelError(runs[1].grads!, ref.grads) < 2e-5, 'and they are the gradients');
 });
 
 test('rows of the wrong width are refused, not read past their end', () => {
