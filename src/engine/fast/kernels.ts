@@ -49,7 +49,7 @@ interface WasmApi {
 }
 const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
-export interface KernelExports {
+interface KernelExports {
   net_run(cfg: number, scratch: number, thetas: number, m0: number, m1: number, r0: number, r1: number, losses: number, grads: number, grad: number): void;
   net_basis(cfg: number, scratch: number, basis: number, nb: number, r0: number, r1: number): void;
   net_hvp(cfg: number, sp: number, sm: number, sd: number, thetas: number, counter: number, chunkRows: number, losses: number, out: number, outStride: number): void;
@@ -60,7 +60,8 @@ export interface KernelExports {
   cnn_lockstep(cfg: number, scratch: number, stride: number, thetas: number, m: number, thread: number, threads: number, losses: number, grads: number, sync: number): void;
 }
 
-/** Kernel numbers of `dispatch`: net_run, net_hvp, net_rop, cnn_run, cnn_hvp, cnn_lockstep. */
+/** The kernel each `dispatch` op number runs; the worker threads index the same table. */
+const KERNEL_ENTRIES = ['net_run', 'net_hvp', 'net_rop', 'cnn_run', 'cnn_hvp', 'cnn_lockstep'] as const;
 export type KernelOp = 0 | 1 | 2 | 3 | 4 | 5;
 
 /** Host-side copy of a dataset as the kernels read it. */
@@ -196,15 +197,10 @@ const { workerData } = require('worker_threads');
 const { module, memory, control, slot, seq } = workerData;
 const c = new Int32Array(control);
 const b = slot * ${SLOT};
-let run, hvp, rop, cnn, cnnHvp, lockstep;
+let kernels;
 try {
   const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
-  run = ex.net_run;
-  hvp = ex.net_hvp;
-  rop = ex.net_rop;
-  cnn = ex.cnn_run;
-  cnnHvp = ex.cnn_hvp;
-  lockstep = ex.cnn_lockstep;
+  kernels = ${JSON.stringify(KERNEL_ENTRIES)}.map((name) => ex[name]);
   Atomics.store(c, b + 2, 1);
 } catch (e) {
   Atomics.store(c, b + 2, -1);
@@ -214,19 +210,14 @@ Atomics.notify(c, b + 2);
 // first job is the next one (reading it from the slot instead could miss a
 // job posted the moment this worker said it was ready).
 let seen = seq;
-while (run) {
+while (kernels) {
   Atomics.wait(c, b, seen);
   seen = Atomics.load(c, b);
   if (seen < 0) break;
   let status = 0;
   try {
-    // Word 14 names the kernel: 0 net_run, 1 net_hvp, 2 net_rop, 3 cnn_run, 4 cnn_hvp, 5 cnn_lockstep.
-    if (c[b + 14] === 5) lockstep(c[b + 4], c[b + 5], c[b + 6], c[b + 7], c[b + 8], c[b + 9], c[b + 10], c[b + 11], c[b + 12], c[b + 13]);
-    else if (c[b + 14] === 4) cnnHvp(c[b + 4], c[b + 5], c[b + 6], c[b + 7], c[b + 8], c[b + 9], c[b + 10]);
-    else if (c[b + 14] === 3) cnn(c[b + 4], c[b + 5], c[b + 6], c[b + 7], c[b + 8], c[b + 9], c[b + 10], c[b + 11], c[b + 12], c[b + 13]);
-    else if (c[b + 14] === 2) rop(c[b + 4], c[b + 5], c[b + 6], c[b + 7], c[b + 8], c[b + 9], c[b + 10], c[b + 11], c[b + 12], c[b + 13]);
-    else if (c[b + 14] === 1) hvp(c[b + 4], c[b + 5], c[b + 6], c[b + 7], c[b + 8], c[b + 9], c[b + 10], c[b + 11], c[b + 12], c[b + 13]);
-    else run(c[b + 4], c[b + 5], c[b + 6], c[b + 7], c[b + 8], c[b + 9], c[b + 10], c[b + 11], c[b + 12], c[b + 13]);
+    // Word 14 names the kernel (an index into KERNEL_ENTRIES); words 4–13 are its arguments, extra ones ignored.
+    kernels[c[b + 14]](c[b + 4], c[b + 5], c[b + 6], c[b + 7], c[b + 8], c[b + 9], c[b + 10], c[b + 11], c[b + 12], c[b + 13]);
   } catch (e) {
     status = 1;
   }
@@ -529,12 +520,7 @@ export class DenseKernels {
     let failure: unknown;
     try {
       const a = job(0);
-      if (op === 5) this.exports.cnn_lockstep(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
-      else if (op === 4) this.exports.cnn_hvp(a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
-      else if (op === 3) this.exports.cnn_run(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
-      else if (op === 2) this.exports.net_rop(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
-      else if (op === 1) this.exports.net_hvp(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
-      else this.exports.net_run(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
+      (this.exports[KERNEL_ENTRIES[op]] as (...args: number[]) => void)(...a);
     } catch (e) {
       failure = e;
     }
@@ -564,11 +550,6 @@ export class DenseKernels {
     const kept = this.memoryOwner === owner;
     this.memoryOwner = owner;
     return kept;
-  }
-
-  /** The module's exports on the main thread. */
-  get api(): KernelExports {
-    return this.exports;
   }
 
   private reserve(bytes: number): void {

@@ -12,7 +12,7 @@ import type { ArchModel } from './archModel';
 import { forwardArch, type BatchNormMode } from './arch/forward';
 import { logSumExpAnyOrder } from './arch/anyOrderActivations';
 import { chunkedObjective, chunkRows, rowChunks } from './layeredObjective';
-import { fastEvaluateLayered, fastPathFor, tapeIsRecording, usableFast, type FastObjective, type HostData } from '../fast';
+import { fastEvaluateLayered, fastPathFor, tapeIsRecording, usableFast, type FastObjective, type FastPath, type HostData } from '../fast';
 
 function activate(x: tf.Tensor, a: ModelSpec['activation']): tf.Tensor {
   switch (a) {
@@ -133,16 +133,22 @@ export function networkObjective(spec: ModelSpec, data: { x: tf.Tensor2D; y: tf.
   const viaTfjs = (thetas: tf.Tensor2D) => lossFromOutputs(spec, forwardBatched(spec, thetas, data.x), data.y);
   const fast = fastPathFor(spec, () => data.host ?? hostCopy(data));
   if (!fast) return { dim, evaluate: viaTfjs };
-  const objective: FastObjective = {
+  return fastObjective(dim, fast, viaTfjs);
+}
+
+/**
+ * An objective on the kernels: `evaluate` runs them, except under a gradient
+ * tape, where `viaTfjs` (the same function in tfjs ops) keeps it differentiable.
+ */
+function fastObjective(dim: number, fast: FastPath, viaTfjs: (thetas: tf.Tensor2D) => tf.Tensor1D): FastObjective {
+  return {
     dim,
     fast,
     evaluate: (thetas: tf.Tensor2D) => {
       if (tapeIsRecording()) return viaTfjs(thetas);
-      const r = fast.run(thetas.dataSync() as Float32Array, thetas.shape[0], false);
-      return tf.tensor1d(Float32Array.from(r.losses));
+      return tf.tensor1d(Float32Array.from(fast.run(thetas.dataSync() as Float32Array, thetas.shape[0], false).losses));
     },
   };
-  return objective;
 }
 
 /**
@@ -155,16 +161,7 @@ function layeredObjective(spec: ModelSpec, data: { x: tf.Tensor2D; y: tf.Tensor2
   const loss = (thetas: tf.Tensor2D, x: tf.Tensor2D, y: tf.Tensor2D) => lossFromOutputs(spec, forwardBatched(spec, thetas, x), y);
   const viaTfjs = chunkedObjective(dim, data, chunkRows(spec, data.x.shape[0]), loss);
   const fast = fastPathFor(spec, () => data.host ?? hostCopy(data));
-  if (!fast) return viaTfjs;
-  const objective: FastObjective = {
-    dim,
-    fast,
-    evaluate: (thetas: tf.Tensor2D) => {
-      if (tapeIsRecording()) return viaTfjs.evaluate(thetas);
-      return tf.tensor1d(Float32Array.from(fast.run(thetas.dataSync() as Float32Array, thetas.shape[0], false).losses));
-    },
-  };
-  return objective;
+  return fast ? fastObjective(dim, fast, (thetas) => viaTfjs.evaluate(thetas)) : viaTfjs;
 }
 
 /** The rows on the host, copied: the caller may dispose the tensors after its last call. */
@@ -204,19 +201,14 @@ export function miniBatchObjective(
   const fast = fastPathFor(spec, gatherHost);
   if (fast) {
     const dim = paramCount(spec);
-    const objective: FastObjective = {
-      dim,
-      fast,
-      evaluate: (thetas: tf.Tensor2D) => {
-        if (!tapeIsRecording()) return tf.tensor1d(Float32Array.from(fast.run(thetas.dataSync() as Float32Array, thetas.shape[0], false).losses));
-        const h = gatherHost();
-        return tf.tidy(() => {
-          const bx = tf.tensor2d(h.x, [n, fin]);
-          const by = tf.tensor2d(h.y, [n, fout]);
-          return lossFromOutputs(spec, forwardBatched(spec, thetas, bx), by);
-        });
-      },
-    };
+    const objective = fastObjective(dim, fast, (thetas) => {
+      const h = gatherHost();
+      return tf.tidy(() => {
+        const bx = tf.tensor2d(h.x, [n, fin]);
+        const by = tf.tensor2d(h.y, [n, fout]);
+        return lossFromOutputs(spec, forwardBatched(spec, thetas, bx), by);
+      });
+    });
     return { objective, dispose: () => undefined };
   }
   const idx = tf.tensor1d(Int32Array.from(rows), 'int32');
