@@ -1,6 +1,7 @@
 /**
  * Chooses the tfjs backend once per process: tfjs-node ("tensorflow") when it
- * is installed and loads, else WASM, else CPU. `--backend` or the
+ * loads (from a user folder or the optional dependency; see
+ * tfjsNodeLoader.ts), else WASM, else CPU. `--backend` or the
  * LANDSCAPE_BACKEND environment variable override the automatic choice.
  *
  * tfjs stays outside our bundles (resolved from node_modules) so that
@@ -16,7 +17,8 @@ import '@tensorflow/tfjs-backend-cpu';
 // bundles). It shares this tfjs-core copy, as tfjs-node does.
 import '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { inputError, computeError } from './errors';
+import { inputError, computeError, LandscapeError } from './errors';
+import { chooseTfjsNode, describeTfjsNode, firstLine, loadTfjsNode, type LoadedTfjsNode } from './tfjsNodeLoader';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export type BackendChoice = BackendName | 'auto';
@@ -33,6 +35,8 @@ export interface BackendInfo {
   tfjsVersion: string;
   /** The directory the .wasm binaries were loaded from (wasm only). */
   wasmDir?: string;
+  /** Which tfjs-node package computes, and from which folder (tensorflow only). */
+  tfjsNode?: LoadedTfjsNode;
 }
 
 let current: BackendInfo | undefined;
@@ -68,88 +72,86 @@ export function findWasmDir(): string {
   throw computeError(`tfjs WASM binaries not found (looked in ${candidates.join(', ')})`);
 }
 
-async function tryTensorflow(): Promise<string | null> {
-  try {
-    // Optional dependency; its install downloads libtensorflow, which fails offline.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    require('@tensorflow/tfjs-node');
-  } catch (e) {
-    return `tensorflow: ${firstLine(e)}`;
-  }
-  if (!tf.findBackend('tensorflow')) return 'tensorflow: tfjs-node loaded but registered into another tfjs-core copy';
-  return (await tf.setBackend('tensorflow')) ? null : 'tensorflow: failed to initialise';
+/** Why a backend was skipped; `input` when the user's own setting is at fault (a bad tfjs-node folder). */
+interface Skipped {
+  why: string;
+  input?: boolean;
 }
 
-async function tryWasm(info: Partial<BackendInfo>): Promise<string | null> {
+async function tryTensorflow(info: Partial<BackendInfo>, tfjsNodePath: string | undefined): Promise<Skipped | null> {
+  try {
+    info.tfjsNode = loadTfjsNode(chooseTfjsNode(tfjsNodePath), tf.version_core);
+  } catch (e) {
+    return { why: `tensorflow: ${firstLine(e)}`, input: e instanceof LandscapeError && e.kind === 'input' };
+  }
+  if (!tf.findBackend('tensorflow')) return { why: 'tensorflow: tfjs-node loaded but registered into another tfjs-core copy' };
+  return (await tf.setBackend('tensorflow')) ? null : { why: 'tensorflow: failed to initialise' };
+}
+
+async function tryWasm(info: Partial<BackendInfo>): Promise<Skipped | null> {
   let dir: string;
   try {
     dir = findWasmDir();
   } catch (e) {
-    return `wasm: ${firstLine(e)}`;
+    return { why: `wasm: ${firstLine(e)}` };
   }
   try {
     setWasmPaths(dir.endsWith(path.sep) ? dir : dir + path.sep);
-    if (!(await tf.setBackend('wasm'))) return 'wasm: failed to initialise';
+    if (!(await tf.setBackend('wasm'))) return { why: 'wasm: failed to initialise' };
   } catch (e) {
-    return `wasm: ${firstLine(e)}`;
+    return { why: `wasm: ${firstLine(e)}` };
   }
   info.wasmDir = dir;
   return null;
 }
 
-function firstLine(e: unknown): string {
-  return String(e instanceof Error ? e.message : e).split('\n')[0];
+async function tryBackend(name: BackendName, info: Partial<BackendInfo>, tfjsNodePath: string | undefined): Promise<Skipped | null> {
+  if (name === 'tensorflow') return tryTensorflow(info, tfjsNodePath);
+  if (name === 'wasm') return tryWasm(info);
+  return (await tf.setBackend('cpu')) ? null : { why: 'cpu: failed to initialise' };
+}
+
+/** What was asked for: the option, else LANDSCAPE_BACKEND, else 'auto'. */
+function requestedBackend(choice: BackendChoice | string | undefined): Pick<BackendInfo, 'requested' | 'source'> {
+  if (choice !== undefined && choice !== 'auto') return { requested: parseBackendChoice(choice, '--backend'), source: 'option' };
+  const env = process.env[BACKEND_ENV];
+  if (!env) return { requested: 'auto', source: 'default' };
+  const requested = parseBackendChoice(env, `environment variable ${BACKEND_ENV}`);
+  return { requested, source: requested === 'auto' ? 'default' : 'env' };
+}
+
+/** The first backend of the preference order that starts; only 'auto' falls back. */
+async function startBackend(choice: BackendChoice | string | undefined, tfjsNodePath: string | undefined): Promise<BackendInfo> {
+  const { requested, source } = requestedBackend(choice);
+  const skipped: Skipped[] = [];
+  const info: Partial<BackendInfo> = {};
+  const order: BackendName[] = requested === 'auto' ? ['tensorflow', 'wasm', 'cpu'] : [requested];
+  for (const name of order) {
+    const why = await tryBackend(name, info, tfjsNodePath);
+    if (why === null) {
+      await tf.ready();
+      const fallbacks = skipped.map((s) => s.why);
+      return { name, requested, source, fallbacks, tfjsVersion: tf.version_core, wasmDir: info.wasmDir, tfjsNode: name === 'tensorflow' ? info.tfjsNode : undefined };
+    }
+    skipped.push(why);
+  }
+  const message = `backend "${requested}" is not available: ${skipped.map((s) => s.why).join('; ')}`;
+  throw skipped.length === 1 && skipped[0].input ? inputError(message) : computeError(message);
 }
 
 /**
  * Initialise the backend. The first call decides; later calls return the same
  * answer unless `force` is set (tests use that to compare backends).
+ * `tfjsNodePath` names a folder holding tfjs-node; it outranks the
+ * landscape.tfjsNodePath setting and LANDSCAPE_TFJS_NODE (see tfjsNodeLoader.ts).
  */
 export async function initBackend(
   choice?: BackendChoice | string,
-  opts: { force?: boolean } = {},
+  opts: { force?: boolean; tfjsNodePath?: string } = {},
 ): Promise<BackendInfo> {
   if (current && !opts.force) return current;
   if (pending && !opts.force) return pending;
-  pending = (async () => {
-    let requested: BackendChoice = 'auto';
-    let source: BackendInfo['source'] = 'default';
-    if (choice !== undefined && choice !== 'auto') {
-      requested = parseBackendChoice(choice, '--backend');
-      source = 'option';
-    } else if (process.env[BACKEND_ENV]) {
-      requested = parseBackendChoice(process.env[BACKEND_ENV]!, `environment variable ${BACKEND_ENV}`);
-      source = requested === 'auto' ? 'default' : 'env';
-    }
-    const fallbacks: string[] = [];
-    const info: Partial<BackendInfo> = {};
-    const order: BackendName[] = requested === 'auto' ? ['tensorflow', 'wasm', 'cpu'] : [requested];
-    let chosen: BackendName | undefined;
-    for (const name of order) {
-      let why: string | null;
-      if (name === 'tensorflow') why = await tryTensorflow();
-      else if (name === 'wasm') why = await tryWasm(info);
-      else why = (await tf.setBackend('cpu')) ? null : 'cpu: failed to initialise';
-      if (why === null) {
-        chosen = name;
-        break;
-      }
-      fallbacks.push(why);
-    }
-    if (!chosen) {
-      throw computeError(`backend "${requested}" is not available: ${fallbacks.join('; ')}`);
-    }
-    await tf.ready();
-    current = {
-      name: chosen,
-      requested,
-      source,
-      fallbacks,
-      tfjsVersion: tf.version_core,
-      wasmDir: info.wasmDir,
-    };
-    return current;
-  })();
+  pending = startBackend(choice, opts.tfjsNodePath).then((info) => (current = info));
   try {
     return await pending;
   } finally {
@@ -164,7 +166,8 @@ export function backendInfo(): BackendInfo | undefined {
 
 export function describeBackend(info: BackendInfo): string {
   const why = info.fallbacks.length ? ` (skipped ${info.fallbacks.join('; ')})` : '';
-  return `backend ${info.name}, tfjs ${info.tfjsVersion}${why}`;
+  const native = info.tfjsNode ? `, ${describeTfjsNode(info.tfjsNode, info.tfjsVersion)}` : '';
+  return `backend ${info.name}, tfjs ${info.tfjsVersion}${native}${why}`;
 }
 
 export { tf };

@@ -5,6 +5,8 @@
  */
 export { tf, initBackend, backendInfo, describeBackend, parseBackendChoice, BACKEND_CHOICES, BACKEND_ENV } from './backend';
 export type { BackendInfo, BackendName, BackendChoice } from './backend';
+export { TFJS_NODE_ENV } from './tfjsNodeLoader';
+export type { LoadedTfjsNode, TfjsNodeSource } from './tfjsNodeLoader';
 export * from './errors';
 export { Rng } from './rng';
 export * from './objective';

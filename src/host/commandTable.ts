@@ -151,6 +151,7 @@ export const SETTING_KEYS = {
   hessianTopK: 'hessian.topK',
   hessianTraceSamples: 'hessian.traceSamples',
   kpcaKernel: 'kpca.kernel',
+  tfjsNodePath: 'tfjsNodePath',
 } as const;
 export const SETTING_DEFAULTS = {
   backend: 'auto' as 'auto' | 'tensorflow' | 'wasm' | 'cpu',
@@ -165,6 +166,7 @@ export const SETTING_DEFAULTS = {
   hessianTopK: 5,
   hessianTraceSamples: 32,
   kpcaKernel: 'rbf' as 'rbf' | 'polynomial' | 'sigmoid' | 'cosine' | 'linear',
+  tfjsNodePath: '',
 };
 
 /** Ranges of the analysis settings (the manifest says the same; a bad value falls back to the default). */

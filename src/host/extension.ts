@@ -21,7 +21,7 @@ import { barrierMatrixKind, barrierPathKind } from './results/barriers';
 import { trainingRunKind } from './results/trainingRun';
 import { RunStore } from './runStore';
 import type { Services } from './services';
-import { affects, backendSetting, maxStreamRateSetting } from './settings';
+import { affects, backendSetting, maxStreamRateSetting, tfjsNodePathSetting } from './settings';
 import { SideViewProvider } from './sideView';
 import { StudyController } from './study';
 import { TrainingController } from './training';
@@ -37,7 +37,7 @@ export function activate(context: vscode.ExtensionContext): { services: Services
   const checkOutgoing = context.extensionMode !== vscode.ExtensionMode.Production;
 
   const workerPath = vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker.js').fsPath;
-  const jobs = new JobRunner(workerPath, log, () => backendSetting());
+  const jobs = new JobRunner(workerPath, log, () => backendSetting(), () => tfjsNodePathSetting());
   const store = new RunStore();
   const runs = new WorkspaceRuns(log);
   const backend = new BackendStatus(jobs, log);
@@ -86,7 +86,7 @@ export function activate(context: vscode.ExtensionContext): { services: Services
     vscode.window.registerWebviewPanelSerializer(WEBVIEW_TYPES.report, reports),
     ...registerCommands(s),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (affects(e, 'backend')) backend.invalidate();
+      if (affects(e, 'backend') || affects(e, 'tfjsNodePath')) backend.invalidate();
       if (affects(e, 'maxStreamRate')) side.setMaxRate(maxStreamRateSetting());
       if (affects(e, 'runsFolder')) runs.refresh();
     }),

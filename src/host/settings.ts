@@ -63,6 +63,21 @@ export function kpcaSettings(): KpcaJobSettings {
   return { kernel, components: 2 };
 }
 
+/**
+ * landscape.tfjsNodePath: the folder holding tfjs-node, or undefined. A
+ * relative path resolves against the first workspace folder. An untrusted
+ * workspace cannot set it (only the user's own value counts): the worker
+ * runs the code in that folder.
+ */
+export function tfjsNodePathSetting(): string | undefined {
+  const c = cfg();
+  const v = vscode.workspace.isTrusted ? c.get<string>(SETTING_KEYS.tfjsNodePath, '') : c.inspect<string>(SETTING_KEYS.tfjsNodePath)?.globalValue;
+  const folder = typeof v === 'string' ? v.trim() : '';
+  if (!folder) return undefined;
+  const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  return path.isAbsolute(folder) || folder.startsWith('~') || !root ? folder : path.resolve(root, folder);
+}
+
 /** Absolute runs folder: relative settings resolve against the workspace folder. */
 export function runsFolder(workspaceRoot: string): string {
   const v = (cfg().get<string>(SETTING_KEYS.runsFolder, SETTING_DEFAULTS.runsFolder) ?? '').trim() || SETTING_DEFAULTS.runsFolder;

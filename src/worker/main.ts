@@ -7,6 +7,7 @@
  */
 import { parentPort, workerData } from 'worker_threads';
 import { LandscapeError, CancelledError } from '../engine/errors';
+import { setTfjsNodeSetting } from '../engine/tfjsNodeLoader';
 import { runJob } from './jobTable';
 import type { ErrorKind, JobKind, WorkerInit, WorkerToHost } from './protocol';
 
@@ -14,6 +15,8 @@ const port = parentPort;
 if (!port) throw new Error('dist/worker.js must run as a worker thread');
 const init = workerData as WorkerInit;
 const cancelFlag = new Int32Array(init.cancelFlag);
+// Every initBackend of the job (and the path threads it starts) loads tfjs-node from here.
+setTfjsNodeSetting(init.tfjsNodePath);
 
 const controller = new AbortController();
 const nativeAborted = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')!.get!;

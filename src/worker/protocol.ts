@@ -151,6 +151,8 @@ export interface WorkerInit {
   request: JobRequest;
   /** The landscape.backend setting ('auto' lets the engine choose). */
   backend: string;
+  /** The landscape.tfjsNodePath setting: a folder holding tfjs-node, for the "tensorflow" backend. */
+  tfjsNodePath?: string;
   /**
    * One Int32 the host sets to 1 to cancel. The worker's training loop polls it
    * between mini-batches, so a cancel lands mid-epoch even though the loop never

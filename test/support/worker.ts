@@ -3,10 +3,11 @@
  * thread, as the extension runs dist/worker.js) and collects what it posts:
  * its events, then its result or its typed error. `onEvent` gets a cancel
  * function that sets the shared flag the worker polls, as the host's Cancel does.
+ * `settings` are the landscape.* settings the host passes (default: the CPU backend).
  */
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { JobKind, JobRequest, JobResults, WorkerToHost } from '../../src/worker/protocol';
+import type { JobKind, JobRequest, JobResults, WorkerInit, WorkerToHost } from '../../src/worker/protocol';
 
 const workerFile = path.join(__dirname, '../../src/worker/main.ts');
 // Node will not start a worker from a .ts file even with tsx loaded, so a tiny CJS stub registers tsx first.
@@ -21,11 +22,12 @@ export interface JobOutcome<R, E> {
 export function runWorkerJob<K extends JobKind, E = unknown>(
   request: Extract<JobRequest, { kind: K }>,
   onEvent?: (e: E, cancel: () => void) => void,
+  settings: Pick<WorkerInit, 'backend' | 'tfjsNodePath'> = { backend: 'cpu' },
 ): Promise<JobOutcome<JobResults[K], E>> {
   return new Promise((resolve, reject) => {
     const cancelFlag = new SharedArrayBuffer(4);
     const events: E[] = [];
-    const w = new Worker(bootstrap, { eval: true, workerData: { id: 't', request, backend: 'cpu', cancelFlag }, stdout: true, stderr: true });
+    const w = new Worker(bootstrap, { eval: true, workerData: { id: 't', request, ...settings, cancelFlag } satisfies WorkerInit, stdout: true, stderr: true });
     const cancel = () => Atomics.store(new Int32Array(cancelFlag), 0, 1);
     w.on('message', (m: WorkerToHost) => {
       if (m.type === 'event') {

@@ -10,7 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { createRequire } from 'module';
-import { tf } from '../backend';
+import { backendInfo, tf } from '../backend';
 import { CancelledError, LandscapeError, computeError, throwIfAborted } from '../errors';
 import type { Pair } from '../path/pairs';
 import { PairSolver, portableProblem, toPairError } from './pathTask';
@@ -112,7 +112,7 @@ interface Slot {
 function runOnWorkers(problem: PathProblem, pairs: readonly Pair[], jobs: number, opts: RunPathPairsOptions): Promise<PairTaskOutcome[]> {
   const entry = pathWorkerEntry();
   // The workers compute on the parent's backend so that their numbers match a run on this thread.
-  const data: PathProblem = { ...portableProblem(problem), backend: (tf.getBackend() as PathProblem['backend']) ?? problem.backend };
+  const data: PathProblem = { ...portableProblem(problem), backend: (tf.getBackend() as PathProblem['backend']) ?? problem.backend, tfjsNodePath: backendInfo()?.tfjsNode?.folder };
   if (data.backend !== problem.backend) {
     throw computeError(`path pairs were set up for the ${problem.backend} backend but this thread computes on ${data.backend}`);
   }

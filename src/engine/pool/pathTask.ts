@@ -33,6 +33,8 @@ export interface PathProblem {
   path: PathTaskOptions;
   /** Mini-batch size of the path optimisation (heights stay full-batch). */
   batch?: number;
+  /** The folder the parent loaded tfjs-node from, so worker threads load the same one (tensorflow only). */
+  tfjsNodePath?: string;
 }
 
 export interface PairError {

@@ -21,7 +21,7 @@ async function start(): Promise<void> {
   const problem = workerData as PathProblem;
   let solver: PairSolver;
   try {
-    await initBackend(problem.backend, { force: true });
+    await initBackend(problem.backend, { force: true, tfjsNodePath: problem.tfjsNodePath });
     solver = await PairSolver.create(problem);
   } catch (e) {
     post({ type: 'init-error', error: toPairError(e) });
