@@ -16,10 +16,12 @@ import { checkpointLabel } from '../../results/shapes';
 import { commonDir } from '../../results/barriers';
 import { checkOutputPath, subsetFlag, tensorMapOption } from './common-analysis';
 import type { CommandDef } from './types';
+import { QUEUE_FLAG, withQueue } from './queueOption';
 
 const flags: FlagSpec[] = [
   { name: 'pairs', type: 'string', description: 'which pairs: all, or random:N (N pairs drawn with --seed)', defaultText: 'all', metavar: 'all|random:N' },
   { name: 'jobs', type: 'int', description: 'worker threads (1: compute on the main thread)', defaultText: 'one per core' },
+  QUEUE_FLAG,
   ...PATH_FLAGS,
   { name: 'json', type: 'boolean', description: 'print the matrices, spanning tree and disconnectivity graph as one JSON object on stdout' },
   { name: 'out', type: 'string', description: 'write the full result JSON (with each pair\'s profiles) to this file', metavar: 'file' },
@@ -108,10 +110,11 @@ function progressReport(io: Io, json: boolean): Pick<BarrierMatrixOptions<never>
   };
 }
 
-function setupLine(s: BarrierSetup, resolved: ResolvedPathOptions, model: string, backend: BackendInfo): string {
+function setupLine(s: BarrierSetup, resolved: ResolvedPathOptions, model: string, backend: BackendInfo, queue?: string): string {
+  const where = queue ?? (s.onThisThread ? 'on the main thread' : `${s.threads} worker threads`);
   return (
     `landscape barriers: ${s.pairs.length} of ${(s.n * (s.n - 1)) / 2} pairs of ${s.n} minima, ${resolved.method}${resolved.method === 'fourier' ? `/${resolved.objective}` : ''}, ` +
-    `${s.onThisThread ? 'on the main thread' : `${s.threads} worker threads`}; training loss of ${model} on ${s.dataset} (${s.trainSize} rows); ${describeBackend(backend)}`
+    `${where}; training loss of ${model} on ${s.dataset} (${s.trainSize} rows); ${describeBackend(backend)}`
   );
 }
 
@@ -135,7 +138,7 @@ function printTables(io: Io, m: BarrierMatrix, files: string[]): void {
 
 export const barriersCommand: CommandDef = {
   name: 'barriers',
-  usage: '<checkpoints… | folder> [--pairs all|random:N] [--jobs n] [path options, --refine climb|none] [--json] [--out file]',
+  usage: '<checkpoints… | folder> [--pairs all|random:N] [--jobs n] [--queue redis://host:port] [path options, --refine climb|none] [--json] [--out file]',
   summary: 'Barrier heights between every pair of minima (on worker threads): the matrix, its minimum spanning tree and the disconnectivity graph.',
   flags,
   fileArgs: {
@@ -156,19 +159,22 @@ export const barriersCommand: CommandDef = {
     let m: BarrierMatrix;
     let trainSize = 0;
     try {
-      m = await barrierMatrix(problem, {
-        pairs: req.selection,
-        seed: req.resolved.seed,
-        labels: req.files,
-        jobs: req.jobs,
-        signal,
-        onSetup: (s) => {
-          started = Date.now();
-          trainSize = s.trainSize;
-          if (!req.json) io.err(setupLine(s, req.resolved, cks[0].specString, backend));
-        },
-        ...progressReport(io, req.json),
-      });
+      m = await withQueue(f, io, req.json, (queue) =>
+        barrierMatrix(problem, {
+          pairs: req.selection,
+          seed: req.resolved.seed,
+          labels: req.files,
+          jobs: req.jobs,
+          runner: queue?.runner,
+          signal,
+          onSetup: (s) => {
+            started = Date.now();
+            trainSize = s.trainSize;
+            if (!req.json) io.err(setupLine(s, req.resolved, cks[0].specString, backend, queue?.where));
+          },
+          ...progressReport(io, req.json),
+        }),
+      );
     } finally {
       if (io.tty) io.status('');
     }

@@ -9,6 +9,7 @@ import { kpcaCommand } from './kpca';
 import { hessianCommand } from './hessian';
 import { gradcheckCommand } from './gradcheck';
 import { sliceCommand } from './slice';
+import { workerCommand } from './worker';
 
 /** Every `landscape` subcommand, in the order `landscape --help` lists them. */
-export const COMMANDS: CommandDef[] = [studyCommand, trainCommand, infoCommand, evalCommand, pathCommand, barriersCommand, kpcaCommand, hessianCommand, gradcheckCommand, sliceCommand];
+export const COMMANDS: CommandDef[] = [studyCommand, trainCommand, infoCommand, evalCommand, pathCommand, barriersCommand, kpcaCommand, hessianCommand, gradcheckCommand, sliceCommand, workerCommand];

@@ -9,6 +9,7 @@ import { checkOutFolder } from '../../engine/train';
 import { PATH_REFINES, type PathRefine } from '../../engine/path/types';
 import { SUBSET_FLAG, subsetFlag } from './common-analysis';
 import type { CommandDef } from './types';
+import { QUEUE_FLAG, withQueue } from './queueOption';
 
 const flags: FlagSpec[] = [
   { name: 'preset', type: 'string', description: 'size of the study', choices: STUDY_PRESETS, defaultText: 'default (under 10 min on 2 cores); quick: under 2 min' },
@@ -21,6 +22,7 @@ const flags: FlagSpec[] = [
   { name: 'path-steps', type: 'int', description: 'FourierPathFinder steps (overrides the preset)' },
   { name: 'refine', type: 'string', description: 'refinement of each path: climb (onto the saddle) or none (the paper\'s plain algorithm)', choices: PATH_REFINES, defaultText: 'climb' },
   { name: 'jobs', type: 'int', description: 'worker threads for the path searches', defaultText: 'one per core' },
+  { ...QUEUE_FLAG, description: 'send the path searches as jobs to a BullMQ queue in Redis, where `landscape worker --queue` processes take them (training stays here; also LANDSCAPE_QUEUE)' },
   { name: 'backend', type: 'string', description: 'tfjs backend', choices: BACKEND_CHOICES, defaultText: 'auto' },
   { name: 'out', type: 'string', description: 'study folder; an interrupted study there is resumed', defaultText: 'study', metavar: 'dir' },
   { name: 'json', type: 'boolean', description: 'one JSON object per event on stdout' },
@@ -40,7 +42,7 @@ export const studyCommand: CommandDef = {
     const json = Boolean(f.json);
     const backend = await initBackend(f.backend as string | undefined);
     if (!json) io.err(`landscape study: ${describeBackend(backend)}`);
-    const it = runStudy({
+    return withQueue(f, io, json, (queue) => printStudy(io, json, runStudy({
       out,
       preset: f.preset as StudyPreset | undefined,
       seeds: f.seeds as number | undefined,
@@ -52,9 +54,15 @@ export const studyCommand: CommandDef = {
       dataset: f.dataset as string | undefined,
       subset: subsetFlag(f.subset),
       jobs: f.jobs as number | undefined,
+      pairRunner: queue?.runner,
       backend: f.backend as string | undefined,
       signal,
-    });
+    })));
+  },
+};
+
+/** Prints the study's events as they come: one JSON object each with --json, else progress lines and the summary. */
+async function printStudy(io: Io, json: boolean, it: ReturnType<typeof runStudy>): Promise<number> {
     for (;;) {
       const r = await it.next();
       if (r.done) break;
@@ -102,5 +110,4 @@ export const studyCommand: CommandDef = {
       }
     }
     return 0;
-  },
-};
+}

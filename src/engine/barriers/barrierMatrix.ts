@@ -14,7 +14,7 @@ import { objectiveFromRecipe } from '../checkpointObjective';
 import { resolvePathOptions } from '../path/find';
 import { pairMatrix, selectPairs, summarizePairs, type AllPairsResult, type Matrix, type Pair, type PairOutcome, type PairSelection } from '../path/pairs';
 import type { PathResult } from '../path/types';
-import { defaultJobs, runPathPairs } from '../pool/pathPool';
+import { defaultJobs, runPathPairs, type RunPathPairsOptions } from '../pool/pathPool';
 import type { PairError, PairProgress, PairTaskOutcome, PathProblem } from '../pool/pathTask';
 
 /** What the matrices need of one pair: a PathResult has it, and so has a pair saved by an earlier run. */
@@ -58,6 +58,11 @@ export interface BarrierMatrixOptions<R extends PairHeights> {
   jobs?: number;
   /** Compute on this thread even with several jobs. */
   inProcess?: boolean;
+  /**
+   * Who computes the pending pairs. Default: this machine's thread pool
+   * (runPathPairs); the job queue passes its own (src/queue/pairRunner.ts).
+   */
+  runner?: (problem: PathProblem, pairs: readonly Pair[], opts: RunPathPairsOptions) => Promise<PairTaskOutcome[]>;
   signal?: AbortSignal;
   /** A pair an earlier, interrupted run finished: it is not computed again, but it is in the matrices. */
   finished?: (i: number, j: number) => R | undefined;
@@ -121,7 +126,7 @@ async function computePending<R extends PairHeights>(problem: PathProblem, selec
   const total = selected.length;
   const indexOf = new Map(pending.map((k) => [`${selected[k][0]},${selected[k][1]}`, k]));
   const ref = (i: number, j: number): PairRef => ({ i, j, k: indexOf.get(`${i},${j}`)!, total });
-  return runPathPairs(
+  return (opts.runner ?? runPathPairs)(
     problem,
     pending.map((k) => selected[k]),
     {

@@ -24,7 +24,7 @@ import { loadCheckpoint } from '../checkpoint';
 import { writeJsonAtomic, writeFileAtomicSync } from '../checkpoint/atomic';
 import { renderReport } from './report';
 import type { PathProblem } from '../pool';
-import { barrierMatrix, type PairHeights } from '../barriers';
+import { barrierMatrix, type BarrierMatrixOptions, type PairHeights } from '../barriers';
 import { eventStream } from '../eventStream';
 import type { ModelSpec } from '../model/spec';
 import { kernelPCA } from '../analysis/kpca';
@@ -170,6 +170,8 @@ export interface StudyOptions {
   pairsPerGroup?: number;
   /** Worker threads for the path searches (default: one per core). */
   jobs?: number;
+  /** Who computes the path searches instead of the local threads, e.g. the job queue (src/queue/pairRunner.ts). */
+  pairRunner?: BarrierMatrixOptions<PairHeights>['runner'];
   backend?: string;
   signal?: AbortSignal;
 }
@@ -481,6 +483,7 @@ async function computeBarriers(x: BarrierInputs, ids: string[], pairs: StudyPair
       return b && savedHeights(b);
     },
     jobs: x.options.jobs,
+    runner: x.options.pairRunner,
     signal: x.options.signal,
     onProgress: (pr) => emit({ type: 'path-iteration', pair: pairLabel(pairs[pr.k]), iteration: pr.iteration, steps: progressSteps(resolvePathOptions(problem.path)), height: pr.height, bestHeight: pr.bestHeight }),
     onPairDone: (res) => {

@@ -22,6 +22,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
+import { distCliIsCurrent } from '../../support/distCli';
 import { spawn } from 'child_process';
 import * as esbuild from 'esbuild';
 import { loadCheckpointSync } from '../../../src/engine/checkpoint';
@@ -38,21 +39,11 @@ let tmp: string;
 let cli: string;
 let env: NodeJS.ProcessEnv;
 
-function newestSource(dir: string): number {
-  let t = 0;
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) t = Math.max(t, newestSource(p));
-    else if (e.name.endsWith('.ts')) t = Math.max(t, fs.statSync(p).mtimeMs);
-  }
-  return t;
-}
-
 /** dist/cli.js if it is current, else a private bundle of src/cli/main.ts built like esbuild.mjs builds it. */
 async function resolveCli(): Promise<{ cli: string; note: string }> {
   if (process.env.LANDSCAPE_CRASH_CLI) return { cli: path.resolve(process.env.LANDSCAPE_CRASH_CLI), note: process.env.LANDSCAPE_CRASH_CLI };
   const dist = path.join(repo, 'dist', 'cli.js');
-  if (fs.existsSync(dist) && fs.statSync(dist).mtimeMs >= newestSource(path.join(repo, 'src'))) return { cli: dist, note: 'dist/cli.js' };
+  if (distCliIsCurrent()) return { cli: dist, note: 'dist/cli.js' };
   const out = path.join(tmp, 'cli.js');
   const pkg = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')) as { version: string };
   await esbuild.build({

@@ -1,0 +1,62 @@
+/**
+ * The only work a queue worker does: a fixed table of job kinds, each with
+ * the schema its payload must pass and the function that runs it. A job of
+ * any other kind, or with a payload that fails its schema, fails with the
+ * reason and runs nothing.
+ */
+import { createHash } from 'crypto';
+import { S, type Infer } from '../schema';
+import { inputError } from '../engine/errors';
+import type { PairError } from '../engine/pool/pathTask';
+import { QUEUE_FORMAT } from './connection';
+import type { BlobCache } from './blobs';
+import { runPairJob } from './pairJob';
+
+const hash = S.string(64);
+
+export const PairJobSchema = S.object({
+  format: S.int(QUEUE_FORMAT, QUEUE_FORMAT),
+  kind: S.literal('path-pair'),
+  problem: hash,
+  a: hash,
+  b: hash,
+});
+export type PairJob = Infer<typeof PairJobSchema>;
+
+/** What a finished job leaves in BullMQ: its result's blob, or the error of a computation that failed for good. */
+export type JobReturn = { result: string } | { error: PairError };
+
+export interface JobContext {
+  blobs: BlobCache;
+  /** Stores a result and returns its hash. */
+  putResult(value: unknown): Promise<string>;
+  /** Reports progress for the client's display. */
+  progress(p: { iteration: number; height: number; bestHeight: number }): void;
+}
+
+interface JobKind<P> {
+  schema: { check: (v: unknown, at: string) => string | null };
+  run(payload: P, ctx: JobContext): Promise<JobReturn>;
+}
+
+export const JOB_KINDS: { 'path-pair': JobKind<PairJob> } = {
+  'path-pair': { schema: PairJobSchema, run: runPairJob },
+};
+export type JobKindName = keyof typeof JOB_KINDS;
+
+/** Checks a job's payload against its kind's schema; throws an input error naming what is wrong. */
+export function checkJobPayload(data: unknown): { kind: JobKindName; payload: PairJob } {
+  const kind = (data as { kind?: unknown } | null)?.kind;
+  if (typeof kind !== 'string' || !Object.prototype.hasOwnProperty.call(JOB_KINDS, kind)) {
+    throw inputError(`refused a job of unknown kind ${JSON.stringify(kind)?.slice(0, 60)}; this worker runs ${Object.keys(JOB_KINDS).join(', ')}`);
+  }
+  const err = JOB_KINDS[kind as JobKindName].schema.check(data, 'job');
+  if (err) throw inputError(`refused a malformed ${kind} job: ${err}`);
+  return { kind: kind as JobKindName, payload: data as PairJob };
+}
+
+/** The job's id: a hash of what it computes, so the same work is never queued twice and a re-run finds it done. */
+export function jobId(payload: PairJob): string {
+  const h = createHash('sha256').update(JSON.stringify([payload.format, payload.kind, payload.problem, payload.a, payload.b])).digest('hex');
+  return `${payload.kind}-${h.slice(0, 40)}`;
+}

@@ -1,0 +1,97 @@
+/**
+ * Path pairs computed by queue workers, behind the same signature as the
+ * local thread pool (runPathPairs), so that `barriers`, `study` and the
+ * extension hand their pairs to either without knowing which.
+ */
+import { CancelledError, computeError } from '../engine/errors';
+import type { Pair } from '../engine/path/pairs';
+import type { PathResult } from '../engine/path/types';
+import type { RunPathPairsOptions } from '../engine/pool/pathPool';
+import type { PairTaskOutcome, PathProblem } from '../engine/pool/pathTask';
+import { fetchBlob } from './blobs';
+import type { QueueClient } from './client';
+import { QUEUE_FORMAT } from './connection';
+import type { JobReturn, PairJob } from './jobKinds';
+import { putPairProblem, putTheta } from './pairProblem';
+import { decodeResult } from './resultCodec';
+
+const POLL_MS = 300;
+
+export type PairRunner = (problem: PathProblem, pairs: readonly Pair[], opts: RunPathPairsOptions) => Promise<PairTaskOutcome[]>;
+
+/** Uploads the problem and the minima the pairs use (each once) and returns each pair's job payload. */
+async function pairPayloads(client: QueueClient, problem: PathProblem, pairs: readonly Pair[]): Promise<PairJob[]> {
+  const problemHash = await putPairProblem(client.redis, problem);
+  const thetaHash = new Map<number, string>();
+  for (const k of new Set(pairs.flat())) thetaHash.set(k, await putTheta(client.redis, problem.thetas[k]));
+  return pairs.map(([i, j]) => ({ format: QUEUE_FORMAT, kind: 'path-pair', problem: problemHash, a: thetaHash.get(i)!, b: thetaHash.get(j)! }));
+}
+
+function looksLikePathResult(v: unknown): v is PathResult {
+  const r = v as PathResult | null;
+  return typeof r === 'object' && r !== null && typeof r.height === 'number' && typeof r.lossA === 'number' && typeof r.linear?.height === 'number';
+}
+
+async function outcomeOf(client: QueueClient, [i, j]: Pair, ret: JobReturn): Promise<PairTaskOutcome> {
+  if ('error' in ret) return { i, j, error: ret.error };
+  const result = decodeResult((await fetchBlob(client.redis, ret.result)).toString('utf8'));
+  if (!looksLikePathResult(result)) throw computeError(`the queue returned a malformed result for pair (${i}, ${j})`);
+  return { i, j, result };
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const onAbort = () => (clearTimeout(t), resolve());
+    const t = setTimeout(() => (signal?.removeEventListener('abort', onAbort), resolve()), ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export function queuePairRunner(client: QueueClient): PairRunner {
+  return async (problem, pairs, opts) => {
+    const payloads = await pairPayloads(client, problem, pairs);
+    const ids = await Promise.all(payloads.map((p) => client.ensure(p)));
+    // Redis lost the job (restarted without persistence): upload its inputs again and re-add it.
+    const resubmit = async (k: number) => {
+      const [again] = await pairPayloads(client, problem, [pairs[k]]);
+      await client.ensure(again);
+    };
+    return gather(client, pairs, ids, opts, resubmit);
+  };
+}
+
+async function gather(client: QueueClient, pairs: readonly Pair[], ids: string[], opts: RunPathPairsOptions, resubmit: (k: number) => Promise<void>): Promise<PairTaskOutcome[]> {
+  const out: PairTaskOutcome[] = new Array(pairs.length);
+  const started = new Set<number>();
+  let done = 0;
+  let remaining = pairs.map((_, k) => k);
+  while (remaining.length) {
+    if (opts.signal?.aborted) {
+      await client.removeUnstarted(remaining.map((k) => ids[k]));
+      throw new CancelledError();
+    }
+    const jobs = await Promise.all(remaining.map((k) => client.job(ids[k])));
+    const still: number[] = [];
+    for (const [m, k] of remaining.entries()) {
+      const job = jobs[m];
+      if (!job) {
+        await resubmit(k);
+        still.push(k);
+        continue;
+      }
+      if (job.processedOn && !started.has(k)) (started.add(k), opts.onStart?.(pairs[k], k));
+      if (job.finishedOn && job.returnvalue) out[k] = await outcomeOf(client, pairs[k], job.returnvalue as JobReturn);
+      else if (job.finishedOn && job.failedReason) out[k] = { i: pairs[k][0], j: pairs[k][1], error: { kind: 'compute', message: `a queue worker could not run this pair: ${job.failedReason}` } };
+      else {
+        const p = job.progress as { iteration?: number; height?: number; bestHeight?: number };
+        if (typeof p === 'object' && typeof p.iteration === 'number') opts.onProgress?.({ i: pairs[k][0], j: pairs[k][1], iteration: p.iteration, height: p.height ?? NaN, bestHeight: p.bestHeight ?? NaN });
+        still.push(k);
+        continue;
+      }
+      opts.onResult?.(out[k], ++done, pairs.length);
+    }
+    remaining = still;
+    if (remaining.length) await sleep(POLL_MS, opts.signal);
+  }
+  return out;
+}

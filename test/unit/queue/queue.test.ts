@@ -1,0 +1,204 @@
+/**
+ * The job queue against a real redis-server and real `landscape worker`
+ * processes: results equal a local run's, a worker killed mid-job loses
+ * nothing, a re-run reuses finished jobs, cancel removes unstarted jobs, a
+ * Redis restart is survived, and bad addresses, logins and payloads each get
+ * one clear error.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Queue } from 'bullmq';
+import IORedis from 'ioredis';
+import { runCli } from '../../support/cli';
+import { makeTempDir, removeTempDir } from '../../support/tmp';
+import { startRedis, type RedisServer } from '../../support/redis';
+import { startWorker, type WorkerProcess } from '../../support/queueWorkers';
+
+const LOCK = { LANDSCAPE_QUEUE_LOCK_MS: '1500' };
+const PATH_OPTS = ['--steps', '250', '--points', '9', '--modes', '3'];
+
+let redis: RedisServer;
+let tmp: string;
+let minima: string[];
+const workers: WorkerProcess[] = [];
+
+/** The result without its timings, which are the only numbers allowed to differ. */
+function comparable(json: string): unknown {
+  const doc = JSON.parse(json) as { seconds?: number; settings?: [string, string][] };
+  delete doc.seconds;
+  doc.settings = doc.settings?.filter(([k]) => k !== 'time');
+  return doc;
+}
+
+async function spawnWorkers(n: number): Promise<WorkerProcess[]> {
+  const started = await Promise.all(Array.from({ length: n }, () => startWorker(redis.url, LOCK)));
+  workers.push(...started);
+  return started;
+}
+
+async function stopWorkers(): Promise<void> {
+  await Promise.all(workers.splice(0).map((w) => w.kill()));
+}
+
+before(async () => {
+  redis = await startRedis();
+  tmp = makeTempDir('queue');
+  minima = [];
+  for (const seed of [1, 2, 3, 4]) {
+    const out = path.join(tmp, `run${seed}`);
+    const r = await runCli(['train', '--dataset', 'digits', '--model', '64-16-10', '--epochs', '3', '--seed', String(seed), '--data-seed', '0', '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    minima.push(path.join(out, 'final.safetensors'));
+  }
+});
+
+after(async () => {
+  await stopWorkers();
+  await redis?.stop();
+  removeTempDir(tmp);
+});
+
+describe('landscape barriers --queue', () => {
+  let local: string;
+
+  test('three workers, one killed mid-job: every pair arrives and the matrix equals the local run', async () => {
+    // The local run on worker threads, as queue workers compute (a pair on the main thread can differ in the last float32 bit of the saddle's gradient norm).
+    const l = await runCli(['barriers', ...minima, ...PATH_OPTS, '--jobs', '2', '--json']);
+    assert.equal(l.code, 0, l.stderr);
+    local = l.stdout;
+    const [victim, ...others] = await spawnWorkers(3);
+    const killed = victim.waitFor(/job (\S+) \(path-pair\) started/).then(async (line) => {
+      await victim.kill('SIGKILL');
+      return /job (\S+) /.exec(line)![1];
+    });
+    const q = await runCli(['barriers', ...minima, ...PATH_OPTS, '--queue', redis.url, '--json']);
+    assert.equal(q.code, 0, q.stderr);
+    assert.deepEqual(comparable(q.stdout), comparable(local));
+    const lost = await killed;
+    assert.ok(victim.child.signalCode === 'SIGKILL', 'the victim was killed');
+    // The killed worker's job was finished by another worker, once.
+    const finishers = others.filter((w) => w.lines.some((x) => x.includes(`job ${lost} done`)));
+    assert.equal(finishers.length, 1, `job ${lost} should be finished by exactly one other worker`);
+  });
+
+  test('a re-run with no worker at all reuses the finished jobs', async () => {
+    await stopWorkers();
+    const q = await runCli(['barriers', ...minima, ...PATH_OPTS, '--queue', redis.url, '--json']);
+    assert.equal(q.code, 0, q.stderr);
+    assert.deepEqual(comparable(q.stdout), comparable(local));
+  });
+
+  test('cancel removes the jobs no worker has started', async () => {
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 1500);
+    const q = await runCli(['barriers', ...minima, ...PATH_OPTS, '--seed', '7', '--queue', redis.url, '--json'], ac.signal);
+    assert.notEqual(q.code, 0);
+    const queue = new Queue('jobs', { connection: { host: '127.0.0.1', port: redis.port }, prefix: 'landscape' });
+    try {
+      const counts = await queue.getJobCounts('waiting', 'prioritized', 'delayed');
+      assert.deepEqual([counts.waiting, counts.prioritized, counts.delayed], [0, 0, 0]);
+    } finally {
+      await queue.close();
+    }
+  });
+
+  test('Redis restarting mid-run (losing its jobs): the client reconnects and the run completes with the local numbers', async () => {
+    const three = minima.slice(0, 3);
+    const opts = [...PATH_OPTS, '--seed', '11'];
+    const l = await runCli(['barriers', ...three, ...opts, '--jobs', '2', '--json']);
+    assert.equal(l.code, 0, l.stderr);
+    const [w] = await spawnWorkers(1);
+    const restart = w.waitFor(/done/).then(() => redis.restart());
+    const q = await runCli(['barriers', ...three, ...opts, '--queue', redis.url, '--json']);
+    await restart;
+    assert.equal(q.code, 0, q.stderr);
+    assert.deepEqual(comparable(q.stdout), comparable(l.stdout));
+  });
+});
+
+describe('landscape study --queue', () => {
+  test('the study's path searches on a worker give the local study's numbers', async () => {
+    const args = ['study', '--preset', 'quick', '--seeds', '2', '--epochs', '2', '--pairs', '1', '--path-steps', '5'];
+    const l = await runCli([...args, '--out', path.join(tmp, 'study-local')]);
+    assert.equal(l.code, 0, l.stderr);
+    const [w] = await spawnWorkers(1);
+    try {
+      const q = await runCli([...args, '--out', path.join(tmp, 'study-queue'), '--queue', redis.url]);
+      assert.equal(q.code, 0, q.stderr);
+      assert.ok(w.lines.some((x) => /job \S+ done/.test(x)), 'the worker computed the paths');
+    } finally {
+      await stopWorkers();
+    }
+    const read = (dir: string) => {
+      const doc = JSON.parse(fs.readFileSync(path.join(tmp, dir, 'study.json'), 'utf8')) as Record<string, unknown>;
+      delete doc.timing;
+      return doc;
+    };
+    assert.deepEqual(read('study-queue'), read('study-local'));
+  });
+});
+
+describe('queue errors', () => {
+  test('nobody listening: one line, exit 2, for the client and the worker', async () => {
+    const dead = 'redis://127.0.0.1:1';
+    const c = await runCli(['barriers', ...minima.slice(0, 2), '--steps', '2', '--queue', dead]);
+    assert.equal(c.code, 2);
+    assert.match(c.stderr, /cannot reach Redis at redis:\/\/127\.0\.0\.1:1/);
+    assert.equal(c.stderr.trim().split('\n').length, 1, c.stderr);
+    const w = await runCli(['worker', '--queue', dead]);
+    assert.equal(w.code, 2);
+    assert.match(w.stderr, /cannot reach Redis/);
+  });
+
+  test('a wrong or missing password: exit 2 naming the login, never the password', async () => {
+    const locked = await startRedis(['--requirepass', 's3cret']);
+    try {
+      const wrong = await runCli(['barriers', ...minima.slice(0, 2), '--steps', '2', '--queue', `redis://:hunter2@127.0.0.1:${locked.port}`]);
+      assert.equal(wrong.code, 2);
+      assert.match(wrong.stderr, /refused the login \(wrong user name or password\)/);
+      assert.doesNotMatch(wrong.stderr, /hunter2/);
+      const none = await runCli(['barriers', ...minima.slice(0, 2), '--steps', '2', '--queue', locked.url]);
+      assert.equal(none.code, 2);
+      assert.match(none.stderr, /needs a password/);
+      const right = await runCli(['worker', '--queue', `redis://:s3cret@127.0.0.1:${locked.port}`], AbortSignal.timeout(4000));
+      assert.equal(right.code, 0, right.stderr);
+    } finally {
+      await locked.stop();
+    }
+  });
+
+  test('a queue written by another queue format: exit 2', async () => {
+    const r = new IORedis({ host: '127.0.0.1', port: redis.port, db: 5 });
+    await r.set('landscape:format', '99');
+    r.disconnect();
+    const c = await runCli(['barriers', ...minima.slice(0, 2), '--steps', '2', '--queue', `${redis.url}/5`]);
+    assert.equal(c.code, 2);
+    assert.match(c.stderr, /queue format 99/);
+  });
+
+  test('a worker refuses unknown job kinds and malformed payloads, and says why to the client', async () => {
+    await spawnWorkers(1);
+    const queue = new Queue('jobs', { connection: { host: '127.0.0.1', port: redis.port }, prefix: 'landscape' });
+    try {
+      const rogue = await queue.add('exec', { kind: 'exec', command: 'rm -rf /' });
+      const bad = await queue.add('path-pair', { format: 1, kind: 'path-pair', problem: 'x', a: 'y', b: 'z', extra: 1 });
+      const missing = await queue.add('path-pair', { format: 1, kind: 'path-pair', problem: 'a'.repeat(64), a: 'b'.repeat(64), b: 'c'.repeat(64) });
+      const reason = async (id: string) => {
+        for (let i = 0; i < 200; i++) {
+          const j = await queue.getJob(id);
+          if (j?.failedReason) return j.failedReason;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        return 'never failed';
+      };
+      assert.match(await reason(rogue.id!), /unknown kind "exec"/);
+      assert.match(await reason(bad.id!), /malformed path-pair job/);
+      assert.match(await reason(missing.id!), /is not in the queue's Redis/);
+    } finally {
+      await queue.close();
+      await stopWorkers();
+    }
+  });
+});
