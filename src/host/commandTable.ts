@@ -152,6 +152,7 @@ export const SETTING_KEYS = {
   hessianTraceSamples: 'hessian.traceSamples',
   kpcaKernel: 'kpca.kernel',
   tfjsNodePath: 'tfjsNodePath',
+  queue: 'queue',
 } as const;
 export const SETTING_DEFAULTS = {
   backend: 'auto' as 'auto' | 'tensorflow' | 'wasm' | 'cpu',
@@ -167,6 +168,7 @@ export const SETTING_DEFAULTS = {
   hessianTraceSamples: 32,
   kpcaKernel: 'rbf' as 'rbf' | 'polynomial' | 'sigmoid' | 'cosine' | 'linear',
   tfjsNodePath: '',
+  queue: '',
 };
 
 /** Ranges of the analysis settings (the manifest says the same; a bad value falls back to the default). */

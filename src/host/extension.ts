@@ -21,7 +21,8 @@ import { barrierMatrixKind, barrierPathKind } from './results/barriers';
 import { trainingRunKind } from './results/trainingRun';
 import { RunStore } from './runStore';
 import type { Services } from './services';
-import { affects, backendSetting, maxStreamRateSetting, tfjsNodePathSetting } from './settings';
+import { affects, backendSetting, maxStreamRateSetting, queueSetting, tfjsNodePathSetting } from './settings';
+import { QueueStatus } from './queueStatus';
 import { SideViewProvider } from './sideView';
 import { StudyController } from './study';
 import { TrainingController } from './training';
@@ -37,7 +38,7 @@ export function activate(context: vscode.ExtensionContext): { services: Services
   const checkOutgoing = context.extensionMode !== vscode.ExtensionMode.Production;
 
   const workerPath = vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker.js').fsPath;
-  const jobs = new JobRunner(workerPath, log, () => backendSetting(), () => tfjsNodePathSetting());
+  const jobs = new JobRunner(workerPath, log, () => backendSetting(), () => tfjsNodePathSetting(), () => queueSetting());
   const store = new RunStore();
   const runs = new WorkspaceRuns(log);
   const backend = new BackendStatus(jobs, log);
@@ -56,6 +57,7 @@ export function activate(context: vscode.ExtensionContext): { services: Services
   const analysis = new AnalysisJobs(jobs, results, log);
   results.onPanelRequest((file, m) => analysis.onPanelRequest(file, m));
   const kpcaSet = new KpcaSet(context.workspaceState);
+  const queueStatus = new QueueStatus(log);
 
   const s: Services = { context, log, jobs, store, runs, backend, training, side, checkpoints, results, minimumA, barriers, study, reports, analysis, kpcaSet };
 
@@ -72,6 +74,7 @@ export function activate(context: vscode.ExtensionContext): { services: Services
     checkpoints,
     results,
     kpcaSet,
+    queueStatus,
     vscode.window.registerWebviewViewProvider(VIEW_IDS.side, side),
     vscode.window.registerCustomEditorProvider(WEBVIEW_TYPES.checkpointEditor, checkpoints, {
       supportsMultipleEditorsPerDocument: true,
@@ -89,6 +92,7 @@ export function activate(context: vscode.ExtensionContext): { services: Services
       if (affects(e, 'backend') || affects(e, 'tfjsNodePath')) backend.invalidate();
       if (affects(e, 'maxStreamRate')) side.setMaxRate(maxStreamRateSetting());
       if (affects(e, 'runsFolder')) runs.refresh();
+      if (affects(e, 'queue')) queueStatus.refresh();
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => log.info('workspace trusted: training and New Experiment are available')),
   );

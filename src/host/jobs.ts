@@ -58,6 +58,7 @@ export class JobRunner implements vscode.Disposable {
     private readonly log: Log,
     private readonly backend: () => string,
     private readonly tfjsNodePath: () => string | undefined = () => undefined,
+    private readonly queue: () => string | undefined = () => undefined,
   ) {}
 
   get running(): readonly JobHandle<JobKind>[] {
@@ -68,7 +69,7 @@ export class JobRunner implements vscode.Disposable {
     const id = `${request.kind}-${++this.counter}`;
     const cancelFlag = new SharedArrayBuffer(4);
     const flag = new Int32Array(cancelFlag);
-    const init: WorkerInit = { id, request, backend: this.backend(), tfjsNodePath: this.tfjsNodePath(), cancelFlag };
+    const init: WorkerInit = { id, request, backend: this.backend(), tfjsNodePath: this.tfjsNodePath(), queue: this.queue(), cancelFlag };
     const started = Date.now();
     this.log.info(`job ${id} started${request.kind === 'train' ? '' : ` (${describeRequest(request)})`}`);
 

@@ -78,6 +78,17 @@ export function tfjsNodePathSetting(): string | undefined {
   return path.isAbsolute(folder) || folder.startsWith('~') || !root ? folder : path.resolve(root, folder);
 }
 
+/**
+ * landscape.queue: the Redis address of a BullMQ queue for barrier pairs, or
+ * undefined. An untrusted workspace cannot set it (only the user's own value
+ * counts): it decides where checkpoints are sent.
+ */
+export function queueSetting(): string | undefined {
+  const c = cfg();
+  const v = vscode.workspace.isTrusted ? c.get<string>(SETTING_KEYS.queue, '') : c.inspect<string>(SETTING_KEYS.queue)?.globalValue;
+  return typeof v === 'string' && v.trim() ? v.trim() : undefined;
+}
+
 /** Absolute runs folder: relative settings resolve against the workspace folder. */
 export function runsFolder(workspaceRoot: string): string {
   const v = (cfg().get<string>(SETTING_KEYS.runsFolder, SETTING_DEFAULTS.runsFolder) ?? '').trim() || SETTING_DEFAULTS.runsFolder;

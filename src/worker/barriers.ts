@@ -5,6 +5,7 @@
  * the result is written beside the checkpoints as a result file the panels
  * reopen without recomputing.
  */
+import { withQueueRunner } from '../queue/withQueueRunner';
 import { initBackend, tf, type BackendName } from '../engine/backend';
 import { inputError } from '../engine/errors';
 import { loadAnyCheckpoint, type OpenedCheckpoint } from '../engine/evaluate';
@@ -22,6 +23,8 @@ import type { BarriersJobResult, PathJobEvent, PathJobResult, PathJobSettings } 
 
 export interface JobContext {
   backend: string;
+  /** The landscape.queue setting, when set: the pairs go to its workers. */
+  queue?: string;
   signal: AbortSignal;
   emit(e: PathJobEvent): void;
   /** A line for the Landscape log (the worker's stdout goes there). */
@@ -229,16 +232,17 @@ export async function runBarriersJob(
   const { cks, recipe, backend } = await openAll(req.files, ctx);
   const labels = req.files.map((f) => minimumLabel(f, req.folder));
   const problem: PathProblem = { backend, spec: cks[0].spec, recipe, thetas: cks.map((c) => c.theta), path: workerPathOptions(req.settings) };
-  // On this thread, as before: the extension's worker is already off the UI thread.
-  const sum = await barrierMatrix(problem, {
+  // On this thread, as before: the extension's worker is already off the UI thread; or on the queue's workers.
+  const sum = await withQueueRunner(ctx.queue, ctx.log, (runner) => barrierMatrix(problem, {
     pairs: req.selection,
     seed: PATH_SEED,
     labels,
     jobs: 1,
+    runner,
     signal: ctx.signal,
     onSetup: (s) => ctx.emit({ type: 'setup', backend, dataset: s.dataset, minima: s.n, pairs: s.pairs.length, steps: progressSteps(resolvePathOptions({ points: req.settings.points, steps: req.settings.steps })) }),
     ...pairEvents(req.files, ctx),
-  });
+  }));
   if (sum.errors.length) throw pairErrorToThrow(sum.errors[0], `pair ${labels[sum.errors[0].i]} ↔ ${labels[sum.errors[0].j]}: `);
   const n = cks.length;
   const seconds = (Date.now() - t0) / 1000;

@@ -16,6 +16,8 @@ export type JobRequestOf<K extends JobKind> = Extract<JobRequest, { kind: K }>;
 export interface JobContext<K extends JobKind> {
   /** The landscape.backend setting ('auto' lets the engine choose). */
   backend: string;
+  /** The landscape.queue setting, when set: barrier pairs go to its workers. */
+  queue?: string;
   signal: AbortSignal;
   emit(event: JobEvents[K]): void;
   /** A line for the Landscape log (the worker's stdout goes there). */

@@ -42,6 +42,7 @@ function errorKind(e: unknown): ErrorKind {
 
 runJob<JobKind>(init.request, {
   backend: init.backend,
+  queue: init.queue,
   signal: controller.signal,
   emit: (event) => post({ type: 'event', event }),
   log: (line) => console.log(line),

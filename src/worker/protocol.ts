@@ -153,6 +153,8 @@ export interface WorkerInit {
   backend: string;
   /** The landscape.tfjsNodePath setting: a folder holding tfjs-node, for the "tensorflow" backend. */
   tfjsNodePath?: string;
+  /** The landscape.queue setting: the Redis of a BullMQ queue whose workers compute barrier pairs. */
+  queue?: string;
   /**
    * One Int32 the host sets to 1 to cancel. The worker's training loop polls it
    * between mini-batches, so a cancel lands mid-epoch even though the loop never

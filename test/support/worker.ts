@@ -22,7 +22,7 @@ export interface JobOutcome<R, E> {
 export function runWorkerJob<K extends JobKind, E = unknown>(
   request: Extract<JobRequest, { kind: K }>,
   onEvent?: (e: E, cancel: () => void) => void,
-  settings: Pick<WorkerInit, 'backend' | 'tfjsNodePath'> = { backend: 'cpu' },
+  settings: Pick<WorkerInit, 'backend' | 'tfjsNodePath' | 'queue'> = { backend: 'cpu' },
 ): Promise<JobOutcome<JobResults[K], E>> {
   return new Promise((resolve, reject) => {
     const cancelFlag = new SharedArrayBuffer(4);

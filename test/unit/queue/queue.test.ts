@@ -12,6 +12,8 @@ import * as path from 'node:path';
 import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { runCli } from '../../support/cli';
+import { runWorkerJob } from '../../support/worker';
+import { readBarrierResult } from '../../../src/results/barrierFiles';
 import { makeTempDir, removeTempDir } from '../../support/tmp';
 import { startRedis, type RedisServer } from '../../support/redis';
 import { startWorker, type WorkerProcess } from '../../support/queueWorkers';
@@ -119,7 +121,7 @@ describe('landscape barriers --queue', () => {
 });
 
 describe('landscape study --queue', () => {
-  test('the study's path searches on a worker give the local study's numbers', async () => {
+  test("the study's path searches on a worker give the local study's numbers", async () => {
     const args = ['study', '--preset', 'quick', '--seeds', '2', '--epochs', '2', '--pairs', '1', '--path-steps', '5'];
     const l = await runCli([...args, '--out', path.join(tmp, 'study-local')]);
     assert.equal(l.code, 0, l.stderr);
@@ -137,6 +139,28 @@ describe('landscape study --queue', () => {
       return doc;
     };
     assert.deepEqual(read('study-queue'), read('study-local'));
+  });
+});
+
+describe('the extension with landscape.queue', () => {
+  test('its barriers job sends the pairs to the queue and saves the matrices of a local job', async () => {
+    const files = minima.slice(0, 3);
+    const request = (out: string) => ({ kind: 'barriers' as const, files, folder: tmp, out: path.join(tmp, out), selection: 'all', settings: { points: 6, steps: 20, planeGrid: 0 } });
+    const local = await runWorkerJob(request('local.barriers.json'), undefined, { backend: 'wasm' });
+    assert.equal(local.error, undefined, local.error?.message);
+    const [w] = await spawnWorkers(1);
+    try {
+      const queued = await runWorkerJob(request('queued.barriers.json'), undefined, { backend: 'wasm', queue: redis.url });
+      assert.equal(queued.error, undefined, queued.error?.message);
+      assert.equal(w.lines.filter((x) => /job \S+ done/.test(x)).length, 3, 'the worker computed the three pairs');
+    } finally {
+      await stopWorkers();
+    }
+    const a = readBarrierResult(path.join(tmp, 'local.barriers.json'), 'barrierMatrix').data;
+    const b = readBarrierResult(path.join(tmp, 'queued.barriers.json'), 'barrierMatrix').data;
+    assert.deepEqual(b.heights, a.heights);
+    assert.deepEqual(b.barriers, a.barriers);
+    assert.deepEqual(b.straightHeights, a.straightHeights);
   });
 });
 
