@@ -13,9 +13,12 @@ import { isAtomicTempFile } from './checkpoint/atomic';
 import {
   describeStepCheck,
   gradientCheck,
+  hessianSpectralDensity,
   hessianTopEigenvalues,
   hessianTrace,
   kernelPCA,
+  layerBlocks,
+  layerCurvature,
   reluKinkDetector,
   slice2DCheckpoints,
   slice2DRandom,
@@ -34,7 +37,7 @@ import { recordedHyperparameters } from './hyperparameters';
 import { backendInfo } from './backend';
 import { LANDSCAPE_VERSION } from './version';
 import { checkpointLabel } from '../results/shapes';
-import { HESSIAN_FORMAT_VERSION, hessianSettings, type HessianData } from '../results/hessian';
+import { HESSIAN_FORMAT_VERSION, hessianSettings, type HessianData, type HessianDensity, type HessianPerLayer } from '../results/hessian';
 import { GRADCHECK_FORMAT_VERSION, gradcheckSettings, type GradcheckData } from '../results/gradcheck';
 import { SLICE_FORMAT_VERSION, sliceSettings, type SliceData } from '../results/slice';
 import { KPCA_FORMAT_VERSION, kpcaLabel, kpcaSettings, trajectoryOverlay, type KpcaData, type KpcaOverlay, type KpcaPoint } from '../results/kpca';
@@ -243,8 +246,45 @@ export interface HessianAnalysisOptions {
   hvp?: HvpMode;
   /** A learning rate given by the user instead of the recorded one ('flag': --lr, 'asked': VS Code asked for it). */
   lr?: { value: number; source: 'flag' | 'asked' };
+  /** Also the eigenvalue density by stochastic Lanczos quadrature (default 8 runs × 60 steps, σ 1 % of the span). */
+  density?: { runs?: number; steps?: number; sigma?: number };
+  /** Also each layer's top eigenvalue and trace (default ≤ 30 Lanczos steps and 64 probes per layer). */
+  perLayer?: { iterations?: number; samples?: number; exactUpTo?: number };
   signal?: AbortSignal;
   onProgress?: (p: AnalysisProgress) => void;
+}
+
+/** The SLQ density of a checkpoint's Hessian, as the result carries it. */
+async function densityOfCheckpoint(ck: OpenedCheckpoint, obj: CheckpointObjective, opts: HessianAnalysisOptions, seed: number): Promise<HessianDensity> {
+  const d = await hessianSpectralDensity(obj.objective, ck.theta, {
+    ...opts.density,
+    seed,
+    hvp: opts.hvp ?? 'auto',
+    signal: opts.signal,
+    onRun: (done, runs) => opts.onProgress?.({ text: `eigenvalue density: Lanczos run ${done}/${runs}`, done, total: runs }),
+  });
+  if (![d.mean, d.sigma, ...d.density].every(Number.isFinite)) throw computeError(`the eigenvalue density is not finite (mean ${d.mean})`, ck.file);
+  const { runs, steps, hvp, sigma, sigmaSource, x, density, quadratures, mean, meanStandardError } = d;
+  return { runs, steps, seed, hvp, sigma, sigmaSource, x, density, quadratures, mean, ...(Number.isFinite(meanStandardError) ? { meanStandardError } : {}) };
+}
+
+/** The top eigenvalue and trace of each layer's diagonal Hessian block, as the result carries them. */
+async function perLayerOfCheckpoint(ck: OpenedCheckpoint, obj: CheckpointObjective, opts: HessianAnalysisOptions, seed: number): Promise<HessianPerLayer> {
+  const iterations = opts.perLayer?.iterations ?? 30;
+  const samples = opts.perLayer?.samples ?? 64;
+  const exactUpTo = opts.perLayer?.exactUpTo ?? iterations + samples;
+  const r = await layerCurvature(obj.objective, ck.theta, layerBlocks(ck.spec), {
+    iterations,
+    samples,
+    exactUpTo,
+    seed,
+    hvp: opts.hvp ?? 'auto',
+    signal: opts.signal,
+    onBlock: (done, blocks, last) => opts.onProgress?.({ text: `per-layer curvature: ${last.name} done (${done}/${blocks}), λmax ≈ ${last.topEigenvalue.toPrecision(4)}`, done, total: blocks }),
+  });
+  const bad = r.blocks.find((b) => !(Number.isFinite(b.topEigenvalue) && Number.isFinite(b.trace)));
+  if (bad) throw computeError(`the curvature of layer ${bad.name} is not finite`, ck.file);
+  return { seed, hvp: r.hvp, iterations, samples, exactUpTo, layers: r.blocks };
 }
 
 export type CheckpointStability = OptimizerStability & {
@@ -301,6 +341,8 @@ export async function hessianAnalysis(ck: OpenedCheckpoint, obj: CheckpointObjec
         })
       : undefined;
   if (trace && !(Number.isFinite(trace.trace) && Number.isFinite(trace.standardError))) throw computeError(`the trace estimate is not finite (${trace.trace})`, ck.file);
+  const density = opts.density ? await densityOfCheckpoint(ck, obj, opts, seed) : undefined;
+  const perLayer = opts.perLayer ? await perLayerOfCheckpoint(ck, obj, opts, seed) : undefined;
   const stability = checkpointStability(eig.eigenvalues[0], ck.meta, ck.file, opts.lr);
   const result: Omit<HessianData, 'settings'> = {
     kind: 'hessian',
@@ -327,6 +369,8 @@ export async function hessianAnalysis(ck: OpenedCheckpoint, obj: CheckpointObjec
     k,
     ...(trace ? { trace: { estimate: trace.trace, standardError: trace.standardError, samples: trace.samples, hvp: trace.hvp, seed: trace.seed } } : {}),
     stability,
+    ...(density ? { density } : {}),
+    ...(perLayer ? { perLayer } : {}),
     seconds: (Date.now() - t0) / 1000,
     landscapeVersion: LANDSCAPE_VERSION,
   };
@@ -434,11 +478,10 @@ export async function sliceAnalysis(kind: SliceKind, cks: readonly OpenedCheckpo
   return sliceResult(kind, cks, obj, s, (Date.now() - t0) / 1000);
 }
 
-/** The engine's slice as the slice result: the request and the objective beside it, its "kind" ("1d"/"2d") as dims. */
-function sliceResult(kind: SliceKind, cks: readonly OpenedCheckpoint[], obj: CheckpointObjective, s: Slice, seconds: number): SliceData {
-  const files = cks.map((c) => c.file);
+/** The fields every slice result shares: provenance, the objective and the engine's meta, labelled by the first checkpoint. */
+export function sliceResultCommon(cks: readonly OpenedCheckpoint[], obj: CheckpointObjective, s: Slice, seconds: number) {
   const meta = { ...s.meta, source: s.meta.source && Object.fromEntries(Object.entries(s.meta.source).map(([k, v]) => [k, String(v)])) };
-  const shared = {
+  return {
     kind: 'slice' as const,
     formatVersion: SLICE_FORMAT_VERSION,
     command: 'slice' as const,
@@ -446,10 +489,16 @@ function sliceResult(kind: SliceKind, cks: readonly OpenedCheckpoint[], obj: Che
     model: cks[0].specString,
     objective: { dataset: obj.dataset, split: obj.split, samples: obj.trainSize },
     meta,
-    label: checkpointLabel(path.resolve(files[0])),
+    label: checkpointLabel(path.resolve(cks[0].file)),
     seconds,
     landscapeVersion: LANDSCAPE_VERSION,
   };
+}
+
+/** The engine's slice as the slice result: the request and the objective beside it, its "kind" ("1d"/"2d") as dims. */
+function sliceResult(kind: SliceKind, cks: readonly OpenedCheckpoint[], obj: CheckpointObjective, s: Slice, seconds: number): SliceData {
+  const files = cks.map((c) => c.file);
+  const shared = sliceResultCommon(cks, obj, s, seconds);
   const result: DistributiveOmit<SliceData, 'settings'> =
     s.kind === '1d'
       ? { ...shared, request: { kind, files, points: s.axes.x.points }, dims: '1d', axes: s.axes, values: s.values }

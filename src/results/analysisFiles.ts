@@ -133,8 +133,12 @@ function mapPaths<T extends AnalysisData>(d: T, f: (p: string) => string): T {
     case 'hessian':
     case 'gradcheck':
       return { ...d, file: f(d.file) } as T;
-    case 'slice':
-      return { ...d, request: { ...d.request, files: d.request.files.map(f) } } as T;
+    case 'slice': {
+      const request = { ...d.request, files: d.request.files.map(f) };
+      if (d.dims !== '2d' || !d.trajectory) return { ...d, request } as T;
+      const t = d.trajectory;
+      return { ...d, request, trajectory: { ...t, run: f(t.run), points: t.points.map((p) => ({ ...p, file: f(p.file) })) } } as T;
+    }
   }
 }
 

@@ -8,7 +8,11 @@
 import { LIMITS, S, type Infer } from '../schema';
 import { checkpointLabel, count, filePath, kvRows, num, ObjectiveSchema, optNum, series, STABILITY_VERDICTS, str, upgradeStamp, type Json } from './shapes';
 
-/** Version of this kind's format (1: Landscape 0.1.0; 2: one shape for the CLI and the extension). */
+/**
+ * Version of this kind's format (1: Landscape 0.1.0; 2: one shape for the CLI
+ * and the extension). Optional fields added later (density, perLayer) keep 2:
+ * every format-2 file without them is still a valid format-2 file.
+ */
 export const HESSIAN_FORMAT_VERSION = 2;
 export const HESSIAN_SUFFIX = '.hessian.json';
 
@@ -28,6 +32,59 @@ export const HessianStabilitySchema = S.object({
   lrSource: S.oneOf(['flag', 'asked', 'metadata', 'none'] as const),
   optimizer: S.nullable(S.string(200)),
 });
+
+/**
+ * The eigenvalue density by stochastic Lanczos quadrature (`--density`): the
+ * density on a grid (it integrates to 1: the fraction of eigenvalues per unit
+ * of λ), each run's Ritz values and weights, and trace/P with its standard
+ * error over runs. Optional, so files without it (all before it) still open.
+ */
+export const HessianDensitySchema = S.object({
+  runs: count,
+  /** Lanczos steps asked per run (capped at the dimension); each run's own count is in quadratures. */
+  steps: count,
+  seed: count,
+  hvp: S.string(100),
+  sigma: num,
+  /** 'default': 1 % of the Ritz values' span. */
+  sigmaSource: S.oneOf(['given', 'default'] as const),
+  x: series,
+  density: series,
+  quadratures: S.array(S.object({ values: series, weights: series, steps: count }), LIMITS.list),
+  /** The estimate of trace/P (the density's mean); its standard error is absent for a single run. */
+  mean: num,
+  meanStandardError: optNum,
+});
+export type HessianDensity = Infer<typeof HessianDensitySchema>;
+
+/** The top eigenvalue and trace of one layer's diagonal Hessian block (`--per-layer`). */
+export const LayerCurvatureSchema = S.object({
+  /** The layer's tensor-name prefix, e.g. "layers.0". */
+  name: str,
+  tensors: S.array(str, LIMITS.tensors),
+  size: count,
+  method: S.oneOf(['exact', 'estimated'] as const),
+  topEigenvalue: num,
+  topEigenvalueError: optNum,
+  converged: S.boolean(),
+  trace: num,
+  traceStandardError: optNum,
+  lanczosSteps: count,
+  traceSamples: count,
+  products: count,
+});
+export type LayerCurvatureData = Infer<typeof LayerCurvatureSchema>;
+
+export const HessianPerLayerSchema = S.object({
+  seed: count,
+  hvp: S.string(100),
+  /** Most Lanczos steps per layer, Rademacher probes per layer, and the size up to which a block is computed exactly. */
+  iterations: count,
+  samples: count,
+  exactUpTo: count,
+  layers: S.array(LayerCurvatureSchema, LIMITS.tensors),
+});
+export type HessianPerLayer = Infer<typeof HessianPerLayerSchema>;
 
 /** Top Hessian eigenvalues, the trace and the stability verdict of one checkpoint. */
 export const HessianSchema = S.object({
@@ -56,6 +113,8 @@ export const HessianSchema = S.object({
   k: count,
   trace: S.optional(S.object({ estimate: num, standardError: num, samples: count, hvp: S.optional(S.string(100)), seed: S.optional(count) })),
   stability: HessianStabilitySchema,
+  density: S.optional(HessianDensitySchema),
+  perLayer: S.optional(HessianPerLayerSchema),
   backend: str,
   seconds: num,
   landscapeVersion: S.string(100),
@@ -76,12 +135,22 @@ export function hessianSettings(d: Omit<HessianData, 'settings'>): [string, stri
     ['Hessian-vector products', `${d.hvp}${d.hvpFallbackReason ? ` (${d.hvpFallbackReason})` : ''}`],
     ...(d.hvpCheckNote ? ([['step-halving check', d.hvpCheckNote]] as [string, string][]) : []),
     ['trace', d.trace ? `Hutchinson, ${d.trace.samples} Rademacher probes` : 'not computed'],
+    ...(d.density ? ([['eigenvalue density', densitySetting(d.density)]] as [string, string][]) : []),
+    ...(d.perLayer ? ([['per-layer curvature', perLayerSetting(d.perLayer)]] as [string, string][]) : []),
     ['seed', String(d.seed)],
     ['backend', d.backend],
     ['written by', `Landscape ${d.landscapeVersion}`],
   ];
 }
 
+function densitySetting(d: HessianDensity): string {
+  const sigma = `σ = ${d.sigma.toPrecision(3)}${d.sigmaSource === 'default' ? ' (1 % of the Ritz values\' span)' : ''}`;
+  return `stochastic Lanczos quadrature, ${d.runs} Rademacher start vectors × ${d.steps} steps, Gaussian broadening ${sigma}, seed ${d.seed}`;
+}
+
+function perLayerSetting(p: HessianPerLayer): string {
+  return `each layer's diagonal block (weight and bias): Lanczos (≤ ${p.iterations} steps) and Hutchinson (${p.samples} probes, seed ${p.seed}), exact for blocks of ≤ ${p.exactUpTo} parameters`;
+}
 
 /**
  * A format-1 file as format 2: the CLI's form ("command": "hessian", no

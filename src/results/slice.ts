@@ -6,7 +6,7 @@
  * apart (format 1 of the CLI called it "kind", which now names the result
  * kind). Files of format 1 (Landscape 0.1.0) open through upgradeSlice.
  */
-import { formatNumber } from '../format';
+import { formatNumber, formatPercent } from '../format';
 import { LIMITS, S, type Infer } from '../schema';
 import { checkpointLabel, count, filePath, kvRows, num, optNum, str, upgradeStamp, type Json } from './shapes';
 
@@ -17,6 +17,12 @@ export const SLICE_SUFFIX = '.slice.json';
 /** Slice kinds (the engine's SLICE_KINDS; a unit test keeps them equal). */
 export const SLICE_KIND_NAMES = ['line', 'random', 'hessian', 'plane', 'random-plane'] as const;
 export type SliceKindName = (typeof SLICE_KIND_NAMES)[number];
+/**
+ * What a 2D result's request may name: the slice kinds, and "trajectory" for
+ * `landscape slice --plane trajectory <run folder>` (not a --kind: it takes a
+ * run folder, not checkpoints).
+ */
+export const SLICE_REQUEST_KINDS = [...SLICE_KIND_NAMES, 'trajectory'] as const;
 /** Most grid points per axis of a slice. */
 export const MAX_SLICE_POINTS = 4096;
 
@@ -82,6 +88,23 @@ const common = {
   settings: kvRows,
 };
 
+/**
+ * A trajectory plane's run and its checkpoints projected into the plane
+ * (request kind "trajectory"; absent in every other slice). Optional, so
+ * slice files written before it existed still open as format 2.
+ */
+export const SliceTrajectorySchema = S.object({
+  /** The run folder. */
+  run: filePath,
+  /** "uncentred": principal directions of θ_k − θ_final themselves, not of their deviations from their mean. */
+  pca: S.string(40),
+  /** Each direction's fraction of Σ‖θ_k − θ_final‖². */
+  explainedVariance: S.tuple(num, num),
+  /** In epoch order, the final weights last at (0, 0); loss is each checkpoint's own (off the plane). */
+  points: S.array(S.object({ label: str, file: filePath, epoch: count, x: num, y: num, offPlane: num, loss: num }), LIMITS.list),
+});
+export type SliceTrajectory = Infer<typeof SliceTrajectorySchema>;
+
 /** The checkpoints: as given to the CLI, relative to the file in files the extension saves, absolute in memory. */
 const files = S.array(filePath, 3);
 
@@ -95,11 +118,12 @@ export const Slice1DSchema = S.object({
 
 export const Slice2DSchema = S.object({
   ...common,
-  request: S.object({ kind: S.oneOf(SLICE_KIND_NAMES), files, points: S.tuple(count, count) }),
+  request: S.object({ kind: S.oneOf(SLICE_REQUEST_KINDS), files, points: S.tuple(count, count) }),
   dims: S.literal('2d'),
   axes: S.object({ x: SliceAxisSchema, y: SliceAxisSchema }),
   /** values[iy][ix] (Plotly's z). */
   values: S.array(S.array(num, MAX_SLICE_POINTS), MAX_SLICE_POINTS),
+  trajectory: S.optional(SliceTrajectorySchema),
 });
 
 /** The loss on a line (1D) or a plane (2D) of parameter space. */
@@ -130,6 +154,7 @@ export function sliceSettings(d: DistributiveOmit<SliceData, 'settings'>): [stri
   ];
   if (y) rows.push([`direction ${y.name}`, directionText(y)]);
   if (y && m.cosine !== undefined) rows.push(['cosine between the directions', formatNumber(m.cosine, 3)]);
+  if (d.dims === '2d' && d.trajectory) rows.push(...trajectoryRows(d.trajectory));
   rows.push(
     ['centre', `${m.centre.label} (hash ${m.centre.hash.slice(0, 16)}…, ‖θ‖ = ${formatNumber(m.centre.norm)})`],
     ['loss measured on', `full-batch training loss, ${d.objective.dataset} (${d.objective.samples} samples)`],
@@ -138,6 +163,16 @@ export function sliceSettings(d: DistributiveOmit<SliceData, 'settings'>): [stri
     ['written by', `Landscape ${d.landscapeVersion}`],
   );
   return rows;
+}
+
+/** The settings rows of a trajectory plane: its run, how the directions were found, the variance they explain. */
+function trajectoryRows(t: SliceTrajectory): [string, string][] {
+  const [v1, v2] = t.explainedVariance;
+  return [
+    ['run', t.run],
+    ['directions', `first two principal directions of θ_k − θ_final over ${t.points.length - 1} checkpoints (${t.pca} PCA)`],
+    ['explained variance', `${formatPercent(v1)} + ${formatPercent(v2)} = ${formatPercent(v1 + v2)} of Σ‖θ_k − θ_final‖²`],
+  ];
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

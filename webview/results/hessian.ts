@@ -1,7 +1,9 @@
 /**
  * The Hessian spectrum of a checkpoint: the top-k eigenvalues with their
  * error estimates (bars against the 2/η line), the trace with its standard
- * error, and the stability verdict of the learning rate it was trained with.
+ * error, and the stability verdict of the learning rate it was trained with;
+ * with --density the eigenvalue density on a log axis beside them, with
+ * --per-layer a table of each layer's top eigenvalue and trace.
  */
 import { formatNumber, type ResultData } from '../../src/protocol';
 import { inspect } from '../api';
@@ -64,6 +66,86 @@ function eigenFigure(d: Hessian) {
   };
 }
 
+/** Decades of density the log axis shows below the peak (the bulk dwarfs the outliers by about that much). */
+const DENSITY_DECADES = 6;
+
+/** The SLQ density on a log axis, values below the axis floor drawn at the floor. */
+function densityFigure(dens: NonNullable<Hessian['density']>) {
+  return (t: Theme) => {
+    const peak = Math.max(...dens.density, Number.MIN_VALUE);
+    const floor = peak * 10 ** -DENSITY_DECADES;
+    return {
+      data: [
+        {
+          name: 'density',
+          type: 'scatter' as const,
+          mode: 'lines' as const,
+          x: dens.x,
+          y: dens.density.map((v) => Math.max(v, floor)),
+          line: { color: t.colors.blue, width: t.highContrast ? 3 : 2 },
+          hovertemplate: 'λ = %{x:.4g}<br>density %{y:.3g}<extra></extra>',
+        },
+      ],
+      layout: {
+        showlegend: false,
+        margin: { l: 56, r: 12, t: 20, b: 36 },
+        shapes: [{ type: 'line', yref: 'paper', x0: 0, x1: 0, y0: 0, y1: 1, line: { color: t.muted, width: 1, dash: 'dot' } }],
+        yaxis: { showticklabels: true, type: 'log', range: [Math.log10(floor), Math.log10(peak) + 0.3] },
+        xaxis: { showticklabels: true },
+      },
+    };
+  };
+}
+
+function densityChart(d: Hessian, dens: NonNullable<Hessian['density']>): Chart {
+  const chart = new Chart({
+    id: 'chart-density',
+    title: 'Eigenvalue density (stochastic Lanczos quadrature)',
+    ariaLabel: `Eigenvalue density of the Hessian on a log axis, ${dens.runs} runs of ${dens.steps} Lanczos steps, σ ${formatNumber(dens.sigma)}; mean eigenvalue ${formatNumber(dens.mean)}`,
+    xTitle: 'eigenvalue λ',
+    yTitle: 'density (fraction per unit λ)',
+    logY: true,
+    traces: [],
+    exportName: `hessian-density-${d.label}`.replace(/[^A-Za-z0-9._-]+/g, '-'),
+    height: 300,
+  });
+  chart.setFigure(densityFigure(dens));
+  return chart;
+}
+
+function densityText(d: Hessian, dens: NonNullable<Hessian['density']>): string {
+  const se = dens.meanStandardError;
+  const mean = `${formatNumber(dens.mean)}${se !== undefined ? ` ± ${formatNumber(se, 2)}` : ''}`;
+  const trace = `${formatNumber(dens.mean * d.dim)}${se !== undefined ? ` ± ${formatNumber(se * d.dim, 2)}` : ''}`;
+  return (
+    `Eigenvalue density from ${dens.runs} Rademacher start vectors × ${dens.steps} Lanczos steps, Gaussian broadening σ = ${formatNumber(dens.sigma)}` +
+    `${dens.sigmaSource === 'default' ? ' (1 % of the Ritz values’ span)' : ''}; it integrates to 1. Mean eigenvalue (trace/P) ≈ ${mean}, so trace ≈ ${trace}.`
+  );
+}
+
+/** One row per layer: the top eigenvalue and trace of its diagonal Hessian block. */
+function perLayerSection(p: NonNullable<Hessian['perLayer']>): HTMLElement {
+  const cols = ['layer', 'tensors', 'parameters', 'λmax', '± error', 'trace', '± s.e.', 'method'];
+  const rows = p.layers.map((l) =>
+    h(
+      'tr',
+      {},
+      h('th', { scope: 'row', text: l.name }),
+      h('td', { text: l.tensors.map((t) => (t.startsWith(`${l.name}.`) ? t.slice(l.name.length + 1) : t)).join(' + ') }),
+      ...[String(l.size), formatNumber(l.topEigenvalue), formatNumber(l.topEigenvalueError, 2), formatNumber(l.trace), formatNumber(l.traceStandardError, 2)].map((text) => h('td', { class: 'num', text })),
+      h('td', { text: l.method === 'exact' ? 'exact block' : `Lanczos ${l.lanczosSteps} steps${l.converged ? '' : ' (not converged)'}, ${l.traceSamples} probes` }),
+    ),
+  );
+  const table = h(
+    'table',
+    { id: 'per-layer-table', class: 'data-table barrier-table', 'aria-label': 'Top eigenvalue and trace of each layer’s diagonal Hessian block' },
+    h('thead', {}, h('tr', {}, ...cols.map((c, i) => h('th', { scope: 'col', class: i >= 2 && i <= 6 ? 'num' : undefined, text: c })))),
+    h('tbody', {}, ...rows),
+  );
+  const hint = `Each layer’s diagonal block of the Hessian (its weight and bias together), as if the other layers were frozen; blocks of at most ${p.exactUpTo} parameters are computed exactly.`;
+  return h('section', { 'aria-labelledby': 'h-per-layer' }, h('h2', { id: 'h-per-layer', text: 'Curvature per layer' }), h('p', { class: 'hint', text: hint }), table);
+}
+
 /** The verdict as a sentence: the engine's message already starts with it ("stable: η·λmax = …"). */
 export function verdictLine(st: Hessian['stability']): string {
   if (st.verdict === 'not-applicable') return `No verdict: ${st.message}`;
@@ -122,10 +204,12 @@ export function renderHessian(root: HTMLElement, d: Hessian): void {
     pageHeader(`Hessian spectrum of ${d.label}`, `${d.objective.dataset} (${d.objective.samples} samples) · ${d.iterations} Lanczos steps${d.converged ? ', converged' : ', not converged'} · ${d.hvp} Hessian-vector products · ${d.backend} backend · ${d.seconds.toFixed(1)} s`),
     h('ul', { class: 'runs-list', 'aria-label': 'The checkpoint' }, ck),
     h('p', { id: 'verdict', class: `verdict verdict-${st.verdict}`, text: verdictLine(st) }),
-    h('div', { class: 'charts single' }, chart.card),
+    h('div', { class: d.density ? 'charts' : 'charts single' }, chart.card, d.density ? densityChart(d, d.density).card : null),
     h('p', { id: 'trace', class: 'hint', text: trace }),
+    d.density ? h('p', { id: 'density', class: 'hint', text: densityText(d, d.density) }) : null,
     d.hvpFallbackReason ? h('p', { class: 'muted hint', text: `Hessian-vector products by finite differences: ${d.hvpFallbackReason}` }) : null,
     h('section', { 'aria-labelledby': 'h-eigen' }, h('h2', { id: 'h-eigen', text: 'Eigenvalues' }), eigenTable),
+    d.perLayer ? perLayerSection(d.perLayer) : null,
     h('section', { 'aria-labelledby': 'h-stability' }, h('h2', { id: 'h-stability', text: 'Stability' }), h('table', { id: 'stability-table', class: 'kv-table' }, stability)),
     section('h-settings', 'Settings', kvTable('hessian-settings', d.settings)),
   );

@@ -3,7 +3,7 @@
  * plane (2D) as a contour with the checkpoints marked and a toggle to a 3D
  * surface. The axes, seeds and normalisation that reproduce it are listed.
  */
-import { formatNumber, type ResultData } from '../../src/protocol';
+import { formatNumber, formatPercent, type ResultData } from '../../src/protocol';
 import { inspect } from '../api';
 import { Chart, type Theme } from '../charts';
 import { append, h, kvTable, onActivate, pageHeader, plotlyText, section } from '../dom';
@@ -21,7 +21,33 @@ const KIND_TEXT: Record<Slice['request']['kind'], string> = {
   hessian: 'the top Hessian eigenvector',
   'random-plane': 'the plane of two random filter-normalised directions',
   plane: 'the plane through three checkpoints',
+  trajectory: "the plane of the first two principal directions of the run's trajectory",
 };
+
+type Trajectory = NonNullable<Plane['trajectory']>;
+
+/** The run's checkpoints on the contour: a line through them in epoch order, a marker at each. */
+function trajectoryTrace(tr: Trajectory, t: Theme) {
+  return {
+    name: 'trajectory',
+    type: 'scatter' as const,
+    mode: 'lines+markers' as const,
+    x: tr.points.map((p) => p.x),
+    y: tr.points.map((p) => p.y),
+    line: { color: '#ffffff', width: t.highContrast ? 3 : 2 },
+    marker: { color: t.colors.orange, size: 7, line: { color: '#ffffff', width: 1 } },
+    customdata: tr.points.map((p) => [p.epoch, p.loss, p.offPlane]),
+    text: tr.points.map((p) => plotlyText(p.label)),
+    hovertemplate: '%{text} (epoch %{customdata[0]})<br>loss %{customdata[1]:.5g}, %{customdata[2]:.3g} off the plane<extra></extra>',
+    showlegend: false,
+  };
+}
+
+/** "PC1 97.6%, PC2 1.9% of the trajectory's variance". */
+function varianceText(tr: Trajectory): string {
+  const [v1, v2] = tr.explainedVariance;
+  return `PC1 ${formatPercent(v1)}, PC2 ${formatPercent(v2)} of the trajectory's variance`;
+}
 
 function lineFigure(d: Line) {
   const x = d.axes.x;
@@ -148,6 +174,7 @@ function planeFigure(d: Plane, surface: boolean) {
           hovertemplate: '%{text}<br>loss %{customdata:.5g}<extra></extra>',
           showlegend: false,
         },
+        ...(d.trajectory ? [trajectoryTrace(d.trajectory, t)] : []),
       ],
       layout: {
         showlegend: false,
@@ -157,8 +184,8 @@ function planeFigure(d: Plane, surface: boolean) {
           title: { text: plotlyText(y.label), font: { color: t.muted, size: t.fontSize - 1 } },
           showticklabels: true,
           range: [y.values[0], y.values[y.values.length - 1]],
-          // The plane through checkpoints has orthonormal axes: equal scales keep its distances true.
-          ...(d.request.kind === 'plane' ? { scaleanchor: 'x', scaleratio: 1 } : {}),
+          // The plane through checkpoints and the trajectory plane have orthonormal axes: equal scales keep their distances true.
+          ...(d.request.kind === 'plane' || d.request.kind === 'trajectory' ? { scaleanchor: 'x', scaleratio: 1 } : {}),
         },
       },
     };
@@ -170,11 +197,12 @@ export function renderSlice(root: HTMLElement, d: Slice): void {
   const y = d.dims === '2d' ? d.axes.y : undefined;
   const m = d.meta;
   const kind = d.request.kind;
+  const trajectory = d.dims === '2d' ? d.trajectory : undefined;
   const checkpoints = d.request.files.map((path) => ({ path, label: checkpointLabel(path) }));
   const name = d.label || 'checkpoint';
   const chart = new Chart({
     id: 'chart-slice',
-    title: y ? 'Training loss on the plane (log₁₀)' : 'Training loss along the line',
+    title: trajectory ? `Training loss on the trajectory plane (log₁₀): ${varianceText(trajectory)}` : y ? 'Training loss on the plane (log₁₀)' : 'Training loss along the line',
     ariaLabel: `The training loss on ${KIND_TEXT[kind]} around ${name}: ${y ? `${x.points} × ${y.points} grid` : `${x.points} points`}, from ${formatNumber(m.min.loss)} to ${formatNumber(m.max.loss)}`,
     xTitle: x.label,
     yTitle: y ? y.label : 'training loss',
@@ -186,18 +214,8 @@ export function renderSlice(root: HTMLElement, d: Slice): void {
   const where = (p: { x: number; y?: number }) => (p.y === undefined ? `${x.name} = ${formatNumber(p.x, 3)}` : `(${formatNumber(p.x, 3)}, ${formatNumber(p.y, 3)})`);
   const summary = `Lowest loss ${formatNumber(m.min.loss)} at ${where(m.min)}, highest ${formatNumber(m.max.loss)} at ${where(m.max)}; the centre ${m.centre.label} has loss ${formatNumber(m.centre.loss)}.`;
   const markers = h('ul', { id: 'slice-markers', class: 'runs-list', 'aria-label': 'The checkpoints on the slice' });
-  m.markers.forEach((mk, i) => {
-    const k = markerCheckpoint(i, checkpoints.length);
-    const ck = k !== undefined ? checkpoints[k] : undefined;
-    const li = h(
-      'li',
-      { class: 'checkpoint-item', tabindex: ck ? 0 : undefined, role: ck ? 'button' : undefined, 'aria-label': ck ? `Inspect ${ck.label}` : undefined, title: ck?.path },
-      h('span', { class: 'item-label', text: `${mk.label} at ${where(mk)}` }),
-      h('span', { class: 'item-detail', text: `loss ${formatNumber(mk.loss)}${ck ? ` · ${ck.path}` : ''}` }),
-    );
-    if (ck) onActivate(li, () => inspect(ck.path));
-    markers.appendChild(li);
-  });
+  if (trajectory) trajectoryItems(trajectory, markers);
+  else markerItems(m.markers, checkpoints, where, markers);
   append(
     root,
     pageHeader(`Slice around ${name}`, `along ${KIND_TEXT[kind]} · ${m.parameterization} · ${d.objective.dataset} (${d.objective.samples} samples) · ${d.backend} backend · ${d.seconds.toFixed(1)} s`),
@@ -208,6 +226,36 @@ export function renderSlice(root: HTMLElement, d: Slice): void {
     section('h-settings', 'Reproduce it', kvTable('slice-settings', d.settings)),
   );
   chart.setFigure(d.dims === '2d' ? planeFigure(d, false) : lineFigure(d));
+}
+
+/** The slice's markers, the checkpoints among them inspectable. */
+function markerItems(marks: Slice['meta']['markers'], checkpoints: { path: string; label: string }[], where: (p: { x: number; y?: number }) => string, list: HTMLElement): void {
+  marks.forEach((mk, i) => {
+    const k = markerCheckpoint(i, checkpoints.length);
+    const ck = k !== undefined ? checkpoints[k] : undefined;
+    const li = h(
+      'li',
+      { class: 'checkpoint-item', tabindex: ck ? 0 : undefined, role: ck ? 'button' : undefined, 'aria-label': ck ? `Inspect ${ck.label}` : undefined, title: ck?.path },
+      h('span', { class: 'item-label', text: `${mk.label} at ${where(mk)}` }),
+      h('span', { class: 'item-detail', text: `loss ${formatNumber(mk.loss)}${ck ? ` · ${ck.path}` : ''}` }),
+    );
+    if (ck) onActivate(li, () => inspect(ck.path));
+    list.appendChild(li);
+  });
+}
+
+/** The run's checkpoints, each inspectable, with its place on the plane, its distance from it and its own loss. */
+function trajectoryItems(tr: Trajectory, list: HTMLElement): void {
+  for (const p of tr.points) {
+    const li = h(
+      'li',
+      { class: 'checkpoint-item', tabindex: 0, role: 'button', 'aria-label': `Inspect ${p.label}`, title: p.file },
+      h('span', { class: 'item-label', text: `${p.label} (epoch ${p.epoch}) at (${formatNumber(p.x, 3)}, ${formatNumber(p.y, 3)})` }),
+      h('span', { class: 'item-detail', text: `loss ${formatNumber(p.loss)} · ${formatNumber(p.offPlane, 3)} off the plane · ${p.file}` }),
+    );
+    onActivate(li, () => inspect(p.file));
+    list.appendChild(li);
+  }
 }
 
 /** The button that turns the plane's contour into a 3D surface and back. */

@@ -7,8 +7,10 @@ import { loadAnyCheckpoint, OpenedCheckpoint } from '../../engine/evaluate';
 import { BiasMode, HVP_MODES, HvpMode, NORMALIZATIONS, Normalization } from '../../engine/analysis';
 import type { CommandDef } from './types';
 import type { SliceData } from '../../results/slice';
+import { formatPercent } from '../../format';
 import { COMMON_FLAGS, DATASET_FLAG, SUBSET_FLAG, subsetFlag, emitResult, parseRange, positiveInt, requireFile, checkOutputPath, checkpointAnalysisFiles, tensorMapOption } from './common-analysis';
 import { objectiveForCheckpoint } from '../../engine/checkpointObjective';
+import { readRunTrajectory, trajectoryPlaneAnalysis } from '../../engine/trajectoryPlaneAnalysis';
 import { SLICE_ARITY as ARITY, SLICE_KINDS, checkSliceInputs, sliceAnalysis, type SliceKind } from '../../engine/checkpointAnalysis';
 
 export { SLICE_KINDS, type SliceKind } from '../../engine/checkpointAnalysis';
@@ -24,6 +26,7 @@ const flags: FlagSpec[] = [
   { name: 'bias-direction', type: 'string', description: 'random direction on the biases under filter/layer normalisation', choices: ['zero', 'filter'], defaultText: 'zero' },
   { name: 'iterations', type: 'int', description: 'Lanczos steps for --kind hessian', defaultText: '20' },
   { name: 'hvp', type: 'string', description: 'Hessian-vector products for --kind hessian', choices: [...HVP_MODES], defaultText: 'auto' },
+  { name: 'plane', type: 'string', description: "trajectory: the plane of the first two principal directions of a run's checkpoints about its final weights (give the run folder)", choices: ['trajectory'] },
   DATASET_FLAG,
   SUBSET_FLAG,
   ...COMMON_FLAGS,
@@ -31,13 +34,14 @@ const flags: FlagSpec[] = [
 
 export const sliceCommand: CommandDef = {
   name: 'slice',
-  usage: '<checkpoint> [checkpoint2 [checkpoint3]] [--kind line|random|hessian|plane|random-plane] [--points n] [--range a,b] [--seed s] [--json] [--out file.json]',
-  summary: 'The training loss on a line or plane of parameter space: between checkpoints, along random filter-normalised or top-Hessian directions.',
+  usage: '<checkpoint> [checkpoint2 [checkpoint3]] [--kind line|random|hessian|plane|random-plane] [--points n] [--range a,b] [--seed s] [--json] [--out file.json] | --plane trajectory <run folder>',
+  summary: "The training loss on a line or plane of parameter space: between checkpoints, along random filter-normalised or top-Hessian directions, or on a run's trajectory plane.",
   flags,
   fileArgs: checkpointAnalysisFiles(['--points', '3']),
   async run(argv: string[], io: Io, signal: AbortSignal): Promise<number> {
     const { flags: f, positionals } = parseArgs(argv, flags, 'slice');
     checkOutputPath(f.out as string | undefined);
+    if (f.plane !== undefined) return runTrajectoryPlane(f, positionals, io, signal);
     if (positionals.length === 0 || positionals.length > 3) {
       throw inputError(`"landscape slice" takes one to three checkpoint files (got ${positionals.length}): one for random/hessian/random-plane, two for line, three for plane, e.g. landscape slice runs/x/final.safetensors`);
     }
@@ -89,6 +93,43 @@ export const sliceCommand: CommandDef = {
     }
   },
 };
+
+/** Flags that choose or shape directions, which the trajectory plane takes from the run. */
+const NOT_FOR_TRAJECTORY = ['kind', 'seed', 'normalization', 'biasDirection', 'iterations', 'hvp'];
+
+/** `landscape slice --plane trajectory <run folder>`. */
+async function runTrajectoryPlane(f: Record<string, unknown>, positionals: string[], io: Io, signal: AbortSignal): Promise<number> {
+  if (positionals.length !== 1) {
+    throw inputError(`"landscape slice --plane trajectory" takes one run folder (got ${positionals.length} arguments), e.g. landscape slice --plane trajectory runs/digits-sgd-s0`);
+  }
+  const given = NOT_FOR_TRAJECTORY.filter((k) => f[k] !== undefined).map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+  if (given.length) throw inputError(`${given.join(', ')} ${given.length === 1 ? 'does' : 'do'} not apply to --plane trajectory (its directions come from the run's checkpoints)`);
+  const points = positiveInt(f.points, 'points', 2);
+  const range = parseRange(f.range as string | undefined, 'range');
+  const yRange = parseRange(f.yRange as string | undefined, 'y-range') ?? range;
+  const backend = await initBackend(f.backend as string | undefined);
+  const run = await readRunTrajectory(positionals[0], { model: f.model as string | undefined, ...tensorMapOption(f), datasetOverride: f.dataset !== undefined });
+  const obj = await objectiveForCheckpoint(run.final, { dataset: f.dataset as string | undefined, subset: subsetFlag(f.subset) });
+  try {
+    const s = await trajectoryPlaneAnalysis(run, obj, { points, range, yRange, signal, source: { backend: backend.name } });
+    emitResult(io, f, s, () => [...renderSlice(s, describeBackend(backend)), ...renderTrajectory(s)]);
+    return 0;
+  } finally {
+    obj.dispose();
+  }
+}
+
+/** The explained variance and the checkpoints' coordinates on the trajectory plane. */
+function renderTrajectory(s: SliceData): string[] {
+  if (s.dims !== '2d' || !s.trajectory) return [];
+  const t = s.trajectory;
+  const [v1, v2] = t.explainedVariance;
+  return [
+    `explained variance: x ${formatPercent(v1)}, y ${formatPercent(v2)}, together ${formatPercent(v1 + v2)} of the trajectory's Σ‖θ_k − θ_final‖² (${t.pca} PCA of ${t.points.length - 1} checkpoints about the final weights)`,
+    '',
+    table([['epoch', 'checkpoint', 'x', 'y', 'off plane', 'loss'], ...t.points.map((p) => [String(p.epoch), p.label, fmt(p.x), fmt(p.y), fmt(p.offPlane), fmt(p.loss)])]),
+  ];
+}
 
 function renderSlice(s: SliceData, backend: string): string[] {
   const m = s.meta;

@@ -43,7 +43,7 @@ export interface RandomDirectionOptions {
 
 /** Everything needed to draw the same direction again, plus its size. JSON-able. */
 export interface DirectionInfo {
-  kind: 'random' | 'checkpoints' | 'hessian' | 'plane' | 'custom';
+  kind: 'random' | 'checkpoints' | 'hessian' | 'plane' | 'trajectory-pca' | 'custom';
   seed?: number;
   normalization?: Normalization;
   bias?: BiasMode;

@@ -25,7 +25,7 @@ export type { HvpCheck, HvpMode, HvpOperator, HvpOptions, HvpUsed } from './hvp'
  * generic ArrayLike loops it cost as much as the 20 Hessian-vector products
  * of a Lanczos run. Float64 arrays only, so the loops stay monomorphic.
  */
-function reorthogonalise(w: Float64Array, basis: readonly Float64Array[]): void {
+export function reorthogonalise(w: Float64Array, basis: readonly Float64Array[]): void {
   const n = w.length;
   const k = basis.length;
   if (k === 0) return;
@@ -74,7 +74,7 @@ function axpy64(alpha: number, x: Float64Array, y: Float64Array): void {
 }
 
 /** A Lanczos remainder this small relative to ‖T‖ means the Krylov space is invariant (to float32 precision). */
-const EXHAUSTED = 1e-5;
+export const EXHAUSTED = 1e-5;
 
 
 

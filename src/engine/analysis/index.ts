@@ -7,3 +7,6 @@ export * from './stability';
 export * from './gradcheck';
 export * from './directions';
 export * from './slices';
+export * from './trajectoryPlane';
+export * from './spectralDensity';
+export * from './layerCurvature';

@@ -19,7 +19,7 @@ import { BiasMode, CheckpointPlane, DirectionInfo, Normalization, checkpointPlan
 import { LanczosOptions, hessianTopEigenvalues } from './hessian';
 import { usableFast } from '../fast';
 
-export type SliceMethod = 'checkpoints-line' | 'random-direction' | 'hessian-eigenvector' | 'direction' | 'random-plane' | 'checkpoints-plane' | 'plane';
+export type SliceMethod = 'checkpoints-line' | 'random-direction' | 'hessian-eigenvector' | 'direction' | 'random-plane' | 'checkpoints-plane' | 'plane' | 'trajectory-plane';
 
 export interface SliceAxis {
   /** Symbol of the coordinate: 't', 'α', 'β', 'x', 'y'. */
@@ -362,6 +362,48 @@ export async function slice2DAlongDirections(
     centreLabel: opts.name ?? 'θ',
     markers: [{ label: opts.name ?? 'θ', x: 0, y: 0, point: theta }],
     cosine: dot(v1, v2) / (i1.norm * i2.norm),
+  });
+}
+
+/** One axis of a plane a caller built: its symbol, title, grid and where its direction came from. */
+export interface PlaneAxisSpec {
+  name: string;
+  label: string;
+  range: [number, number];
+  points: number;
+  direction: DirectionInfo;
+}
+
+/** A plane a caller built (e.g. from a trajectory's principal directions), with the points to mark on it. */
+export interface PlaneSpec {
+  x: PlaneAxisSpec;
+  y: PlaneAxisSpec;
+  method: SliceMethod;
+  parameterization: string;
+  centreLabel: string;
+  /** Marked points with their plane coordinates; the first is the centre (0, 0). */
+  markers: { label: string; x: number; y: number; point: ArrayLike<number> }[];
+}
+
+/**
+ * On a plane whose directions the caller computed: θ(x, y) = centre + x·e₁ + y·e₂,
+ * the grid and the markers as the caller specifies them. Checks the vectors'
+ * lengths and finiteness here, so every plane goes through the same gate.
+ */
+export async function slice2DOnPlane(fn: Objective, centre: ArrayLike<number>, e1: ArrayLike<number>, e2: ArrayLike<number>, plane: PlaneSpec, opts: GridOptions = {}): Promise<Slice2D> {
+  checkLength(fn, centre, plane.centreLabel);
+  checkLength(fn, e1, 'direction 1');
+  checkLength(fn, e2, 'direction 2');
+  const v1 = Float64Array.from(e1);
+  const v2 = Float64Array.from(e2);
+  const x = makeAxis(plane.x.name, plane.x.label, plane.x.range, plane.x.points, plane.x.direction);
+  const y = makeAxis(plane.y.name, plane.y.label, plane.y.range, plane.y.points, plane.y.direction);
+  return slice2DCore(fn, centre, v1, v2, x, y, opts, {
+    method: plane.method,
+    parameterization: plane.parameterization,
+    centreLabel: plane.centreLabel,
+    markers: plane.markers,
+    cosine: dot(v1, v2) / (norm(v1) * norm(v2)),
   });
 }
 
