@@ -30,6 +30,7 @@ import {
   type KernelPCAOptions,
   type KernelPCAResult,
   type Normalization,
+  type GridRowEvaluator,
   type Slice,
 } from './analysis';
 import { optimizerStability, type OptimizerStability } from './trainingStability';
@@ -451,6 +452,8 @@ export interface SliceAnalysisOptions {
   datasetOverride?: boolean;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
+  /** Who evaluates the grid (the job queue); default this process. */
+  rows?: GridRowEvaluator;
   /** Extra entries for meta.source. */
   source?: Record<string, string>;
 }
@@ -512,7 +515,7 @@ async function sliceOfKind(kind: SliceKind, cks: readonly OpenedCheckpoint[], ob
   const labels = checkSliceInputs(kind, cks, opts);
   const source: Record<string, string> = { dataset: obj.dataset, split: obj.split, ...(opts.source ?? {}) };
   cks.forEach((ck, i) => (source[cks.length === 1 ? 'checkpoint' : String.fromCharCode(65 + i)] = ck.file));
-  const grid = { points: opts.points, signal: opts.signal, source, onProgress: opts.onProgress };
+  const grid = { points: opts.points, signal: opts.signal, source, onProgress: opts.onProgress, rows: opts.rows };
   const random = { normalization: opts.normalization, bias: opts.bias, spec: cks[0].spec };
   const { range, yRange, seed } = opts;
   switch (kind) {

@@ -9,7 +9,7 @@
 import IORedis from 'ioredis';
 import { Job, Queue } from 'bullmq';
 import { bullConnection, checkQueue, commandConnection, KEY_PREFIX, QUEUE_NAME } from './connection';
-import { jobId, type PairJob } from './jobKinds';
+import { jobId, type AnyJob } from './jobKinds';
 import type { QueueAddress } from './redisUrl';
 
 /** Finished jobs (and their results) are kept this long for re-runs to reuse. */
@@ -37,7 +37,7 @@ export class QueueClient {
   }
 
   /** Adds the job unless it exists; a job that failed before (a worker could not run it) is retried. */
-  async ensure(payload: PairJob): Promise<string> {
+  async ensure(payload: AnyJob): Promise<string> {
     const id = jobId(payload);
     const job = await this.queue.add(payload.kind, payload, {
       jobId: id,

@@ -11,6 +11,7 @@ import type { PairError } from '../engine/pool/pathTask';
 import { QUEUE_FORMAT } from './connection';
 import type { BlobCache } from './blobs';
 import { runPairJob } from './pairJob';
+import { runSliceJob } from './sliceJob';
 
 const hash = S.string(64);
 
@@ -23,6 +24,20 @@ export const PairJobSchema = S.object({
 });
 export type PairJob = Infer<typeof PairJobSchema>;
 
+export const SliceJobSchema = S.object({
+  format: S.int(QUEUE_FORMAT, QUEUE_FORMAT),
+  kind: S.literal('slice-rows'),
+  problem: hash,
+  centre: hash,
+  dirs: S.array(hash, 2),
+  coeffs: hash,
+  firstRow: S.int(0, 1 << 20),
+  rows: S.int(1, 1 << 20),
+  batchSize: S.int(1, 1 << 20),
+});
+export type SliceJob = Infer<typeof SliceJobSchema>;
+export type AnyJob = PairJob | SliceJob;
+
 /** What a finished job leaves in BullMQ: its result's blob, or the error of a computation that failed for good. */
 export type JobReturn = { result: string } | { error: PairError };
 
@@ -30,6 +45,8 @@ export interface JobContext {
   blobs: BlobCache;
   /** Stores a result and returns its hash. */
   putResult(value: unknown): Promise<string>;
+  /** Stores raw result bytes and returns their hash. */
+  putBytes(bytes: Uint8Array): Promise<string>;
   /** Reports progress for the client's display. */
   progress(p: { iteration: number; height: number; bestHeight: number }): void;
 }
@@ -39,24 +56,26 @@ interface JobKind<P> {
   run(payload: P, ctx: JobContext): Promise<JobReturn>;
 }
 
-export const JOB_KINDS: { 'path-pair': JobKind<PairJob> } = {
+export const JOB_KINDS: { 'path-pair': JobKind<PairJob>; 'slice-rows': JobKind<SliceJob> } = {
   'path-pair': { schema: PairJobSchema, run: runPairJob },
+  'slice-rows': { schema: SliceJobSchema, run: runSliceJob },
 };
 export type JobKindName = keyof typeof JOB_KINDS;
 
 /** Checks a job's payload against its kind's schema; throws an input error naming what is wrong. */
-export function checkJobPayload(data: unknown): { kind: JobKindName; payload: PairJob } {
+export function checkJobPayload(data: unknown): { kind: JobKindName; payload: AnyJob } {
   const kind = (data as { kind?: unknown } | null)?.kind;
   if (typeof kind !== 'string' || !Object.prototype.hasOwnProperty.call(JOB_KINDS, kind)) {
     throw inputError(`refused a job of unknown kind ${JSON.stringify(kind)?.slice(0, 60)}; this worker runs ${Object.keys(JOB_KINDS).join(', ')}`);
   }
   const err = JOB_KINDS[kind as JobKindName].schema.check(data, 'job');
   if (err) throw inputError(`refused a malformed ${kind} job: ${err}`);
-  return { kind: kind as JobKindName, payload: data as PairJob };
+  return { kind: kind as JobKindName, payload: data as AnyJob };
 }
 
 /** The job's id: a hash of what it computes, so the same work is never queued twice and a re-run finds it done. */
-export function jobId(payload: PairJob): string {
-  const h = createHash('sha256').update(JSON.stringify([payload.format, payload.kind, payload.problem, payload.a, payload.b])).digest('hex');
+export function jobId(payload: AnyJob): string {
+  // Every field is a hash or a number, so the payload's JSON (keys in schema order) names the work exactly.
+  const h = createHash('sha256').update(JSON.stringify(payload)).digest('hex');
   return `${payload.kind}-${h.slice(0, 40)}`;
 }

@@ -97,16 +97,22 @@ export function thetaFromBytes(bytes: Buffer, what: string): Float32Array {
   return copy;
 }
 
-/** The worker's side: the problem with its two minima, checked field by field. */
-export async function pairProblemFromQueue(problemHash: string, thetaHashes: [string, string], blobs: BlobCache): Promise<PathProblem> {
+/** The worker's side: the problem's network, data and options, checked field by field (its minima come separately). */
+export async function problemFromQueue(problemHash: string, blobs: BlobCache): Promise<Omit<PathProblem, 'thetas'>> {
   const parsed: unknown = JSON.parse((await blobs.get(problemHash)).toString('utf8'));
   const err = PairProblemSchema.check(parsed, 'problem');
   if (err) throw inputError(`the job's problem is malformed: ${err}`);
   const wire = parsed as PairProblemWire;
-  const thetas = await Promise.all(thetaHashes.map(async (h, k) => thetaFromBytes(await blobs.get(h), `minimum ${k === 0 ? 'A' : 'B'}`)));
   const spec = wire.specText !== undefined ? modelSpecFromText(wire.specText, { loss: wire.spec.loss }) : wire.spec;
-  if (thetas[0].length !== thetas[1].length) throw inputError(`the job's minima have ${thetas[0].length} and ${thetas[1].length} parameters`);
   const dataset = await materialiseDataset(wire.recipe.dataset, blobs);
   const recipe: DataRecipe = { ...wire.recipe, dataset };
-  return { backend: wire.backend as BackendName, spec, ...(wire.specText !== undefined ? { specText: wire.specText } : {}), recipe, thetas, path: wire.path as PathTaskOptions, batch: wire.batch };
+  return { backend: wire.backend as BackendName, spec, ...(wire.specText !== undefined ? { specText: wire.specText } : {}), recipe, path: wire.path as PathTaskOptions, batch: wire.batch };
+}
+
+/** The worker's side of a pair: the problem with its two minima. */
+export async function pairProblemFromQueue(problemHash: string, thetaHashes: [string, string], blobs: BlobCache): Promise<PathProblem> {
+  const problem = await problemFromQueue(problemHash, blobs);
+  const thetas = await Promise.all(thetaHashes.map(async (h, k) => thetaFromBytes(await blobs.get(h), `minimum ${k === 0 ? 'A' : 'B'}`)));
+  if (thetas[0].length !== thetas[1].length) throw inputError(`the job's minima have ${thetas[0].length} and ${thetas[1].length} parameters`);
+  return { ...problem, thetas };
 }

@@ -3,7 +3,7 @@
  * local thread pool (runPathPairs), so that `barriers`, `study` and the
  * extension hand their pairs to either without knowing which.
  */
-import { CancelledError, computeError } from '../engine/errors';
+import { computeError } from '../engine/errors';
 import type { Pair } from '../engine/path/pairs';
 import type { PathResult } from '../engine/path/types';
 import type { RunPathPairsOptions } from '../engine/pool/pathPool';
@@ -14,8 +14,7 @@ import { QUEUE_FORMAT } from './connection';
 import type { JobReturn, PairJob } from './jobKinds';
 import { putPairProblem, putTheta } from './pairProblem';
 import { decodeResult } from './resultCodec';
-
-const POLL_MS = 300;
+import { gatherJobs } from './gatherJobs';
 
 export type PairRunner = (problem: PathProblem, pairs: readonly Pair[], opts: RunPathPairsOptions) => Promise<PairTaskOutcome[]>;
 
@@ -39,14 +38,6 @@ async function outcomeOf(client: QueueClient, [i, j]: Pair, ret: JobReturn): Pro
   return { i, j, result };
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const onAbort = () => (clearTimeout(t), resolve());
-    const t = setTimeout(() => (signal?.removeEventListener('abort', onAbort), resolve()), ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 export function queuePairRunner(client: QueueClient): PairRunner {
   return async (problem, pairs, opts) => {
     const payloads = await pairPayloads(client, problem, pairs);
@@ -62,36 +53,20 @@ export function queuePairRunner(client: QueueClient): PairRunner {
 
 async function gather(client: QueueClient, pairs: readonly Pair[], ids: string[], opts: RunPathPairsOptions, resubmit: (k: number) => Promise<void>): Promise<PairTaskOutcome[]> {
   const out: PairTaskOutcome[] = new Array(pairs.length);
-  const started = new Set<number>();
   let done = 0;
-  let remaining = pairs.map((_, k) => k);
-  while (remaining.length) {
-    if (opts.signal?.aborted) {
-      await client.removeUnstarted(remaining.map((k) => ids[k]));
-      throw new CancelledError();
-    }
-    const jobs = await Promise.all(remaining.map((k) => client.job(ids[k])));
-    const still: number[] = [];
-    for (const [m, k] of remaining.entries()) {
-      const job = jobs[m];
-      if (!job) {
-        await resubmit(k);
-        still.push(k);
-        continue;
-      }
-      if (job.processedOn && !started.has(k)) (started.add(k), opts.onStart?.(pairs[k], k));
-      if (job.finishedOn && job.returnvalue) out[k] = await outcomeOf(client, pairs[k], job.returnvalue as JobReturn);
-      else if (job.finishedOn && job.failedReason) out[k] = { i: pairs[k][0], j: pairs[k][1], error: { kind: 'compute', message: `a queue worker could not run this pair: ${job.failedReason}` } };
-      else {
-        const p = job.progress as { iteration?: number; height?: number; bestHeight?: number };
-        if (typeof p === 'object' && typeof p.iteration === 'number') opts.onProgress?.({ i: pairs[k][0], j: pairs[k][1], iteration: p.iteration, height: p.height ?? NaN, bestHeight: p.bestHeight ?? NaN });
-        still.push(k);
-        continue;
-      }
+  await gatherJobs(client, ids, {
+    signal: opts.signal,
+    resubmit,
+    onStarted: (k) => opts.onStart?.(pairs[k], k),
+    onProgress: (k, progress) => {
+      const p = progress as { iteration?: number; height?: number; bestHeight?: number };
+      if (typeof p.iteration === 'number') opts.onProgress?.({ i: pairs[k][0], j: pairs[k][1], iteration: p.iteration, height: p.height ?? NaN, bestHeight: p.bestHeight ?? NaN });
+    },
+    onFinished: async (k, o) => {
+      const [i, j] = pairs[k];
+      out[k] = 'value' in o ? await outcomeOf(client, pairs[k], o.value) : { i, j, error: { kind: 'compute', message: `a queue worker could not run this pair: ${o.failedReason}` } };
       opts.onResult?.(out[k], ++done, pairs.length);
-    }
-    remaining = still;
-    if (remaining.length) await sleep(POLL_MS, opts.signal);
-  }
+    },
+  });
   return out;
 }

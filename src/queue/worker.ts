@@ -11,7 +11,7 @@ import { Worker, type Job } from 'bullmq';
 import { bullConnection, checkQueue, commandConnection, KEY_PREFIX, QUEUE_NAME } from './connection';
 import { BlobCache, putBlob } from './blobs';
 import { encodeResult } from './resultCodec';
-import { checkJobPayload, JOB_KINDS, type JobContext, type JobReturn } from './jobKinds';
+import { checkJobPayload, JOB_KINDS, type JobContext, type JobReturn, type PairJob, type SliceJob } from './jobKinds';
 import { describeQueue, type QueueAddress } from './redisUrl';
 import { inputError } from '../engine/errors';
 
@@ -43,6 +43,7 @@ function jobContext(job: Job, blobs: BlobCache, store: (bytes: Buffer) => Promis
   return {
     blobs,
     putResult: (value) => store(Buffer.from(encodeResult(value), 'utf8')),
+    putBytes: (bytes) => store(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
     progress: (p) => {
       const now = Date.now();
       if (now - last < PROGRESS_INTERVAL_MS) return;
@@ -62,7 +63,8 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<void> {
   const processor = async (job: Job): Promise<JobReturn> => {
     const { kind, payload } = checkJobPayload(job.data);
     log(`job ${job.id} (${kind}) started`);
-    return JOB_KINDS[kind].run(payload, jobContext(job, blobs, (b) => putBlob(redis, b)));
+    const ctx = jobContext(job, blobs, (b) => putBlob(redis, b));
+    return kind === 'path-pair' ? JOB_KINDS[kind].run(payload as PairJob, ctx) : JOB_KINDS[kind].run(payload as SliceJob, ctx);
   };
   const worker = new Worker(QUEUE_NAME, processor, {
     connection: bullConnection(address),

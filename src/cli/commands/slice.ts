@@ -5,6 +5,8 @@ import { inputError } from '../../engine/errors';
 import { describeBackend, initBackend } from '../../engine/backend';
 import { loadAnyCheckpoint, OpenedCheckpoint } from '../../engine/evaluate';
 import { BiasMode, HVP_MODES, HvpMode, NORMALIZATIONS, Normalization } from '../../engine/analysis';
+import { QUEUE_FLAG, withQueue } from './queueOption';
+import { queueGridRows } from '../../queue/gridRunner';
 import type { CommandDef } from './types';
 import type { SliceData } from '../../results/slice';
 import { formatPercent } from '../../format';
@@ -27,6 +29,7 @@ const flags: FlagSpec[] = [
   { name: 'iterations', type: 'int', description: 'Lanczos steps for --kind hessian', defaultText: '20' },
   { name: 'hvp', type: 'string', description: 'Hessian-vector products for --kind hessian', choices: [...HVP_MODES], defaultText: 'auto' },
   { name: 'plane', type: 'string', description: "trajectory: the plane of the first two principal directions of a run's checkpoints about its final weights (give the run folder)", choices: ['trajectory'] },
+  { ...QUEUE_FLAG, description: 'evaluate the grid as jobs (blocks of rows) on a BullMQ queue in Redis, where `landscape worker --queue` processes take them (also LANDSCAPE_QUEUE)' },
   DATASET_FLAG,
   SUBSET_FLAG,
   ...COMMON_FLAGS,
@@ -73,7 +76,7 @@ export const sliceCommand: CommandDef = {
     checkSliceInputs(kind, cks, { datasetOverride: f.dataset !== undefined });
     const obj = await objectiveForCheckpoint(cks[0], { dataset: f.dataset as string | undefined, subset: subsetFlag(f.subset) });
     try {
-      const s = await sliceAnalysis(kind, cks, obj, {
+      const s = await withQueue(f, io, Boolean(f.json), async (queue) => sliceAnalysis(kind, cks, obj, {
         points,
         range,
         yRange,
@@ -84,8 +87,9 @@ export const sliceCommand: CommandDef = {
         hvp: f.hvp as HvpMode | undefined,
         datasetOverride: f.dataset !== undefined,
         signal,
+        rows: queue && queueGridRows(queue.client, { backend: backend.name, spec: cks[0].spec, recipe: obj.recipe }),
         source: { backend: backend.name },
-      });
+      }));
       emitResult(io, f, s, () => renderSlice(s, describeBackend(backend)));
       return 0;
     } finally {

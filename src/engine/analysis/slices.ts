@@ -82,9 +82,24 @@ export interface Slice2D {
 
 export type Slice = Slice1D | Slice2D;
 
+/** A grid's evaluation as plain data: the points are centre + Σ_k coeffs[r][k]·dirs[k], in batches of batchSize. */
+export interface GridTask {
+  centre: Float32Array;
+  dirs: Float64Array[];
+  coeffs: number[][];
+  batchSize: number;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Evaluates a grid somewhere else (the job queue), batch for batch as evaluateGrid would, so the values are the same. */
+export type GridRowEvaluator = (task: GridTask) => Promise<Float64Array>;
+
 export interface GridOptions {
   /** Grid points per evaluate call; default 256 (fewer for very long vectors). */
   batchSize?: number;
+  /** Who evaluates the grid's points; default this process. */
+  rows?: GridRowEvaluator;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
   /** Recorded in meta.source. */
@@ -494,6 +509,7 @@ async function evaluateGrid(
     throw inputError(`batchSize must be a whole number ≥ 1, got ${opts.batchSize}`);
   }
   const batchSize = Math.min(opts.batchSize ?? 256, Math.max(1, Math.floor(MAX_BATCH_FLOATS / dim)));
+  if (opts.rows) return { values: await opts.rows({ centre: toFloat32(centre), dirs, coeffs, batchSize, signal: opts.signal, onProgress: opts.onProgress }), batchSize };
   const total = coeffs.length;
   const k = dirs.length;
   const values = new Float64Array(total);
@@ -543,6 +559,15 @@ async function evaluateGrid(
     D.dispose();
   }
   return { values, batchSize };
+}
+
+/**
+ * Rows `firstRow`… of a grid task, for a queue worker: a block that starts on a
+ * batch boundary is evaluated in exactly the batches the whole grid would be.
+ */
+export async function evaluateGridBlock(fn: Objective, task: GridTask, firstRow: number): Promise<Float64Array> {
+  const { values } = await evaluateGrid(fn, task.centre, task.dirs, task.coeffs, { batchSize: task.batchSize, signal: task.signal }, (r) => `grid point ${firstRow + r + 1}`);
+  return values;
 }
 
 function stackRows(rows: Float64Array[], dim: number): Float32Array {

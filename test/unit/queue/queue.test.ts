@@ -120,6 +120,42 @@ describe('landscape barriers --queue', () => {
   });
 });
 
+describe('landscape slice --queue', () => {
+  /** The slice without its timing. */
+  const values = (json: string) => {
+    const doc = JSON.parse(json) as Record<string, unknown>;
+    delete doc.seconds;
+    return doc;
+  };
+
+  test('a plane through three MLP minima and a random plane of a CNN: the grids of local runs, from two workers', async () => {
+    const cnn = path.join(tmp, 'cnn');
+    const t = await runCli(['train', '--dataset', 'digits', '--model', 'cnn-digits', '--subset', '300', '--epochs', '1', '--out', cnn]);
+    assert.equal(t.code, 0, t.stderr);
+    const cases = [
+      ['slice', ...minima.slice(0, 3), '--points', '41'],
+      ['slice', path.join(cnn, 'final.safetensors'), '--kind', 'random-plane', '--points', '21'],
+    ];
+    const local = [];
+    for (const c of cases) {
+      const l = await runCli([...c, '--json']);
+      assert.equal(l.code, 0, l.stderr);
+      local.push(l.stdout);
+    }
+    const ws = await spawnWorkers(2);
+    try {
+      for (const [k, c] of cases.entries()) {
+        const q = await runCli([...c, '--json', '--queue', redis.url]);
+        assert.equal(q.code, 0, q.stderr);
+        assert.deepEqual(values(q.stdout), values(local[k]));
+      }
+      assert.ok(ws.every((w) => w.lines.some((x) => /slice-rows\S* done/.test(x))), 'both workers evaluated blocks');
+    } finally {
+      await stopWorkers();
+    }
+  });
+});
+
 describe('landscape study --queue', () => {
   test("the study's path searches on a worker give the local study's numbers", async () => {
     const args = ['study', '--preset', 'quick', '--seeds', '2', '--epochs', '2', '--pairs', '1', '--path-steps', '5'];
