@@ -65,6 +65,7 @@ export function pathResult(r: PathResult, c: PathResultContext): BarrierPath {
     iterations: r.iterations,
     coefficients: r.coefficients,
     ...(r.images ? { images: r.images } : {}),
+    ...(r.bend ? { bend: r.bend } : {}),
     lossA: r.lossA,
     lossB: r.lossB,
     bestIteration: r.bestIteration,

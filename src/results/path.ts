@@ -19,7 +19,8 @@ export const PATH_RESULT_SUFFIX = '.path.json';
 /** The "kind" of the CLI's form of this result in format 1. */
 export const CLI_PATH_KIND_V1 = 'landscape.path';
 
-export const PATH_METHOD_NAMES = ['fourier', 'linear', 'neb'] as const;
+/** 'bezier' and 'polychain' (curves with one trained bend) were added later; the list only grows, so older files still validate. */
+export const PATH_METHOD_NAMES = ['fourier', 'linear', 'neb', 'bezier', 'polychain'] as const;
 export const PATH_OBJECTIVE_NAMES = ['minimax', 'sum', 'squared'] as const;
 
 /**
@@ -143,6 +144,8 @@ export const BarrierPathSchema = S.object({
   coefficients: S.optional(vectors),
   /** NEB's images, or a kept refinement's band, ends included. */
   images: S.optional(vectors),
+  /** Bezier and polychain: the trained bend θ; with A and B it redraws the curve. */
+  bend: S.optional(S.array(num, LIMITS.points)),
   lossA: num,
   lossB: num,
   bestIteration: count,
@@ -166,13 +169,21 @@ export function pathSettings(d: Omit<BarrierPath, 'settings'>): [string, string]
   const o = d.options;
   const opt = (v: unknown) => (v === undefined ? '–' : String(v));
   const ds = d.dataset;
+  const steps: [string, string] = ['Adam steps', `${opt(o?.steps)} (lr ${opt(o?.lr)})`];
+  // The curves train one bend on t ~ U(0, 1): no sine modes, smoothness or temperature.
+  const howFound: [string, string][] =
+    d.method === 'bezier' || d.method === 'polychain'
+      ? [steps, ['curve', 'one trained bend θ, one t ~ U(0, 1) per step, lr decayed to 1 % from half the steps to 90 %']]
+      : [
+          ['sine modes (N_F)', opt(o?.modes)],
+          steps,
+          ['smoothness λ', opt(o?.lambda)],
+          ['minimax temperature', o ? `${o.tauStart} → ${o.tauEnd} of the initial loss spread` : '–'],
+        ];
   const rows: [string, string][] = [
     ['method', `${d.method}${d.objective ? `, objective ${d.objective}` : ''}`],
     ['path points (M)', opt(o?.points)],
-    ['sine modes (N_F)', opt(o?.modes)],
-    ['Adam steps', `${opt(o?.steps)} (lr ${opt(o?.lr)})`],
-    ['smoothness λ', opt(o?.lambda)],
-    ['minimax temperature', o ? `${o.tauStart} → ${o.tauEnd} of the initial loss spread` : '–'],
+    ...howFound,
     ['refinement', d.refinement ? `${d.refinement.method ?? 'climb'}, ${d.refinement.iterations} band steps${o?.bandOptimizer ? ` (${o.bandOptimizer})` : ''}` : 'none'],
     ['heights measured on', `${d.profile.t.length} points`],
     ['plane grid', d.plane?.surface ? `${d.plane.surface.x.length} × ${d.plane.surface.y.length}` : d.plane ? 'off' : 'not drawn'],

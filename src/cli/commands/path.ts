@@ -21,16 +21,16 @@ import { checkpointLabel } from '../../results/shapes';
 
 /** The path options shared by `landscape path` and `landscape barriers`. */
 export const PATH_FLAGS: FlagSpec[] = [
-  { name: 'method', type: 'string', description: 'path finder', choices: PATH_METHODS, defaultText: 'fourier' },
+  { name: 'method', type: 'string', description: 'path finder; bezier and polychain train one bend θ of a quadratic Bezier curve or a two-segment chain (Garipov et al. 2018), starting at the midpoint', choices: PATH_METHODS, defaultText: 'fourier' },
   { name: 'objective', type: 'string', description: 'Fourier path objective (minimax: the smooth maximum along the path)', choices: PATH_OBJECTIVES, defaultText: 'minimax' },
   { name: 'modes', type: 'int', description: 'N_F, sine modes of the Fourier path', defaultText: '10' },
   { name: 'points', type: 'int', description: 'M, points on the path (NEB: images), ends included', defaultText: '50' },
   { name: 'lambda', type: 'number', description: 'λ of the smoothness term λ·Σ‖ω(t_{m+1}) − ω(t_m)‖²', defaultText: '1e-4' },
-  { name: 'steps', type: 'int', description: 'optimisation steps', defaultText: '300' },
-  { name: 'lr', type: 'number', description: 'Adam learning rate (Fourier)', defaultText: '0.01' },
-  { name: 'seed', type: 'int', description: 'seed of the gradient noise, the mini-batch order and random pairs', defaultText: '0' },
+  { name: 'steps', type: 'int', description: 'optimisation steps (bezier, polychain: one t drawn from U(0, 1) per step)', defaultText: '300' },
+  { name: 'lr', type: 'number', description: 'Adam learning rate (Fourier; bezier and polychain: full for half the steps, then down linearly to 1 % at 90 %)', defaultText: '0.01' },
+  { name: 'seed', type: 'int', description: 'seed of the gradient noise, the curves\' t, the mini-batch order and random pairs', defaultText: '0' },
   { name: 'noise', type: 'number', description: 'σ of N(0, σ²) noise added to the coefficient gradients each step', defaultText: '0' },
-  { name: 'refine', type: 'string', description: 'after FourierPathFinder: climb drives the path\'s top onto the saddle with a climbing-image band (and certifies it); none is the paper\'s plain algorithm', choices: PATH_REFINES, defaultText: 'climb' },
+  { name: 'refine', type: 'string', description: 'after FourierPathFinder, bezier or polychain: climb drives the path\'s top onto the saddle with a climbing-image band (and certifies it); none keeps the trained path as it is', choices: PATH_REFINES, defaultText: 'climb' },
   { name: 'dense-select', type: 'boolean', description: 'keep the iterate whose height on the dense grid is lowest (guards against paths slipping over narrow ridges between points)' },
   { name: 'spring', type: 'number', description: 'NEB spring constant', defaultText: 'from the problem\'s scales' },
   { name: 'batch', type: 'int', description: 'mini-batch size for the path optimisation (heights stay full-batch)', defaultText: 'full batch' },
@@ -39,7 +39,7 @@ export const PATH_FLAGS: FlagSpec[] = [
   { name: 'model', type: 'string', description: 'model spec, for checkpoints without Landscape metadata (e.g. PyTorch safetensors)', metavar: 'spec' },
   TENSOR_MAP_FLAG,
   { name: 'backend', type: 'string', description: 'tfjs backend (also LANDSCAPE_BACKEND)', choices: BACKEND_CHOICES, defaultText: 'auto' },
-  { name: 'coefficients', type: 'boolean', description: 'include the N_F × P path coefficients (and NEB images) in the JSON output' },
+  { name: 'coefficients', type: 'boolean', description: 'include the N_F × P path coefficients (and NEB images, a curve\'s bend) in the JSON output' },
 ];
 
 const flags: FlagSpec[] = [
@@ -117,7 +117,7 @@ function sameWeights(x: Float32Array, y: Float32Array): boolean {
 /** Lines describing the refinement and the saddle's certificate, for the text output. */
 export function refinementLines(r: PathResult): string[] {
   const ref = r.refinement;
-  if (!ref) return r.method === 'fourier' ? ['refinement: none (the plain FourierPathFinder)'] : [];
+  if (!ref) return r.method === 'fourier' ? ['refinement: none (the plain FourierPathFinder)'] : r.bend ? ['refinement: none (the trained curve)'] : [];
   const lines = [
     `refinement: climbing-image band, ${ref.iterations} steps; optimized path ${fmt(ref.optimizedHeight)} → refined ${fmt(ref.refinedHeight)}` +
       (ref.kept ? ` (lowered by ${fmt(ref.lowered)})` : ' (not kept: it came out higher)'),
@@ -159,7 +159,9 @@ export function printPath(io: Io, result: PathResult, labelA: string, labelB: st
       ? `fourier/${o.objective}, ${result.iterations} steps (kept ${result.bestIteration}), M = ${o.points}, N_F = ${o.modes}, λ = ${o.lambda}, lr ${o.lr}${o.noise ? `, noise ${o.noise}` : ''}${o.denseSelect ? ', dense select' : ''}`
       : result.method === 'neb'
         ? `neb (climbing image from ${o.climbFrom}), ${result.iterations} steps, ${o.points} images, spring ${fmt(o.spring)}`
-        : 'straight line';
+        : result.method === 'linear'
+          ? 'straight line'
+          : `${result.method} curve, one bend trained for ${result.iterations} steps (lr ${o.lr}, seed ${o.seed}), M = ${o.points}`;
   io.out(`${how}; heights on ${o.densePoints} points`);
   if (samePoint) io.out('A and B are the same point: the height is its loss');
   io.out(table(summaryRows(result)));
@@ -168,7 +170,7 @@ export function printPath(io: Io, result: PathResult, labelA: string, labelB: st
 
 export const pathCommand: CommandDef = {
   name: 'path',
-  usage: 'A.safetensors B.safetensors [--method fourier|linear|neb] [--objective minimax|sum|squared] [--modes 10] [--points 50] [--lambda 1e-4] [--steps 300] [--lr 0.01] [--seed 0] [--refine climb|none] [--json] [--out file]',
+  usage: 'A.safetensors B.safetensors [--method fourier|linear|neb|bezier|polychain] [--objective minimax|sum|squared] [--modes 10] [--points 50] [--lambda 1e-4] [--steps 300] [--lr 0.01] [--seed 0] [--refine climb|none] [--json] [--out file]',
   summary: 'Find a low path between two minima and report its barrier height next to the straight line\'s.',
   flags,
   fileArgs: {
@@ -248,7 +250,7 @@ export const pathCommand: CommandDef = {
       written = out;
     }
     if (json) {
-      io.out(JSON.stringify(f.coefficients ? doc : without(doc, ['coefficients', 'images'])));
+      io.out(JSON.stringify(f.coefficients ? doc : without(doc, ['coefficients', 'images', 'bend'])));
       return 0;
     }
     printPath(io, result, fileA, fileB, sameWeights(a.theta, b.theta));

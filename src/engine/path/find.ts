@@ -1,7 +1,8 @@
 /**
  * findPath: the library entry point for a low path between two minima of any
- * objective, by the Fourier path finder (default), the straight line or a
- * climbing-image nudged elastic band. Heights are always measured on a grid
+ * objective, by the Fourier path finder (default), the straight line, a
+ * climbing-image nudged elastic band, or a Bezier curve or polygonal chain
+ * with one trained bend (Garipov et al. 2018). Heights are always measured on a grid
  * ten times denser than the path points, and the straight line's numbers are
  * reported alongside.
  */
@@ -11,10 +12,12 @@ import { inputError } from '../errors';
 import { BasisPath, chainPath, denseGridSize, denseHeights, evenGrid, evaluateAlong, straightPath, summarize } from './heights';
 import { fourierPath, runFourier } from './fourier';
 import { runNeb } from './neb';
+import { curvePath, isCurveMethod, runCurve } from './curves';
 import { climbFromPath, saddleCertificate } from './refine';
 import {
   BAND_OPTIMIZERS,
   BandOptimizer,
+  CurveMethod,
   PATH_METHODS,
   PATH_OBJECTIVES,
   PATH_REFINES,
@@ -92,8 +95,8 @@ export function resolvePathOptions(o: PathOptions = {}): ResolvedPathOptions {
     tauEnd: numOption('tauEnd', o.tauEnd, PATH_DEFAULTS.tauEnd, true),
     denseSelect: o.denseSelect ?? false,
     climbFrom: intOption('climbFrom', o.climbFrom, Math.floor(steps / 3), 0),
-    // Only the Fourier path is refined: the straight line is what it is, and NEB already climbs.
-    refine: method === 'fourier' ? refine : 'none',
+    // Only the Fourier path and the curves are refined: the straight line is what it is, and NEB already climbs.
+    refine: method === 'fourier' || isCurveMethod(method) ? refine : 'none',
     refineSteps: intOption('refineSteps', o.refineSteps, steps, 0),
     bandOptimizer,
     densePoints: denseGridSize(points),
@@ -150,6 +153,7 @@ function straightResult(o: ResolvedPathOptions, linear: HeightSummary, dim: numb
     iterations: 0,
     coefficients: o.method === 'fourier' ? Array.from({ length: o.modes }, () => new Array<number>(dim).fill(0)) : [],
     ...(o.method === 'neb' ? { images: Array.from(evenGrid(o.points), () => Array.from(va)) } : {}),
+    ...(isCurveMethod(o.method) ? { bend: Array.from(va) } : {}),
     bestIteration: 0,
     objectiveHistory: [],
     heightHistory: [],
@@ -229,6 +233,31 @@ async function fourierResult(fn: Objective, ab: tf.Tensor2D, o: ResolvedPathOpti
   }
 }
 
+/** A Bezier curve or polygonal chain with its trained bend, refined like the Fourier path. */
+async function curveResult(fn: Objective, ab: tf.Tensor2D, method: CurveMethod, o: ResolvedPathOptions, options: PathOptions, linear: HeightSummary, common: Common): Promise<PathResult> {
+  const run = await runCurve(fn, ab, { method, points: o.points, steps: o.steps, lr: o.lr, seed: o.seed, signal: options.signal, onIteration: options.onIteration, batches: options.batches });
+  const cp = curvePath(method, ab, run.bend);
+  try {
+    const plain: PathResult = {
+      method,
+      ...denseHeights(fn, cp.path, o.points, o.points),
+      linear,
+      iterations: run.iterations,
+      coefficients: [],
+      bend: Array.from(run.bend),
+      // The last iterate is kept: the learning rate has decayed to 1 % by then.
+      bestIteration: run.iterations,
+      objectiveHistory: run.objectiveHistory,
+      heightHistory: run.heightHistory,
+      ...common,
+    };
+    if (o.refine === 'none') return plain;
+    return await refinedResult(fn, ab, cp.path, o, options, plain);
+  } finally {
+    cp.dispose();
+  }
+}
+
 /**
  * The optimised path refined by a climbing-image band. The band becomes the
  * reported path (height, profile, images) unless its dense height came out
@@ -301,6 +330,7 @@ export async function findPath(fn: Objective, a: PathEndpoint, b: PathEndpoint, 
     const common: Common = { lossA: linear.profile.loss[0], lossB: linear.profile.loss[linear.profile.loss.length - 1], options: o };
     if (o.method === 'linear' || sameVector(va, vb)) return straightResult(o, linear, fn.dim, va, common);
     if (o.method === 'neb') return await nebResult(fn, ab, o, options, linear, common);
+    if (isCurveMethod(o.method)) return await curveResult(fn, ab, o.method, o, options, linear, common);
     return await fourierResult(fn, ab, o, options, linear, common);
   } finally {
     ab.dispose();

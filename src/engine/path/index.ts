@@ -10,6 +10,7 @@ export {
   minimaxTau,
 } from './fourier';
 export { improvedTangentWeights } from './neb';
+export { isCurveMethod, curveWeights, curvePath, curvePoint, bendLossAndGrad, curveLearningRate, runCurve } from './curves';
 export { arcLengthTimes, climbFromPath, centralDifferenceHvp, saddleCertificate } from './refine';
 export { lowestEigenvalues, type HessianProduct, type LowestEigenResult } from './lowestEigen';
 export type { BasisPath } from './heights';

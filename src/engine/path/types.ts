@@ -2,8 +2,11 @@
 import type { tf } from '../backend';
 import type { Objective } from '../objective';
 
-export const PATH_METHODS = ['fourier', 'linear', 'neb'] as const;
+export const PATH_METHODS = ['fourier', 'linear', 'neb', 'bezier', 'polychain'] as const;
 export type PathMethod = (typeof PATH_METHODS)[number];
+/** Garipov et al. 2018's curves with one trained bend (curves.ts). */
+export const CURVE_METHODS = ['bezier', 'polychain'] as const;
+export type CurveMethod = (typeof CURVE_METHODS)[number];
 export const PATH_OBJECTIVES = ['minimax', 'sum', 'squared'] as const;
 export type PathObjective = (typeof PATH_OBJECTIVES)[number];
 /** What runs after FourierPathFinder: nothing (the paper's algorithm) or a climbing-image band onto the saddle. */
@@ -44,13 +47,13 @@ export interface PathOptions {
   points?: number;
   /** λ of the smoothness term λ·Σ‖ω(t_{m+1}) − ω(t_m)‖². Default 1e-4. */
   lambda?: number;
-  /** Optimisation steps (updates). Default 300. */
+  /** Optimisation steps (updates; bezier and polychain: one sampled t each). Default 300. */
   steps?: number;
-  /** Adam learning rate (Fourier). Default 0.01. */
+  /** Adam learning rate (Fourier; bezier and polychain: decayed linearly from half the steps to 1 % at 90 %). Default 0.01. */
   lr?: number;
   /** σ of N(0, σ²) noise added to every coefficient-gradient entry at every step. Default 0. */
   noise?: number;
-  /** Seed of the noise. Default 0. */
+  /** Seed of the noise (bezier and polychain: of the sampled t). Default 0. */
   seed?: number;
   /** Minimax temperature schedule, as fractions of the initial straight path's loss spread. Defaults 0.3 and 0.01. */
   tauStart?: number;
@@ -74,7 +77,7 @@ export interface PathOptions {
   /** NEB: iteration from which the climbing image is on. Default ⌊steps / 3⌋. */
   climbFrom?: number;
   /**
-   * Fourier only: 'climb' refines the optimised path with a
+   * Fourier, bezier and polychain: 'climb' refines the optimised path with a
    * climbing-image NEB of M images started from it, driving its highest
    * point onto the saddle (default); 'none' is the paper's plain FourierPathFinder.
    */
@@ -159,8 +162,10 @@ export interface PathResult extends HeightSummary {
   iterations: number;
   /** The N_F vectors b_n of the kept iterate (empty for linear and NEB). */
   coefficients: number[][];
-  /** NEB: the final images, endpoints included. */
+  /** NEB: the final images, endpoints included (also a kept refinement's band). */
   images?: number[][];
+  /** Bezier and polychain: the trained bend θ, which with A and B redraws the curve. */
+  bend?: number[];
   lossA: number;
   lossB: number;
   /** Iteration whose path was kept. */
@@ -196,7 +201,7 @@ export interface ResolvedPathOptions {
   denseSelect: boolean;
   spring?: number;
   climbFrom: number;
-  /** 'none' for the straight line and NEB, which need none. */
+  /** 'none' for the straight line and NEB, which need none; Fourier and the curves refine. */
   refine: PathRefine;
   refineSteps: number;
   bandOptimizer: BandOptimizer;
