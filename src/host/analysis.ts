@@ -82,8 +82,8 @@ export class AnalysisJobs {
       if (typed === undefined) return;
       if (typed.trim() !== '') lr = Number(typed.trim());
     }
-    const { k, traceSamples } = hessianSettings();
-    await this.run({ kind: 'hessian', file, out, k, traceSamples, ...(lr !== undefined ? { lr } : {}) }, 'hessian', title);
+    const { k, traceSamples, density, perLayer } = hessianSettings();
+    await this.run({ kind: 'hessian', file, out, k, traceSamples, density, perLayer, ...(lr !== undefined ? { lr } : {}) }, 'hessian', title);
   }
 
   async gradcheck(file: string): Promise<void> {

@@ -51,9 +51,10 @@ export function slicePointsSetting(twoD: boolean): number {
 }
 
 /** landscape.hessian.*: how many top eigenvalues, and the trace's probes (0: no trace; 1 becomes 2, the fewest with a standard error). */
-export function hessianSettings(): { k: number; traceSamples: number } {
+export function hessianSettings(): { k: number; traceSamples: number; density: boolean; perLayer: boolean } {
   const samples = intSetting('hessianTraceSamples', ...ANALYSIS_SETTING_RANGES.hessianTraceSamples);
-  return { k: intSetting('hessianTopK', ...ANALYSIS_SETTING_RANGES.hessianTopK), traceSamples: samples === 1 ? 2 : samples };
+  const flag = (key: 'hessianDensity' | 'hessianPerLayer') => cfg().get<boolean>(SETTING_KEYS[key], SETTING_DEFAULTS[key]) !== false;
+  return { k: intSetting('hessianTopK', ...ANALYSIS_SETTING_RANGES.hessianTopK), traceSamples: samples === 1 ? 2 : samples, density: flag('hessianDensity'), perLayer: flag('hessianPerLayer') };
 }
 
 /** landscape.kpca.kernel (components are two: the map is a plane). */

@@ -139,10 +139,12 @@ export async function runHessianJob(req: Extract<JobRequest, { kind: 'hessian' }
   const ck = await loadAnyCheckpoint(req.file);
   const obj = await objectiveForCheckpoint(ck);
   try {
-    ctx.emit({ type: 'setup', backend: info.name, dataset: obj.dataset, text: `${info.name} backend · ${obj.dataset} (${obj.trainSize} samples) · top ${req.k} eigenvalues${req.traceSamples ? ` · trace with ${req.traceSamples} probes` : ''}` });
+    ctx.emit({ type: 'setup', backend: info.name, dataset: obj.dataset, text: `${info.name} backend · ${obj.dataset} (${obj.trainSize} samples) · top ${req.k} eigenvalues${req.traceSamples ? ` · trace with ${req.traceSamples} probes` : ''}${req.density ? ' · eigenvalue density' : ''}${req.perLayer ? ' · per-layer curvature' : ''}` });
     const a = await hessianAnalysis(ck, obj, {
       k: req.k,
       traceSamples: req.traceSamples,
+      ...(req.density ? { density: {} } : {}),
+      ...(req.perLayer ? { perLayer: {} } : {}),
       ...(req.lr !== undefined ? { lr: { value: req.lr, source: 'asked' as const } } : {}),
       signal: ctx.signal,
       onProgress: (p) => ctx.emit({ type: 'progress', ...p }),

@@ -31,7 +31,7 @@ export interface JobHandler<K extends JobKind> {
 }
 
 /** The type of one request field: 'strings' is a string array; a trailing '?' makes it optional. */
-type FieldType = 'string' | 'number' | 'strings' | 'object';
+type FieldType = 'string' | 'number' | 'boolean' | 'strings' | 'object';
 type Shape = Record<string, FieldType | `${FieldType}?`>;
 
 function hasType(v: unknown, t: FieldType): boolean {
@@ -64,7 +64,7 @@ export const JOBS: { [K in JobKind]: JobHandler<K> } = {
   importPath: { check: shaped('importPath', { file: 'string', roots: 'strings', planeGrid: 'number' }), run: importCliPath },
   kpca: { check: shaped('kpca', { files: 'strings', out: 'string', settings: 'object' }), run: runKpcaJob },
   kpcaOverlay: { check: shaped('kpcaOverlay', { file: 'string', source: 'string', input: 'string', roots: 'strings' }), run: runKpcaOverlayJob },
-  hessian: { check: shaped('hessian', { file: 'string', out: 'string', k: 'number', traceSamples: 'number', lr: 'number?' }), run: runHessianJob },
+  hessian: { check: shaped('hessian', { file: 'string', out: 'string', k: 'number', traceSamples: 'number', lr: 'number?', density: 'boolean?', perLayer: 'boolean?' }), run: runHessianJob },
   gradcheck: { check: shaped('gradcheck', { file: 'string', out: 'string' }), run: runGradcheckJob },
   slice: { check: shaped('slice', { slice: 'string', files: 'strings', out: 'string', points: 'number' }), run: runSliceJob },
 };

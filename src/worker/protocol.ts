@@ -69,7 +69,7 @@ export type JobRequest =
    */
   | { kind: 'kpcaOverlay'; file: string; source: 'trajectory' | 'path'; input: string; roots: string[] }
   /** Top-k Hessian eigenvalues, the trace (traceSamples > 0) and the stability verdict (η from the metadata, else `lr`). */
-  | { kind: 'hessian'; file: string; out: string; k: number; traceSamples: number; lr?: number }
+  | { kind: 'hessian'; file: string; out: string; k: number; traceSamples: number; lr?: number; density?: boolean; perLayer?: boolean }
   | { kind: 'gradcheck'; file: string; out: string }
   /** A slice of `slice` kind through `files` (1 to 3 checkpoints), `points` per axis. */
   | { kind: 'slice'; slice: SliceKindName; files: string[]; out: string; points: number };

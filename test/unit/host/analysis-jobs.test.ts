@@ -167,6 +167,17 @@ describe('analysis jobs in the compute worker', () => {
     assert.equal(g.stability.verdict, 'unstable');
     assert.equal(g.trace, undefined);
     assert.ok(close(g.eigenvalues[0], d.eigenvalues[0], 1e-9), 'the same seed gives the same λmax');
+    assert.equal(g.density, undefined);
+
+    // With the density and per-layer settings on (their default): the panel's extra numbers, consistent with the spectrum.
+    const full = await runWorkerJob({ kind: 'hessian', file: finals[0], out, k: 1, traceSamples: 0, density: true, perLayer: true });
+    assert.equal(full.error, undefined, full.error?.message);
+    const f = readAnalysisResult(out, 'hessian').data;
+    assert.ok(f.density && f.perLayer, 'density and per-layer curvature are in the result');
+    const ritzMax = Math.max(...f.density.quadratures.flatMap((q) => q.values));
+    assert.ok(Math.abs(ritzMax - f.eigenvalues[0]) <= 1e-3 * Math.abs(f.eigenvalues[0]), `the largest Ritz value ${ritzMax} is λmax ${f.eigenvalues[0]}`);
+    const blockMax = Math.max(...f.perLayer.layers.map((l) => l.topEigenvalue));
+    assert.ok(blockMax <= f.eigenvalues[0] * (1 + 1e-6), 'no diagonal block has a larger top eigenvalue than the whole Hessian');
   });
 
   it('gradient check: PASS with the relative error of every probe, kinks found exactly for ReLU', async () => {
