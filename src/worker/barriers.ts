@@ -18,7 +18,7 @@ import { datasetRecord, pathResult } from '../engine/pathResult';
 import { pairErrorToThrow, type PathProblem, type PathTaskOptions } from '../engine/pool';
 import type { HeightNumbers, PathPlane } from '../protocol';
 import { commonFolder, minimumLabel, readBarrierResult, saveBarrierResult } from '../results/barrierFiles';
-import { chainPointSource, fourierPointSource, planeGrid, projectToPlane, type PointSource } from './pathPlane';
+import { chainPointSource, curvePointSource, fourierPointSource, planeGrid, projectToPlane, type PointSource } from './pathPlane';
 import type { BarriersJobResult, PathJobEvent, PathJobResult, PathJobSettings } from './protocol';
 
 export interface JobContext {
@@ -75,9 +75,10 @@ function evaluateRows(fn: Objective, count: number, row: (k: number, out: Float3
   return out;
 }
 
-function pointSource(t: number[], a: Float32Array, b: Float32Array, coefficients: number[][], images: number[][] | undefined): PointSource {
+function pointSource(t: number[], a: Float32Array, b: Float32Array, coefficients: number[][], images: number[][] | undefined, curve?: { method: string; bend?: number[] }): PointSource {
   // NEB's images, and a kept refinement's band: the reported profile is along them, not the Fourier path.
   if (images) return chainPointSource(images, t);
+  if (curve?.bend && (curve.method === 'bezier' || curve.method === 'polychain')) return curvePointSource(curve.method, a, b, curve.bend, t);
   return fourierPointSource(a, b, coefficients, t);
 }
 
@@ -195,13 +196,13 @@ export async function importCliPath(req: { file: string; roots: string[]; planeG
 export function savedPathSource(d: BarrierPath, a: Float32Array, b: Float32Array, t: number[], file: string): PointSource {
   const dim = a.length;
   if (b.length !== dim) throw inputError(`${d.a} and ${d.b} have different numbers of parameters (${dim} and ${b.length})`, file);
-  for (const c of [...(d.coefficients ?? []), ...(d.images ?? [])]) {
+  for (const c of [...(d.coefficients ?? []), ...(d.images ?? []), ...(d.bend ? [d.bend] : [])]) {
     if (c.length !== dim) throw inputError(`holds path vectors of ${c.length} values, but ${d.a} has ${dim} parameters (were the checkpoints replaced?)`, file);
   }
-  if (d.method !== 'linear' && !d.images && !d.coefficients?.length) {
-    throw inputError("has none of the path's points (coefficients or images); write it with landscape path --out, or compute the barrier again", file);
+  if (d.method !== 'linear' && !d.images && !d.coefficients?.length && !d.bend) {
+    throw inputError("has none of the path's points (coefficients, images or a curve's bend); write it with landscape path --out, or compute the barrier again", file);
   }
-  return pointSource(t, a, b, d.coefficients ?? [], d.images);
+  return pointSource(t, a, b, d.coefficients ?? [], d.images, d);
 }
 
 /** The worker's path options: FourierPathFinder (minimax) with the job's points and steps, seed fixed. */

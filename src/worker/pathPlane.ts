@@ -8,6 +8,8 @@
  * Pure (no tfjs, no vscode): the points come from a callback, so a path of
  * hundreds of points in a large network never has to sit in memory at once.
  */
+import { curveWeights } from '../engine/path/curves';
+import type { CurveMethod } from '../engine/path/types';
 
 export interface PlaneProjection {
   x: number[];
@@ -125,6 +127,15 @@ export function fourierPointSource(a: ArrayLike<number>, b: ArrayLike<number>, c
 }
 
 /** A point source for the piecewise-linear chain through `images` (NEB), image i at t = i/(M − 1). */
+/** A Bezier curve or polygonal chain through its trained bend (Garipov et al.), at `t`. */
+export function curvePointSource(method: CurveMethod, a: ArrayLike<number>, b: ArrayLike<number>, bend: ArrayLike<number>, t: ArrayLike<number>): PointSource {
+  const w = new Float64Array(3);
+  return (k, out) => {
+    curveWeights(method, t[k], w);
+    for (let i = 0; i < out.length; i++) out[i] = w[0] * a[i] + w[1] * b[i] + w[2] * bend[i];
+  };
+}
+
 export function chainPointSource(images: readonly ArrayLike<number>[], t: ArrayLike<number>): PointSource {
   const m = images.length;
   return (k, out) => {

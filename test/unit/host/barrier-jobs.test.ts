@@ -4,6 +4,7 @@
  * cancel through the shared flag, and checkpoints of different models refused
  * with both files named. The results must be files the panels can show.
  */
+import { loadAnyCheckpoint } from '../../../src/engine/evaluate';
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -155,6 +156,32 @@ describe('barrier jobs in the compute worker', () => {
     const other = path.join(cliDir, 'other.json');
     fs.writeFileSync(other, '{"hello": 1}');
     assert.throws(() => resultKindOf(readJsonResult(other), other), (e: Error) => e.message.includes(other) && /not a Landscape result/.test(e.message));
+  });
+
+  it('draws a Bezier curve saved without refinement from its bend', async () => {
+    await initBackend('cpu', { force: true });
+    const curveDir = path.join(dir, 'curve');
+    fs.mkdirSync(curveDir, { recursive: true });
+    const file = path.join(curveDir, 'bezier.path.json');
+    assert.equal(await cliMain(['path', ck[0], ck[2], '--method', 'bezier', '--refine', 'none', '--steps', '20', '--points', '6', '--backend', 'cpu', '--out', file], silentIo()), 0);
+    const r = await runWorkerJob({ kind: 'importPath', file, roots: [], planeGrid: 0 });
+    assert.equal(r.error, undefined, r.error?.message);
+    const d = r.result!;
+    const bend = d.bend!;
+    assert.ok(bend, 'the curve file keeps its bend');
+    // Independently: the curve's points (1 − t)²A + t²B + 2t(1 − t)θ and their largest distance from the line AB.
+    const a = (await loadAnyCheckpoint(ck[0])).theta;
+    const b = (await loadAnyCheckpoint(ck[2])).theta;
+    const ab = Array.from(a, (x, i) => b[i] - x);
+    const len = Math.hypot(...ab);
+    let worst = 0;
+    for (const t of d.profile.t) {
+      const p = Array.from(a, (x, i) => (1 - t) ** 2 * x + t * t * b[i] + 2 * t * (1 - t) * bend[i] - x);
+      const along = p.reduce((s, v, i) => s + (v * ab[i]) / len, 0);
+      worst = Math.max(worst, Math.sqrt(Math.max(0, p.reduce((s, v) => s + v * v, 0) - along * along)));
+    }
+    assert.ok(worst > 0, 'the trained curve bends');
+    assert.ok(Math.abs(d.plane!.maxDeviation - worst) <= 1e-4 * worst, `drawn deviation ${d.plane!.maxDeviation} vs ${worst}`);
   });
 
   it('refuses minima of different models, naming both files', async () => {
