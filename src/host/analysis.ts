@@ -22,6 +22,7 @@ import {
   vscodeWording,
   checkLearningRateInput,
   SLICE_CHOICES,
+  ANALYSIS_SUFFIXES,
   type AnalysisKind,
 } from './analysisFiles';
 
@@ -38,7 +39,7 @@ import type { AnalysisJobEvent, JobRequest, SliceKindName } from '../worker/prot
 /** More checkpoints than this in one map is a mistake (each is read whole into memory). */
 export const MAX_KPCA_CHECKPOINTS = 2000;
 
-type AnalysisRequest = Extract<JobRequest, { kind: 'kpca' | 'kpcaOverlay' | 'hessian' | 'gradcheck' | 'slice' }>;
+type AnalysisRequest = Extract<JobRequest, { kind: 'kpca' | 'kpcaOverlay' | 'hessian' | 'gradcheck' | 'slice' | 'trajectorySlice' }>;
 
 export class AnalysisJobs {
   constructor(
@@ -105,6 +106,17 @@ export class AnalysisJobs {
     const title = `${choice.label} slice around ${checkpointLabel(files[0])}`;
     if (await this.reuse('slice', out, title)) return;
     await this.run({ kind: 'slice', slice: kind, files, out, points: slicePointsSetting(choice.twoD) }, 'slice', title);
+  }
+
+  /** The trajectory plane of the run a checkpoint belongs to (its folder, or the run folder above checkpoints/). */
+  async trajectorySlice(file: string): Promise<void> {
+    if (!(await ensureTrusted('Plotting a slice'))) return;
+    const dir = path.dirname(file);
+    const run = path.basename(dir) === 'checkpoints' ? path.dirname(dir) : dir;
+    const out = path.join(run, `${path.basename(run)}.trajectory${ANALYSIS_SUFFIXES.slice}`);
+    const title = `Trajectory plane of ${path.basename(run)}`;
+    if (await this.reuse('slice', out, title)) return;
+    await this.run({ kind: 'trajectorySlice', run, out, points: slicePointsSetting(true) }, 'slice', title);
   }
 
   /** A kernel PCA panel's overlay button (or its remove button): the panel's file only, never a path from the page. */

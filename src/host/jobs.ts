@@ -200,6 +200,8 @@ function describeRequest(r: JobRequest): string {
       return r.file;
     case 'slice':
       return `${r.slice} through ${r.files.join(', ')}, ${r.points} points`;
+    case 'trajectorySlice':
+      return `trajectory plane of ${r.run}, ${r.points} points`;
   }
 }
 

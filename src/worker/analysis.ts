@@ -25,6 +25,7 @@ import { checkpointLabel, readAnalysisResult, saveAnalysisResult } from '../resu
 import { readBarrierResult } from '../results/barrierFiles';
 import { interpolate, overlayT, pathVectors } from './kpcaOverlay';
 import { savedPathSource } from './barriers';
+import { readRunTrajectory, trajectoryPlaneAnalysis } from '../engine/trajectoryPlaneAnalysis';
 import type { AnalysisJobEvent, AnalysisJobResult, JobRequest } from './protocol';
 
 export interface AnalysisContext {
@@ -193,6 +194,27 @@ export async function runSliceJob(req: Extract<JobRequest, { kind: 'slice' }>, c
     const m = s.meta;
     const where = (p: { x: number; y?: number }) => (p.y === undefined ? `${s.axes.x.name} = ${formatNumber(p.x, 3)}` : `(${formatNumber(p.x, 3)}, ${formatNumber(p.y, 3)})`);
     return { file: req.out, summary: `${req.slice} slice: loss from ${formatNumber(m.min.loss)} at ${where(m.min)} to ${formatNumber(m.max.loss)} at ${where(m.max)}`, seconds: s.seconds, result: s };
+  } finally {
+    obj.dispose();
+  }
+}
+
+/** The trajectory plane of a run folder (landscape slice --plane trajectory), saved as `out`. */
+export async function runTrajectorySliceJob(req: Extract<JobRequest, { kind: 'trajectorySlice' }>, ctx: AnalysisContext): Promise<AnalysisJobResult> {
+  const info = await initBackend(ctx.backend);
+  const run = await readRunTrajectory(req.run);
+  const obj = await objectiveForCheckpoint(run.final);
+  try {
+    ctx.emit({ type: 'setup', backend: info.name, dataset: obj.dataset, text: `${info.name} backend · ${obj.dataset} (${obj.trainSize} samples) · trajectory plane of ${path.basename(req.run)}, ${req.points} × ${req.points}` });
+    const s = await trajectoryPlaneAnalysis(run, obj, {
+      points: req.points,
+      signal: ctx.signal,
+      onProgress: (done, total) => ctx.emit({ type: 'progress', text: `loss on the grid: ${done}/${total} points`, done, total }),
+      source: { backend: info.name },
+    });
+    saveAnalysisResult(req.out, s);
+    const [v1, v2] = s.dims === '2d' && s.trajectory ? s.trajectory.explainedVariance : [NaN, NaN];
+    return { file: req.out, summary: `trajectory plane: the two directions hold ${formatPercent(v1 + v2)} of the run's movement (${formatPercent(v1)} + ${formatPercent(v2)})`, seconds: s.seconds, result: s };
   } finally {
     obj.dispose();
   }

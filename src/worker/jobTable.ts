@@ -8,7 +8,7 @@ import type { JobEvents, JobKind, JobRequest, JobResults } from './protocol';
 import { evaluate, inspect, probe } from './checkpointJobs';
 import { studyJob, trainJob } from './streamJobs';
 import { importCliPath, runBarriersJob, runPathJob } from './barriers';
-import { runGradcheckJob, runHessianJob, runKpcaJob, runKpcaOverlayJob, runSliceJob } from './analysis';
+import { runGradcheckJob, runHessianJob, runKpcaJob, runKpcaOverlayJob, runSliceJob, runTrajectorySliceJob } from './analysis';
 
 export type JobRequestOf<K extends JobKind> = Extract<JobRequest, { kind: K }>;
 
@@ -67,6 +67,7 @@ export const JOBS: { [K in JobKind]: JobHandler<K> } = {
   hessian: { check: shaped('hessian', { file: 'string', out: 'string', k: 'number', traceSamples: 'number', lr: 'number?', density: 'boolean?', perLayer: 'boolean?' }), run: runHessianJob },
   gradcheck: { check: shaped('gradcheck', { file: 'string', out: 'string' }), run: runGradcheckJob },
   slice: { check: shaped('slice', { slice: 'string', files: 'strings', out: 'string', points: 'number' }), run: runSliceJob },
+  trajectorySlice: { check: shaped('trajectorySlice', { run: 'string', out: 'string', points: 'number' }), run: runTrajectorySliceJob },
 };
 
 /** Runs `request` through its row of the table. */

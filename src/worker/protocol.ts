@@ -72,7 +72,9 @@ export type JobRequest =
   | { kind: 'hessian'; file: string; out: string; k: number; traceSamples: number; lr?: number; density?: boolean; perLayer?: boolean }
   | { kind: 'gradcheck'; file: string; out: string }
   /** A slice of `slice` kind through `files` (1 to 3 checkpoints), `points` per axis. */
-  | { kind: 'slice'; slice: SliceKindName; files: string[]; out: string; points: number };
+  | { kind: 'slice'; slice: SliceKindName; files: string[]; out: string; points: number }
+  /** The trajectory plane of the run folder `run` (landscape slice --plane trajectory), `points` per axis. */
+  | { kind: 'trajectorySlice'; run: string; out: string; points: number };
 
 export type JobKind = JobRequest['kind'];
 
@@ -126,6 +128,7 @@ export interface JobResults {
   hessian: AnalysisJobResult;
   gradcheck: AnalysisJobResult;
   slice: AnalysisJobResult;
+  trajectorySlice: AnalysisJobResult;
 }
 
 /** What each job streams while it runs. */
@@ -143,6 +146,7 @@ export interface JobEvents {
   hessian: AnalysisJobEvent;
   gradcheck: AnalysisJobEvent;
   slice: AnalysisJobEvent;
+  trajectorySlice: AnalysisJobEvent;
 }
 
 /** Passed as `workerData`. */

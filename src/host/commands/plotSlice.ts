@@ -37,12 +37,14 @@ export async function plotSlice(s: Services, arg?: unknown, args?: unknown): Pro
   }
   if (!first) return;
   const name = `${path.basename(path.dirname(first))}/${path.basename(first)}`;
-  const items = SLICE_CHOICES.map((c) => ({ label: c.label, description: c.description, choice: c }));
+  const items: { label: string; description: string; choice?: (typeof SLICE_CHOICES)[number] }[] = SLICE_CHOICES.map((c) => ({ label: c.label, description: c.description, choice: c }));
+  items.push({ label: 'Trajectory plane of its run', description: "2D · the first two principal directions of the run's checkpoints about its final weights (Li et al. 2018)" });
   // A selection of two or three checkpoints means the line or the plane through them.
   const preferred = others.length === 1 ? 'line' : others.length === 2 ? 'plane' : undefined;
-  if (preferred) items.sort((a, b) => Number(b.choice.kind === preferred) - Number(a.choice.kind === preferred));
+  if (preferred) items.sort((a, b) => Number(b.choice?.kind === preferred) - Number(a.choice?.kind === preferred));
   const pick = await vscode.window.showQuickPick(items, { title: `${TITLE} around ${name}`, placeHolder: 'Which slice of the training loss?', matchOnDescription: true });
   if (!pick) return;
+  if (!pick.choice) return s.analysis.trajectorySlice(first);
   const c = pick.choice;
   const files: string[] = [first, ...others.slice(0, c.checkpoints - 1)];
   while (files.length < c.checkpoints) {

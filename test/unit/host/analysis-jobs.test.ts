@@ -241,6 +241,23 @@ describe('analysis jobs in the compute worker', () => {
     assert.ok(!fs.existsSync(out), 'nothing saved');
   });
 
+  it("trajectory plane of a run (Plot Slice's last choice): the CLI's grid and the run's checkpoints on it", async () => {
+    const out = path.join(runs[0], 'r1.trajectory.slice.json');
+    const r = await runWorkerJob({ kind: 'trajectorySlice', run: runs[0], out, points: 5 });
+    assert.equal(r.error, undefined, r.error?.message);
+    const d = readAnalysisResult(out, 'slice').data;
+    assert.ok(d.dims === '2d' && d.trajectory, 'a 2D slice with the trajectory');
+    assert.deepEqual(d.trajectory.points.map((p) => p.epoch), [1, 2, 3]);
+    const [v1, v2] = d.trajectory.explainedVariance;
+    assert.ok(v1 >= v2 && v2 >= 0 && v1 + v2 <= 1 + 1e-9);
+    await initBackend('cpu', { force: true });
+    const cliFile = path.join(dir, 'cli-trajectory.slice.json');
+    assert.equal(await cliMain(['slice', '--plane', 'trajectory', runs[0], '--points', '5', '--backend', 'cpu', '--out', cliFile], silentIo()), 0);
+    const c = readAnalysisResult(cliFile, 'slice').data;
+    assert.ok(c.dims === '2d');
+    assert.deepEqual(d.values, c.values, 'the worker job and the CLI compute the same grid');
+  });
+
   it('opens what the CLI wrote with --out as the same panel data', async () => {
     await initBackend('cpu', { force: true });
     const io = silentIo();
