@@ -37,6 +37,8 @@ export interface OpenedCheckpoint {
   tensors: TensorSummary[];
   /** BatchNorm running statistics, when the file holds them: evaluation then runs in eval mode. */
   buffers?: Float32Array;
+  /** What the import changed that a user should know (a tfjs model's output softmax left out). */
+  notes?: string[];
 }
 
 export function summarizeTensor(name: string, dtype: string, shape: number[], data: ArrayLike<number>): TensorSummary {
@@ -78,7 +80,8 @@ export async function loadAnyCheckpoint(file: string, modelSpec?: string | Model
   if (path.basename(file).toLowerCase().endsWith('.json')) {
     const m = await importTfjsModel(file);
     const tensors = paramLayout(m.spec).map((e) => summarizeTensor(e.name, 'F32', e.shape, m.theta.subarray(e.offset, e.offset + e.size)));
-    return { file, format: 'tfjs', spec: m.spec, specString: modelText(m.spec), theta: m.theta, meta: {}, tensors };
+    const notes = m.softmaxStripped ? ['the model\'s output softmax is left out: the cross-entropy loss applies it'] : [];
+    return { file, format: 'tfjs', spec: m.spec, specString: modelText(m.spec), theta: m.theta, meta: {}, tensors, ...(m.buffers ? { buffers: m.buffers } : {}), ...(notes.length ? { notes } : {}) };
   }
   const ck = await loadCheckpoint(file, { ...(spec ? { spec } : {}), ...(opts.tensorMap ? { tensorMap: opts.tensorMap } : {}) });
   const meta: Record<string, string> = { ...(ck.rawMetadata ?? {}) };

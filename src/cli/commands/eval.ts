@@ -41,13 +41,14 @@ export const evalCommand: CommandDef = {
     const ck = await loadAnyCheckpoint(file, f.model as string | undefined, { tensorMap: readTensorMap(f.tensorMap as string | undefined) });
     const r = await evaluateOnData(ck, data, { subset: subsetFlag(f.subset) });
     if (f.json) {
-      io.out(JSON.stringify({ loss: r.loss, ...(r.accuracy !== undefined ? { accuracy: r.accuracy } : {}), samples: r.samples, dataset: r.dataset, model: ck.specString, ...(r.preprocessing ? { preprocessing: r.preprocessing } : {}), ...(r.batchNorm ? { batchNorm: r.batchNorm } : {}) }));
+      io.out(JSON.stringify({ loss: r.loss, ...(r.accuracy !== undefined ? { accuracy: r.accuracy } : {}), samples: r.samples, dataset: r.dataset, model: ck.specString, ...(r.preprocessing ? { preprocessing: r.preprocessing } : {}), ...(r.batchNorm ? { batchNorm: r.batchNorm } : {}), ...(ck.notes ? { notes: ck.notes } : {}) }));
       return 0;
     }
     io.out(`${file} on ${r.dataset} (${r.samples} rows, as given): loss ${fmt(r.loss)}${r.accuracy !== undefined ? `, accuracy ${fmt(r.accuracy)}` : ''}`);
     if (r.preprocessing === 'standardised as in training') io.out('features standardised as in training (the training part\'s statistics of the recorded split)');
     else if (r.preprocessing) io.out(`inputs normalised per channel as in training (mean ${r.preprocessing.normalization.mean.map((v) => fmt(v)).join(', ')}, std ${r.preprocessing.normalization.std.map((v) => fmt(v)).join(', ')})`);
     if (r.batchNorm) io.out(`BatchNorm used the ${r.batchNorm}`);
+    for (const note of ck.notes ?? []) io.out(`note: ${note}`);
     return 0;
   },
 };

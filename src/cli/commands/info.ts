@@ -49,12 +49,14 @@ export const infoCommand: CommandDef = {
           metadata: ck.meta,
           tensors: ck.tensors,
           evaluation,
+          ...(ck.notes ? { notes: ck.notes } : {}),
         }),
       );
       return 0;
     }
     io.out(`${file}`);
     io.out(`model      ${ck.specString} (${ck.theta.length} parameters)`);
+    for (const note of ck.notes ?? []) io.out(`note       ${note}`);
     io.out('metadata');
     const metaRows = Object.entries(ck.meta).map(([k, v]) => ['  ' + k, v]);
     if (metaRows.length) io.out(table(metaRows));

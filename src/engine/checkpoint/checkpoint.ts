@@ -488,7 +488,7 @@ export async function loadModelFile(file: string, opts: LoadOptions & Pick<TfjsI
   }
   if (path.basename(target).toLowerCase().endsWith('.json')) {
     const m = importTfjsModel(target, { loss: opts.loss, maxBytes: opts.maxBytes });
-    return { file: m.file, format: 'tfjs', spec: m.spec, theta: m.theta, rawMetadata: {} };
+    return { file: m.file, format: 'tfjs', spec: m.spec, theta: m.theta, rawMetadata: {}, ...(m.buffers ? { buffers: m.buffers } : {}) };
   }
   return loadCheckpoint(target, opts);
 }

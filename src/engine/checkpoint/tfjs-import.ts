@@ -1,7 +1,10 @@
 /**
  * Import a TensorFlow.js LayersModel folder (`model.json` + binary weight
  * shards, as written by `model.save('file://…')` or tensorflowjs_converter
- * from Keras) holding a Sequential stack of Dense layers.
+ * from Keras). A Sequential stack of Dense layers on flat inputs becomes the
+ * dense spec ("64-32-10 relu"); anything else (convolutions, pooling,
+ * BatchNormalization, residual Adds, functional models) goes to
+ * keras-import.ts and becomes a layer-grammar model.
  *
  * Each weight group's shard files are concatenated in the order listed and
  * hold that group's weights back to back as little-endian float32. Dense
@@ -20,6 +23,8 @@ import * as path from 'path';
 import { LandscapeError } from '../errors';
 import { ACTIVATIONS, MAX_LAYER_WIDTH, Activation, LossName, ModelSpec, paramCount, paramLayout, modelText, parseLoss } from '../model/spec';
 import { MAX_HEADER_BYTES, maxCheckpointBytes, tooLargeError, fileAccessError, badInput } from './safetensors';
+import { batchShapeOf, describeValue as str } from './keras-graph';
+import { importKerasModel } from './keras-import';
 
 export interface TfjsImportOptions {
   /** Loss to attach when the output layer is linear (default: from the training config, else mse). */
@@ -35,8 +40,12 @@ export interface ImportedTfjsModel {
   file: string;
   spec: ModelSpec;
   theta: Float32Array;
-  /** Dense layer names from the topology, in order. */
+  /** Names of the layers holding weights, in order. */
   layerNames: string[];
+  /** BatchNorm moving statistics (running_mean/running_var buffers) of a layer-grammar import. */
+  buffers?: Float32Array;
+  /** True when a softmax on the output was left out (the cross-entropy loss adds it). */
+  softmaxStripped?: boolean;
 }
 
 interface DenseInfo {
@@ -58,12 +67,6 @@ function isObject(v: unknown): v is Json {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-function str(v: unknown): string {
-  // A missing field must not read as the word "undefined" in a message.
-  if (v === undefined) return 'nothing';
-  const s = typeof v === 'string' ? v : JSON.stringify(v) ?? String(v);
-  return s.length > 60 ? s.slice(0, 60) + '…' : s;
-}
 
 /** Keras and tfjs spell activations the same (snake_case); a few aliases exist. */
 function normaliseActivation(v: unknown, layer: string, file: string): string {
@@ -71,14 +74,6 @@ function normaliseActivation(v: unknown, layer: string, file: string): string {
   if (typeof v !== 'string') throw badInput(`Dense layer "${layer}" has an activation we cannot read (${str(v)})`, file);
   const a = v.toLowerCase();
   return a === 'none' ? 'linear' : a;
-}
-
-function batchShapeOf(cfg: Json): unknown[] | undefined {
-  const s = cfg.batch_input_shape ?? cfg.batchInputShape ?? cfg.batch_shape;
-  if (Array.isArray(s)) return s;
-  const inShape = cfg.input_shape ?? cfg.inputShape;
-  if (Array.isArray(inShape)) return [null, ...inShape];
-  return undefined;
 }
 
 function inputWidthFrom(shape: unknown[], where: string, file: string): number {
@@ -128,20 +123,37 @@ function readModelJson(file: string, maxJsonBytes: number): Json {
   return json;
 }
 
-function parseTopology(json: Json, file: string): { dense: DenseInfo[]; inputWidth?: number; topology: Json } {
+/** The layers model inside model.json (Keras-converted files wrap it in model_config). */
+function layersTopology(json: Json, file: string): Json {
   if (json.format !== undefined && json.format !== 'layers-model') {
     const what = json.format === 'graph-model' ? ' (a converted SavedModel graph)' : '';
-    throw badInput(`is a tfjs "${str(json.format)}"${what}, not a "layers-model"; only Layers models of Dense layers import`, file);
+    throw badInput(`is a tfjs "${str(json.format)}"${what}, not a "layers-model"; only Layers models import`, file);
   }
   let topology = json.modelTopology;
   if (!isObject(topology)) throw badInput('model.json has no "modelTopology" object, so it is no tfjs layers-model; pass the model.json written by model.save(), or a .safetensors checkpoint', file);
-  // Keras-converted files wrap the model in model_config.
   if (isObject(topology.model_config)) topology = topology.model_config;
   const t = topology as Json;
-  if (t.class_name !== 'Sequential') {
+  if (!['Sequential', 'Model', 'Functional'].includes(t.class_name as string)) {
     const what = t.class_name === undefined ? 'modelTopology has no class_name' : `the model is a "${str(t.class_name)}"`;
-    throw badInput(`${what}, but only Sequential models of Dense layers import`, file);
+    throw badInput(`${what}, but only Sequential and functional (Model, Functional) layers models import`, file);
   }
+  return t;
+}
+
+const DENSE_STACK = new Set(['InputLayer', 'Dropout', 'Dense']);
+
+/** A Sequential stack of Dense layers on flat inputs: the dense spec ("64-32-10 relu"), as before the layer grammar. */
+function isDenseStack(t: Json): boolean {
+  if (t.class_name !== 'Sequential') return false;
+  const cfg = t.config;
+  const layers = Array.isArray(cfg) ? cfg : isObject(cfg) && Array.isArray(cfg.layers) ? cfg.layers : undefined;
+  if (!layers || layers.length === 0) return true;
+  if (!layers.every((l: unknown) => isObject(l) && DENSE_STACK.has(l.class_name as string))) return false;
+  const first = layers.map((l) => batchShapeOf(isObject((l as Json).config) ? ((l as Json).config as Json) : {})).find((x) => x !== undefined);
+  return first === undefined || first.length <= 2;
+}
+
+function parseTopology(t: Json, file: string): { dense: DenseInfo[]; inputWidth?: number } {
   const cfg = t.config;
   const layers = Array.isArray(cfg) ? cfg : isObject(cfg) && Array.isArray(cfg.layers) ? cfg.layers : undefined;
   if (!layers) throw badInput('the Sequential model has no list of layers in modelTopology.config', file);
@@ -177,7 +189,7 @@ function parseTopology(json: Json, file: string): { dense: DenseInfo[]; inputWid
     }
   });
   if (dense.length === 0) throw badInput('the model has no Dense layers', file);
-  return { dense, inputWidth, topology: t };
+  return { dense, inputWidth };
 }
 
 /** Activation, bias and loss from the topology alone, so these faults are reported before any shard is read. */
@@ -346,9 +358,15 @@ export function importTfjsModel(modelJsonPath: string, opts: TfjsImportOptions =
   }
   try {
     const json = readModelJson(file, opts.maxJsonBytes ?? MAX_HEADER_BYTES);
-    const { dense, inputWidth: declared, topology } = parseTopology(json, file);
-    const kind = kindFrom(dense, json, topology, file, opts.loss ? parseLoss(opts.loss) : undefined);
+    const topology = layersTopology(json, file);
     const maxBytes = opts.maxBytes ?? maxCheckpointBytes();
+    const loss = opts.loss ? parseLoss(opts.loss) : undefined;
+    if (!isDenseStack(topology)) {
+      const m = importKerasModel(topology, file, { loss, trainingLoss: lossFromTrainingConfig(json, topology), readWeights: () => readWeights(json, file, maxBytes) });
+      return { file, ...m };
+    }
+    const { dense, inputWidth: declared } = parseTopology(topology, file);
+    const kind = kindFrom(dense, json, topology, file, loss);
     const weights = readWeights(json, file, maxBytes);
     const matched = matchWeights(dense, weights, file);
     const firstKernel = matched[0].kernel;
@@ -379,7 +397,7 @@ export function importTfjsModel(modelJsonPath: string, opts: TfjsImportOptions =
       theta.set(m.kernel.data, layout.find((e) => e.layer === i && e.kind === 'weight')!.offset);
       if (m.bias) theta.set(m.bias.data, layout.find((e) => e.layer === i && e.kind === 'bias')!.offset);
     });
-    return { file, spec, theta, layerNames: dense.map((d) => d.name) };
+    return { file, spec, theta, layerNames: dense.map((d) => d.name), softmaxStripped: dense[dense.length - 1].activation === 'softmax' };
   } catch (e) {
     if (e instanceof LandscapeError) throw e;
     // Unexpected shapes of JSON that slipped past the checks above still get a typed, file-naming error.

@@ -7,6 +7,7 @@
  */
 import type { ArchLayout } from '../model/arch/layout';
 import type { NodeShapes } from '../model/arch/shapes';
+import { DEFAULT_BN_EPS } from '../model/arch/types';
 import type { LossName } from '../model/spec';
 
 export const HEADER_WORDS = 32;
@@ -62,6 +63,12 @@ export interface CnnProgram {
   /** Padded output width: targets are laid out with this stride. */
   outPadded: number;
   outputs: number;
+}
+
+/** An f64 as the two little-endian instruction words conv.as reads it from (bnEps): the value exactly, not rounded to f32. */
+function epsWords(eps: number): [number, number] {
+  const w = new Int32Array(new Float64Array([eps]).buffer);
+  return [w[0], w[1]];
 }
 
 const round4 = (n: number) => Math.ceil(n / 4) * 4;
@@ -217,9 +224,10 @@ class Compiler {
     const [meanAt, varAt] = this.runningStats(s);
     const args = [x.val, y.val, x.cp, x.H * x.W, gamma, beta, this.bn === 'batch' ? 0 : 1, meanAt, varAt, mean, inv, x.C];
     const sums = this.alloc(4 * x.cp + 8);
-    this.s.fwd.push([OP.bn, ...args, -1, -1, -1, -1, sums]);
+    const eps = epsWords(s.node.op === 'bn' ? s.node.eps ?? DEFAULT_BN_EPS : DEFAULT_BN_EPS);
+    this.s.fwd.push([OP.bn, ...args, -1, -1, -1, -1, sums, ...eps]);
     this.s.finish.push([OP.unpackVec, tg, x.C, ggamma], [OP.unpackVec, tb, x.C, gbeta]);
-    return { out: y, bwd: [[OP.bnBwd, ...args, y.grad, x.grad, ggamma, gbeta, sums]] };
+    return { out: y, bwd: [[OP.bnBwd, ...args, y.grad, x.grad, ggamma, gbeta, sums, ...eps]] };
   }
 
   private runningStats(s: NodeShapes): [number, number] {

@@ -647,8 +647,13 @@ function flatten(ins: usize, backward: bool): void {
 // BatchNorm instruction: 1 src, 2 dst, 3 cp, 4 H·W, 5 gamma, 6 beta (packed, scratch),
 // 7 mode (0 batch statistics, 1 running), 8 running mean, 9 running var (float offsets
 // from the header's H_BUFFERS, C floats each), 10 saved mean, 11 saved 1/σ (scratch, cp floats), 12 C;
-// backward adds 13 ddst, 14 dsrc, 15 ggamma, 16 gbeta; 17 scratch for per-channel sums (2·cp f64, 8 f32).
-export const BN_EPS: f64 = 1e-5;
+// backward adds 13 ddst, 14 dsrc, 15 ggamma, 16 gbeta; 17 scratch for per-channel sums (2·cp f64, 8 f32);
+// 18–19 eps, the f64 added to the variance (1e-5 in PyTorch, 1e-3 in Keras), its bits in two words.
+// @ts-ignore: decorator
+@inline
+export function bnEps(ins: usize): f64 {
+  return load<f64>(ins + (<usize>18 << 2));
+}
 
 /** Rows summed in float32 lanes before each partial sum joins a float64 total. */
 const BN_BLOCK: i32 = 256;
@@ -701,12 +706,12 @@ function batchNorm(ins: usize): void {
     for (let c = 0; c < C; c++) store<f32>(mean + (<usize>c << 2), <f32>(load<f64>(bnSums + (<usize>c << 3)) / <f64>count));
     // Two passes (sum, then squares about the mean): no cancellation in the variance.
     channelSums(src, 0, mean, count, cp, bnSums);
-    for (let c = 0; c < C; c++) store<f32>(inv + (<usize>c << 2), <f32>(1 / Math.sqrt(load<f64>(bnSums + (<usize>c << 3)) / <f64>count + BN_EPS)));
+    for (let c = 0; c < C; c++) store<f32>(inv + (<usize>c << 2), <f32>(1 / Math.sqrt(load<f64>(bnSums + (<usize>c << 3)) / <f64>count + bnEps(ins))));
   } else {
     const stats = <usize>hdr(sCfg, H_BUFFERS);
     for (let c = 0; c < C; c++) {
       store<f32>(mean + (<usize>c << 2), load<f32>(stats + (<usize>(arg(ins, 8) + c) << 2)));
-      store<f32>(inv + (<usize>c << 2), <f32>(1 / Math.sqrt(<f64>load<f32>(stats + (<usize>(arg(ins, 9) + c) << 2)) + BN_EPS)));
+      store<f32>(inv + (<usize>c << 2), <f32>(1 / Math.sqrt(<f64>load<f32>(stats + (<usize>(arg(ins, 9) + c) << 2)) + bnEps(ins))));
     }
   }
   affine(ins, count, cp);

@@ -9,7 +9,7 @@
 // do not depend on the thread count.
 import {
   affine, arg, at, channelSums, inputGradient, correctSoFar, executeOne, instructionAt, lossSoFar, normalised, resetLoss, sectionLength, setAccumulate, setGroup,
-  BN_EPS, H_DIM, H_ROWS, OP_BN, OP_BN_BWD, OP_LOSS, S_BWD, S_CHUNK, S_FINISH, S_FWD, S_PREP,
+  bnEps, H_DIM, H_ROWS, OP_BN, OP_BN_BWD, OP_LOSS, S_BWD, S_CHUNK, S_FINISH, S_FWD, S_PREP,
 } from './conv';
 import { fill } from './kernels';
 
@@ -154,7 +154,7 @@ function batchNormForward(vector: i32, ins: usize): void {
     enter(g, vector * gGroups + g);
     const inv = at(arg(ins, 11));
     fill(inv, cp, 0);
-    for (let c = 0; c < C; c++) store<f32>(inv + (<usize>c << 2), <f32>(1 / Math.sqrt(acrossGroups(sums + (cp << 3), c) / total + BN_EPS)));
+    for (let c = 0; c < C; c++) store<f32>(inv + (<usize>c << 2), <f32>(1 / Math.sqrt(acrossGroups(sums + (cp << 3), c) / total + bnEps(ins))));
     affine(ins, groupRows(g) * hw, cp);
   }
   // The sums are read by other threads until everyone has passed the phase above.

@@ -780,8 +780,10 @@ describe('tfjs LayersModel import', () => {
     const cases: [unknown, RegExp, Buffer?][] = [
       [{ ...base, format: 'graph-model' }, /is a tfjs "graph-model" \(a converted SavedModel graph\), not a "layers-model"/],
       [{ ...base, modelTopology: undefined }, /has no "modelTopology"/],
-      [{ ...base, modelTopology: { ...base.modelTopology, class_name: 'Functional' } }, /the model is a "Functional", but only Sequential/],
-      [modelJson({ layers: [layers[0], { class_name: 'Conv2D', config: { name: 'conv' } }, layers[2]] }), /layer "conv" is a Conv2D; only Dense layers/],
+      [{ ...base, modelTopology: { ...base.modelTopology, class_name: 'Graph' } }, /the model is a "Graph", but only Sequential and functional/],
+      [{ ...base, modelTopology: { ...base.modelTopology, class_name: 'Functional' } }, /the model has 0 inputs .*; only models with one input and one output import/],
+      [modelJson({ layers: [layers[0], { class_name: 'Conv2D', config: { name: 'conv' } }, layers[2]] }), /layer "conv" \(Conv2D\) needs an image input/],
+      [modelJson({ layers: [layers[0], { class_name: 'LSTM', config: { name: 'lstm' } }, layers[2]] }), /layer "lstm" \(LSTM\) is not supported/],
       [
         modelJson({ layers: [layers[0], { class_name: 'Dense', config: { ...layers[2].config, activation: 'tanh', units: 5, name: 'mid' } }, layers[2]] }),
         /hidden Dense layers mix activations \("dense_Dense1" uses relu, "mid" uses tanh\)/,

@@ -1,6 +1,7 @@
 /**
  * Hardening fuzzer for the tfjs model.json importer: random JSON, random
- * text, and structural mutations of a valid Sequential/Dense model.json, each
+ * text, and structural mutations of a valid Sequential/Dense model.json and
+ * of a functional conv/BatchNorm/Add one (tfjsConvModel), each
  * with weight shards of the right or the wrong size, written into one reused
  * temp folder. 10,000 cases per property; every case must end quickly, stay
  * within the memory bound stated in src/engine/checkpoint/tfjs-import.ts, and
@@ -14,7 +15,7 @@ import fc from 'fast-check';
 import { importTfjsModel } from '../../../src/engine/checkpoint';
 import { FUZZ_RUNS, Tally, anyText, applyByteMutations, byteMutation, fuzzParams, runCase, type CaseContext } from '../../support/fuzz-harness';
 import { makeFastTempDir, removeTempDir } from '../../support/tmp';
-import { tfjsDenseModel } from '../../support/tfjsModel';
+import { TFJS_CONV_FLOATS, tfjsConvModel, tfjsDenseModel } from '../../support/tfjsModel';
 
 const TIMEOUT = { timeout: 180_000 };
 
@@ -54,7 +55,7 @@ function getAt(v: Json, p: (string | number)[]): Json {
 }
 
 const nasty: fc.Arbitrary<Json> = fc.oneof(
-  { weight: 3, arbitrary: fc.constantFrom<Json>(null, true, false, 0, -1, 1.5, 1e308, -0, 2 ** 53, 2 ** 31, 1 << 20, (1 << 20) + 1, '', 'Dense', 'InputLayer', 'Conv2D', 'Sequential', 'linear', 'softmax', 'tanh', 'float16', 'int32', 'graph-model', '../x.bin', '/etc/passwd', 'http://example.com/w.bin', 'sub', 'sub/s3.bin', 'model.json', '.', 's1.bin', 's2.bin', [], {}, [null, 3], [null, 3, 3], [3, 5], [5], [100000, 100000], [2 ** 40, 2 ** 40]) },
+  { weight: 3, arbitrary: fc.constantFrom<Json>(null, true, false, 0, -1, 1.5, 1e308, -0, 2 ** 53, 2 ** 31, 1 << 20, (1 << 20) + 1, '', 'Dense', 'InputLayer', 'Conv2D', 'Sequential', 'linear', 'softmax', 'tanh', 'float16', 'int32', 'graph-model', 'Add', 'Flatten', 'BatchNormalization', 'Functional', 'same', 'valid', 'channels_first', [3, 3], [null, 4, 4, 2], [[['in', 0, 0, {}]]], [['c1', 0, 0]], '../x.bin', '/etc/passwd', 'http://example.com/w.bin', 'sub', 'sub/s3.bin', 'model.json', '.', 's1.bin', 's2.bin', [], {}, [null, 3], [null, 3, 3], [3, 5], [5], [100000, 100000], [2 ** 40, 2 ** 40]) },
   { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json> },
   { weight: 1, arbitrary: anyText(40) },
 );
@@ -62,7 +63,7 @@ const nasty: fc.Arbitrary<Json> = fc.oneof(
 const jsonMutation = fc.record({
   at: fc.nat(),
   op: fc.constantFrom('replace', 'delete', 'dup', 'addKey', 'wrap'),
-  key: fc.constantFrom('units', 'use_bias', 'useBias', 'activation', 'batch_input_shape', 'input_shape', 'name', 'quantization', 'dtype', 'shape', 'paths', 'weights', 'model_config', 'trainingConfig', 'training_config', 'loss', 'format', '__proto__', 'constructor', 'class_name', 'config', 'layers'),
+  key: fc.constantFrom('units', 'use_bias', 'useBias', 'activation', 'batch_input_shape', 'input_shape', 'name', 'quantization', 'dtype', 'shape', 'paths', 'weights', 'model_config', 'trainingConfig', 'training_config', 'loss', 'format', '__proto__', 'constructor', 'class_name', 'config', 'layers', 'filters', 'kernel_size', 'strides', 'padding', 'epsilon', 'axis', 'data_format', 'inbound_nodes', 'input_layers', 'output_layers', 'center', 'scale'),
   value: nasty,
 });
 type JsonMutation = typeof jsonMutation extends fc.Arbitrary<infer T> ? T : never;
@@ -150,6 +151,30 @@ describe(`tfjs model.json importer fuzz (${FUZZ_RUNS} cases per property)`, () =
         t.add(runCase(importIt, ctx(n, text)));
       }),
       fuzzParams(201),
+    );
+    assert.ok(t.ok > 0 && t.rejected > 0, String(t));
+  });
+
+  it('the unmutated conv model imports as a layer-grammar model', () => {
+    const f = floats(TFJS_CONV_FLOATS, 1);
+    writeCase(JSON.stringify(tfjsConvModel(['s1.bin', 's2.bin'])), [f.subarray(0, 100), f.subarray(100)]);
+    assert.equal(runCase(importIt, ctx(2000, '')), 'ok');
+    assert.equal(importIt().spec.arch?.text, 'input(2,4,4) res(conv(2,3,pad=same) relu bn(eps=0.001)) flatten dense(3)');
+  });
+
+  it('structural mutations of a valid functional conv model.json, with right and wrong shards', TIMEOUT, () => {
+    const t = new Tally();
+    const shards = fc.oneof(
+      { weight: 4, arbitrary: fc.tuple(fc.integer({ min: 0, max: 4 * TFJS_CONV_FLOATS }), fc.integer()).map(([cut, seed]) => { const b = floats(TFJS_CONV_FLOATS, seed); return [b.subarray(0, cut), b.subarray(cut)]; }) },
+      { weight: 1, arbitrary: shardsArb },
+    );
+    fc.assert(
+      fc.property(fc.array(jsonMutation, { maxLength: 4 }), shards, (ms, sh) => {
+        const text = JSON.stringify(mutate(tfjsConvModel(['s1.bin', 's2.bin']) as unknown as { [k: string]: Json }, ms)) ?? 'null';
+        const n = writeCase(text, sh);
+        t.add(runCase(importIt, ctx(n, text)));
+      }),
+      fuzzParams(205),
     );
     assert.ok(t.ok > 0 && t.rejected > 0, String(t));
   });

@@ -1,5 +1,5 @@
 /** The canonical text of an architecture: parseArchitecture(formatArchitecture(a)) gives back a. */
-import type { Architecture, LayerNode } from './types';
+import { DEFAULT_BN_EPS, type Architecture, type LayerNode } from './types';
 
 export function formatArchitecture(a: Architecture): string {
   return formatNodes(a.nodes);
@@ -22,6 +22,8 @@ function formatNode(n: LayerNode): string {
       return `dense(${n.units}${n.bias ? '' : ',bias=false'})`;
     case 'activation':
       return n.fn;
+    case 'bn':
+      return n.eps === undefined || n.eps === DEFAULT_BN_EPS ? 'bn' : `bn(eps=${n.eps})`;
     case 'res':
       return `res(${formatNodes(n.body)})`;
     default:

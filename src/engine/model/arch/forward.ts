@@ -15,8 +15,10 @@ import type { ArchLayout } from './layout';
 import { avgPoolAnyOrder, conv2dAnyOrder, maxPoolAnyOrder } from './anyOrder';
 import { eluAnyOrder, sigmoidAnyOrder, tanhAnyOrder } from './anyOrderActivations';
 import type { NodeShapes } from './shapes';
+import { DEFAULT_BN_EPS } from './types';
 
-export const BN_EPSILON = 1e-5;
+/** PyTorch's default, for bn layers that name no eps. */
+export const BN_EPSILON = DEFAULT_BN_EPS;
 
 /**
  * 'batch' may `record` each BatchNorm layer's batch statistics (biased
@@ -114,7 +116,8 @@ function batchNorm(h: tf.Tensor, s: NodeShapes, pass: Pass): tf.Tensor {
     mean = read('running_mean');
     variance = read('running_var');
   }
-  const normalised = tf.div(tf.sub(h, mean), tf.sqrt(tf.add(variance, BN_EPSILON)));
+  const eps = s.node.op === 'bn' ? s.node.eps ?? BN_EPSILON : BN_EPSILON;
+  const normalised = tf.div(tf.sub(h, mean), tf.sqrt(tf.add(variance, eps)));
   return tf.add(tf.mul(normalised, tensorOf(pass, s, 'weight')!), tensorOf(pass, s, 'bias')!);
 }
 

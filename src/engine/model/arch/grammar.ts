@@ -4,7 +4,8 @@
  *
  *   input(C,H,W) | input(D)
  *   conv(out,k[,stride=s][,pad=same|valid|p][,bias=false])
- *   maxpool(k[,stride=s]) | avgpool(k[,stride=s]) | gap | bn | flatten
+ *   maxpool(k[,stride=s]) | avgpool(k[,stride=s]) | gap | flatten
+ *   bn | bn(eps=e)          BatchNorm; e is added to the variance (default 1e-5)
  *   relu | tanh | sigmoid | softplus | elu
  *   dense(units[,bias=false])
  *   res(<tokens>)            a residual block adding its input
@@ -17,7 +18,7 @@
 import { inputError } from '../../errors';
 import { attributed } from './source';
 import { quoteText } from '../../text';
-import { NODE_ACTIVATIONS, type Architecture, type LayerNode, type NodeActivation, type Padding } from './types';
+import { DEFAULT_BN_EPS, NODE_ACTIVATIONS, type Architecture, type LayerNode, type NodeActivation, type Padding } from './types';
 import { isLegacySpec, parseLegacySpec } from './legacy';
 import { expandModelName } from './builtins';
 
@@ -113,8 +114,9 @@ function parseSimple(name: string, args: string[] | undefined, token: string): L
       return poolNode(name, need(args, token, `${name}(k[,stride=s])`), token);
     case 'dense':
       return denseNode(need(args, token, 'dense(units[,bias=false])'), token);
-    case 'gap':
     case 'bn':
+      return args === undefined ? { op: 'bn' } : bnNode(args, token);
+    case 'gap':
     case 'flatten':
       return noArgs({ op: name }, args, token);
     default:
@@ -151,6 +153,16 @@ function denseNode(args: string[], token: string): LayerNode {
   return { op: 'dense', units: positive(positional[0], token, 'units'), bias: parseBool(named.bias, token, true) };
 }
 
+/** bn(eps=e): e a positive number up to 1, written as 0.001 or 1e-3; the default is left out so the canonical text stays "bn". */
+function bnNode(args: string[], token: string): LayerNode {
+  const { named } = splitArgs(args, token, ['eps'], 0);
+  if (named.eps === undefined) throw inputError(`model spec: ${quoteText(token)} needs eps=e, or write bn without parentheses`);
+  const t = named.eps;
+  const eps = /^(\d+\.?\d*|\.\d+)(e[-+]?\d{1,3})?$/i.test(t) ? Number(t) : NaN;
+  if (!(eps > 0 && eps <= 1)) throw inputError(`model spec: in ${quoteText(token)} eps must be a number above 0 and at most 1, such as 0.001, not ${quoteText(t)}`);
+  return eps === DEFAULT_BN_EPS ? { op: 'bn' } : { op: 'bn', eps };
+}
+
 /** Positional arguments first (exactly `count`), then name=value pairs from `allowed`, each at most once. */
 function splitArgs(args: string[], token: string, allowed: string[], count: number) {
   const positional: string[] = [];
@@ -167,7 +179,7 @@ function splitArgs(args: string[], token: string, allowed: string[], count: numb
     if (key in named) throw inputError(`model spec: ${quoteText(token)} gives ${key}= twice`);
     named[key] = a.slice(eq + 1).trim();
   }
-  if (positional.length !== count) throw inputError(`model spec: ${quoteText(token)} needs ${count} plain argument${count > 1 ? 's' : ''}, got ${positional.length}`);
+  if (positional.length !== count) throw inputError(`model spec: ${quoteText(token)} needs ${count} plain argument${count === 1 ? '' : 's'}, got ${positional.length}`);
   return { positional, named };
 }
 

@@ -2,13 +2,14 @@
  * Shape inference over an architecture: each node's output shape and the
  * shapes of its parameters and buffers, with an input error naming the layer
  * when shapes do not fit (a conv on flat features, a window larger than its
- * input, dense before flatten). BatchNorm's running statistics are buffers,
+ * input, dense before flatten). A residual block whose shape changes gets a
+ * 1×1 conv + bn shortcut, its bn's eps that of the body's bn layers. BatchNorm's running statistics are buffers,
  * not coordinates of the landscape.
  */
 import { inputError } from '../../errors';
 import { formatNodes } from './format';
 import { attributed } from './source';
-import type { Architecture, LayerNode, Shape } from './types';
+import { DEFAULT_BN_EPS, type Architecture, type LayerNode, type Shape } from './types';
 
 export interface TensorShape {
   /** Role within its layer: weight, bias, running_mean, running_var. */
@@ -105,9 +106,19 @@ function residual(body: LayerNode[], input: Shape, position: string, base: Omit<
   if (input.length !== 3 || output.length !== 3) throw at(`the block maps ${input.join('×')} to ${output.join('×')}; a residual block over flat features must keep their width`);
   const stride = input[1] / output[1];
   if (!Number.isInteger(stride) || input[2] / output[2] !== stride) throw at(`the block maps ${input.join('×')} to ${output.join('×')}: no whole stride makes a 1×1 shortcut fit`);
-  const shortcutNodes: LayerNode[] = [{ op: 'conv', out: output[0], kernel: 1, stride, pad: 'valid', bias: false }, { op: 'bn' }];
+  const shortcutNodes: LayerNode[] = [{ op: 'conv', out: output[0], kernel: 1, stride, pad: 'valid', bias: false }, shortcutBatchNorm(body)];
   const shortcut = inferList(shortcutNodes, input, `${position}.shortcut.`, 1);
   return { ...base, output, body: inner, shortcut };
+}
+
+/**
+ * The shortcut's BatchNorm takes the eps of the body's BatchNorm layers when
+ * they all use one (a Keras block's are all 1e-3), else PyTorch's default.
+ */
+function shortcutBatchNorm(body: readonly LayerNode[]): LayerNode {
+  const eps = new Set(body.filter((n) => n.op === 'bn').map((n) => (n.op === 'bn' ? n.eps ?? DEFAULT_BN_EPS : DEFAULT_BN_EPS)));
+  const [only] = eps;
+  return eps.size === 1 && only !== DEFAULT_BN_EPS ? { op: 'bn', eps: only } : { op: 'bn' };
 }
 
 function image(input: Shape, at: (m: string) => Error): [number, number, number] {

@@ -10,6 +10,9 @@ export type NodeActivation = (typeof NODE_ACTIVATIONS)[number];
 
 export type Shape = readonly number[];
 
+/** PyTorch's BatchNorm epsilon, used when a bn layer names none. */
+export const DEFAULT_BN_EPS = 1e-5;
+
 /** Convolution padding: 'same' (stride 1, odd kernels), 'valid' (none) or that many zeros on each side. */
 export type Padding = 'same' | 'valid' | number;
 
@@ -18,7 +21,8 @@ export type LayerNode =
   | { op: 'conv'; out: number; kernel: number; stride: number; pad: Padding; bias: boolean }
   | { op: 'maxpool' | 'avgpool'; kernel: number; stride: number }
   | { op: 'gap' }
-  | { op: 'bn' }
+  /** eps: added to the variance (PyTorch's default 1e-5 when absent; Keras writes 1e-3). */
+  | { op: 'bn'; eps?: number }
   | { op: 'activation'; fn: NodeActivation }
   | { op: 'flatten' }
   | { op: 'dense'; units: number; bias: boolean }
