@@ -45,6 +45,9 @@ export function contactError(a: QueueAddress, e: unknown): Error {
   if (/WRONGPASS|invalid username-password|NOAUTH|invalid password/i.test(msg)) {
     return inputError(`Redis at ${where} refused the login (${a.password ? 'wrong user name or password' : 'it needs a password: redis://:PASSWORD@host:port'})`);
   }
+  if (/certificate|SSL|TLS|self.signed|unable to verify/i.test(msg)) {
+    return inputError(`Redis at ${where}: the TLS handshake failed (${msg}); for a certificate of your own CA, point NODE_EXTRA_CA_CERTS at the CA's PEM file`);
+  }
   if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|timed out|Connection is closed|ECONNRESET/i.test(msg)) {
     return inputError(`cannot reach Redis at ${where} (${msg.replace(/^connect\s+/, '')}); is redis-server running there?`);
   }

@@ -4,7 +4,9 @@
  * it these tests fail with a message saying so rather than pass on a mock.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as path from 'node:path';
 
 export interface RedisServer {
   port: number;
@@ -33,10 +35,19 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
-async function startOn(port: number, extra: string[]): Promise<ChildProcess> {
+/** A server certificate (for localhost and 127.0.0.1) and the CA that signed it, as PEM files. */
+export interface TlsFiles {
+  cert: string;
+  key: string;
+  ca: string;
+}
+
+async function startOn(port: number, extra: string[], tls?: TlsFiles): Promise<ChildProcess> {
   const which = spawnSync('redis-server', ['--version']);
   if (which.error) throw new Error('redis-server is not installed: apt-get install redis-server (the queue tests use a real Redis)');
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extra], { stdio: 'ignore' });
+  // With TLS the plain port is closed and the TLS port is the one given.
+  const ports = tls ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca, '--tls-auth-clients', 'no'] : ['--port', String(port)];
+  const child = spawn('redis-server', [...ports, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extra], { stdio: 'ignore' });
   for (let i = 0; i < 100; i++) {
     if (await ping(port)) return child;
     await new Promise((r) => setTimeout(r, 50));
@@ -53,16 +64,29 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-export async function startRedis(extra: string[] = []): Promise<RedisServer> {
+export async function startRedis(extra: string[] = [], tls?: TlsFiles): Promise<RedisServer> {
   const port = await freePort();
-  let child = await startOn(port, extra);
+  let child = await startOn(port, extra, tls);
   return {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: `${tls ? 'rediss' : 'redis'}://${tls ? 'localhost' : '127.0.0.1'}:${port}`,
     stop: () => stopChild(child),
     restart: async () => {
       await stopChild(child);
-      child = await startOn(port, extra);
+      child = await startOn(port, extra, tls);
     },
   };
+}
+
+/** A throw-away CA and a server certificate it signed for localhost and 127.0.0.1 (openssl). */
+export function makeTlsFiles(dir: string): TlsFiles {
+  const run = (args: string[]) => {
+    const r = spawnSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+    if (r.error || r.status !== 0) throw new Error(`openssl ${args[0]} failed (is openssl installed?)`);
+  };
+  fs.writeFileSync(path.join(dir, 'san.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
+  run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=landscape test CA']);
+  run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost']);
+  run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'san.cnf']);
+  return { cert: path.join(dir, 'server.pem'), key: path.join(dir, 'server.key'), ca: path.join(dir, 'ca.pem') };
 }

@@ -15,7 +15,9 @@ import { runCli } from '../../support/cli';
 import { runWorkerJob } from '../../support/worker';
 import { readBarrierResult } from '../../../src/results/barrierFiles';
 import { makeTempDir, removeTempDir } from '../../support/tmp';
-import { startRedis, type RedisServer } from '../../support/redis';
+import { makeTlsFiles, startRedis, type RedisServer } from '../../support/redis';
+import { builtCli } from '../../support/distCli';
+import { execFile } from 'node:child_process';
 import { startWorker, type WorkerProcess } from '../../support/queueWorkers';
 
 const LOCK = { LANDSCAPE_QUEUE_LOCK_MS: '1500' };
@@ -26,12 +28,22 @@ let tmp: string;
 let minima: string[];
 const workers: WorkerProcess[] = [];
 
-/** The result without its timings, which are the only numbers allowed to differ. */
+/** The result without its timings (the only numbers allowed to differ) and the writer's version (a source run says 0.0.0-dev, the bundle its release). */
 function comparable(json: string): unknown {
-  const doc = JSON.parse(json) as { seconds?: number; settings?: [string, string][] };
+  const doc = JSON.parse(json) as { seconds?: number; settings?: [string, string][]; landscapeVersion?: string };
   delete doc.seconds;
-  doc.settings = doc.settings?.filter(([k]) => k !== 'time');
+  delete doc.landscapeVersion;
+  doc.settings = doc.settings?.filter(([k]) => k !== 'time' && k !== 'written by');
   return doc;
+}
+
+/** The built CLI in a process of its own (for environment a process reads at start, such as NODE_EXTRA_CA_CERTS). */
+function cliProcess(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [builtCli(), ...args], { env: { ...process.env, ...env }, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout: stdout.trim(), stderr });
+    });
+  });
 }
 
 async function spawnWorkers(n: number): Promise<WorkerProcess[]> {
@@ -226,6 +238,29 @@ describe('queue errors', () => {
       assert.equal(right.code, 0, right.stderr);
     } finally {
       await locked.stop();
+    }
+  });
+
+  test('rediss:// (TLS, a CA of its own): workers and clients that trust the CA get the local numbers; one that does not is told why', async () => {
+    const certs = path.join(tmp, 'tls');
+    fs.mkdirSync(certs);
+    const secure = await startRedis([], makeTlsFiles(certs));
+    const trust = { NODE_EXTRA_CA_CERTS: path.join(certs, 'ca.pem') };
+    // Three minima, so that the local run also computes on worker threads (one pair would run on the main thread).
+    const args = ['barriers', ...minima.slice(0, 3), '--steps', '20', '--points', '6', '--json'];
+    try {
+      const w = await startWorker(secure.url, { ...LOCK, ...trust });
+      workers.push(w);
+      const l = await runCli([...args, '--jobs', '2']);
+      const q = await cliProcess([...args, '--queue', secure.url], trust);
+      assert.equal(q.code, 0, q.stderr);
+      assert.deepEqual(comparable(q.stdout), comparable(l.stdout));
+      const untrusting = await cliProcess([...args, '--queue', secure.url], {});
+      assert.equal(untrusting.code, 2);
+      assert.match(untrusting.stderr, /TLS handshake failed .*NODE_EXTRA_CA_CERTS/);
+    } finally {
+      await stopWorkers();
+      await secure.stop();
     }
   });
 
