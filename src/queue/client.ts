@@ -16,6 +16,9 @@ import type { QueueAddress } from './redisUrl';
 const KEEP_FINISHED_S = 7 * 24 * 3600;
 
 export class QueueClient {
+  /** Where the client says things while it waits (e.g. that no worker is connected); the CLI's stderr. */
+  warn: (line: string) => void = () => undefined;
+
   private constructor(
     readonly address: QueueAddress,
     readonly queue: Queue,

@@ -8,8 +8,11 @@
 import { CancelledError } from '../engine/errors';
 import type { QueueClient } from './client';
 import type { JobReturn } from './jobKinds';
+import { describeQueue } from './redisUrl';
 
 const POLL_MS = 300;
+/** How often, while jobs wait, the client checks that some worker is connected. */
+const WORKER_CHECK_MS = 10_000;
 
 export interface GatherHooks {
   signal?: AbortSignal;
@@ -51,10 +54,25 @@ async function pollOne(client: QueueClient, id: string, k: number, started: Set<
   return true;
 }
 
+/** Says once, each time it happens, that no worker is connected while jobs wait: they would wait for ever. */
+function workerWatch(client: QueueClient): () => Promise<void> {
+  let lastCheck = Date.now();
+  let warned = false;
+  return async () => {
+    if (Date.now() - lastCheck < WORKER_CHECK_MS) return;
+    lastCheck = Date.now();
+    const n = await client.workerCount().catch(() => -1);
+    if (n === 0 && !warned) client.warn(`no worker is connected to ${describeQueue(client.address)}; the jobs wait until one starts (landscape worker --queue ${describeQueue(client.address)})`);
+    warned = n === 0;
+  };
+}
+
 export async function gatherJobs(client: QueueClient, ids: readonly string[], hooks: GatherHooks): Promise<void> {
   const started = new Set<number>();
+  const watch = workerWatch(client);
   let remaining = ids.map((_, k) => k);
   while (remaining.length) {
+    await watch();
     if (hooks.signal?.aborted) {
       await client.removeUnstarted(remaining.map((k) => ids[k]));
       throw new CancelledError();

@@ -12,6 +12,7 @@ export async function withQueueRunner<T>(url: string | undefined, log: ((line: s
   if (!url) return fn(undefined);
   const address = parseQueueUrl(url);
   const client = await QueueClient.open(address);
+  if (log) client.warn = log;
   try {
     const workers = await client.workerCount();
     log?.(`barriers: pairs go to the queue at ${describeQueue(address)} (${workers} worker${workers === 1 ? '' : 's'} connected)`);

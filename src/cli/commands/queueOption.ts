@@ -31,6 +31,7 @@ export async function withQueue<T>(f: Record<string, unknown>, io: Io, quiet: bo
   if (url === undefined) return fn(undefined);
   const address = parseQueueUrl(url);
   const client = await QueueClient.open(address);
+  client.warn = (line) => io.err(line);
   try {
     const where = `queue ${describeQueue(address)}`;
     const workers = await client.workerCount();
