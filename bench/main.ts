@@ -26,6 +26,7 @@ import { exportCnnFixture, makeLenetFixture, makeResnetFixture, cnnModel, CNN_SE
 import { describeCnnAgreement, describeW10, describeW8b } from './cnnReport';
 import { fmtPeakShare, simdPeak, type SimdPeak } from './peak';
 import { CNN_SCALE_WIDTHS } from './cnnScaling';
+import { measureQueue, printQueue, type QueueBenchReport } from './queueBench';
 
 interface Args {
   json: boolean;
@@ -40,12 +41,13 @@ interface Args {
   scale: boolean;
   memory: boolean;
   compareTfjs: boolean;
+  queue: boolean;
   python?: string;
 }
 
 const USAGE = `usage: node dist/bench.js [--json] [--workloads W1,W3] [--repeats n] [--rounds n] [--warmup n]
        [--backend wasm|cpu|tensorflow|auto] [--budget seconds] [--no-torch] [--torch-blas installed|all]
-       [--no-scale] [--scale-only] [--no-memory] [--compare-tfjs] [--python path]`;
+       [--no-scale] [--scale-only] [--no-queue] [--queue-only] [--no-memory] [--compare-tfjs] [--python path]`;
 
 function parseArgs(argv: string[]): Args {
   const a: Args = {
@@ -61,6 +63,7 @@ function parseArgs(argv: string[]): Args {
     scale: true,
     memory: true,
     compareTfjs: false,
+    queue: true,
   };
   const num = (flag: string, v: string | undefined, min: number): number => {
     const x = Number(v);
@@ -113,6 +116,16 @@ function parseArgs(argv: string[]): Args {
         a.workloads = [];
         a.memory = false;
         a.torch = false;
+        a.queue = false;
+        break;
+      case '--queue-only':
+        a.workloads = [];
+        a.memory = false;
+        a.torch = false;
+        a.scale = false;
+        break;
+      case '--no-queue':
+        a.queue = false;
         break;
       case '--no-memory':
         a.memory = false;
@@ -265,6 +278,7 @@ async function main(): Promise<void> {
   const { scale, fit } = args.scale ? measureScaling(args, base, log) : { scale: [], fit: undefined };
   const cnnScale = args.scale ? measureCnnScaling(args, base, log) : { points: [] };
   const memory = args.memory ? measureMemory(base, log) : undefined;
+  const queue: QueueBenchReport | undefined = args.queue ? await measureQueue(log) : undefined;
 
   const machine = {
     cpu: os.cpus()[0]?.model ?? 'unknown',
@@ -286,6 +300,7 @@ async function main(): Promise<void> {
     workloads: reports,
     scale: { points: scale, fit, cnn: cnnScale },
     memory,
+    queue,
   };
   if (files) fs.rmSync(path.dirname(files.dataFile), { recursive: true, force: true });
   if (args.json) {
@@ -293,6 +308,7 @@ async function main(): Promise<void> {
     return;
   }
   printText(out, rt, args.torch ? NO_TORCH : 'n/a (--no-torch)');
+  if (queue) printQueue(queue, (s = '') => process.stdout.write(s + '\n'));
 }
 
 /** The W7–W10 agreement, W10's eigenvalues, and workloads that stopped at their time cap. */
