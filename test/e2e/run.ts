@@ -13,9 +13,12 @@ import { chromium, type Browser, type FrameLocator, type Page } from 'playwright
 import { installExtension, resolveInstall, startCodeServer, type RunningServer } from './codeServer';
 import { formatLatency, measureLatency, type HostLogReader, type HostMark, type Latency } from './feltSpeed';
 import { checkHostileMetadata } from './hostile';
+import { checkCnnWalkthrough } from './cnn';
 import {
   menuItem,
   pickQuickItem,
+  readTraces,
+  textOf,
   quickOpen,
   revealInExplorer,
   runCommand,
@@ -118,26 +121,6 @@ function expect(cond: unknown, msg: string): asserts cond {
   if (!cond) throw new CheckFailed(msg);
 }
 
-interface TraceInfo {
-  name: string;
-  n: number;
-  y: number[];
-}
-
-/** Plotly keeps the figure's traces on the chart div as `.data`; read names and y values. */
-async function readTraces(frame: FrameLocator, id: string): Promise<TraceInfo[] | undefined> {
-  return frame
-    .locator(`#${id}`)
-    .evaluate((el: any) => {
-      const data = el && Array.isArray(el.data) ? el.data : undefined;
-      if (!data) return undefined;
-      return data.map((t: any) => {
-        const y = t && t.y ? Array.from(t.y as ArrayLike<unknown>).map(Number) : [];
-        return { name: String(t.name ?? ''), n: y.length, y };
-      });
-    }, undefined, { timeout: 5000 });
-}
-
 /** Train-loss point count and status text in one round trip, so sampling keeps up with training. */
 async function sampleLoss(frame: FrameLocator): Promise<{ train: number; status: string }> {
   return frame.locator('body').evaluate((body: any) => {
@@ -149,11 +132,6 @@ async function sampleLoss(frame: FrameLocator): Promise<{ train: number; status:
       status: String(doc.getElementById('status')?.textContent ?? ''),
     };
   }, undefined, { timeout: 5000 });
-}
-
-async function textOf(frame: FrameLocator, selector: string): Promise<string> {
-  const loc = frame.locator(selector).first();
-  return (await loc.count()) ? ((await loc.textContent({ timeout: 5000 })) ?? '').replace(/\s+/g, ' ').trim() : '';
 }
 
 function listFiles(dir: string, rel = ''): string[] {
@@ -727,6 +705,7 @@ const CHECKS: { name: string; fn: (c: Context) => Promise<string> }[] = [
   { name: 'explorer "Barriers Between Checkpoints" on a folder shows the barrier heatmap and the disconnectivity graph', fn: checkBarriersBetweenFolder },
   { name: 'explorer "Plot Slice Around" > random direction draws the loss along a line with the expected number of points', fn: checkPlotSliceAround },
   { name: 'checkpoint metadata holding HTML or script shows as text', fn: checkHostileMetadata },
+  { name: 'a CNN run: the viewer draws its filters, Plot Slice draws its trajectory plane, the Hessian panel its density and per-layer curvature', fn: checkCnnWalkthrough },
   // About 2 minutes more: on request only (LANDSCAPE_E2E_STUDY=1), so the default run stays short.
   ...(process.env.LANDSCAPE_E2E_STUDY === '1'
     ? [{ name: '"Compare Optimizers" (quick) streams its runs to the side panel and opens the report', fn: checkCompareOptimizers }]

@@ -217,3 +217,29 @@ export async function webviewWith(page: Page, selector: string, timeoutMs: numbe
     everyMs,
   );
 }
+
+export interface TraceInfo {
+  name: string;
+  n: number;
+  y: number[];
+}
+
+/** Plotly keeps the figure's traces on the chart div as `.data`; read names and y values. */
+export async function readTraces(frame: FrameLocator, id: string): Promise<TraceInfo[] | undefined> {
+  return frame
+    .locator(`#${id}`)
+    .evaluate((el: any) => {
+      const data = el && Array.isArray(el.data) ? el.data : undefined;
+      if (!data) return undefined;
+      return data.map((t: any) => {
+        const y = t && t.y ? Array.from(t.y as ArrayLike<unknown>).map(Number) : [];
+        return { name: String(t.name ?? ''), n: y.length, y };
+      });
+    }, undefined, { timeout: 5000 });
+}
+
+/** The text of the first element matching `selector` in a frame, whitespace collapsed; empty when there is none. */
+export async function textOf(frame: FrameLocator, selector: string): Promise<string> {
+  const loc = frame.locator(selector).first();
+  return (await loc.count()) ? ((await loc.textContent({ timeout: 5000 })) ?? '').replace(/\s+/g, ' ').trim() : '';
+}
