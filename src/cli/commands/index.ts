@@ -10,6 +10,7 @@ import { hessianCommand } from './hessian';
 import { gradcheckCommand } from './gradcheck';
 import { sliceCommand } from './slice';
 import { workerCommand } from './worker';
+import { instabilityCommand } from './instability';
 
 /** Every `landscape` subcommand, in the order `landscape --help` lists them. */
-export const COMMANDS: CommandDef[] = [studyCommand, trainCommand, infoCommand, evalCommand, pathCommand, barriersCommand, kpcaCommand, hessianCommand, gradcheckCommand, sliceCommand, workerCommand];
+export const COMMANDS: CommandDef[] = [studyCommand, trainCommand, infoCommand, evalCommand, pathCommand, barriersCommand, kpcaCommand, hessianCommand, gradcheckCommand, sliceCommand, instabilityCommand, workerCommand];

@@ -10,7 +10,8 @@ import { inputError } from '../../engine/errors';
 import { SUBSET_FLAG, subsetFlag } from './common-analysis';
 import type { CommandDef } from './types';
 
-const flags: FlagSpec[] = [
+/** The options of a training run; `landscape instability` trains its runs with the same ones. */
+export const trainFlags: FlagSpec[] = [
   { name: 'dataset', type: 'string', description: 'built-in dataset (digits, spirals, moons, circles, blobs, xor, teacher), an image dataset (mnist, fashion-mnist, kmnist, cifar10), or a CSV, .npz or data folder', defaultText: 'digits', metavar: 'name|path' },
   SUBSET_FLAG,
   { name: 'model', type: 'string', description: 'layer widths from input to output', defaultText: '64-32-32-10', metavar: 'spec' },
@@ -44,11 +45,39 @@ function labelColumn(v: string | undefined): string | number | undefined {
   return /^-?\d+$/.test(v) ? Number(v) : v;
 }
 
+/** The TrainConfig the training flags describe (dataset, optimizer, seed and out already settled by the caller). */
+export function trainConfigFromFlags(f: Record<string, unknown>, settled: Pick<TrainConfig, 'dataset' | 'optimizer' | 'seed' | 'out'>): TrainConfig {
+  return {
+    ...settled,
+    model: (f.model as string | undefined) ?? '64-32-32-10',
+    activation: f.activation as Activation | undefined,
+    bias: f.bias as boolean | undefined,
+    loss: f.loss as LossName | undefined,
+    lr: f.lr as number | undefined,
+    momentum: f.momentum as number | undefined,
+    epochs: (f.epochs as number | undefined) ?? 20,
+    batch: f.batch as number | undefined,
+    dataSeed: f.dataSeed as number | undefined,
+    l2: f.l2 as number | undefined,
+    checkpointEvery: f.checkpointEvery as number | undefined,
+    testFraction: f.testFraction as number | undefined,
+    labelColumn: labelColumn(f.label as string | undefined),
+    task: f.task as TrainConfig['task'],
+    n: f.samples as number | undefined,
+    noise: f.noise as number | undefined,
+    subset: subsetFlag(f.subset),
+    backend: f.backend as string | undefined,
+    resume: Boolean(f.resume),
+    overwrite: Boolean(f.overwrite),
+    stabilityEvery: f.stabilityEvery as number | undefined,
+  };
+}
+
 export const trainCommand: CommandDef = {
   name: 'train',
   usage: '[--dataset digits] [--model 64-32-32-10] [--optimizer sgd] [--epochs 20] [--out dir] [options]',
   summary: 'Train a dense network and write a run folder with safetensors checkpoints.',
-  flags,
+  flags: trainFlags,
   fileArgs: {
     slots: [
       { at: '--dataset', kind: 'dataset' },
@@ -57,39 +86,13 @@ export const trainCommand: CommandDef = {
     quick: ['--model', '2-4-2', '--epochs', '1', '--checkpoint-every', '0'],
   },
   async run(argv: string[], io: Io, signal: AbortSignal): Promise<number> {
-    const { flags: f, positionals } = parseArgs(argv, flags, 'train');
+    const { flags: f, positionals } = parseArgs(argv, trainFlags, 'train');
     if (positionals.length) throw inputError(`unexpected argument "${positionals[0]}" for "landscape train"`);
     const dataset = (f.dataset as string | undefined) ?? 'digits';
     const optimizer = ((f.optimizer as string | undefined) ?? 'sgd') as OptimizerName;
     const seed = (f.seed as number | undefined) ?? 0;
     const out = (f.out as string | undefined) ?? path.join('runs', `${path.basename(path.resolve(dataset)).replace(/\.(csv|npz|npy)$/i, '')}-${optimizer}-s${seed}`);
-    const config: TrainConfig = {
-      dataset,
-      model: (f.model as string | undefined) ?? '64-32-32-10',
-      activation: f.activation as Activation | undefined,
-      bias: f.bias as boolean | undefined,
-      loss: f.loss as LossName | undefined,
-      optimizer,
-      lr: f.lr as number | undefined,
-      momentum: f.momentum as number | undefined,
-      epochs: (f.epochs as number | undefined) ?? 20,
-      batch: f.batch as number | undefined,
-      seed,
-      dataSeed: f.dataSeed as number | undefined,
-      l2: f.l2 as number | undefined,
-      checkpointEvery: f.checkpointEvery as number | undefined,
-      testFraction: f.testFraction as number | undefined,
-      labelColumn: labelColumn(f.label as string | undefined),
-      task: f.task as TrainConfig['task'],
-      n: f.samples as number | undefined,
-      noise: f.noise as number | undefined,
-      subset: subsetFlag(f.subset),
-      backend: f.backend as string | undefined,
-      out,
-      resume: Boolean(f.resume),
-      overwrite: Boolean(f.overwrite),
-      stabilityEvery: f.stabilityEvery as number | undefined,
-    };
+    const config = trainConfigFromFlags(f, { dataset, optimizer, seed, out });
     const json = Boolean(f.json);
     let total = config.epochs;
     const print = (e: TrainEvent) => {

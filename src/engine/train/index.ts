@@ -5,6 +5,6 @@
  */
 export * from './types';
 export { resolveTrainConfig } from './config';
-export { train, trainToEnd } from './loop';
+export { train, trainToEnd, type TrainOptions } from './loop';
 export { checkOutFolder, nowIso } from './runFolder';
 export { readRunJson } from './runFolderRead';

@@ -16,13 +16,23 @@ import { EpochEvaluator, isFiniteEpoch } from './epochEvaluator';
 import { StabilityProbe } from './stabilityProbe';
 import type { CheckpointInfo, EpochEvent, RunJson, TrainConfig, TrainEvent } from './types';
 
+export interface TrainOptions {
+  signal?: AbortSignal;
+  /**
+   * Also write checkpoints/epoch-0000 with the initial weights (a fresh run
+   * only): what copies of the run spawned at epoch 0 start from. A run-time
+   * option, not a TrainConfig field: it changes no number of the run.
+   */
+  checkpointInitial?: boolean;
+}
+
 /**
  * Train a network. Yields events; the generator's return value is the final
  * run.json. Errors (bad input, NaN loss) are thrown after run.json records
  * them. Cancel with `signal`: the run stops between steps, the last finished
  * epoch is saved, and a CancelledError is thrown.
  */
-export async function* train(config: TrainConfig, opts: { signal?: AbortSignal } = {}): AsyncGenerator<TrainEvent, RunJson> {
+export async function* train(config: TrainConfig, opts: TrainOptions = {}): AsyncGenerator<TrainEvent, RunJson> {
   const setup = await prepareTraining(config);
   const folder = RunFolder.open(setup, config);
   const rng = new Rng(setup.cfg.seed);
@@ -30,7 +40,7 @@ export async function* train(config: TrainConfig, opts: { signal?: AbortSignal }
   const batchRng = rng.fork();
   const started = Date.now();
   const { theta, from } = folder.begin(initParams(setup.spec, initRng));
-  const loop = new TrainingLoop(setup, folder, theta, batchRng, started, opts.signal);
+  const loop = new TrainingLoop(setup, folder, theta, batchRng, started, opts);
   yield startEvent(setup);
   try {
     yield* loop.firstPoint(from);
@@ -88,7 +98,7 @@ class TrainingLoop {
     initial: Float32Array,
     private readonly batchRng: Rng,
     started: number,
-    private readonly signal?: AbortSignal,
+    private readonly opts: TrainOptions,
   ) {
     const { spec, split, task, cfg, optimizer } = setup;
     this.trainDev = toDevice(split.train);
@@ -98,7 +108,7 @@ class TrainingLoop {
     this.lastLr = optimizer.options.lr ?? 0;
     this.bestTest = folder.run.best ? folder.run.best.testLoss : Infinity;
     this.evaluator = new EpochEvaluator(spec, task, this.trainDev, this.testDev, this.objective, started, statisticsBatch(setup));
-    this.probe = new StabilityProbe(this.objective, cfg, optimizer, started, signal);
+    this.probe = new StabilityProbe(this.objective, cfg, optimizer, started, opts.signal);
   }
 
   /** Epoch 0 (the initial point, so curves start where training starts), or the checkpoint a resumed run continues from. */
@@ -118,6 +128,9 @@ class TrainingLoop {
     this.lastGood = this.goodPoint(ev);
     yield ev;
     yield* this.probeStability(this.lastGood);
+    if (this.opts.checkpointInitial) {
+      yield { type: 'checkpoint', ...this.folder.writeCheckpoint(epochCheckpointName(0), 'periodic', this.lastGood.theta, ev) };
+    }
   }
 
   async *epoch(epoch: number): AsyncGenerator<TrainEvent> {
@@ -194,7 +207,7 @@ class TrainingLoop {
   }
 
   private throwIfCancelled(): void {
-    if (this.signal?.aborted) throw new CancelledError();
+    if (this.opts.signal?.aborted) throw new CancelledError();
   }
 
   private evaluate(epoch: number): EpochEvent {
