@@ -40,7 +40,14 @@ export function pathSettings(): PathJobSettings {
     steps: intSetting('pathSteps', 0, 100_000),
     points: intSetting('pathPoints', 3, 1000),
     planeGrid: intSetting('pathPlaneGrid', 0, 200),
+    method: pathMethodSetting(),
   };
+}
+
+/** landscape.path.method; anything else falls back to FourierPathFinder. */
+function pathMethodSetting(): 'fourier' | 'bezier' | 'polychain' {
+  const v = cfg().get<string>(SETTING_KEYS.pathMethod, SETTING_DEFAULTS.pathMethod);
+  return v === 'bezier' || v === 'polychain' ? v : 'fourier';
 }
 
 /** landscape.slice.points1d / points2d: grid points per axis of a slice. */

@@ -42,6 +42,7 @@ function numbers(h: HeightNumbers): HeightNumbers {
 function checkSettings(s: PathJobSettings): void {
   if (!Number.isInteger(s.points) || s.points < 3) throw inputError(`landscape.path.points must be a whole number ≥ 3, got ${s.points}`);
   if (!Number.isInteger(s.steps) || s.steps < 0) throw inputError(`landscape.path.steps must be a whole number ≥ 0, got ${s.steps}`);
+  if (s.method !== undefined && !(['fourier', 'bezier', 'polychain'] as const).includes(s.method)) throw inputError(`landscape.path.method must be fourier, bezier or polychain, got ${String(s.method).slice(0, 40)}`);
   if (!Number.isInteger(s.planeGrid) || s.planeGrid < 0 || s.planeGrid > MAX_GRID) {
     throw inputError(`landscape.path.planeGrid must be a whole number from 0 to ${MAX_GRID}, got ${s.planeGrid}`);
   }
@@ -49,7 +50,7 @@ function checkSettings(s: PathJobSettings): void {
 
 async function findOne(fn: Objective, a: Float32Array, b: Float32Array, s: PathJobSettings, index: number, ctx: JobContext): Promise<PathResult> {
   return findPath(fn, a, b, {
-    method: 'fourier',
+    method: s.method ?? 'fourier',
     objective: 'minimax',
     points: s.points,
     steps: s.steps,
@@ -207,7 +208,7 @@ export function savedPathSource(d: BarrierPath, a: Float32Array, b: Float32Array
 
 /** The worker's path options: FourierPathFinder (minimax) with the job's points and steps, seed fixed. */
 function workerPathOptions(s: PathJobSettings): PathTaskOptions {
-  return { method: 'fourier', objective: 'minimax', points: s.points, steps: s.steps, seed: PATH_SEED };
+  return { method: s.method ?? 'fourier', objective: 'minimax', points: s.points, steps: s.steps, seed: PATH_SEED };
 }
 
 /** The job's events, numbered by the pair's place among the chosen pairs. */

@@ -45,6 +45,8 @@ export interface PathJobSettings {
   steps: number;
   /** Side of the loss grid drawn under the path in its plane; 0 for none. */
   planeGrid: number;
+  /** landscape.path.method: FourierPathFinder (default) or a Garipov curve with one trained bend. */
+  method?: 'fourier' | 'bezier' | 'polychain';
 }
 
 export type JobRequest =

@@ -184,6 +184,18 @@ describe('barrier jobs in the compute worker', () => {
     assert.ok(Math.abs(d.plane!.maxDeviation - worst) <= 1e-4 * worst, `drawn deviation ${d.plane!.maxDeviation} vs ${worst}`);
   });
 
+  it('landscape.path.method = bezier: the path job trains a curve and saves its bend', async () => {
+    const out = path.join(dir, 'curve-job.path.json');
+    const r = await runWorkerJob({ kind: 'path', a: ck[0], b: ck[1], out, settings: { points: 6, steps: 10, planeGrid: 0, method: 'bezier' } });
+    assert.equal(r.error, undefined, r.error?.message);
+    const d = readBarrierResult(out, 'barrierPath').data;
+    assert.equal(d.method, 'bezier');
+    assert.ok(d.bend && d.bend.length > 0, 'the bend is saved');
+    const bad = await runWorkerJob({ kind: 'path', a: ck[0], b: ck[1], out, settings: { points: 6, steps: 10, planeGrid: 0, method: 'spline' as never } });
+    assert.equal(bad.error?.kind, 'input');
+    assert.match(bad.error!.message, /landscape\.path\.method/);
+  });
+
   it('refuses minima of different models, naming both files', async () => {
     const other = await trainTiny(path.join(dir, 'runs', 'wide'), 4, '2-16-2');
     const r = await runWorkerJob({ kind: 'path', a: ck[0], b: other, out: path.join(dir, 'x.path.json'), settings: { points: 6, steps: 2, planeGrid: 0 } });
