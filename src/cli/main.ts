@@ -48,6 +48,16 @@ export async function main(argv: string[], io: Io = processIo(), signal?: AbortS
   }
 }
 
+/**
+ * Exits once stdout and stderr have handed their last bytes to the OS. The
+ * command is done; what could still hold the process is library timers, such
+ * as the Redis reply parser's buffer-pool interval after a large reply (about
+ * 1.5 s after a queue run).
+ */
+function exitOnceFlushed(): void {
+  process.stdout.write('', () => process.stderr.write('', () => process.exit()));
+}
+
 if (require.main === module) {
   const ac = new AbortController();
   let interrupted = 0;
@@ -60,6 +70,7 @@ if (require.main === module) {
   main(process.argv.slice(2), processIo(), ac.signal).then(
     (code) => {
       process.exitCode = interrupted ? 130 : code;
+      exitOnceFlushed();
     },
     (e) => {
       process.stderr.write(`landscape: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -8,7 +8,7 @@
  */
 import IORedis from 'ioredis';
 import { Job, Queue } from 'bullmq';
-import { bullConnection, checkQueue, commandConnection, KEY_PREFIX, QUEUE_NAME } from './connection';
+import { bullConnection, checkQueue, closeConnection, commandConnection, KEY_PREFIX, QUEUE_NAME } from './connection';
 import { jobId, type AnyJob } from './jobKinds';
 import type { QueueAddress } from './redisUrl';
 
@@ -75,6 +75,6 @@ export class QueueClient {
 
   async close(): Promise<void> {
     await this.queue.close();
-    this.redis.disconnect();
+    await closeConnection(this.redis);
   }
 }

@@ -79,6 +79,15 @@ export async function checkQueue(a: QueueAddress, timeoutMs = 5000): Promise<voi
     if (e instanceof Error && e.name === 'LandscapeError') throw e;
     throw contactError(a, refused ?? e);
   } finally {
-    probe.disconnect();
+    await closeConnection(probe);
   }
+}
+
+/**
+ * Closes a command connection: QUIT when it is open (ioredis' disconnect()
+ * arms a 2 s timer that keeps a finished CLI process alive), else drop it.
+ */
+export async function closeConnection(redis: IORedis): Promise<void> {
+  if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
+  else redis.disconnect();
 }

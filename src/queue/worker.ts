@@ -8,7 +8,7 @@
  * job id is the hash of its inputs, nothing is duplicated.
  */
 import { Worker, type Job } from 'bullmq';
-import { bullConnection, checkQueue, commandConnection, KEY_PREFIX, QUEUE_NAME } from './connection';
+import { bullConnection, checkQueue, closeConnection, commandConnection, KEY_PREFIX, QUEUE_NAME } from './connection';
 import { BlobCache, putBlob } from './blobs';
 import { encodeResult } from './resultCodec';
 import { checkJobPayload, JOB_KINDS, type JobContext, type JobReturn, type PairJob, type SliceJob } from './jobKinds';
@@ -81,5 +81,5 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<void> {
   await new Promise<void>((resolve) => (opts.signal.aborted ? resolve() : opts.signal.addEventListener('abort', () => resolve(), { once: true })));
   // Forced: a job in flight is left locked and goes to another worker when the lock lapses.
   await worker.close(true);
-  redis.disconnect();
+  await closeConnection(redis);
 }
