@@ -18,8 +18,8 @@ import { fmtNum, table } from './stats';
 
 /** Modest path settings: 45 digits pairs in about a minute on two cores. */
 const MLP_PATH = ['--steps', '100', '--points', '9', '--modes', '3'];
-/** One LeNet pair in tens of seconds: few points and steps, no climbing refinement. */
-const LENET_PATH = ['--steps', '5', '--points', '9', '--modes', '3', '--refine', 'none'];
+/** One LeNet path job as a user runs it: the default path options (M = 50, 300 steps, N_F = 10, climbing refinement). */
+const LENET_PATH: string[] = [];
 const MLP_MINIMA = 10;
 
 export interface QueueRow {
