@@ -39,7 +39,7 @@ import type { AnalysisJobEvent, JobRequest, SliceKindName } from '../worker/prot
 /** More checkpoints than this in one map is a mistake (each is read whole into memory). */
 export const MAX_KPCA_CHECKPOINTS = 2000;
 
-type AnalysisRequest = Extract<JobRequest, { kind: 'kpca' | 'kpcaOverlay' | 'hessian' | 'gradcheck' | 'slice' | 'trajectorySlice' }>;
+type AnalysisRequest = Extract<JobRequest, { kind: 'kpca' | 'kpcaOverlay' | 'hessian' | 'gradcheck' | 'slice' | 'trajectorySlice' | 'instability' }>;
 
 export class AnalysisJobs {
   constructor(
@@ -106,6 +106,11 @@ export class AnalysisJobs {
     const title = `${choice.label} slice around ${checkpointLabel(files[0])}`;
     if (await this.reuse('slice', out, title)) return;
     await this.run({ kind: 'slice', slice: kind, files, out, points: slicePointsSetting(choice.twoD) }, 'slice', title);
+  }
+
+  /** An instability analysis of the experiment `train` in the new folder `out`; its panel opens when it is done. */
+  async instability(train: Record<string, unknown>, spawnEpochs: number[], out: string): Promise<void> {
+    await this.run({ kind: 'instability', train, spawnEpochs, children: 2, out }, 'instability', `Instability analysis in ${path.basename(out)}`);
   }
 
   /** The trajectory plane of the run a checkpoint belongs to (its folder, or the run folder above checkpoints/). */
@@ -219,7 +224,7 @@ export class AnalysisJobs {
     return pick !== 'Recompute';
   }
 
-  private async run(request: AnalysisRequest, kind: AnalysisKind, title: string, onDone?: (summary: string) => void): Promise<boolean> {
+  private async run(request: AnalysisRequest, kind: AnalysisKind | 'instability', title: string, onDone?: (summary: string) => void): Promise<boolean> {
     let last = 0;
     const onEvent = (e: AnalysisJobEvent, progress: JobProgress) => {
       if (e.type === 'setup') {

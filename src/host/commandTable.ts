@@ -69,6 +69,7 @@ export const COMMANDS = {
     needsTrust: true,
   },
   compareOptimizers: { id: 'landscape.compareOptimizers', title: 'Compare Optimizers', icon: '$(beaker)', needsTrust: true },
+  instability: { id: 'landscape.instability', title: 'Instability Analysis', needsTrust: true },
   kernelPca: {
     id: 'landscape.kernelPca',
     title: 'Kernel PCA of Checkpoints',

@@ -17,6 +17,7 @@ import { MinimumA } from './minimumA';
 import { ReportPanels } from './reportPanel';
 import { ResultPanels } from './results';
 import { analysisKind } from './results/analysis';
+import { instabilityKind } from './results/instability';
 import { barrierMatrixKind, barrierPathKind } from './results/barriers';
 import { trainingRunKind } from './results/trainingRun';
 import { RunStore } from './runStore';
@@ -52,6 +53,7 @@ export function activate(context: vscode.ExtensionContext): { services: Services
   results.register(trainingRunKind);
   results.register(barrierPathKind(jobs));
   results.register(barrierMatrixKind);
+  results.register(instabilityKind);
   for (const kind of ['kpca', 'hessian', 'gradcheck', 'slice'] as const) results.register(analysisKind(kind));
   const barriers = new BarrierJobs(jobs, results, log);
   const analysis = new AnalysisJobs(jobs, results, log);

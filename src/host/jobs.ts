@@ -200,6 +200,8 @@ function describeRequest(r: JobRequest): string {
       return r.file;
     case 'slice':
       return `${r.slice} through ${r.files.join(', ')}, ${r.points} points`;
+    case 'instability':
+      return `spawn epochs ${r.spawnEpochs.join(',')}, ${r.children} children, into ${r.out}`;
     case 'trajectorySlice':
       return `trajectory plane of ${r.run}, ${r.points} points`;
   }

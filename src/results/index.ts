@@ -18,6 +18,7 @@ import { KPCA_FORMAT_VERSION, KpcaSchema } from './kpca';
 import { BarrierPathSchema, PATH_FORMAT_VERSION } from './path';
 import { SLICE_FORMAT_VERSION, SliceSchema } from './slice';
 import { RUN_FORMAT_VERSION, TrainingRunSchema } from './trainingRun';
+import { INSTABILITY_FORMAT_VERSION, InstabilitySchema } from './instability';
 
 /** What a result panel shows, one variant per kind. */
 export const ResultDataSchema = S.tagged('kind', {
@@ -28,6 +29,7 @@ export const ResultDataSchema = S.tagged('kind', {
   hessian: HessianSchema,
   gradcheck: GradcheckSchema,
   slice: SliceSchema,
+  instability: InstabilitySchema,
 });
 export type ResultData = Infer<typeof ResultDataSchema>;
 export type ResultKind = ResultData['kind'];
@@ -43,6 +45,7 @@ export const FORMAT_VERSIONS: Record<ResultKind, number> = {
   hessian: HESSIAN_FORMAT_VERSION,
   gradcheck: GRADCHECK_FORMAT_VERSION,
   slice: SLICE_FORMAT_VERSION,
+  instability: INSTABILITY_FORMAT_VERSION,
 };
 
 export type { BarrierPath, BarrierPathView, PathPlane } from './path';
@@ -52,4 +55,5 @@ export type { HessianData } from './hessian';
 export type { GradcheckData, GradProbe } from './gradcheck';
 export type { SliceAxis, SliceData, SliceKindName } from './slice';
 export type { TrainingRunData, RunStatus, CheckpointInfo } from './trainingRun';
+export type { InstabilityResult } from './instability';
 export type { AnalysisRef, CheckpointRef, EpochPoint, HeightNumbers, MinimumRef, StabilityPoint } from './shapes';

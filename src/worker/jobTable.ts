@@ -7,6 +7,7 @@
 import type { JobEvents, JobKind, JobRequest, JobResults } from './protocol';
 import { evaluate, inspect, probe } from './checkpointJobs';
 import { studyJob, trainJob } from './streamJobs';
+import { runInstabilityJob } from './instabilityJob';
 import { importCliPath, runBarriersJob, runPathJob } from './barriers';
 import { runGradcheckJob, runHessianJob, runKpcaJob, runKpcaOverlayJob, runSliceJob, runTrajectorySliceJob } from './analysis';
 
@@ -31,11 +32,12 @@ export interface JobHandler<K extends JobKind> {
 }
 
 /** The type of one request field: 'strings' is a string array; a trailing '?' makes it optional. */
-type FieldType = 'string' | 'number' | 'boolean' | 'strings' | 'object';
+type FieldType = 'string' | 'number' | 'boolean' | 'strings' | 'numbers' | 'object';
 type Shape = Record<string, FieldType | `${FieldType}?`>;
 
 function hasType(v: unknown, t: FieldType): boolean {
   if (t === 'strings') return Array.isArray(v) && v.every((s) => typeof s === 'string');
+  if (t === 'numbers') return Array.isArray(v) && v.every((x) => typeof x === 'number');
   if (t === 'object') return typeof v === 'object' && v !== null && !Array.isArray(v);
   return typeof v === t;
 }
@@ -47,7 +49,7 @@ function shaped<K extends JobKind>(kind: K, shape: Shape): (req: Record<string, 
       const t = (optional ? spec.slice(0, -1) : spec) as FieldType;
       const v = req[field];
       if (optional && v === undefined) continue;
-      if (!hasType(v, t)) throw new Error(`malformed ${kind} job request: "${field}" must be ${optional ? 'absent or ' : ''}a ${t === 'strings' ? 'list of strings' : t}`);
+      if (!hasType(v, t)) throw new Error(`malformed ${kind} job request: "${field}" must be ${optional ? 'absent or ' : ''}a ${t === 'strings' ? 'list of strings' : t === 'numbers' ? 'list of numbers' : t}`);
     }
     return req as JobRequestOf<K>;
   };
@@ -67,6 +69,7 @@ export const JOBS: { [K in JobKind]: JobHandler<K> } = {
   hessian: { check: shaped('hessian', { file: 'string', out: 'string', k: 'number', traceSamples: 'number', lr: 'number?', density: 'boolean?', perLayer: 'boolean?' }), run: runHessianJob },
   gradcheck: { check: shaped('gradcheck', { file: 'string', out: 'string' }), run: runGradcheckJob },
   slice: { check: shaped('slice', { slice: 'string', files: 'strings', out: 'string', points: 'number' }), run: runSliceJob },
+  instability: { check: shaped('instability', { train: 'object', spawnEpochs: 'numbers', children: 'number', out: 'string' }), run: runInstabilityJob },
   trajectorySlice: { check: shaped('trajectorySlice', { run: 'string', out: 'string', points: 'number' }), run: runTrajectorySliceJob },
 };
 

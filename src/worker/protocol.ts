@@ -75,6 +75,8 @@ export type JobRequest =
   | { kind: 'gradcheck'; file: string; out: string }
   /** A slice of `slice` kind through `files` (1 to 3 checkpoints), `points` per axis. */
   | { kind: 'slice'; slice: SliceKindName; files: string[]; out: string; points: number }
+  /** An instability analysis (landscape instability) of the experiment `train`, in the folder `out`. */
+  | { kind: 'instability'; train: Record<string, unknown>; spawnEpochs: number[]; children: number; out: string }
   /** The trajectory plane of the run folder `run` (landscape slice --plane trajectory), `points` per axis. */
   | { kind: 'trajectorySlice'; run: string; out: string; points: number };
 
@@ -131,6 +133,7 @@ export interface JobResults {
   gradcheck: AnalysisJobResult;
   slice: AnalysisJobResult;
   trajectorySlice: AnalysisJobResult;
+  instability: AnalysisJobResult;
 }
 
 /** What each job streams while it runs. */
@@ -149,6 +152,7 @@ export interface JobEvents {
   gradcheck: AnalysisJobEvent;
   slice: AnalysisJobEvent;
   trajectorySlice: AnalysisJobEvent;
+  instability: AnalysisJobEvent;
 }
 
 /** Passed as `workerData`. */

@@ -14,6 +14,7 @@ import { installExtension, resolveInstall, startCodeServer, type RunningServer }
 import { formatLatency, measureLatency, type HostLogReader, type HostMark, type Latency } from './feltSpeed';
 import { checkHostileMetadata } from './hostile';
 import { checkCnnWalkthrough } from './cnn';
+import { checkInstability } from './instability';
 import {
   menuItem,
   pickQuickItem,
@@ -710,6 +711,8 @@ const CHECKS: { name: string; fn: (c: Context) => Promise<string> }[] = [
   ...(process.env.LANDSCAPE_E2E_STUDY === '1'
     ? [{ name: '"Compare Optimizers" (quick) streams its runs to the side panel and opens the report', fn: checkCompareOptimizers }]
     : []),
+  // Last: it adds runs/instability-*/ with its parent and copies, which the checks above would count as runs.
+  { name: 'palette "Instability Analysis" trains the copies and shows the barrier against the spawn epoch', fn: checkInstability },
 ];
 
 const USER_SETTINGS = {

@@ -103,6 +103,14 @@ export async function runCommand(page: Page, title: string, timeoutMs = 30_000):
   return entered;
 }
 
+/** Answers the input box a command opened: replaces its text with `text` and presses Enter. */
+export async function answerInputBox(page: Page, text: string, timeoutMs = 20_000): Promise<void> {
+  await quickInputBox(page).waitFor({ state: 'visible', timeout: timeoutMs });
+  await quickInputBox(page).fill(text);
+  await page.keyboard.press('Enter');
+  await quickInput(page).waitFor({ state: 'hidden', timeout: timeoutMs }).catch(() => undefined);
+}
+
 /** Picks the entry `label` of the quick pick a command opened (type it, check it is highlighted, Enter). */
 export async function pickQuickItem(page: Page, label: string, timeoutMs = 20_000): Promise<void> {
   await quickInputBox(page).waitFor({ state: 'visible', timeout: timeoutMs });

@@ -18,6 +18,7 @@ import { renderHessian } from './hessian';
 import { renderKpca } from './kpca';
 import { renderSlice } from './slice';
 import { renderTrainingRun } from './trainingRun';
+import { renderInstability } from './instability';
 
 type Renderers = { [K in ResultData['kind']]: (root: HTMLElement, data: Extract<ResultData, { kind: K }>) => void };
 
@@ -29,6 +30,7 @@ const RENDERERS: Renderers = {
   hessian: renderHessian,
   gradcheck: renderGradcheck,
   slice: renderSlice,
+  instability: renderInstability,
 };
 
 function render(root: HTMLElement, data: ResultData): void {

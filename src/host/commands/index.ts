@@ -12,6 +12,7 @@ import { barriersBetween } from './barriersBetween';
 import { barrierToMinimumA } from './barrierToMinimumA';
 import { clearKpcaSet } from './clearKpcaSet';
 import { compareOptimizers } from './compareOptimizers';
+import { instability } from './instability';
 import { findPath } from './findPath';
 import { gradientCheck } from './gradientCheck';
 import { hessianSpectrum } from './hessianSpectrum';
@@ -43,6 +44,7 @@ export const HANDLERS: Record<CommandKey, CommandHandler> = {
   barrierBetweenSelected,
   barriersBetween,
   compareOptimizers,
+  instability,
   kernelPca,
   addToKpcaSet,
   clearKpcaSet,

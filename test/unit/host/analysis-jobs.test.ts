@@ -31,6 +31,7 @@ import { silentIo } from '../../support/cli';
 import { initBackend } from '../../../src/engine/backend';
 import { loadAnyCheckpoint } from '../../../src/engine/evaluate';
 import { kernelPCA } from '../../../src/engine/analysis';
+import { instabilityKind } from '../../../src/host/results/instability';
 import { makeTempDir, removeTempDir } from '../../support/tmp';
 
 const close = (a: number, b: number, tol: number) => Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
@@ -256,6 +257,23 @@ describe('analysis jobs in the compute worker', () => {
     const c = readAnalysisResult(cliFile, 'slice').data;
     assert.ok(c.dims === '2d');
     assert.deepEqual(d.values, c.values, 'the worker job and the CLI compute the same grid');
+  });
+
+  it('Instability Analysis: the worker job runs landscape instability and its result opens in the panel', async () => {
+    const out = path.join(dir, 'instability-job');
+    const train = { dataset: 'moons', n: 120, model: '2-6-2', optimizer: 'sgd', lr: 0.3, epochs: 3, batch: 30, seed: 4, dataSeed: 0, backend: 'cpu' };
+    const r = await runWorkerJob({ kind: 'instability', train, spawnEpochs: [0, 3], children: 2, out });
+    assert.equal(r.error, undefined, r.error?.message);
+    assert.equal(r.result!.file, path.join(out, 'instability.json'));
+    const loaded = await instabilityKind.load(r.result!.file);
+    const d = loaded.data;
+    assert.ok(validate(ResultDataSchema, d).ok);
+    assert.deepEqual(d.spawns.map((s) => s.epoch), [0, 3]);
+    // Copies spawned at the last epoch take no step: they are the parent, and their barrier is 0.
+    assert.equal(d.spawns[1].straight.max, 0);
+    assert.match(r.result!.summary, /stable|no spawn epoch/);
+    fs.writeFileSync(path.join(dir, 'not-instability.json'), JSON.stringify({ kind: 'instability', formatVersion: 1 }));
+    await assert.rejects(instabilityKind.load(path.join(dir, 'not-instability.json')), /not an instability analysis/);
   });
 
   it('opens what the CLI wrote with --out as the same panel data', async () => {

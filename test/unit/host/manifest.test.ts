@@ -66,6 +66,7 @@ describe('extension manifest', () => {
       'Landscape: Gradient Check',
       'Landscape: Hessian Spectrum and Stability',
       'Landscape: Inspect Checkpoint',
+      'Landscape: Instability Analysis',
       'Landscape: Kernel PCA of Checkpoints',
       'Landscape: New Experiment',
       'Landscape: Open Panel',
@@ -143,6 +144,7 @@ describe('extension manifest', () => {
       { filenamePattern: '*.path.json' },
       { filenamePattern: 'barriers.json' },
       ...Object.values(ANALYSIS_SUFFIXES).map((suffix) => ({ filenamePattern: `*${suffix}` })),
+      { filenamePattern: 'instability.json' },
     ]);
     assert.equal(res.priority, 'default');
     assert.equal(editors.length, 2);

@@ -326,7 +326,7 @@ describe('protocol', () => {
 
   it('knows every result kind', () => {
     assert.deepEqual(RESULT_KINDS, Object.keys(ResultDataSchema.variants));
-    assert.deepEqual([...RESULT_KINDS].sort(), ['barrierMatrix', 'barrierPath', 'gradcheck', 'hessian', 'kpca', 'slice', 'trainingRun']);
+    assert.deepEqual([...RESULT_KINDS].sort(), ['barrierMatrix', 'barrierPath', 'gradcheck', 'hessian', 'instability', 'kpca', 'slice', 'trainingRun']);
   });
 
   it('names the kernels and slice kinds the engine knows', () => {
