@@ -1,8 +1,9 @@
 /**
- * The only work a queue worker does: a fixed table of job kinds, each with
- * the schema its payload must pass and the function that runs it. A job of
- * any other kind, or with a payload that fails its schema, fails with the
- * reason and runs nothing.
+ * The only work a queue worker does: a fixed set of job kinds, each with the
+ * schema its payload must pass. A job of any other kind, or with a payload
+ * that fails its schema, fails with the reason and runs nothing. Pure data:
+ * the client (and the extension host's status item) use it without loading
+ * the engine.
  */
 import { createHash } from 'crypto';
 import { S, type Infer } from '../schema';
@@ -10,8 +11,6 @@ import { inputError } from '../engine/errors';
 import type { PairError } from '../engine/pool/pathTask';
 import { QUEUE_FORMAT } from './connection';
 import type { BlobCache } from './blobs';
-import { runPairJob } from './pairJob';
-import { runSliceJob } from './sliceJob';
 
 const hash = S.string(64);
 
@@ -51,24 +50,17 @@ export interface JobContext {
   progress(p: { iteration: number; height: number; bestHeight: number }): void;
 }
 
-interface JobKind<P> {
-  schema: { check: (v: unknown, at: string) => string | null };
-  run(payload: P, ctx: JobContext): Promise<JobReturn>;
-}
-
-export const JOB_KINDS: { 'path-pair': JobKind<PairJob>; 'slice-rows': JobKind<SliceJob> } = {
-  'path-pair': { schema: PairJobSchema, run: runPairJob },
-  'slice-rows': { schema: SliceJobSchema, run: runSliceJob },
-};
-export type JobKindName = keyof typeof JOB_KINDS;
+/** The job kinds and their payload schemas; the worker's table of what runs them is src/queue/jobRunners.ts. */
+export const JOB_SCHEMAS = { 'path-pair': PairJobSchema, 'slice-rows': SliceJobSchema } as const;
+export type JobKindName = keyof typeof JOB_SCHEMAS;
 
 /** Checks a job's payload against its kind's schema; throws an input error naming what is wrong. */
 export function checkJobPayload(data: unknown): { kind: JobKindName; payload: AnyJob } {
   const kind = (data as { kind?: unknown } | null)?.kind;
-  if (typeof kind !== 'string' || !Object.prototype.hasOwnProperty.call(JOB_KINDS, kind)) {
-    throw inputError(`refused a job of unknown kind ${JSON.stringify(kind)?.slice(0, 60)}; this worker runs ${Object.keys(JOB_KINDS).join(', ')}`);
+  if (typeof kind !== 'string' || !Object.prototype.hasOwnProperty.call(JOB_SCHEMAS, kind)) {
+    throw inputError(`refused a job of unknown kind ${JSON.stringify(kind)?.slice(0, 60)}; this worker runs ${Object.keys(JOB_SCHEMAS).join(', ')}`);
   }
-  const err = JOB_KINDS[kind as JobKindName].schema.check(data, 'job');
+  const err = JOB_SCHEMAS[kind as JobKindName].check(data, 'job');
   if (err) throw inputError(`refused a malformed ${kind} job: ${err}`);
   return { kind: kind as JobKindName, payload: data as AnyJob };
 }

@@ -48,5 +48,6 @@ export function describeQueue(a: QueueAddress): string {
 
 /** The text with any password replaced, for errors about a malformed address. */
 function redact(text: string): string {
-  return text.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@').slice(0, 200);
+  // Anything between a colon and an @ may be a password, whether or not the rest is a URL.
+  return text.replace(/:[^:@\s]*@/g, ':***@').slice(0, 200);
 }

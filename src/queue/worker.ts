@@ -11,7 +11,8 @@ import { Worker, type Job } from 'bullmq';
 import { bullConnection, checkQueue, closeConnection, commandConnection, KEY_PREFIX, QUEUE_NAME } from './connection';
 import { BlobCache, putBlob } from './blobs';
 import { encodeResult } from './resultCodec';
-import { checkJobPayload, JOB_KINDS, type JobContext, type JobReturn, type PairJob, type SliceJob } from './jobKinds';
+import { checkJobPayload, type JobContext, type JobReturn, type PairJob, type SliceJob } from './jobKinds';
+import { JOB_RUNNERS } from './jobRunners';
 import { describeQueue, type QueueAddress } from './redisUrl';
 import { inputError } from '../engine/errors';
 
@@ -64,7 +65,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<void> {
     const { kind, payload } = checkJobPayload(job.data);
     log(`job ${job.id} (${kind}) started`);
     const ctx = jobContext(job, blobs, (b) => putBlob(redis, b));
-    return kind === 'path-pair' ? JOB_KINDS[kind].run(payload as PairJob, ctx) : JOB_KINDS[kind].run(payload as SliceJob, ctx);
+    return kind === 'path-pair' ? JOB_RUNNERS[kind](payload as PairJob, ctx) : JOB_RUNNERS[kind](payload as SliceJob, ctx);
   };
   const worker = new Worker(QUEUE_NAME, processor, {
     connection: bullConnection(address),

@@ -6,7 +6,6 @@ import { loadExperiment } from '../training';
 import { reportError } from '../log';
 import { backendSetting, runsFolder } from '../settings';
 import { ensureTrusted, primaryFolder } from '../workspace';
-import { parseSpawnEpochs } from '../../engine/instability/options';
 import type { Services } from '../services';
 
 const TITLE = 'Landscape: Instability Analysis';
@@ -16,14 +15,15 @@ function defaultSpawnEpochs(epochs: number): string {
   return [...new Set([0, 1, 2, Math.round(epochs / 2), epochs].filter((k) => k <= epochs))].sort((a, b) => a - b).join(',');
 }
 
+/** "0,1,2" as numbers (the host does not load the engine; the engine checks the plan again). */
+function parseSpawnEpochs(text: string): number[] {
+  return text.split(',').map((p) => (/^\s*\d+\s*$/.test(p) ? Number(p) : NaN));
+}
+
 function spawnEpochError(text: string, epochs: number): string | null {
-  try {
-    const ks = parseSpawnEpochs(text);
-    if (ks.some((k, i) => k < 0 || k > epochs || (i > 0 && k <= ks[i - 1]))) return `Give increasing epochs from 0 to ${epochs}, e.g. ${defaultSpawnEpochs(epochs)}.`;
-    return null;
-  } catch (e) {
-    return (e as Error).message;
-  }
+  const ks = parseSpawnEpochs(text);
+  const bad = ks.some((k, i) => !Number.isInteger(k) || k > epochs || (i > 0 && k <= ks[i - 1]));
+  return bad ? `Give increasing whole epochs from 0 to ${epochs}, separated by commas, e.g. ${defaultSpawnEpochs(epochs)}.` : null;
 }
 
 /**
