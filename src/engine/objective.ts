@@ -17,6 +17,12 @@ export interface Objective {
    * to bound memory). The caller disposes both.
    */
   lossAndGrads?(thetas: tf.Tensor2D): { losses: tf.Tensor1D; grads: tf.Tensor2D };
+  /**
+   * Why the fast kernels do not compute this objective although they exist
+   * for its kind of model (a layer they lack, such as zeropad): tools that
+   * would have used the kernels' exact products say so.
+   */
+  readonly kernelsDeclined?: string;
 }
 
 /** Loss and gradient at one point. The caller owns (and disposes) `grad`. */

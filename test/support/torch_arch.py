@@ -57,6 +57,9 @@ def layer(node, h, name, tensors, buffers, bn_mode):
         return F.avg_pool2d(h, node['kernel'], node['stride'])
     if op == 'gap':
         return h.mean(dim=(2, 3))
+    if op == 'zeropad':
+        # F.pad lists the last axis first: columns (left, right), then rows (top, bottom).
+        return F.pad(h, (node['left'], node['right'], node['top'], node['bottom']))
     if op == 'bn':
         training = bn_mode == 'batch'
         mean = None if training else buffers[name + '.running_mean']

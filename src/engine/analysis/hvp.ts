@@ -49,7 +49,7 @@ export interface HvpOperator {
   readonly dim: number;
   /** The method in use now (auto mode may leave autodiff on the first product). */
   readonly mode: HvpUsed;
-  /** Why auto mode left autodiff, when it did. */
+  /** Why auto mode left autodiff, when it did, or why it used autodiff rather than the kernels' products (a layer they lack). */
   readonly fallbackReason?: string;
   /** Loss at θ. */
   readonly loss: number;
@@ -155,9 +155,10 @@ class HessianOperator implements HvpOperator {
 
   private initialMode(): HvpUsed {
     const fast = hasKernelHvp(this.fn);
+    const declined = this.fn.kernelsDeclined;
     if (this.requested === 'exact' && !fast) {
       throw inputError(
-        'exact Hessian-vector products run in the fast kernels, which make them for dense and convolutional networks but not through BatchNorm on batch statistics (and only with LANDSCAPE_FAST not 0); use --hvp autodiff or finite-difference (autodiff is exact too, on tfjs)',
+        `exact Hessian-vector products run in the fast kernels, which make them for dense and convolutional networks but not through BatchNorm on batch statistics (and only with LANDSCAPE_FAST not 0)${declined ? `, and ${declined}` : ''}; use --hvp autodiff or finite-difference (autodiff is exact too, on tfjs)`,
       );
     }
     if (this.requested === 'exact' || (this.requested === 'auto' && fast)) return 'exact';
@@ -167,6 +168,8 @@ class HessianOperator implements HvpOperator {
       this.reason = known;
       return 'finite-difference';
     }
+    // Auto would have used the kernels' exact products; say why it uses tfjs' (still exact) instead.
+    if (this.requested === 'auto' && declined) this.reason = `${declined}: exact products by tfjs autodiff instead of the kernels`;
     return 'autodiff';
   }
 

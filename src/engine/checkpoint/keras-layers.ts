@@ -2,10 +2,12 @@
  * Keras layers as layer-grammar nodes, walking the graph from the input with
  * its shape, in PyTorch's conventions (NCHW): Conv2D, MaxPooling2D,
  * AveragePooling2D, GlobalAveragePooling2D, BatchNormalization, Flatten,
- * Dense, Activation/ReLU, Dropout, and Add as res(...). A fused activation
- * ('relu' on a Conv2D or Dense) becomes its own node after the layer;
- * 'linear' is none. Keras' 'same' padding is symmetric (and so ours) only when
- * the total padding is even; stride 1 with an odd kernel always is.
+ * Dense, Activation/ReLU, Dropout, ZeroPadding2D (as zeropad) and Add as
+ * res(...). A fused activation ('relu' on a Conv2D or Dense) becomes its own
+ * node after the layer; 'linear' is none. A Conv2D's 'same' padding is the
+ * conv's own pad when it is the same on every side (stride 1 with an odd
+ * kernel always is); else, as TF splits it with the extra row at the bottom,
+ * a zeropad(t,b,l,r) node before a 'valid' conv (keras-padding.ts).
  *
  * Each layer with weights keeps a plan: which Keras layer, and in which order
  * its flat input features arrive (after a channels_last Flatten they are
@@ -15,6 +17,7 @@ import type { LayerNode, NodeActivation } from '../model/arch';
 import { NODE_ACTIVATIONS } from '../model/arch';
 import { badInput } from './safetensors';
 import { describeValue, type KerasItem, type KerasLayer } from './keras-graph';
+import { isEven, isZero, samePaddingSides, zeroPaddingSides, type Sides } from './keras-padding';
 
 /** A node of the architecture, with the Keras layer whose weights it takes. */
 export interface ConvertedNode {
@@ -71,6 +74,8 @@ export class LayerConverter {
     switch (l.className) {
       case 'Conv2D':
         return this.withActivation(l, this.conv(l, s), isLast);
+      case 'ZeroPadding2D':
+        return [this.zeroPadding(l, s)];
       case 'MaxPooling2D':
       case 'AveragePooling2D':
         return [this.pool(l, s)];
@@ -90,12 +95,12 @@ export class LayerConverter {
         // Identity at inference, and it holds no weights.
         return [];
       default:
-        throw this.fail(l, 'is not supported; Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, BatchNormalization, Flatten, Dense, Activation, Dropout and Add import');
+        throw this.fail(l, 'is not supported; Conv2D, ZeroPadding2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, BatchNormalization, Flatten, Dense, Activation, Dropout and Add import');
     }
   }
 
-  private withActivation(l: KerasLayer, node: ConvertedNode, isLast: boolean): ConvertedNode[] {
-    return [node, ...this.activationNodes(l, normaliseActivation(l.config.activation), isLast)];
+  private withActivation(l: KerasLayer, node: ConvertedNode | ConvertedNode[], isLast: boolean): ConvertedNode[] {
+    return [...(Array.isArray(node) ? node : [node]), ...this.activationNodes(l, normaliseActivation(l.config.activation), isLast)];
   }
 
   private activationNodes(l: KerasLayer, fn: string, isLast: boolean): ConvertedNode[] {
@@ -115,7 +120,8 @@ export class LayerConverter {
     return [s.shape[0], s.shape[1], s.shape[2]];
   }
 
-  private conv(l: KerasLayer, s: State): ConvertedNode {
+  /** The conv, after a zeropad node when Keras pads it unevenly. */
+  private conv(l: KerasLayer, s: State): ConvertedNode[] {
     const c = l.config;
     const [, H, W] = this.image(l, s);
     const out = this.whole(l, c.filters, 'filters');
@@ -124,10 +130,24 @@ export class LayerConverter {
     const dilation = this.square(l, c.dilation_rate ?? c.dilationRate ?? 1, 'dilation_rate');
     if (dilation !== 1) throw this.fail(l, `has dilation_rate ${describeValue(c.dilation_rate)}; only undilated convolutions import`);
     if (c.groups !== undefined && c.groups !== 1) throw this.fail(l, `has groups ${describeValue(c.groups)}; only ungrouped convolutions import`);
-    const pad = this.padding(l, [H, W], k, stride);
+    const sides = this.padding(l, [H, W], k, stride);
     const bias = this.useBias(l);
-    s.shape = [out, this.windowed(l, H, k, stride, pad), this.windowed(l, W, k, stride, pad)];
-    return { node: { op: 'conv', out, kernel: k, stride, pad: pad === 0 ? 'valid' : stride === 1 && 2 * pad === k - 1 ? 'same' : pad, bias }, layer: l };
+    const node = (pad: number): ConvertedNode => ({ node: { op: 'conv', out, kernel: k, stride, pad: pad === 0 ? 'valid' : stride === 1 && 2 * pad === k - 1 ? 'same' : pad, bias }, layer: l });
+    if (isEven(sides)) {
+      s.shape = [out, this.windowed(l, H, k, stride, sides.top), this.windowed(l, W, k, stride, sides.top)];
+      return [node(sides.top)];
+    }
+    const [Hp, Wp] = [H + sides.top + sides.bottom, W + sides.left + sides.right];
+    s.shape = [out, this.windowed(l, Hp, k, stride, 0), this.windowed(l, Wp, k, stride, 0)];
+    return [{ node: { op: 'zeropad', ...sides } }, node(0)];
+  }
+
+  private zeroPadding(l: KerasLayer, s: State): ConvertedNode {
+    const [C, H, W] = this.image(l, s);
+    const sides = zeroPaddingSides(l.config.padding);
+    if (!sides) throw this.fail(l, `has padding ${describeValue(l.config.padding)}; expected p, [h, w] or [[top, bottom], [left, right]] with whole numbers ≥ 0`);
+    s.shape = [C, H + sides.top + sides.bottom, W + sides.left + sides.right];
+    return { node: { op: 'zeropad', ...sides }, layer: l };
   }
 
   private pool(l: KerasLayer, s: State): ConvertedNode {
@@ -135,7 +155,8 @@ export class LayerConverter {
     const [C, H, W] = this.image(l, s);
     const k = this.square(l, c.pool_size ?? c.poolSize ?? 2, 'pool_size');
     const stride = c.strides === null || c.strides === undefined ? k : this.square(l, c.strides, 'strides');
-    if (this.padding(l, [H, W], k, stride) !== 0) throw this.fail(l, "pads its windows ('same'); pooling imports without padding only");
+    // TF's padded pooling ignores the padding (max) or leaves it out of the average: no zeros reproduce it.
+    if (!isZero(this.padding(l, [H, W], k, stride))) throw this.fail(l, "pads its windows ('same'), which pooling does without counting the padding; pooling imports without padding only");
     s.shape = [C, this.windowed(l, H, k, stride, 0), this.windowed(l, W, k, stride, 0)];
     return { node: { op: l.className === 'MaxPooling2D' ? 'maxpool' : 'avgpool', kernel: k, stride }, layer: l };
   }
@@ -175,16 +196,12 @@ export class LayerConverter {
     return { node: { op: 'dense', units, bias: this.useBias(l) }, layer: l, ...(hwc ? { hwc } : {}) };
   }
 
-  /** Keras' total 'same' padding, which must split evenly; 'valid' is 0. */
-  private padding(l: KerasLayer, sizes: number[], k: number, stride: number): number {
+  /** The zeros Keras pads a window's input with on each side: TF's split for 'same', none for 'valid'. */
+  private padding(l: KerasLayer, sizes: number[], k: number, stride: number): Sides {
     const mode = l.config.padding ?? 'valid';
-    if (mode === 'valid') return 0;
+    if (mode === 'valid') return { top: 0, bottom: 0, left: 0, right: 0 };
     if (mode !== 'same') throw this.fail(l, `has padding ${describeValue(mode)}; expected 'same' or 'valid'`);
-    const totals = sizes.map((n) => Math.max((Math.ceil(n / stride) - 1) * stride + k - n, 0));
-    if (totals[0] !== totals[1] || totals[0] % 2 !== 0) {
-      throw this.fail(l, `pads 'same' unevenly (${totals.join(' and ')} in total on height and width, the extra row at the bottom); Landscape's padding is the same on every side`);
-    }
-    return totals[0] / 2;
+    return samePaddingSides(sizes, k, stride);
   }
 
   private windowed(l: KerasLayer, n: number, k: number, stride: number, pad: number): number {

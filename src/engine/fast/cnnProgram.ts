@@ -147,6 +147,9 @@ class Compiler {
         return this.flatten(x);
       case 'res':
         return this.residual(s, x);
+      case 'zeropad':
+        // fastPathFor declines these models (cnnSupport.ts); passing the input through would be silently wrong.
+        throw new Error('the convolutional kernels have no zeropad layer; such models run on the tfjs path');
       default:
         return { out: x, bwd: [] };
     }

@@ -16,6 +16,7 @@ import type { ModelSpec } from '../model/spec';
 import type { Objective } from '../objective';
 import { DenseKernels, defaultThreads, type HostData, type HvpSession, type RunResult } from './kernels';
 import { CnnKernels } from './cnnKernels';
+import { kernelsDecline } from './cnnSupport';
 
 export type { HostData, HvpDifference, HvpProduct, HvpSession, RunResult } from './kernels';
 
@@ -155,13 +156,21 @@ function cnnKernels(): CnnKernels | null {
 }
 
 /**
+ * Why the kernels do not compute this model although they may be on (a layer
+ * they lack), or undefined. Such a model's objective is the tfjs one.
+ */
+export function kernelsDeclineReason(spec: ModelSpec): string | undefined {
+  return spec.arch ? kernelsDecline(spec.arch.shapes.nodes.map((s) => s.node)) : undefined;
+}
+
+/**
  * Loss and accuracy of one layer-grammar parameter vector on host rows, in
  * the kernels; `buffers` are BatchNorm's running statistics (eval mode).
  * Null when the kernels are unavailable.
  */
 export function fastEvaluateLayered(spec: ModelSpec, data: HostData, theta: Float32Array, buffers?: Float32Array): { loss: number; accuracy: number } | null {
   const kernels = cnnKernels();
-  if (!kernels || !spec.arch) return null;
+  if (!kernels || !spec.arch || kernelsDeclineReason(spec)) return null;
   const r = kernels.run({ arch: spec.arch, loss: spec.loss, buffers }, data, theta, 1, false);
   return { loss: r.losses[0], accuracy: r.accuracy![0] };
 }
@@ -169,7 +178,7 @@ export function fastEvaluateLayered(spec: ModelSpec, data: HostData, theta: Floa
 /** The layer-grammar path: conv.as through CnnKernels, BatchNorm with the rows' statistics. */
 function cnnFastPath(spec: ModelSpec, data: () => HostData): FastPath | null {
   const kernels = cnnKernels();
-  if (!kernels || !spec.arch) return null;
+  if (!kernels || !spec.arch || kernelsDeclineReason(spec)) return null;
   const net = { arch: spec.arch, loss: spec.loss };
   let host: HostData | undefined;
   const run = (thetas: Float32Array, m: number, wantGrad: boolean): RunResult => kernels.run(net, (host ??= data()), thetas, m, wantGrad);

@@ -12,7 +12,7 @@ import type { ArchModel } from './archModel';
 import { forwardArch, type BatchNormMode } from './arch/forward';
 import { logSumExpAnyOrder } from './arch/anyOrderActivations';
 import { chunkedObjective, chunkRows, rowChunks } from './layeredObjective';
-import { fastEvaluateLayered, fastPathFor, tapeIsRecording, usableFast, type FastObjective, type FastPath, type HostData } from '../fast';
+import { fastEvaluateLayered, fastPathFor, kernelsDeclineReason, tapeIsRecording, usableFast, type FastObjective, type FastPath, type HostData } from '../fast';
 
 function activate(x: tf.Tensor, a: ModelSpec['activation']): tf.Tensor {
   switch (a) {
@@ -161,7 +161,9 @@ function layeredObjective(spec: ModelSpec, data: { x: tf.Tensor2D; y: tf.Tensor2
   const loss = (thetas: tf.Tensor2D, x: tf.Tensor2D, y: tf.Tensor2D) => lossFromOutputs(spec, forwardBatched(spec, thetas, x), y);
   const viaTfjs = chunkedObjective(dim, data, chunkRows(spec, data.x.shape[0]), loss);
   const fast = fastPathFor(spec, () => data.host ?? hostCopy(data));
-  return fast ? fastObjective(dim, fast, (thetas) => viaTfjs.evaluate(thetas)) : viaTfjs;
+  if (fast) return fastObjective(dim, fast, (thetas) => viaTfjs.evaluate(thetas));
+  const declined = kernelsDeclineReason(spec);
+  return declined ? { ...viaTfjs, kernelsDeclined: declined } : viaTfjs;
 }
 
 /** The rows on the host, copied: the caller may dispose the tensors after its last call. */

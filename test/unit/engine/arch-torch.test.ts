@@ -76,6 +76,7 @@ const CASES: { name: string; spec: string; outputs: number; n: number; loss?: Ar
   { name: 'stride, numeric padding, avg pooling, gap, elu, softplus, no bias', spec: 'input(2,9,9) conv(4,3,stride=2,pad=1,bias=false) elu avgpool(2,stride=1) conv(3,2) softplus gap dense(3,bias=false)', outputs: 3, n: 5 },
   { name: 'BatchNorm with batch statistics, residual blocks with identity and 1×1 shortcuts', spec: 'input(2,8,8) conv(4,3,pad=same) bn relu res(conv(4,3,pad=1) bn relu conv(4,3,pad=1) bn) relu res(conv(6,3,stride=2,pad=1,bias=false) bn tanh) sigmoid flatten bn dense(4)', outputs: 4, n: 7 },
   { name: 'BatchNorm with running statistics (eval mode)', spec: 'input(3,6,6) conv(4,3) bn relu res(conv(4,3,pad=1) bn) maxpool(2) flatten dense(5) bn dense(2)', outputs: 2, n: 4, bn: 'running' },
+  { name: 'zeropad with four different sides, and inside a residual block', spec: 'input(2,5,6) zeropad(0,1,2,3) conv(3,3,stride=2) tanh res(zeropad(1,0,0,1) conv(3,2)) flatten dense(3)', outputs: 3, n: 5 },
   { name: 'mean squared error on a flat input with BatchNorm over features', spec: 'input(5) dense(8) bn tanh res(dense(8) relu) dense(2)', outputs: 2, n: 9, loss: 'mse' },
 ];
 

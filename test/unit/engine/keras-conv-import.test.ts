@@ -164,12 +164,14 @@ function sequentialModel(): tfl.LayersModel {
   return m;
 }
 
+/** A functional model's layer applied to symbolic tensors. */
+const apply = (layer: tfl.layers.Layer, x: tfl.SymbolicTensor | tfl.SymbolicTensor[]) => layer.apply(x) as tfl.SymbolicTensor;
+
 const RES_INPUT = [8, 8, 3];
 
 /** A functional ResNet-style net: stem conv+bn+relu, an identity block, a strided block with a 1×1 conv + bn projection, GAP, Dense. */
 function residualModel(): tfl.LayersModel {
   const input = tfl.input({ shape: RES_INPUT });
-  const apply = (layer: tfl.layers.Layer, x: tfl.SymbolicTensor | tfl.SymbolicTensor[]) => layer.apply(x) as tfl.SymbolicTensor;
   const convBn = (x: tfl.SymbolicTensor, filters: number, k: number, strides = 1) => apply(tfl.layers.batchNormalization(), apply(tfl.layers.conv2d({ filters, kernelSize: k, strides, padding: 'same', useBias: false }), x));
   const relu = (x: tfl.SymbolicTensor) => apply(tfl.layers.activation({ activation: 'relu' }), x);
   const stem = relu(convBn(input, 4, 3));
@@ -313,6 +315,69 @@ describe('Keras-converted model.json files', () => {
   });
 });
 
+const PAD_INPUT = [8, 8, 2];
+
+/** Keras' uneven 'same' (3×3 stride 2 on 8×8: no row on top, one below) and a ZeroPadding2D with four different sides, then softmax. */
+function unevenPaddingModel(): tfl.LayersModel {
+  const m = tfl.sequential();
+  m.add(tfl.layers.conv2d({ inputShape: PAD_INPUT, filters: 3, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }));
+  m.add(tfl.layers.zeroPadding2d({ padding: [[1, 0], [2, 1]] }));
+  m.add(tfl.layers.conv2d({ filters: 4, kernelSize: 2, padding: 'same' }));
+  m.add(tfl.layers.flatten());
+  m.add(tfl.layers.dense({ units: 5, activation: 'softmax' }));
+  randomize(m, 21);
+  return m;
+}
+
+/** A ResNet-style downsampling block as Keras writes it: 3×3 stride-2 'same' conv on an even input, 1×1 stride-2 projection. */
+function stridedBlockModel(): tfl.LayersModel {
+  const input = tfl.input({ shape: PAD_INPUT });
+  const convBn = (x: tfl.SymbolicTensor, k: number, strides: number) => apply(tfl.layers.batchNormalization(), apply(tfl.layers.conv2d({ filters: 4, kernelSize: k, strides, padding: 'same', useBias: false }), x));
+  const body = convBn(apply(tfl.layers.activation({ activation: 'relu' }), convBn(input, 3, 2)), 3, 1);
+  const added = apply(tfl.layers.activation({ activation: 'relu' }), apply(tfl.layers.add(), [body, convBn(input, 1, 2)]));
+  const m = tfl.model({ inputs: input, outputs: apply(tfl.layers.dense({ units: 3 }), apply(tfl.layers.globalAveragePooling2d({}), added)) });
+  randomize(m, 22, 1);
+  return m;
+}
+
+describe("Keras' uneven 'same' padding and ZeroPadding2D import as zeropad", () => {
+  it("Sequential: the conv's uneven 'same' becomes zeropad(0,1,0,1) + a valid conv, ZeroPadding2D a zeropad; predictions and cross-entropy equal Keras'", async () => {
+    const model = unevenPaddingModel();
+    const m = importTfjsModel(await save(model, 'uneven'));
+    // 8 → zeropad(0,1,0,1) 9 → conv 3/2 → 4; zeropad(1,0,2,1) → 5×7; conv 2 'same' stride 1 pads 1 below and right → 5×7.
+    assert.equal(m.spec.arch!.text, 'input(2,8,8) zeropad(0,1,0,1) conv(3,3,stride=2) relu zeropad(1,0,2,1) zeropad(0,1,0,1) conv(4,2) flatten dense(5)');
+    const n = 16;
+    const { nhwc, rows } = images(n, PAD_INPUT, 8);
+    const probs = kerasOutputs(model, nhwc, PAD_INPUT);
+    const ours = softmaxRows(ourOutputs(m.spec, m.theta, rows), 5);
+    assert.ok(maxAbsDiff(ours, probs) < 2e-6, `max difference ${maxAbsDiff(ours, probs)}`);
+    const labels = Array.from({ length: n }, (_, i) => (i * 3) % 5);
+    const want = crossEntropy(probs, labels, 5);
+    const got = ourLoss(m.spec, m.theta, rows, oneHot(labels, 5), undefined, false);
+    assert.ok(Math.abs(got - want) < 2e-5 * want, `${got} vs Keras ${want}`);
+    // The kernels have no zeropad: they decline, and evaluation ran on tfjs.
+    assert.equal(fastEvaluateLayered(m.spec, { x: rows, y: oneHot(labels, 5), n }, m.theta), null);
+    // The symmetric split Landscape used to need would be measurably wrong.
+    const symmetric = modelSpecFromText(m.spec.arch!.text.replace('zeropad(0,1,0,1) conv(3,3,stride=2)', 'zeropad(1,0,1,0) conv(3,3,stride=2)'), { loss: 'cross-entropy' });
+    assert.ok(maxAbsDiff(softmaxRows(ourOutputs(symmetric, m.theta, rows), 5), probs) > 1e-3, 'padding on the wrong side would have been caught');
+  });
+
+  it('a functional block with a stride-2 same conv on an even input: zeropad inside res(...), the 1×1 projection unchanged, outputs equal model.predict', async () => {
+    const model = stridedBlockModel();
+    const m = importTfjsModel(await save(model, 'strided-block'));
+    assert.equal(
+      m.spec.arch!.text,
+      'input(2,8,8) res(zeropad(0,1,0,1) conv(4,3,stride=2,bias=false) bn(eps=0.001) relu conv(4,3,pad=same,bias=false) bn(eps=0.001)) relu gap dense(3)',
+    );
+    const { nhwc, rows } = images(6, PAD_INPUT, 9);
+    const keras = kerasOutputs(model, nhwc, PAD_INPUT);
+    const ours = ourOutputs(m.spec, m.theta, rows, m.buffers);
+    const scale = Math.max(...Array.from(keras, Math.abs));
+    assert.ok(scale > 0.1 && scale < 100, `outputs of order 1 (largest ${scale})`);
+    assert.ok(maxAbsDiff(ours, keras) < 1e-5 * scale, `max difference ${maxAbsDiff(ours, keras)} of ${scale}`);
+  });
+});
+
 describe('tfjs / Keras conv models that cannot import say why', () => {
   async function refused(model: tfl.LayersModel, name: string, re: RegExp, edit?: (dir: string) => void): Promise<void> {
     const file = await save(model, name);
@@ -323,13 +388,19 @@ describe('tfjs / Keras conv models that cannot import say why', () => {
     assert.match(r.stderr, re);
   }
 
-  it('an unsupported layer, channels_first, uneven same padding, a non-residual Add, missing weights', async () => {
+  it('an unsupported layer, channels_first, padded pooling, a non-residual Add, missing weights', async () => {
     const up = tfl.sequential({ layers: [tfl.layers.conv2d({ inputShape: [6, 6, 1], filters: 2, kernelSize: 3, name: 'c1' }), tfl.layers.upSampling2d({ name: 'up' }), tfl.layers.flatten(), tfl.layers.dense({ units: 2 })] });
     await refused(up, 'up', /layer "up" \(UpSampling2D\) is not supported/);
     const cf = tfl.sequential({ layers: [tfl.layers.conv2d({ inputShape: [1, 6, 6], filters: 2, kernelSize: 3, dataFormat: 'channelsFirst', name: 'cf' }), tfl.layers.flatten(), tfl.layers.dense({ units: 2 })] });
     await refused(cf, 'cf', /layer "cf" \(Conv2D\) uses data_format channels_first/);
-    const uneven = tfl.sequential({ layers: [tfl.layers.conv2d({ inputShape: [8, 8, 1], filters: 2, kernelSize: 3, strides: 2, padding: 'same', name: 'odd' }), tfl.layers.flatten(), tfl.layers.dense({ units: 2 })] });
-    await refused(uneven, 'uneven', /layer "odd" \(Conv2D\) pads 'same' unevenly/);
+    // TF's padded pooling leaves the padding out (max, average), which no zeropad reproduces.
+    const pool = tfl.sequential({ layers: [tfl.layers.maxPooling2d({ inputShape: [8, 8, 1], poolSize: 3, strides: 2, padding: 'same', name: 'mp' }), tfl.layers.flatten(), tfl.layers.dense({ units: 2 })] });
+    await refused(pool, 'pool-same', /layer "mp" \(MaxPooling2D\) pads its windows \('same'\), which pooling does without counting the padding/);
+    const badPad = tfl.sequential({ layers: [tfl.layers.zeroPadding2d({ inputShape: [4, 4, 1], padding: 1, name: 'zp' }), tfl.layers.flatten(), tfl.layers.dense({ units: 2 })] });
+    await refused(badPad, 'bad-pad', /layer "zp" \(ZeroPadding2D\) has padding \[\[1,-1\],\[1,1\]\]; expected p, \[h, w\] or \[\[top, bottom\], \[left, right\]\]/, (dir) => {
+      const f = path.join(dir, 'model.json');
+      fs.writeFileSync(f, fs.readFileSync(f, 'utf8').replace('"padding":[[1,1],[1,1]]', '"padding":[[1,-1],[1,1]]'));
+    });
     const input = tfl.input({ shape: [5, 5, 2] });
     const a = tfl.layers.conv2d({ filters: 2, kernelSize: 3, padding: 'same' }).apply(input) as tfl.SymbolicTensor;
     const b = tfl.layers.conv2d({ filters: 2, kernelSize: 3, padding: 'same' }).apply(input) as tfl.SymbolicTensor;

@@ -19,10 +19,11 @@ const VALID = [
   '64-32-32-10 relu no-bias',
   'input(3,9,9) conv(4,3,stride=2,pad=1,bias=false) avgpool(2) maxpool(2,stride=1) gap bn dense(2)',
   'input(2,6,6) res(conv(2,3,pad=1) bn relu res(conv(2,3,pad=same) tanh)) flatten bn dense(3,bias=false)',
+  'input(1,8,8) zeropad(1) conv(4,3) res(zeropad(0,1,0,1) conv(4,2) relu) zeropad(2,0) zeropad(0,1,2,3) maxpool(2) flatten dense(3)',
 ];
 
 const piece = fc.oneof(
-  { weight: 5, arbitrary: fc.constantFrom('input', 'conv', 'maxpool', 'avgpool', 'gap', 'bn', 'relu', 'elu', 'flatten', 'dense', 'res', 'tanh') },
+  { weight: 5, arbitrary: fc.constantFrom('input', 'conv', 'maxpool', 'avgpool', 'gap', 'bn', 'relu', 'elu', 'flatten', 'dense', 'res', 'tanh', 'zeropad', 'zeropad(1)', 'zeropad(0,1,0,1)') },
   { weight: 5, arbitrary: fc.constantFrom('(', ')', ',', ' ', '=', 'stride', 'pad', 'bias', 'same', 'valid', 'false', 'true', '-', 'x') },
   { weight: 4, arbitrary: fc.constantFrom('0', '1', '2', '3', '5', '8', '28', '99999999', '1048577', '-1', '1.5', '1e3') },
   { weight: 1, arbitrary: fc.constantFrom('\u0000', '\u202e', '\n', 'undefined', '__proto__', 'constructor', 'lenet', 'no-bias', 'mse') },

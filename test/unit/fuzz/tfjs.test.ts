@@ -55,7 +55,7 @@ function getAt(v: Json, p: (string | number)[]): Json {
 }
 
 const nasty: fc.Arbitrary<Json> = fc.oneof(
-  { weight: 3, arbitrary: fc.constantFrom<Json>(null, true, false, 0, -1, 1.5, 1e308, -0, 2 ** 53, 2 ** 31, 1 << 20, (1 << 20) + 1, '', 'Dense', 'InputLayer', 'Conv2D', 'Sequential', 'linear', 'softmax', 'tanh', 'float16', 'int32', 'graph-model', 'Add', 'Flatten', 'BatchNormalization', 'Functional', 'same', 'valid', 'channels_first', [3, 3], [null, 4, 4, 2], [[['in', 0, 0, {}]]], [['c1', 0, 0]], '../x.bin', '/etc/passwd', 'http://example.com/w.bin', 'sub', 'sub/s3.bin', 'model.json', '.', 's1.bin', 's2.bin', [], {}, [null, 3], [null, 3, 3], [3, 5], [5], [100000, 100000], [2 ** 40, 2 ** 40]) },
+  { weight: 3, arbitrary: fc.constantFrom<Json>(null, true, false, 0, -1, 1.5, 1e308, -0, 2 ** 53, 2 ** 31, 1 << 20, (1 << 20) + 1, '', 'Dense', 'InputLayer', 'Conv2D', 'Sequential', 'linear', 'softmax', 'tanh', 'float16', 'int32', 'graph-model', 'Add', 'Flatten', 'BatchNormalization', 'Functional', 'ZeroPadding2D', [[0, 1], [0, 1]], [[1, 1], [2, 2]], 'same', 'valid', 'channels_first', [3, 3], [null, 4, 4, 2], [[['in', 0, 0, {}]]], [['c1', 0, 0]], '../x.bin', '/etc/passwd', 'http://example.com/w.bin', 'sub', 'sub/s3.bin', 'model.json', '.', 's1.bin', 's2.bin', [], {}, [null, 3], [null, 3, 3], [3, 5], [5], [100000, 100000], [2 ** 40, 2 ** 40]) },
   { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json> },
   { weight: 1, arbitrary: anyText(40) },
 );

@@ -18,6 +18,8 @@ function formatNode(n: LayerNode): string {
     case 'maxpool':
     case 'avgpool':
       return `${n.op}(${n.kernel}${n.stride !== n.kernel ? `,stride=${n.stride}` : ''})`;
+    case 'zeropad':
+      return `zeropad(${zeropadArgs(n).join(',')})`;
     case 'dense':
       return `dense(${n.units}${n.bias ? '' : ',bias=false'})`;
     case 'activation':
@@ -29,4 +31,10 @@ function formatNode(n: LayerNode): string {
     default:
       return n.op;
   }
+}
+
+/** The shortest of zeropad's spellings that says it: (p) when all four agree, (h,w) when each axis is symmetric, else (t,b,l,r). */
+function zeropadArgs(n: Extract<LayerNode, { op: 'zeropad' }>): number[] {
+  if (n.top === n.bottom && n.left === n.right) return n.top === n.left ? [n.top] : [n.top, n.left];
+  return [n.top, n.bottom, n.left, n.right];
 }

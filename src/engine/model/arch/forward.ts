@@ -59,6 +59,9 @@ function runNode(h: tf.Tensor, s: NodeShapes, pass: Pass): tf.Tensor {
       return avgPoolAnyOrder(h as tf.Tensor4D, node.kernel, node.stride);
     case 'gap':
       return tf.mean(h, [1, 2]);
+    case 'zeropad':
+      // NHWC: rows are axis 1, columns axis 2.
+      return tf.pad(h, [[0, 0], [node.top, node.bottom], [node.left, node.right], [0, 0]]);
     case 'bn':
       return batchNorm(h, s, pass);
     case 'flatten':

@@ -5,6 +5,7 @@
  *   input(C,H,W) | input(D)
  *   conv(out,k[,stride=s][,pad=same|valid|p][,bias=false])
  *   maxpool(k[,stride=s]) | avgpool(k[,stride=s]) | gap | flatten
+ *   zeropad(p) | zeropad(h,w) | zeropad(t,b,l,r)   zeros around the image
  *   bn | bn(eps=e)          BatchNorm; e is added to the variance (default 1e-5)
  *   relu | tanh | sigmoid | softplus | elu
  *   dense(units[,bias=false])
@@ -114,13 +115,15 @@ function parseSimple(name: string, args: string[] | undefined, token: string): L
       return poolNode(name, need(args, token, `${name}(k[,stride=s])`), token);
     case 'dense':
       return denseNode(need(args, token, 'dense(units[,bias=false])'), token);
+    case 'zeropad':
+      return zeropadNode(need(args, token, ZEROPAD_FORM), token);
     case 'bn':
       return args === undefined ? { op: 'bn' } : bnNode(args, token);
     case 'gap':
     case 'flatten':
       return noArgs({ op: name }, args, token);
     default:
-      throw inputError(`model spec: unknown layer ${quoteText(name)}; choose from input, conv, maxpool, avgpool, gap, bn, ${NODE_ACTIVATIONS.join(', ')}, flatten, dense, res`);
+      throw inputError(`model spec: unknown layer ${quoteText(name)}; choose from input, conv, maxpool, avgpool, gap, zeropad, bn, ${NODE_ACTIVATIONS.join(', ')}, flatten, dense, res`);
   }
 }
 
@@ -151,6 +154,18 @@ function poolNode(op: 'maxpool' | 'avgpool', args: string[], token: string): Lay
 function denseNode(args: string[], token: string): LayerNode {
   const { positional, named } = splitArgs(args, token, ['bias'], 1);
   return { op: 'dense', units: positive(positional[0], token, 'units'), bias: parseBool(named.bias, token, true) };
+}
+
+const ZEROPAD_FORM = 'zeropad(p), zeropad(h,w) or zeropad(top,bottom,left,right)';
+
+/** zeropad(p): p on every side; zeropad(h,w): h rows above and below, w columns left and right; zeropad(t,b,l,r): each side its own. */
+function zeropadNode(args: string[], token: string): LayerNode {
+  if (args.some((a) => a.includes('='))) throw inputError(`model spec: ${quoteText(token)} takes plain numbers: ${ZEROPAD_FORM}`);
+  const names = args.length === 1 ? ['padding'] : args.length === 2 ? ['height padding', 'width padding'] : args.length === 4 ? ['top padding', 'bottom padding', 'left padding', 'right padding'] : undefined;
+  if (!names) throw inputError(`model spec: ${quoteText(token)} has ${args.length} arguments; write ${ZEROPAD_FORM}`);
+  const v = args.map((a, i) => whole(a, token, `${names[i]} (argument ${i + 1})`, 0));
+  const [top, bottom, left, right] = v.length === 1 ? [v[0], v[0], v[0], v[0]] : v.length === 2 ? [v[0], v[0], v[1], v[1]] : v;
+  return { op: 'zeropad', top, bottom, left, right };
 }
 
 /** bn(eps=e): e a positive number up to 1, written as 0.001 or 1e-3; the default is left out so the canonical text stays "bn". */

@@ -79,6 +79,10 @@ function inferNode(node: LayerNode, input: Shape, position: string): NodeShapes 
     }
     case 'gap':
       return { ...base, output: [image(input, at)[0]] };
+    case 'zeropad': {
+      const [c, h, w] = image(input, at);
+      return { ...base, output: [c, h + node.top + node.bottom, w + node.left + node.right] };
+    }
     case 'bn': {
       const ch = [input[0]];
       return { ...base, output: input, params: [{ role: 'weight', shape: ch }, { role: 'bias', shape: ch }], buffers: [{ role: 'running_mean', shape: ch }, { role: 'running_var', shape: ch }] };

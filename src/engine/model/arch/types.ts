@@ -21,6 +21,8 @@ export type LayerNode =
   | { op: 'conv'; out: number; kernel: number; stride: number; pad: Padding; bias: boolean }
   | { op: 'maxpool' | 'avgpool'; kernel: number; stride: number }
   | { op: 'gap' }
+  /** Zeros around the image: rows on top and bottom, columns left and right (Keras' ZeroPadding2D, and its uneven 'same'). */
+  | { op: 'zeropad'; top: number; bottom: number; left: number; right: number }
   /** eps: added to the variance (PyTorch's default 1e-5 when absent; Keras writes 1e-3). */
   | { op: 'bn'; eps?: number }
   | { op: 'activation'; fn: NodeActivation }
