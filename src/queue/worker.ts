@@ -7,6 +7,7 @@
  * again, so nothing is lost and, since results are stored by hash and the
  * job id is the hash of its inputs, nothing is duplicated.
  */
+import * as os from 'os';
 import { Worker, type Job } from 'bullmq';
 import { bullConnection, checkQueue, closeConnection, commandConnection, KEY_PREFIX, QUEUE_NAME } from './connection';
 import { BlobCache, putBlob } from './blobs';
@@ -54,9 +55,22 @@ function jobContext(job: Job, blobs: BlobCache, store: (bytes: Buffer) => Promis
   };
 }
 
+/**
+ * A pair job runs on a worker thread, where the kernels default to one thread
+ * (the local pool already keeps every core busy with one pair per thread).
+ * Here a job is all the work there is: give each of `concurrency` jobs its
+ * share of the cores. The numbers do not depend on the thread count.
+ */
+function shareCores(concurrency: number): void {
+  if (process.env.LANDSCAPE_THREADS) return;
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  process.env.LANDSCAPE_THREADS = String(Math.max(1, Math.floor(cores / concurrency)));
+}
+
 export async function runQueueWorker(opts: QueueWorkerOptions): Promise<void> {
   const { address, log } = opts;
   await checkQueue(address);
+  shareCores(opts.concurrency);
   const redis = commandConnection(address);
   redis.on('error', () => undefined);
   const blobs = new BlobCache(redis);
