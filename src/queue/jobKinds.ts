@@ -48,6 +48,8 @@ export interface JobContext {
   putBytes(bytes: Uint8Array): Promise<string>;
   /** Reports progress for the client's display. */
   progress(p: { iteration: number; height: number; bestHeight: number }): void;
+  /** Kernel threads a job may use: this worker's share of the cores. */
+  threads: number;
 }
 
 /** The job kinds and their payload schemas; the worker's table of what runs them is src/queue/jobRunners.ts. */

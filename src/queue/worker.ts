@@ -40,10 +40,11 @@ export function lockDurationMs(): number {
   return v;
 }
 
-function jobContext(job: Job, blobs: BlobCache, store: (bytes: Buffer) => Promise<string>): JobContext {
+function jobContext(job: Job, blobs: BlobCache, store: (bytes: Buffer) => Promise<string>, threads: number): JobContext {
   let last = 0;
   return {
     blobs,
+    threads,
     putResult: (value) => store(Buffer.from(encodeResult(value), 'utf8')),
     putBytes: (bytes) => store(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
     progress: (p) => {
@@ -55,22 +56,16 @@ function jobContext(job: Job, blobs: BlobCache, store: (bytes: Buffer) => Promis
   };
 }
 
-/**
- * A pair job runs on a worker thread, where the kernels default to one thread
- * (the local pool already keeps every core busy with one pair per thread).
- * Here a job is all the work there is: give each of `concurrency` jobs its
- * share of the cores. The numbers do not depend on the thread count.
- */
-function shareCores(concurrency: number): void {
-  if (process.env.LANDSCAPE_THREADS) return;
+/** This worker's share of the cores for each of its `concurrency` jobs. */
+function coreShare(concurrency: number): number {
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  process.env.LANDSCAPE_THREADS = String(Math.max(1, Math.floor(cores / concurrency)));
+  return Math.max(1, Math.floor(cores / concurrency));
 }
 
 export async function runQueueWorker(opts: QueueWorkerOptions): Promise<void> {
   const { address, log } = opts;
   await checkQueue(address);
-  shareCores(opts.concurrency);
+  const threads = coreShare(opts.concurrency);
   const redis = commandConnection(address);
   redis.on('error', () => undefined);
   const blobs = new BlobCache(redis);
@@ -78,7 +73,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<void> {
   const processor = async (job: Job): Promise<JobReturn> => {
     const { kind, payload } = checkJobPayload(job.data);
     log(`job ${job.id} (${kind}) started`);
-    const ctx = jobContext(job, blobs, (b) => putBlob(redis, b));
+    const ctx = jobContext(job, blobs, (b) => putBlob(redis, b), threads);
     return kind === 'path-pair' ? JOB_RUNNERS[kind](payload as PairJob, ctx) : JOB_RUNNERS[kind](payload as SliceJob, ctx);
   };
   const worker = new Worker(QUEUE_NAME, processor, {
