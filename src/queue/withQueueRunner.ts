@@ -1,23 +1,42 @@
 /**
- * For callers that take the queue's address from a setting (the extension's
- * barriers job): opens the queue when an address is given, hands its pair
- * runner to `fn`, and closes it afterwards; without an address `fn` gets none
- * and computes locally.
+ * Opening the queue for the length of one command: the client, its pair
+ * runner and how many workers are listening, closed whatever happens. The
+ * CLI's --queue and the extension's barriers job (landscape.queue) both go
+ * through it; without an address `fn` gets nothing and computes locally.
  */
 import { QueueClient } from './client';
 import { queuePairRunner, type PairRunner } from './pairRunner';
 import { describeQueue, parseQueueUrl } from './redisUrl';
 
-export async function withQueueRunner<T>(url: string | undefined, log: ((line: string) => void) | undefined, fn: (runner: PairRunner | undefined) => Promise<T>): Promise<T> {
+export interface QueueSession {
+  client: QueueClient;
+  runner: PairRunner;
+  /** "redis://host:port", for messages (never the password). */
+  address: string;
+  /** "queue redis://host:port". */
+  where: string;
+  /** Workers connected when the session opened. */
+  workers: number;
+}
+
+export async function withQueueSession<T>(url: string | undefined, warn: ((line: string) => void) | undefined, fn: (q: QueueSession | undefined) => Promise<T>): Promise<T> {
   if (!url) return fn(undefined);
   const address = parseQueueUrl(url);
   const client = await QueueClient.open(address);
-  if (log) client.warn = log;
+  if (warn) client.warn = warn;
   try {
     const workers = await client.workerCount();
-    log?.(`barriers: pairs go to the queue at ${describeQueue(address)} (${workers} worker${workers === 1 ? '' : 's'} connected)`);
-    return await fn(queuePairRunner(client));
+    const shown = describeQueue(address);
+    return await fn({ client, runner: queuePairRunner(client), address: shown, where: `queue ${shown}`, workers });
   } finally {
     await client.close();
   }
+}
+
+/** The extension's barriers job: the pair runner of landscape.queue's queue, with a line in the log. */
+export async function withQueueRunner<T>(url: string | undefined, log: ((line: string) => void) | undefined, fn: (runner: PairRunner | undefined) => Promise<T>): Promise<T> {
+  return withQueueSession(url, log, (q) => {
+    if (q) log?.(`barriers: pairs go to the ${q.where} (${q.workers} worker${q.workers === 1 ? '' : 's'} connected)`);
+    return fn(q?.runner);
+  });
 }

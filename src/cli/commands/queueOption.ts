@@ -6,9 +6,7 @@
  */
 import type { FlagSpec } from '../args';
 import type { Io } from '../output';
-import { QueueClient } from '../../queue/client';
-import { queuePairRunner, type PairRunner } from '../../queue/pairRunner';
-import { describeQueue, parseQueueUrl } from '../../queue/redisUrl';
+import { withQueueSession, type QueueSession } from '../../queue/withQueueRunner';
 
 export const QUEUE_FLAG: FlagSpec = {
   name: 'queue',
@@ -19,25 +17,15 @@ export const QUEUE_FLAG: FlagSpec = {
 
 export const QUEUE_ENV = 'LANDSCAPE_QUEUE';
 
-export interface QueueRun {
-  runner: PairRunner;
-  where: string;
-  client: QueueClient;
-}
+export type QueueRun = QueueSession;
 
 /** Runs `fn` with the queue's pair runner when --queue (or LANDSCAPE_QUEUE) names one, else with none. */
 export async function withQueue<T>(f: Record<string, unknown>, io: Io, quiet: boolean, fn: (q: QueueRun | undefined) => Promise<T>): Promise<T> {
   const url = (f.queue as string | undefined) ?? (process.env[QUEUE_ENV] || undefined);
-  if (url === undefined) return fn(undefined);
-  const address = parseQueueUrl(url);
-  const client = await QueueClient.open(address);
-  client.warn = (line) => io.err(line);
-  try {
-    const where = `queue ${describeQueue(address)}`;
-    const workers = await client.workerCount();
-    if (!quiet) io.err(`${where}: ${workers} worker${workers === 1 ? '' : 's'} connected${workers ? '' : '; the jobs wait until one starts (landscape worker --queue ' + describeQueue(address) + ')'}`);
-    return await fn({ runner: queuePairRunner(client), where, client });
-  } finally {
-    await client.close();
-  }
+  return withQueueSession(url, (line) => io.err(line), (q) => {
+    if (q && !quiet) {
+      io.err(`${q.where}: ${q.workers} worker${q.workers === 1 ? '' : 's'} connected${q.workers ? '' : `; the jobs wait until one starts (landscape worker --queue ${q.address})`}`);
+    }
+    return fn(q);
+  });
 }
