@@ -20,6 +20,8 @@ export const PairJobSchema = S.object({
   problem: hash,
   a: hash,
   b: hash,
+  /** Return the path's points (coefficients, images, bend) too; without them a result is ~50× smaller. */
+  points: S.optional(S.boolean()),
 });
 export type PairJob = Infer<typeof PairJobSchema>;
 

@@ -6,6 +6,7 @@
  */
 import { tf, initBackend } from '../engine/backend';
 import { runPathPairs } from '../engine/pool/pathPool';
+import type { PathResult } from '../engine/path/types';
 import type { JobContext, JobReturn, PairJob } from './jobKinds';
 import { pairProblemFromQueue } from './pairProblem';
 
@@ -31,6 +32,12 @@ function withKernelThreads<T>(threads: number, start: () => Promise<T>): Promise
   }
 }
 
+/** The result without its path points: the heights, profiles and certificate a matrix needs, ~50× fewer bytes. */
+function withoutPoints(r: PathResult): PathResult {
+  const { images: _i, bend: _b, ...rest } = r;
+  return { ...rest, coefficients: [] };
+}
+
 export async function runPairJob(job: PairJob, ctx: JobContext): Promise<JobReturn> {
   const problem = await pairProblemFromQueue(job.problem, [job.a, job.b], ctx.blobs);
   // The pair's thread computes on the client's backend, and the pool insists this thread does too.
@@ -43,5 +50,5 @@ export async function runPairJob(job: PairJob, ctx: JobContext): Promise<JobRetu
     }),
   );
   if (outcome.error) return { error: outcome.error };
-  return { result: await ctx.putResult(outcome.result) };
+  return { result: await ctx.putResult(job.points ? outcome.result : withoutPoints(outcome.result!)) };
 }

@@ -19,11 +19,11 @@ import { gatherJobs } from './gatherJobs';
 export type PairRunner = (problem: PathProblem, pairs: readonly Pair[], opts: RunPathPairsOptions) => Promise<PairTaskOutcome[]>;
 
 /** Uploads the problem and the minima the pairs use (each once) and returns each pair's job payload. */
-async function pairPayloads(client: QueueClient, problem: PathProblem, pairs: readonly Pair[]): Promise<PairJob[]> {
+async function pairPayloads(client: QueueClient, problem: PathProblem, pairs: readonly Pair[], keepPoints: boolean): Promise<PairJob[]> {
   const problemHash = await putPairProblem(client.redis, problem);
   const thetaHash = new Map<number, string>();
   for (const k of new Set(pairs.flat())) thetaHash.set(k, await putTheta(client.redis, problem.thetas[k]));
-  return pairs.map(([i, j]) => ({ format: QUEUE_FORMAT, kind: 'path-pair', problem: problemHash, a: thetaHash.get(i)!, b: thetaHash.get(j)! }));
+  return pairs.map(([i, j]) => ({ format: QUEUE_FORMAT, kind: 'path-pair', problem: problemHash, a: thetaHash.get(i)!, b: thetaHash.get(j)!, ...(keepPoints ? { points: true } : {}) }));
 }
 
 function looksLikePathResult(v: unknown): v is PathResult {
@@ -40,11 +40,12 @@ async function outcomeOf(client: QueueClient, [i, j]: Pair, ret: JobReturn): Pro
 
 export function queuePairRunner(client: QueueClient): PairRunner {
   return async (problem, pairs, opts) => {
-    const payloads = await pairPayloads(client, problem, pairs);
+    const keepPoints = Boolean(opts.keepPoints);
+    const payloads = await pairPayloads(client, problem, pairs, keepPoints);
     const ids = await Promise.all(payloads.map((p) => client.ensure(p)));
     // Redis lost the job (restarted without persistence): upload its inputs again and re-add it.
     const resubmit = async (k: number) => {
-      const [again] = await pairPayloads(client, problem, [pairs[k]]);
+      const [again] = await pairPayloads(client, problem, [pairs[k]], keepPoints);
       await client.ensure(again);
     };
     return gather(client, pairs, ids, opts, resubmit);

@@ -166,6 +166,7 @@ export const barriersCommand: CommandDef = {
           labels: req.files,
           jobs: req.jobs,
           runner: queue?.runner,
+          keepPoints: Boolean(f.coefficients),
           signal,
           onSetup: (s) => {
             started = Date.now();

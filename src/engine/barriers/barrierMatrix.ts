@@ -64,6 +64,8 @@ export interface BarrierMatrixOptions<R extends PairHeights> {
    */
   runner?: (problem: PathProblem, pairs: readonly Pair[], opts: RunPathPairsOptions) => Promise<PairTaskOutcome[]>;
   signal?: AbortSignal;
+  /** The results' path points are wanted (see RunPathPairsOptions.keepPoints). */
+  keepPoints?: boolean;
   /** A pair an earlier, interrupted run finished: it is not computed again, but it is in the matrices. */
   finished?: (i: number, j: number) => R | undefined;
   /** Once the data is loaded, before the first pair starts. */
@@ -133,6 +135,7 @@ async function computePending<R extends PairHeights>(problem: PathProblem, selec
       jobs,
       inProcess: opts.inProcess,
       signal: opts.signal,
+      keepPoints: opts.keepPoints,
       onStart: opts.onPairStart && (([i, j]) => opts.onPairStart!(ref(i, j))),
       onProgress: opts.onProgress && ((p) => opts.onProgress!({ ...p, ...ref(p.i, p.j) })),
       onResult: opts.onPairDone && ((o, done) => opts.onPairDone!({ ...o, ...ref(o.i, o.j) }, done)),

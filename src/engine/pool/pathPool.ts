@@ -28,6 +28,12 @@ export interface RunPathPairsOptions {
   onProgress?: (p: PairProgress) => void;
   /** A pair is handed to a thread; `index` is its place in `pairs`. */
   onStart?: (pair: Pair, index: number) => void;
+  /**
+   * Whether the caller reads each result's path points (coefficients, NEB
+   * images, a curve's bend). Local results always carry them; the job queue
+   * leaves them out unless asked, since they are nearly all of a result's bytes.
+   */
+  keepPoints?: boolean;
 }
 
 /** How long cancelled workers get to stop on their own before they are terminated. */

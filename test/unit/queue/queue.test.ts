@@ -46,6 +46,19 @@ function cliProcess(args: string[], env: Record<string, string>): Promise<{ code
   });
 }
 
+/** Each finished path-pair job's stored result, and whether the job asked for the path's points. */
+async function storedResults(): Promise<{ points: boolean; result: { coefficients?: unknown[]; images?: unknown[] } }[]> {
+  const queue = new Queue('jobs', { connection: { host: '127.0.0.1', port: redis.port }, prefix: 'landscape' });
+  const r = new IORedis({ host: '127.0.0.1', port: redis.port });
+  try {
+    const jobs = (await queue.getJobs(['completed'])).filter((j) => j.data?.kind === 'path-pair' && j.returnvalue?.result);
+    return await Promise.all(jobs.map(async (j) => ({ points: j.data.points === true, result: JSON.parse((await r.get(`landscape:blob:${j.returnvalue.result}`))!) })));
+  } finally {
+    await queue.close();
+    r.disconnect();
+  }
+}
+
 async function spawnWorkers(n: number): Promise<WorkerProcess[]> {
   const started = await Promise.all(Array.from({ length: n }, () => startWorker(redis.url, LOCK)));
   workers.push(...started);
@@ -102,6 +115,26 @@ describe('landscape barriers --queue', () => {
     const q = await runCli(['barriers', ...minima, ...PATH_OPTS, '--queue', redis.url, '--json']);
     assert.equal(q.code, 0, q.stderr);
     assert.deepEqual(comparable(q.stdout), comparable(local));
+  });
+
+  test("a result carries the path's points only when the client asks (--coefficients), and then equals the local one", async () => {
+    const three = minima.slice(0, 3);
+    const [localOut, queueOut] = [path.join(tmp, 'local-points.json'), path.join(tmp, 'queue-points.json')];
+    const l = await runCli(['barriers', ...three, ...PATH_OPTS, '--jobs', '2', '--coefficients', '--out', localOut]);
+    assert.equal(l.code, 0, l.stderr);
+    await spawnWorkers(1);
+    const q = await runCli(['barriers', ...three, ...PATH_OPTS, '--queue', redis.url, '--coefficients', '--out', queueOut]);
+    assert.equal(q.code, 0, q.stderr);
+    const fromQueue = comparable(fs.readFileSync(queueOut, 'utf8')) as { pairs: { coefficients?: number[][] }[] };
+    assert.ok(fromQueue.pairs.every((p) => (p.coefficients?.length ?? 0) === 3), 'each pair has its N_F = 3 coefficient vectors');
+    assert.deepEqual(fromQueue, comparable(fs.readFileSync(localOut, 'utf8')));
+    // The jobs of the runs without --coefficients stored neither coefficients nor the band's images.
+    const stored = await storedResults();
+    assert.ok(stored.some((r) => r.points) && stored.some((r) => !r.points), 'both kinds of job ran');
+    for (const r of stored) {
+      const points = (r.result.coefficients?.length ?? 0) + (r.result.images?.length ?? 0);
+      assert.equal(points > 0, r.points, `a job ${r.points ? 'with' : 'without'} points stored ${points} path vectors`);
+    }
   });
 
   test('cancel removes the jobs no worker has started', async () => {
