@@ -15,6 +15,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { runInOwnProcessGroup } from './processGroup';
 import { RESULT_MARK, runChild, type ChildConfig, type ChildResult } from './child';
 import { exportFixture, makeFixture, type Fixture, type FixtureOptions } from './fixture';
 import { SETTINGS, WORKLOAD_IDS, isCnnWorkload, type WorkloadId } from './workloads';
@@ -423,7 +424,10 @@ function printText(out: {
   }
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`bench: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}\n`);
-  process.exit(1);
-});
+// A round's child process is already inside the bench's group; the bench itself leads one of its own.
+if (process.argv[2] === '--child' || runInOwnProcessGroup()) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`bench: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}\n`);
+    process.exit(1);
+  });
+}
