@@ -3,10 +3,11 @@
  * PathResult: what `landscape path` writes and the worker saves. Field by
  * field, so nothing the schema does not know reaches a file.
  */
-import { PATH_FORMAT_VERSION, pathSettings, type BarrierPath, type HeightSummaryData, type PathPlane } from '../results/path';
+import { PATH_FORMAT_VERSION, pathSettings, type BarrierPath, type HeightSummaryData, type PathInputs, type PathPlane } from '../results/path';
+import { vectorHash } from './analysis/directions';
 import type { DatasetRecord } from '../results/shapes';
 import type { DataRecipe } from './checkpointObjective';
-import type { HeightSummary, PathResult } from './path/types';
+import type { HeightSummary, PathResult, ResolvedPathOptions } from './path/types';
 import { LANDSCAPE_VERSION } from './version';
 
 /** Where a path was found and how its ends are named. */
@@ -22,6 +23,18 @@ export interface PathResultContext {
   backend: string;
   seconds: number;
   plane?: PathPlane;
+  /** What the path was computed from (pathInputs), for recognising it later. */
+  inputs?: PathInputs;
+}
+
+/**
+ * The record of what a path between `a` and `b` is computed from: their
+ * parameters' hashes (give the vectors, or their vectorHash when it is
+ * known) and the options as asked for, resolved.
+ */
+export function pathInputs(a: Float32Array | string, b: Float32Array | string, asked: ResolvedPathOptions): PathInputs {
+  const hash = (v: Float32Array | string) => (typeof v === 'string' ? v : vectorHash(v));
+  return { a: hash(a), b: hash(b), options: { ...asked } };
 }
 
 /** A height summary with its profile, and nothing else. */
@@ -73,6 +86,7 @@ export function pathResult(r: PathResult, c: PathResultContext): BarrierPath {
     heightHistory: r.heightHistory,
     ...(r.tauHistory ? { tauHistory: r.tauHistory } : {}),
     options: { ...r.options },
+    ...(c.inputs ? { inputs: c.inputs } : {}),
     ...(r.optimized ? { optimized: heightSummary(r.optimized) } : {}),
     ...(r.refinement ? { refinement: { ...r.refinement } } : {}),
     ...(c.plane ? { plane: c.plane } : {}),

@@ -107,6 +107,22 @@ export const PathOptionsSchema = S.object({
 });
 export type PathOptionsData = Infer<typeof PathOptionsSchema>;
 
+/**
+ * What a path was computed from, so that a saved path can be recognised as
+ * still answering the same question (`landscape path --pairs` reuses it on a
+ * re-run): A's and B's parameters as "sha256:<hex>" of their float32 bytes
+ * (little-endian), and the path options as asked for, resolved (`options`
+ * is what ran, which differs where the engine chose a value: NEB's spring).
+ * The data, network and backend are the result's own `dataset`, `model` and
+ * `backend`.
+ */
+export const PathInputsSchema = S.object({
+  a: S.string(200),
+  b: S.string(200),
+  options: PathOptionsSchema,
+});
+export type PathInputs = Infer<typeof PathInputsSchema>;
+
 /** Path vectors (coefficients, NEB's images or a band: as many as the path's points), each of up to a million parameters. */
 export const vectors = S.array(S.array(num, LIMITS.points), LIMITS.list);
 
@@ -154,6 +170,8 @@ export const BarrierPathSchema = S.object({
   heightHistory: series,
   tauHistory: S.optional(series),
   options: S.optional(PathOptionsSchema),
+  /** What the path was computed from (PathInputsSchema); absent in files written before `landscape path --pairs` existed, and in the extension's. */
+  inputs: S.optional(PathInputsSchema),
   optimized: S.optional(HeightSummarySchema),
   refinement: S.optional(PathRefinementSchema),
   /** The path drawn in its plane; the CLI does not draw it (the extension does when it opens the file). */

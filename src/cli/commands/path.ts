@@ -15,9 +15,12 @@ import { checkOutputPath, SUBSET_FLAG, subsetFlag, TENSOR_MAP_FLAG, tensorMapOpt
 import type { CommandDef } from './types';
 import { ANALYTIC_LANDSCAPES, type AnalyticLandscapeName } from '../../engine/path/landscapes';
 import { runOnLandscape } from './pathLandscape';
-import { datasetRecord, pathResult } from '../../engine/pathResult';
+import { runPairs } from './pathPairs';
+import { QUEUE_FLAG } from './queueOption';
+import { datasetRecord, pathInputs, pathResult } from '../../engine/pathResult';
 export { datasetRecord };
 import { checkpointLabel } from '../../results/shapes';
+import type { BarrierPath } from '../../results/path';
 
 /** The path options shared by `landscape path` and `landscape barriers`. */
 export const PATH_FLAGS: FlagSpec[] = [
@@ -45,8 +48,23 @@ export const PATH_FLAGS: FlagSpec[] = [
 const flags: FlagSpec[] = [
   ...PATH_FLAGS,
   { name: 'landscape', type: 'string', description: 'instead of two checkpoints: an analytic landscape with known barriers, between its two named minima', choices: ANALYTIC_LANDSCAPES },
-  { name: 'json', type: 'boolean', description: 'print the result as one JSON object on stdout' },
-  { name: 'out', type: 'string', description: 'write the full result JSON (with coefficients) to this file, or into this folder as <A>__<B>.path.json', metavar: 'file' },
+  {
+    name: 'pairs',
+    type: 'string',
+    description:
+      'instead of A and B: a text file of pairs, one per line, two checkpoint paths separated by spaces (a path with spaces in double quotes; blank lines and lines starting with # are skipped); relative paths are read from the file\'s folder. All must be one network on one dataset. Needs --out folder/ or --json',
+    metavar: 'file',
+  },
+  { name: 'jobs', type: 'int', description: 'with --pairs: worker threads (1: compute on the main thread)', defaultText: 'one per core' },
+  QUEUE_FLAG,
+  { name: 'json', type: 'boolean', description: 'print the result as one JSON object on stdout (with --pairs: {"pairs": [result or null, …], "reused", "errors"}, in file order)' },
+  {
+    name: 'out',
+    type: 'string',
+    description:
+      'write the full result JSON (with coefficients) to this file, or into this folder as <A>__<B>.path.json; with --pairs, a folder: one <A>__<B>.path.json per pair (paths from the checkpoints\' common folder, / as _), written as each finishes; a re-run reuses those computed from the same checkpoints and options',
+    metavar: 'file|folder/',
+  },
 ];
 
 type Flags = Record<string, string | number | boolean | undefined>;
@@ -168,9 +186,28 @@ export function printPath(io: Io, result: PathResult, labelA: string, labelB: st
   for (const line of refinementLines(result)) io.out(line);
 }
 
+/** --out of one path: the file, or <A>__<B>.path.json in the folder it names; the file written. */
+function writeOnePath(out: string, doc: BarrierPath, fileA: string, fileB: string): string {
+  let file = out;
+  if (out.endsWith('/') || out.endsWith(path.sep) || (fs.existsSync(out) && fs.statSync(out).isDirectory())) {
+    file = path.join(out, `${checkpointStem(fileA)}__${checkpointStem(fileB)}.path.json`);
+  }
+  writeResultJson(file, doc);
+  return file;
+}
+
+/** The flags of many pairs, refused for one path (LANDSCAPE_QUEUE is for pair commands and ignored here). */
+function refusePairsFlags(f: Flags): void {
+  for (const flag of ['jobs', 'queue'] as const) {
+    if (f[flag] !== undefined) throw inputError(`--${flag} applies to --pairs (many pairs); one path runs on this thread, so remove --${flag}`);
+  }
+}
+
 export const pathCommand: CommandDef = {
   name: 'path',
-  usage: 'A.safetensors B.safetensors [--method fourier|linear|neb|bezier|polychain] [--objective minimax|sum|squared] [--modes 10] [--points 50] [--lambda 1e-4] [--steps 300] [--lr 0.01] [--seed 0] [--refine climb|none] [--json] [--out file]',
+  usage:
+    'A.safetensors B.safetensors [--method fourier|linear|neb|bezier|polychain] [--objective minimax|sum|squared] [--modes 10] [--points 50] [--lambda 1e-4] [--steps 300] [--lr 0.01] [--seed 0] [--refine climb|none] [--json] [--out file]\n' +
+    '       landscape path --pairs pairs.txt [--jobs n] [--queue redis://host:port] [path options] [--json] [--out folder/]',
   summary: 'Find a low path between two minima and report its barrier height next to the straight line\'s.',
   flags,
   fileArgs: {
@@ -185,6 +222,8 @@ export const pathCommand: CommandDef = {
   async run(argv: string[], io: Io, signal: AbortSignal): Promise<number> {
     const { flags: f, positionals } = parseArgs(argv, flags, 'path');
     checkOutputPath(f.out as string | undefined, true);
+    if (f.pairs !== undefined) return runPairs(f, positionals, io, signal);
+    refusePairsFlags(f);
     if (f.landscape !== undefined) return runOnLandscape(f.landscape as AnalyticLandscapeName, positionals, f, io, signal);
     if (positionals.length !== 2) {
       throw inputError(`"landscape path" needs two checkpoint files A and B (got ${positionals.length}), e.g. landscape path runs/a/final.safetensors runs/b/final.safetensors`);
@@ -239,16 +278,9 @@ export const pathCommand: CommandDef = {
       dataset: datasetRecord(surface.recipe, surface.trainSize, batch),
       backend: backend.name,
       seconds,
+      inputs: pathInputs(a.theta, b.theta, resolvePathOptions(options)),
     });
-    let written: string | undefined;
-    if (f.out !== undefined) {
-      let out = f.out as string;
-      if (out.endsWith('/') || out.endsWith(path.sep) || (fs.existsSync(out) && fs.statSync(out).isDirectory())) {
-        out = path.join(out, `${checkpointStem(fileA)}__${checkpointStem(fileB)}.path.json`);
-      }
-      writeResultJson(out, doc);
-      written = out;
-    }
+    const written = f.out !== undefined ? writeOnePath(f.out as string, doc, fileA, fileB) : undefined;
     if (json) {
       io.out(JSON.stringify(f.coefficients ? doc : without(doc, ['coefficients', 'images', 'bend'])));
       return 0;
