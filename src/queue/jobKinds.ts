@@ -37,7 +37,36 @@ export const SliceJobSchema = S.object({
   batchSize: S.int(1, 1 << 20),
 });
 export type SliceJob = Infer<typeof SliceJobSchema>;
-export type AnyJob = PairJob | SliceJob;
+
+/** How the client's own thread computes; a worker trains the same way so that the run's bytes are the same. */
+export const KERNEL_FLAVOURS = ['relaxed-simd', 'simd', 'off'] as const;
+export type KernelFlavour = (typeof KERNEL_FLAVOURS)[number];
+/** The last second a SOURCE_DATE_EPOCH can name (9999-12-31T23:59:59Z). */
+export const MAX_EPOCH_SECONDS = 253_402_300_799;
+
+export const TrainJobSchema = S.object({
+  format: S.int(QUEUE_FORMAT, QUEUE_FORMAT),
+  kind: S.literal('train-run'),
+  /** The run's TrainConfig without its folder, its dataset as a DatasetRef (src/queue/trainConfigWire.ts). */
+  config: hash,
+  /** The backend the client's local run would train on (its config may say 'auto' or nothing). */
+  backend: S.oneOf(['tensorflow', 'wasm', 'cpu'] as const),
+  /** The kernel threads of the client's local run: dense kernels' last bits depend on it. */
+  threads: S.int(1, 256),
+  /** Relaxed (fused multiply-add) or plain SIMD kernels, or none (LANDSCAPE_FAST=0): each gives other last bits. */
+  kernels: S.oneOf(KERNEL_FLAVOURS),
+  /** The client's SOURCE_DATE_EPOCH, which fixes the timestamps in run.json and the checkpoints. */
+  sourceDateEpoch: S.optional(S.int(0, MAX_EPOCH_SECONDS)),
+});
+export type TrainJob = Infer<typeof TrainJobSchema>;
+
+/** Each job kind's payload. */
+export interface JobPayloads {
+  'path-pair': PairJob;
+  'slice-rows': SliceJob;
+  'train-run': TrainJob;
+}
+export type AnyJob = JobPayloads[keyof JobPayloads];
 
 /** What a finished job leaves in BullMQ: its result's blob, or the error of a computation that failed for good. */
 export type JobReturn = { result: string } | { error: PairError };
@@ -48,14 +77,14 @@ export interface JobContext {
   putResult(value: unknown): Promise<string>;
   /** Stores raw result bytes and returns their hash. */
   putBytes(bytes: Uint8Array): Promise<string>;
-  /** Reports progress for the client's display. */
-  progress(p: { iteration: number; height: number; bestHeight: number }): void;
+  /** Reports progress for the client's display: a pair's iteration and heights, a run's epoch and losses. */
+  progress(p: Readonly<Record<string, number>>): void;
   /** Kernel threads a job may use: this worker's share of the cores. */
   threads: number;
 }
 
 /** The job kinds and their payload schemas; the worker's table of what runs them is src/queue/jobRunners.ts. */
-export const JOB_SCHEMAS = { 'path-pair': PairJobSchema, 'slice-rows': SliceJobSchema } as const;
+export const JOB_SCHEMAS = { 'path-pair': PairJobSchema, 'slice-rows': SliceJobSchema, 'train-run': TrainJobSchema } as const;
 export type JobKindName = keyof typeof JOB_SCHEMAS;
 
 /** Checks a job's payload against its kind's schema; throws an input error naming what is wrong. */
@@ -71,7 +100,7 @@ export function checkJobPayload(data: unknown): { kind: JobKindName; payload: An
 
 /** The job's id: a hash of what it computes, so the same work is never queued twice and a re-run finds it done. */
 export function jobId(payload: AnyJob): string {
-  // Every field is a hash or a number, so the payload's JSON (keys in schema order) names the work exactly.
+  // Every field is a hash, a number or a fixed word, so the payload's JSON (keys in schema order) names the work exactly.
   const h = createHash('sha256').update(JSON.stringify(payload)).digest('hex');
   return `${payload.kind}-${h.slice(0, 40)}`;
 }

@@ -1,16 +1,21 @@
 /**
  * Opening the queue for the length of one command: the client, its pair
- * runner and how many workers are listening, closed whatever happens. The
+ * runner and run runner and how many workers are listening, closed whatever happens. The
  * CLI's --queue and the extension's barriers job (landscape.queue) both go
  * through it; without an address `fn` gets nothing and computes locally.
  */
 import { QueueClient } from './client';
 import { queuePairRunner, type PairRunner } from './pairRunner';
+import { queueRunRunner } from './trainRunner';
+import type { RunRunner } from '../engine/study/runRunner';
 import { describeQueue, parseQueueUrl } from './redisUrl';
 
 export interface QueueSession {
   client: QueueClient;
+  /** Path pairs on the queue's workers. */
   runner: PairRunner;
+  /** Training runs on the queue's workers (the study's). */
+  runRunner: RunRunner;
   /** "redis://host:port", for messages (never the password). */
   address: string;
   /** "queue redis://host:port". */
@@ -27,7 +32,7 @@ export async function withQueueSession<T>(url: string | undefined, warn: ((line:
   try {
     const workers = await client.workerCount();
     const shown = describeQueue(address);
-    return await fn({ client, runner: queuePairRunner(client), address: shown, where: `queue ${shown}`, workers });
+    return await fn({ client, runner: queuePairRunner(client), runRunner: queueRunRunner(client), address: shown, where: `queue ${shown}`, workers });
   } finally {
     await client.close();
   }

@@ -12,8 +12,8 @@ import { Worker, type Job } from 'bullmq';
 import { bullConnection, checkQueue, closeConnection, commandConnection, KEY_PREFIX, QUEUE_NAME } from './connection';
 import { BlobCache, putBlob } from './blobs';
 import { encodeResult } from './resultCodec';
-import { checkJobPayload, type JobContext, type JobReturn, type PairJob, type SliceJob } from './jobKinds';
-import { JOB_RUNNERS } from './jobRunners';
+import { checkJobPayload, type JobContext, type JobReturn } from './jobKinds';
+import { runJobOfKind } from './jobRunners';
 import { describeQueue, type QueueAddress } from './redisUrl';
 import { inputError } from '../engine/errors';
 
@@ -74,7 +74,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<void> {
     const { kind, payload } = checkJobPayload(job.data);
     log(`job ${job.id} (${kind}) started`);
     const ctx = jobContext(job, blobs, (b) => putBlob(redis, b), threads);
-    return kind === 'path-pair' ? JOB_RUNNERS[kind](payload as PairJob, ctx) : JOB_RUNNERS[kind](payload as SliceJob, ctx);
+    return runJobOfKind(kind, payload, ctx);
   };
   const worker = new Worker(QUEUE_NAME, processor, {
     connection: bullConnection(address),

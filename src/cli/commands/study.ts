@@ -22,7 +22,7 @@ const flags: FlagSpec[] = [
   { name: 'path-steps', type: 'int', description: 'FourierPathFinder steps (overrides the preset)' },
   { name: 'refine', type: 'string', description: 'refinement of each path: climb (onto the saddle) or none (the paper\'s plain algorithm)', choices: PATH_REFINES, defaultText: 'climb' },
   { name: 'jobs', type: 'int', description: 'worker threads for the path searches', defaultText: 'one per core' },
-  { ...QUEUE_FLAG, description: 'send the path searches as jobs to a BullMQ queue in Redis, where `landscape worker --queue` processes take them (training stays here; also LANDSCAPE_QUEUE)' },
+  { ...QUEUE_FLAG, description: 'send the training runs and path searches as jobs to a BullMQ queue in Redis, where `landscape worker --queue` processes take them (also LANDSCAPE_QUEUE)' },
   { name: 'backend', type: 'string', description: 'tfjs backend', choices: BACKEND_CHOICES, defaultText: 'auto' },
   { name: 'out', type: 'string', description: 'study folder; an interrupted study there is resumed', defaultText: 'study', metavar: 'dir' },
   { name: 'json', type: 'boolean', description: 'one JSON object per event on stdout' },
@@ -55,6 +55,7 @@ export const studyCommand: CommandDef = {
       subset: subsetFlag(f.subset),
       jobs: f.jobs as number | undefined,
       pairRunner: queue?.runner,
+      runRunner: queue?.runRunner,
       backend: f.backend as string | undefined,
       signal,
     })));

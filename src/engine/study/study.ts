@@ -30,6 +30,8 @@ import type { ModelSpec } from '../model/spec';
 import { kernelPCA } from '../analysis/kpca';
 import { PATH_DEFAULTS, progressSteps, resolvePathOptions } from '../path/find';
 import { PATH_REFINES, type PathRefine, type PathResult, type RefinementSummary } from '../path/types';
+import { fastInfo } from '../fast';
+import type { LocalCompute, RunRunner } from './runRunner';
 
 export const STUDY_PRESETS = ['quick', 'default'] as const;
 export type StudyPreset = (typeof STUDY_PRESETS)[number];
@@ -172,6 +174,8 @@ export interface StudyOptions {
   jobs?: number;
   /** Who computes the path searches instead of the local threads, e.g. the job queue (src/queue/pairRunner.ts). */
   pairRunner?: BarrierMatrixOptions<PairHeights>['runner'];
+  /** Who trains the runs instead of this thread, all at once, e.g. the job queue (src/queue/trainRunner.ts). */
+  runRunner?: RunRunner;
   backend?: string;
   signal?: AbortSignal;
 }
@@ -354,36 +358,100 @@ function solutionsOf(name: string, opt: OptimizerGroup, seed: number, rj: RunJso
   }));
 }
 
-/** Phase 1: every run of the plan, reused when finished with the same configuration. */
-async function* trainPhase(cfg: StudyConfig, out: string, o: StudyOptions, reused: { runs: number }): AsyncGenerator<StudyEvent, StudySolution[]> {
-  const plan: { opt: OptimizerGroup; seed: number }[] = [];
-  for (const opt of GROUPS) for (let s = 1; s <= cfg.seeds; s++) plan.push({ opt, seed: s });
-  yield { type: 'phase', phase: 'train', message: `training ${cfg.seeds} seeds each of SGD and L-BFGS on ${cfg.dataset} (${cfg.model}${isLayerSpec(cfg.model) ? '' : ', no biases'})`, total: plan.length };
-  const solutions: StudySolution[] = [];
-  for (let i = 0; i < plan.length; i++) {
-    throwIfAborted(o.signal);
-    const { opt, seed } = plan[i];
-    const name = runName(opt, seed);
-    const dir = path.join(out, 'runs', name);
-    const tc = runConfig(cfg, opt, seed, dir, o.backend);
-    let rj = reusableRun(dir, tc);
-    yield { type: 'run-start', run: name, index: i, total: plan.length, reused: Boolean(rj) };
-    if (rj) reused.runs++;
-    else {
-      fs.rmSync(dir, { recursive: true, force: true });
-      const it = train(tc, { signal: o.signal });
-      for (;;) {
-        const r = await it.next();
-        if (r.done) {
-          rj = r.value;
-          break;
-        }
-        yield { type: 'train', run: name, event: r.value };
-      }
+interface PlannedRun {
+  name: string;
+  opt: OptimizerGroup;
+  seed: number;
+  /** Place in the plan. */
+  index: number;
+  dir: string;
+  tc: TrainConfig;
+  /** run.json of the finished run: found reusable, or once trained. */
+  rj?: RunJson;
+}
+
+function planRuns(cfg: StudyConfig, out: string, o: StudyOptions): PlannedRun[] {
+  const plan: PlannedRun[] = [];
+  for (const opt of GROUPS) {
+    for (let seed = 1; seed <= cfg.seeds; seed++) {
+      const name = runName(opt, seed);
+      const dir = path.join(out, 'runs', name);
+      const tc = runConfig(cfg, opt, seed, dir, o.backend);
+      plan.push({ name, opt, seed, index: plan.length, dir, tc, rj: reusableRun(dir, tc) });
     }
-    solutions.push(...solutionsOf(name, opt, seed, rj));
   }
-  return solutions;
+  return plan;
+}
+
+/** Phase 1: every run of the plan, reused when finished with the same configuration; here, or all at once on `o.runRunner`. */
+async function* trainPhase(cfg: StudyConfig, out: string, o: StudyOptions, backend: BackendInfo, reused: { runs: number }): AsyncGenerator<StudyEvent, StudySolution[]> {
+  const plan = planRuns(cfg, out, o);
+  yield { type: 'phase', phase: 'train', message: `training ${cfg.seeds} seeds each of SGD and L-BFGS on ${cfg.dataset} (${cfg.model}${isLayerSpec(cfg.model) ? '' : ', no biases'})`, total: plan.length };
+  if (o.runRunner) yield* trainOnRunner(plan, o.runRunner, o, backend, reused);
+  else yield* trainHere(plan, o, reused);
+  return plan.flatMap((r) => solutionsOf(r.name, r.opt, r.seed, r.rj!));
+}
+
+/** The runs one after the other on this thread. */
+async function* trainHere(plan: PlannedRun[], o: StudyOptions, reused: { runs: number }): AsyncGenerator<StudyEvent, void> {
+  for (const r of plan) {
+    throwIfAborted(o.signal);
+    yield { type: 'run-start', run: r.name, index: r.index, total: plan.length, reused: Boolean(r.rj) };
+    if (r.rj) {
+      reused.runs++;
+      continue;
+    }
+    fs.rmSync(r.dir, { recursive: true, force: true });
+    const it = train(r.tc, { signal: o.signal });
+    for (;;) {
+      const step = await it.next();
+      if (step.done) {
+        r.rj = step.value;
+        break;
+      }
+      yield { type: 'train', run: r.name, event: step.value };
+    }
+  }
+}
+
+/** How a run on this thread would compute: what a runner elsewhere must reproduce for the same bytes. */
+function localCompute(backend: BackendInfo): LocalCompute {
+  const f = fastInfo();
+  return { backend: backend.name, threads: f.threads, kernels: f.enabled ? (f.simd ?? 'simd') : 'off' };
+}
+
+/** The runs not reused, handed to `runner` all at once; its progress becomes the events a local run yields. */
+async function* trainOnRunner(plan: PlannedRun[], runner: RunRunner, o: StudyOptions, backend: BackendInfo, reused: { runs: number }): AsyncGenerator<StudyEvent, void> {
+  const total = plan.length;
+  for (const r of plan.filter((p) => p.rj)) {
+    reused.runs++;
+    yield { type: 'run-start', run: r.name, index: r.index, total, reused: true };
+  }
+  const pending = plan.filter((p) => !p.rj);
+  if (!pending.length) return;
+  throwIfAborted(o.signal);
+  for (const r of pending) fs.rmSync(r.dir, { recursive: true, force: true });
+  yield* eventStream<StudyEvent, void>((emit) =>
+    runner(
+      pending.map((r) => ({ name: r.name, config: r.tc })),
+      {
+        compute: localCompute(backend),
+        signal: o.signal,
+        onStart: (k) => emit({ type: 'run-start', run: pending[k].name, index: pending[k].index, total, reused: false }),
+        onEpoch: (k, event) => emit({ type: 'train', run: pending[k].name, event }),
+        onDone: (k) => emit({ type: 'train', run: pending[k].name, event: doneEvent(pending[k]) }),
+      },
+    ),
+  );
+  for (const r of pending) if (!r.rj) throw computeError(`run ${r.name} did not come back from its runner`);
+}
+
+/** The 'done' event of a run another runner trained into r.dir, from its run.json (which it records on r). */
+function doneEvent(r: PlannedRun): TrainEvent {
+  const rj = readRunJson(r.dir);
+  if (rj.status !== 'completed') throw computeError(`run ${r.name} came back ${rj.status}`);
+  r.rj = rj;
+  return { type: 'done', status: rj.status, runDir: r.dir, epochs: rj.config.epochs, finalPath: path.join(r.dir, 'final.safetensors'), bestPath: rj.best ? path.join(r.dir, rj.best.file) : undefined, best: rj.best };
 }
 
 interface StudyPair {
@@ -546,7 +614,7 @@ export async function* runStudy(o: StudyOptions): AsyncGenerator<StudyEvent, Stu
   const t0 = Date.now();
   const reused = { runs: 0, paths: 0 };
 
-  const solutions = yield* trainPhase(cfg, out, o, reused);
+  const solutions = yield* trainPhase(cfg, out, o, backend, reused);
   const trainSeconds = (Date.now() - t0) / 1000;
   // Load every solution's parameters once.
   const thetas = new Map<string, Float32Array>();

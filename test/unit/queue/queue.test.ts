@@ -124,6 +124,8 @@ describe('landscape barriers --queue', () => {
     assert.equal(l.code, 0, l.stderr);
     await spawnWorkers(1);
     const q = await runCli(['barriers', ...three, ...PATH_OPTS, '--queue', redis.url, '--coefficients', '--out', queueOut]);
+    // Later tests count on their own workers alone.
+    await stopWorkers();
     assert.equal(q.code, 0, q.stderr);
     const fromQueue = comparable(fs.readFileSync(queueOut, 'utf8')) as { pairs: { coefficients?: number[][] }[] };
     assert.ok(fromQueue.pairs.every((p) => (p.coefficients?.length ?? 0) === 3), 'each pair has its N_F = 3 coefficient vectors');
@@ -187,6 +189,8 @@ describe('landscape slice --queue', () => {
       assert.equal(l.code, 0, l.stderr);
       local.push(l.stdout);
     }
+    // Only these two: a worker left from an earlier test could take every block.
+    await stopWorkers();
     const ws = await spawnWorkers(2);
     try {
       for (const [k, c] of cases.entries()) {
@@ -202,7 +206,7 @@ describe('landscape slice --queue', () => {
 });
 
 describe('landscape study --queue', () => {
-  test("the study's path searches on a worker give the local study's numbers", async () => {
+  test("the study's training runs and path searches on a worker give the local study's numbers", async () => {
     const args = ['study', '--preset', 'quick', '--seeds', '2', '--epochs', '2', '--pairs', '1', '--path-steps', '5'];
     const l = await runCli([...args, '--out', path.join(tmp, 'study-local')]);
     assert.equal(l.code, 0, l.stderr);
@@ -210,7 +214,8 @@ describe('landscape study --queue', () => {
     try {
       const q = await runCli([...args, '--out', path.join(tmp, 'study-queue'), '--queue', redis.url]);
       assert.equal(q.code, 0, q.stderr);
-      assert.ok(w.lines.some((x) => /job \S+ done/.test(x)), 'the worker computed the paths');
+      assert.ok(w.lines.some((x) => /job path-pair-\S+ done/.test(x)), 'the worker computed the paths');
+      assert.ok(w.lines.some((x) => /job train-run-\S+ done/.test(x)), 'the worker trained the runs');
     } finally {
       await stopWorkers();
     }
