@@ -17,7 +17,7 @@ export type JobRequestOf<K extends JobKind> = Extract<JobRequest, { kind: K }>;
 export interface JobContext<K extends JobKind> {
   /** The landscape.backend setting ('auto' lets the engine choose). */
   backend: string;
-  /** The landscape.queue setting, when set: barrier pairs go to its workers. */
+  /** The landscape.queue setting, when set: barrier pairs and the study's runs and paths go to its workers. */
   queue?: string;
   signal: AbortSignal;
   emit(event: JobEvents[K]): void;

@@ -6,13 +6,17 @@
 import { train } from '../engine/train';
 import type { RunJson, TrainConfig, TrainEvent } from '../engine/train';
 import { runStudy, summaryLines } from '../engine/study';
-import type { StudyPreset } from '../engine/study/study';
+import type { StudyOptions, StudyPreset } from '../engine/study/study';
+import { withQueueSession } from '../queue/withQueueRunner';
 import type { StudyJobEvent, StudyJobResult } from './protocol';
 
 export interface StreamContext<E> {
   backend: string;
+  /** The landscape.queue setting, when set: the study's runs and paths go to its workers. */
+  queue?: string;
   signal: AbortSignal;
   emit(event: E): void;
+  log?(line: string): void;
 }
 
 const nextTurn = () => new Promise<void>((r) => setImmediate(r));
@@ -29,7 +33,14 @@ export async function trainJob(config: TrainConfig, ctx: StreamContext<TrainEven
 }
 
 export async function studyJob(req: { out: string; preset: StudyPreset }, ctx: StreamContext<StudyJobEvent>): Promise<StudyJobResult> {
-  const it = runStudy({ out: req.out, preset: req.preset, backend: ctx.backend, signal: ctx.signal });
+  return withQueueSession(ctx.queue, ctx.log, (q) => {
+    if (q) ctx.log?.(`study: training runs and paths go to the ${q.where} (${q.workers} worker${q.workers === 1 ? '' : 's'} connected)`);
+    return streamStudy(req, ctx, q && { pairRunner: q.runner, runRunner: q.runRunner });
+  });
+}
+
+async function streamStudy(req: { out: string; preset: StudyPreset }, ctx: StreamContext<StudyJobEvent>, runners: Pick<StudyOptions, 'pairRunner' | 'runRunner'> | undefined): Promise<StudyJobResult> {
+  const it = runStudy({ out: req.out, preset: req.preset, backend: ctx.backend, signal: ctx.signal, ...runners });
   let files: { studyJson: string; reportHtml: string } | undefined;
   for (;;) {
     const r = await it.next();

@@ -248,6 +248,30 @@ describe('the extension with landscape.queue', () => {
     assert.deepEqual(b.barriers, a.barriers);
     assert.deepEqual(b.straightHeights, a.straightHeights);
   });
+
+  test("Compare Optimizers' study job trains its runs on the queue; cancelled, it keeps the runs that came back", async () => {
+    const out = path.join(tmp, 'extension-study');
+    const [w] = await spawnWorkers(1);
+    let firstBack: string | undefined;
+    try {
+      const r = await runWorkerJob<'study', { type: string; run?: string; event?: { type: string } }>(
+        { kind: 'study', out, preset: 'quick' },
+        (e, cancel) => {
+          if (e.type === 'train' && e.event?.type === 'done' && !firstBack) {
+            firstBack = e.run;
+            cancel();
+          }
+        },
+        { backend: 'wasm', queue: redis.url },
+      );
+      assert.equal(r.error?.kind, 'cancelled', `the study should stop at the cancel, got ${JSON.stringify(r.error ?? r.result).slice(0, 200)}`);
+      assert.ok(w.lines.some((x) => /job train-run-\S+ done/.test(x)), 'the queue worker trained a run');
+    } finally {
+      await stopWorkers();
+    }
+    assert.ok(firstBack, 'a run came back from the queue');
+    assert.ok(fs.existsSync(path.join(out, 'runs', firstBack, 'final.safetensors')), `${firstBack} is unpacked in the study folder`);
+  });
 });
 
 describe('queue errors', () => {
