@@ -42,7 +42,8 @@ export class BarrierJobs {
   /** Path A ↔ B: reuse the saved result if the user wants, else compute it with live progress. */
   async computePath(a: string, b: string): Promise<void> {
     if (!(await ensureTrusted('Computing a barrier'))) return;
-    const out = pathResultFile(a, b);
+    const settings = pathSettings();
+    const out = pathResultFile(a, b, settings.method);
     if (fs.existsSync(out)) {
       const when = resultFileDate(out);
       const pick = await vscode.window.showInformationMessage(
@@ -56,7 +57,6 @@ export class BarrierJobs {
       }
       if (pick !== 'Recompute') return;
     }
-    const settings = pathSettings();
     const title = `Barrier ${short(a)} ↔ ${short(b)}`;
     const live = this.results.openLive('barrierPath', out, title);
     live.setStatus(`starting: ${settings.points} path points, ${settings.steps} steps…`);

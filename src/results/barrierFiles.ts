@@ -35,16 +35,20 @@ function clean(s: string): string {
 /**
  * `<A-stem>__<B>.path.json` in A's folder. B is named by its path from A's
  * folder (folders joined by "-"), so run1/final ↔ run2/final and
- * run1/final ↔ run3/final do not overwrite each other.
+ * run1/final ↔ run3/final do not overwrite each other. A curve's result is
+ * `<A-stem>__<B>.<method>.path.json`, so switching landscape.path.method
+ * computes the curve beside the FourierPathFinder path instead of offering
+ * the other method's saved result.
  */
-export function pathResultFile(a: string, b: string): string {
+export function pathResultFile(a: string, b: string, method: 'fourier' | 'bezier' | 'polychain' = 'fourier'): string {
   const dirA = path.dirname(a);
   let relB = path.relative(dirA, b);
   if (path.basename(relB).toLowerCase() === 'model.json') relB = path.dirname(relB);
   else relB = relB.replace(/\.(safetensors|json)$/i, '');
   const parts = relB.split(/[\\/]+/).filter((p) => p && p !== '..' && p !== '.');
   const bName = clean(parts.join('-')).slice(-120);
-  return path.join(dirA, `${clean(stem(a)).slice(0, 120)}__${bName}${PATH_RESULT_SUFFIX}`);
+  const curve = method === 'fourier' ? '' : `.${method}`;
+  return path.join(dirA, `${clean(stem(a)).slice(0, 120)}__${bName}${curve}${PATH_RESULT_SUFFIX}`);
 }
 
 /** How a minimum is named in tables and legends: its path from the common folder, shortened. */

@@ -1,7 +1,7 @@
 // End-to-end walkthrough of a convolutional network in the real VS Code (code-server + Chromium):
-// a cnn-digits run trained with the CLI into the workspace, then what a user clicks on its final
-// checkpoint in the explorer:
-//   1. Inspect Checkpoint: the viewer lists the layers and draws the first convolution's 8 filters;
+// a LeNet-5 run on Fashion-MNIST (300 rows, from Debian's dataset-fashion-mnist) trained with the
+// CLI into the workspace, then what a user clicks on its final checkpoint in the explorer:
+//   1. Inspect Checkpoint: the viewer lists the layers and draws the first convolution's 6 filters;
 //   2. Plot Slice Around > Trajectory plane of its run: a contour with the run's checkpoints drawn
 //      on it and the explained variance in the title;
 //   3. Hessian Spectrum and Stability: the top eigenvalue, the eigenvalue density chart, and a
@@ -20,9 +20,9 @@ export interface CnnContext {
 
 const RUN = 'cnn/run';
 const FINAL = `${RUN}/final.safetensors`;
-/** cnn-digits: conv(8,3) relu conv(16,3) relu maxpool flatten dense(32) relu dense(10). */
-const FIRST_CONV_FILTERS = 8;
-const LAYERS_WITH_PARAMETERS = 4;
+/** lenet: conv(6,5,pad=2) relu maxpool conv(16,5) relu maxpool flatten dense(120) relu dense(84) relu dense(10). */
+const FIRST_CONV_FILTERS = 6;
+const LAYERS_WITH_PARAMETERS = 5;
 const EPOCHS = 3;
 
 function expect(cond: unknown, msg: string): asserts cond {
@@ -32,7 +32,7 @@ function expect(cond: unknown, msg: string): asserts cond {
 /** Trains the run with the built CLI (dist/cli.js, which `npm run package` has just built). */
 function trainCnnRun(workspace: string): void {
   const cli = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
-  const args = ['train', '--dataset', 'digits', '--model', 'cnn-digits', '--subset', '300', '--epochs', String(EPOCHS), '--checkpoint-every', '1', '--seed', '1', '--out', path.join(workspace, RUN)];
+  const args = ['train', '--dataset', 'fashion-mnist', '--model', 'lenet', '--subset', '300', '--epochs', String(EPOCHS), '--checkpoint-every', '1', '--seed', '1', '--out', path.join(workspace, RUN)];
   execFileSync(process.execPath, [cli, ...args], { stdio: 'ignore', timeout: 180_000 });
   expect(fs.existsSync(path.join(workspace, FINAL)), `landscape ${args.join(' ')} wrote no ${FINAL}`);
 }
@@ -55,7 +55,7 @@ async function checkFilters(c: CnnContext): Promise<string> {
   const layers = await viewer.locator('ol.layers li').count();
   await c.shot('20-cnn-filters');
   expect(filters === FIRST_CONV_FILTERS, `the viewer draws ${filters} filters, expected the first convolution's ${FIRST_CONV_FILTERS}`);
-  expect(layers >= 8, `the viewer lists ${layers} layers of cnn-digits`);
+  expect(layers >= 8, `the viewer lists ${layers} layers of lenet`);
   return `${filters} filters, ${layers} layers`;
 }
 
@@ -86,6 +86,8 @@ async function checkHessianPanel(c: CnnContext): Promise<string> {
   const rows = await panel.locator('#per-layer-table tbody tr').count();
   const verdict = await textOf(panel, '#verdict');
   await c.shot('22-cnn-hessian');
+  await panel.locator('#per-layer-table').scrollIntoViewIfNeeded().catch(() => undefined);
+  await c.shot('22b-cnn-per-layer');
   expect(density.y.every((v) => Number.isFinite(v) && v >= 0), 'the density has negative or non-finite values');
   expect(rows === LAYERS_WITH_PARAMETERS, `the per-layer table has ${rows} rows, expected ${LAYERS_WITH_PARAMETERS} (one per layer with parameters)`);
   return `density of ${density.n} points, ${rows} layers; "${verdict.slice(0, 80)}"`;

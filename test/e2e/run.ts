@@ -15,6 +15,7 @@ import { formatLatency, measureLatency, type HostLogReader, type HostMark, type 
 import { checkHostileMetadata } from './hostile';
 import { checkCnnWalkthrough } from './cnn';
 import { checkInstability } from './instability';
+import { checkBezierCurve } from './curve';
 import {
   menuItem,
   pickQuickItem,
@@ -703,10 +704,14 @@ const CHECKS: { name: string; fn: (c: Context) => Promise<string> }[] = [
   { name: 'explorer context menu "Inspect Checkpoint" shows the metadata', fn: checkContextMenuInspect },
   { name: 'Set as Minimum A, then "Compute Barrier to Minimum A" shows the straight and optimized paths with the barrier numbers', fn: checkBarrierToMinimumA },
   { name: 'a saved .path.json reopens in the result panel without recomputing', fn: checkReopenPathResult },
+  {
+    name: 'with landscape.path.method "bezier", "Compute Barrier to Minimum A" trains a Bezier curve and draws it bent',
+    fn: (c) => checkBezierCurve({ ...c, contextMenu: (file, entry) => contextMenu(c, file, entry) }),
+  },
   { name: 'explorer "Barriers Between Checkpoints" on a folder shows the barrier heatmap and the disconnectivity graph', fn: checkBarriersBetweenFolder },
   { name: 'explorer "Plot Slice Around" > random direction draws the loss along a line with the expected number of points', fn: checkPlotSliceAround },
   { name: 'checkpoint metadata holding HTML or script shows as text', fn: checkHostileMetadata },
-  { name: 'a CNN run: the viewer draws its filters, Plot Slice draws its trajectory plane, the Hessian panel its density and per-layer curvature', fn: checkCnnWalkthrough },
+  { name: 'a LeNet run on Fashion-MNIST: the viewer draws its filters, Plot Slice draws its trajectory plane, the Hessian panel its density and per-layer curvature', fn: checkCnnWalkthrough },
   // About 2 minutes more: on request only (LANDSCAPE_E2E_STUDY=1), so the default run stays short.
   ...(process.env.LANDSCAPE_E2E_STUDY === '1'
     ? [{ name: '"Compare Optimizers" (quick) streams its runs to the side panel and opens the report', fn: checkCompareOptimizers }]

@@ -111,6 +111,10 @@ describe('barrier result files', () => {
     assert.equal(pathResultFile('/w/runs/r1/final.safetensors', '/w/runs/r2/final.safetensors'), '/w/runs/r1/final__r2-final.path.json');
     assert.equal(pathResultFile('/w/runs/r1/final.safetensors', '/w/runs/r3/checkpoints/epoch-0004.safetensors'), '/w/runs/r1/final__r3-checkpoints-epoch-0004.path.json');
     assert.equal(pathResultFile('/w/m1/model.json', '/w/m2/model.json'), '/w/m1/m1__m2.path.json');
+    // A curve's result sits beside the FourierPathFinder path, not over it.
+    assert.equal(pathResultFile('/w/runs/r1/final.safetensors', '/w/runs/r2/final.safetensors', 'bezier'), '/w/runs/r1/final__r2-final.bezier.path.json');
+    assert.equal(pathResultFile('/w/runs/r1/final.safetensors', '/w/runs/r2/final.safetensors', 'polychain'), '/w/runs/r1/final__r2-final.polychain.path.json');
+    assert.equal(pathResultFile('/w/runs/r1/final.safetensors', '/w/runs/r2/final.safetensors', 'fourier'), '/w/runs/r1/final__r2-final.path.json');
     assert.ok(isBarrierResultFile('/x/a__b.path.json') && isBarrierResultFile('/x/barriers.json') && !isBarrierResultFile('/x/run.json'));
     assert.equal(minimumLabel('/w/runs/r1/checkpoints/epoch-0002.safetensors', '/w/runs'), 'r1/epoch-0002');
     assert.equal(commonFolder(['/w/runs/a/x.safetensors', '/w/runs/b/c/y.safetensors']), '/w/runs');
