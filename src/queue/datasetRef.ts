@@ -10,11 +10,11 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type IORedis from 'ioredis';
-import { unzipSync, zipSync, type Zippable } from 'fflate';
 import { S, type Infer } from '../schema';
 import { inputError } from '../engine/errors';
 import { writeFileAtomicSync } from '../engine/checkpoint/atomic';
 import { putBlob, type BlobCache } from './blobs';
+import { packFolder, unpackFolderZip } from './folderZip';
 
 const hash = S.string(64);
 export const DatasetRefSchema = S.object({
@@ -25,28 +25,6 @@ export const DatasetRefSchema = S.object({
 });
 export type DatasetRef = Infer<typeof DatasetRefSchema>;
 
-/** Fixed so that zipping the same files twice gives the same bytes, hence the same hash. */
-const ZIP_TIME = new Date('2000-01-01T00:00:00Z');
-const MAX_FOLDER_FILES = 10_000;
-
-function folderZip(root: string): Uint8Array {
-  const files: Zippable = {};
-  let count = 0;
-  const walk = (dir: string, rel: string): void => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      const full = path.join(dir, e.name);
-      const name = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) walk(full, name);
-      else if (e.isFile()) {
-        if (++count > MAX_FOLDER_FILES) throw inputError(`holds more than ${MAX_FOLDER_FILES} files; point --dataset at the data itself`, root);
-        files[name] = [fs.readFileSync(full), { mtime: ZIP_TIME, level: 0 }];
-      }
-    }
-  };
-  walk(root, '');
-  return zipSync(files, { mtime: ZIP_TIME });
-}
-
 /** The client's side: a name stays a name; a path is uploaded. */
 export async function datasetRef(redis: IORedis, dataset: string): Promise<DatasetRef> {
   let stat: fs.Stats;
@@ -55,7 +33,7 @@ export async function datasetRef(redis: IORedis, dataset: string): Promise<Datas
   } catch {
     return { name: dataset };
   }
-  if (stat.isDirectory()) return { folder: path.basename(path.resolve(dataset)), blob: await putBlob(redis, folderZip(dataset)) };
+  if (stat.isDirectory()) return { folder: path.basename(path.resolve(dataset)), blob: await putBlob(redis, packFolder(dataset)) };
   return { file: path.basename(dataset), blob: await putBlob(redis, fs.readFileSync(dataset)) };
 }
 
@@ -70,16 +48,6 @@ function safeName(name: string, what: string): string {
   return norm;
 }
 
-function unpackFolder(bytes: Uint8Array, dest: string): void {
-  const files = unzipSync(bytes);
-  for (const [name, data] of Object.entries(files)) {
-    if (name.endsWith('/')) continue;
-    const target = path.join(dest, safeName(name, 'the dataset zip'));
-    fs.mkdirSync(path.dirname(target), { recursive: true });
-    fs.writeFileSync(target, data);
-  }
-}
-
 /** The worker's side: the dataset argument to load, unpacking uploaded data into `cacheDir` once. */
 export async function materialiseDataset(ref: DatasetRef, blobs: BlobCache, cacheDir = defaultCacheDir()): Promise<string> {
   if (ref.name !== undefined) return ref.name;
@@ -90,7 +58,7 @@ export async function materialiseDataset(ref: DatasetRef, blobs: BlobCache, cach
   const bytes = await blobs.get(ref.blob);
   fs.mkdirSync(home, { recursive: true });
   if (ref.file !== undefined) writeFileAtomicSync(target, bytes);
-  else unpackFolder(bytes, target);
+  else unpackFolderZip(bytes, target, 'dataset folder');
   // The marker comes last: a worker killed mid-unpack leaves no folder that looks finished.
   fs.writeFileSync(path.join(home, '.complete'), '');
   return target;

@@ -16,7 +16,7 @@ import { fastInfo } from '../engine/fast';
 import type { EpochEvent, RunJson, TrainConfig, TrainEvent } from '../engine/train/types';
 import type { WorkerInit, WorkerToHost } from '../worker/protocol';
 import type { JobContext, JobReturn, KernelFlavour, TrainJob } from './jobKinds';
-import { packRunFolder } from './runZip';
+import { packFolder } from './folderZip';
 import { trainConfigFromQueue } from './trainConfigWire';
 
 /** dist/worker.js beside the bundle that is running, or its source through tsx's CommonJS hook (tests from source). */
@@ -121,7 +121,7 @@ export async function runTrainJob(job: TrainJob, ctx: JobContext): Promise<JobRe
     await trainOnThread({ ...config, backend: job.backend, out }, threadEnv(job), (e) => e.type === 'epoch' && ctx.progress(epochProgress(e))).catch((e: unknown) => {
       throw inClientWords(e, config.dataset, shown, home);
     });
-    return { result: await ctx.putBytes(packRunFolder(out)) };
+    return { result: await ctx.putBytes(packFolder(out)) };
   } finally {
     fs.rmSync(home, { recursive: true, force: true });
   }

@@ -18,7 +18,7 @@ import { QUEUE_FORMAT } from './connection';
 import type { DatasetRef } from './datasetRef';
 import { gatherJobs } from './gatherJobs';
 import { MAX_EPOCH_SECONDS, type TrainJob } from './jobKinds';
-import { unpackRunZip } from './runZip';
+import { unpackFolderZip } from './folderZip';
 import { putTrainConfig } from './trainConfigWire';
 
 /** SOURCE_DATE_EPOCH as a local run would read it (src/engine/train/runFolder.ts nowIso), when it is usable. */
@@ -92,7 +92,7 @@ function checkpointFiles(dir: string): string[] {
 
 /** Unpacks run k's zip into its folder, made exactly what a local `train` writes there. */
 function installRun(zip: Buffer, run: PendingRun, compute: LocalCompute, ref: DatasetRef | undefined): void {
-  unpackRunZip(zip, run.config.out, (dir) => {
+  unpackFolderZip(zip, run.config.out, 'run folder', (dir) => {
     localRunJson(dir, run, compute);
     // A checkpoint names an uploaded dataset by its absolute path (so `info` finds it again): the client's, not the worker's copy.
     if (ref?.blob) for (const f of checkpointFiles(dir)) writeFileAtomicSync(f, withCheckpointDataset(fs.readFileSync(f), path.resolve(run.config.dataset), f));
