@@ -159,7 +159,7 @@ function fastObjective(dim: number, fast: FastPath, viaTfjs: (thetas: tf.Tensor2
 function layeredObjective(spec: ModelSpec, data: { x: tf.Tensor2D; y: tf.Tensor2D; host?: HostData }): Objective {
   const dim = paramCount(spec);
   const loss = (thetas: tf.Tensor2D, x: tf.Tensor2D, y: tf.Tensor2D) => lossFromOutputs(spec, forwardBatched(spec, thetas, x), y);
-  const viaTfjs = chunkedObjective(dim, data, chunkRows(spec, data.x.shape[0]), loss);
+  const viaTfjs = chunkedObjective(dim, data, (points) => chunkRows(spec, data.x.shape[0], false, points), loss);
   const fast = fastPathFor(spec, () => data.host ?? hostCopy(data));
   if (fast) return fastObjective(dim, fast, (thetas) => viaTfjs.evaluate(thetas));
   const declined = kernelsDeclineReason(spec);

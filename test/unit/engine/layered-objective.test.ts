@@ -27,8 +27,8 @@ test('chunks of 7 rows give the losses and gradients of all 50 rows at once', ()
   const x = tf.tensor2d(d.x, [50, 64]);
   const y = tf.tensor2d(d.y, [50, 3]);
   const loss = (t: tf.Tensor2D, xs: tf.Tensor2D, ys: tf.Tensor2D) => lossFromOutputs(spec, forwardBatched(spec, t, xs), ys);
-  const whole = chunkedObjective(paramCount(spec), { x, y }, 50, loss);
-  const chunked = chunkedObjective(paramCount(spec), { x, y }, 7, loss);
+  const whole = chunkedObjective(paramCount(spec), { x, y }, () => 50, loss);
+  const chunked = chunkedObjective(paramCount(spec), { x, y }, () => 7, loss);
   assert.equal(whole.lossAndGrads, undefined, 'one chunk needs no chunked gradient');
   assert.ok(chunked.lossAndGrads, 'several chunks have their own gradient');
   const thetas = tf.tensor2d([...initParams(spec, new Rng(1)), ...initParams(spec, new Rng(2))], [2, paramCount(spec)]);
@@ -49,4 +49,30 @@ test('chunk sizes: bounded for conv nets, all rows with BatchNorm, all rows for 
   assert.ok(rows > 100 && rows < 60000, `${rows}`);
   assert.equal(chunkRows(modelSpecFromText('resnet20'), 60000), 60000);
   assert.equal(chunkRows(modelSpecFromText('64-32-10'), 60000), 60000);
+  // M points evaluated together hold M times the activations: the chunk shrinks with M, so a
+  // path of 20 points over 2,000 LeNet rows stays inside the WASM heap (it ran out of bounds).
+  assert.equal(chunkRows(lenet, 60000, false, 20), Math.floor(rows / 20));
+  assert.ok(chunkRows(lenet, 60000, false, 1e6) >= 1);
+});
+
+test('the chunk follows the number of points of each call', () => {
+  const spec = modelSpecFromText('input(1,8,8) conv(2,3,pad=1) relu flatten dense(3)');
+  const d = makeData(12, 64, 3, 2);
+  const x = tf.tensor2d(d.x, [12, 64]);
+  const y = tf.tensor2d(d.y, [12, 3]);
+  const seen: number[] = [];
+  const loss = (t: tf.Tensor2D, xs: tf.Tensor2D, ys: tf.Tensor2D) => {
+    seen.push(xs.shape[0]);
+    return lossFromOutputs(spec, forwardBatched(spec, t, xs), ys);
+  };
+  // 12 rows for one point, 12 / M rows for M points.
+  const o = chunkedObjective(paramCount(spec), { x, y }, (m) => Math.max(1, Math.floor(12 / m)), loss);
+  const one = tf.tensor2d(initParams(spec, new Rng(1)), [1, paramCount(spec)]);
+  const four = tf.tensor2d(Array.from({ length: 4 }, (_, k) => [...initParams(spec, new Rng(k + 1))]).flat(), [4, paramCount(spec)]);
+  tf.dispose(o.evaluate(one));
+  assert.deepEqual(seen.splice(0), [12]);
+  const [l1, l4] = [o.evaluate(one).dataSync()[0], o.evaluate(four).dataSync()[0]];
+  assert.deepEqual(seen.splice(0), [12, 3, 3, 3, 3]);
+  assert.ok(Math.abs(l1 - l4) < 1e-5 * Math.max(1, Math.abs(l1)), 'the same first point, chunked or not');
+  tf.dispose([x, y, one, four]);
 });
