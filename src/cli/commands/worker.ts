@@ -17,7 +17,7 @@ const flags: FlagSpec[] = [
 export const workerCommand: CommandDef = {
   name: 'worker',
   usage: '--queue redis://HOST:PORT[/db] [--concurrency n]',
-  summary: 'Take barrier, slice and study jobs from a Redis-backed BullMQ queue and run them, until Ctrl-C or SIGTERM.',
+  summary: 'Take jobs from a Redis-backed BullMQ queue (path pairs of barriers, path --pairs and study; blocks of slice; training runs of study) and run them, until Ctrl-C or SIGTERM.',
   flags,
   // It reads no files: its inputs arrive in the jobs (test/unit/queue/queue.test.ts covers bad ones).
   fileArgs: { slots: [] },
