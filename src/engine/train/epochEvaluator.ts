@@ -6,6 +6,7 @@ import { evaluateModel, type DeviceData } from '../model/network';
 import { lossAndGrad, type Objective } from '../objective';
 import { hasBatchNorm } from '../model/archModel';
 import { populationStatistics } from '../model/runningStats';
+import type { StatisticsMemo } from '../model/statisticsMemo';
 import type { EpochEvent } from './types';
 
 export class EpochEvaluator {
@@ -20,12 +21,16 @@ export class EpochEvaluator {
     private readonly started: number,
     /** Rows per batch for BatchNorm's running statistics (see runningStats.ts). */
     private readonly statisticsBatch: number,
+    /** Shared with the run folder, which needs the same statistics for the epoch's checkpoints. */
+    private readonly statistics: StatisticsMemo,
   ) {}
 
   /** `lr` is the rate of the last step: the configured one, or L-BFGS' line-search step length. */
   evaluate(theta: tf.Tensor1D, at: { epoch: number; step: number; lr: number }): EpochEvent {
     // BatchNorm networks are evaluated in eval mode, with running statistics of the training data, as a checkpoint holds them.
-    const buffers = hasBatchNorm(this.spec) ? populationStatistics(this.spec, theta, this.trainDev, this.statisticsBatch) : undefined;
+    const buffers = hasBatchNorm(this.spec)
+      ? this.statistics.get(theta.dataSync() as Float32Array, () => populationStatistics(this.spec, theta, this.trainDev, this.statisticsBatch))
+      : undefined;
     const tr = evaluateModel(this.spec, theta, this.trainDev, this.task, buffers);
     const te = evaluateModel(this.spec, theta, this.testDev, this.task, buffers);
     const { grad } = lossAndGrad(this.objective, theta);

@@ -107,7 +107,7 @@ class TrainingLoop {
     this.theta = tf.tensor1d(initial);
     this.lastLr = optimizer.options.lr ?? 0;
     this.bestTest = folder.run.best ? folder.run.best.testLoss : Infinity;
-    this.evaluator = new EpochEvaluator(spec, task, this.trainDev, this.testDev, this.objective, started, statisticsBatch(setup));
+    this.evaluator = new EpochEvaluator(spec, task, this.trainDev, this.testDev, this.objective, started, statisticsBatch(setup), folder.statistics);
     this.probe = new StabilityProbe(this.objective, cfg, optimizer, started, opts.signal);
   }
 

@@ -21,6 +21,7 @@ import { writeJsonAtomic, writeFileAtomicSync, removeStaleTempFiles } from '../c
 import type { TrainingSetup } from './setup';
 import { hasBatchNorm } from '../model/archModel';
 import { populationStatistics } from '../model/runningStats';
+import { StatisticsMemo } from '../model/statisticsMemo';
 import { toDevice } from '../model/network';
 import { isDatasetName, isImageDatasetName } from '../data';
 import { keptMetrics, readRunJson } from './runFolderRead';
@@ -55,6 +56,8 @@ export class RunFolder {
   readonly runJsonPath: string;
   readonly metricsPath: string;
   private readonly dataset: { dataset: string; extraMeta: Record<string, string> };
+  /** BatchNorm statistics at the last weights, shared with the epoch's evaluation (see statisticsMemo.ts). */
+  readonly statistics = new StatisticsMemo();
 
   private constructor(
     private readonly setup: TrainingSetup,
@@ -128,12 +131,14 @@ export class RunFolder {
   /** A BatchNorm network's running statistics at `values` (see runningStats.ts); undefined for others. */
   private runningStatistics(values: Float32Array): Float32Array | undefined {
     if (!hasBatchNorm(this.setup.spec)) return undefined;
-    const dev = toDevice(this.setup.split.train);
-    try {
-      return populationStatistics(this.setup.spec, values, dev, statisticsBatch(this.setup));
-    } finally {
-      dev.dispose();
-    }
+    return this.statistics.get(values, () => {
+      const dev = toDevice(this.setup.split.train);
+      try {
+        return populationStatistics(this.setup.spec, values, dev, statisticsBatch(this.setup));
+      } finally {
+        dev.dispose();
+      }
+    });
   }
 
   /** Save parameters as `rel` and list them in run.json (best replaces best; a file written again replaces its entry). */
