@@ -67,16 +67,8 @@ function relName(dir: string, file: string): string {
   return clean(parts.join('-')).slice(-100);
 }
 
-/** How a checkpoint is labelled in panels: run/stem (a run's checkpoints/ folder looked through), or folder/stem. */
-export function checkpointLabel(file: string): string {
-  const stem = checkpointStem(file);
-  let dir = path.dirname(file);
-  if (path.basename(file).toLowerCase() === 'model.json') dir = path.dirname(dir);
-  if (path.basename(dir) === 'checkpoints') dir = path.dirname(dir);
-  const parent = path.basename(dir);
-  const label = parent ? `${parent}/${stem}` : stem;
-  return label.length > 80 ? `…${label.slice(-79)}` : label;
-}
+/** How a checkpoint is labelled in panels (one definition, browser-safe, in shapes.ts). */
+export { checkpointLabel } from './shapes';
 
 /** `<dir>/<stem>.hessian.json` beside the checkpoint. */
 export function hessianResultFile(file: string): string {
