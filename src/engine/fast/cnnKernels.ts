@@ -84,9 +84,10 @@ export class CnnKernels {
     const threads = Math.min(call.threads, groups);
     const buf = this.dense.memory.buffer;
     new Float32Array(buf, r.thetas, m * P).set(thetas.subarray(0, m * P));
-    new Int32Array(buf, r.counter, 2).fill(0);
+    // The barrier's two words and its abort flag (convLockstep.as).
+    new Int32Array(buf, r.counter, 3).fill(0);
     const job = (j: number) => [HEAP_START, r.scratch, scratchBytes, r.thetas, m, j, threads, r.losses, wantGrad ? r.grads : 0, r.counter];
-    this.dense.dispatch(threads, 5, job);
+    this.dense.dispatch(threads, 5, job, r.counter + 8);
     return sumGroups(this.dense.memory.buffer, r, m, P, groups, wantGrad, data.n);
   }
 

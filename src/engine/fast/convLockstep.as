@@ -43,10 +43,18 @@ function enter(g: i32, slot: i32): void {
   setGroup(gCfg, gScratch + <usize>g * gStride, g * groupSize(), groupRows(g), gTheta, gGrads ? gGrads + (<usize>(slot * P) << 2) : 0);
 }
 
-/** Waits until every thread has arrived (a sense-reversing barrier on two shared words). */
+/**
+ * Waits until every thread has arrived (a sense-reversing barrier on two
+ * shared words). The third word is the abort flag: a thread that trapped
+ * cannot arrive, so its host sets the flag and bumps the generation, and
+ * every thread waiting here (or arriving later) traps too instead of
+ * waiting for ever. The generation is read before the flag, so an abort
+ * between the two still changes the generation this thread waits on.
+ */
 function barrier(): void {
   if (gThreads == 1) return;
   const generation = atomic.load<i32>(gSync, 4);
+  if (atomic.load<i32>(gSync, 8) != 0) unreachable();
   if (atomic.add<i32>(gSync, 1) == gThreads - 1) {
     atomic.store<i32>(gSync, 0);
     atomic.add<i32>(gSync + 4, 1);
@@ -54,13 +62,14 @@ function barrier(): void {
   } else {
     while (atomic.load<i32>(gSync, 4) == generation) atomic.wait<i32>(gSync + 4, generation, -1);
   }
+  if (atomic.load<i32>(gSync, 8) != 0) unreachable();
 }
 
 /**
  * Parameter vectors 0..m−1 of `thetas`, each over all G groups. Group g of
  * vector i writes its loss sum and right predictions to losses + 16·(i·G + g)
  * and its gradient to grads + 4·P·(i·G + g) (grads 0: no gradients).
- * `sync` holds the barrier's two words, zeroed by the host.
+ * `sync` holds the barrier's two words and the abort flag, zeroed by the host.
  */
 export function cnn_lockstep(cfg: usize, scratch: usize, stride: i32, thetas: usize, m: i32, thread: i32, threads: i32, losses: usize, grads: usize, sync: usize): void {
   gCfg = cfg;

@@ -192,6 +192,20 @@ function decodeBase64(b64: string): Uint8Array {
  * imports other than worker_threads, because it runs from source (eval),
  * so no extra file has to ship beside the bundles.
  */
+/**
+ * Wakes every thread in step with one that trapped (convLockstep.as): sets
+ * the abort flag at byte `flagAt` of the shared memory, then bumps the
+ * barrier's generation word before it, so a thread waiting there wakes,
+ * sees the flag and traps instead of waiting for ever. The workers' source
+ * (WORKER_SOURCE) has its own copy.
+ */
+function raiseAbort(heap: Int32Array, flagAt: number): void {
+  const flag = flagAt >> 2;
+  Atomics.store(heap, flag, 1);
+  Atomics.add(heap, flag - 1, 1);
+  Atomics.notify(heap, flag - 1);
+}
+
 const WORKER_SOURCE = `
 const { workerData } = require('worker_threads');
 const { module, memory, control, slot, seq } = workerData;
@@ -210,6 +224,12 @@ Atomics.notify(c, b + 2);
 // first job is the next one (reading it from the slot instead could miss a
 // job posted the moment this worker said it was ready).
 let seen = seq;
+// raiseAbort below, written out: this source is evaluated as it stands, outside the bundle.
+function raiseAbort(heap, flagAt) {
+  Atomics.store(heap, flagAt >> 2, 1);
+  Atomics.add(heap, (flagAt >> 2) - 1, 1);
+  Atomics.notify(heap, (flagAt >> 2) - 1);
+}
 while (kernels) {
   Atomics.wait(c, b, seen);
   seen = Atomics.load(c, b);
@@ -220,6 +240,8 @@ while (kernels) {
     kernels[c[b + 14]](c[b + 4], c[b + 5], c[b + 6], c[b + 7], c[b + 8], c[b + 9], c[b + 10], c[b + 11], c[b + 12], c[b + 13]);
   } catch (e) {
     status = 1;
+    // Word 15: the kernel's abort flag in the shared memory (0: none), so threads in step with this one stop too.
+    if (c[b + 15]) raiseAbort(new Int32Array(memory.buffer), c[b + 15]);
   }
   Atomics.store(c, b + 3, status);
   Atomics.store(c, b + 1, seen);
@@ -504,8 +526,10 @@ export class DenseKernels {
   /**
    * Runs job(j) on thread j, 0 being this one and the rest the workers, and
    * waits for all of them. `op` names the kernel: 0 net_run, 1 net_hvp, 2 net_rop.
+   * `abortFlagAt`: for kernels whose threads wait for each other, the byte
+   * address of their abort flag, raised when a thread traps.
    */
-  dispatch(threads: number, op: KernelOp, job: (j: number) => number[]): void {
+  dispatch(threads: number, op: KernelOp, job: (j: number) => number[], abortFlagAt = 0): void {
     if (threads > 1) {
       const c = this.control!;
       this.seq++;
@@ -513,6 +537,7 @@ export class DenseKernels {
         const b = (j - 1) * SLOT;
         c.set(job(j), b + 4);
         c[b + 14] = op;
+        c[b + 15] = abortFlagAt;
         Atomics.store(c, b, this.seq);
         Atomics.notify(c, b);
       }
@@ -523,6 +548,7 @@ export class DenseKernels {
       (this.exports[KERNEL_ENTRIES[op]] as (...args: number[]) => void)(...a);
     } catch (e) {
       failure = e;
+      if (abortFlagAt && threads > 1) raiseAbort(new Int32Array(this.memory.buffer), abortFlagAt);
     }
     if (threads > 1) {
       const c = this.control!;

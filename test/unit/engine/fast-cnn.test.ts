@@ -241,3 +241,17 @@ test('rows of the wrong width are refused, not read past their end', () => {
   const data = makeData(5, 35, 3, 1);
   assert.throws(() => kernels().run(net, { x: data.x, y: data.y, n: 5 }, thetasFor(spec, 1, 1), 1, false), /takes 36 inputs and 3 targets per row; the data has 35 and 3/);
 });
+
+test('a thread that traps while its twin waits at a barrier fails the call instead of hanging, and the kernels work after', async () => {
+  const { execFile } = await import('node:child_process');
+  const path = await import('node:path');
+  const script = path.join(__dirname, '..', '..', 'fixtures', 'kernels', 'lockstepTrap.ts');
+  const out = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, ['--import', 'tsx', script], { timeout: 60_000, env: { ...process.env, LANDSCAPE_THREADS: '2' } }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${err.killed ? 'hung (killed after 60 s)' : err.message}: ${stdout} ${stderr.slice(-500)}`));
+      else resolve(stdout);
+    });
+  });
+  assert.match(out, /threw: fast network kernel failed/);
+  assert.match(out, /then: same/);
+});
