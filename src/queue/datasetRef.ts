@@ -12,6 +12,7 @@ import * as path from 'path';
 import type IORedis from 'ioredis';
 import { S, type Infer } from '../schema';
 import { inputError } from '../engine/errors';
+import { readsAsDatasetName } from '../engine/data';
 import { writeFileAtomicSync } from '../engine/checkpoint/atomic';
 import { putBlob, type BlobCache } from './blobs';
 import { packFolder, unpackFolderZip } from './folderZip';
@@ -27,6 +28,8 @@ export type DatasetRef = Infer<typeof DatasetRefSchema>;
 
 /** The client's side: a name stays a name; a path is uploaded. */
 export async function datasetRef(redis: IORedis, dataset: string): Promise<DatasetRef> {
+  // A name the loader reads as a name stays one, whatever lies in this folder under it.
+  if (readsAsDatasetName(dataset)) return { name: dataset };
   let stat: fs.Stats;
   try {
     stat = fs.statSync(dataset);

@@ -9,7 +9,7 @@ import { inputError } from '../errors';
 import { loadCsv } from './csv';
 import { loadDigits } from './digits';
 import { isFileDataset, loadFileSource, type FileSource } from './fileDatasets';
-import { IMAGE_DATASET_NAMES } from './named';
+import { IMAGE_DATASET_NAMES, isImageDatasetName } from './named';
 import { channelStats, checkNormalization, normalizeChannelsInPlace } from './normalize';
 import { checkSeed, concatRows, splitDataset, standardize, subsetDataset } from './split';
 import { checkSubsetSize, sampleRows } from './subset';
@@ -56,6 +56,16 @@ export interface LoadDatasetOptions {
 
 export function isDatasetName(s: string): s is DatasetName {
   return (DATASET_NAMES as readonly string[]).includes(s);
+}
+
+/**
+ * Whether loadDataset reads `s` as a built-in or system dataset's name
+ * (digits, moons, fashion-mnist, …) even when a file or folder of that name
+ * lies in the current folder: the job queue sends these by name, so a
+ * worker loads what a local run would.
+ */
+export function readsAsDatasetName(s: string): boolean {
+  return isDatasetName(s) || isImageDatasetName(s);
 }
 
 function isCsvPath(s: string): boolean {

@@ -72,3 +72,22 @@ test('a dataset zip in Redis that would write outside the cache is refused, and 
   assert.ok(written.every((f) => !String(f).endsWith('.txt')), `files were written: ${written.join(', ')}`);
   assert.ok(!fs.existsSync(path.join(tmp, 'escaped.txt')) && !fs.existsSync(path.join(tmp, 'up.txt')));
 });
+
+test('a dataset name goes by name even when a file or folder of that name lies in the current folder, as the local loader reads it', async () => {
+  const here = path.join(tmp, 'cwd');
+  fs.mkdirSync(path.join(here, 'moons'), { recursive: true });
+  fs.writeFileSync(path.join(here, 'digits'), 'not the digits\n');
+  fs.writeFileSync(path.join(here, 'fashion-mnist'), 'not fashion-mnist\n');
+  fs.writeFileSync(path.join(here, 'mine.csv'), 'a,label\n1,0\n');
+  const before = process.cwd();
+  process.chdir(here);
+  try {
+    for (const name of ['digits', 'moons', 'fashion-mnist']) assert.deepEqual(await datasetRef(redis, name), { name });
+    // A path that is no dataset name is uploaded.
+    const csv = await datasetRef(redis, 'mine.csv');
+    assert.equal(csv.file, 'mine.csv');
+    assert.match(csv.blob ?? '', /^[0-9a-f]{64}$/);
+  } finally {
+    process.chdir(before);
+  }
+});
