@@ -10,6 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { computeError, inputError } from '../engine/errors';
 import { writeFileAtomicSync } from '../engine/checkpoint/atomic';
+import { decodeSafetensors, encodeSafetensors } from '../engine/checkpoint/safetensors';
 import type { EpochEvent } from '../engine/train/types';
 import type { LocalCompute, PendingRun, RunRunner, RunRunnerOptions } from '../engine/study/runRunner';
 import { fetchBlob } from './blobs';
@@ -43,27 +44,15 @@ async function trainPayload(client: QueueClient, run: PendingRun, compute: Local
   };
 }
 
-/** A safetensors file with its `dataset` metadata set to `dataset`; the header is rebuilt as encodeSafetensors writes it. */
+/**
+ * A safetensors file with its `dataset` metadata set to `dataset`, encoded
+ * again by the writer every checkpoint comes from (deterministic: sorted
+ * metadata and tensors), so it is byte for byte what a local run writes.
+ */
 export function withCheckpointDataset(bytes: Buffer, dataset: string, file: string): Buffer {
-  const n = bytes.byteLength >= 8 ? Number(bytes.readBigUInt64LE(0)) : -1;
-  if (n < 2 || n > bytes.byteLength - 8) throw inputError('is not a safetensors file', file);
-  const text = bytes.subarray(8, 8 + n).toString('utf8').replace(/ +$/, '');
-  let old: unknown;
-  try {
-    const header = JSON.parse(text) as { __metadata__?: { dataset?: unknown } } | null;
-    old = typeof header === 'object' ? header?.__metadata__?.dataset : undefined;
-  } catch {
-    throw inputError('has a header that is not JSON', file);
-  }
-  if (typeof old !== 'string' || old === dataset) return bytes;
-  const from = `"dataset":${JSON.stringify(old)}`;
-  const at = text.indexOf(from);
-  if (at < 0 || text.indexOf(from, at + 1) >= 0) throw inputError('names its dataset in an unexpected place', file);
-  let header = Buffer.from(text.slice(0, at) + `"dataset":${JSON.stringify(dataset)}` + text.slice(at + from.length), 'utf8');
-  header = Buffer.concat([header, Buffer.alloc((8 - (header.length % 8)) % 8, 0x20)]);
-  const size = Buffer.alloc(8);
-  size.writeBigUInt64LE(BigInt(header.length));
-  return Buffer.concat([size, header, bytes.subarray(8 + n)]);
+  const { tensors, metadata } = decodeSafetensors(bytes, file, { allowNonFinite: true });
+  if (typeof metadata.dataset !== 'string' || metadata.dataset === dataset) return bytes;
+  return encodeSafetensors([...tensors].map(([name, t]) => ({ name, ...t })), { ...metadata, dataset });
 }
 
 /** run.json as the local run writes it: this machine's folder, the dataset and backend as the config gave them. */
