@@ -112,10 +112,16 @@ export function dataRecipeForCheckpoint(ck: OpenedCheckpoint, opts: { dataset?: 
   return { dataset, seed, testFraction, options };
 }
 
-/** Build the objective from a spec and a recipe (what a worker thread does). */
-export async function objectiveFromRecipe(spec: ModelSpec, recipe: DataRecipe, opts: { batch?: number; seed?: number } = {}): Promise<CheckpointObjective> {
+/** A recipe's data, split; refused (naming what differs) when the network does not fit its training part. */
+export async function recipeSplit(spec: ModelSpec, recipe: DataRecipe): Promise<Split> {
   const split: Split = await loadDataset(recipe.dataset, { seed: recipe.seed, testFraction: recipe.testFraction, ...recipe.options });
   checkDataFitsModel(spec, split.train);
+  return split;
+}
+
+/** Build the objective from a spec and a recipe (what a worker thread does). */
+export async function objectiveFromRecipe(spec: ModelSpec, recipe: DataRecipe, opts: { batch?: number; seed?: number } = {}): Promise<CheckpointObjective> {
+  const split = await recipeSplit(spec, recipe);
   const train = split.train;
   const dev = toDevice(train);
   const objective = networkObjective(spec, dev);

@@ -12,10 +12,7 @@ import type { Io } from '../output';
 import { describeBackend, initBackend, type BackendInfo } from '../../engine/backend';
 import { inputError } from '../../engine/errors';
 import { openMinima } from '../../engine/barriers';
-import { loadDataset } from '../../engine/data';
-import { checkDataFitsModel } from '../../engine/model/network';
-import type { ModelSpec } from '../../engine/model/spec';
-import type { DataRecipe } from '../../engine/checkpointObjective';
+import { recipeSplit } from '../../engine/checkpointObjective';
 import { vectorHash } from '../../engine/analysis/directions';
 import { resolvePathOptions } from '../../engine/path/find';
 import type { ResolvedPathOptions } from '../../engine/path/types';
@@ -98,19 +95,13 @@ function readPairsFile(file: string): PairsFile {
   return parsePairsFile(text, file, { exists: (p) => fs.existsSync(p), identity: realPath });
 }
 
-/** Rows in the data the heights are measured on; refuses data the network does not fit before any thread starts. */
-async function trainRows(spec: ModelSpec, recipe: DataRecipe): Promise<number> {
-  const split = await loadDataset(recipe.dataset, { seed: recipe.seed, testFraction: recipe.testFraction, ...recipe.options });
-  checkDataFitsModel(spec, split.train);
-  return split.train.n;
-}
-
 /** The pairs' problem: the checkpoints (one loss surface), their data, their hashes. */
 async function openPairs(req: PairsRequest, list: PairsFile, backend: BackendInfo, f: Flags): Promise<PairsRun> {
   const dataset = f.dataset as string | undefined;
   const { checkpoints: cks, recipe } = await openMinima(list.files, { model: f.model as string | undefined, dataset, subset: subsetFlag(f.subset), ...tensorMapOption(f) });
   const spec = cks[0].spec;
-  const rows = await trainRows(spec, recipe);
+  // Rows the heights are measured on; data the network does not fit is refused before any thread starts.
+  const rows = (await recipeSplit(spec, recipe)).train.n;
   const problem: PathProblem = { backend: backend.name, spec, recipe, thetas: cks.map((c) => c.theta), path: req.options, batch: req.batch };
   const base = commonFolder(list.files);
   return {
